@@ -1,0 +1,79 @@
+/**
+ * The internal form of a grid spec: every readable value ("15s", "512Mi") compiled to numbers,
+ * every default filled in. Produced only by `compileGridSpec` from a spec that passed validation;
+ * everything downstream (scheduler, plan, master, providers) consumes this shape.
+ */
+
+/** Platforms an agent may run storage nodes on. */
+export type Platform = 'process' | 'docker' | 'kubernetes' | 'systemd';
+
+/** How a cluster's nodes relate: independent nodes, or one leader and its replicas. */
+export type Topology = 'standalone' | 'leader-replicas';
+
+/** How nodes are spread over eligible agents. */
+export type PlacementStrategy = 'spread' | 'binpack';
+
+/** A node's role inside its cluster. */
+export type NodeRole = 'standalone' | 'leader' | 'replica';
+
+export interface CompiledRestartPolicy {
+  /** Restarts allowed within `windowMs` before the node is marked failed. */
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  /** First restart delay; doubles on each further restart. */
+  readonly backoffMs: number;
+}
+
+export interface CompiledMonitoring {
+  readonly heartbeatIntervalMs: number;
+  readonly degradedAfterMs: number;
+  readonly offlineAfterMs: number;
+  /** How long an agent may stay offline before its nodes are replaced on other agents. */
+  readonly replaceAfterMs: number;
+  readonly restart: CompiledRestartPolicy;
+}
+
+export interface CompiledStorageDefaults {
+  /** Storage binary; undefined means the bundled storage-server. Agents use their own config's binary. */
+  readonly binary?: string;
+  readonly dataPath: string;
+  readonly memoryMb: number;
+  /** Inclusive port range nodes are allocated from. */
+  readonly portRange: { readonly start: number; readonly end: number };
+}
+
+export interface CompiledAgentSpec {
+  readonly id: string;
+  readonly platform: Platform;
+  /** host:port of the agent's gRPC service; undefined lets `up` choose one for local agents. */
+  readonly address?: string;
+  readonly capacity: {
+    readonly nodes: number;
+    /** 0 means not limited. */
+    readonly memoryMb: number;
+  };
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface CompiledClusterSpec {
+  readonly name: string;
+  readonly nodes: number;
+  readonly topology: Topology;
+  readonly memoryMb: number;
+  readonly placement: {
+    readonly strategy: PlacementStrategy;
+    /** Pinned agent ids; empty means any agent. */
+    readonly agents: readonly string[];
+    /** Label selector (all must match); empty means any agent. */
+    readonly selector: Readonly<Record<string, string>>;
+  };
+}
+
+export interface CompiledGridSpec {
+  readonly name: string;
+  readonly master: { readonly address: string };
+  readonly monitoring: CompiledMonitoring;
+  readonly storage: CompiledStorageDefaults;
+  readonly agents: readonly CompiledAgentSpec[];
+  readonly clusters: readonly CompiledClusterSpec[];
+}
