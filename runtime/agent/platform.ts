@@ -1,0 +1,52 @@
+/**
+ * The seam between the agent's node supervisor and where nodes actually run. The supervisor owns
+ * health checks, restart policy, events and capacity; a platform only starts, stops, watches and
+ * re-adopts instances. Implementations: process (this folder), docker.
+ */
+
+/** Everything a platform needs to start one storage node. Paths are already validated. */
+export interface NodeLaunchSpec {
+  readonly nodeId: string;
+  readonly port: number;
+  readonly memoryMb: number;
+  /** Absolute path, already checked to be under the agent's data dir. */
+  readonly storagePath: string;
+  readonly cluster: string;
+  readonly role: string;
+  readonly generation: number;
+}
+
+/** A started instance of a node. */
+export interface NodeInstance {
+  /** OS pid (process) or the container's init pid (docker); 0 if unknown. */
+  readonly pid: number;
+  readonly containerId?: string;
+}
+
+/** How an instance ended: exactly one of exitCode / signal is set, or both null when unknown. */
+export interface ExitInfo {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
+/** An instance found still running after an agent restart, with what it was launched with. */
+export interface AdoptedNode {
+  readonly spec: NodeLaunchSpec;
+  readonly instance: NodeInstance;
+}
+
+export type ExitListener = (nodeId: string, instance: NodeInstance, exit: ExitInfo) => void;
+
+export interface NodePlatform {
+  readonly name: 'process' | 'docker';
+  /** Starts an instance and returns once it is started (not yet healthy). Throws GridError on failure. */
+  start(spec: NodeLaunchSpec): Promise<NodeInstance>;
+  /** Stops an instance: graceful signal, then forced after `graceMs`. Resolves once it is gone. */
+  stop(nodeId: string, graceMs: number): Promise<void>;
+  /** Registers the listener told at once when any instance exits (not on a poll). */
+  onExit(listener: ExitListener): void;
+  /** Instances left running by a previous agent process, to re-adopt instead of starting new ones. */
+  adopt(): Promise<AdoptedNode[]>;
+  /** Releases watchers; does not stop instances (the supervisor does that first). */
+  close(): Promise<void>;
+}

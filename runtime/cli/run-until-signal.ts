@@ -1,0 +1,28 @@
+/**
+ * The only place that listens to process signals: the CLI entry point hands a daemon here, and the
+ * first SIGINT/SIGTERM fans out to its idempotent `shutdown()`. A second signal forces exit.
+ */
+export interface Daemon {
+  /** Resolves once the daemon has fully stopped (after draining). */
+  run(): Promise<void>;
+  /** Idempotent graceful stop. */
+  shutdown(): Promise<void>;
+}
+
+/** Runs `daemon` until it stops by itself or a signal asks it to. */
+export async function runUntilSignal(daemon: Daemon): Promise<void> {
+  let signalled = 0;
+  const onSignal = (): void => {
+    signalled++;
+    if (signalled > 1) process.exit(130);
+    void daemon.shutdown();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await daemon.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,161 @@
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type Metadata,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type ServerErrorResponse,
+} from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { GridError, grpcStatusOf } from '../errors.js';
+import { TOKEN_METADATA_KEY, tokensEqual } from './token.js';
+
+/** Loopback hosts a tokenless daemon may bind to. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Splits `host:port` (IPv6 in brackets) and validates the port. */
+export function splitHostPort(addr: string, field = 'address'): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr.trim());
+  if (!m) throw new GridError('INVALID_ARGUMENT', `${field}: expected HOST:PORT, got "${addr}"`, { field });
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new GridError('INVALID_ARGUMENT', `${field}: port ${m[2]} out of range 0-65535`, { field });
+  }
+  return { host: m[1]!, port };
+}
+
+/** True when `host` is a loopback name or address (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Refuses a non-loopback bind without a token: an unauthenticated control plane must not be
+ * reachable from the network.
+ */
+export function checkBindPolicy(listen: string, token: string | undefined, field = '--listen'): void {
+  const { host } = splitHostPort(listen, field);
+  if (token === undefined && !isLoopbackHost(host)) {
+    throw new GridError(
+      'INSECURE_BIND',
+      `${field}: refusing to listen on ${host} without a token; give --token-file or SUTRA_GRID_TOKEN, or bind 127.0.0.1`,
+      { field },
+    );
+  }
+}
+
+/** Converts anything thrown by a handler into a gRPC error with the right status and a clear message. */
+export function toServiceError(err: unknown): ServerErrorResponse {
+  if (err instanceof GridError) {
+    return Object.assign(new Error(err.message), { code: grpcStatusOf(err.code), details: err.message });
+  }
+  const maybe = err as { code?: unknown; details?: unknown; message?: unknown };
+  if (typeof maybe?.code === 'number' && maybe.code >= 0 && maybe.code <= 16) {
+    const details = typeof maybe.details === 'string' ? maybe.details : String(maybe.message ?? 'error');
+    return Object.assign(new Error(details), { code: maybe.code as GrpcStatus, details });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return Object.assign(new Error(message), { code: GrpcStatus.INTERNAL, details: message });
+}
+
+function authorized(metadata: Metadata, token: string): boolean {
+  const value = metadata.get(TOKEN_METADATA_KEY)[0];
+  if (typeof value !== 'string') return false;
+  const presented = value.startsWith('Bearer ') ? value.slice(7) : value;
+  return tokensEqual(presented, token);
+}
+
+const UNAUTH_MESSAGE = 'missing or invalid token (give --token-file or SUTRA_GRID_TOKEN)';
+
+/**
+ * Wraps every method of a service implementation: token check first (when a token is set), and
+ * GridErrors / thrown errors mapped to gRPC statuses. Unary handlers may be async functions
+ * `(request, call) => Promise<response>`; streaming handlers are passed through after the check.
+ */
+export function wrapService(
+  definition: ServiceDefinition,
+  impl: Record<string, (...args: never[]) => unknown>,
+  token: string | undefined,
+): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = impl[name];
+    if (handler === undefined) throw new Error(`service implementation lacks ${name}`);
+    if (!method.requestStream && !method.responseStream) {
+      const unaryHandler = (call: { request: unknown; metadata: Metadata }, callback: (e: unknown, v?: unknown) => void): void => {
+        if (token !== undefined && !authorized(call.metadata, token)) {
+          callback(Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
+          return;
+        }
+        Promise.resolve()
+          .then(() => (handler as (req: unknown, c: unknown) => unknown)(call.request, call))
+          .then((value) => callback(null, value), (err: unknown) => callback(toServiceError(err)));
+      };
+      out[name] = unaryHandler as unknown as UntypedServiceImplementation[string];
+    } else {
+      const streamHandler = (call: { metadata: Metadata; emit: (ev: string, e: unknown) => void }): void => {
+        if (token !== undefined && !authorized(call.metadata, token)) {
+          call.emit('error', Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
+          return;
+        }
+        Promise.resolve()
+          .then(() => (handler as (c: unknown) => unknown)(call))
+          .catch((err: unknown) => call.emit('error', toServiceError(err)));
+      };
+      out[name] = streamHandler as unknown as UntypedServiceImplementation[string];
+    }
+  }
+  return out;
+}
+
+export interface GrpcServerHandle {
+  readonly server: Server;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** host:port actually bound. */
+  readonly address: string;
+  readonly health: HealthImplementation;
+  /** Graceful stop; forces after `timeoutMs`. Idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Binds a gRPC server with the given services, the standard health service, and the bind policy.
+ */
+export async function startGrpcServer(
+  listen: string,
+  services: ReadonlyArray<{ definition: ServiceDefinition; impl: UntypedServiceImplementation }>,
+  token: string | undefined,
+): Promise<GrpcServerHandle> {
+  checkBindPolicy(listen, token);
+  const { host } = splitHostPort(listen);
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  for (const s of services) server.addService(s.definition, s.impl);
+  const health = new HealthImplementation({ '': 'SERVING' });
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    address: `${host}:${port}`,
+    health,
+    close(timeoutMs = 5000): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, timeoutMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
