@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+
+/** Raw `sutra-grid agent` flags; every one overrides the matching agent-config.toml key. */
+export interface AgentCommandFlags {
+  readonly config?: string;
+  readonly id?: string;
+  readonly master?: string;
+  readonly listen?: string;
+  readonly dataDir?: string;
+  readonly maxNodes?: string;
+  readonly heartbeatInterval?: string;
+  readonly platform?: string;
+  readonly storageBinary?: string;
+  readonly tokenFile?: string;
+}
+
+/**
+ * `sutra-grid agent [--config FILE] --id ID --master ADDR --listen HOST:PORT --data-dir DIR
+ * [--max-nodes N --heartbeat-interval 5s]`. Runs until SIGINT/SIGTERM, then stops its nodes.
+ */
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run an agent: registers with the master and runs storage nodes on this host')
+    .option('--config <file>', 'agent-config.toml (flags override its keys)')
+    .option('--id <id>', 'agent id ([agent].agent_id)')
+    .option('--master <addr>', 'master HOST:PORT ([agent].master_endpoint; default $SUTRA_GRID_MASTER)')
+    .option('--listen <host:port>', 'where the agent serves GridAgent ([agent].listen_host + agent_port)')
+    .option('--data-dir <dir>', 'node data root ([storage].data_path)')
+    .option('--max-nodes <n>', 'capacity ([agent].max_storage_nodes)')
+    .option('--heartbeat-interval <duration>', 'e.g. 5s, 500ms ([monitoring].heartbeat_interval_secs)')
+    .option('--platform <name>', 'process or docker ([agent].platform)')
+    .option('--storage-binary <path>', 'storage server executable ([storage].binary_path; default the bundled one)')
+    .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
+    .action(async (flags: AgentCommandFlags) => {
+      const { runAgentCommand } = await import('../../agent/run-agent.js');
+      try {
+        await runAgentCommand(flags);
+      } catch (err) {
+        process.stderr.write(`agent: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

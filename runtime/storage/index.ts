@@ -1,0 +1,14 @@
+/**
+ * The bundled storage-server: a durable StorageService with a health service. Agents run it as the
+ * default workload; `STORAGE_SERVER_ENTRY` is the lean script they spawn.
+ */
+import { fileURLToPath } from 'node:url';
+
+export { StorageServer, type StorageServerState } from './storage-server.js';
+export { ConceptStore, conceptIdOf, type StoredConcept, type StoredAssociation } from './concept-store.js';
+export { RecordLog, frame, unframe } from './record-log.js';
+export { compileStorageFlags, parseStorageArgv, type StorageServerFlags, type StorageServerOptions } from './storage-options.js';
+export { runStorageServer, listeningLine } from './run-storage-server.js';
+
+/** Absolute path of the compiled lean entry (`dist/runtime/storage/main.js` once built). */
+export const STORAGE_SERVER_ENTRY: string = fileURLToPath(new URL('./main.js', import.meta.url));

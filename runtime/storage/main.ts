@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/**
+ * Lean entry point of the bundled storage-server. Agents spawn this file directly with
+ * `process.execPath` (no commander, no pino, no CLI tree) because one is started per node and its
+ * start-up time is on the spawn-to-running path.
+ */
+import { runStorageServer } from './run-storage-server.js';
+import { parseStorageArgv } from './storage-options.js';
+
+try {
+  await runStorageServer(parseStorageArgv(process.argv.slice(2)));
+} catch (err) {
+  process.stderr.write(`storage-server: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,77 @@
+import { ConfigError } from '../errors.js';
+
+/** Storage-server flags as given on the command line (strings, all optional until checked). */
+export interface StorageServerFlags {
+  readonly port?: string | undefined;
+  readonly storagePath?: string | undefined;
+  readonly memory?: string | undefined;
+  readonly host?: string | undefined;
+  readonly tokenFile?: string | undefined;
+}
+
+/** Checked storage-server options. */
+export interface StorageServerOptions {
+  /** 0 binds an ephemeral port (tests). */
+  readonly port: number;
+  /** Directory holding the append-only log; created when missing. */
+  readonly storagePath: string;
+  /** Advisory memory budget (MB); the server refuses writes that would exceed it. 0 = unlimited. */
+  readonly memoryMb: number;
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** Token required on every storage call, when set. The health service stays open. */
+  readonly token?: string | undefined;
+}
+
+function intFlag(value: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim())) throw new ConfigError(flag, `expected an integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(flag, `${n} is out of range ${min}-${max}`);
+  return n;
+}
+
+/** Validates storage-server flags; every refusal names the flag. The token is resolved by the caller. */
+export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServerOptions, 'token'> {
+  if (flags.port === undefined) throw new ConfigError('--port', 'is required');
+  if (flags.storagePath === undefined || flags.storagePath.trim() === '') throw new ConfigError('--storage-path', 'is required');
+  const host = flags.host ?? '127.0.0.1';
+  if (host.trim() === '' || /[\s/]/.test(host)) throw new ConfigError('--host', `invalid host "${host}"`);
+  return {
+    port: intFlag(flags.port, '--port', 0, 65535),
+    storagePath: flags.storagePath,
+    memoryMb: flags.memory === undefined ? 0 : intFlag(flags.memory, '--memory', 0, 1_048_576),
+    host,
+  };
+}
+
+const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
+  '--port': 'port',
+  '--storage-path': 'storagePath',
+  '--memory': 'memory',
+  '--host': 'host',
+  '--token-file': 'tokenFile',
+};
+
+/**
+ * Parses `--flag value` / `--flag=value` argv without commander: the lean entry point must start
+ * fast because agents spawn one per node.
+ */
+export function parseStorageArgv(argv: readonly string[]): StorageServerFlags {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = FLAG_NAMES[name];
+    if (key === undefined) throw new ConfigError(name, 'unknown option (expected --port, --storage-path, --memory, --host, --token-file)');
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new ConfigError(name, 'expects a value');
+    out[key] = value;
+  }
+  return out as StorageServerFlags;
+}

@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { StorageServiceService, type Association } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import type {
+  GetNeighborsRequest,
+  GetNeighborsResponse,
+  LearnAssociationRequest,
+  LearnAssociationResponse,
+  LearnConceptRequest,
+  LearnConceptResponse,
+  QueryConceptRequest,
+  QueryConceptResponse,
+} from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import { GridError } from '../errors.js';
+import { startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
+import { ConceptStore } from './concept-store.js';
+import type { StorageServerOptions } from './storage-options.js';
+
+/** Lifecycle of a storage server. */
+export type StorageServerState = 'starting' | 'running' | 'draining' | 'stopped';
+
+function storageHandlers(store: ConceptStore): Record<string, (req: never) => Promise<unknown>> {
+  return {
+    async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
+      return store.learnConcept(req.id, req.content, req.attributes);
+    },
+    async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
+      const a = req.association;
+      if (a === undefined) throw new GridError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
+      return store.learnAssociation(a);
+    },
+    async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
+      if (req.id === '') throw new GridError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      const c = store.getConcept(req.id);
+      return c === undefined ? { found: false, concept: undefined } : { found: true, concept: { ...c, attributes: { ...c.attributes } } };
+    },
+    async getNeighbors(req: GetNeighborsRequest): Promise<GetNeighborsResponse> {
+      if (req.id === '') throw new GridError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      const associations: Association[] = store.neighbors(req.id, req.type, req.limit).map((a) => ({ ...a }));
+      return { associations };
+    },
+  };
+}
+
+/**
+ * The bundled storage-server: StorageService over a durable ConceptStore, plus the standard gRPC
+ * health service (SERVING once the log is replayed and the port bound).
+ */
+export class StorageServer {
+  private stateValue: StorageServerState = 'running';
+  private stopping: Promise<void> | undefined;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  private constructor(
+    private readonly grpc: GrpcServerHandle,
+    private readonly store: ConceptStore,
+    /** Bytes of a torn log tail cut off at start (0 when clean). */
+    readonly truncatedBytes: number,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Replays the store, then binds; resolves once the server is serving. */
+  static async start(opts: StorageServerOptions): Promise<StorageServer> {
+    const { store, truncatedBytes } = await ConceptStore.open(resolve(opts.storagePath), opts.memoryMb);
+    try {
+      const impl = wrapService(StorageServiceService, storageHandlers(store), opts.token);
+      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [{ definition: StorageServiceService, impl }], opts.token);
+      return new StorageServer(grpc, store, truncatedBytes);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  get state(): StorageServerState {
+    return this.stateValue;
+  }
+
+  /** host:port actually bound. */
+  get address(): string {
+    return this.grpc.address;
+  }
+
+  get port(): number {
+    return this.grpc.port;
+  }
+
+  get conceptCount(): number {
+    return this.store.conceptCount;
+  }
+
+  /** Resolves once the server has stopped. */
+  run(): Promise<void> {
+    return this.done;
+  }
+
+  /** Stops accepting calls, lets in-flight ones finish, flushes the log. Idempotent. */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stateValue = 'draining';
+      try {
+        await this.grpc.close(5000);
+        await this.store.close();
+      } finally {
+        this.stateValue = 'stopped';
+        this.resolveDone();
+      }
+    })();
+    return this.stopping;
+  }
+}
