@@ -1,0 +1,143 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as k8s from '@pulumi/kubernetes';
+import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
+import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
+
+/** Kubernetes objects that make the agents. */
+export interface AgentResources {
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  readonly role: k8s.rbac.v1.Role;
+  readonly roleBinding: k8s.rbac.v1.RoleBinding;
+  readonly daemonSet: k8s.apps.v1.DaemonSet;
+}
+
+const AGENT_LABELS = { 'app.kubernetes.io/name': 'sutra-grid', 'app.kubernetes.io/component': 'agent' } as const;
+
+/**
+ * What an agent may do with the Kubernetes API, and nothing more: read the grid spec's ConfigMap
+ * (by name) and read pods in the grid's namespace (its own, found by the name the downward API
+ * gives it). RBAC cannot narrow "pods" to "my own pod"; `get` without `list` means an agent can
+ * only read a pod whose name it already knows. No ClusterRole: nothing outside the namespace.
+ */
+export const AGENT_RBAC_RULES: readonly Readonly<k8s.types.input.rbac.v1.PolicyRule>[] = [
+  { apiGroups: [''], resources: ['configmaps'], resourceNames: [NAMES.spec], verbs: ['get', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+];
+
+/**
+ * Agents as a DaemonSet: an agent is a per-host daemon (like kubelet or a Nomad client), so each
+ * selected Kubernetes node runs exactly one, and a node added to the cluster gets its agent
+ * without anyone scaling anything. A StatefulSet would give stable ids but would let the scheduler
+ * stack several agents on one host, so two agents would count the same memory twice. The agent's
+ * id is its Kubernetes node name (stable across pod replacement), and its storage nodes run as
+ * processes inside the agent pod (the `process` platform), listening on the pod's IP.
+ */
+export function createAgents(
+  prefix: string,
+  props: CompiledKubernetesProps,
+  namespace: pulumi.Input<string>,
+  masterHost: string,
+  opts: pulumi.CustomResourceOptions,
+): AgentResources {
+  const meta = { namespace, labels: { ...AGENT_LABELS } };
+  const serviceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-agent`, { metadata: { ...meta, name: NAMES.agent } }, opts);
+  const role = new k8s.rbac.v1.Role(
+    `${prefix}-agent`,
+    { metadata: { ...meta, name: NAMES.agent }, rules: AGENT_RBAC_RULES.map((r) => ({ ...r })) },
+    opts,
+  );
+  const roleBinding = new k8s.rbac.v1.RoleBinding(
+    `${prefix}-agent`,
+    {
+      metadata: { ...meta, name: NAMES.agent },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAMES.agent },
+      subjects: [{ kind: 'ServiceAccount', name: NAMES.agent, namespace }],
+    },
+    { ...opts, dependsOn: [role, serviceAccount] },
+  );
+
+  const dataVolume: k8s.types.input.core.v1.Volume =
+    props.agentDataVolume.type === 'hostPath'
+      ? { name: 'data', hostPath: { path: props.agentDataVolume.path ?? LAYOUT.agentDataDir, type: 'DirectoryOrCreate' } }
+      : { name: 'data', emptyDir: props.agentDataVolume.sizeLimit !== undefined ? { sizeLimit: props.agentDataVolume.sizeLimit } : {} };
+  // kubelet creates a hostPath directory owned by root and fsGroup does not apply to hostPath, so
+  // a one-shot init container hands it to the grid's UID. It runs as root but may only chown:
+  // every capability but CHOWN dropped, no escalation, read-only root. Not needed for emptyDir,
+  // which fsGroup covers.
+  const initContainers: k8s.types.input.core.v1.Container[] =
+    props.agentDataVolume.type === 'hostPath'
+      ? [
+          {
+            name: 'own-data-dir',
+            image: props.image,
+            imagePullPolicy: props.imagePullPolicy,
+            command: ['chown', `${props.runAsUser}:${props.runAsUser}`, LAYOUT.agentDataDir],
+            securityContext: {
+              runAsUser: 0,
+              runAsNonRoot: false,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              privileged: false,
+              capabilities: { drop: ['ALL'], add: ['CHOWN'] },
+            },
+            volumeMounts: [{ name: 'data', mountPath: LAYOUT.agentDataDir }],
+          },
+        ]
+      : [];
+  const grpcProbe = { grpc: { port: LAYOUT.agentPort } };
+  const daemonSet = new k8s.apps.v1.DaemonSet(
+    `${prefix}-agent`,
+    {
+      metadata: { ...meta, name: NAMES.agent },
+      spec: {
+        selector: { matchLabels: { ...AGENT_LABELS } },
+        // One agent at a time per rollout: its nodes stop while it restarts.
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+        template: {
+          metadata: { labels: { ...AGENT_LABELS } },
+          spec: {
+            serviceAccountName: NAMES.agent,
+            automountServiceAccountToken: true,
+            nodeSelector: { ...props.agentNodeSelector },
+            securityContext: podSecurityContext(props.runAsUser),
+            // Stopping an agent stops its storage nodes gracefully first.
+            terminationGracePeriodSeconds: 60,
+            initContainers,
+            containers: [
+              {
+                name: 'agent',
+                image: props.image,
+                imagePullPolicy: props.imagePullPolicy,
+                env: [
+                  { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                ],
+                // $(VAR) is expanded by Kubernetes from `env`; no shell involved. Listening on the
+                // pod IP (not 0.0.0.0) makes that IP the address the agent reports to the master.
+                args: [
+                  'agent',
+                  '--id', '$(NODE_NAME)',
+                  '--master', `${masterHost}:${LAYOUT.masterPort}`,
+                  '--listen', `$(POD_IP):${LAYOUT.agentPort}`,
+                  '--data-dir', LAYOUT.agentDataDir,
+                  '--token-file', LAYOUT.tokenFile,
+                ],
+                ports: [{ name: 'grpc', containerPort: LAYOUT.agentPort, protocol: 'TCP' }],
+                readinessProbe: { ...grpcProbe, periodSeconds: 5, failureThreshold: 3 },
+                livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 10 },
+                resources: props.agentResources,
+                securityContext: containerSecurityContext(),
+                volumeMounts: [{ name: 'data', mountPath: LAYOUT.agentDataDir }, tokenMount(), tmpMount()],
+              },
+            ],
+            volumes: [dataVolume, tokenVolume(), tmpVolume()],
+          },
+        },
+      },
+    },
+    { ...opts, dependsOn: [roleBinding] },
+  );
+  return { serviceAccount, role, roleBinding, daemonSet };
+}
