@@ -1,0 +1,287 @@
+/**
+ * Decides which agent each new node goes to. Filter (healthy, declared in the spec, the declared
+ * platform, pins or label selector, free node slots, free ports, free memory), then score
+ * (`spread` or `binpack`), ties broken by agent id, so the same input always yields the same
+ * placement. The pool tracks usage as the plan is built: destroys release, placements charge.
+ */
+import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../../schema/compiled-spec.js';
+import { formatMemory, formatSelector, listSome } from './format.js';
+import { IndexHeap } from './heap.js';
+import type { LiveAgent } from './types.js';
+
+/** One agent with its limits and the usage charged so far. */
+interface PoolAgent {
+  readonly id: string;
+  /** Position in ascending id order: the deterministic tie-breaker. */
+  readonly rank: number;
+  readonly spec: CompiledAgentSpec | undefined;
+  readonly live: LiveAgent | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Why this agent takes no new node at all (offline, undeclared, wrong platform...). */
+  readonly blocked: { readonly kind: BlockKind; readonly text: string } | undefined;
+  readonly nodeCap: number;
+  readonly portCap: number;
+  /** Infinity when memory is not limited. */
+  readonly memCap: number;
+  usedNodes: number;
+  usedMem: number;
+  readonly perCluster: Map<string, number>;
+}
+
+type BlockKind = 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
+
+/** A node waiting for an agent. `avoid` is tried last (the agent where it just failed). */
+export interface Slot {
+  readonly ordinal: number;
+  readonly memoryMb: number;
+  readonly avoid?: string;
+}
+
+/** Outcome of placing one cluster's slots. `reason` explains `unplaced` when non-empty. */
+export interface PlacementResult {
+  readonly placed: ReadonlyMap<number, string>;
+  readonly unplaced: readonly number[];
+  readonly reason: string;
+}
+
+/** Tighter of two limits where 0 means "not stated". */
+function tighter(a: number, b: number): number {
+  if (a <= 0) return b <= 0 ? Infinity : b;
+  return b <= 0 ? a : Math.min(a, b);
+}
+
+function matches(labels: Readonly<Record<string, string>>, selector: Readonly<Record<string, string>>): boolean {
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
+/** Agents, their limits and usage; one per plan. */
+export class AgentPool {
+  private readonly agents: PoolAgent[] = [];
+  private readonly byId = new Map<string, PoolAgent>();
+  /** Candidates of clusters with neither pins nor selector: every declared agent. */
+  private readonly declared: PoolAgent[];
+
+  constructor(spec: CompiledGridSpec, liveAgents: readonly LiveAgent[]) {
+    const specById = new Map(spec.agents.map((a) => [a.id, a]));
+    const liveById = new Map(liveAgents.map((a) => [a.id, a]));
+    const ids = [...new Set([...specById.keys(), ...liveById.keys()])].sort();
+    const defaultPorts = spec.storage.portRange.end - spec.storage.portRange.start + 1;
+    ids.forEach((id, rank) => {
+      const s = specById.get(id);
+      const l = liveById.get(id);
+      const ports = l?.portRange ? Math.max(0, l.portRange.end - l.portRange.start + 1) : defaultPorts;
+      const agent: PoolAgent = {
+        id,
+        rank,
+        spec: s,
+        live: l,
+        // Declared labels win: selectors are written against the spec, and validated there.
+        labels: { ...l?.labels, ...s?.labels },
+        blocked: blockOf(id, s, l),
+        nodeCap: tighter(s?.capacity.nodes ?? 0, l?.capacity.nodes ?? 0),
+        portCap: ports,
+        memCap: tighter(s?.capacity.memoryMb ?? 0, l?.capacity.memoryMb ?? 0),
+        usedNodes: 0,
+        usedMem: 0,
+        perCluster: new Map(),
+      };
+      this.agents.push(agent);
+      this.byId.set(id, agent);
+    });
+    this.declared = this.agents.filter((a) => a.spec !== undefined);
+  }
+
+  /** Counts a node against its agent (existing nodes, and each placement the plan makes). */
+  charge(agentId: string, cluster: string, memoryMb: number): void {
+    const a = this.byId.get(agentId);
+    if (!a) return;
+    a.usedNodes += 1;
+    a.usedMem += memoryMb;
+    if (cluster) a.perCluster.set(cluster, (a.perCluster.get(cluster) ?? 0) + 1);
+  }
+
+  /** Gives back what {@link charge} took (a node the plan destroys or moves away). */
+  release(agentId: string, cluster: string, memoryMb: number): void {
+    const a = this.byId.get(agentId);
+    if (!a) return;
+    a.usedNodes -= 1;
+    a.usedMem -= memoryMb;
+    if (cluster) a.perCluster.set(cluster, (a.perCluster.get(cluster) ?? 1) - 1);
+  }
+
+  /** Whether `agentId` can take `extraMb` more memory without another node slot (a resize in place). */
+  canGrow(agentId: string, extraMb: number): boolean {
+    const a = this.byId.get(agentId);
+    return a !== undefined && a.blocked === undefined && a.usedMem + extraMb <= a.memCap;
+  }
+
+  /**
+   * Why a node of `cluster` may not stay on `agentId` under the current spec (agent dropped from
+   * the spec, no longer pinned or selected), or undefined when it may. Health is not judged here.
+   */
+  misplacement(cluster: CompiledClusterSpec, agentId: string): string | undefined {
+    const a = this.byId.get(agentId);
+    if (!a?.spec) return `${agentId} is not declared in the spec`;
+    if (a.live && a.live.platform !== a.spec.platform) return platformText(a);
+    const { agents: pins, selector } = cluster.placement;
+    if (pins.length > 0 && !pins.includes(agentId)) return `${agentId} is not among the pinned agents ${pins.join(', ')}`;
+    if (!matches(a.labels, selector)) return `${agentId} does not match selector ${formatSelector(selector)}`;
+    return undefined;
+  }
+
+  /** Places `slots` (in order) for `cluster`, charging each chosen agent. */
+  place(cluster: CompiledClusterSpec, slots: readonly Slot[]): PlacementResult {
+    const placed = new Map<number, string>();
+    const unplaced: number[] = [];
+    if (slots.length === 0) return { placed, unplaced, reason: '' };
+    const candidates = this.candidates(cluster);
+    const before = this.order(cluster);
+    const fits = (a: PoolAgent, mb: number): boolean =>
+      a.blocked === undefined && a.usedNodes < a.nodeCap && a.usedNodes < a.portCap && a.usedMem + mb <= a.memCap;
+    const take = (slot: Slot, a: PoolAgent): void => {
+      placed.set(slot.ordinal, a.id);
+      this.charge(a.id, cluster.name, slot.memoryMb);
+    };
+
+    // Slots with an agent to avoid are rare (a node that just failed): a plain scan is fine, and
+    // doing them first keeps the heap below valid (its keys change only through its own pops).
+    const plain: Slot[] = [];
+    for (const slot of slots) {
+      if (slot.avoid === undefined) {
+        plain.push(slot);
+        continue;
+      }
+      let best: PoolAgent | undefined;
+      let fallback: PoolAgent | undefined;
+      for (const a of candidates) {
+        if (!fits(a, slot.memoryMb)) continue;
+        if (a.id === slot.avoid) fallback = a;
+        else if (!best || before(a, best)) best = a;
+      }
+      const chosen = best ?? fallback;
+      if (chosen) take(slot, chosen);
+      else unplaced.push(slot.ordinal);
+    }
+
+    if (plain.length > 0) {
+      // One cluster has one memory size, so an agent that cannot fit it now never will in this pass.
+      const mb = plain[0]!.memoryMb;
+      const heap = new IndexHeap((x, y) => before(candidates[x]!, candidates[y]!));
+      candidates.forEach((a, i) => {
+        if (fits(a, mb)) heap.push(i);
+      });
+      for (const slot of plain) {
+        const i = heap.pop();
+        if (i === undefined) {
+          unplaced.push(slot.ordinal);
+          continue;
+        }
+        const a = candidates[i]!;
+        take(slot, a);
+        if (fits(a, mb)) heap.push(i);
+      }
+    }
+    unplaced.sort((x, y) => x - y);
+    const reason = unplaced.length > 0 ? this.explain(cluster, candidates, slots[0]!.memoryMb) : '';
+    return { placed, unplaced, reason };
+  }
+
+  /** Declared agents allowed by the cluster's pins and selector, in id order. */
+  private candidates(cluster: CompiledClusterSpec): PoolAgent[] {
+    const { agents: pins, selector } = cluster.placement;
+    let list = this.declared;
+    if (pins.length > 0) {
+      const pinned = new Set(pins);
+      list = list.filter((a) => pinned.has(a.id));
+    }
+    if (Object.keys(selector).length > 0) list = list.filter((a) => matches(a.labels, selector));
+    return list;
+  }
+
+  /** The scoring order of `cluster`'s strategy as a strict "comes first" predicate. */
+  private order(cluster: CompiledClusterSpec): (a: PoolAgent, b: PoolAgent) => boolean {
+    const name = cluster.name;
+    const mine = (a: PoolAgent): number => a.perCluster.get(name) ?? 0;
+    if (cluster.placement.strategy === 'spread') {
+      // Fewest nodes of this cluster (which also puts leader and replicas on distinct agents),
+      // then fewest nodes overall.
+      return (a, b) => {
+        const ca = mine(a);
+        const cb = mine(b);
+        if (ca !== cb) return ca < cb;
+        if (a.usedNodes !== b.usedNodes) return a.usedNodes < b.usedNodes;
+        return a.rank < b.rank;
+      };
+    }
+    const distinct = cluster.topology === 'leader-replicas';
+    return (a, b) => {
+      if (distinct) {
+        // Leader and replicas on distinct agents where possible, before packing.
+        const ca = Math.min(mine(a), 1);
+        const cb = Math.min(mine(b), 1);
+        if (ca !== cb) return ca < cb;
+      }
+      // Fullest first, as a fraction of its node limit (cross-multiplied: exact, no floats).
+      const capA = Math.min(a.nodeCap, a.portCap);
+      const capB = Math.min(b.nodeCap, b.portCap);
+      const fa = a.usedNodes * capB;
+      const fb = b.usedNodes * capA;
+      if (fa !== fb) return fa > fb;
+      if (a.usedNodes !== b.usedNodes) return a.usedNodes > b.usedNodes;
+      return a.rank < b.rank;
+    };
+  }
+
+  /** Why nothing more fits: every candidate's obstacle, grouped by kind. */
+  private explain(cluster: CompiledClusterSpec, candidates: readonly PoolAgent[], mb: number): string {
+    const { agents: pins, selector } = cluster.placement;
+    const parts: string[] = [];
+    if (pins.length > 0) {
+      const missing = pins.filter((p) => !this.byId.get(p)?.spec);
+      if (missing.length > 0) parts.push(`pinned agent${missing.length > 1 ? 's' : ''} ${listSome(missing)} not declared`);
+    }
+    if (candidates.length === 0) {
+      if (Object.keys(selector).length > 0) parts.push(`no agent matches selector ${formatSelector(selector)}`);
+      else if (pins.length === 0) parts.push('no agents declared');
+      return parts.join('; ');
+    }
+    const groups = new Map<string, string[]>();
+    const add = (kind: string, item: string): void => {
+      const g = groups.get(kind);
+      if (g) g.push(item);
+      else groups.set(kind, [item]);
+    };
+    for (const a of candidates) {
+      if (a.blocked) add(a.blocked.kind === 'platform' ? `platform:${a.blocked.text}` : a.blocked.kind, a.id);
+      else if (a.usedNodes >= a.nodeCap) add('capacity', `${a.id} (${a.usedNodes}/${a.nodeCap})`);
+      else if (a.usedNodes >= a.portCap) add('ports', `${a.id} (${a.usedNodes}/${a.portCap})`);
+      else if (a.usedMem + mb > a.memCap) add('memory', `${a.id} (${a.usedMem}/${a.memCap} MiB used)`);
+    }
+    for (const [kind, items] of groups) {
+      const many = items.length > 1;
+      switch (kind) {
+        case 'capacity': parts.push(`capacity exhausted on ${listSome(items)}`); break;
+        case 'ports': parts.push(`ports exhausted on ${listSome(items)}`); break;
+        case 'memory': parts.push(`not enough memory for ${formatMemory(mb)} on ${listSome(items)}`); break;
+        case 'offline': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} offline`); break;
+        case 'degraded': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} degraded`); break;
+        case 'unregistered': parts.push(`${listSome(items)} ${many ? 'have' : 'has'} not registered`); break;
+        default: parts.push(kind.slice('platform:'.length)); break;
+      }
+    }
+    return parts.join('; ');
+  }
+}
+
+function platformText(a: { id: string; live?: LiveAgent | undefined; spec?: CompiledAgentSpec | undefined }): string {
+  return `${a.id} runs ${a.live?.platform}, spec declares ${a.spec?.platform}`;
+}
+
+function blockOf(id: string, s: CompiledAgentSpec | undefined, l: LiveAgent | undefined): PoolAgent['blocked'] {
+  if (!s) return { kind: 'undeclared', text: `${id} is not declared in the spec` };
+  if (!l) return { kind: 'unregistered', text: `${id} has not registered` };
+  if (l.health !== 'healthy') return { kind: l.health, text: `${id} is ${l.health}` };
+  if (l.platform !== s.platform) return { kind: 'platform', text: platformText({ id, live: l, spec: s }) };
+  return undefined;
+}

@@ -1,0 +1,129 @@
+/**
+ * Input and output shapes of the plan engine. The engine is pure: it reads a compiled spec and a
+ * snapshot of live state and returns a {@link Plan}; the master's reconciler, the CLI `plan` and
+ * the Pulumi provider's diff all call it with the state they see.
+ */
+import type { NodeRole, Platform } from '../../schema/compiled-spec.js';
+
+/** How the master currently sees an agent. */
+export type AgentHealth = 'healthy' | 'degraded' | 'offline';
+
+/** Lifecycle status of a storage node as reported by its agent. */
+export type NodeStatus = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+
+/** An agent as the master sees it now. */
+export interface LiveAgent {
+  readonly id: string;
+  readonly platform: Platform;
+  readonly health: AgentHealth;
+  /** How long the agent has been offline; ignored unless `health` is `offline`. */
+  readonly offlineForMs: number;
+  /** What the agent itself reports; the tighter of this and the spec's declaration applies. 0 = not reported / not limited. */
+  readonly capacity: { readonly nodes: number; readonly memoryMb: number };
+  readonly labels: Readonly<Record<string, string>>;
+  /** Inclusive port range the agent allocates from; the spec's storage default when absent. */
+  readonly portRange?: { readonly start: number; readonly end: number };
+}
+
+/** A storage node as reported by its agent. */
+export interface LiveNode {
+  readonly nodeId: string;
+  readonly agentId: string;
+  /** Declarative owner; empty for nodes spawned by hand, which the plan never touches. */
+  readonly cluster: string;
+  /** Empty for nodes spawned by hand. */
+  readonly role: NodeRole | '';
+  readonly status: NodeStatus;
+  readonly port: number;
+  readonly memoryMb: number;
+  readonly restarts: number;
+  /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
+  readonly generation: number;
+  /**
+   * When the current copy was started. Breaks the tie between two copies of one node (an agent
+   * returning after its node was replaced elsewhere): the later start is the replacement.
+   */
+  readonly startedAtMs?: number;
+}
+
+/** Snapshot of the grid as the master sees it. */
+export interface LiveState {
+  readonly agents: readonly LiveAgent[];
+  readonly nodes: readonly LiveNode[];
+}
+
+/** Knobs of {@link planGrid}; all optional. */
+export interface PlanOptions {
+  /**
+   * How long an agent may stay offline before its nodes are replaced elsewhere.
+   * @default spec.monitoring.replaceAfterMs
+   */
+  readonly replaceAfterMs?: number;
+  /**
+   * Where the previous plan put each node (nodeId -> agentId). When two live copies of a node
+   * exist, the copy on this agent is the one kept. The reconciler passes what it last applied.
+   */
+  readonly assignments?: Readonly<Record<string, string>>;
+}
+
+/** What an action does to a node. */
+export type PlanOp = 'create' | 'destroy' | 'update' | 'replace';
+
+/**
+ * One step of a plan.
+ * - `create`: spawn `nodeId` on `agentId`.
+ * - `destroy`: stop and remove the copy of `nodeId` on `agentId`.
+ * - `update`: change the node's role in place (promotion/demotion); no restart.
+ * - `replace`: stop the copy on `fromAgentId` (best effort when that agent is unreachable), then
+ *   spawn it on `agentId` (which may equal `fromAgentId`, e.g. a memory change).
+ */
+export interface PlanAction {
+  readonly op: PlanOp;
+  readonly cluster: string;
+  readonly nodeId: string;
+  readonly agentId: string;
+  readonly fromAgentId?: string;
+  /** The role after the action (for `destroy`: the role the node had, possibly empty). */
+  readonly role: NodeRole | '';
+  /** Memory after the action (for `destroy`: the memory the node had). */
+  readonly memoryMb: number;
+  readonly reason: string;
+}
+
+/** Nodes of one cluster the scheduler could not place, with why. */
+export interface Unplaced {
+  readonly cluster: string;
+  readonly nodeIds: readonly string[];
+  /** Human-readable, e.g. `cluster kg: 2 of 5 nodes unplaced: capacity exhausted on agent-1 (4/4)`. */
+  readonly reason: string;
+}
+
+/** A destroy that must wait until its agent is reachable again. */
+export interface Deferred {
+  readonly cluster: string;
+  readonly nodeId: string;
+  readonly agentId: string;
+  readonly reason: string;
+}
+
+/** Counts of a plan, by kind. `unchanged` counts declared nodes left as they are. */
+export interface PlanSummary {
+  readonly create: number;
+  readonly destroy: number;
+  readonly update: number;
+  readonly replace: number;
+  readonly unchanged: number;
+}
+
+/**
+ * The result of {@link planGrid}. `actions` are in a safe execution order: destroys (freeing
+ * capacity), then updates (a promotion restores a leader first), then replaces, then creates.
+ */
+export interface Plan {
+  readonly actions: readonly PlanAction[];
+  readonly unplaced: readonly Unplaced[];
+  readonly deferred: readonly Deferred[];
+  readonly summary: PlanSummary;
+  /** True when there is at least one action to run. */
+  readonly changed: boolean;
+}
