@@ -1,0 +1,309 @@
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventError } from './errors.js';
+import type { GridEvent } from './event-types.js';
+import { encodeBatch } from './record-codec.js';
+import { Segment, parseSegmentFileName, segmentFileName } from './segment.js';
+
+/** Options of `EventLog.open`. */
+export interface EventLogOptions {
+  /** A new segment starts once the active one reaches this size. @default 64 MiB */
+  readonly segmentMaxBytes?: number;
+  /** Recent events kept decoded in memory so live watchers and recent queries skip the disk. @default 16384 */
+  readonly cacheSize?: number;
+}
+
+/** What recovery did on open; all zero for a clean shutdown. */
+export interface RecoveryReport {
+  readonly segments: number;
+  readonly truncatedBytes: number;
+  /** Segments that no longer continue the index after a cut; renamed to `*.orphaned`, never read. */
+  readonly orphanedSegments: readonly string[];
+}
+
+/** Retention limits; a segment is dropped only when every record in it is beyond a limit. */
+export interface RetentionLimits {
+  /** Keep at least the newest `maxEvents`; 0 = no count limit. */
+  readonly maxEvents?: number;
+  /** Drop events older than this; 0 = no age limit. */
+  readonly maxAgeMs?: number;
+  /** "Now" for the age limit, in microseconds. */
+  readonly nowUs: number;
+}
+
+/** The store surface the bus, watch and mirror use (the bus can be handed a wrapped one in tests). */
+export interface EventStore {
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly lastTimestampUs: number;
+  append(events: readonly GridEvent[]): Promise<void>;
+  read(fromIndex: number, maxCount: number): Promise<GridEvent[]>;
+  indexAtOrAfter(timestampUs: number): number;
+  applyRetention(limits: RetentionLimits): Promise<number>;
+  close(): Promise<void>;
+}
+
+const LOCK_FILE = 'LOCK';
+
+/**
+ * The embedded, durable, append-only event store: a directory of segment files of CRC-checked,
+ * length-prefixed records (see record-codec.ts). Indexes are contiguous across segments: recovery
+ * on open keeps the longest valid prefix, so after a crash the index continues with no gap and no
+ * corrupt record. Retention deletes whole old segments, never the active one, so it does not touch
+ * the bytes a writer is appending to and never waits for it.
+ */
+export class EventLog implements EventStore {
+  private readonly segments: Segment[];
+  private readonly cache: GridEvent[] = [];
+  private cacheFirst: number;
+  private appending = false;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    segments: Segment[],
+    readonly recovery: RecoveryReport,
+    private readonly segmentMaxBytes: number,
+    private readonly cacheSize: number,
+  ) {
+    this.segments = segments;
+    this.cacheFirst = this.lastIndex + 1;
+  }
+
+  /** Opens (creating if needed) the store in `dir`, recovering from any crash. */
+  static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
+    const segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
+    const cacheSize = options.cacheSize ?? 16384;
+    if (!Number.isSafeInteger(segmentMaxBytes) || segmentMaxBytes < 1024) {
+      throw new EventError('EVENTS_INVALID_OPTIONS', 'must be an integer >= 1024', 'segmentMaxBytes');
+    }
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
+      throw new EventError('EVENTS_INVALID_OPTIONS', 'must be a non-negative integer', 'cacheSize');
+    }
+    try {
+      await mkdir(dir, { recursive: true });
+      await takeLock(dir);
+    } catch (err) {
+      if (err instanceof EventError) throw err;
+      throw new EventError('EVENTS_STORE_IO', `cannot open event directory ${dir}: ${(err as Error).message}`, undefined, { cause: err });
+    }
+    try {
+      const { segments, report } = await recover(dir);
+      return new EventLog(dir, segments, report, segmentMaxBytes, cacheSize);
+    } catch (err) {
+      await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
+      if (err instanceof EventError) throw err;
+      throw new EventError('EVENTS_STORE_IO', `recovery of ${dir} failed: ${(err as Error).message}`, undefined, { cause: err });
+    }
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1] as Segment;
+  }
+
+  /** Oldest retained index; `lastIndex + 1` when the store is empty. */
+  get firstIndex(): number {
+    return (this.segments[0] as Segment).first;
+  }
+
+  /** Newest committed (fsynced) index; 0 when nothing was ever written. */
+  get lastIndex(): number {
+    return this.active.last;
+  }
+
+  /** Timestamp of the newest committed record; 0 when the store is empty. */
+  get lastTimestampUs(): number {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const ts = (this.segments[i] as Segment).lastTimestampUs;
+      if (ts !== undefined) return ts;
+    }
+    return 0;
+  }
+
+  /**
+   * Durably appends `events`, whose indexes must continue `lastIndex` with no gap: one write and one
+   * fdatasync for the whole batch. Resolves once they are on disk; only then do readers see them.
+   * Throws `EVENTS_STORE_IO` on a write error; the store stays consistent and the same batch may be
+   * retried.
+   */
+  async append(events: readonly GridEvent[]): Promise<void> {
+    if (this.closed) throw new EventError('EVENTS_CLOSED', 'event log is closed');
+    if (this.appending) throw new Error('EventLog.append called concurrently');
+    if (events.length === 0) return;
+    events.forEach((e, i) => {
+      if (e.index !== this.lastIndex + 1 + i) {
+        throw new Error(`EventLog.append: index ${e.index} does not continue ${this.lastIndex + i}`);
+      }
+    });
+    this.appending = true;
+    try {
+      const { buf, sizes } = encodeBatch(events);
+      if (this.active.size >= this.segmentMaxBytes && this.active.count > 0) await this.roll();
+      await this.active.append(buf, sizes, events);
+    } catch (err) {
+      throw new EventError('EVENTS_STORE_IO', `event write failed: ${(err as Error).message}`, undefined, { cause: err });
+    } finally {
+      this.appending = false;
+    }
+    this.remember(events);
+  }
+
+  private async roll(): Promise<void> {
+    const seg = await Segment.create(join(this.dir, segmentFileName(this.lastIndex + 1)), this.lastIndex + 1);
+    await fsyncDir(this.dir);
+    this.segments.push(seg);
+  }
+
+  private remember(events: readonly GridEvent[]): void {
+    if (this.cacheSize === 0) return;
+    if (this.cache.length === 0) this.cacheFirst = (events[0] as GridEvent).index;
+    for (const e of events) this.cache.push(e);
+    // Trim in chunks so the array shift cost is amortised over many appends.
+    if (this.cache.length > 2 * this.cacheSize) {
+      const cut = this.cache.length - this.cacheSize;
+      this.cache.splice(0, cut);
+      this.cacheFirst += cut;
+    }
+  }
+
+  /**
+   * Up to `maxCount` committed events from `max(fromIndex, firstIndex)` on, contiguous. The caller
+   * detects that retention removed what it asked for by comparing the first index it got.
+   */
+  async read(fromIndex: number, maxCount: number): Promise<GridEvent[]> {
+    if (this.closed) throw new EventError('EVENTS_CLOSED', 'event log is closed');
+    const from = Math.max(fromIndex, this.firstIndex);
+    const to = Math.min(this.lastIndex, from + maxCount - 1);
+    if (to < from) return [];
+    if (from >= this.cacheFirst && this.cache.length > 0) {
+      return this.cache.slice(from - this.cacheFirst, to - this.cacheFirst + 1);
+    }
+    const seg = this.segmentOf(from);
+    return seg.read(from, Math.min(to, seg.last));
+  }
+
+  private segmentOf(index: number): Segment {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.segments[mid] as Segment).first <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segments[lo] as Segment;
+  }
+
+  /** The first retained index whose timestamp is >= `timestampUs`; `lastIndex + 1` if none. */
+  indexAtOrAfter(timestampUs: number): number {
+    for (const seg of this.segments) {
+      const ts = seg.lastTimestampUs;
+      if (ts !== undefined && ts >= timestampUs) return seg.indexAtOrAfter(timestampUs);
+    }
+    return this.lastIndex + 1;
+  }
+
+  /**
+   * Drops whole old segments beyond the limits and returns how many events went. The segments
+   * leave the in-memory list synchronously (new reads no longer see them); the files are unlinked
+   * and closed afterwards, a read already in flight finishing on its open handle.
+   */
+  async applyRetention(limits: RetentionLimits): Promise<number> {
+    const maxEvents = limits.maxEvents ?? 0;
+    const cutoffUs = (limits.maxAgeMs ?? 0) > 0 ? limits.nowUs - (limits.maxAgeMs as number) * 1000 : -Infinity;
+    const dropped: Segment[] = [];
+    while (this.segments.length > 1 && !this.closed) {
+      const seg = this.segments[0] as Segment;
+      const overCount = maxEvents > 0 && this.lastIndex - seg.last >= maxEvents;
+      const overAge = seg.count === 0 || (seg.lastTimestampUs as number) < cutoffUs;
+      if (!overCount && !overAge) break;
+      dropped.push(this.segments.shift() as Segment);
+    }
+    let removed = 0;
+    for (const seg of dropped) {
+      removed += seg.count;
+      await unlink(seg.path).catch(() => undefined);
+      await seg.retire();
+    }
+    return removed;
+  }
+
+  /** Closes every file and releases the directory lock. Everything appended is already durable. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const seg of this.segments) await seg.close().catch(() => undefined);
+    await unlink(join(this.dir, LOCK_FILE)).catch(() => undefined);
+  }
+}
+
+async function recover(dir: string): Promise<{ segments: Segment[]; report: RecoveryReport }> {
+  const names = (await readdir(dir))
+    .map((name) => ({ name, first: parseSegmentFileName(name) }))
+    .filter((s): s is { name: string; first: number } => s.first !== null)
+    .sort((a, b) => a.first - b.first);
+  const segments: Segment[] = [];
+  const orphaned: string[] = [];
+  let truncatedBytes = 0;
+  let broken = false;
+  for (const { name, first } of names) {
+    const prev = segments[segments.length - 1];
+    // After a cut, or when a file does not start right after its predecessor, keeping it would
+    // leave a gap in the index: set it aside instead of deleting, for forensics.
+    if (broken || (prev !== undefined && first !== prev.last + 1)) {
+      await rename(join(dir, name), join(dir, `${name}.orphaned`));
+      orphaned.push(name);
+      broken = true;
+      continue;
+    }
+    const load = await Segment.load(join(dir, name), first);
+    segments.push(load.segment);
+    truncatedBytes += load.truncatedBytes;
+    if (load.truncatedBytes > 0) broken = true;
+  }
+  if (segments.length === 0) {
+    segments.push(await Segment.create(join(dir, segmentFileName(1)), 1));
+    await fsyncDir(dir);
+  }
+  return { segments, report: { segments: segments.length, truncatedBytes, orphanedSegments: orphaned } };
+}
+
+/** Makes file creations/renames in `dir` durable (a new segment must survive a crash). */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * One store per directory: a second master on the same data dir would interleave writes. A lock
+ * left by a dead process (kill -9) is taken over.
+ */
+async function takeLock(dir: string): Promise<void> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
+      throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by process ${pid}`);
+    }
+    await unlink(path).catch(() => undefined);
+  }
+  throw new EventError('EVENTS_STORE_LOCKED', `could not lock event directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
