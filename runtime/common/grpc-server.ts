@@ -7,7 +7,7 @@ import {
   type UntypedServiceImplementation,
   type ServerErrorResponse,
 } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthService } from './health.js';
 import { GridError, grpcStatusOf } from '../errors.js';
 import { TOKEN_METADATA_KEY, tokensEqual } from './token.js';
 
@@ -115,7 +115,8 @@ export interface GrpcServerHandle {
   readonly port: number;
   /** host:port actually bound. */
   readonly address: string;
-  readonly health: HealthImplementation;
+  /** The standard health service; `setStatus('', 'NOT_SERVING')` etc. */
+  readonly health: HealthService;
   /** Graceful stop; forces after `timeoutMs`. Idempotent. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -132,7 +133,7 @@ export async function startGrpcServer(
   const { host } = splitHostPort(listen);
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   for (const s of services) server.addService(s.definition, s.impl);
-  const health = new HealthImplementation({ '': 'SERVING' });
+  const health = new HealthService({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

@@ -11,7 +11,7 @@ import type {
   QueryConceptResponse,
 } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { GridError } from '../errors.js';
-import { startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
+import { checkBindPolicy, startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
 import type { StorageServerOptions } from './storage-options.js';
 
@@ -62,6 +62,7 @@ export class StorageServer {
 
   /** Replays the store, then binds; resolves once the server is serving. */
   static async start(opts: StorageServerOptions): Promise<StorageServer> {
+    checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host');
     const { store, truncatedBytes } = await ConceptStore.open(resolve(opts.storagePath), opts.memoryMb);
     try {
       const impl = wrapService(StorageServiceService, storageHandlers(store), opts.token);
