@@ -268,6 +268,6 @@ function place(ctx: Context, w: ClusterWork): void {
 
 function roleReason(from: NodeRole | '', to: NodeRole, promoted: boolean, sawLeader: boolean): string {
   if (to === 'leader') return promoted && sawLeader ? 'leader lost: promote' : `no leader: elect (role ${from || 'none'} -> leader)`;
-  if (from === 'leader') return 'duplicate leader: demote to replica';
+  if (from === 'leader' && to === 'replica') return 'duplicate leader: demote to replica';
   return `role ${from || 'none'} -> ${to}`;
 }
