@@ -1,0 +1,307 @@
+// DO NOT EDIT: generated from schema/grid.schema.json by schema/generate-schema-module.mjs.
+// Edit the JSON file, then run `node schema/generate-schema-module.mjs`.
+
+/** The grid spec JSON Schema (2020-12), as a literal type so the TypeScript types derive from it. */
+export const gridSchema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://sutra-grid.local/schema/grid.schema.json",
+  "title": "Sutra Grid spec",
+  "description": "The declared state of a grid: its agents and the storage clusters placed on them. The master converges live state to it.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "name",
+    "agents"
+  ],
+  "properties": {
+    "name": {
+      "description": "Name of the grid: a DNS label (lowercase letters, digits and '-', at most 63 characters).",
+      "$ref": "#/$defs/dnsLabel"
+    },
+    "master": {
+      "description": "Where the master listens.",
+      "type": "object",
+      "additionalProperties": false,
+      "default": {},
+      "properties": {
+        "address": {
+          "description": "host:port of the master's gRPC service.",
+          "$ref": "#/$defs/address",
+          "default": "127.0.0.1:7000"
+        }
+      }
+    },
+    "monitoring": {
+      "description": "How agent health is judged and how failed nodes are restarted.",
+      "type": "object",
+      "additionalProperties": false,
+      "default": {},
+      "properties": {
+        "heartbeatInterval": {
+          "description": "How often each agent reports to the master, e.g. 5s.",
+          "$ref": "#/$defs/duration",
+          "default": "5s"
+        },
+        "degradedAfter": {
+          "description": "Silence after which an agent is marked degraded. Must exceed heartbeatInterval and be below offlineAfter.",
+          "$ref": "#/$defs/duration",
+          "default": "15s"
+        },
+        "offlineAfter": {
+          "description": "Silence after which an agent is marked offline.",
+          "$ref": "#/$defs/duration",
+          "default": "30s"
+        },
+        "replaceAfter": {
+          "description": "Grace an agent may stay offline before its nodes are replaced on other agents.",
+          "$ref": "#/$defs/duration",
+          "default": "60s"
+        },
+        "restart": {
+          "description": "Restart policy for a node whose process exits.",
+          "type": "object",
+          "additionalProperties": false,
+          "default": {},
+          "properties": {
+            "maxRestarts": {
+              "description": "Restarts allowed within `window` before the node is marked failed and replaced.",
+              "type": "integer",
+              "minimum": 0,
+              "default": 3
+            },
+            "window": {
+              "description": "Sliding window in which restarts are counted.",
+              "$ref": "#/$defs/duration",
+              "default": "60s"
+            },
+            "backoff": {
+              "description": "Delay before the first restart; it doubles on each further restart.",
+              "$ref": "#/$defs/duration",
+              "default": "1s"
+            }
+          }
+        }
+      }
+    },
+    "storage": {
+      "description": "Defaults for the storage-server nodes the grid runs.",
+      "type": "object",
+      "additionalProperties": false,
+      "default": {},
+      "properties": {
+        "binary": {
+          "description": "Path of the storage-server binary. Omitted: the bundled storage-server.",
+          "type": "string",
+          "minLength": 1
+        },
+        "dataPath": {
+          "description": "Directory under which each node gets its own data directory.",
+          "type": "string",
+          "minLength": 1,
+          "default": "./.grid/data"
+        },
+        "memory": {
+          "description": "Memory per node unless a cluster sets its own, e.g. 256Mi, 2Gi, or an integer of MiB.",
+          "$ref": "#/$defs/size",
+          "default": "256Mi"
+        },
+        "portRange": {
+          "description": "Inclusive range of ports nodes are given on each agent host.",
+          "type": "object",
+          "additionalProperties": false,
+          "default": {},
+          "properties": {
+            "start": {
+              "description": "First port of the range.",
+              "$ref": "#/$defs/port",
+              "default": 50051
+            },
+            "end": {
+              "description": "Last port of the range (inclusive).",
+              "$ref": "#/$defs/port",
+              "default": 50250
+            }
+          }
+        }
+      }
+    },
+    "agents": {
+      "description": "The agents that run storage nodes. At least one.",
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "$ref": "#/$defs/agent"
+      }
+    },
+    "clusters": {
+      "description": "Storage clusters to place on the agents.",
+      "type": "array",
+      "default": [],
+      "items": {
+        "$ref": "#/$defs/cluster"
+      }
+    }
+  },
+  "$defs": {
+    "dnsLabel": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 63,
+      "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    },
+    "duration": {
+      "description": "A duration: a number and a unit ms, s, m or h; parts may be chained (1m30s).",
+      "type": "string",
+      "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+    },
+    "size": {
+      "description": "A memory size with a unit (Ki, Mi, Gi, Ti binary; k, M, G, T decimal), or an integer of MiB.",
+      "type": [
+        "string",
+        "integer"
+      ],
+      "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|M|G|T)$",
+      "minimum": 1
+    },
+    "address": {
+      "description": "host:port; an IPv6 host is written in brackets, e.g. [::1]:7000.",
+      "type": "string",
+      "pattern": "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):[0-9]{1,5}$"
+    },
+    "port": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 65535
+    },
+    "labels": {
+      "type": "object",
+      "propertyNames": {
+        "maxLength": 253,
+        "pattern": "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+      },
+      "additionalProperties": {
+        "type": "string",
+        "maxLength": 63,
+        "pattern": "^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"
+      }
+    },
+    "agent": {
+      "description": "An agent: a daemon that spawns and watches storage nodes on one host or platform.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "id",
+        "capacity"
+      ],
+      "properties": {
+        "id": {
+          "description": "Unique id of the agent: a DNS label, e.g. agent-1.",
+          "$ref": "#/$defs/dnsLabel"
+        },
+        "platform": {
+          "description": "Where the agent runs nodes.",
+          "type": "string",
+          "enum": [
+            "process",
+            "docker",
+            "kubernetes",
+            "systemd"
+          ],
+          "default": "process"
+        },
+        "address": {
+          "description": "host:port of the agent's gRPC service. Omitted: `sutra-grid up` picks one for local process agents.",
+          "$ref": "#/$defs/address"
+        },
+        "capacity": {
+          "description": "How much the agent may host.",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "nodes"
+          ],
+          "properties": {
+            "nodes": {
+              "description": "Most nodes the agent may run at once (0 keeps the agent empty).",
+              "type": "integer",
+              "minimum": 0
+            },
+            "memory": {
+              "description": "Total memory for the agent's nodes, e.g. 2Gi. Omitted: not limited.",
+              "$ref": "#/$defs/size"
+            }
+          }
+        },
+        "labels": {
+          "description": "Labels that cluster placement selectors match, e.g. { zone: a }.",
+          "$ref": "#/$defs/labels",
+          "default": {}
+        }
+      }
+    },
+    "cluster": {
+      "description": "A storage cluster: a number of nodes of one topology placed on the agents.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "name",
+        "nodes"
+      ],
+      "properties": {
+        "name": {
+          "description": "Unique name of the cluster: a DNS label, e.g. kg.",
+          "$ref": "#/$defs/dnsLabel"
+        },
+        "nodes": {
+          "description": "Number of nodes (for leader-replicas: one leader, the rest replicas).",
+          "type": "integer",
+          "minimum": 1
+        },
+        "topology": {
+          "description": "standalone: independent nodes; leader-replicas: one leader and its replicas.",
+          "type": "string",
+          "enum": [
+            "standalone",
+            "leader-replicas"
+          ],
+          "default": "standalone"
+        },
+        "memory": {
+          "description": "Memory per node, e.g. 512Mi. Omitted: storage.memory.",
+          "$ref": "#/$defs/size"
+        },
+        "placement": {
+          "description": "Where the nodes may go and how they are spread.",
+          "type": "object",
+          "additionalProperties": false,
+          "default": {},
+          "properties": {
+            "strategy": {
+              "description": "spread: fewest nodes per agent first; binpack: fill the fullest agent that fits first.",
+              "type": "string",
+              "enum": [
+                "spread",
+                "binpack"
+              ],
+              "default": "spread"
+            },
+            "agents": {
+              "description": "Pin the cluster to these agent ids. Empty: any agent.",
+              "type": "array",
+              "uniqueItems": true,
+              "items": {
+                "$ref": "#/$defs/dnsLabel"
+              },
+              "default": []
+            },
+            "selector": {
+              "description": "Only agents whose labels include all of these. Empty: any agent.",
+              "$ref": "#/$defs/labels",
+              "default": {}
+            }
+          }
+        }
+      }
+    }
+  }
+} as const;

@@ -1,0 +1,194 @@
+/**
+ * Checks that JSON Schema cannot express: unique ids, pins and selectors that name real agents,
+ * capacity, ports and monitoring thresholds. They run even when the schema found problems, so one
+ * pass reports everything; each check reads values defensively and skips what the schema already
+ * rejected, so nothing is reported twice.
+ */
+import { findCapacityShortfalls, agentFit, type CapacityAgent, type CapacityDemand } from './capacity-check.js';
+import type { SpecErrorCode } from './errors.js';
+import { checkPorts } from './port-checks.js';
+import type { RawDiagnostic } from './schema-check.js';
+import { toPointer } from './source-map.js';
+import { formatSize, parseDuration, parseSize } from './units.js';
+import { arr, int, obj, str, type Json } from './values.js';
+
+/** Collects diagnostics; the checks below only call `report`. */
+class Reporter {
+  readonly diagnostics: RawDiagnostic[] = [];
+  report(code: SpecErrorCode, path: ReadonlyArray<string | number>, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.diagnostics.push({ code, message, pointer: toPointer(path), severity });
+  }
+}
+
+/**
+ * Runs every semantic check. `raw` is the spec as written (to point at what the user wrote);
+ * `defaulted` is the same after schema defaults (to check the values in force).
+ */
+export function checkSemantics(raw: unknown, defaulted: unknown): RawDiagnostic[] {
+  const reporter = new Reporter();
+  const spec = obj(defaulted);
+  if (!spec) return [];
+  checkMonitoring(reporter, obj(obj(raw)?.monitoring), obj(spec.monitoring));
+  const agents = arr(spec.agents).map(obj);
+  const clusters = arr(spec.clusters).map(obj);
+  const agentIndex = firstIndexById(reporter, agents, 'id', 'agents', 'agent id');
+  firstIndexById(reporter, clusters, 'name', 'clusters', 'cluster name');
+  const storageMemory = readSize(reporter, obj(spec.storage)?.memory, ['storage', 'memory']);
+  checkPlacementAndCapacity(reporter, agents, clusters, agentIndex, storageMemory);
+  for (const problem of checkPorts(spec)) reporter.report(problem.code, problem.path, problem.message);
+  return reporter.diagnostics;
+}
+
+function readDuration(reporter: Reporter, value: unknown, path: ReadonlyArray<string | number>): number | undefined {
+  const text = str(value);
+  if (text === undefined || !/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(text)) return undefined; // schema reported it
+  try {
+    return parseDuration(text, path.join('.'));
+  } catch (error) {
+    reporter.report('SPEC_UNIT', path, (error as Error).message.replace(/^[^:]*: /, ''));
+    return undefined;
+  }
+}
+
+/** A size in MiB; undefined when absent or invalid (the schema or this check reported it). */
+function readSize(reporter: Reporter, value: unknown, path: ReadonlyArray<string | number>): number | undefined {
+  if (value === undefined) return undefined;
+  const valid = (typeof value === 'number' && Number.isInteger(value) && value >= 1) ||
+    (typeof value === 'string' && /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|M|G|T)$/.test(value));
+  if (!valid) return undefined; // schema reported it
+  try {
+    return parseSize(value as string | number, path.join('.'));
+  } catch (error) {
+    reporter.report('SPEC_UNIT', path, (error as Error).message.replace(/^[^:]*: /, ''));
+    return undefined;
+  }
+}
+
+function checkMonitoring(reporter: Reporter, written: Json | undefined, monitoring: Json | undefined): void {
+  if (!monitoring) return;
+  const at = (key: string): string[] => ['monitoring', key];
+  const heartbeat = readDuration(reporter, monitoring.heartbeatInterval, at('heartbeatInterval'));
+  const degraded = readDuration(reporter, monitoring.degradedAfter, at('degradedAfter'));
+  const offline = readDuration(reporter, monitoring.offlineAfter, at('offlineAfter'));
+  readDuration(reporter, monitoring.replaceAfter, at('replaceAfter'));
+  const restart = obj(monitoring.restart);
+  const window = readDuration(reporter, restart?.window, ['monitoring', 'restart', 'window']);
+  readDuration(reporter, restart?.backoff, ['monitoring', 'restart', 'backoff']);
+  // Blame the value the user wrote; a default is not theirs to find.
+  const blame = (later: string, earlier: string): string[] =>
+    written?.[later] !== undefined || written?.[earlier] === undefined ? at(later) : at(earlier);
+
+  if (heartbeat === 0) reporter.report('SPEC_MONITORING', at('heartbeatInterval'), 'must be greater than 0');
+  if (heartbeat !== undefined && degraded !== undefined && heartbeat > 0 && degraded <= heartbeat) {
+    reporter.report('SPEC_MONITORING', blame('degradedAfter', 'heartbeatInterval'),
+      `degradedAfter (${String(monitoring.degradedAfter)}) must be longer than heartbeatInterval (${String(monitoring.heartbeatInterval)}), or each heartbeat arrives late`);
+  }
+  if (degraded !== undefined && offline !== undefined && degraded >= offline) {
+    reporter.report('SPEC_MONITORING', blame('offlineAfter', 'degradedAfter'),
+      `degradedAfter (${String(monitoring.degradedAfter)}) must be shorter than offlineAfter (${String(monitoring.offlineAfter)})`);
+  }
+  if (window === 0 && (int(restart?.maxRestarts) ?? 0) > 0) {
+    reporter.report('SPEC_MONITORING', ['monitoring', 'restart', 'window'], 'must be greater than 0 when maxRestarts is above 0');
+  }
+}
+
+/** Reports repeated ids and returns each id's first index. */
+function firstIndexById(reporter: Reporter, items: ReadonlyArray<Json | undefined>, key: string, list: string, what: string): Map<string, number> {
+  const first = new Map<string, number>();
+  items.forEach((item, index) => {
+    const id = str(item?.[key]);
+    if (id === undefined) return;
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, index);
+    else reporter.report('SPEC_DUPLICATE_ID', [list, index, key], `duplicate ${what} "${id}" (first declared at ${list}[${earlier}])`);
+  });
+  return first;
+}
+
+function checkPlacementAndCapacity(
+  reporter: Reporter,
+  agents: ReadonlyArray<Json | undefined>,
+  clusters: ReadonlyArray<Json | undefined>,
+  agentIndex: ReadonlyMap<string, number>,
+  storageMemory: number | undefined,
+): void {
+  const capacity: CapacityAgent[] = agents.map((agent, i) => {
+    const declared = obj(agent?.capacity);
+    const memory = readSize(reporter, declared?.memory, ['agents', i, 'capacity', 'memory']);
+    return { nodes: int(declared?.nodes) ?? 0, memoryMb: memory ?? 0 };
+  });
+  const labelsOf = agents.map((agent) => obj(agent?.labels) ?? {});
+  const idOf = (a: number): string => str(agents[a]?.id) ?? `agents[${a}]`;
+  const demands: CapacityDemand[] = [];
+  const demandCluster: number[] = [];
+
+  clusters.forEach((cluster, c) => {
+    if (!cluster) return;
+    const name = str(cluster.name) ?? `clusters[${c}]`;
+    const placement = obj(cluster.placement);
+    const memory = cluster.memory === undefined ? storageMemory : readSize(reporter, cluster.memory, ['clusters', c, 'memory']);
+    let candidates = agents.map((_, a) => a).filter((a) => agentIndex.get(idOf(a)) === a);
+    const pins = arr(placement?.agents);
+    if (pins.length > 0) {
+      const pinned: number[] = [];
+      pins.forEach((pin, k) => {
+        const id = str(pin);
+        if (id === undefined) return;
+        const a = agentIndex.get(id);
+        if (a === undefined) {
+          reporter.report('SPEC_UNKNOWN_AGENT', ['clusters', c, 'placement', 'agents', k],
+            `cluster "${name}" is pinned to agent "${id}", which is not declared${closest(id, [...agentIndex.keys()])}`);
+        } else if (!pinned.includes(a)) pinned.push(a);
+      });
+      if (pinned.length === 0) return; // every pin reported above
+      candidates = pinned;
+    }
+    const selector = Object.entries(obj(placement?.selector) ?? {}).filter(([, v]) => typeof v === 'string');
+    const eligible = candidates.filter((a) => selector.every(([k, v]) => labelsOf[a]?.[k] === v));
+    if (eligible.length === 0) {
+      const wanted = selector.map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      const among = pins.length > 0 ? `none of the pinned agents (${candidates.map(idOf).join(', ')})` : 'no declared agent';
+      reporter.report('SPEC_SELECTOR_NO_MATCH', ['clusters', c, 'placement', 'selector'], `cluster "${name}": ${among} has labels ${wanted}`);
+      return;
+    }
+    const nodes = int(cluster.nodes);
+    if (nodes === undefined || nodes < 1 || memory === undefined) return; // schema or unit check reported it
+    const fitting = eligible.filter((a) => agentFit(capacity[a] ?? { nodes: 0, memoryMb: 0 }, { memoryMb: memory }) > 0);
+    if (cluster.topology === 'leader-replicas' && nodes > 1 && fitting.length === 1) {
+      reporter.report('SPEC_TOPOLOGY', ['clusters', c, 'nodes'],
+        `cluster "${name}": leader and replicas can only go on agent ${idOf(fitting[0] ?? 0)}; losing it loses the whole cluster`, 'warning');
+    }
+    demands.push({ nodes, memoryMb: memory, eligible });
+    demandCluster.push(c);
+  });
+
+  for (const shortfall of findCapacityShortfalls(capacity, demands)) {
+    const members = shortfall.demands.map((d) => demandCluster[d] ?? 0);
+    const names = members.map((c) => `"${str(clusters[c]?.name) ?? `clusters[${c}]`}"`);
+    const last = members[members.length - 1] ?? 0;
+    if (shortfall.kind === 'memory') {
+      reporter.report('SPEC_CAPACITY', ['clusters'],
+        `clusters need ${formatSize(shortfall.need)} of memory in total but the agents they may use offer ${formatSize(shortfall.canHold)}`);
+    } else if (members.length === 1) {
+      const demand = demands[shortfall.demands[0] ?? 0];
+      const detail = shortfall.agents.slice(0, 6).map((a) => {
+        const agent = capacity[a] ?? { nodes: 0, memoryMb: 0 };
+        const fit = demand ? agentFit(agent, demand) : 0;
+        const byMemory = fit < agent.nodes ? ` (memory ${formatSize(agent.memoryMb)})` : '';
+        return `${idOf(a)}: ${fit}${byMemory}`;
+      });
+      if (shortfall.agents.length > 6) detail.push(`and ${shortfall.agents.length - 6} more`);
+      reporter.report('SPEC_CAPACITY', ['clusters', last, 'nodes'],
+        `cluster ${names[0] ?? ''} needs ${shortfall.need} nodes${demand ? ` of ${formatSize(demand.memoryMb)}` : ''} but the agents it may use can hold at most ${shortfall.canHold} (${detail.join(', ')})`);
+    } else {
+      const agentList = shortfall.agents.slice(0, 6).map(idOf).join(', ') + (shortfall.agents.length > 6 ? ', ...' : '');
+      reporter.report('SPEC_CAPACITY', ['clusters', last, 'nodes'],
+        `clusters ${names.join(', ')} need ${shortfall.need} nodes together but the agents they may use (${agentList}) can hold at most ${shortfall.canHold}`);
+    }
+  }
+}
+
+function closest(id: string, known: readonly string[]): string {
+  const near = known.find((k) => k.toLowerCase() === id.toLowerCase() || k.replace(/[-_]/g, '') === id.replace(/[-_]/g, ''));
+  return near ? ` (did you mean "${near}"?)` : known.length > 0 ? ` (declared: ${known.slice(0, 8).join(', ')})` : '';
+}
