@@ -1,0 +1,312 @@
+/**
+ * The Docker platform: each storage node is a container run through the Docker Engine API. Like
+ * the process platform it only starts, stops, watches and re-adopts instances; health checks,
+ * restarts, events and capacity stay in the supervisor, so both platforms behave the same.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { ConfigError, GridError } from '../errors.js';
+import { sleep } from '../common/backoff.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { checkLaunchSpec, containerCreateOptions, type ContainerSettings, type DockerNetworkMode } from './docker-container-spec.js';
+import { engineMessage, isNotFound, spawnError, engineStatus } from './docker-errors.js';
+import { DockerEventWatcher, type DieEvent } from './docker-events.js';
+import { containerName, LABEL, specFromLabels } from './docker-labels.js';
+import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
+
+/** Options of {@link DockerPlatform.create}; the agent builds them from its config's `[docker]` table. */
+export interface DockerPlatformOptions {
+  /** Unix socket of the Docker Engine. */
+  readonly socketPath: string;
+  /** Image holding the bundled storage-server (the root Dockerfile's layout). */
+  readonly image: string;
+  readonly agentId: string;
+  /** Grid name put on every container's `sutra.grid` label. @default 'default' */
+  readonly grid?: string;
+  /** The agent's data dir; platform files (the token copy) live under it. */
+  readonly dataDir: string;
+  /**
+   * @default 'bridge' with a token, 'host' without: a tokenless node must stay on loopback, which
+   * only host networking gives (the same bind policy as the process platform).
+   */
+  readonly network?: DockerNetworkMode;
+  /** Host address ports are published on in bridge mode. @default '127.0.0.1' */
+  readonly publishHost?: string;
+  /** Token nodes require on storage calls; mandatory in bridge mode (the server listens on 0.0.0.0 there). */
+  readonly token?: string;
+  readonly logger?: Logger;
+}
+
+/** What the platform knows about one node's current container. */
+interface Tracked {
+  readonly spec: NodeLaunchSpec;
+  readonly containerId: string;
+  instance: NodeInstance;
+  /** Exits are held until start()/adopt() has handed the instance to the supervisor. */
+  announced: Promise<void>;
+  /** Set on the first die event; stop() waits on it so the exit is reported before stop resolves. */
+  exited: Promise<ExitInfo>;
+  resolveExited: (exit: ExitInfo) => void;
+  /** True once the container is being discarded unannounced (failed start, not adoptable). */
+  dropped: boolean;
+}
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([name, num]) => [num, name]));
+
+/** The Engine reports a signal death as 128 + signal number, as a shell would. */
+function exitInfoOf(exitCode: number | null): ExitInfo {
+  if (exitCode !== null && exitCode > 128 && SIGNAL_NAMES.has(exitCode - 128)) {
+    return { exitCode: null, signal: SIGNAL_NAMES.get(exitCode - 128) ?? null };
+  }
+  return { exitCode, signal: null };
+}
+
+/** Resolves true when nothing on this host listens on host:port. */
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A {@link NodePlatform} running each node as a Docker container. Create with {@link DockerPlatform.create}. */
+export class DockerPlatform implements NodePlatform {
+  readonly name = 'docker' as const;
+  private readonly byNode = new Map<string, Tracked>();
+  private readonly byContainer = new Map<string, Tracked>();
+  private readonly listeners: ExitListener[] = [];
+  private readonly watcher: DockerEventWatcher;
+  private readonly settings: ContainerSettings;
+  private readonly logger: Logger;
+  private readonly grid: string;
+
+  private constructor(
+    private readonly docker: Dockerode,
+    private readonly opts: DockerPlatformOptions,
+    tokenFile: string | undefined,
+  ) {
+    this.logger = opts.logger ?? silentLogger;
+    this.grid = opts.grid ?? 'default';
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    this.settings = {
+      image: opts.image,
+      grid: this.grid,
+      agentId: opts.agentId,
+      network: opts.network ?? (opts.token === undefined ? 'host' : 'bridge'),
+      publishHost: opts.publishHost ?? '127.0.0.1',
+      tokenFile,
+      user: `${uid}:${gid}`,
+    };
+    this.watcher = new DockerEventWatcher(docker, {
+      labels: this.ownLabels(),
+      onDie: (ev) => this.onDie(ev),
+      logger: this.logger,
+    });
+  }
+
+  /**
+   * Checks the options, reaches the Engine and subscribes to its events. Throws ConfigError naming
+   * the `docker.*` key when the Engine is unreachable or the options cannot work together.
+   */
+  static async create(opts: DockerPlatformOptions): Promise<DockerPlatform> {
+    const network = opts.network ?? (opts.token === undefined ? 'host' : 'bridge');
+    if (network !== 'bridge' && network !== 'host') throw new ConfigError('docker.network', `expected "bridge" or "host", got "${String(network)}"`);
+    if (opts.image.trim() === '') throw new ConfigError('docker.image', 'is required for platform "docker"');
+    if (network === 'bridge' && opts.token === undefined) {
+      throw new ConfigError(
+        'docker.network',
+        'bridge networking makes each storage-server listen on 0.0.0.0 inside its container, which needs a token; give the agent a token or set network = "host"',
+      );
+    }
+    const docker = new Dockerode({ socketPath: opts.socketPath });
+    try {
+      await docker.ping();
+    } catch (err) {
+      throw new ConfigError('docker.socket', `Docker Engine not reachable at ${opts.socketPath}: ${engineMessage(err)}`, { cause: err });
+    }
+    let tokenFile: string | undefined;
+    if (opts.token !== undefined) {
+      // Bind-mounted read-only into each node; 0600 and owned by the agent's user, as the node runs as that user.
+      const dir = join(opts.dataDir, '.docker');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      tokenFile = join(dir, 'token');
+      await writeFile(tokenFile, opts.token, { mode: 0o600 });
+    }
+    const platform = new DockerPlatform(docker, opts, tokenFile);
+    await platform.watcher.start();
+    return platform;
+  }
+
+  /** The underlying Engine client (tests and the benchmark inspect containers through it). */
+  get engine(): Dockerode {
+    return this.docker;
+  }
+
+  onExit(listener: ExitListener): void {
+    this.listeners.push(listener);
+  }
+
+  async start(spec: NodeLaunchSpec): Promise<NodeInstance> {
+    checkLaunchSpec(spec);
+    const current = this.byNode.get(spec.nodeId);
+    if (current !== undefined && !(await this.hasExited(current))) {
+      throw new GridError('NODE_EXISTS', `node ${spec.nodeId}: its container is still running`, { nodeId: spec.nodeId });
+    }
+    // A crashed predecessor keeps its name until removed; the new container takes it over.
+    await this.removeContainer(current?.containerId ?? containerName(this.opts.agentId, spec.nodeId));
+    if (current !== undefined) this.forget(current);
+
+    const probeHost = this.settings.network === 'bridge' ? this.settings.publishHost : '127.0.0.1';
+    if (!(await portIsFree(probeHost, spec.port))) {
+      throw new GridError('PORT_IN_USE', `port: ${spec.port} is already in use on ${probeHost}`, { field: 'port', nodeId: spec.nodeId });
+    }
+    // Created by us (not by the Engine as root) so the node, running as the agent's user, can write.
+    await mkdir(spec.storagePath, { recursive: true });
+
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer(containerCreateOptions(this.settings, spec));
+    } catch (err) {
+      throw spawnError(err, spec.nodeId, this.opts.socketPath, this.opts.image);
+    }
+    let announce!: () => void;
+    const tracked = this.track(spec, container.id, new Promise<void>((r) => (announce = r)));
+    try {
+      await container.start();
+      const info = await container.inspect();
+      tracked.instance = { pid: info.State.Pid, containerId: container.id };
+    } catch (err) {
+      tracked.dropped = true;
+      this.forget(tracked);
+      await this.removeContainer(container.id);
+      throw spawnError(err, spec.nodeId, this.opts.socketPath, this.opts.image);
+    }
+    this.logger.info({ nodeId: spec.nodeId, containerId: container.id, pid: tracked.instance.pid }, 'node container started');
+    // Any exit that raced the start is delivered after the supervisor has the instance.
+    setImmediate(announce);
+    return tracked.instance;
+  }
+
+  async stop(nodeId: string, graceMs: number): Promise<void> {
+    const tracked = this.byNode.get(nodeId);
+    const ref = tracked?.containerId ?? containerName(this.opts.agentId, nodeId);
+    const container = this.docker.getContainer(ref);
+    try {
+      // `docker stop -t`: SIGTERM, then SIGKILL once the grace period (whole seconds) is over.
+      await container.stop({ t: Math.ceil(Math.max(0, graceMs) / 1000) });
+    } catch (err) {
+      // 304: already stopped; 404: already gone. Both mean there is nothing left to stop.
+      const status = engineStatus(err);
+      if (status !== 304 && status !== 404) {
+        throw new GridError('INTERNAL', `node ${nodeId}: docker stop failed: ${engineMessage(err)}`, { nodeId }, { cause: err });
+      }
+    }
+    if (tracked !== undefined) {
+      // Report the exit before resolving, like the process platform; the event is normally in already.
+      await Promise.race([tracked.exited, sleep(2_000)]);
+    }
+    await this.removeContainer(ref);
+    if (tracked !== undefined) this.forget(tracked);
+  }
+
+  async adopt(): Promise<AdoptedNode[]> {
+    const found = await this.docker.listContainers({ all: true, filters: { label: this.ownLabels() } });
+    const adopted: AdoptedNode[] = [];
+    let announce!: () => void;
+    const announced = new Promise<void>((r) => (announce = r));
+    for (const c of found) {
+      const spec = specFromLabels(c.Labels);
+      const owned = spec !== undefined && c.Names.includes(`/${containerName(this.opts.agentId, spec.nodeId)}`);
+      if (!owned || c.State !== 'running' || this.byNode.has(spec.nodeId)) {
+        this.logger.info({ containerId: c.Id, names: c.Names, state: c.State }, 'removing a container this agent no longer owns');
+        await this.removeContainer(c.Id);
+        continue;
+      }
+      // Tracked before the inspect, so an exit from now on is caught by the event watcher.
+      const tracked = this.track(spec, c.Id, announced);
+      try {
+        const info = await this.docker.getContainer(c.Id).inspect();
+        if (!info.State.Running) throw new Error(`state ${info.State.Status}`);
+        tracked.instance = { pid: info.State.Pid, containerId: c.Id };
+        adopted.push({ spec, instance: tracked.instance });
+      } catch (err) {
+        this.logger.info({ containerId: c.Id, err: engineMessage(err) }, 'container exited while being adopted; removing it');
+        tracked.dropped = true;
+        this.forget(tracked);
+        await this.removeContainer(c.Id);
+      }
+    }
+    setImmediate(announce);
+    return adopted;
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.close();
+  }
+
+  private ownLabels(): string[] {
+    return [`${LABEL.agent}=${this.opts.agentId}`, `${LABEL.grid}=${this.grid}`];
+  }
+
+  private track(spec: NodeLaunchSpec, containerId: string, announced: Promise<void>): Tracked {
+    let resolveExited!: (exit: ExitInfo) => void;
+    const exited = new Promise<ExitInfo>((r) => (resolveExited = r));
+    const tracked: Tracked = { spec, containerId, instance: { pid: 0, containerId }, announced, exited, resolveExited, dropped: false };
+    this.byNode.set(spec.nodeId, tracked);
+    this.byContainer.set(containerId, tracked);
+    return tracked;
+  }
+
+  private forget(tracked: Tracked): void {
+    if (this.byNode.get(tracked.spec.nodeId) === tracked) this.byNode.delete(tracked.spec.nodeId);
+    this.byContainer.delete(tracked.containerId);
+  }
+
+  private onDie(ev: DieEvent): void {
+    const tracked = this.byContainer.get(ev.containerId);
+    if (tracked === undefined) return;
+    const exit = exitInfoOf(ev.exitCode);
+    tracked.resolveExited(exit);
+    void tracked.announced.then(() => {
+      if (tracked.dropped) return;
+      this.logger.info({ nodeId: tracked.spec.nodeId, containerId: ev.containerId, ...exit }, 'node container exited');
+      for (const listener of this.listeners) {
+        try {
+          listener(tracked.spec.nodeId, tracked.instance, exit);
+        } catch (err) {
+          this.logger.error({ err, nodeId: tracked.spec.nodeId }, 'exit listener threw');
+        }
+      }
+    });
+  }
+
+  /** True once the container's die event came in, or the Engine says it is not running. */
+  private async hasExited(tracked: Tracked): Promise<boolean> {
+    const settled = await Promise.race([tracked.exited.then(() => true), Promise.resolve(false)]);
+    if (settled) return true;
+    try {
+      return !(await this.docker.getContainer(tracked.containerId).inspect()).State.Running;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  }
+
+  /** Force-removes a container (and its anonymous volumes); already gone is fine. */
+  private async removeContainer(ref: string): Promise<void> {
+    try {
+      await this.docker.getContainer(ref).remove({ force: true, v: true });
+    } catch (err) {
+      // 404: gone already. 409: a removal is already in progress, which ends the same way.
+      const status = engineStatus(err);
+      if (status !== 404 && status !== 409) {
+        throw new GridError('INTERNAL', `container ${ref}: removal failed: ${engineMessage(err)}`, {}, { cause: err });
+      }
+    }
+  }
+}
