@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { addClientOptions, withMaster } from '../master-client.js';
+import { printJson, printTable } from '../output.js';
+
+/** `sutra-grid list-nodes [--agent ID] [--cluster NAME]`: the master's view of every node. */
+export function registerListNodesCommand(program: Command): void {
+  addClientOptions(
+    program
+      .command('list-nodes')
+      .description('list storage nodes as last reported by their agents')
+      .option('--agent <id>', 'only nodes of this agent')
+      .option('--cluster <name>', 'only nodes of this declared cluster'),
+  ).action(async (opts: { agent?: string; cluster?: string }, cmd: Command) => {
+    await withMaster(cmd, async (conn, { json }) => {
+      const { nodes } = await conn.call('listNodes', { agentId: opts.agent ?? '', cluster: opts.cluster ?? '' });
+      if (json) {
+        return printJson({
+          nodes: nodes.map((n) => ({
+            nodeId: n.nodeId,
+            agentId: n.agentId,
+            port: n.port,
+            pid: n.pid,
+            status: n.status,
+            restarts: n.restarts,
+            storagePath: n.storagePath,
+            memoryMb: n.memoryMb,
+            cluster: n.cluster,
+            role: n.role,
+          })),
+        });
+      }
+      printTable(
+        ['node', 'agent', 'status', 'port', 'pid', 'restarts', 'cluster', 'storage path'],
+        nodes.map((n) => [n.nodeId, n.agentId, n.status, n.port, n.pid || '-', n.restarts, n.cluster || '-', n.storagePath]),
+        '(no nodes)',
+      );
+    });
+  });
+}

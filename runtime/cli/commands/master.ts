@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { resolveToken } from '../../common/token.js';
+import { runUntilSignal } from '../run-until-signal.js';
+
+/** Raw `sutra-grid master` flags. */
+interface MasterFlags {
+  readonly listen: string;
+  readonly dataDir?: string;
+  readonly heartbeatInterval?: string;
+  readonly degradedAfter?: string;
+  readonly offlineAfter?: string;
+  readonly healthCheckInterval?: string;
+  readonly shutdownTimeout?: string;
+  readonly tokenFile?: string;
+}
+
+/**
+ * `sutra-grid master --listen HOST:PORT --data-dir DIR [--heartbeat-interval 5s --degraded-after 15s
+ * --offline-after 30s --health-check-interval 1s --token-file F]`. Logs `master listening on
+ * HOST:PORT` once serving; runs until SIGINT/SIGTERM.
+ */
+export function registerMasterCommand(program: Command): void {
+  program
+    .command('master')
+    .description('run the grid master: agents register with it, clients drive it')
+    .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', '127.0.0.1:7000')
+    .option('--data-dir <dir>', 'directory the master keeps its state in (created 0700)')
+    .option('--heartbeat-interval <duration>', 'interval agents heartbeat at (default 5s)')
+    .option('--degraded-after <duration>', 'silence after which an agent is degraded (default 15s)')
+    .option('--offline-after <duration>', 'silence after which an agent is offline (default 30s)')
+    .option('--health-check-interval <duration>', 'how often agent health is re-evaluated (default 1s)')
+    .option('--shutdown-timeout <duration>', 'drain time before a forced stop (default 10s)')
+    .option('--token-file <file>', 'require this shared token on every call (default $SUTRA_GRID_TOKEN)')
+    .action(async (flags: MasterFlags, cmd: Command) => {
+      const { Master } = await import('../../master/index.js');
+      const { ConfigError } = await import('../../errors.js');
+      if (!flags.dataDir) throw new ConfigError('--data-dir', 'is required (where the master keeps its state)');
+      const rootTokenFile = cmd.parent?.opts<{ tokenFile?: string }>().tokenFile;
+      const master = new Master({
+        listen: flags.listen,
+        dataDir: flags.dataDir,
+        token: resolveToken(flags.tokenFile ?? rootTokenFile),
+        heartbeatInterval: flags.heartbeatInterval,
+        degradedAfter: flags.degradedAfter,
+        offlineAfter: flags.offlineAfter,
+        healthCheckInterval: flags.healthCheckInterval,
+        shutdownTimeout: flags.shutdownTimeout,
+      });
+      await master.start();
+      await runUntilSignal(master);
+    });
+}

@@ -1,0 +1,53 @@
+/**
+ * The `sutra-grid` entry point (bin/sutra-grid.js imports the compiled form). The only module that
+ * exits the process: commands throw, and every error becomes one line on stderr and exit code 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerListAgentsCommand } from './commands/list-agents.js';
+import { registerListNodesCommand } from './commands/list-nodes.js';
+import { registerMasterCommand } from './commands/master.js';
+import { registerNodeStatusCommand } from './commands/node-status.js';
+import { registerSpawnCommand } from './commands/spawn.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerStopCommand } from './commands/stop.js';
+import { registerStorageServerCommand } from './commands/storage-server.js';
+import { formatCliError } from './format-error.js';
+import { DEFAULT_MASTER } from './master-client.js';
+
+/** Builds the program with every verb registered. */
+function buildProgram(): Command {
+  const program = new Command('sutra-grid')
+    .description('Sutra Grid: a control plane for fleets of storage servers')
+    // Daemons have their own --master/--token-file; global flags therefore go before the verb.
+    .enablePositionalOptions()
+    .exitOverride()
+    .option('--master <addr>', `master HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
+    .option('--token-file <file>', 'file holding the shared token (default: $SUTRA_GRID_TOKEN as the token value)')
+    .option('--json', 'machine-readable output');
+  registerMasterCommand(program);
+  registerAgentCommand(program);
+  registerStorageServerCommand(program);
+  registerStatusCommand(program);
+  registerListAgentsCommand(program);
+  registerListNodesCommand(program);
+  registerSpawnCommand(program);
+  registerStopCommand(program);
+  registerNodeStatusCommand(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    // Commander has already printed its own one-line usage error (or the help text).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
+    process.stderr.write(`error: ${formatCliError(err)}\n`);
+    return 1;
+  }
+}
+
+process.exit(await main(process.argv));

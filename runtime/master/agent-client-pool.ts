@@ -1,0 +1,108 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import {
+  GridAgentClient,
+  type GetNodeStatusRequest,
+  type GetNodeStatusResponse,
+  type ListNodesRequest,
+  type ListNodesResponse,
+  type SpawnNodeRequest,
+  type SpawnNodeResponse,
+  type StopNodeRequest,
+  type StopNodeResponse,
+} from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { DEFAULT_RETRY, insecureCredentials, unary, withRetry, type RetryOptions } from '../common/grpc-client.js';
+
+/** Per-call deadlines of master -> agent calls (ms). */
+export interface AgentCallDeadlines {
+  readonly spawnMs: number;
+  readonly stopMs: number;
+  readonly statusMs: number;
+}
+
+/** spawn 30 s, stop 10 s, status (and list) 5 s. */
+export const DEFAULT_AGENT_DEADLINES: AgentCallDeadlines = { spawnMs: 30_000, stopMs: 10_000, statusMs: 5_000 };
+
+/** Statuses that say the channel itself may be bad; only these drop the cached client. */
+const CHANNEL_FAULTS = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN]);
+
+interface Pooled {
+  readonly address: string;
+  readonly client: GridAgentClient;
+}
+
+/**
+ * One gRPC client per agent, reused across calls. A client whose call failed with a channel-level
+ * status is closed and dropped, so the next call dials afresh (the agent may have restarted on the
+ * same address). Retries only retryable statuses (see `isRetryableStatus`), with backoff.
+ */
+export class AgentClientPool {
+  private readonly clients = new Map<string, Pooled>();
+  private readonly token: string | undefined;
+  private readonly deadlines: AgentCallDeadlines;
+  private readonly retry: RetryOptions;
+
+  constructor(token: string | undefined, deadlines: AgentCallDeadlines = DEFAULT_AGENT_DEADLINES, retry: RetryOptions = DEFAULT_RETRY) {
+    this.token = token;
+    this.deadlines = deadlines;
+    this.retry = retry;
+  }
+
+  /** Asks the agent to spawn a node (deadline: spawn). */
+  spawnNode(agentId: string, address: string, req: SpawnNodeRequest): Promise<SpawnNodeResponse> {
+    return this.call(agentId, address, this.deadlines.spawnMs, (c, ms) => unary(c.spawnNode, c, req, this.token, ms));
+  }
+
+  /** Asks the agent to stop a node (deadline: stop, plus the requested grace period). */
+  stopNode(agentId: string, address: string, req: StopNodeRequest): Promise<StopNodeResponse> {
+    return this.call(agentId, address, this.deadlines.stopMs + req.graceMs, (c, ms) => unary(c.stopNode, c, req, this.token, ms));
+  }
+
+  /** Asks the agent for one node's live status (deadline: status). */
+  getNodeStatus(agentId: string, address: string, req: GetNodeStatusRequest): Promise<GetNodeStatusResponse> {
+    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => unary(c.getNodeStatus, c, req, this.token, ms));
+  }
+
+  /** Asks the agent for all its nodes (deadline: status). */
+  listNodes(agentId: string, address: string, req: ListNodesRequest = {}): Promise<ListNodesResponse> {
+    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => unary(c.listNodes, c, req, this.token, ms));
+  }
+
+  /** Closes and drops the agent's client, if any. */
+  invalidate(agentId: string): void {
+    const pooled = this.clients.get(agentId);
+    if (pooled === undefined) return;
+    this.clients.delete(agentId);
+    pooled.client.close();
+  }
+
+  /** Closes every client. */
+  close(): void {
+    for (const id of [...this.clients.keys()]) this.invalidate(id);
+  }
+
+  /** Number of cached clients (for tests and metrics). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private client(agentId: string, address: string): GridAgentClient {
+    const pooled = this.clients.get(agentId);
+    if (pooled !== undefined && pooled.address === address) return pooled.client;
+    // The agent moved (re-registered with another address): the old channel is useless.
+    if (pooled !== undefined) this.invalidate(agentId);
+    const client = new GridAgentClient(address, insecureCredentials);
+    this.clients.set(agentId, { address, client });
+    return client;
+  }
+
+  private call<T>(agentId: string, address: string, deadlineMs: number, fn: (c: GridAgentClient, ms: number) => Promise<T>): Promise<T> {
+    return withRetry(async () => {
+      try {
+        return await fn(this.client(agentId, address), deadlineMs);
+      } catch (err) {
+        if (CHANNEL_FAULTS.has((err as ServiceError).code)) this.invalidate(agentId);
+        throw err;
+      }
+    }, this.retry);
+  }
+}

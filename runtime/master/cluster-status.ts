@@ -1,0 +1,49 @@
+import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { AgentRegistry } from './agent-registry.js';
+
+/** Overall grid health. */
+export type GridHealth = 'healthy' | 'degraded' | 'critical';
+
+/**
+ * Counts agents and nodes and grades the grid:
+ * - `critical`: no agent is healthy (including: no agent registered at all);
+ * - `healthy`: every agent is healthy and no node is failed;
+ * - `degraded`: anything in between (some agent degraded/offline, or some node failed).
+ *
+ * Nodes of offline agents are counted in `nodesTotal` (the master last saw them) but never as
+ * running, since nobody can vouch for them.
+ */
+export function computeClusterStatus(registry: AgentRegistry): GetClusterStatusResponse {
+  let healthy = 0;
+  let degraded = 0;
+  let offline = 0;
+  let nodesTotal = 0;
+  let running = 0;
+  let failed = 0;
+  for (const agent of registry.list()) {
+    if (agent.health === 'healthy') healthy++;
+    else if (agent.health === 'degraded') degraded++;
+    else offline++;
+    for (const node of registry.nodes.list({ agentId: agent.info.agentId })) {
+      nodesTotal++;
+      if (node.status === 'failed') failed++;
+      else if (node.status === 'running' && agent.health !== 'offline') running++;
+    }
+  }
+  const total = registry.size;
+  const health: GridHealth = healthy === 0 ? 'critical' : healthy === total && failed === 0 ? 'healthy' : 'degraded';
+  return {
+    agentsTotal: total,
+    agentsHealthy: healthy,
+    agentsDegraded: degraded,
+    agentsOffline: offline,
+    nodesTotal,
+    nodesRunning: running,
+    nodesFailed: failed,
+    health,
+    clusters: [],
+    specGeneration: 0,
+    eventsDropped: 0,
+    eventStoreError: '',
+  };
+}

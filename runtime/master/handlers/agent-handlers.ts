@@ -1,0 +1,50 @@
+import { GridError } from '../../errors.js';
+import { emitSafely } from '../master-events.js';
+import type { MasterContext, MasterHandlers } from '../master-context.js';
+
+type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'unregisterAgent'>;
+
+/** RegisterAgent, Heartbeat, UnregisterAgent: the agents' side of the protocol. */
+export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
+  const { registry, options, logger, events } = ctx;
+  const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
+  return {
+    registerAgent(req) {
+      if (req.agent === undefined) throw new GridError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
+      const info = req.agent;
+      const { known, previous } = registry.register(info, req.nodes, Date.now());
+      // A re-registration keeps the agent's pooled client only if its address did not change;
+      // the pool checks that itself on the next call.
+      logger.info(
+        { agentId: info.agentId, address: info.address, platform: info.platform, nodes: req.nodes.length, reregistered: known },
+        known
+          ? `agent ${info.agentId} re-registered from ${info.address} with ${req.nodes.length} node(s)`
+          : `agent ${info.agentId} registered from ${info.address} (${info.platform}, max ${info.capacity?.maxNodes ?? 0} nodes) with ${req.nodes.length} node(s)`,
+      );
+      emitSafely(events, 'agentRegistered', { agentId: info.agentId, address: info.address, platform: info.platform, reregistered: known, nodes: req.nodes.length }, onListenerError);
+      if (previous !== undefined && previous !== 'healthy') {
+        emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous }, onListenerError);
+      }
+      return { heartbeatIntervalMs: options.heartbeatIntervalMs, masterId: ctx.masterId };
+    },
+
+    heartbeat(req) {
+      const recovered = registry.heartbeat(req.agentId, req.nodes, Date.now());
+      if (recovered !== undefined) {
+        logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
+        emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from }, onListenerError);
+      }
+      return { heartbeatIntervalMs: options.heartbeatIntervalMs };
+    },
+
+    unregisterAgent(req) {
+      if (!registry.unregister(req.agentId)) {
+        throw new GridError('AGENT_NOT_FOUND', `agent "${req.agentId}" not found`, { agentId: req.agentId });
+      }
+      ctx.pool.invalidate(req.agentId);
+      logger.info({ agentId: req.agentId }, `agent ${req.agentId} unregistered`);
+      emitSafely(events, 'agentUnregistered', { agentId: req.agentId }, onListenerError);
+      return {};
+    },
+  };
+}

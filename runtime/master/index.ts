@@ -1,0 +1,12 @@
+/**
+ * The master daemon: public face of runtime/master. Other layers import from here only.
+ */
+export { Master, type MasterState, type MasterDeps } from './master.js';
+export { compileMasterOptions, type MasterOptions, type CompiledMasterOptions } from './master-options.js';
+export type { MasterEvents, AgentHealth } from './master-events.js';
+export type { MasterContext, MasterHandlers, HandlerFactory, UnaryHandler, StreamHandler } from './master-context.js';
+export { AgentRegistry, type AgentRecord, type HealthTransition, type HealthThresholds } from './agent-registry.js';
+export { NodeTable, type NodeFilter } from './node-table.js';
+export { AgentClientPool, DEFAULT_AGENT_DEADLINES, type AgentCallDeadlines } from './agent-client-pool.js';
+export { NodeOperations, type SpawnNodeInput, type NodeStatusResult } from './node-operations.js';
+export { computeClusterStatus, type GridHealth } from './cluster-status.js';

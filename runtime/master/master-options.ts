@@ -1,0 +1,96 @@
+import { ConfigError } from '../errors.js';
+import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
+// TODO(lead): switch to the schema barrel once schema/index.ts exists.
+import { parseDuration } from '../../schema/units.js';
+
+/** User-facing master options: readable values, all optional except `dataDir`. */
+export interface MasterOptions {
+  /** HOST:PORT to serve on; port 0 picks a free one. @default "127.0.0.1:7000" */
+  readonly listen?: string;
+  /** Directory the master owns (created 0700). */
+  readonly dataDir: string;
+  /** Shared token every caller must present; undefined = no auth (loopback only). */
+  readonly token?: string | undefined;
+  /** Interval agents are told to heartbeat at. @default "5s" */
+  readonly heartbeatInterval?: string | number;
+  /** Silence after which an agent is degraded. @default "15s" */
+  readonly degradedAfter?: string | number;
+  /** Silence after which an agent is offline. @default "30s" */
+  readonly offlineAfter?: string | number;
+  /** How often agent health is re-evaluated. @default "1s" */
+  readonly healthCheckInterval?: string | number;
+  /** How long a graceful shutdown may take before it is forced. @default "10s" */
+  readonly shutdownTimeout?: string | number;
+}
+
+/** Options compiled to internal units (milliseconds), validated. */
+export interface CompiledMasterOptions {
+  readonly listen: string;
+  readonly dataDir: string;
+  readonly token: string | undefined;
+  readonly heartbeatIntervalMs: number;
+  readonly degradedAfterMs: number;
+  readonly offlineAfterMs: number;
+  readonly healthCheckIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** The CLI flag each option is set by, so errors name what the user typed. */
+const FLAG: Record<string, string> = {
+  listen: '--listen',
+  dataDir: '--data-dir',
+  heartbeatInterval: '--heartbeat-interval',
+  degradedAfter: '--degraded-after',
+  offlineAfter: '--offline-after',
+  healthCheckInterval: '--health-check-interval',
+  shutdownTimeout: '--shutdown-timeout',
+};
+
+function durationMs(value: string | number | undefined, fallback: string, key: string): number {
+  const flag = FLAG[key] ?? key;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value <= 0) throw new ConfigError(flag, `must be a positive duration, got ${value}`);
+    return Math.round(value);
+  }
+  let ms: number;
+  try {
+    ms = parseDuration(value ?? fallback, flag);
+  } catch (err) {
+    throw new ConfigError(flag, `must be a duration like 500ms, 5s or 1m, got ${JSON.stringify(value)}`, { cause: err });
+  }
+  if (ms <= 0) throw new ConfigError(flag, `must be a positive duration, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/**
+ * Compiles user-facing options into internal ones.
+ * @throws ConfigError (code CONFIG_INVALID) naming the flag, or GridError INSECURE_BIND for a
+ * tokenless non-loopback listen address.
+ */
+export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions {
+  const listen = opts.listen ?? '127.0.0.1:7000';
+  try {
+    splitHostPort(listen, '--listen');
+  } catch (err) {
+    throw new ConfigError('--listen', `expected HOST:PORT (port 0-65535), got "${listen}"`, { cause: err });
+  }
+  checkBindPolicy(listen, opts.token, '--listen');
+  if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new ConfigError('--data-dir', 'is required');
+  const compiled: CompiledMasterOptions = {
+    listen,
+    dataDir: opts.dataDir,
+    token: opts.token,
+    heartbeatIntervalMs: durationMs(opts.heartbeatInterval, '5s', 'heartbeatInterval'),
+    degradedAfterMs: durationMs(opts.degradedAfter, '15s', 'degradedAfter'),
+    offlineAfterMs: durationMs(opts.offlineAfter, '30s', 'offlineAfter'),
+    healthCheckIntervalMs: durationMs(opts.healthCheckInterval, '1s', 'healthCheckInterval'),
+    shutdownTimeoutMs: durationMs(opts.shutdownTimeout, '10s', 'shutdownTimeout'),
+  };
+  if (compiled.offlineAfterMs <= compiled.degradedAfterMs) {
+    throw new ConfigError('--offline-after', `must be longer than --degraded-after (${compiled.degradedAfterMs} ms)`);
+  }
+  if (compiled.degradedAfterMs <= compiled.heartbeatIntervalMs) {
+    throw new ConfigError('--degraded-after', `must be longer than --heartbeat-interval (${compiled.heartbeatIntervalMs} ms)`);
+  }
+  return compiled;
+}

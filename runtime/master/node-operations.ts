@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { GridError, grpcStatusOf } from '../errors.js';
+import { statusName } from '../common/grpc-client.js';
+import type { Logger } from '../common/logger.js';
+import type { AgentClientPool } from './agent-client-pool.js';
+import type { AgentRecord, AgentRegistry } from './agent-registry.js';
+import { emitSafely, type MasterEvents } from './master-events.js';
+
+/** What to spawn. Everything but `agentId` is optional; zero/empty means "let the agent choose". */
+export interface SpawnNodeInput {
+  readonly agentId: string;
+  readonly port?: number;
+  readonly memoryMb?: number;
+  readonly storagePath?: string;
+  readonly nodeId?: string;
+  readonly cluster?: string;
+  readonly role?: string;
+  readonly generation?: number;
+}
+
+/** A node status answer: live from the agent, or the master's cached value marked stale. */
+export interface NodeStatusResult {
+  readonly node: NodeInfo;
+  readonly stale: boolean;
+}
+
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** Statuses after which the agent could not be asked; the cached value is still worth showing. */
+const UNREACHABLE = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED]);
+
+/**
+ * The master's node operations: validate against what the master knows, forward to the agent, keep
+ * the node table current, and tell {@link MasterEvents}. The gRPC handlers and (later) the
+ * reconciler both go through here.
+ */
+export class NodeOperations {
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly pool: AgentClientPool,
+    private readonly events: MasterEvents,
+    private readonly logger: Logger,
+    /** How long a freshly spawned node survives a heartbeat that does not list it yet (ms). */
+    private readonly pinMs: number,
+  ) {}
+
+  /**
+   * Spawns a node on an agent.
+   * @throws GridError AGENT_NOT_FOUND / AGENT_NOT_HEALTHY / PORT_OUT_OF_RANGE / INVALID_ARGUMENT /
+   * NODE_EXISTS / CAPACITY_EXCEEDED, or the agent's own status with the agent named.
+   */
+  async spawn(input: SpawnNodeInput): Promise<NodeInfo> {
+    if (!input.agentId) throw new GridError('INVALID_ARGUMENT', 'agent_id: is required', { field: 'agent_id' });
+    const agent = this.registry.require(input.agentId);
+    const agentId = agent.info.agentId;
+    if (agent.health !== 'healthy') {
+      throw new GridError('AGENT_NOT_HEALTHY', `agent "${agentId}" is ${agent.health}; refusing to spawn on it`, { agentId });
+    }
+    const port = input.port ?? 0;
+    if (!Number.isInteger(port) || (port !== 0 && (port < 1024 || port > 65535))) {
+      throw new GridError('PORT_OUT_OF_RANGE', `port: ${port} is out of range (0 = pick a free one, or 1024-65535)`, { field: 'port', agentId });
+    }
+    const nodeId = input.nodeId || `node-${randomBytes(4).toString('hex')}`;
+    if (!NODE_ID.test(nodeId)) {
+      throw new GridError('INVALID_ARGUMENT', `node_id: must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(nodeId)}`, { field: 'node_id' });
+    }
+    const existing = this.registry.nodes.get(nodeId);
+    if (existing !== undefined && existing.agentId !== agentId) {
+      throw new GridError('NODE_EXISTS', `node "${nodeId}" already exists on agent "${existing.agentId}"`, { nodeId, agentId: existing.agentId });
+    }
+    this.checkCapacity(agent, input.memoryMb ?? 0, existing === undefined);
+
+    emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port }, this.onListenerError);
+    this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
+    try {
+      const res = await this.pool.spawnNode(agentId, agent.info.address, {
+        nodeId,
+        port,
+        memoryMb: input.memoryMb ?? 0,
+        storagePath: input.storagePath ?? '',
+        cluster: input.cluster ?? '',
+        role: input.role ?? '',
+        generation: input.generation ?? 0,
+      });
+      const node = { ...requireNode(res.node, agentId), agentId };
+      this.registry.nodes.upsert(node, Date.now(), this.pinMs);
+      emitSafely(this.events, 'spawnSucceeded', { agentId, node }, this.onListenerError);
+      this.logger.info({ agentId, nodeId: node.nodeId, port: node.port, pid: node.pid }, `node ${node.nodeId} is ${node.status} on agent ${agentId} (port ${node.port}, pid ${node.pid})`);
+      return node;
+    } catch (err) {
+      const wrapped = agentCallError(agentId, agent.info.address, 'spawn', err);
+      emitSafely(this.events, 'spawnFailed', { agentId, nodeId, code: wrapped.code, message: wrapped.details }, this.onListenerError);
+      this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `spawn of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
+      throw wrapped;
+    }
+  }
+
+  /**
+   * Stops a node through its agent.
+   * @throws GridError NODE_NOT_FOUND / AGENT_NOT_FOUND, or the agent's own status with the agent named.
+   */
+  async stop(nodeId: string, graceMs = 0): Promise<NodeInfo> {
+    const cached = this.requireNode(nodeId);
+    const agent = this.registry.require(cached.agentId);
+    const agentId = agent.info.agentId;
+    emitSafely(this.events, 'stopRequested', { agentId, nodeId }, this.onListenerError);
+    this.logger.info({ agentId, nodeId }, `stopping node ${nodeId} on agent ${agentId}`);
+    try {
+      const res = await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs });
+      const node = { ...requireNode(res.node, agentId), agentId };
+      this.registry.nodes.upsert(node, Date.now());
+      emitSafely(this.events, 'stopSucceeded', { agentId, node }, this.onListenerError);
+      this.logger.info({ agentId, nodeId }, `node ${nodeId} on agent ${agentId} is ${node.status}`);
+      return node;
+    } catch (err) {
+      const wrapped = agentCallError(agentId, agent.info.address, 'stop', err);
+      emitSafely(this.events, 'stopFailed', { agentId, nodeId, code: wrapped.code, message: wrapped.details }, this.onListenerError);
+      this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `stop of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
+      throw wrapped;
+    }
+  }
+
+  /**
+   * A node's status, asked of its agent in real time; when the agent cannot be reached (or is
+   * offline), the master's cached value with `stale: true`.
+   * @throws GridError NODE_NOT_FOUND when neither the master nor the agent knows the node.
+   */
+  async status(nodeId: string): Promise<NodeStatusResult> {
+    const cached = this.requireNode(nodeId);
+    const agent = this.registry.get(cached.agentId);
+    if (agent === undefined || agent.health === 'offline') return { node: cached, stale: true };
+    try {
+      const res = await this.pool.getNodeStatus(agent.info.agentId, agent.info.address, { nodeId });
+      const node = { ...requireNode(res.node, agent.info.agentId), agentId: agent.info.agentId };
+      this.registry.nodes.upsert(node, Date.now());
+      return { node, stale: false };
+    } catch (err) {
+      const code = (err as ServiceError).code;
+      if (typeof code === 'number' && UNREACHABLE.has(code)) return { node: cached, stale: true };
+      if (code === GrpcStatus.NOT_FOUND) {
+        this.registry.nodes.remove(nodeId);
+        throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent "${agent.info.agentId}"`, { nodeId, agentId: agent.info.agentId });
+      }
+      throw agentCallError(agent.info.agentId, agent.info.address, 'status', err);
+    }
+  }
+
+  private requireNode(nodeId: string): NodeInfo {
+    if (!nodeId) throw new GridError('INVALID_ARGUMENT', 'node_id: is required', { field: 'node_id' });
+    const node = this.registry.nodes.get(nodeId);
+    if (node === undefined) throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found`, { nodeId });
+    return node;
+  }
+
+  private checkCapacity(agent: AgentRecord, memoryMb: number, isNew: boolean): void {
+    if (!isNew) return; // a retried spawn of the same node takes no new slot
+    const agentId = agent.info.agentId;
+    const maxNodes = agent.info.capacity?.maxNodes ?? 0;
+    const active = this.registry.nodes.activeCount(agentId);
+    if (maxNodes > 0 && active >= maxNodes) {
+      throw new GridError('CAPACITY_EXCEEDED', `agent "${agentId}" is at capacity (${active} of ${maxNodes} nodes)`, { agentId });
+    }
+    const memoryLimit = agent.info.capacity?.memoryMb ?? 0;
+    if (memoryLimit > 0 && memoryMb > 0) {
+      const used = this.registry.nodes
+        .list({ agentId })
+        .filter((n) => n.status !== 'stopped' && n.status !== 'failed')
+        .reduce((sum, n) => sum + n.memoryMb, 0);
+      if (used + memoryMb > memoryLimit) {
+        throw new GridError('CAPACITY_EXCEEDED', `agent "${agentId}" has ${memoryLimit - used} MB of ${memoryLimit} MB free; ${memoryMb} MB requested`, { agentId, field: 'memory_mb' });
+      }
+    }
+  }
+
+  private readonly onListenerError = (err: unknown): void => {
+    this.logger.error({ err }, 'a master event listener threw; ignored');
+  };
+}
+
+function requireNode(node: NodeInfo | undefined, agentId: string): NodeInfo {
+  if (node === undefined) throw new GridError('INTERNAL', `agent "${agentId}" answered without a node`, { agentId });
+  return node;
+}
+
+/** An error carrying the agent's gRPC status through the master, with the agent named. */
+export interface AgentCallError extends Error {
+  readonly code: number;
+  readonly details: string;
+}
+
+/** Wraps an agent call failure: the status passes through, the message names the agent. */
+export function agentCallError(agentId: string, address: string, what: string, err: unknown): AgentCallError {
+  if (err instanceof GridError) {
+    return Object.assign(new Error(err.message), { code: grpcStatusOf(err.code), details: err.message });
+  }
+  const se = err as Partial<ServiceError>;
+  const code = typeof se.code === 'number' ? se.code : GrpcStatus.INTERNAL;
+  const reason = se.details || se.message || String(err);
+  const details =
+    code === GrpcStatus.UNAVAILABLE
+      ? `agent "${agentId}" at ${address} is unreachable: ${reason}`
+      : code === GrpcStatus.DEADLINE_EXCEEDED
+        ? `agent "${agentId}" at ${address} did not answer the ${what} call in time`
+        : `agent "${agentId}": ${reason}`;
+  return Object.assign(new Error(details), { code, details });
+}

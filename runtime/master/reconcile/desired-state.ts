@@ -1,0 +1,133 @@
+import type { CompiledGridSpec } from '../../../schema/compiled-spec.js';
+import type { Plan } from '../../../provider/plan/index.js';
+import { GridError } from '../../errors.js';
+import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
+import type { DesiredState } from './reconciler.js';
+
+/** Turns spec JSON into a compiled spec, or throws GridError SPEC_INVALID listing every problem. */
+export type SpecCompiler = (specJson: string) => CompiledGridSpec;
+
+/** Plans a compiled spec against the live grid (dry-run and apply both show this plan). */
+export type SpecPlanner = (spec: CompiledGridSpec) => Plan;
+
+export interface ApplyResult {
+  readonly plan: Plan;
+  /** The generation in force after the call. */
+  readonly generation: number;
+  /** True when the stored spec changed (never on dry-run). */
+  readonly changed: boolean;
+}
+
+/**
+ * The applied spec and its generation, behind one lock: applies are serialized, so of two applies
+ * that expect the same generation exactly one wins (Nomad's `-check-index`).
+ */
+export class DesiredStateManager {
+  private stored: StoredSpec = NO_SPEC;
+  private compiled: CompiledGridSpec | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: SpecStore,
+    private readonly compile: SpecCompiler,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  /** Loads the stored spec (after a restart) and compiles it. */
+  async init(): Promise<void> {
+    const loaded = await this.store.load();
+    if (loaded === undefined) return;
+    this.stored = loaded;
+    this.compiled = loaded.specJson === '' ? undefined : this.compile(loaded.specJson);
+  }
+
+  /** What the reconciler converges to; a deleted spec keeps its agents and declares no cluster. */
+  desired(): DesiredState | undefined {
+    if (this.compiled === undefined) return undefined;
+    const spec = this.stored.deleted === true ? { ...this.compiled, clusters: [] } : this.compiled;
+    return { spec, generation: this.stored.generation, leaders: this.stored.leaders };
+  }
+
+  /** The applied spec as GetSpec reports it. */
+  current(): { specJson: string; generation: number; appliedAtMs: number } {
+    const s = this.stored;
+    return { specJson: s.deleted === true ? '' : s.specJson, generation: s.generation, appliedAtMs: s.appliedAtMs };
+  }
+
+  /** Validates, plans and, unless `dryRun`, stores `specJson`. */
+  apply(specJson: string, expectedGeneration: number | undefined, dryRun: boolean, plan: SpecPlanner): Promise<ApplyResult> {
+    return this.exclusive(async () => {
+      const compiled = this.compile(specJson);
+      const canonical = canonicalJson(JSON.parse(specJson));
+      const result = plan(compiled);
+      if (dryRun) return { plan: result, generation: this.stored.generation, changed: false };
+      this.checkGeneration(expectedGeneration);
+      if (this.stored.deleted !== true && canonical === this.stored.specJson) {
+        return { plan: result, generation: this.stored.generation, changed: false };
+      }
+      const leaders = this.stored.deleted === true ? {} : keepDeclared(this.stored.leaders, compiled);
+      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders }, compiled);
+      return { plan: result, generation: this.stored.generation, changed: true };
+    });
+  }
+
+  /** Removes the applied spec: the reconciler then stops every declared node. */
+  delete(expectedGeneration: number | undefined): Promise<number> {
+    return this.exclusive(async () => {
+      this.checkGeneration(expectedGeneration);
+      if (this.compiled === undefined || this.stored.deleted === true) return this.stored.generation;
+      await this.save({ ...this.stored, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders: {}, deleted: true }, this.compiled);
+      return this.stored.generation;
+    });
+  }
+
+  /** Durably records a promotion. */
+  setLeader(cluster: string, nodeId: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.compiled === undefined || this.stored.leaders[cluster] === nodeId) return;
+      await this.save({ ...this.stored, leaders: { ...this.stored.leaders, [cluster]: nodeId } }, this.compiled);
+    });
+  }
+
+  private checkGeneration(expected: number | undefined): void {
+    if (expected !== undefined && expected !== this.stored.generation) {
+      throw new GridError(
+        'STALE_GENERATION',
+        `expected_generation ${expected} is stale: the applied spec is at generation ${this.stored.generation}; re-plan and apply again`,
+        { field: 'expected_generation', expected, current: this.stored.generation },
+      );
+    }
+  }
+
+  private async save(next: StoredSpec, compiled: CompiledGridSpec): Promise<void> {
+    await this.store.save(next);
+    this.stored = next;
+    this.compiled = compiled;
+    this.onChange();
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Leaders of clusters that are still declared as leader-replicas. */
+function keepDeclared(leaders: Readonly<Record<string, string>>, spec: CompiledGridSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of spec.clusters) {
+    const leader = leaders[c.name];
+    if (c.topology === 'leader-replicas' && leader !== undefined) out[c.name] = leader;
+  }
+  return out;
+}
+
+/** JSON with object keys sorted, so the same spec always stores and compares the same. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
