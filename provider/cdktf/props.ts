@@ -1,0 +1,95 @@
+import { GridCdktfError } from './errors.js';
+
+/** The grid version deployed by default; kept equal to package.json (a test checks). */
+export const GRID_VERSION = '0.1.0';
+
+/** Props of {@link GridDockerStack}. Everything but the spec path has a default. */
+export interface GridDockerStackProps {
+  /** Path of the grid.yaml to deploy; read at synth time, its hash decides when to re-apply. */
+  readonly specPath: string;
+  /** Docker Engine endpoint of the host the grid runs on. @default 'unix:///var/run/docker.sock' */
+  readonly dockerHost?: string;
+  /** Grid image (entrypoint `sutra-grid`); must exist on the Docker host. @default `sutra-grid:${GRID_VERSION}` */
+  readonly image?: string;
+  /** Prefix of every Docker object's name. @default `sutra-grid-<spec name>` */
+  readonly namePrefix?: string;
+  /** Host port the master's gRPC port 7000 is published on. @default 7000 */
+  readonly masterPort?: number;
+  /** Host address the master's port is published on. @default '127.0.0.1' (this host only) */
+  readonly masterPublishIp?: string;
+  /** Host path of the Docker Engine socket mounted into docker agents. @default '/var/run/docker.sock' */
+  readonly dockerSocketPath?: string;
+  /**
+   * GID owning the Docker socket on the host. Given: agents run as the image's non-root user with
+   * this supplementary group. Omitted: agents run as root, since access to the Engine socket is
+   * root-equivalent on the host anyway. @default undefined
+   */
+  readonly dockerSocketGid?: number;
+  /** Name of the sensitive Terraform variable carrying the token. @default 'grid_token' */
+  readonly tokenVariableName?: string;
+}
+
+/** Props with defaults filled and values checked. */
+export interface CompiledDockerStackProps {
+  readonly specPath: string;
+  readonly dockerHost: string;
+  readonly image: string;
+  readonly namePrefix: string | undefined;
+  readonly masterPort: number;
+  readonly masterPublishIp: string;
+  readonly dockerSocketPath: string;
+  readonly dockerSocketGid: number | undefined;
+  readonly tokenVariableName: string;
+}
+
+/** Fixed paths and ports inside the grid containers. */
+export const LAYOUT = {
+  masterPort: 7000,
+  agentPort: 8001,
+  tokenFile: '/run/secrets/sutra-grid/token',
+  specFile: '/etc/sutra/grid.yaml',
+  masterDataDir: '/var/lib/sutra-grid/master',
+  agentDataDir: '/var/lib/sutra-grid/agent',
+  dockerSocket: '/var/run/docker.sock',
+} as const;
+
+function invalid(field: string, message: string): GridCdktfError {
+  return new GridCdktfError('CDKTF_INVALID_PROPS', field, message);
+}
+
+function checkPort(field: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(field, `${port} is not a port 1-65535`);
+  return port;
+}
+
+/** Fills defaults and rejects bad values with an error naming the prop. */
+export function compileDockerStackProps(props: GridDockerStackProps): CompiledDockerStackProps {
+  if (typeof props.specPath !== 'string' || props.specPath === '') throw invalid('specPath', 'is required');
+  const dockerHost = props.dockerHost ?? 'unix:///var/run/docker.sock';
+  if (!/^(unix|tcp|ssh|npipe):\/\/./.test(dockerHost)) throw invalid('dockerHost', `"${dockerHost}" is not a unix://, tcp://, ssh:// or npipe:// endpoint`);
+  const image = props.image ?? `sutra-grid:${GRID_VERSION}`;
+  if (image === '' || /\s/.test(image)) throw invalid('image', `"${image}" is not an image reference`);
+  if (props.namePrefix !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(props.namePrefix)) {
+    throw invalid('namePrefix', `"${props.namePrefix}" is not a valid Docker object name`);
+  }
+  const dockerSocketPath = props.dockerSocketPath ?? LAYOUT.dockerSocket;
+  if (!dockerSocketPath.startsWith('/')) throw invalid('dockerSocketPath', `"${dockerSocketPath}" must be an absolute path`);
+  if (props.dockerSocketGid !== undefined && (!Number.isInteger(props.dockerSocketGid) || props.dockerSocketGid < 0)) {
+    throw invalid('dockerSocketGid', `${props.dockerSocketGid} is not a group id`);
+  }
+  const tokenVariableName = props.tokenVariableName ?? 'grid_token';
+  if (!/^[a-zA-Z_][a-zA-Z0-9_-]*$/.test(tokenVariableName)) throw invalid('tokenVariableName', `"${tokenVariableName}" is not a Terraform identifier`);
+  const masterPublishIp = props.masterPublishIp ?? '127.0.0.1';
+  if (!/^[0-9a-fA-F.:]+$/.test(masterPublishIp)) throw invalid('masterPublishIp', `"${masterPublishIp}" is not an IP address`);
+  return {
+    specPath: props.specPath,
+    dockerHost,
+    image,
+    namePrefix: props.namePrefix,
+    masterPort: checkPort('masterPort', props.masterPort ?? 7000),
+    masterPublishIp,
+    dockerSocketPath,
+    dockerSocketGid: props.dockerSocketGid,
+    tokenVariableName,
+  };
+}
