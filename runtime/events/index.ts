@@ -43,3 +43,15 @@ export {
   toProtoWatchItem,
   watchRequestFromProto,
 } from './event-proto.js';
+export {
+  StorageMirror,
+  agentConceptId,
+  eventConceptId,
+  mirrorClientFrom,
+  mirrorCursorPath,
+  nodeConceptId,
+  timeConceptId,
+  type MirrorClient,
+  type StorageMirrorOptions,
+  type StorageMirrorStats,
+} from './storage-mirror.js';
