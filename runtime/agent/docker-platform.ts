@@ -29,13 +29,16 @@ export interface DockerPlatformOptions {
   /** The agent's data dir; platform files (the token copy) live under it. */
   readonly dataDir: string;
   /**
-   * @default 'bridge' with a token, 'host' without: a tokenless node must stay on loopback, which
-   * only host networking gives (the same bind policy as the process platform).
+   * `host` (default): the node listens on 127.0.0.1 of the host, tokenless, exactly like a process
+   * node. `bridge`: the node gets its own network namespace and its port is published on
+   * `publishHost`; it then listens on 0.0.0.0 inside, which the storage-server only allows with a
+   * token, so bridge mode needs `token` and nodes require it on storage calls.
+   * @default 'host'
    */
   readonly network?: DockerNetworkMode;
   /** Host address ports are published on in bridge mode. @default '127.0.0.1' */
   readonly publishHost?: string;
-  /** Token nodes require on storage calls; mandatory in bridge mode (the server listens on 0.0.0.0 there). */
+  /** Token bridge-mode nodes require on storage calls; mandatory there, unused in host mode. */
   readonly token?: string;
   readonly logger?: Logger;
 }
@@ -97,7 +100,7 @@ export class DockerPlatform implements NodePlatform {
       image: opts.image,
       grid: this.grid,
       agentId: opts.agentId,
-      network: opts.network ?? (opts.token === undefined ? 'host' : 'bridge'),
+      network: opts.network ?? 'host',
       publishHost: opts.publishHost ?? '127.0.0.1',
       tokenFile,
       user: `${uid}:${gid}`,
@@ -114,7 +117,7 @@ export class DockerPlatform implements NodePlatform {
    * the `docker.*` key when the Engine is unreachable or the options cannot work together.
    */
   static async create(opts: DockerPlatformOptions): Promise<DockerPlatform> {
-    const network = opts.network ?? (opts.token === undefined ? 'host' : 'bridge');
+    const network = opts.network ?? 'host';
     if (network !== 'bridge' && network !== 'host') throw new ConfigError('docker.network', `expected "bridge" or "host", got "${String(network)}"`);
     if (opts.image.trim() === '') throw new ConfigError('docker.image', 'is required for platform "docker"');
     if (network === 'bridge' && opts.token === undefined) {
@@ -130,11 +133,12 @@ export class DockerPlatform implements NodePlatform {
       throw new ConfigError('docker.socket', `Docker Engine not reachable at ${opts.socketPath}: ${engineMessage(err)}`, { cause: err });
     }
     let tokenFile: string | undefined;
-    if (opts.token !== undefined) {
-      // Bind-mounted read-only into each node; 0600 and owned by the agent's user, as the node runs as that user.
-      const dir = join(opts.dataDir, '.docker');
+    if (network === 'bridge' && opts.token !== undefined) {
+      // Bind-mounted read-only into each node: 0600 and owned by the agent's user, which the node
+      // runs as. Under .agent/, which no node's storage path may reach.
+      const dir = join(opts.dataDir, '.agent');
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      tokenFile = join(dir, 'token');
+      tokenFile = join(dir, 'docker-node-token');
       await writeFile(tokenFile, opts.token, { mode: 0o600 });
     }
     const platform = new DockerPlatform(docker, opts, tokenFile);
@@ -245,8 +249,10 @@ export class DockerPlatform implements NodePlatform {
     return adopted;
   }
 
+  /** Stops watching events; containers keep running (the supervisor stops them first when it means to). */
   async close(): Promise<void> {
     await this.watcher.close();
+    this.listeners.length = 0;
   }
 
   private ownLabels(): string[] {

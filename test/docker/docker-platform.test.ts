@@ -54,6 +54,7 @@ async function newPlatform(overrides: Partial<DockerPlatformOptions> = {}, agent
     agentId,
     grid: 'test-grid',
     dataDir: data.dir,
+    network: 'bridge',
     token: TOKEN,
     ...overrides,
   });
@@ -205,8 +206,8 @@ describe('DockerPlatform', () => {
     expect(exits[0]!.nodeId).toBe('keep');
   });
 
-  it('runs tokenless nodes on host networking, bound to loopback', async () => {
-    const platform = await newPlatform({ token: undefined });
+  it('by default runs tokenless nodes on host networking, bound to loopback, like process nodes', async () => {
+    const platform = await newPlatform({ token: undefined, network: undefined });
     const spec = await specFor('n-host');
     const instance = await platform.start(spec);
     await waitServing(spec.port);

@@ -1,0 +1,33 @@
+# The bundled storage-server (and the whole sutra-grid CLI) as an image, for agents running with
+# platform = "docker". Build from the repo root:
+#   docker build -t sutra-grid/storage-server:latest .
+# then point the agent at it: [docker] image = "sutra-grid/storage-server:latest".
+# Agents start node containers with `node /app/dist/runtime/storage/main.js --port N --storage-path
+# /data ...`; run by hand, the ENTRYPOINT is the CLI: `docker run IMAGE storage-server --help`.
+# (CI hosts reach no registry, so the tests build an equivalent image with scripts/build-test-image.sh.)
+
+FROM node:20-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` builds, and the sources are not copied yet.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY schema ./schema
+COPY runtime ./runtime
+COPY provider ./provider
+COPY bench ./bench
+RUN npm run build
+
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/dist ./dist
+COPY bin ./bin
+# Node storage lives on the /data volume (the agent bind-mounts the node's storage path there).
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+ENTRYPOINT ["node", "/app/bin/sutra-grid.js"]
