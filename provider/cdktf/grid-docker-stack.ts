@@ -51,15 +51,15 @@ export class GridDockerStack extends TerraformStack {
     this.props = compileDockerStackProps(props);
     this.spec = loadSpec(this.props.specPath);
     const p = this.props;
-    const prefix = p.namePrefix ?? `sutra-grid-${this.spec.name}`;
-    const gridLabels = { 'sutra-grid.io/grid': this.spec.name, 'sutra-grid.io/managed-by': 'cdktf' };
+    const prefix = p.namePrefix ?? `sutra-grid-${this.spec.compiled.name}`;
+    const gridLabels = { 'sutra-grid.io/grid': this.spec.compiled.name, 'sutra-grid.io/managed-by': 'cdktf' };
 
     new DockerProvider(this, 'docker', { host: p.dockerHost });
     this.tokenVariable = new TerraformVariable(this, p.tokenVariableName, {
       type: 'string',
       sensitive: true,
       nullable: false,
-      description: `Shared token of grid ${this.spec.name}; set TF_VAR_${p.tokenVariableName}. Never written to the synthesized configuration.`,
+      description: `Shared token of grid ${this.spec.compiled.name}; set TF_VAR_${p.tokenVariableName}. Never written to the synthesized configuration.`,
       validation: [
         {
           condition: `\${length(var.${p.tokenVariableName}) >= 16}`,
@@ -109,7 +109,7 @@ export class GridDockerStack extends TerraformStack {
 
     // --- agents ---------------------------------------------------------------------------
     const agents = new Map<string, Container>();
-    for (const agent of this.spec.agents.filter((a) => a.platform === 'docker')) {
+    for (const agent of this.spec.compiled.agents.filter((a) => a.platform === 'docker')) {
       const name = `${prefix}-agent-${agent.id}`;
       // The agent binds its container's own name, which Docker DNS resolves to its address on
       // the network; so the address it reports is one the master can dial. A spec address adds
@@ -148,9 +148,9 @@ export class GridDockerStack extends TerraformStack {
     this.agents = agents;
 
     // --- apply step -----------------------------------------------------------------------
-    // A one-shot container running `sutra-grid apply`. Its uploaded spec and its label/env carry
-    // the spec's hash: a changed spec changes them, which forces Terraform to replace the
-    // container and so to apply again; an unchanged spec plans no change. `attach` makes
+    // A one-shot container running `sutra-grid apply`. Its label/env carry the spec's hash and
+    // it uploads the spec's text: a changed spec changes them, which forces Terraform to replace
+    // the container and so to apply again; an unchanged spec plans no change. `attach` makes
     // `terraform apply` wait for it to finish, and the postcondition fails the run on a failed apply.
     const applyName = `${prefix}-apply`;
     this.apply = new Container(this, 'apply', {
@@ -158,8 +158,8 @@ export class GridDockerStack extends TerraformStack {
       name: applyName,
       image: p.image,
       command: ['apply', LAYOUT.specFile, '--master', masterAddress, '--auto-approve', ...tokenArgs],
-      env: [`SUTRA_GRID_SPEC_SHA256=${this.spec.sha256}`],
-      labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'apply', 'sutra-grid.io/spec-sha256': this.spec.sha256 }),
+      env: [`SUTRA_GRID_SPEC_HASH=${this.spec.hash}`],
+      labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'apply', 'sutra-grid.io/spec-hash': this.spec.hash }),
       networksAdvanced: onNetwork([applyName]),
       upload: [{ file: LAYOUT.specFile, content: this.spec.text }, tokenUpload],
       mustRun: false,
@@ -178,6 +178,6 @@ export class GridDockerStack extends TerraformStack {
       value: `${p.masterPublishIp}:${p.masterPort}`,
       description: 'Where the CLI reaches the master from the Docker host (sutra-grid status --master ...).',
     });
-    new TerraformOutput(this, 'spec_sha256', { value: this.spec.sha256, description: 'Hash of the applied grid spec.' });
+    new TerraformOutput(this, 'spec_hash', { value: this.spec.hash, description: 'specHash of the applied grid spec (as the master computes it).' });
   }
 }

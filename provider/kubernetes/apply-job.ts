@@ -5,7 +5,7 @@ import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, toke
 
 /**
  * A Job running `sutra-grid apply <spec> --auto-approve` against the master. Its name carries the
- * first 12 hex digits of the spec's SHA-256: Jobs are immutable, so a changed spec yields a new
+ * first 12 hex digits of the spec's hash: Jobs are immutable, so a changed spec yields a new
  * name, Pulumi replaces the Job, and the new spec is applied; an unchanged spec leaves it alone.
  * Pulumi waits for the Job to complete, so `pulumi up` fails when the apply fails.
  */
@@ -14,18 +14,18 @@ export function createApplyJob(
   props: CompiledKubernetesProps,
   namespace: pulumi.Input<string>,
   masterHost: string,
-  specSha256: string,
+  specHash: string,
   opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.Job {
-  const name = `${NAMES.applyJob}-${specSha256.slice(0, 12)}`;
+  const name = `${NAMES.applyJob}-${specHash.slice(0, 12)}`;
   const labels = {
     'app.kubernetes.io/name': 'sutra-grid',
     'app.kubernetes.io/component': 'apply',
   };
   return new k8s.batch.v1.Job(
-    `${prefix}-apply-${specSha256.slice(0, 12)}`,
+    `${prefix}-apply-${specHash.slice(0, 12)}`,
     {
-      metadata: { namespace, name, labels, annotations: { 'sutra-grid.io/spec-sha256': specSha256 } },
+      metadata: { namespace, name, labels, annotations: { 'sutra-grid.io/spec-hash': specHash } },
       spec: {
         // Retries cover a master that is ready but still relearning its agents.
         backoffLimit: 6,

@@ -49,7 +49,7 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
     const specMap = new k8s.core.v1.ConfigMap(
       `${name}-spec`,
       {
-        metadata: { namespace, name: NAMES.spec, annotations: { 'sutra-grid.io/spec-sha256': spec.sha256 } },
+        metadata: { namespace, name: NAMES.spec, annotations: { 'sutra-grid.io/spec-hash': spec.hash } },
         data: { 'grid.yaml': spec.text },
       },
       child,
@@ -70,7 +70,7 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
     this.master = createMaster(name, compiled, namespace, withToken);
     this.agents = createAgents(name, compiled, namespace, masterHost, { parent: this, dependsOn: [ns, tokenSecret, specMap] });
     this.applyJob = compiled.applySpec
-      ? createApplyJob(name, compiled, namespace, masterHost, spec.sha256, {
+      ? createApplyJob(name, compiled, namespace, masterHost, spec.hash, {
           parent: this,
           // The Deployment is awaited until its pod is ready (gRPC health), so the Job starts
           // against a serving master.

@@ -13,6 +13,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GridDockerStack, GRID_VERSION, type GridDockerStackProps } from '../../provider/cdktf/index.js';
+import { parseGridSpec, specHash } from '../../schema/index.js';
 import './cdktf-matchers.js';
 
 const FIXTURE = 'test/cdktf/fixtures/docker-grid.yaml';
@@ -91,22 +92,28 @@ describe('GridDockerStack', () => {
   });
 
   it('applies the spec once the master is up, in a one-shot container keyed by the spec hash', async () => {
-    const { createHash } = await import('node:crypto');
     const text = readFileSync(FIXTURE, 'utf8');
-    const sha = createHash('sha256').update(text).digest('hex');
+    const parsed = parseGridSpec(text, FIXTURE);
+    if (!parsed.ok) throw new Error(`fixture invalid: ${JSON.stringify(parsed.diagnostics)}`);
+    const hash = specHash(parsed.compiled);
     expect(json).toHaveResourceWithProperties(Container, {
       name: 'sutra-grid-dock-apply',
       command: ['apply', '/etc/sutra/grid.yaml', '--master', 'sutra-grid-dock-master:7000', '--auto-approve', '--token-file', '/run/secrets/sutra-grid/token'],
       must_run: false,
       attach: true,
-      env: [`SUTRA_GRID_SPEC_SHA256=${sha}`],
-      labels: expect.arrayContaining([{ label: 'sutra-grid.io/spec-sha256', value: sha }]),
+      env: [`SUTRA_GRID_SPEC_HASH=${hash}`],
+      labels: expect.arrayContaining([{ label: 'sutra-grid.io/spec-hash', value: hash }]),
       upload: expect.arrayContaining([{ file: '/etc/sutra/grid.yaml', content: text }]),
       depends_on: ['docker_container.master', 'docker_container.agent_docker-a', 'docker_container.agent_docker-b'],
       lifecycle: { postcondition: [expect.objectContaining({ condition: '${self.exit_code == 0}' })] },
     });
 
-    // WHEN the spec changes, THEN only the apply step changes (so only it is replaced and re-run).
+    // WHEN only comments change, THEN the hash stays (the master would see no change either).
+    const commentedPath = join(tmp, 'commented.yaml');
+    writeFileSync(commentedPath, `# reviewed\n${text}`);
+    expect(containers(synth({ specPath: commentedPath }))['apply'].env).toEqual([`SUTRA_GRID_SPEC_HASH=${hash}`]);
+
+    // WHEN the spec's meaning changes, THEN only the apply step changes (so only it is replaced and re-run).
     const changedPath = join(tmp, 'changed.yaml');
     writeFileSync(changedPath, text.replace('nodes: 3', 'nodes: 4'));
     const changed = containers(synth({ specPath: changedPath, namePrefix: 'sutra-grid-dock' }));
@@ -164,6 +171,8 @@ describe('GridDockerStack', () => {
     for (const [props, code, field] of cases) {
       expect(() => synth(props), field).toThrow(expect.objectContaining({ code, field }));
     }
+    // Spec problems come with their place in the file, from the schema layer's parser.
+    expect(() => synth({ specPath: badAgent })).toThrow(/bad-agent\.yaml:4:\d+/);
   });
 
   it('defaults the image to the package version', () => {

@@ -36,6 +36,7 @@ master:
 agents:
   - id: node-a
     platform: process
+    capacity: { nodes: 4 }
 clusters:
   - name: kg
     nodes: 2
@@ -187,10 +188,12 @@ describe('GridOnKubernetes', () => {
   it('ships the spec in a ConfigMap and applies it with a Job named after its hash', async () => {
     const cm = only('kubernetes:core/v1:ConfigMap');
     expect(cm.inputs.data).toEqual({ 'grid.yaml': SPEC });
-    const { createHash } = await import('node:crypto');
-    const sha = createHash('sha256').update(SPEC).digest('hex');
+    const { parseGridSpec, specHash } = await import('../../schema/index.js');
+    const parsed = parseGridSpec(SPEC, 'spec');
+    if (!parsed.ok) throw new Error(`test spec invalid: ${JSON.stringify(parsed.diagnostics)}`);
+    const hash = specHash(parsed.compiled);
     const job = only('kubernetes:batch/v1:Job');
-    expect(job.inputs.metadata.name).toBe(`sutra-grid-apply-${sha.slice(0, 12)}`);
+    expect(job.inputs.metadata.name).toBe(`sutra-grid-apply-${hash.slice(0, 12)}`);
     expect(container(job, 'apply').args).toEqual([
       'apply', '/etc/sutra/grid.yaml', '--master', 'sutra-grid-master.grid-test.svc.cluster.local:7000',
       '--auto-approve', '--token-file', '/var/run/secrets/sutra-grid/token',
@@ -242,6 +245,7 @@ describe('GridOnKubernetes props', () => {
       [{}, 'K8S_INVALID_PROPS', 'specPath'],
       [{ specPath: '/nonexistent/grid.yaml' }, 'K8S_SPEC_UNREADABLE', 'specPath'],
       [{ specText: '- just\n- a list\n' }, 'K8S_SPEC_INVALID', 'specText'],
+      [{ specText: SPEC.replace('platform: process', 'platform: podman') }, 'K8S_SPEC_INVALID', '/agents/0/platform'],
     ];
     for (const [props, code, field] of cases) {
       let caught: any;
