@@ -87,7 +87,7 @@ function jointShortfall(
     }
   }
   const list = [...groups.values()];
-  if (list.length < 2) return undefined; // one group was already checked alone
+  if (candidates.length < 2) return undefined; // a single cluster was already checked alone
 
   const SOURCE = 0;
   const SINK = 1;

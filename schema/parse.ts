@@ -60,7 +60,7 @@ export function parseGridSpec(text: string, file: string): ParseResult {
     message: error.message.replace(/ at line \d+, column \d+.*$/s, ''),
     pointer: '',
     file,
-    ...map.at(error.pos[0], error.pos[1]),
+    ...map.at(...yamlErrorRange(error, text)),
   });
   const yamlDiagnostics = [
     ...doc.errors.map((e) => fromYaml(e, 'error')),
@@ -117,6 +117,27 @@ export function compileGridSpec(input: GridSpecInput, file = '<object>'): Compil
   const result = validateGridSpecObject(input, file);
   if (!result.ok) throw new SpecError(result.file, result.diagnostics);
   return result.compiled;
+}
+
+/**
+ * Where to show a YAML error. yaml reports an unclosed quote at the end of the input, where the
+ * user has nothing to fix; the opening quote (the last unescaped one) is the place to look.
+ */
+function yamlErrorRange(error: YAMLError, text: string): [number, number] {
+  const quote = error.code === 'MISSING_CHAR' ? /closing (["'])quote/.exec(error.message)?.[1] : undefined;
+  if (quote) {
+    for (let i = Math.min(error.pos[0], text.length) - 1; i >= 0; i--) {
+      if (text[i] !== quote) continue;
+      // Skip escaped quotes: \" inside double quotes, '' inside single quotes.
+      if (quote === '"' && text[i - 1] === '\\') continue;
+      if (quote === "'" && text[i - 1] === "'") {
+        i--;
+        continue;
+      }
+      return [i, i + 1];
+    }
+  }
+  return error.pos;
 }
 
 function analyse(

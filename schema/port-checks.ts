@@ -72,7 +72,9 @@ export function checkPorts(spec: Json): PortProblem[] {
   const range = obj(obj(spec.storage)?.portRange);
   const start = int(range?.start);
   const end = int(range?.end);
-  if (start === undefined || end === undefined) return problems;
+  // A port outside 1-65535 was reported by the schema; checking the range further would only echo it.
+  const valid = (port: number | undefined): port is number => port !== undefined && port >= 1 && port <= 65535;
+  if (!valid(start) || !valid(end)) return problems;
   if (start > end) {
     problems.push({ code: 'SPEC_PORT_RANGE', path: ['storage', 'portRange', 'end'], message: `port range is inverted: end ${end} is before start ${start}` });
     return problems;
