@@ -1,7 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
-// TODO(lead): switch to the schema barrel once schema/index.ts exists.
-import { parseDuration } from '../../schema/units.js';
+import { parseDuration } from '../../schema/index.js';
 
 /** User-facing master options: readable values, all optional except `dataDir`. */
 export interface MasterOptions {

@@ -18,6 +18,11 @@ export interface SpawnNodeInput {
   readonly cluster?: string;
   readonly role?: string;
   readonly generation?: number;
+  /**
+   * The reconciler replacing a node: a copy on another agent (offline, or about to be stopped) does
+   * not block the spawn. Imperative spawns leave this unset and get NODE_EXISTS.
+   */
+  readonly replacing?: boolean;
 }
 
 /** A node status answer: live from the agent, or the master's cached value marked stale. */
@@ -66,11 +71,11 @@ export class NodeOperations {
     if (!NODE_ID.test(nodeId)) {
       throw new GridError('INVALID_ARGUMENT', `node_id: must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(nodeId)}`, { field: 'node_id' });
     }
-    const existing = this.registry.nodes.get(nodeId);
-    if (existing !== undefined && existing.agentId !== agentId) {
+    const existing = this.registry.nodes.get(nodeId, agentId) ?? this.registry.nodes.get(nodeId);
+    if (existing !== undefined && existing.agentId !== agentId && input.replacing !== true) {
       throw new GridError('NODE_EXISTS', `node "${nodeId}" already exists on agent "${existing.agentId}"`, { nodeId, agentId: existing.agentId });
     }
-    this.checkCapacity(agent, input.memoryMb ?? 0, existing === undefined);
+    this.checkCapacity(agent, input.memoryMb ?? 0, existing?.agentId !== agentId);
 
     emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port }, this.onListenerError);
     this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
@@ -101,10 +106,10 @@ export class NodeOperations {
    * Stops a node through its agent.
    * @throws GridError NODE_NOT_FOUND / AGENT_NOT_FOUND, or the agent's own status with the agent named.
    */
-  async stop(nodeId: string, graceMs = 0): Promise<NodeInfo> {
-    const cached = this.requireNode(nodeId);
+  async stop(nodeId: string, graceMs = 0, agentId?: string): Promise<NodeInfo> {
+    const cached = this.requireNode(nodeId, agentId);
     const agent = this.registry.require(cached.agentId);
-    const agentId = agent.info.agentId;
+    agentId = agent.info.agentId;
     emitSafely(this.events, 'stopRequested', { agentId, nodeId }, this.onListenerError);
     this.logger.info({ agentId, nodeId }, `stopping node ${nodeId} on agent ${agentId}`);
     try {
@@ -140,17 +145,19 @@ export class NodeOperations {
       const code = (err as ServiceError).code;
       if (typeof code === 'number' && UNREACHABLE.has(code)) return { node: cached, stale: true };
       if (code === GrpcStatus.NOT_FOUND) {
-        this.registry.nodes.remove(nodeId);
+        this.registry.nodes.remove(nodeId, agent.info.agentId);
         throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent "${agent.info.agentId}"`, { nodeId, agentId: agent.info.agentId });
       }
       throw agentCallError(agent.info.agentId, agent.info.address, 'status', err);
     }
   }
 
-  private requireNode(nodeId: string): NodeInfo {
+  private requireNode(nodeId: string, agentId?: string): NodeInfo {
     if (!nodeId) throw new GridError('INVALID_ARGUMENT', 'node_id: is required', { field: 'node_id' });
-    const node = this.registry.nodes.get(nodeId);
-    if (node === undefined) throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found`, { nodeId });
+    const node = this.registry.nodes.get(nodeId, agentId);
+    if (node === undefined) {
+      throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found${agentId !== undefined ? ` on agent "${agentId}"` : ''}`, { nodeId });
+    }
     return node;
   }
 

@@ -15,17 +15,39 @@ interface Entry {
 /** Statuses that no longer hold a slot on their agent. */
 const INACTIVE = new Set(['stopped', 'failed']);
 
+const key = (agentId: string, nodeId: string): string => `${agentId}\u0000${nodeId}`;
+
 /**
  * The master's cached view of every node, learned from registrations, heartbeats and the results
  * of spawn/stop calls. The agent is the source of truth; this is what the master last heard.
+ *
+ * Entries are keyed by agent AND node id: after an agent that was offline returns, the same node
+ * may briefly exist twice (its old copy and the replacement elsewhere). Both are real processes,
+ * so both are kept until the reconciler removes the stale one.
  */
 export class NodeTable {
-  private readonly nodes = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry>();
   private readonly byAgent = new Map<string, Set<string>>();
+  private readonly byNode = new Map<string, Set<string>>();
 
-  /** The cached node, or undefined. */
-  get(nodeId: string): NodeInfo | undefined {
-    return this.nodes.get(nodeId)?.node;
+  /**
+   * The node's copy on `agentId`, or without an agent the copy that counts: an active one (the
+   * most recently started) before a stopped or failed one.
+   */
+  get(nodeId: string, agentId?: string): NodeInfo | undefined {
+    if (agentId !== undefined) return this.entries.get(key(agentId, nodeId))?.node;
+    let best: NodeInfo | undefined;
+    for (const a of this.byNode.get(nodeId) ?? []) {
+      const n = this.entries.get(key(a, nodeId))?.node;
+      if (n === undefined) continue;
+      if (best === undefined || preferred(n, best)) best = n;
+    }
+    return best;
+  }
+
+  /** Every copy of a node, one per agent that reports it. */
+  copies(nodeId: string): NodeInfo[] {
+    return [...(this.byNode.get(nodeId) ?? [])].map((a) => this.entries.get(key(a, nodeId))!.node);
   }
 
   /**
@@ -33,10 +55,10 @@ export class NodeTable {
    * assembled by the agent before the spawn finished and arrives after it.
    */
   upsert(node: NodeInfo, nowMs: number, pinForMs = 0): void {
-    const previous = this.nodes.get(node.nodeId);
-    if (previous !== undefined && previous.node.agentId !== node.agentId) this.unindex(previous.node);
-    this.nodes.set(node.nodeId, { node, pinnedUntilMs: pinForMs > 0 ? nowMs + pinForMs : (previous?.pinnedUntilMs ?? 0) });
-    this.index(node);
+    const k = key(node.agentId, node.nodeId);
+    const previous = this.entries.get(k);
+    this.entries.set(k, { node, pinnedUntilMs: pinForMs > 0 ? nowMs + pinForMs : (previous?.pinnedUntilMs ?? 0) });
+    this.index(node.agentId, node.nodeId);
   }
 
   /** Replaces everything known about one agent's nodes with its own report. */
@@ -45,32 +67,33 @@ export class NodeTable {
     for (const raw of reported) {
       const node = raw.agentId === agentId ? raw : { ...raw, agentId };
       seen.add(node.nodeId);
-      const previous = this.nodes.get(node.nodeId);
-      if (previous !== undefined && previous.node.agentId !== agentId) this.unindex(previous.node);
-      this.nodes.set(node.nodeId, { node, pinnedUntilMs: previous?.pinnedUntilMs ?? 0 });
-      this.index(node);
+      const k = key(agentId, node.nodeId);
+      this.entries.set(k, { node, pinnedUntilMs: this.entries.get(k)?.pinnedUntilMs ?? 0 });
+      this.index(agentId, node.nodeId);
     }
-    const ids = this.byAgent.get(agentId);
-    if (ids === undefined) return;
-    for (const id of [...ids]) {
+    for (const id of [...(this.byAgent.get(agentId) ?? [])]) {
       if (seen.has(id)) continue;
-      const entry = this.nodes.get(id);
+      const entry = this.entries.get(key(agentId, id));
       if (entry !== undefined && entry.pinnedUntilMs > nowMs) continue;
-      this.remove(id);
+      this.remove(id, agentId);
     }
   }
 
-  /** Forgets one node. */
-  remove(nodeId: string): void {
-    const entry = this.nodes.get(nodeId);
-    if (entry === undefined) return;
-    this.nodes.delete(nodeId);
-    this.unindex(entry.node);
+  /** Forgets one copy of a node (`agentId` given) or all of its copies. */
+  remove(nodeId: string, agentId?: string): void {
+    const agents = agentId !== undefined ? [agentId] : [...(this.byNode.get(nodeId) ?? [])];
+    for (const a of agents) {
+      if (!this.entries.delete(key(a, nodeId))) continue;
+      this.byAgent.get(a)?.delete(nodeId);
+      if (this.byAgent.get(a)?.size === 0) this.byAgent.delete(a);
+      this.byNode.get(nodeId)?.delete(a);
+      if (this.byNode.get(nodeId)?.size === 0) this.byNode.delete(nodeId);
+    }
   }
 
   /** Forgets every node of an agent (after it unregistered). */
   removeAgent(agentId: string): void {
-    for (const id of [...(this.byAgent.get(agentId) ?? [])]) this.remove(id);
+    for (const id of [...(this.byAgent.get(agentId) ?? [])]) this.remove(id, agentId);
     this.byAgent.delete(agentId);
   }
 
@@ -78,9 +101,10 @@ export class NodeTable {
   list(filter: NodeFilter = {}): NodeInfo[] {
     let nodes: NodeInfo[];
     if (filter.agentId) {
-      nodes = [...(this.byAgent.get(filter.agentId) ?? [])].map((id) => this.nodes.get(id)!.node);
+      const agentId = filter.agentId;
+      nodes = [...(this.byAgent.get(agentId) ?? [])].map((id) => this.entries.get(key(agentId, id))!.node);
     } else {
-      nodes = [...this.nodes.values()].map((e) => e.node);
+      nodes = [...this.entries.values()].map((e) => e.node);
     }
     if (filter.cluster) nodes = nodes.filter((n) => n.cluster === filter.cluster);
     return nodes.sort((a, b) => a.agentId.localeCompare(b.agentId) || a.nodeId.localeCompare(b.nodeId));
@@ -90,7 +114,7 @@ export class NodeTable {
   activeCount(agentId: string): number {
     let n = 0;
     for (const id of this.byAgent.get(agentId) ?? []) {
-      const status = this.nodes.get(id)?.node.status ?? 'stopped';
+      const status = this.entries.get(key(agentId, id))?.node.status ?? 'stopped';
       if (!INACTIVE.has(status)) n++;
     }
     return n;
@@ -101,18 +125,20 @@ export class NodeTable {
     return this.byAgent.get(agentId)?.size ?? 0;
   }
 
-  private index(node: NodeInfo): void {
-    let ids = this.byAgent.get(node.agentId);
-    if (ids === undefined) {
-      ids = new Set();
-      this.byAgent.set(node.agentId, ids);
-    }
-    ids.add(node.nodeId);
+  private index(agentId: string, nodeId: string): void {
+    let ids = this.byAgent.get(agentId);
+    if (ids === undefined) this.byAgent.set(agentId, (ids = new Set()));
+    ids.add(nodeId);
+    let agents = this.byNode.get(nodeId);
+    if (agents === undefined) this.byNode.set(nodeId, (agents = new Set()));
+    agents.add(agentId);
   }
+}
 
-  private unindex(node: NodeInfo): void {
-    const ids = this.byAgent.get(node.agentId);
-    ids?.delete(node.nodeId);
-    if (ids?.size === 0) this.byAgent.delete(node.agentId);
-  }
+/** An active copy beats an inactive one; among equals the later start wins. */
+function preferred(candidate: NodeInfo, current: NodeInfo): boolean {
+  const ca = !INACTIVE.has(candidate.status);
+  const cu = !INACTIVE.has(current.status);
+  if (ca !== cu) return ca;
+  return candidate.startedAtMs > current.startedAtMs;
 }

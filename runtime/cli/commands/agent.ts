@@ -1,18 +1,5 @@
 import type { Command } from 'commander';
-
-/** Raw `sutra-grid agent` flags; every one overrides the matching agent-config.toml key. */
-export interface AgentCommandFlags {
-  readonly config?: string;
-  readonly id?: string;
-  readonly master?: string;
-  readonly listen?: string;
-  readonly dataDir?: string;
-  readonly maxNodes?: string;
-  readonly heartbeatInterval?: string;
-  readonly platform?: string;
-  readonly storageBinary?: string;
-  readonly tokenFile?: string;
-}
+import type { AgentFlags } from '../../agent/agent-config.js';
 
 /**
  * `sutra-grid agent [--config FILE] --id ID --master ADDR --listen HOST:PORT --data-dir DIR
@@ -32,7 +19,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--platform <name>', 'process or docker ([agent].platform)')
     .option('--storage-binary <path>', 'storage server executable ([storage].binary_path; default the bundled one)')
     .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
-    .action(async (flags: AgentCommandFlags) => {
+    .action(async (flags: AgentFlags) => {
       const { runAgentCommand } = await import('../../agent/run-agent.js');
       try {
         await runAgentCommand(flags);

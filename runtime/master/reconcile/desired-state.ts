@@ -1,4 +1,4 @@
-import type { CompiledGridSpec } from '../../../schema/compiled-spec.js';
+import { canonicalJson, type CompiledGridSpec } from '../../../schema/index.js';
 import type { Plan } from '../../../provider/plan/index.js';
 import { GridError } from '../../errors.js';
 import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
@@ -121,13 +121,4 @@ function keepDeclared(leaders: Readonly<Record<string, string>>, spec: CompiledG
     if (c.topology === 'leader-replicas' && leader !== undefined) out[c.name] = leader;
   }
   return out;
-}
-
-/** JSON with object keys sorted, so the same spec always stores and compares the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }

@@ -1,4 +1,4 @@
-import type { CompiledGridSpec } from '../../../schema/compiled-spec.js';
+import type { CompiledGridSpec } from '../../../schema/index.js';
 import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../provider/plan/index.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/backoff.js';

@@ -1,0 +1,157 @@
+import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import { clusterStatus, planGrid, planToJson, type ClusterHealthState, type Plan } from '../../provider/plan/index.js';
+import { formatDiagnostics, parseGridSpec, type CompiledGridSpec } from '../../schema/index.js';
+import { GridError } from '../errors.js';
+import type { Logger } from '../common/logger.js';
+import type { HandlerFactory } from './master-context.js';
+import type { AgentRegistry } from './agent-registry.js';
+import type { NodeOperations } from './node-operations.js';
+import { DesiredStateManager } from './reconcile/desired-state.js';
+import { buildLiveState } from './reconcile/live-state.js';
+import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
+import type { SpecStore } from './spec-store.js';
+
+/** Declarative lifecycle facts, for the event bus. */
+export interface DeclarativeEvents extends ReconcilerEvents {
+  specApplied?(e: { generation: number; plan: Plan; deleted: boolean }): void;
+  clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
+}
+
+export interface DeclarativeOptions {
+  readonly registry: AgentRegistry;
+  readonly ops: NodeOperations;
+  readonly store: SpecStore;
+  readonly logger: Logger;
+  readonly offlineAfterMs: number;
+  /** @see ReconcilerOptions.intervalMs */
+  readonly reconcileIntervalMs: number;
+  /** @see ReconcilerOptions.settleMs */
+  readonly settleMs: number;
+  readonly events?: DeclarativeEvents;
+}
+
+/**
+ * The master's declarative half: the applied spec (ApplySpec/GetSpec/DeleteSpec), the reconciler
+ * that keeps the grid equal to it, and per-cluster health.
+ */
+export class DeclarativeControl {
+  readonly desired: DesiredStateManager;
+  readonly reconciler: Reconciler;
+  private readonly health = new Map<string, ClusterHealthState>();
+
+  constructor(private readonly o: DeclarativeOptions) {
+    this.desired = new DesiredStateManager(o.store, compileSpecJson, () => this.reconciler.trigger());
+    this.reconciler = new Reconciler(
+      {
+        desired: () => this.desired.desired(),
+        live: () => this.live(),
+        spawn: async (agentId, n) => {
+          await o.ops.spawn({ agentId, nodeId: n.nodeId, memoryMb: n.memoryMb, cluster: n.cluster, role: n.role, generation: n.generation, replacing: true });
+        },
+        stop: async (agentId, nodeId) => {
+          await o.ops.stop(nodeId, 0, agentId);
+        },
+        setLeader: (cluster, nodeId) => this.desired.setLeader(cluster, nodeId),
+      },
+      {
+        intervalMs: o.reconcileIntervalMs,
+        settleMs: o.settleMs,
+        logger: o.logger.child({ component: 'reconciler' }),
+        ...(o.events !== undefined ? { events: o.events } : {}),
+      },
+    );
+  }
+
+  /** Loads the stored spec; call before serving. */
+  init(): Promise<void> {
+    return this.desired.init();
+  }
+
+  /** Reconciles and watches cluster health until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const observer = setInterval(() => this.observeClusters(), this.o.reconcileIntervalMs);
+    try {
+      await this.reconciler.run(signal);
+    } finally {
+      clearInterval(observer);
+    }
+  }
+
+  private live() {
+    return buildLiveState(this.o.registry, this.desired.desired()?.leaders ?? {}, this.o.offlineAfterMs, Date.now());
+  }
+
+  /** Per-cluster status of the applied spec. */
+  clusters(): GetClusterStatusResponse['clusters'] {
+    const d = this.desired.desired();
+    if (d === undefined) return [];
+    const nodes = this.live().nodes;
+    return d.spec.clusters.map((c) => clusterStatus(c, nodes)).map((s) => ({ ...s }));
+  }
+
+  private observeClusters(): void {
+    const statuses = this.clusters();
+    const seen = new Set<string>();
+    for (const s of statuses) {
+      seen.add(s.name);
+      const previous = this.health.get(s.name);
+      if (previous === s.health) continue;
+      this.health.set(s.name, s.health as ClusterHealthState);
+      this.o.logger.info({ cluster: s.name, running: s.running, desired: s.desired }, `cluster ${s.name} is ${s.health} (${s.running}/${s.desired} running)`);
+      this.o.events?.clusterHealthChanged?.({ cluster: s.name, health: s.health as ClusterHealthState, previous, running: s.running, desired: s.desired });
+    }
+    for (const name of [...this.health.keys()]) if (!seen.has(name)) this.health.delete(name);
+  }
+
+  /** ApplySpec, GetSpec, DeleteSpec, and GetClusterStatus with per-cluster health. */
+  handlers(): HandlerFactory {
+    return (ctx) => {
+      const base = ctx;
+      return {
+        applySpec: async (req) => {
+          const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, (spec) => planGrid(spec, this.live()));
+          if (result.changed) {
+            this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${result.plan.summary.create} to create, ${result.plan.summary.destroy} to destroy)`);
+            this.o.events?.specApplied?.({ generation: result.generation, plan: result.plan, deleted: false });
+          }
+          return { planJson: JSON.stringify(planToJson(result.plan)), generation: result.generation, changed: result.changed };
+        },
+        getSpec: () => {
+          const c = this.desired.current();
+          return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
+        },
+        deleteSpec: async (req) => {
+          const generation = await this.desired.delete(req.expectedGeneration);
+          this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
+          this.o.events?.specApplied?.({ generation, plan: { actions: [], unplaced: [], deferred: [], summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 }, changed: false }, deleted: true });
+          return { generation };
+        },
+        getClusterStatus: async (req, call) => {
+          const own = (await createBaseStatus(base, req, call)) as GetClusterStatusResponse;
+          return { ...own, clusters: this.clusters(), specGeneration: this.desired.current().generation };
+        },
+      };
+    };
+  }
+}
+
+/** The master's own GetClusterStatus (agents, nodes, overall health), before ours adds clusters. */
+let createBaseStatus: (ctx: Parameters<HandlerFactory>[0], req: never, call: never) => unknown = () => {
+  throw new GridError('INTERNAL', 'base cluster status not wired');
+};
+
+/** Lets the master hand over its base GetClusterStatus (kept apart to avoid an import cycle). */
+export function setBaseClusterStatus(fn: typeof createBaseStatus): void {
+  createBaseStatus = fn;
+}
+
+/** Spec JSON (as ApplySpec carries it) to a compiled spec, or SPEC_INVALID listing every problem. */
+export function compileSpecJson(specJson: string): CompiledGridSpec {
+  if (specJson.trim() === '') throw new GridError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
+  const result = parseGridSpec(specJson, 'spec_json');
+  if (!result.ok) {
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${errors.length} problem(s):\n${formatDiagnostics(errors)}`, { field: 'spec_json' });
+  }
+  return result.compiled;
+}

@@ -1,0 +1,214 @@
+/**
+ * Real-process test helpers: start `sutra-grid` daemons as child processes, wait for their
+ * "<name> listening on HOST:PORT" line, collect their output, and make sure everything a test
+ * started is killed and every temp dir removed, even when the test fails.
+ *
+ * Use: `afterEach(cleanup)` in every file that calls these. Needs `npm run build` first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The CLI launcher, as users run it. */
+export const CLI = join(REPO_ROOT, 'bin', 'sutra-grid.js');
+
+const running = new Set<DaemonProcess>();
+const extraPids = new Set<number>();
+const tempDirs = new Set<string>();
+
+/** A started daemon. */
+export interface DaemonProcess {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** The address from its listening line. */
+  readonly address: string;
+  /** Everything it wrote so far (stdout then stderr interleaved as received). */
+  logs(): string;
+  /** Resolves with the first match of `pattern` in its output (past or future). */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Sends `signal` and waits for exit; SIGKILLs after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Environment for children: inherited, minus the grid variables a developer may have set. */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' };
+  delete env['SUTRA_GRID_TOKEN'];
+  delete env['SUTRA_GRID_MASTER'];
+  return { ...env, ...extra };
+}
+
+/**
+ * Starts `node bin/sutra-grid.js <args>` and waits until it prints `<name> listening on ADDR`.
+ * @throws with the collected output when it exits or times out first.
+ */
+export async function startDaemon(
+  name: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<DaemonProcess> {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    proc.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      running.delete(daemon);
+      for (const w of [...waiters]) w();
+      resolveExit(exitInfo);
+    });
+  });
+
+  const waitForLog = (pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> =>
+    new Promise((resolveWait, reject) => {
+      const check = (): void => {
+        const m = pattern.exec(output);
+        if (m) {
+          done();
+          resolveWait(m);
+        } else if (exitInfo !== undefined) {
+          done();
+          reject(new Error(`${name} exited (${JSON.stringify(exitInfo)}) before printing ${pattern}; output:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; output:\n${output}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const daemon: DaemonProcess = {
+    proc,
+    pid: proc.pid ?? 0,
+    address: '',
+    logs: () => output,
+    waitForLog,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) {
+      if (exitInfo !== undefined) return exitInfo;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+  running.add(daemon);
+  const m = await waitForLog(new RegExp(`${name} listening on ([^\\s"]+)`), opts.timeoutMs ?? 20_000);
+  return Object.assign(daemon, { address: m[1]! });
+}
+
+/** Options of {@link startMaster}. */
+export interface MasterProcessOptions {
+  readonly dataDir?: string;
+  readonly listen?: string;
+  /** e.g. `['--heartbeat-interval', '200ms']`. */
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Starts `sutra-grid master` on an ephemeral loopback port with a fresh data dir. */
+export function startMaster(opts: MasterProcessOptions = {}): Promise<DaemonProcess> {
+  const dataDir = opts.dataDir ?? tempDir('master-');
+  return startDaemon('master', ['master', '--listen', opts.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])], { env: opts.env });
+}
+
+/** Result of one CLI run. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `sutra-grid <args>` to completion. */
+export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolveRun, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`sutra-grid ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh temp dir, removed by {@link cleanup}. */
+export function tempDir(prefix = 'sutra-grid-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Also SIGKILL this pid (e.g. a storage node orphaned by a killed agent) in {@link cleanup}. */
+export function trackPid(pid: number): void {
+  if (pid > 0) extraPids.add(pid);
+}
+
+/** True when a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Kills every daemon and tracked pid this file started and removes its temp dirs. */
+export async function cleanup(): Promise<void> {
+  await Promise.all([...running].map((d) => d.stop('SIGTERM', 5_000)));
+  for (const pid of extraPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  extraPids.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Polls `fn` until it returns a truthy value; throws the last failure after `timeoutMs`. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw lastError instanceof Error ? lastError : new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
