@@ -234,6 +234,16 @@ describe('GridOnKubernetes with emptyDir agents', () => {
   });
 });
 
+describe('examples/kubernetes', () => {
+  it('deploys its grid.yaml, whose master address is the one the component serves', async () => {
+    const { GridOnKubernetes } = await import('../../provider/kubernetes/index.js');
+    const { loadGridSpecOrThrow } = await import('../../schema/index.js');
+    const grid = new GridOnKubernetes('example', { specPath: 'examples/kubernetes/grid.yaml', token: TOKEN });
+    const spec = await loadGridSpecOrThrow('examples/kubernetes/grid.yaml');
+    expect(await valueOf(grid.masterAddress)).toBe(spec.compiled.master.address);
+  });
+});
+
 describe('GridOnKubernetes props', () => {
   it('refuses bad props with an error naming the prop, before registering anything', async () => {
     const { GridOnKubernetes } = await import('../../provider/kubernetes/index.js');
