@@ -25,7 +25,6 @@ interface PoolAgent {
   readonly memCap: number;
   usedNodes: number;
   usedMem: number;
-  readonly perCluster: Map<string, number>;
 }
 
 type BlockKind = 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
@@ -61,6 +60,15 @@ export class AgentPool {
   private readonly byId = new Map<string, PoolAgent>();
   /** Candidates of clusters with neither pins nor selector: every declared agent. */
   private readonly declared: PoolAgent[];
+  /** cluster -> agent rank -> nodes of that cluster on that agent. Cluster-major, so placing one
+   * cluster reads only the agents that hold its nodes instead of probing every agent. */
+  private readonly clusterCounts = new Map<string, Map<number, number>>();
+  /** Scratch: agent rank -> position in the current candidate list, -1 elsewhere. */
+  private readonly position: Int32Array;
+  /** Scratch: nodes of the cluster being placed, per candidate position (reused: no garbage per cluster). */
+  private readonly mineScratch: Int32Array;
+  /** Candidate lists by pins+selector: many clusters share a selector, each filter costs a pass over all agents. */
+  private readonly candidateCache = new Map<string, PoolAgent[]>();
 
   constructor(spec: CompiledGridSpec, liveAgents: readonly LiveAgent[]) {
     const specById = new Map(spec.agents.map((a) => [a.id, a]));
@@ -84,12 +92,13 @@ export class AgentPool {
         memCap: tighter(s?.capacity.memoryMb ?? 0, l?.capacity.memoryMb ?? 0),
         usedNodes: 0,
         usedMem: 0,
-        perCluster: new Map(),
       };
       this.agents.push(agent);
       this.byId.set(id, agent);
     });
     this.declared = this.agents.filter((a) => a.spec !== undefined);
+    this.position = new Int32Array(this.agents.length).fill(-1);
+    this.mineScratch = new Int32Array(this.agents.length);
   }
 
   /** Counts a node against its agent (existing nodes, and each placement the plan makes). */
@@ -98,7 +107,7 @@ export class AgentPool {
     if (!a) return;
     a.usedNodes += 1;
     a.usedMem += memoryMb;
-    if (cluster) a.perCluster.set(cluster, (a.perCluster.get(cluster) ?? 0) + 1);
+    if (cluster) this.countIn(cluster, a.rank, 1);
   }
 
   /** Gives back what {@link charge} took (a node the plan destroys or moves away). */
@@ -107,7 +116,13 @@ export class AgentPool {
     if (!a) return;
     a.usedNodes -= 1;
     a.usedMem -= memoryMb;
-    if (cluster) a.perCluster.set(cluster, (a.perCluster.get(cluster) ?? 1) - 1);
+    if (cluster) this.countIn(cluster, a.rank, -1);
+  }
+
+  private countIn(cluster: string, rank: number, delta: number): void {
+    let m = this.clusterCounts.get(cluster);
+    if (!m) this.clusterCounts.set(cluster, (m = new Map()));
+    m.set(rank, (m.get(rank) ?? 0) + delta);
   }
 
   /** Whether `agentId` can take `extraMb` more memory without another node slot (a resize in place). */
@@ -136,11 +151,26 @@ export class AgentPool {
     const unplaced: number[] = [];
     if (slots.length === 0) return { placed, unplaced, reason: '' };
     const candidates = this.candidates(cluster);
-    const before = this.order(cluster);
+    // Nodes of this cluster per candidate, in a typed array: the comparator runs millions of
+    // times on a large grid and must not touch a Map.
+    const mine = this.mineScratch.subarray(0, candidates.length);
+    mine.fill(0);
+    const counts = this.clusterCounts.get(cluster.name);
+    if (counts && counts.size > 0) {
+      candidates.forEach((a, i) => (this.position[a.rank] = i));
+      for (const [rank, n] of counts) {
+        const i = this.position[rank]!;
+        if (i >= 0) mine[i] = n;
+      }
+      for (const a of candidates) this.position[a.rank] = -1;
+    }
+    const before = this.order(cluster, candidates, mine);
     const fits = (a: PoolAgent, mb: number): boolean =>
       a.blocked === undefined && a.usedNodes < a.nodeCap && a.usedNodes < a.portCap && a.usedMem + mb <= a.memCap;
-    const take = (slot: Slot, a: PoolAgent): void => {
+    const take = (slot: Slot, i: number): void => {
+      const a = candidates[i]!;
       placed.set(slot.ordinal, a.id);
+      mine[i]! += 1;
       this.charge(a.id, cluster.name, slot.memoryMb);
     };
 
@@ -152,34 +182,34 @@ export class AgentPool {
         plain.push(slot);
         continue;
       }
-      let best: PoolAgent | undefined;
-      let fallback: PoolAgent | undefined;
-      for (const a of candidates) {
-        if (!fits(a, slot.memoryMb)) continue;
-        if (a.id === slot.avoid) fallback = a;
-        else if (!best || before(a, best)) best = a;
-      }
-      const chosen = best ?? fallback;
-      if (chosen) take(slot, chosen);
+      let best = -1;
+      let fallback = -1;
+      candidates.forEach((a, i) => {
+        if (!fits(a, slot.memoryMb)) return;
+        if (a.id === slot.avoid) fallback = i;
+        else if (best < 0 || before(i, best)) best = i;
+      });
+      const chosen = best >= 0 ? best : fallback;
+      if (chosen >= 0) take(slot, chosen);
       else unplaced.push(slot.ordinal);
     }
 
     if (plain.length > 0) {
       // One cluster has one memory size, so an agent that cannot fit it now never will in this pass.
       const mb = plain[0]!.memoryMb;
-      const heap = new IndexHeap((x, y) => before(candidates[x]!, candidates[y]!));
+      const fitting: number[] = [];
       candidates.forEach((a, i) => {
-        if (fits(a, mb)) heap.push(i);
+        if (fits(a, mb)) fitting.push(i);
       });
+      const heap = new IndexHeap(before, fitting);
       for (const slot of plain) {
         const i = heap.pop();
         if (i === undefined) {
           unplaced.push(slot.ordinal);
           continue;
         }
-        const a = candidates[i]!;
-        take(slot, a);
-        if (fits(a, mb)) heap.push(i);
+        take(slot, i);
+        if (fits(candidates[i]!, mb)) heap.push(i);
       }
     }
     unplaced.sort((x, y) => x - y);
@@ -190,43 +220,51 @@ export class AgentPool {
   /** Declared agents allowed by the cluster's pins and selector, in id order. */
   private candidates(cluster: CompiledClusterSpec): PoolAgent[] {
     const { agents: pins, selector } = cluster.placement;
+    if (pins.length === 0 && Object.keys(selector).length === 0) return this.declared;
+    const key = `${[...pins].sort().join(',')}\u0000${formatSelector(selector)}`;
+    const cached = this.candidateCache.get(key);
+    if (cached) return cached;
     let list = this.declared;
     if (pins.length > 0) {
       const pinned = new Set(pins);
       list = list.filter((a) => pinned.has(a.id));
     }
     if (Object.keys(selector).length > 0) list = list.filter((a) => matches(a.labels, selector));
+    this.candidateCache.set(key, list);
     return list;
   }
 
-  /** The scoring order of `cluster`'s strategy as a strict "comes first" predicate. */
-  private order(cluster: CompiledClusterSpec): (a: PoolAgent, b: PoolAgent) => boolean {
-    const name = cluster.name;
-    const mine = (a: PoolAgent): number => a.perCluster.get(name) ?? 0;
+  /**
+   * The scoring order of `cluster`'s strategy as a strict "comes first" predicate over candidate
+   * positions; `mine[i]` is the number of this cluster's nodes on candidate i.
+   */
+  private order(cluster: CompiledClusterSpec, candidates: readonly PoolAgent[], mine: Int32Array): (x: number, y: number) => boolean {
     if (cluster.placement.strategy === 'spread') {
       // Fewest nodes of this cluster (which also puts leader and replicas on distinct agents),
       // then fewest nodes overall.
-      return (a, b) => {
-        const ca = mine(a);
-        const cb = mine(b);
-        if (ca !== cb) return ca < cb;
+      return (x, y) => {
+        const cx = mine[x]!;
+        const cy = mine[y]!;
+        if (cx !== cy) return cx < cy;
+        const a = candidates[x]!;
+        const b = candidates[y]!;
         if (a.usedNodes !== b.usedNodes) return a.usedNodes < b.usedNodes;
         return a.rank < b.rank;
       };
     }
     const distinct = cluster.topology === 'leader-replicas';
-    return (a, b) => {
+    return (x, y) => {
       if (distinct) {
         // Leader and replicas on distinct agents where possible, before packing.
-        const ca = Math.min(mine(a), 1);
-        const cb = Math.min(mine(b), 1);
-        if (ca !== cb) return ca < cb;
+        const cx = mine[x]! > 0 ? 1 : 0;
+        const cy = mine[y]! > 0 ? 1 : 0;
+        if (cx !== cy) return cx < cy;
       }
+      const a = candidates[x]!;
+      const b = candidates[y]!;
       // Fullest first, as a fraction of its node limit (cross-multiplied: exact, no floats).
-      const capA = Math.min(a.nodeCap, a.portCap);
-      const capB = Math.min(b.nodeCap, b.portCap);
-      const fa = a.usedNodes * capB;
-      const fb = b.usedNodes * capA;
+      const fa = a.usedNodes * Math.min(b.nodeCap, b.portCap);
+      const fb = b.usedNodes * Math.min(a.nodeCap, a.portCap);
       if (fa !== fb) return fa > fb;
       if (a.usedNodes !== b.usedNodes) return a.usedNodes > b.usedNodes;
       return a.rank < b.rank;
