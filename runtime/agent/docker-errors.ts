@@ -40,16 +40,16 @@ export function isUnreachable(err: unknown): boolean {
 export function spawnError(err: unknown, nodeId: string, socket: string, image: string): GridError {
   const msg = engineMessage(err);
   if (isUnreachable(err)) {
-    return new GridError('SPAWN_FAILED', `node ${nodeId}: Docker Engine not reachable at ${socket} (docker.socket): ${msg}`, {
+    return new GridError('SPAWN_FAILED', `node ${nodeId}: Docker Engine not reachable at ${socket} ([docker].socket_path): ${msg}`, {
       nodeId,
-      field: 'docker.socket',
+      field: '[docker].socket_path',
     }, { cause: err });
   }
   if (isNotFound(err) && /no such image/i.test(msg)) {
     return new GridError(
       'SPAWN_FAILED',
-      `node ${nodeId}: image "${image}" is not present on the Docker host (docker.image); build or load it first`,
-      { nodeId, field: 'docker.image', image },
+      `node ${nodeId}: image "${image}" is not present on the Docker host ([docker].image); build or load it first`,
+      { nodeId, field: '[docker].image', image },
       { cause: err },
     );
   }

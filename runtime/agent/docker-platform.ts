@@ -118,11 +118,11 @@ export class DockerPlatform implements NodePlatform {
    */
   static async create(opts: DockerPlatformOptions): Promise<DockerPlatform> {
     const network = opts.network ?? 'host';
-    if (network !== 'bridge' && network !== 'host') throw new ConfigError('docker.network', `expected "bridge" or "host", got "${String(network)}"`);
-    if (opts.image.trim() === '') throw new ConfigError('docker.image', 'is required for platform "docker"');
+    if (network !== 'bridge' && network !== 'host') throw new ConfigError('[docker].network', `expected "bridge" or "host", got "${String(network)}"`);
+    if (opts.image.trim() === '') throw new ConfigError('[docker].image', 'is required for platform "docker"');
     if (network === 'bridge' && opts.token === undefined) {
       throw new ConfigError(
-        'docker.network',
+        '[docker].network',
         'bridge networking makes each storage-server listen on 0.0.0.0 inside its container, which needs a token; give the agent a token or set network = "host"',
       );
     }
@@ -130,7 +130,7 @@ export class DockerPlatform implements NodePlatform {
     try {
       await docker.ping();
     } catch (err) {
-      throw new ConfigError('docker.socket', `Docker Engine not reachable at ${opts.socketPath}: ${engineMessage(err)}`, { cause: err });
+      throw new ConfigError('[docker].socket_path', `Docker Engine not reachable at ${opts.socketPath}: ${engineMessage(err)}`, { cause: err });
     }
     let tokenFile: string | undefined;
     if (network === 'bridge' && opts.token !== undefined) {

@@ -225,9 +225,9 @@ describe('DockerPlatform', () => {
       expect(await agentContainers(docker, agentIds[0]!)).toEqual([]);
     });
 
-    it('unknown image -> SPAWN_FAILED naming docker.image', async () => {
+    it('unknown image -> SPAWN_FAILED naming [docker].image', async () => {
       const platform = await newPlatform({ image: 'sutra-grid:no-such-tag' });
-      const err = await expectGridError(platform.start(await specFor('n-img')), 'SPAWN_FAILED', 'docker.image');
+      const err = await expectGridError(platform.start(await specFor('n-img')), 'SPAWN_FAILED', '[docker].image');
       expect(err.message).toContain('sutra-grid:no-such-tag');
       expect(await agentContainers(docker, agentIds[0]!)).toEqual([]);
     });
@@ -243,12 +243,12 @@ describe('DockerPlatform', () => {
       expect(await agentContainers(docker, agentIds[0]!)).toEqual([]);
     });
 
-    it('an unreachable Engine -> CONFIG_INVALID naming docker.socket', async () => {
-      await expectGridError(newPlatform({ socketPath: join(data.dir, 'no.sock') }), 'CONFIG_INVALID', 'docker.socket');
+    it('an unreachable Engine -> CONFIG_INVALID naming [docker].socket_path', async () => {
+      await expectGridError(newPlatform({ socketPath: join(data.dir, 'no.sock') }), 'CONFIG_INVALID', '[docker].socket_path');
     });
 
-    it('bridge networking without a token -> CONFIG_INVALID naming docker.network', async () => {
-      await expectGridError(newPlatform({ token: undefined, network: 'bridge' }), 'CONFIG_INVALID', 'docker.network');
+    it('bridge networking without a token -> CONFIG_INVALID naming [docker].network', async () => {
+      await expectGridError(newPlatform({ token: undefined, network: 'bridge' }), 'CONFIG_INVALID', '[docker].network');
     });
   });
 });

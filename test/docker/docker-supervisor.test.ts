@@ -201,11 +201,11 @@ describe('NodeSupervisor on the Docker platform', () => {
       expect(await agentContainers(docker, agent.agentId)).toEqual([]);
     });
 
-    it('unknown image -> an error naming docker.image and the image', async () => {
+    it('unknown image -> an error naming [docker].image and the image', async () => {
       const agent = await startAgent(uniqueAgentId('sup'), { platform: { image: 'sutra-grid:absent' } });
       const err = await spawnError(agent, await request('n-img'));
       expect(err.message).toContain('sutra-grid:absent');
-      expect(err.message).toContain('docker.image');
+      expect(err.message).toContain('[docker].image');
       expect(await agentContainers(docker, agent.agentId)).toEqual([]);
     });
   });
