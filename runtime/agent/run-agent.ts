@@ -1,7 +1,28 @@
-import type { AgentCommandFlags } from '../cli/commands/agent.js';
+import { resolveToken } from '../common/token.js';
+import { createLogger } from '../common/logger.js';
+import { runUntilSignal } from '../cli/run-until-signal.js';
+import { compileAgentOptions, loadAgentConfig, type AgentFlags } from './agent-config.js';
+import { Agent } from './agent.js';
+import { createPlatform } from './platform-factory.js';
 
-/** Runs the agent daemon until a signal (work in progress). */
-export async function runAgentCommand(flags: AgentCommandFlags): Promise<void> {
-  void flags;
-  throw new Error('agent: not implemented yet');
+/** The line printed on stdout once the agent serves (tests and scripts wait for it). */
+export function agentListeningLine(agentId: string, address: string): string {
+  return `agent ${agentId} listening on ${address}`;
+}
+
+/**
+ * Entry of `sutra-grid agent`: config + flags -> Agent; prints the listening line; runs until
+ * SIGINT/SIGTERM, which stops every node. Throws on bad config (the caller prints one line, exit 1).
+ */
+export async function runAgentCommand(flags: AgentFlags): Promise<void> {
+  const file = flags.config !== undefined ? loadAgentConfig(flags.config) : {};
+  const tokenFile = flags.tokenFile ?? (file['agent']?.['token_file'] as string | undefined);
+  const opts = compileAgentOptions(file, flags, resolveToken(tokenFile));
+  const logger = createLogger('sutra-grid-agent').child({ agentId: opts.agentId });
+  const platform = await createPlatform(opts, logger);
+  const agent = new Agent(opts, platform, logger);
+  const address = await agent.start();
+  logger.info({ address, master: opts.masterEndpoint, platform: platform.name, dataPath: opts.storage.dataPath }, 'agent started');
+  process.stdout.write(`${agentListeningLine(opts.agentId, address)}\n`);
+  await runUntilSignal(agent);
 }

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { GridAgentService } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { startGrpcServer, splitHostPort, isLoopbackHost, type GrpcServerHandle } from '../common/grpc-server.js';
+import type { Logger } from '../common/logger.js';
+import type { CompiledAgentOptions } from './agent-config.js';
+import { gridAgentService } from './agent-service.js';
+import { MasterLink } from './master-link.js';
+import { NodeSupervisor } from './node-supervisor.js';
+import type { NodePlatform } from './platform.js';
+
+/** Agent daemon lifecycle. */
+export type AgentState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+/** The package version, reported to the master. */
+function packageVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'sutra-grid' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level (source vs dist layout)
+    }
+  }
+  return '0.0.0';
+}
+
+/**
+ * The agent daemon: serves GridAgent, supervises its nodes on a NodePlatform and keeps itself
+ * registered with the master. `start()` -> `run()` -> `shutdown()` (idempotent: stops every node,
+ * unregisters, closes the server).
+ */
+export class Agent {
+  private stateValue: AgentState = 'starting';
+  private grpc: GrpcServerHandle | undefined;
+  private link: MasterLink | undefined;
+  private readonly supervisor: NodeSupervisor;
+  private stopping: Promise<void> | undefined;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly opts: CompiledAgentOptions,
+    private readonly platform: NodePlatform,
+    private readonly logger: Logger,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    const m = opts.monitoring;
+    this.supervisor = new NodeSupervisor(
+      platform,
+      {
+        agentId: opts.agentId,
+        dataPath: opts.storage.dataPath,
+        defaultMemoryMb: opts.storage.defaultMemoryMb,
+        portRangeStart: opts.storage.portRangeStart,
+        portRangeSize: opts.storage.portRangeSize,
+        maxNodes: opts.maxNodes,
+        maxMemoryMb: opts.maxMemoryMb,
+        startupProbeIntervalMs: m.startupProbeIntervalMs,
+        startTimeoutMs: m.startTimeoutMs,
+        healthCheckIntervalMs: m.healthCheckIntervalMs,
+        stopGraceMs: m.stopGraceMs,
+        restart: { enabled: m.restartFailedNodes, maxRestarts: m.restartMax, windowMs: m.restartWindowMs, backoffMs: m.restartBackoffMs, backoffMaxMs: m.restartBackoffMaxMs },
+      },
+      logger.child({ component: 'supervisor' }),
+      (e) => this.link?.reportEvent(e),
+    );
+  }
+
+  get state(): AgentState {
+    return this.stateValue;
+  }
+
+  /** The node supervisor (for in-process embedding and tests). */
+  get nodes(): NodeSupervisor {
+    return this.supervisor;
+  }
+
+  /** Adopts surviving nodes, binds the GridAgent server, starts the master link. Returns host:port bound. */
+  async start(): Promise<string> {
+    try {
+      const adopted = await this.supervisor.adoptExisting();
+      if (adopted.length > 0) this.logger.info({ nodes: adopted.map((n) => `${n.nodeId}:${n.pid}`) }, `re-adopted ${adopted.length} running node(s)`);
+      const impl = gridAgentService(this.supervisor, this.opts.token);
+      this.grpc = await startGrpcServer(this.opts.listen, [{ definition: GridAgentService, impl }], this.opts.token);
+      const { host } = splitHostPort(this.opts.listen);
+      const advertised = host === '0.0.0.0' || host === '::' || host === '[::]' ? `${hostname()}:${this.grpc.port}` : this.grpc.address;
+      if (this.opts.token === undefined && isLoopbackHost(host)) this.logger.warn('no token: listening on loopback only');
+      this.link = new MasterLink({
+        masterEndpoint: this.opts.masterEndpoint,
+        token: this.opts.token,
+        heartbeatIntervalMs: this.opts.monitoring.heartbeatIntervalMs,
+        nodes: () => this.supervisor.list(),
+        logger: this.logger.child({ component: 'master-link' }),
+        info: {
+          agentId: this.opts.agentId,
+          hostname: hostname(),
+          platform: this.platform.name,
+          address: advertised,
+          capacity: { maxNodes: this.opts.maxNodes, memoryMb: this.opts.maxMemoryMb },
+          version: packageVersion(),
+          labels: { ...this.opts.labels },
+          portRangeStart: this.opts.storage.portRangeStart,
+          portRangeSize: this.opts.storage.portRangeSize,
+        },
+      });
+      this.link.start();
+      this.stateValue = 'running';
+      return this.grpc.address;
+    } catch (err) {
+      this.stateValue = 'failed';
+      await this.grpc?.close(1000);
+      await this.supervisor.stopAll(1000);
+      await this.supervisor.close();
+      this.resolveDone();
+      throw err;
+    }
+  }
+
+  /** Resolves once the agent has stopped. */
+  run(): Promise<void> {
+    return this.done;
+  }
+
+  /**
+   * Stops serving, stops every node (SIGTERM, SIGKILL after the grace), unregisters from the
+   * master and releases everything. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.stateValue === 'stopped' || this.stateValue === 'failed') return;
+      this.stateValue = 'draining';
+      this.logger.info({ nodes: this.supervisor.list().length }, 'agent shutting down: stopping nodes');
+      try {
+        await this.grpc?.close(2000);
+        await this.supervisor.stopAll();
+        await this.link?.stop(true);
+        await this.supervisor.close();
+        this.stateValue = 'stopped';
+        this.logger.info('agent stopped');
+      } catch (err) {
+        this.stateValue = 'failed';
+        this.logger.error({ err: (err as Error).message }, 'agent shutdown failed');
+        throw err;
+      } finally {
+        this.resolveDone();
+      }
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,196 @@
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { GridMasterClient, type AgentInfo, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import { backoffDelay, sleep } from '../common/backoff.js';
+import { insecureCredentials, statusName, unary } from '../common/grpc-client.js';
+import type { Logger } from '../common/logger.js';
+import { toNodeInfo } from './agent-service.js';
+import type { NodeEvent, NodeView } from './node-types.js';
+
+/** Connection to the master, as the agent sees it. */
+export type MasterLinkState = 'connecting' | 'registered' | 'disconnected' | 'stopped';
+
+export interface MasterLinkOptions {
+  readonly masterEndpoint: string;
+  readonly token: string | undefined;
+  readonly info: AgentInfo;
+  /** Our own heartbeat interval; the master's (from RegisterAgent) wins when shorter. */
+  readonly heartbeatIntervalMs: number;
+  /** Reconnect backoff while the master is away. @default 200 -> 5000 ms */
+  readonly reconnectInitialMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** The agent's current nodes, sent on register and every heartbeat. */
+  readonly nodes: () => NodeView[];
+  readonly logger: Logger;
+}
+
+/** Events waiting for the master, at most this many (oldest dropped first). */
+const MAX_QUEUED_EVENTS = 1000;
+const CALL_TIMEOUT_MS = 5000;
+
+/**
+ * Registers the agent with the master and keeps it known there: heartbeats with the node list;
+ * NOT_FOUND (master restarted and forgot us) -> re-register at once; unreachable -> reconnect with
+ * exponential backoff and jitter, then re-register with the nodes, so a restarted master relearns
+ * them with the same pids. Node events are pushed fire-and-forget with a small retry queue.
+ */
+export class MasterLink {
+  private client: GridMasterClient | undefined;
+  private stateValue: MasterLinkState = 'connecting';
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly events: Event[] = [];
+  private flushing = false;
+  private eventsUnsupportedLogged = false;
+  private intervalMs: number;
+
+  constructor(private readonly opts: MasterLinkOptions) {
+    this.intervalMs = opts.heartbeatIntervalMs;
+  }
+
+  get state(): MasterLinkState {
+    return this.stateValue;
+  }
+
+  private masterClient(): GridMasterClient {
+    this.client ??= new GridMasterClient(this.opts.masterEndpoint, insecureCredentials, {
+      // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
+      'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc.initial_reconnect_backoff_ms': 100,
+    });
+    return this.client;
+  }
+
+  /** Drops the channel after an error so the next call starts a fresh connection. */
+  private resetClient(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  /** Starts the register/heartbeat loop in the background. */
+  start(): void {
+    this.loop ??= this.run().catch((err: unknown) => {
+      if (!this.abort.signal.aborted) this.opts.logger.error({ err: (err as Error).message }, 'master link loop ended');
+    });
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      if (this.stateValue !== 'registered') {
+        try {
+          await this.register();
+          attempt = 0;
+        } catch (err) {
+          const e = err as ServiceError;
+          const delay = backoffDelay(attempt++, { initialMs: this.opts.reconnectInitialMs ?? 200, maxMs: this.opts.reconnectMaxMs ?? 5000, jitter: 0.5 });
+          const log = attempt === 1 ? this.opts.logger.warn.bind(this.opts.logger) : this.opts.logger.debug.bind(this.opts.logger);
+          log({ master: this.opts.masterEndpoint, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message, retryInMs: delay }, 'cannot register with the master; retrying');
+          this.stateValue = 'disconnected';
+          this.resetClient();
+          await sleep(delay, signal);
+          continue;
+        }
+      }
+      await sleep(this.intervalMs, signal);
+      await this.heartbeat();
+    }
+  }
+
+  private async register(): Promise<void> {
+    const c = this.masterClient();
+    const nodes = this.opts.nodes().map(toNodeInfo);
+    const res = await unary(c.registerAgent, c, { agent: this.opts.info, nodes }, this.opts.token, CALL_TIMEOUT_MS);
+    if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
+    const was = this.stateValue;
+    this.stateValue = 'registered';
+    this.opts.logger.info(
+      { master: this.opts.masterEndpoint, masterId: res.masterId, nodes: nodes.length, heartbeatMs: this.intervalMs },
+      was === 'disconnected' ? 'master is back: re-registered' : 'registered with the master',
+    );
+    void this.flushEvents();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const c = this.masterClient();
+    try {
+      const res = await unary(c.heartbeat, c, { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) }, this.opts.token, CALL_TIMEOUT_MS);
+      if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
+      void this.flushEvents();
+    } catch (err) {
+      const e = err as ServiceError;
+      if (this.abort.signal.aborted) return;
+      if (e.code === GrpcStatus.NOT_FOUND) this.opts.logger.info('master does not know this agent (restarted?): re-registering');
+      else this.opts.logger.warn({ code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message }, 'heartbeat failed; reconnecting');
+      this.stateValue = e.code === GrpcStatus.NOT_FOUND ? 'connecting' : 'disconnected';
+      if (e.code !== GrpcStatus.NOT_FOUND) this.resetClient();
+    }
+  }
+
+  /** Queues a node event for the master; never blocks, never throws. */
+  reportEvent(e: NodeEvent): void {
+    this.events.push({
+      index: 0,
+      timestampUs: e.timestampUs,
+      type: e.type,
+      severity: e.severity,
+      agentId: this.opts.info.agentId,
+      nodeId: e.nodeId,
+      cluster: e.cluster,
+      payloadJson: JSON.stringify(e.payload),
+      count: 1,
+      lastSeenUs: e.timestampUs,
+      message: e.message,
+    });
+    if (this.events.length > MAX_QUEUED_EVENTS) this.events.splice(0, this.events.length - MAX_QUEUED_EVENTS);
+    void this.flushEvents();
+  }
+
+  private async flushEvents(): Promise<void> {
+    if (this.flushing || this.stateValue !== 'registered' || this.abort.signal.aborted) return;
+    this.flushing = true;
+    try {
+      while (this.events.length > 0 && this.stateValue === 'registered') {
+        const batch = this.events.slice(0, 100);
+        const c = this.masterClient();
+        try {
+          await unary(c.reportNodeEvents, c, { agentId: this.opts.info.agentId, events: batch }, this.opts.token, CALL_TIMEOUT_MS);
+        } catch (err) {
+          const e = err as ServiceError;
+          if (e.code === GrpcStatus.UNIMPLEMENTED) {
+            // A master without event support: the state still travels in heartbeats.
+            if (!this.eventsUnsupportedLogged) this.opts.logger.debug('master does not take node events (UNIMPLEMENTED); dropping them');
+            this.eventsUnsupportedLogged = true;
+          } else {
+            return; // kept for the next heartbeat
+          }
+        }
+        this.events.splice(0, batch.length);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Sends pending events and UnregisterAgent (best effort, bounded), then stops the loop. Idempotent. */
+  async stop(unregister: boolean, timeoutMs = 2000): Promise<void> {
+    if (this.stateValue === 'stopped') return;
+    const wasRegistered = this.stateValue === 'registered';
+    this.abort.abort();
+    await this.loop;
+    if (unregister && wasRegistered) {
+      const c = this.masterClient();
+      try {
+        if (this.events.length > 0) {
+          await unary(c.reportNodeEvents, c, { agentId: this.opts.info.agentId, events: this.events.splice(0, 100) }, this.opts.token, timeoutMs).catch(() => {});
+        }
+        await unary(c.unregisterAgent, c, { agentId: this.opts.info.agentId }, this.opts.token, timeoutMs);
+        this.opts.logger.info('unregistered from the master');
+      } catch (err) {
+        this.opts.logger.warn({ err: (err as ServiceError).details ?? (err as Error).message }, 'could not unregister from the master');
+      }
+    }
+    this.stateValue = 'stopped';
+    this.resetClient();
+  }
+}

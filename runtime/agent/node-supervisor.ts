@@ -1,0 +1,422 @@
+import { randomUUID } from 'node:crypto';
+import { GridError } from '../errors.js';
+import { sleep } from '../common/backoff.js';
+import type { Logger } from '../common/logger.js';
+import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
+import { HealthProbe } from './health-probe.js';
+import { RestartPolicy } from './restart-policy.js';
+import { checkNodeId, checkPortRange, portFree, resolveStoragePath } from './spawn-checks.js';
+import type { NodeEvent, NodeEventSink, NodeEventType, NodeStatus, NodeView, SpawnRequest, SupervisorOptions } from './node-types.js';
+
+/** Liveness probes that may fail in a row before a running node is killed and restarted. */
+const LIVENESS_FAILURES = 3;
+
+interface NodeRecord {
+  spec: NodeLaunchSpec;
+  status: NodeStatus;
+  pid: number;
+  containerId: string;
+  restarts: number;
+  startedAtMs: number;
+  lastExit: string;
+  everRan: boolean;
+  stopRequested: boolean;
+  /** Set when the supervisor itself killed the node (start timeout, liveness). */
+  killReason: string | undefined;
+  readonly policy: RestartPolicy;
+  /** Aborted when the current run ends: cancels its probe or pending restart. */
+  abort: AbortController;
+  /** The platform.start of the current run, awaited by stop so no instance escapes. */
+  starting: Promise<unknown> | undefined;
+  stopping: Promise<NodeView> | undefined;
+  probe: HealthProbe | undefined;
+  liveness: NodeJS.Timeout | undefined;
+  launchedAt: number;
+  readonly waiters: Set<() => void>;
+}
+
+const SETTLED: ReadonlySet<NodeStatus> = new Set(['running', 'failed', 'stopping', 'stopped']);
+const SEVERITY: Record<NodeEventType, NodeEvent['severity']> = {
+  SpawnSucceeded: 'info',
+  SpawnFailed: 'error',
+  NodeCrashed: 'error',
+  NodeRestarted: 'warning',
+  NodeFailed: 'error',
+  StopSucceeded: 'info',
+};
+
+function describeExit(exit: ExitInfo): string {
+  if (exit.signal !== null) return `signal ${exit.signal}`;
+  if (exit.exitCode !== null) return `exit code ${exit.exitCode}`;
+  return 'exited (status unknown: adopted process)';
+}
+
+/**
+ * Owns every node of the agent: request checks, start, health, restart policy, stop and events.
+ * Platform-agnostic: where nodes run is the NodePlatform's business.
+ */
+export class NodeSupervisor {
+  private readonly nodes = new Map<string, NodeRecord>();
+  /** Ports being checked for a spawn that has not got its record yet. */
+  private readonly reservedPorts = new Set<number>();
+
+  constructor(
+    private readonly platform: NodePlatform,
+    private readonly opts: SupervisorOptions,
+    private readonly logger: Logger,
+    private readonly onEvent: NodeEventSink = () => {},
+  ) {
+    platform.onExit((nodeId, instance, exit) => this.onExit(nodeId, instance, exit));
+  }
+
+  private view(r: NodeRecord): NodeView {
+    return {
+      nodeId: r.spec.nodeId,
+      agentId: this.opts.agentId,
+      port: r.spec.port,
+      pid: r.pid,
+      status: r.status,
+      storagePath: r.spec.storagePath,
+      memoryMb: r.spec.memoryMb,
+      restarts: r.restarts,
+      startedAtMs: r.startedAtMs,
+      cluster: r.spec.cluster,
+      role: r.spec.role,
+      lastExit: r.lastExit,
+      containerId: r.containerId,
+      generation: r.spec.generation,
+    };
+  }
+
+  private emit(r: NodeRecord, type: NodeEventType, payload: Record<string, unknown>, message: string): void {
+    const event: NodeEvent = { type, severity: SEVERITY[type], nodeId: r.spec.nodeId, cluster: r.spec.cluster, timestampUs: Date.now() * 1000, payload, message };
+    this.logger[event.severity === 'info' ? 'info' : 'warn']({ nodeId: r.spec.nodeId, event: type, ...payload }, message);
+    try {
+      this.onEvent(event);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'node event sink threw');
+    }
+  }
+
+  private setStatus(r: NodeRecord, status: NodeStatus): void {
+    r.status = status;
+    for (const w of [...r.waiters]) w();
+  }
+
+  /** Resolves once the node is running, failed or being stopped. */
+  private settled(r: NodeRecord): Promise<void> {
+    if (SETTLED.has(r.status)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = (): void => {
+        if (!SETTLED.has(r.status)) return;
+        r.waiters.delete(w);
+        resolve();
+      };
+      r.waiters.add(w);
+    });
+  }
+
+  /** Every node, in spawn order. */
+  list(): NodeView[] {
+    return [...this.nodes.values()].map((r) => this.view(r));
+  }
+
+  /** One node. @throws GridError NODE_NOT_FOUND */
+  get(nodeId: string): NodeView {
+    return this.view(this.record(nodeId));
+  }
+
+  private record(nodeId: string): NodeRecord {
+    const r = this.nodes.get(nodeId);
+    if (r === undefined) throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent ${this.opts.agentId}`, { nodeId, agentId: this.opts.agentId });
+    return r;
+  }
+
+  private newRecord(spec: NodeLaunchSpec): NodeRecord {
+    return {
+      spec,
+      status: 'starting',
+      pid: 0,
+      containerId: '',
+      restarts: 0,
+      startedAtMs: 0,
+      lastExit: '',
+      everRan: false,
+      stopRequested: false,
+      killReason: undefined,
+      policy: new RestartPolicy(this.opts.restart),
+      abort: new AbortController(),
+      starting: undefined,
+      stopping: undefined,
+      probe: undefined,
+      liveness: undefined,
+      launchedAt: Date.now(),
+      waiters: new Set(),
+    };
+  }
+
+  /**
+   * Spawns a node and resolves once it is running (answers its health check). Idempotent: the same
+   * id with the same spec returns the existing node. A node that crashes while starting is
+   * restarted per the policy; if it ends `failed`, this throws SPAWN_FAILED (the node stays listed
+   * as failed until stopped).
+   */
+  async spawn(req: SpawnRequest): Promise<NodeView> {
+    const nodeId = req.nodeId === '' ? `node-${randomUUID().slice(0, 8)}` : req.nodeId;
+    checkNodeId(nodeId);
+    if (req.port !== 0) checkPortRange(req.port, nodeId);
+    const storagePath = resolveStoragePath(this.opts.dataPath, req.storagePath, nodeId);
+    const memoryMb = req.memoryMb === 0 ? this.opts.defaultMemoryMb : req.memoryMb;
+
+    const existing = this.nodes.get(nodeId);
+    if (existing !== undefined && existing.status !== 'failed') {
+      const s = existing.spec;
+      const same =
+        (req.port === 0 || req.port === s.port) && memoryMb === s.memoryMb && storagePath === s.storagePath &&
+        req.cluster === s.cluster && req.role === s.role && req.generation === s.generation && existing.status !== 'stopping';
+      if (!same) throw new GridError('NODE_EXISTS', `node "${nodeId}" already exists on agent ${this.opts.agentId} with a different spec`, { nodeId, field: 'node_id' });
+      return this.awaitOutcome(existing);
+    }
+    if (existing !== undefined) this.nodes.delete(nodeId); // a failed node is replaced by a fresh spawn
+
+    const active = [...this.nodes.values()];
+    for (const r of active) {
+      if (req.port !== 0 && r.spec.port === req.port) throw new GridError('PORT_IN_USE', `port ${req.port} is in use by node "${r.spec.nodeId}"`, { nodeId, field: 'port' });
+      if (r.spec.storagePath === storagePath) {
+        throw new GridError('INVALID_ARGUMENT', `storage_path ${storagePath} is used by node "${r.spec.nodeId}"`, { nodeId, field: 'storage_path' });
+      }
+    }
+    if (active.length >= this.opts.maxNodes) {
+      throw new GridError('CAPACITY_EXCEEDED', `agent ${this.opts.agentId} is at capacity: ${active.length} of ${this.opts.maxNodes} nodes`, { nodeId, field: 'max_storage_nodes' });
+    }
+    const usedMemory = active.reduce((sum, r) => sum + r.spec.memoryMb, 0);
+    if (this.opts.maxMemoryMb > 0 && usedMemory + memoryMb > this.opts.maxMemoryMb) {
+      throw new GridError(
+        'CAPACITY_EXCEEDED',
+        `memory_mb ${memoryMb} exceeds agent ${this.opts.agentId}'s free memory (${this.opts.maxMemoryMb - usedMemory} of ${this.opts.maxMemoryMb} MB)`,
+        { nodeId, field: 'memory_mb' },
+      );
+    }
+    // The record claims the id and capacity at once (synchronously), before any await.
+    const spec: NodeLaunchSpec = { nodeId, port: req.port, memoryMb, storagePath, cluster: req.cluster, role: req.role, generation: req.generation };
+    const rec = this.newRecord(spec);
+    this.nodes.set(nodeId, rec);
+    try {
+      const port = req.port !== 0 ? await this.checkPortFree(req.port, nodeId) : await this.pickPort(nodeId);
+      rec.spec = { ...spec, port };
+    } catch (err) {
+      this.nodes.delete(nodeId);
+      throw err;
+    }
+    void this.launch(rec, false);
+    return this.awaitOutcome(rec);
+  }
+
+  private async awaitOutcome(r: NodeRecord): Promise<NodeView> {
+    await this.settled(r);
+    if (r.status === 'failed') {
+      throw new GridError('SPAWN_FAILED', `node "${r.spec.nodeId}" failed to start: ${r.lastExit || 'unknown error'} (after ${r.restarts} restarts)`, {
+        nodeId: r.spec.nodeId,
+      });
+    }
+    return this.view(r);
+  }
+
+  private async checkPortFree(port: number, nodeId: string): Promise<number> {
+    if (this.reservedPorts.has(port) || !(await portFree(port))) {
+      throw new GridError('PORT_IN_USE', `port ${port} is in use`, { nodeId, field: 'port' });
+    }
+    return port;
+  }
+
+  private async pickPort(nodeId: string): Promise<number> {
+    const used = new Set([...this.nodes.values()].map((r) => r.spec.port));
+    const { portRangeStart: start, portRangeSize: size } = this.opts;
+    for (let port = start; port < start + size; port++) {
+      if (used.has(port) || this.reservedPorts.has(port)) continue;
+      this.reservedPorts.add(port);
+      try {
+        if (await portFree(port) && !this.isClaimed(port, nodeId)) return port;
+      } finally {
+        this.reservedPorts.delete(port);
+      }
+    }
+    throw new GridError('CAPACITY_EXCEEDED', `no free port in ${start}-${start + size - 1} on agent ${this.opts.agentId}`, { nodeId, field: 'port' });
+  }
+
+  private isClaimed(port: number, nodeId: string): boolean {
+    return [...this.nodes.values()].some((r) => r.spec.port === port && r.spec.nodeId !== nodeId);
+  }
+
+  /** Starts the current run of a node and drives it to running (or hands a failure to onCrash). */
+  private async launch(r: NodeRecord, isRestart: boolean): Promise<void> {
+    const ac = new AbortController();
+    r.abort = ac;
+    r.killReason = undefined;
+    r.launchedAt = Date.now();
+    let instance: NodeInstance;
+    try {
+      const starting = this.platform.start(r.spec);
+      r.starting = starting;
+      instance = await starting;
+    } catch (err) {
+      if (ac.signal.aborted) return;
+      r.lastExit = `start failed: ${(err as Error).message}`;
+      this.onCrash(r, { exitCode: null, signal: null }, r.lastExit);
+      return;
+    }
+    // An exit seen before start() resolved has already been handled as a crash of this run.
+    if (ac.signal.aborted) return;
+    r.pid = instance.pid;
+    r.containerId = instance.containerId ?? '';
+    r.startedAtMs = Date.now();
+    await this.probeToRunning(r, ac, isRestart ? 'restart' : 'spawn');
+  }
+
+  private async probeToRunning(r: NodeRecord, ac: AbortController, kind: 'spawn' | 'restart' | 'adopt'): Promise<void> {
+    r.probe ??= new HealthProbe(`127.0.0.1:${r.spec.port}`);
+    let serving: boolean;
+    try {
+      serving = await r.probe.waitServing(this.opts.startupProbeIntervalMs, this.opts.startTimeoutMs, ac.signal);
+    } catch {
+      return; // aborted: the run ended (crash or stop) and whoever ended it owns the state
+    }
+    if (ac.signal.aborted) return;
+    if (!serving) {
+      r.killReason = `start timeout: not SERVING within ${this.opts.startTimeoutMs} ms`;
+      void this.platform.stop(r.spec.nodeId, 0);
+      return;
+    }
+    const durationMs = Date.now() - r.launchedAt;
+    r.everRan = true;
+    this.setStatus(r, 'running');
+    if (kind === 'restart') this.emit(r, 'NodeRestarted', { restartCount: r.restarts, newPid: r.pid }, `node ${r.spec.nodeId} restarted (restart #${r.restarts}, pid ${r.pid})`);
+    else if (kind === 'spawn') this.emit(r, 'SpawnSucceeded', { pid: r.pid, port: r.spec.port, durationMs }, `node ${r.spec.nodeId} running (pid ${r.pid}, port ${r.spec.port}) in ${durationMs} ms`);
+    this.startLiveness(r, ac);
+  }
+
+  private startLiveness(r: NodeRecord, ac: AbortController): void {
+    let failures = 0;
+    let busy = false;
+    r.liveness = setInterval(() => {
+      if (busy || ac.signal.aborted) return;
+      busy = true;
+      void r.probe!.check(Math.min(this.opts.healthCheckIntervalMs, 2000)).then((ok) => {
+        busy = false;
+        if (ac.signal.aborted || r.status !== 'running') return;
+        failures = ok ? 0 : failures + 1;
+        if (failures >= LIVENESS_FAILURES) {
+          r.killReason = `unhealthy: ${failures} failed health checks`;
+          this.logger.warn({ nodeId: r.spec.nodeId, pid: r.pid }, 'node failed its health checks; killing it to restart');
+          void this.platform.stop(r.spec.nodeId, 0);
+        }
+      });
+    }, this.opts.healthCheckIntervalMs);
+    r.liveness.unref();
+  }
+
+  private endRun(r: NodeRecord): void {
+    r.abort.abort();
+    if (r.liveness) clearInterval(r.liveness);
+    r.liveness = undefined;
+    r.pid = 0;
+  }
+
+  private onExit(nodeId: string, instance: NodeInstance, exit: ExitInfo): void {
+    const r = this.nodes.get(nodeId);
+    // An exit of an older instance (already replaced) is not news.
+    if (r === undefined || (r.pid !== 0 && instance.pid !== r.pid)) return;
+    const reason = r.killReason ?? describeExit(exit);
+    r.lastExit = reason;
+    if (r.stopRequested) return; // the stop flow owns this exit
+    this.onCrash(r, exit, reason);
+  }
+
+  /** An exit nobody asked for: restart per the policy, or `failed`. */
+  private onCrash(r: NodeRecord, exit: ExitInfo, reason: string): void {
+    this.endRun(r);
+    const payload = exit.signal !== null ? { signal: exit.signal } : exit.exitCode !== null ? { exitCode: exit.exitCode } : { signal: 'UNKNOWN' };
+    this.emit(r, 'NodeCrashed', payload, `node ${r.spec.nodeId} crashed (${reason})`);
+    const decision = r.policy.onCrash(Date.now());
+    if (decision.action === 'fail') {
+      this.setStatus(r, 'failed');
+      this.emit(r, 'NodeFailed', { reason: `${decision.reason}; last: ${reason}`, restartCount: r.restarts }, `node ${r.spec.nodeId} failed: ${decision.reason}`);
+      if (!r.everRan) this.emit(r, 'SpawnFailed', { reason }, `spawn of node ${r.spec.nodeId} failed: ${reason}`);
+      return;
+    }
+    this.setStatus(r, 'restarting');
+    const ac = new AbortController();
+    r.abort = ac;
+    sleep(decision.delayMs, ac.signal).then(
+      () => {
+        r.restarts++;
+        void this.launch(r, true);
+      },
+      () => {}, // stopped while waiting
+    );
+  }
+
+  /** Stops a node (SIGTERM / graceful, forced after the grace) and forgets it. Idempotent. */
+  stop(nodeId: string, graceMs = 0): Promise<NodeView> {
+    const r = this.record(nodeId);
+    r.stopping ??= (async () => {
+      const t0 = Date.now();
+      r.stopRequested = true;
+      this.endRunKeepPid(r);
+      this.setStatus(r, 'stopping');
+      await r.starting?.catch(() => {});
+      await this.platform.stop(nodeId, graceMs > 0 ? graceMs : this.opts.stopGraceMs);
+      r.pid = 0;
+      r.probe?.close();
+      this.setStatus(r, 'stopped');
+      if (this.nodes.get(nodeId) === r) this.nodes.delete(nodeId);
+      const durationMs = Date.now() - t0;
+      this.emit(r, 'StopSucceeded', { durationMs }, `node ${nodeId} stopped in ${durationMs} ms`);
+      return this.view(r);
+    })();
+    return r.stopping;
+  }
+
+  private endRunKeepPid(r: NodeRecord): void {
+    const pid = r.pid;
+    this.endRun(r);
+    r.pid = pid;
+  }
+
+  /** Stops every node in parallel. */
+  async stopAll(graceMs = 0): Promise<void> {
+    await Promise.allSettled([...this.nodes.keys()].map((id) => this.stop(id, graceMs)));
+  }
+
+  /**
+   * Takes over nodes a previous agent process left running (platform.adopt): each is `running`
+   * again once it answers its health check; one that does not is killed and handled as a crash.
+   */
+  async adoptExisting(): Promise<NodeView[]> {
+    const adopted = await this.platform.adopt();
+    await Promise.all(
+      adopted.map(async ({ spec, instance }) => {
+        const r = this.newRecord(spec);
+        r.pid = instance.pid;
+        r.containerId = instance.containerId ?? '';
+        r.startedAtMs = Date.now();
+        r.everRan = true;
+        this.nodes.set(spec.nodeId, r);
+        this.logger.info({ nodeId: spec.nodeId, pid: instance.pid, port: spec.port }, 'adopted node left running by a previous agent');
+        const ac = new AbortController();
+        r.abort = ac;
+        await this.probeToRunning(r, ac, 'adopt');
+      }),
+    );
+    return this.list();
+  }
+
+  /** Releases probes and platform watchers; nodes keep running (call stopAll first to stop them). */
+  async close(): Promise<void> {
+    for (const r of this.nodes.values()) {
+      this.endRunKeepPid(r);
+      r.probe?.close();
+    }
+    await this.platform.close();
+  }
+}
