@@ -32,10 +32,14 @@ type GridProviderImpl = Required<Omit<pulumi.dynamic.ResourceProvider, 'configur
  * else {@link IMPL_HINT}. Node caches the module, so this costs one load per host process.
  */
 async function loadGridProviderImpl(): Promise<GridProviderImpl> {
-  const { createRequire } = await import('node:module');
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { pathToFileURL, fileURLToPath } = await import('node:url');
+  // A native `import()`, whatever compiled this module: TypeScript's CommonJS output and test
+  // transformers rewrite `import()` into helpers (require, vite's loader) that either cannot load
+  // an ES module or cannot be serialized into the state.
+  const importNative = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+  const { createRequire } = (await importNative('node:module')) as typeof import('node:module');
+  const { existsSync } = (await importNative('node:fs')) as typeof import('node:fs');
+  const { join } = (await importNative('node:path')) as typeof import('node:path');
+  const { pathToFileURL, fileURLToPath } = (await importNative('node:url')) as typeof import('node:url');
   const candidates: string[] = [];
   const override = process.env['SUTRA_GRID_PROVIDER_IMPL'];
   if (override) candidates.push(override.startsWith('file:') ? fileURLToPath(override) : override);
@@ -51,7 +55,7 @@ async function loadGridProviderImpl(): Promise<GridProviderImpl> {
       `cannot load the sutra-grid Grid provider: install sutra-grid in the Pulumi project (npm install sutra-grid) or set SUTRA_GRID_PROVIDER_IMPL; tried ${candidates.join(', ')}`,
     );
   }
-  return (await import(pathToFileURL(found).href)) as GridProviderImpl;
+  return (await importNative(pathToFileURL(found).href)) as GridProviderImpl;
 }
 
 /**
