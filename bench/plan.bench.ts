@@ -5,7 +5,7 @@
  * Run: `npm run build && node dist/bench/plan.bench.js [runs]` (default 15 runs per scenario).
  */
 import os from 'node:os';
-import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../schema/compiled-spec.js';
+import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../schema/index.js';
 import { planGrid, type LiveAgent, type LiveNode, type LiveState, type Plan } from '../provider/plan/index.js';
 
 const AGENTS = 1000;

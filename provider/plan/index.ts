@@ -6,7 +6,6 @@ export { planGrid } from './diff.js';
 export { clusterHealth, clusterStatus, type ClusterHealthState, type ClusterStatus } from './health.js';
 export { renderAction, renderPlan, planToJson } from './render.js';
 export { nodeIdFor, ordinalOf } from './node-identity.js';
-export { formatDuration, formatMemory } from './format.js';
 export { PlanError, type PlanErrorCode } from './errors.js';
 export type {
   AgentHealth,

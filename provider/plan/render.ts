@@ -36,8 +36,12 @@ export function renderPlan(plan: Plan): string {
   const s = plan.summary;
   if (plan.changed) {
     lines.push(`Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.destroy} to destroy.`);
-  } else if (plan.unplaced.length > 0 || plan.deferred.length > 0) {
-    lines.push('No changes can be made now; the grid does not match the spec yet.');
+  } else if (plan.unplaced.length > 0) {
+    const n = plan.unplaced.reduce((sum, u) => sum + u.nodeIds.length, 0);
+    lines.push(`No changes can be made now: ${n} node${n === 1 ? '' : 's'} cannot be placed.`);
+  } else if (plan.deferred.length > 0) {
+    const n = plan.deferred.length;
+    lines.push(`No changes. The grid matches the spec; ${n} stale cop${n === 1 ? 'y goes' : 'ies go'} when ${n === 1 ? 'its agent returns' : 'their agents return'}.`);
   } else {
     lines.push('No changes. The grid matches the spec.');
   }

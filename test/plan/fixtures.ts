@@ -1,5 +1,5 @@
 /** Builders for plan tests: a small spec, live agents and nodes, and a simulated apply. */
-import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../../schema/compiled-spec.js';
+import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../../schema/index.js';
 import type { LiveAgent, LiveNode, LiveState, Plan } from '../../provider/plan/index.js';
 
 export function agentSpec(id: string, over: Partial<CompiledAgentSpec> = {}): CompiledAgentSpec {

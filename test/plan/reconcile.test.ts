@@ -104,3 +104,19 @@ describe('planGrid self-healing', () => {
     expect(plan.actions.map((a) => `${a.op} ${a.nodeId} ${a.role}`)).toEqual(['create kg-0 leader']);
   });
 });
+
+describe('planGrid leader on scale down', () => {
+  it('promotes a remaining replica when scale down removes the leader', () => {
+    const two = gridSpec(agents, [clusterSpec('kg', 2)]);
+    const nodes = [
+      liveNode('kg-0', 'agent-1', { role: 'replica' }),
+      liveNode('kg-1', 'agent-2'),
+      liveNode('kg-2', 'agent-3', { role: 'leader' }),
+    ];
+    const plan = planGrid(two, { agents: liveAgentsOf(two), nodes });
+    expect(plan.actions.map((a) => `${a.op} ${a.nodeId} ${a.role}: ${a.reason}`)).toEqual([
+      'destroy kg-2 leader: scale down to 2 nodes',
+      'update kg-0 leader: leader lost: promote',
+    ]);
+  });
+});

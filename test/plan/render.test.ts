@@ -39,6 +39,22 @@ describe('renderPlan', () => {
     expect(renderPlan(planGrid(spec, converged))).toBe('No changes. The grid matches the spec.');
   });
 
+  it('lists destroys deferred for an offline agent, and does not call that a change', () => {
+    const spec = gridSpec(agents, [clusterSpec('kg', 1)]);
+    const live = {
+      agents: liveAgentsOf(spec).map((a) => (a.id === 'agent-2' ? { ...a, health: 'offline' as const, offlineForMs: 120_000 } : a)),
+      nodes: [liveNode('kg-0', 'agent-1', { startedAtMs: 2 }), liveNode('kg-0', 'agent-2', { startedAtMs: 1 })],
+    };
+    expect(renderPlan(planGrid(spec, live))).toBe(
+      [
+        'Deferred until the agent returns:',
+        '  - destroy kg-0 on agent-2: stale copy: kg-0 is kept on agent-1 (waits for agent-2 to return)',
+        '',
+        'No changes. The grid matches the spec; 1 stale copy goes when its agent returns.',
+      ].join('\n'),
+    );
+  });
+
   it('serialises the plan object with a stable key order', () => {
     const spec = gridSpec(agents, [clusterSpec('kg', 1)]);
     const json = planToJson(planGrid(spec, { agents: liveAgentsOf(spec), nodes: [] }), 0);
