@@ -5,6 +5,7 @@ import { GridError } from '../errors.js';
 import type { Logger } from '../common/logger.js';
 import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
+import { computeClusterStatus } from './cluster-status.js';
 import type { NodeOperations } from './node-operations.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
@@ -106,7 +107,6 @@ export class DeclarativeControl {
   /** ApplySpec, GetSpec, DeleteSpec, and GetClusterStatus with per-cluster health. */
   handlers(): HandlerFactory {
     return (ctx) => {
-      const base = ctx;
       return {
         applySpec: async (req) => {
           const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, (spec) => planGrid(spec, this.live()));
@@ -126,23 +126,14 @@ export class DeclarativeControl {
           this.o.events?.specApplied?.({ generation, plan: { actions: [], unplaced: [], deferred: [], summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 }, changed: false }, deleted: true });
           return { generation };
         },
-        getClusterStatus: async (req, call) => {
-          const own = (await createBaseStatus(base, req, call)) as GetClusterStatusResponse;
-          return { ...own, clusters: this.clusters(), specGeneration: this.desired.current().generation };
-        },
+        getClusterStatus: () => ({
+          ...computeClusterStatus(ctx.registry),
+          clusters: this.clusters(),
+          specGeneration: this.desired.current().generation,
+        }),
       };
     };
   }
-}
-
-/** The master's own GetClusterStatus (agents, nodes, overall health), before ours adds clusters. */
-let createBaseStatus: (ctx: Parameters<HandlerFactory>[0], req: never, call: never) => unknown = () => {
-  throw new GridError('INTERNAL', 'base cluster status not wired');
-};
-
-/** Lets the master hand over its base GetClusterStatus (kept apart to avoid an import cycle). */
-export function setBaseClusterStatus(fn: typeof createBaseStatus): void {
-  createBaseStatus = fn;
 }
 
 /** Spec JSON (as ApplySpec carries it) to a compiled spec, or SPEC_INVALID listing every problem. */

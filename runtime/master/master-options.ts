@@ -20,6 +20,13 @@ export interface MasterOptions {
   readonly healthCheckInterval?: string | number;
   /** How long a graceful shutdown may take before it is forced. @default "10s" */
   readonly shutdownTimeout?: string | number;
+  /** Time between reconcile passes when nothing triggers one. @default "1s" */
+  readonly reconcileInterval?: string | number;
+  /**
+   * After start, how long the reconciler waits for the declared agents to re-register before it
+   * creates or replaces nodes (so a restarted master never starts duplicates). @default degradedAfter
+   */
+  readonly settle?: string | number;
 }
 
 /** Options compiled to internal units (milliseconds), validated. */
@@ -32,6 +39,8 @@ export interface CompiledMasterOptions {
   readonly offlineAfterMs: number;
   readonly healthCheckIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly settleMs: number;
 }
 
 /** The CLI flag each option is set by, so errors name what the user typed. */
@@ -43,6 +52,8 @@ const FLAG: Record<string, string> = {
   offlineAfter: '--offline-after',
   healthCheckInterval: '--health-check-interval',
   shutdownTimeout: '--shutdown-timeout',
+  reconcileInterval: '--reconcile-interval',
+  settle: '--settle',
 };
 
 function durationMs(value: string | number | undefined, fallback: string, key: string): number {
@@ -75,7 +86,7 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
   }
   checkBindPolicy(listen, opts.token, '--listen');
   if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new ConfigError('--data-dir', 'is required');
-  const compiled: CompiledMasterOptions = {
+  let compiled: CompiledMasterOptions = {
     listen,
     dataDir: opts.dataDir,
     token: opts.token,
@@ -84,7 +95,10 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     offlineAfterMs: durationMs(opts.offlineAfter, '30s', 'offlineAfter'),
     healthCheckIntervalMs: durationMs(opts.healthCheckInterval, '1s', 'healthCheckInterval'),
     shutdownTimeoutMs: durationMs(opts.shutdownTimeout, '10s', 'shutdownTimeout'),
+    reconcileIntervalMs: durationMs(opts.reconcileInterval, '1s', 'reconcileInterval'),
+    settleMs: 0,
   };
+  compiled = { ...compiled, settleMs: opts.settle === undefined ? compiled.degradedAfterMs : durationMs(opts.settle, '15s', 'settle') };
   if (compiled.offlineAfterMs <= compiled.degradedAfterMs) {
     throw new ConfigError('--offline-after', `must be longer than --degraded-after (${compiled.degradedAfterMs} ms)`);
   }

@@ -12,6 +12,8 @@ import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
 import { createMasterService } from './master-service.js';
 import { NodeOperations } from './node-operations.js';
+import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
+import { FileSpecStore, type SpecStore } from './spec-store.js';
 
 /**
  * Lifecycle of the master daemon:
@@ -30,6 +32,10 @@ export interface MasterDeps {
   readonly events?: MasterEvents;
   /** Handler modules that add to or replace the built-in ones (ApplySpec, events, ...). */
   readonly handlers?: readonly HandlerFactory[];
+  /** Where the applied spec is kept. @default a FileSpecStore in the data dir */
+  readonly specStore?: SpecStore;
+  /** Declarative lifecycle hook (spec applied, node replaced, leader changed, cluster health). */
+  readonly declarativeEvents?: DeclarativeEvents;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -50,6 +56,10 @@ export class Master {
     this.resolveStopped = resolve;
   });
   private context: MasterContext | undefined;
+  private declarativeControl: DeclarativeControl | undefined;
+  private reconcileLoop: Promise<void> = Promise.resolve();
+  private readonly specStore: SpecStore | undefined;
+  private readonly declarativeEvents: DeclarativeEvents | undefined;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
@@ -57,7 +67,15 @@ export class Master {
     this.logger = deps.logger ?? createLogger('sutra-grid-master');
     this.events = deps.events ?? {};
     this.extraHandlers = deps.handlers ?? [];
+    this.specStore = deps.specStore;
+    this.declarativeEvents = deps.declarativeEvents;
     this.pool = new AgentClientPool(this.options.token);
+  }
+
+  /** The declarative half (applied spec, reconciler); available once started. */
+  get declarative(): DeclarativeControl {
+    if (this.declarativeControl === undefined) throw new GridError('INTERNAL', 'master not started');
+    return this.declarativeControl;
   }
 
   /** Current lifecycle state. */
@@ -84,7 +102,18 @@ export class Master {
       const masterId = await loadMasterId(o.dataDir);
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), 2 * o.heartbeatIntervalMs);
       this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger };
-      const service = createMasterService(this.context, this.extraHandlers);
+      this.declarativeControl = new DeclarativeControl({
+        registry: this.registry,
+        ops,
+        store: this.specStore ?? new FileSpecStore(o.dataDir),
+        logger: this.logger,
+        offlineAfterMs: o.offlineAfterMs,
+        reconcileIntervalMs: o.reconcileIntervalMs,
+        settleMs: o.settleMs,
+        ...(this.declarativeEvents !== undefined ? { events: this.declarativeEvents } : {}),
+      });
+      await this.declarativeControl.init();
+      const service = createMasterService(this.context, [this.declarativeControl.handlers(), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
     } catch (err) {
       this.currentState = 'failed';
@@ -97,6 +126,7 @@ export class Master {
       { degradedAfterMs: o.degradedAfterMs, offlineAfterMs: o.offlineAfterMs, checkIntervalMs: o.healthCheckIntervalMs, onTransition: this.onHealthTransition },
       this.abort.signal,
     );
+    this.reconcileLoop = this.declarative.run(this.abort.signal);
     this.currentState = 'running';
     this.logger.info(
       { address: this.server.address, dataDir: o.dataDir, auth: o.token !== undefined, masterId: this.ctx.masterId },
@@ -141,6 +171,7 @@ export class Master {
         await server.close(0);
       }
       await this.monitor;
+      await this.reconcileLoop;
     } finally {
       this.pool.close();
       this.currentState = forced ? 'failed' : 'stopped';
