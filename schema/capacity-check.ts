@@ -42,8 +42,22 @@ export function agentFit(agent: CapacityAgent, demand: Pick<CapacityDemand, 'mem
 export function findCapacityShortfalls(agents: readonly CapacityAgent[], demands: readonly CapacityDemand[]): CapacityShortfall[] {
   const shortfalls: CapacityShortfall[] = [];
   const fitting: number[] = [];
+  // Clusters with the same placement share one `eligible` array (see semantic-checks), so sums are
+  // computed once per distinct array and node size, not once per cluster.
+  const sums = new Map<readonly number[], Map<number, number>>();
+  const canHoldOf = (demand: CapacityDemand): number => {
+    const bySize = sums.get(demand.eligible) ?? new Map<number, number>();
+    sums.set(demand.eligible, bySize);
+    let sum = bySize.get(demand.memoryMb);
+    if (sum === undefined) {
+      sum = 0;
+      for (const a of demand.eligible) sum += agentFit(agents[a] ?? { nodes: 0, memoryMb: 0 }, demand);
+      bySize.set(demand.memoryMb, sum);
+    }
+    return sum;
+  };
   demands.forEach((demand, index) => {
-    const canHold = demand.eligible.reduce((sum, a) => sum + agentFit(agents[a] ?? { nodes: 0, memoryMb: 0 }, demand), 0);
+    const canHold = canHoldOf(demand);
     if (canHold < demand.nodes) {
       shortfalls.push({ kind: 'nodes', demands: [index], need: demand.nodes, canHold, agents: demand.eligible });
     } else {
@@ -53,7 +67,9 @@ export function findCapacityShortfalls(agents: readonly CapacityAgent[], demands
   const joint = jointShortfall(agents, demands, fitting);
   if (joint) shortfalls.push(joint);
 
-  const used = [...new Set(demands.flatMap((d) => d.eligible))].sort((a, b) => a - b);
+  const usedSet = new Set<number>();
+  for (const eligible of new Set(demands.map((d) => d.eligible))) for (const a of eligible) usedSet.add(a);
+  const used = [...usedSet].sort((a, b) => a - b);
   if (used.length > 0 && used.every((a) => (agents[a]?.memoryMb ?? 0) > 0)) {
     const need = demands.reduce((sum, d) => sum + d.nodes * d.memoryMb, 0);
     const canHold = used.reduce((sum, a) => sum + (agents[a]?.memoryMb ?? 0), 0);
@@ -74,10 +90,16 @@ function jointShortfall(
   candidates: readonly number[],
 ): CapacityShortfall | undefined {
   const groups = new Map<string, { members: number[]; nodes: number; memoryMb: number; eligible: readonly number[] }>();
+  const signatures = new Map<readonly number[], string>();
   for (const index of candidates) {
     const demand = demands[index];
     if (!demand) continue;
-    const key = `${demand.memoryMb}|${[...demand.eligible].sort((a, b) => a - b).join(',')}`;
+    let signature = signatures.get(demand.eligible);
+    if (signature === undefined) {
+      signature = [...demand.eligible].sort((a, b) => a - b).join(',');
+      signatures.set(demand.eligible, signature);
+    }
+    const key = `${demand.memoryMb}|${signature}`;
     const group = groups.get(key);
     if (group) {
       group.members.push(index);

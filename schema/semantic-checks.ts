@@ -121,13 +121,16 @@ function checkPlacementAndCapacity(
   const idOf = (a: number): string => str(agents[a]?.id) ?? `agents[${a}]`;
   const demands: CapacityDemand[] = [];
   const demandCluster: number[] = [];
+  // Many clusters share a placement; computing each distinct one once keeps large grids fast.
+  const everyAgent = agents.map((_, a) => a).filter((a) => agentIndex.get(idOf(a)) === a);
+  const eligibleByPlacement = new Map<string, number[]>();
 
   clusters.forEach((cluster, c) => {
     if (!cluster) return;
     const name = str(cluster.name) ?? `clusters[${c}]`;
     const placement = obj(cluster.placement);
     const memory = cluster.memory === undefined ? storageMemory : readSize(reporter, cluster.memory, ['clusters', c, 'memory']);
-    let candidates = agents.map((_, a) => a).filter((a) => agentIndex.get(idOf(a)) === a);
+    let candidates = everyAgent;
     const pins = arr(placement?.agents);
     if (pins.length > 0) {
       const pinned: number[] = [];
@@ -144,7 +147,9 @@ function checkPlacementAndCapacity(
       candidates = pinned;
     }
     const selector = Object.entries(obj(placement?.selector) ?? {}).filter(([, v]) => typeof v === 'string');
-    const eligible = candidates.filter((a) => selector.every(([k, v]) => labelsOf[a]?.[k] === v));
+    const placementKey = `${pins.length > 0 ? candidates.join(',') : '*'}|${JSON.stringify(selector)}`;
+    const eligible = eligibleByPlacement.get(placementKey) ?? candidates.filter((a) => selector.every(([k, v]) => labelsOf[a]?.[k] === v));
+    eligibleByPlacement.set(placementKey, eligible);
     if (eligible.length === 0) {
       const wanted = selector.map(([k, v]) => `${k}=${String(v)}`).join(', ');
       const among = pins.length > 0 ? `none of the pinned agents (${candidates.map(idOf).join(', ')})` : 'no declared agent';
@@ -153,10 +158,12 @@ function checkPlacementAndCapacity(
     }
     const nodes = int(cluster.nodes);
     if (nodes === undefined || nodes < 1 || memory === undefined) return; // schema or unit check reported it
-    const fitting = eligible.filter((a) => agentFit(capacity[a] ?? { nodes: 0, memoryMb: 0 }, { memoryMb: memory }) > 0);
-    if (cluster.topology === 'leader-replicas' && nodes > 1 && fitting.length === 1) {
-      reporter.report('SPEC_TOPOLOGY', ['clusters', c, 'nodes'],
-        `cluster "${name}": leader and replicas can only go on agent ${idOf(fitting[0] ?? 0)}; losing it loses the whole cluster`, 'warning');
+    if (cluster.topology === 'leader-replicas' && nodes > 1) {
+      const hosts = firstHosts(eligible, (a) => agentFit(capacity[a] ?? { nodes: 0, memoryMb: 0 }, { memoryMb: memory }) > 0);
+      if (hosts.length === 1) {
+        reporter.report('SPEC_TOPOLOGY', ['clusters', c, 'nodes'],
+          `cluster "${name}": leader and replicas can only go on agent ${idOf(hosts[0] ?? 0)}; losing it loses the whole cluster`, 'warning');
+      }
     }
     demands.push({ nodes, memoryMb: memory, eligible });
     demandCluster.push(c);
@@ -186,6 +193,16 @@ function checkPlacementAndCapacity(
         `clusters ${names.join(', ')} need ${shortfall.need} nodes together but the agents they may use (${agentList}) can hold at most ${shortfall.canHold}`);
     }
   }
+}
+
+/** Up to two agents that can host a node: enough to tell "one" from "several" without a full scan. */
+function firstHosts(eligible: readonly number[], canHost: (a: number) => boolean): number[] {
+  const found: number[] = [];
+  for (const a of eligible) {
+    if (canHost(a)) found.push(a);
+    if (found.length === 2) break;
+  }
+  return found;
 }
 
 function closest(id: string, known: readonly string[]): string {
