@@ -1,0 +1,185 @@
+/**
+ * Master heartbeat benchmark (issue 2): a real master process under 1,000 and 5,000 simulated
+ * agents, each heartbeating every 5 s with a two-node list, heartbeats spread evenly over the
+ * interval. A few client channels multiplex all agent ids (one process cannot hold 5,000 real
+ * agents). Reports heartbeat round-trip p50/p99/max, the master's CPU (from /proc/<pid>/stat) and
+ * RSS (VmRSS / VmHWM from /proc/<pid>/status).
+ *
+ * Run: `npm run build && node dist/bench/heartbeat.bench.js [agents...] [--measure 20s]`
+ * (default 1000 5000; each scale gets a fresh master, one warm-up interval, then the measure window).
+ * Targets at 5,000 agents: p99 <= 5 ms, RSS <= 200 MB.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
+import { insecureCredentials, unary } from '../runtime/common/grpc-client.js';
+
+const CLI = resolve(import.meta.dirname, '../../bin/sutra-grid.js');
+const INTERVAL_MS = 5_000;
+const CHANNELS = 8;
+const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks
+
+interface ScaleResult {
+  agents: number;
+  heartbeats: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpuPercent: number;
+  rssMb: number;
+  peakRssMb: number;
+}
+
+function startMaster(dataDir: string): Promise<{ proc: ChildProcess; address: string }> {
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
+    // Default log level, as deployed: heartbeats log nothing; registrations (before the window) do.
+    { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    proc.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /master listening on ([^\s"]+)/.exec(out);
+      if (m) {
+        proc.stderr!.removeAllListeners('data');
+        proc.stderr!.resume();
+        resolveStart({ proc, address: m[1]! });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`master exited (${code}) before listening: ${out}`)));
+  });
+}
+
+function cpuTicks(pid: number): number {
+  // Fields after the ")" of the command name: utime is the 14th field overall, stime the 15th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function memMb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function nodesOf(agentId: string): NodeInfo[] {
+  return [1, 2].map((i) => ({
+    nodeId: `${agentId}-n${i}`, agentId, port: 7000 + i, pid: 1000 + i, status: 'running', storagePath: `/data/${agentId}/n${i}`,
+    memoryMb: 512, restarts: 0, startedAtMs: Date.now(), cluster: 'bench', role: i === 1 ? 'leader' : 'replica', lastExit: '', containerId: '', generation: 1,
+  }));
+}
+
+async function runScale(agents: number, measureMs: number): Promise<ScaleResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hb-bench-'));
+  const { proc, address } = await startMaster(dataDir);
+  // A local subchannel pool per client gives each its own TCP connection.
+  const clients = Array.from({ length: CHANNELS }, (_, i) => new GridMasterClient(address, insecureCredentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.bench_channel': i }));
+  const ids = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(5, '0')}`);
+  const nodes = new Map(ids.map((id) => [id, nodesOf(id)]));
+  try {
+    for (let i = 0; i < ids.length; i += 200) {
+      await Promise.all(
+        ids.slice(i, i + 200).map((agentId, j) => {
+          const c = clients[(i + j) % CHANNELS]!;
+          const agent = { agentId, hostname: `host-${agentId}`, platform: 'process', address: '127.0.0.1:1', capacity: { maxNodes: 8, memoryMb: 0 }, version: 'bench', labels: {}, portRangeStart: 7000, portRangeSize: 100 };
+          return unary(c.registerAgent, c, { agent, nodes: nodes.get(agentId)! }, undefined, 30_000);
+        }),
+      );
+    }
+
+    // Agent i beats at offset i * INTERVAL / agents within every interval.
+    const latencies: number[] = [];
+    let errors = 0;
+    let recording = false;
+    const start = performance.now();
+    const warmupMs = INTERVAL_MS;
+    const totalMs = warmupMs + measureMs;
+    let next = 0; // index of the next heartbeat to send, counting across intervals
+    let cpuStart = 0;
+    let cpuStartAt = 0;
+    const inFlight = new Set<Promise<void>>();
+    await new Promise<void>((done) => {
+      const tick = (): void => {
+        const elapsed = performance.now() - start;
+        if (!recording && elapsed >= warmupMs) {
+          recording = true;
+          cpuStart = cpuTicks(proc.pid!);
+          cpuStartAt = performance.now();
+        }
+        if (elapsed >= totalMs) {
+          clearInterval(timer);
+          done();
+          return;
+        }
+        const due = Math.floor((elapsed / INTERVAL_MS) * agents);
+        for (; next <= due; next++) {
+          const agentId = ids[next % agents]!;
+          const c = clients[next % CHANNELS]!;
+          const record = recording;
+          const t0 = performance.now();
+          const p = unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000).then(
+            () => {
+              if (record) latencies.push(performance.now() - t0);
+            },
+            () => {
+              if (record) errors++;
+            },
+          );
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+        }
+      };
+      const timer = setInterval(tick, 5);
+    });
+    await Promise.all(inFlight);
+    const cpuSeconds = (cpuTicks(proc.pid!) - cpuStart) / CLK_TCK;
+    const wallSeconds = (performance.now() - cpuStartAt) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      agents,
+      heartbeats: latencies.length,
+      errors,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies[latencies.length - 1] ?? NaN,
+      cpuPercent: (100 * cpuSeconds) / wallSeconds,
+      rssMb: memMb(proc.pid!, 'VmRSS'),
+      peakRssMb: memMb(proc.pid!, 'VmHWM'),
+    };
+  } finally {
+    for (const c of clients) c.close();
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const measureIdx = args.indexOf('--measure');
+  const measureMs = measureIdx >= 0 ? Number(/^(\d+)s$/.exec(args[measureIdx + 1] ?? '')?.[1] ?? 20) * 1000 : 20_000;
+  const scales = args.filter((a, i) => /^\d+$/.test(a) && (measureIdx < 0 || i !== measureIdx + 1)).map(Number);
+  const results: ScaleResult[] = [];
+  for (const agents of scales.length > 0 ? scales : [1000, 5000]) {
+    const r = await runScale(agents, measureMs);
+    results.push(r);
+    const f = (n: number): string => n.toFixed(2);
+    process.stdout.write(
+      `${r.agents} agents: ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
+        `master CPU ${r.cpuPercent.toFixed(1)}% of one core, RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB)\n`,
+    );
+  }
+  process.stdout.write(`${JSON.stringify({ benchmark: 'master-heartbeat', intervalMs: INTERVAL_MS, measureMs, channels: CHANNELS, results })}\n`);
+}
+
+await main();
