@@ -175,6 +175,14 @@ describe('GridDockerStack', () => {
     expect(() => synth({ specPath: badAgent })).toThrow(/bad-agent\.yaml:4:\d+/);
   });
 
+  it('synthesizes examples/cdktf/grid.yaml with the master where the spec says it is', () => {
+    const example = synth({ specPath: 'examples/cdktf/grid.yaml' });
+    const parsed = parseGridSpec(readFileSync('examples/cdktf/grid.yaml', 'utf8'), 'example');
+    if (!parsed.ok) throw new Error('example spec invalid');
+    expect(Object.keys(containers(example)).sort()).toEqual(['agent_docker-1', 'agent_docker-2', 'apply', 'master']);
+    expect(containers(example)['master'].name).toBe(parsed.compiled.master.address.split(':')[0]);
+  });
+
   it('defaults the image to the package version', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(GRID_VERSION).toBe(pkg.version);
