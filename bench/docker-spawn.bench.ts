@@ -1,8 +1,8 @@
 /**
  * Docker spawn benchmark (issue 6): spawn-to-running of a container node through the agent's
- * Docker platform (create + start + health SERVING, what the supervisor waits for) beside a bare
- * `docker run -d` of the same image and command to health SERVING, measured in the same run,
- * interleaved so both see the same machine load.
+ * NodeSupervisor on the Docker platform (checks, create + start, health SERVING: what SpawnNode
+ * waits for) beside a bare `docker run -d` of the same image and command to health SERVING,
+ * measured in the same run, interleaved so both see the same machine load.
  *
  * Run: `bash .ci/dockerd.sh start && npm run build && node dist/bench/docker-spawn.bench.js [runs] [host|bridge]`
  * (default 20 runs, host networking). Engine from $SUTRA_DOCKER_SOCKET; the image is (re)built
@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DockerPlatform } from '../runtime/agent/docker-platform.js';
+import { NodeSupervisor } from '../runtime/agent/node-supervisor.js';
+import { silentLogger } from '../runtime/common/logger.js';
 import type { DockerNetworkMode } from '../runtime/agent/docker-container-spec.js';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
 
@@ -71,6 +73,24 @@ async function main(): Promise<void> {
     network,
     ...(network === 'bridge' ? { token: TOKEN } : {}),
   });
+  const supervisor = new NodeSupervisor(
+    platform,
+    {
+      agentId,
+      dataPath: dataDir,
+      defaultMemoryMb: 128,
+      portRangeStart: 20000,
+      portRangeSize: 100,
+      maxNodes: 4,
+      maxMemoryMb: 0,
+      startupProbeIntervalMs: PROBE_INTERVAL_MS,
+      startTimeoutMs: 30_000,
+      healthCheckIntervalMs: 10_000,
+      stopGraceMs: 0,
+      restart: { enabled: false, maxRestarts: 0, windowMs: 60_000, backoffMs: 200, backoffMaxMs: 5_000 },
+    },
+    silentLogger,
+  );
   const tokenFile = join(dataDir, 'bare-token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
 
@@ -83,10 +103,9 @@ async function main(): Promise<void> {
       const nodeId = `n${i + 1}`;
       const port = await freePort();
       let t0 = performance.now();
-      await platform.start({ nodeId, port, memoryMb: 128, storagePath: join(dataDir, nodeId), cluster: 'bench', role: 'storage', generation: 1 });
-      await untilServing(port);
+      await supervisor.spawn({ nodeId, port, memoryMb: 128, storagePath: '', cluster: 'bench', role: 'storage', generation: 1 });
       if (i >= 0) platformMs.push(performance.now() - t0);
-      await platform.stop(nodeId, 0);
+      await supervisor.stop(nodeId, 1);
 
       // Bare: the same image and command through the docker CLI, nothing else.
       const barePort = await freePort();
@@ -105,11 +124,12 @@ async function main(): Promise<void> {
       await run('docker', ['-H', `unix://${SOCKET}`, 'rm', '-f', name]);
     }
   } finally {
-    await platform.close();
+    await supervisor.stopAll(1);
+    await supervisor.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 
-  const p = summary('platform node (create+start+SERVING)', platformMs);
+  const p = summary('agent spawn -> running (supervisor)', platformMs);
   const b = summary('bare docker run -d to SERVING', bareMs);
   const fmt = (x: number): string => x.toFixed(0).padStart(6);
   process.stdout.write(`docker spawn-to-running, ${runs} runs each, network=${network}, image ${IMAGE}\n`);

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
-import { checkAgentConfig, compileAgentOptions } from '../../runtime/agent/agent-config.js';
+import { checkAgentConfig, compileAgentOptions, loadAgentConfig } from '../../runtime/agent/agent-config.js';
 import { createPlatform } from '../../runtime/agent/platform-factory.js';
 import { silentLogger } from '../../runtime/common/logger.js';
 import { GridError } from '../../runtime/errors.js';
@@ -72,6 +72,12 @@ describe('createPlatform from agent-config.toml', () => {
     const platform = await createPlatform(opts, silentLogger);
     await platform.close();
     expect(platform.name).toBe('docker');
+  });
+
+  it('the shipped example config selects the docker platform', () => {
+    const opts = compileAgentOptions(loadAgentConfig('examples/docker/agent-config.toml'), {}, undefined, {});
+    expect(opts.platform).toBe('docker');
+    expect(opts.docker).toEqual({ socketPath: '/var/run/docker.sock', image: 'sutra-grid/storage-server:latest', network: 'host' });
   });
 
   it('refuses a bad [docker] table with the key named', async () => {
