@@ -1,5 +1,5 @@
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EventError } from './errors.js';
 import type { GridEvent } from './event-types.js';
 import { encodeBatch } from './record-codec.js';
@@ -44,6 +44,8 @@ export interface EventStore {
 }
 
 const LOCK_FILE = 'LOCK';
+/** Directories this process holds open, to tell a live lock of ours from a stale one with our pid. */
+const OPEN_DIRS = new Set<string>();
 
 /**
  * The embedded, durable, append-only event store: a directory of segment files of CRC-checked,
@@ -91,7 +93,7 @@ export class EventLog implements EventStore {
       const { segments, report } = await recover(dir);
       return new EventLog(dir, segments, report, segmentMaxBytes, cacheSize);
     } catch (err) {
-      await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
+      await releaseLock(dir);
       if (err instanceof EventError) throw err;
       throw new EventError('EVENTS_STORE_IO', `recovery of ${dir} failed: ${(err as Error).message}`, undefined, { cause: err });
     }
@@ -232,7 +234,7 @@ export class EventLog implements EventStore {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) await seg.close().catch(() => undefined);
-    await unlink(join(this.dir, LOCK_FILE)).catch(() => undefined);
+    await releaseLock(this.dir);
   }
 }
 
@@ -286,17 +288,26 @@ async function takeLock(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await writeFile(path, String(process.pid), { flag: 'wx' });
+      OPEN_DIRS.add(resolve(dir));
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
+    // Our own pid in the lock is stale unless this process really has the store open: in a
+    // container the master is pid 1 on every start, so a lock left by a killed run names "us".
+    const held = pid === process.pid ? OPEN_DIRS.has(resolve(dir)) : Number.isSafeInteger(pid) && pid > 0 && isAlive(pid);
+    if (held) {
       throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by process ${pid}`);
     }
     await unlink(path).catch(() => undefined);
   }
   throw new EventError('EVENTS_STORE_LOCKED', `could not lock event directory ${dir}`);
+}
+
+async function releaseLock(dir: string): Promise<void> {
+  OPEN_DIRS.delete(resolve(dir));
+  await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
 }
 
 function isAlive(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog, type GridEvent } from '../../runtime/events/index.js';
@@ -59,15 +59,28 @@ async function runAndKill(after: number, atLeast: number): Promise<number> {
   return durable;
 }
 
+/** Appends a header promising a 200-byte body followed by only 37 bytes, to the newest segment. */
+async function appendTornRecord(): Promise<number> {
+  const newest = (await readdir(dataDir)).filter((n) => n.endsWith('.log')).sort().pop() as string;
+  const torn = Buffer.alloc(8 + 37, 0x5a);
+  torn.writeUInt32LE(200, 0);
+  await appendFile(join(dataDir, newest), torn);
+  return torn.length;
+}
+
 describe('crash recovery (kill -9 of a writing process)', () => {
   it('keeps every acknowledged event, and on reopen the index is contiguous and every record valid', async () => {
     let lastDurable = 0;
     for (let round = 0; round < 3; round++) {
-      const durable = await runAndKill(lastDurable, 3000);
+      const durable = await runAndKill(lastDurable, 1500);
+      // A SIGKILL rarely lands inside the write syscall itself; in round 1 also leave what a power
+      // cut mid-write leaves: the start of a record whose body never made it to disk.
+      const torn = round === 1 ? await appendTornRecord() : 0;
       const log = await EventLog.open(dataDir, { segmentMaxBytes: 64 * 1024, cacheSize: 0 });
       // Nothing reported durable may be lost; whatever is there must be gapless and CRC-valid.
       expect(log.lastIndex).toBeGreaterThanOrEqual(durable);
       expect(log.firstIndex).toBe(1);
+      expect(log.recovery.truncatedBytes).toBeGreaterThanOrEqual(torn);
       let prevTs = 0;
       let expected = 1;
       while (expected <= log.lastIndex) {
@@ -80,8 +93,9 @@ describe('crash recovery (kill -9 of a writing process)', () => {
         }
       }
       lastDurable = log.lastIndex;
+      if (process.env['EVENTS_TEST_VERBOSE']) console.log(`round ${round}: durable ${durable}, recovered ${log.lastIndex}, cut ${log.recovery.truncatedBytes} bytes`);
       await log.close();
     }
-    expect(lastDurable).toBeGreaterThanOrEqual(9000);
-  });
+    expect(lastDurable).toBeGreaterThanOrEqual(4500);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, type GridEvent } from '../../runtime/events/index.js';
@@ -70,6 +70,15 @@ describe('EventLog', () => {
     const log = await EventLog.open(dir);
     await expect(EventLog.open(dir)).rejects.toMatchObject({ code: 'EVENTS_STORE_LOCKED' });
     await log.close();
+    const again = await EventLog.open(dir);
+    await again.close();
+  });
+
+  it('takes over a lock left by a killed run, even one naming our own pid (containers reuse pid 1)', async () => {
+    await writeFile(join(dir, 'LOCK'), String(process.pid));
+    const log = await EventLog.open(dir);
+    await log.close();
+    await writeFile(join(dir, 'LOCK'), '999999999'); // no such process
     const again = await EventLog.open(dir);
     await again.close();
   });
