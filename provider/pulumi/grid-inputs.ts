@@ -68,8 +68,12 @@ export interface GridProviderOutputs extends Omit<GridProviderInputs, 'plannedCh
   readonly health: string;
 }
 
-/** The input keys that describe the desired grid (what `diff` compares). */
-export const DESIRED_KEYS = ['spec', 'specFile', 'masterAddress', 'token', 'convergeTimeout'] as const;
+/**
+ * The input keys whose change needs an update (what `diff` compares). `convergeTimeout` is not
+ * one: it shapes the operation, not the grid (like Pulumi's own customTimeouts). The token is:
+ * later reads and deletes take it from the outputs, which only an update rewrites.
+ */
+export const DESIRED_KEYS = ['spec', 'specFile', 'masterAddress', 'token'] as const;
 
 /** Default wait for convergence when `convergeTimeout` is not set. */
 export const DEFAULT_CONVERGE_TIMEOUT = '5m';

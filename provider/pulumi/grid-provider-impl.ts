@@ -120,8 +120,13 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
   let planned = false;
   if (changed.length === 0 && !containsUnknown(news)) {
     try {
-      const lines = await withMaster(targetOf(news, undefined, PREVIEW_CALL_TIMEOUT_MS), (m) => dryRunLines(m, specOf(news)));
-      planned = lines.length > 0;
+      planned = await withMaster(targetOf(news, undefined, PREVIEW_CALL_TIMEOUT_MS), async (m) => {
+        // A spec changed on the master behind the stack's back is a change even before the
+        // reconciler acted on it; otherwise the master's plan says whether live state drifted.
+        const current = await m.getSpec();
+        if (typeof olds['generation'] === 'number' && current.generation !== olds['generation']) return true;
+        return (await dryRunLines(m, specOf(news))).length > 0;
+      });
     } catch {
       // Unreachable master: the input comparison alone decides.
     }

@@ -1,0 +1,75 @@
+/**
+ * A live grid for the provider tests: a real `sutra-grid master` and real agents (child processes
+ * started with the shared test helpers), all requiring one shared token. Call `cleanup` from
+ * test/helpers/processes.ts in `afterAll`/`afterEach` to stop them. Needs `npm run build` first.
+ */
+import type { NodeInfo } from '../../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { withMaster, type MasterSession } from '../../../provider/pulumi/master-session.js';
+import { eventually, startDaemon, startMaster, tempDir } from '../../helpers/processes.js';
+
+/** A running master and its agents. */
+export interface LiveGrid {
+  readonly masterAddress: string;
+  readonly token: string;
+  readonly agentIds: readonly string[];
+  /** Runs `fn` with a session on the master (an operator acting outside Pulumi). */
+  master<T>(fn: (m: MasterSession) => Promise<T>): Promise<T>;
+  /** Nodes of `cluster` in status `running`. */
+  runningNodes(cluster: string): Promise<NodeInfo[]>;
+}
+
+/** Fast monitoring so tests do not wait on production intervals. */
+const HEARTBEAT = '200ms';
+
+/** Starts a master and `agentIds.length` agents (each allowed `maxNodes` nodes), all registered. */
+export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNodes?: number; token: string }): Promise<LiveGrid> {
+  const env = { SUTRA_GRID_TOKEN: opts.token };
+  const master = await startMaster({
+    env,
+    args: ['--heartbeat-interval', HEARTBEAT, '--degraded-after', '2s', '--offline-after', '4s', '--health-check-interval', '200ms'],
+  });
+  await Promise.all(
+    opts.agentIds.map((id) =>
+      startDaemon(
+        'agent',
+        [
+          'agent',
+          '--id', id,
+          '--master', master.address,
+          '--listen', '127.0.0.1:0',
+          '--data-dir', tempDir(`agent-${id}-`),
+          '--max-nodes', String(opts.maxNodes ?? 4),
+          '--heartbeat-interval', HEARTBEAT,
+        ],
+        { env },
+      ),
+    ),
+  );
+  const target = { address: master.address, token: opts.token };
+  const grid: LiveGrid = {
+    masterAddress: master.address,
+    token: opts.token,
+    agentIds: opts.agentIds,
+    master: (fn) => withMaster(target, fn),
+    runningNodes: (cluster) =>
+      withMaster(target, async (m) => (await m.listNodes()).filter((n) => n.cluster === cluster && n.status === 'running')),
+  };
+  // Agents register asynchronously after they start listening.
+  await eventually(
+    () => withMaster(target, async (m) => (await m.getClusterStatus()).agentsHealthy === opts.agentIds.length),
+    20_000,
+    100,
+  );
+  return grid;
+}
+
+/** A grid spec for the live grid's agents with one cluster of `nodes` nodes. */
+export function specFor(grid: Pick<LiveGrid, 'agentIds'>, nodes: number, name = 'lab'): Record<string, unknown> {
+  return {
+    name,
+    monitoring: { heartbeatInterval: HEARTBEAT, degradedAfter: '2s', offlineAfter: '4s', replaceAfter: '30s' },
+    storage: { memory: '64Mi' },
+    agents: grid.agentIds.map((id) => ({ id, capacity: { nodes: 4 } })),
+    clusters: [{ name: 'kg', nodes, topology: 'leader-replicas' }],
+  };
+}
