@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { compileDefaulted } from './compile.js';
+import { parseStrictJson } from './json-fast-path.js';
 import type { CompiledGridSpec } from './compiled-spec.js';
 import { hasErrors } from './diagnostics.js';
 import { SpecError, type Diagnostic } from './errors.js';
@@ -45,12 +46,19 @@ export interface LoadedGridSpec {
 const MAX_ALIAS_COUNT = 100;
 
 /**
- * Parses spec text (YAML; JSON is YAML too, so `ApplySpec`'s JSON goes through here as well).
+ * Parses spec text (YAML; JSON is YAML too, so `ApplySpec`'s JSON goes through here as well,
+ * on a fast path that skips the YAML parser unless there is a problem to place).
  * YAML syntax errors stop the analysis (the tree is unreliable); otherwise every schema and
  * semantic problem is reported, each with `line:col` and the source line.
  * @param file the name shown in diagnostics.
  */
 export function parseGridSpec(text: string, file: string): ParseResult {
+  const json = parseStrictJson(text);
+  if (json) {
+    const result = analyse(json.value, file, [], () => ({}));
+    if (result.diagnostics.length === 0) return result;
+    // Something to report: parse again as YAML to give each diagnostic its line and column.
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const map = new SourceMap(text, doc, lineCounter);
