@@ -9,6 +9,11 @@ import { Segment, parseSegmentFileName, segmentFileName } from './segment.js';
 export interface EventLogOptions {
   /** A new segment starts once the active one reaches this size. @default 64 MiB */
   readonly segmentMaxBytes?: number;
+  /**
+   * A new segment also starts once the active one spans this much event time, so age and count
+   * retention (which drop whole segments) work at low event rates too. @default 1 hour
+   */
+  readonly segmentMaxAgeMs?: number;
   /** Recent events kept decoded in memory so live watchers and recent queries skip the disk. @default 16384 */
   readonly cacheSize?: number;
 }
@@ -66,6 +71,7 @@ export class EventLog implements EventStore {
     segments: Segment[],
     readonly recovery: RecoveryReport,
     private readonly segmentMaxBytes: number,
+    private readonly segmentMaxAgeUs: number,
     private readonly cacheSize: number,
   ) {
     this.segments = segments;
@@ -76,6 +82,10 @@ export class EventLog implements EventStore {
   static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
     const segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
     const cacheSize = options.cacheSize ?? 16384;
+    const segmentMaxAgeMs = options.segmentMaxAgeMs ?? 3600_000;
+    if (!Number.isSafeInteger(segmentMaxAgeMs) || segmentMaxAgeMs < 1) {
+      throw new EventError('EVENTS_INVALID_OPTIONS', 'must be a positive integer', 'segmentMaxAgeMs');
+    }
     if (!Number.isSafeInteger(segmentMaxBytes) || segmentMaxBytes < 1024) {
       throw new EventError('EVENTS_INVALID_OPTIONS', 'must be an integer >= 1024', 'segmentMaxBytes');
     }
@@ -91,7 +101,7 @@ export class EventLog implements EventStore {
     }
     try {
       const { segments, report } = await recover(dir);
-      return new EventLog(dir, segments, report, segmentMaxBytes, cacheSize);
+      return new EventLog(dir, segments, report, segmentMaxBytes, segmentMaxAgeMs * 1000, cacheSize);
     } catch (err) {
       await releaseLock(dir);
       if (err instanceof EventError) throw err;
@@ -140,7 +150,9 @@ export class EventLog implements EventStore {
     this.appending = true;
     try {
       const { buf, sizes } = encodeBatch(events);
-      if (this.active.size >= this.segmentMaxBytes && this.active.count > 0) await this.roll();
+      const active = this.active;
+      const span = (events[0] as GridEvent).timestampUs - (active.firstTimestampUs ?? Infinity);
+      if (active.count > 0 && (active.size >= this.segmentMaxBytes || span >= this.segmentMaxAgeUs)) await this.roll();
       await this.active.append(buf, sizes, events);
     } catch (err) {
       throw new EventError('EVENTS_STORE_IO', `event write failed: ${(err as Error).message}`, undefined, { cause: err });

@@ -88,6 +88,11 @@ export class Segment {
     return this.first + this.offsets.length - 1;
   }
 
+  /** Timestamp of the first record, or undefined when empty. */
+  get firstTimestampUs(): number | undefined {
+    return this.times[0];
+  }
+
   /** Timestamp of the last record, or undefined when empty. */
   get lastTimestampUs(): number | undefined {
     return this.times[this.times.length - 1];

@@ -62,6 +62,25 @@ describe('EventBus emit', () => {
   });
 });
 
+describe('EventBus retention', () => {
+  it('compacts while writers keep writing: nothing blocks, the retained range stays contiguous', async () => {
+    const bus = await EventBus.open(dir, { flushIntervalMs: 1, segmentMaxBytes: 4096, maxEvents: 300, retentionCheckMs: 1 });
+    for (let i = 1; i <= 5000; i++) {
+      bus.emit(crash(`n${i}`));
+      if (i % 100 === 0) await sleep(1);
+    }
+    await bus.flush();
+    await bus.runRetention();
+    const { firstIndex, lastIndex } = bus.stats();
+    expect(lastIndex).toBe(5000);
+    expect(firstIndex).toBeGreaterThan(4000);
+    expect(lastIndex - firstIndex + 1).toBeGreaterThanOrEqual(300);
+    const { events } = await bus.list(undefined, { limit: 10_000 });
+    expect(events.map((e) => e.index)).toEqual(Array.from({ length: lastIndex - firstIndex + 1 }, (_, i) => firstIndex + i));
+    await bus.close();
+  });
+});
+
 describe('EventBus series folding', () => {
   it('folds identical heartbeats: first recorded at once, the series written when it ends', async () => {
     const bus = await EventBus.open(dir, { seriesWindowMs: 150, seriesSweepMs: 10 });

@@ -189,6 +189,18 @@ describe('EventLog retention', () => {
     await reopened.close();
   });
 
+  it('rolls segments by event time too, so age retention works at low event rates', async () => {
+    const minuteUs = 60_000_000;
+    const log = await EventLog.open(dir, { segmentMaxAgeMs: 60_000 }); // default 64 MiB size limit
+    for (let m = 0; m < 10; m++) await log.append([mkEvent(m + 1, 1_000_000_000 + m * minuteUs)]);
+    expect((await segmentFiles()).length).toBe(10);
+    const nowUs = 1_000_000_000 + 9 * minuteUs;
+    const removed = await log.applyRetention({ maxAgeMs: 5 * 60_000 - 1, nowUs });
+    expect(removed).toBe(5);
+    expect(log.firstIndex).toBe(6);
+    await log.close();
+  });
+
   it('lets a read already in flight finish while its segment is removed', async () => {
     const log = await EventLog.open(dir, { segmentMaxBytes: 1024, cacheSize: 0 });
     for (let i = 0; i < 10; i++) await log.append(mkBatch(i * 10, 10));
