@@ -194,9 +194,10 @@ export class EventBus implements WatchSource {
       this.pending = [];
     }
     this.lastCommitStartMs = Date.now();
+    let committed = false;
     try {
       await this.store.append(batch);
-      this.onCommitted();
+      committed = true;
     } catch (err) {
       // Keep the batch (its indexes are assigned) and retry it first; emits keep queueing behind it.
       this.pending = batch.concat(this.pending);
@@ -211,6 +212,8 @@ export class EventBus implements WatchSource {
     } finally {
       this.writing = undefined;
     }
+    // Outside the try: whatever happens after a successful append must never re-queue the batch.
+    if (committed) this.onCommitted();
     this.schedule();
   }
 
@@ -231,7 +234,17 @@ export class EventBus implements WatchSource {
       this.flushWaiters = this.flushWaiters.filter((w) => w.target > last);
       for (const w of ready) w.resolve();
     }
-    for (const l of this.listeners) l('commit');
+    this.notify('commit');
+  }
+
+  private notify(what: 'commit' | 'closed'): void {
+    for (const l of this.listeners) {
+      try {
+        l(what);
+      } catch {
+        // a subscriber's bug must not stop the writer or other subscribers
+      }
+    }
   }
 
   /** @inheritdoc */
@@ -286,7 +299,7 @@ export class EventBus implements WatchSource {
     await this.writing;
     this.state = 'closed';
     const lost = this.assigned - this.store.lastIndex;
-    for (const l of this.listeners) l('closed');
+    this.notify('closed');
     this.listeners.clear();
     await this.store.close();
     if (failure !== undefined) {
