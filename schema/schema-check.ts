@@ -37,7 +37,14 @@ function getValidator(): ValidateFunction {
  * (a deep copy: the input is not touched) and one diagnostic per violation.
  */
 export function checkSchema(data: unknown): { defaulted: unknown; diagnostics: RawDiagnostic[] } {
-  const defaulted: unknown = data === undefined ? undefined : structuredClone(data);
+  let defaulted: unknown;
+  try {
+    defaulted = data === undefined ? undefined : structuredClone(data);
+  } catch (error) {
+    // Functions, symbols, live handles (a Pulumi Output, say) cannot be a spec.
+    const reason = error instanceof Error ? error.message : String(error);
+    return { defaulted: undefined, diagnostics: [{ code: 'SPEC_SCHEMA', message: `must be plain data (JSON values only): ${reason}`, pointer: '' }] };
+  }
   const validate = getValidator();
   if (validate(defaulted)) return { defaulted, diagnostics: [] };
   const diagnostics: RawDiagnostic[] = [];

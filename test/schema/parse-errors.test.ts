@@ -76,6 +76,11 @@ describe('schema: types, required and unknown keys', () => {
     expect(onlyMessage(text)).toBe('must be a string, got 7 (quote it: "7")');
   });
 
+  test('a label key with a slash is escaped in the pointer and still found in the source', () => {
+    const text = yaml('name: test', 'agents:', '  - id: agent-1', '    capacity: { nodes: 1 }', '    labels:', '      topology.example.com/zone: 3');
+    expect(problemsOf(text)).toEqual([{ code: 'SPEC_SCHEMA', at: '6:34', pointer: '/agents/0/labels/topology.example.com~1zone' }]);
+  });
+
   test('an invalid label key points at the key', () => {
     const text = yaml('name: test', 'agents:', '  - id: agent-1', '    capacity: { nodes: 1 }', '    labels: { "bad key": x }');
     expect(problemsOf(text)).toEqual([{ code: 'SPEC_SCHEMA', at: '5:15', pointer: '/agents/0/labels/bad key' }]);

@@ -208,3 +208,16 @@ describe('JSON text', () => {
     expect(performance.now() - started).toBeLessThan(1_500);
   });
 });
+
+describe('objects that are not plain data', () => {
+  test('a function inside the spec is refused, not thrown', () => {
+    const result = validateGridSpecObject({ name: 'x', agents: [{ id: 'a', capacity: { nodes: 1 } }], hook: () => 1 }, 'pulumi');
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((d) => [d.code, d.pointer])).toEqual([['SPEC_SCHEMA', '']]);
+    expect(result.diagnostics[0]?.message).toMatch(/^must be plain data/);
+  });
+
+  test('undefined is not a spec', () => {
+    expect(validateGridSpecObject(undefined).diagnostics.map((d) => [d.code, d.message])).toEqual([['SPEC_SCHEMA', 'must be a mapping, got nothing']]);
+  });
+});
