@@ -52,6 +52,7 @@ interface Tracked {
   announced: Promise<void>;
   /** Set on the first die event; stop() waits on it so the exit is reported before stop resolves. */
   exited: Promise<ExitInfo>;
+  exitSeen: boolean;
   resolveExited: (exit: ExitInfo) => void;
   /** True once the container is being discarded unannounced (failed start, not adoptable). */
   dropped: boolean;
@@ -262,7 +263,7 @@ export class DockerPlatform implements NodePlatform {
   private track(spec: NodeLaunchSpec, containerId: string, announced: Promise<void>): Tracked {
     let resolveExited!: (exit: ExitInfo) => void;
     const exited = new Promise<ExitInfo>((r) => (resolveExited = r));
-    const tracked: Tracked = { spec, containerId, instance: { pid: 0, containerId }, announced, exited, resolveExited, dropped: false };
+    const tracked: Tracked = { spec, containerId, instance: { pid: 0, containerId }, announced, exited, resolveExited, exitSeen: false, dropped: false };
     this.byNode.set(spec.nodeId, tracked);
     this.byContainer.set(containerId, tracked);
     return tracked;
@@ -277,6 +278,7 @@ export class DockerPlatform implements NodePlatform {
     const tracked = this.byContainer.get(ev.containerId);
     if (tracked === undefined) return;
     const exit = exitInfoOf(ev.exitCode);
+    tracked.exitSeen = true;
     tracked.resolveExited(exit);
     void tracked.announced.then(() => {
       if (tracked.dropped) return;
@@ -293,8 +295,7 @@ export class DockerPlatform implements NodePlatform {
 
   /** True once the container's die event came in, or the Engine says it is not running. */
   private async hasExited(tracked: Tracked): Promise<boolean> {
-    const settled = await Promise.race([tracked.exited.then(() => true), Promise.resolve(false)]);
-    if (settled) return true;
+    if (tracked.exitSeen) return true;
     try {
       return !(await this.docker.getContainer(tracked.containerId).inspect()).State.Running;
     } catch (err) {
