@@ -6,7 +6,7 @@
  * Use: `afterEach(cleanup)` in every file that calls these. Needs `npm run build` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,44 @@ export interface MasterProcessOptions {
 export function startMaster(opts: MasterProcessOptions = {}): Promise<DaemonProcess> {
   const dataDir = opts.dataDir ?? tempDir('master-');
   return startDaemon('master', ['master', '--listen', opts.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])], { env: opts.env });
+}
+
+/** Options of {@link startAgent}. */
+export interface AgentProcessOptions {
+  readonly id: string;
+  /** The master's address. */
+  readonly master: string;
+  readonly dataDir?: string;
+  readonly listen?: string;
+  /** e.g. `['--max-nodes', '1', '--heartbeat-interval', '200ms']`. */
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Starts `sutra-grid agent` (process platform) on an ephemeral loopback port with a fresh data dir. */
+export function startAgent(opts: AgentProcessOptions): Promise<DaemonProcess> {
+  const dataDir = opts.dataDir ?? tempDir(`agent-${opts.id}-`);
+  return startDaemon(
+    `agent ${opts.id}`,
+    ['agent', '--id', opts.id, '--master', opts.master, '--listen', opts.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])],
+    { env: opts.env },
+  );
+}
+
+/** Pids of live processes whose command line mentions `text` (e.g. an agent's data dir). */
+export function pidsMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const state = /State:\s+(\w)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      if (state !== 'Z' && cmdline.includes(text)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }
 
 /** Result of one CLI run. */
