@@ -6,11 +6,16 @@
  */
 import { findCapacityShortfalls, agentFit, type CapacityAgent, type CapacityDemand } from './capacity-check.js';
 import type { SpecErrorCode } from './errors.js';
+import { gridSchema } from './grid-schema.generated.js';
 import { checkPorts } from './port-checks.js';
 import type { RawDiagnostic } from './schema-check.js';
 import { toPointer } from './source-map.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 import { arr, int, obj, str, type Json } from './values.js';
+
+// The schema's own patterns: a value they reject was already reported by the schema check.
+const DURATION_SYNTAX = new RegExp(gridSchema.$defs.duration.pattern);
+const SIZE_SYNTAX = new RegExp(gridSchema.$defs.size.pattern);
 
 /** Collects diagnostics; the checks below only call `report`. */
 class Reporter {
@@ -41,7 +46,7 @@ export function checkSemantics(raw: unknown, defaulted: unknown): RawDiagnostic[
 
 function readDuration(reporter: Reporter, value: unknown, path: ReadonlyArray<string | number>): number | undefined {
   const text = str(value);
-  if (text === undefined || !/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(text)) return undefined; // schema reported it
+  if (text === undefined || !DURATION_SYNTAX.test(text)) return undefined;
   try {
     return parseDuration(text, path.join('.'));
   } catch (error) {
@@ -54,8 +59,8 @@ function readDuration(reporter: Reporter, value: unknown, path: ReadonlyArray<st
 function readSize(reporter: Reporter, value: unknown, path: ReadonlyArray<string | number>): number | undefined {
   if (value === undefined) return undefined;
   const valid = (typeof value === 'number' && Number.isInteger(value) && value >= 1) ||
-    (typeof value === 'string' && /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|M|G|T)$/.test(value));
-  if (!valid) return undefined; // schema reported it
+    (typeof value === 'string' && SIZE_SYNTAX.test(value));
+  if (!valid) return undefined;
   try {
     return parseSize(value as string | number, path.join('.'));
   } catch (error) {

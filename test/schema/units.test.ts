@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatDuration, formatSize, MAX_DURATION_MS, parseDuration, parseSize, UnitError } from '../../schema/index.js';
+import { formatDuration, formatSize, gridSchema, MAX_DURATION_MS, parseDuration, parseSize, UnitError } from '../../schema/index.js';
 
 describe('parseDuration', () => {
   test.each([
@@ -86,4 +86,31 @@ function catchError(fn: () => unknown): unknown {
     return error;
   }
   throw new Error('expected a throw');
+}
+
+describe('units and the schema agree', () => {
+  const corpus = ['5s', '500ms', '1m30s', '1.5h', '0s', '5', '5 s', 's', '1d', '2Mi', '2Gi', '256M', '1.5Ki', '7T', '512', '2GB', '2gi', ' 5s', 'Mi', '1e3Mi'];
+
+  test('a string matches the duration pattern exactly when parseDuration accepts it', () => {
+    const pattern = new RegExp(gridSchema.$defs.duration.pattern);
+    for (const text of corpus.filter((t) => t.trim() === t)) {
+      expect({ text, parses: accepts(() => parseDuration(text)) }).toEqual({ text, parses: pattern.test(text) });
+    }
+  });
+
+  test('a string matches the size pattern exactly when parseSize accepts it', () => {
+    const pattern = new RegExp(gridSchema.$defs.size.pattern);
+    for (const text of corpus.filter((t) => t.trim() === t)) {
+      expect({ text, parses: accepts(() => parseSize(text)) }).toEqual({ text, parses: pattern.test(text) });
+    }
+  });
+});
+
+function accepts(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
 }
