@@ -4,13 +4,16 @@ import { Container, type ContainerConfig } from '@cdktf/provider-docker/lib/cont
 import { Network } from '@cdktf/provider-docker/lib/network/index.js';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
 import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
+import type { CompiledAgentSpec } from '../../schema/index.js';
+import { dockerAgentConfigToml } from './agent-config-toml.js';
+import { GridCdktfError } from './errors.js';
 import { compileDockerStackProps, LAYOUT, type CompiledDockerStackProps, type GridDockerStackProps } from './props.js';
 import { loadSpec, type LoadedSpec } from './spec-source.js';
 
 /**
  * Hardening every grid container gets: no capabilities, no privilege gain through setuid, a
- * private /tmp. The root filesystem stays writable only because the token (and the spec) are
- * uploaded as files, which the Engine refuses on a read-only root.
+ * private /tmp. The root filesystem stays writable only because the token (and the spec or agent
+ * config) are uploaded as files, which the Engine refuses on a read-only root.
  */
 const HARDENING: Pick<ContainerConfig, 'capabilities' | 'securityOpts' | 'tmpfs' | 'privileged'> = {
   privileged: false,
@@ -19,16 +22,49 @@ const HARDENING: Pick<ContainerConfig, 'capabilities' | 'securityOpts' | 'tmpfs'
   tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
 };
 
+/**
+ * Every docker agent shares the host's network, so each needs its own gRPC port: the port of its
+ * spec address when it has one, else the next free one from 8101. Deterministic for a spec.
+ */
+function agentPorts(agents: readonly CompiledAgentSpec[]): Map<string, number> {
+  const ports = new Map<string, number>();
+  const taken = new Map<number, string>();
+  agents.forEach((agent, i) => {
+    if (agent.address === undefined) return;
+    const port = Number(agent.address.slice(agent.address.lastIndexOf(':') + 1));
+    const other = taken.get(port);
+    if (other !== undefined) {
+      throw new GridCdktfError('CDKTF_SPEC_INVALID', `/agents/${i}/address`, `docker agents ${other} and ${agent.id} share one host, so they cannot both use port ${port}`);
+    }
+    taken.set(port, agent.id);
+    ports.set(agent.id, port);
+  });
+  let next = LAYOUT.firstAgentPort;
+  for (const agent of agents) {
+    if (ports.has(agent.id)) continue;
+    while (taken.has(next)) next++;
+    taken.set(next, agent.id);
+    ports.set(agent.id, next);
+  }
+  return ports;
+}
+
 function labels(map: Record<string, string>): { label: string; value: string }[] {
   return Object.entries(map).map(([label, value]) => ({ label, value }));
 }
 
 /**
- * A grid on one Docker host, as a Terraform stack: a private network, the master with a volume
- * for its data dir, one agent container per `platform: docker` agent of the spec (each with the
- * Engine socket and its own volume), and a one-shot container that applies the spec to the master
- * once it is healthy. The token is a sensitive Terraform variable (`TF_VAR_grid_token`), uploaded
- * into each container as a file: it never appears in the synthesized JSON.
+ * A grid on one Docker host, as a Terraform stack: a private network, the master on it (fixed
+ * address, data dir on a volume, port published on the host), one agent container per
+ * `platform: docker` agent of the spec, and a one-shot container that applies the spec once the
+ * master is healthy and again whenever the spec changes. The token is a sensitive Terraform
+ * variable (`TF_VAR_grid_token`) uploaded into each container as a file: it never appears in the
+ * synthesized JSON.
+ *
+ * Docker agents run on the host's network namespace: they start storage nodes as sibling
+ * containers through the host's Engine, those nodes listen on the host's 127.0.0.1, and the agent
+ * must health-check them there. They listen on the network's gateway address (the host's side of
+ * the bridge), which the master dials, and dial the master at its fixed address.
  *
  * ```ts
  * const app = new App();
@@ -51,20 +87,18 @@ export class GridDockerStack extends TerraformStack {
     this.props = compileDockerStackProps(props);
     this.spec = loadSpec(this.props.specPath);
     const p = this.props;
-    const prefix = p.namePrefix ?? `sutra-grid-${this.spec.compiled.name}`;
-    const gridLabels = { 'sutra-grid.io/grid': this.spec.compiled.name, 'sutra-grid.io/managed-by': 'cdktf' };
+    const grid = this.spec.compiled;
+    const prefix = p.namePrefix ?? `sutra-grid-${grid.name}`;
+    const gridLabels = { 'sutra-grid.io/grid': grid.name, 'sutra-grid.io/managed-by': 'cdktf' };
 
     new DockerProvider(this, 'docker', { host: p.dockerHost });
     this.tokenVariable = new TerraformVariable(this, p.tokenVariableName, {
       type: 'string',
       sensitive: true,
       nullable: false,
-      description: `Shared token of grid ${this.spec.compiled.name}; set TF_VAR_${p.tokenVariableName}. Never written to the synthesized configuration.`,
+      description: `Shared token of grid ${grid.name}; set TF_VAR_${p.tokenVariableName}. Never written to the synthesized configuration.`,
       validation: [
-        {
-          condition: `\${length(var.${p.tokenVariableName}) >= 16}`,
-          errorMessage: 'The grid token must be at least 16 characters.',
-        },
+        { condition: `\${length(var.${p.tokenVariableName}) >= 16}`, errorMessage: 'The grid token must be at least 16 characters.' },
       ],
     });
     const tokenUpload = { file: LAYOUT.tokenFile, content: this.tokenVariable.stringValue };
@@ -73,9 +107,10 @@ export class GridDockerStack extends TerraformStack {
     this.network = new Network(this, 'network', {
       name: prefix,
       driver: 'bridge',
+      // Fixed, so the master's address and the agents' listen address are known at synth time.
+      ipamConfig: [{ subnet: p.networkSubnet, gateway: p.gatewayIp }],
       labels: labels(gridLabels),
     });
-    const onNetwork = (aliases: string[]) => [{ name: this.network.name, aliases }];
 
     // --- master ---------------------------------------------------------------------------
     const masterName = `${prefix}-master`;
@@ -87,16 +122,16 @@ export class GridDockerStack extends TerraformStack {
       image: p.image,
       command: ['master', '--listen', `0.0.0.0:${LAYOUT.masterPort}`, '--data-dir', LAYOUT.masterDataDir, ...tokenArgs],
       labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'master' }),
-      networksAdvanced: onNetwork([masterName]),
+      networksAdvanced: [{ name: this.network.name, aliases: [masterName], ipv4Address: p.masterIp }],
       ports: [{ internal: LAYOUT.masterPort, external: p.masterPort, ip: p.masterPublishIp, protocol: 'tcp' }],
       volumes: [{ volumeName: masterData.name, containerPath: LAYOUT.masterDataDir }],
       upload: [tokenUpload],
       restart: 'unless-stopped',
       destroyGraceSeconds: 30,
-      // `wait` holds `terraform apply` until this check passes, so the apply step below starts
-      // against a master that answers.
+      // `wait` holds `terraform apply` until this check passes, so agents and the apply step
+      // start against a master that answers.
       healthcheck: {
-        test: ['CMD', 'sutra-grid', 'status', '--master', `127.0.0.1:${LAYOUT.masterPort}`, ...tokenArgs],
+        test: ['CMD', ...LAYOUT.cli, 'status', '--master', `127.0.0.1:${LAYOUT.masterPort}`, ...tokenArgs],
         interval: '5s',
         timeout: '5s',
         startPeriod: '5s',
@@ -105,62 +140,58 @@ export class GridDockerStack extends TerraformStack {
       wait: true,
       waitTimeout: 120,
     });
-    const masterAddress = `${masterName}:${LAYOUT.masterPort}`;
 
     // --- agents ---------------------------------------------------------------------------
     const agents = new Map<string, Container>();
-    for (const agent of this.spec.compiled.agents.filter((a) => a.platform === 'docker')) {
+    const dockerAgents = grid.agents.filter((a) => a.platform === 'docker');
+    const ports = agentPorts(dockerAgents);
+    dockerAgents.forEach((agent) => {
       const name = `${prefix}-agent-${agent.id}`;
-      // The agent binds its container's own name, which Docker DNS resolves to its address on
-      // the network; so the address it reports is one the master can dial. A spec address adds
-      // its host as an alias and gives the port.
-      const [specHost, specPort] = agent.address !== undefined ? agent.address.split(':') : [undefined, undefined];
-      const port = specPort !== undefined ? Number(specPort) : LAYOUT.agentPort;
-      const aliases = [name, agent.id, ...(specHost !== undefined && specHost !== name && specHost !== agent.id ? [specHost] : [])];
-      const data = new Volume(this, `agent_${agent.id}_data`, { name: `${name}-data`, labels: labels({ ...gridLabels, 'sutra-grid.io/agent': agent.id }) });
+      const port = ports.get(agent.id)!;
+      const dataDir = `${p.agentDataRoot}/${agent.id}`;
       agents.set(
         agent.id,
         new Container(this, `agent_${agent.id}`, {
           ...HARDENING,
           name,
-          hostname: name,
           image: p.image,
           command: [
-            'agent', '--id', agent.id, '--platform', 'docker', '--master', masterAddress,
-            '--listen', `${name}:${port}`, '--data-dir', LAYOUT.agentDataDir,
-            '--max-nodes', String(agent.capacity.nodes), ...tokenArgs,
+            'agent', '--config', LAYOUT.agentConfigFile, '--id', agent.id, '--platform', 'docker',
+            '--master', `${p.masterIp}:${LAYOUT.masterPort}`, '--listen', `${p.gatewayIp}:${port}`,
+            '--data-dir', dataDir, ...tokenArgs,
           ],
           labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'agent', 'sutra-grid.io/agent': agent.id }),
-          networksAdvanced: onNetwork(aliases),
-          volumes: [{ volumeName: data.name, containerPath: LAYOUT.agentDataDir }],
-          // Storage nodes are sibling containers created through the host's Engine; their ports
-          // are published by those containers, so the agent itself publishes nothing.
+          networkMode: 'host',
+          // Same path on both sides: node storage paths under it are bind sources on the host.
+          // (A named volume would leave the agent and its nodes looking at different directories.)
+          volumes: [{ hostPath: dataDir, containerPath: dataDir }],
           mounts: [{ type: 'bind', source: p.dockerSocketPath, target: LAYOUT.dockerSocket }],
           ...(p.dockerSocketGid !== undefined ? { groupAdd: [String(p.dockerSocketGid)] } : { user: '0:0' }),
-          upload: [tokenUpload],
+          upload: [{ file: LAYOUT.agentConfigFile, content: dockerAgentConfigToml(agent, grid.storage, p.image) }, tokenUpload],
           restart: 'unless-stopped',
           // Room for the agent to stop its nodes gracefully.
           destroyGraceSeconds: 60,
-          dependsOn: [this.master],
+          // The gateway address it binds exists once the network does; the master must answer.
+          dependsOn: [this.network, this.master],
         }),
       );
-    }
+    });
     this.agents = agents;
 
     // --- apply step -----------------------------------------------------------------------
     // A one-shot container running `sutra-grid apply`. Its label/env carry the spec's hash and
     // it uploads the spec's text: a changed spec changes them, which forces Terraform to replace
     // the container and so to apply again; an unchanged spec plans no change. `attach` makes
-    // `terraform apply` wait for it to finish, and the postcondition fails the run on a failed apply.
+    // `terraform apply` wait for it to finish; the postcondition fails the run on a failed apply.
     const applyName = `${prefix}-apply`;
     this.apply = new Container(this, 'apply', {
       ...HARDENING,
       name: applyName,
       image: p.image,
-      command: ['apply', LAYOUT.specFile, '--master', masterAddress, '--auto-approve', ...tokenArgs],
+      command: ['apply', LAYOUT.specFile, '--master', `${masterName}:${LAYOUT.masterPort}`, '--auto-approve', ...tokenArgs],
       env: [`SUTRA_GRID_SPEC_HASH=${this.spec.hash}`],
       labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'apply', 'sutra-grid.io/spec-hash': this.spec.hash }),
-      networksAdvanced: onNetwork([applyName]),
+      networksAdvanced: [{ name: this.network.name, aliases: [applyName] }],
       upload: [{ file: LAYOUT.specFile, content: this.spec.text }, tokenUpload],
       mustRun: false,
       restart: 'no',
@@ -175,7 +206,7 @@ export class GridDockerStack extends TerraformStack {
     });
 
     new TerraformOutput(this, 'master_address', {
-      value: `${p.masterPublishIp}:${p.masterPort}`,
+      value: `${p.masterPublishIp === '0.0.0.0' ? '127.0.0.1' : p.masterPublishIp}:${p.masterPort}`,
       description: 'Where the CLI reaches the master from the Docker host (sutra-grid status --master ...).',
     });
     new TerraformOutput(this, 'spec_hash', { value: this.spec.hash, description: 'specHash of the applied grid spec (as the master computes it).' });

@@ -27,6 +27,17 @@ export interface GridDockerStackProps {
   readonly dockerSocketGid?: number;
   /** Name of the sensitive Terraform variable carrying the token. @default 'grid_token' */
   readonly tokenVariableName?: string;
+  /**
+   * IPv4 /24 of the grid's Docker network. Its gateway (.1) is the host's address on that network,
+   * where docker agents listen; the master gets the fixed address .10. @default '172.31.250.0/24'
+   */
+  readonly networkSubnet?: string;
+  /**
+   * Host directory under which each docker agent gets its data dir (`<root>/<agent id>`), mounted
+   * at the same path inside the agent: the agent hands its nodes' storage paths to the host's
+   * Engine as bind sources, so they must mean the same on both sides. @default '/var/lib/sutra-grid/agents'
+   */
+  readonly agentDataRoot?: string;
 }
 
 /** Props with defaults filled and values checked. */
@@ -40,6 +51,12 @@ export interface CompiledDockerStackProps {
   readonly dockerSocketPath: string;
   readonly dockerSocketGid: number | undefined;
   readonly tokenVariableName: string;
+  readonly networkSubnet: string;
+  /** The host's address on the grid network, where agents listen. */
+  readonly gatewayIp: string;
+  /** The master's fixed address on the grid network, which agents dial. */
+  readonly masterIp: string;
+  readonly agentDataRoot: string;
 }
 
 /** Fixed paths and ports inside the grid containers. */
@@ -48,9 +65,14 @@ export const LAYOUT = {
   agentPort: 8001,
   tokenFile: '/run/secrets/sutra-grid/token',
   specFile: '/etc/sutra/grid.yaml',
-  masterDataDir: '/var/lib/sutra-grid/master',
-  agentDataDir: '/var/lib/sutra-grid/agent',
+  /** The image creates /data owned by its user, so a fresh named volume there is writable. */
+  masterDataDir: '/data',
+  agentConfigFile: '/etc/sutra/agent-config.toml',
   dockerSocket: '/var/run/docker.sock',
+  /** The image's entrypoint is `node /app/bin/sutra-grid.js`; there is no `sutra-grid` on PATH. */
+  cli: ['node', '/app/bin/sutra-grid.js'],
+  /** First gRPC port of docker agents without an address in the spec (one host, so one port each). */
+  firstAgentPort: 8101,
 } as const;
 
 function invalid(field: string, message: string): GridCdktfError {
@@ -79,6 +101,12 @@ export function compileDockerStackProps(props: GridDockerStackProps): CompiledDo
   }
   const tokenVariableName = props.tokenVariableName ?? 'grid_token';
   if (!/^[a-zA-Z_][a-zA-Z0-9_-]*$/.test(tokenVariableName)) throw invalid('tokenVariableName', `"${tokenVariableName}" is not a Terraform identifier`);
+  const networkSubnet = props.networkSubnet ?? '172.31.250.0/24';
+  const subnet = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(networkSubnet);
+  if (subnet === null || subnet.slice(1).some((o) => Number(o) > 255)) throw invalid('networkSubnet', `"${networkSubnet}" is not an IPv4 /24 like 172.31.250.0/24`);
+  const net = subnet.slice(1, 4).join('.');
+  const agentDataRoot = (props.agentDataRoot ?? '/var/lib/sutra-grid/agents').replace(/\/+$/, '');
+  if (!agentDataRoot.startsWith('/') || agentDataRoot === '') throw invalid('agentDataRoot', `"${props.agentDataRoot}" must be an absolute path`);
   const masterPublishIp = props.masterPublishIp ?? '127.0.0.1';
   if (!/^[0-9a-fA-F.:]+$/.test(masterPublishIp)) throw invalid('masterPublishIp', `"${masterPublishIp}" is not an IP address`);
   return {
@@ -91,5 +119,9 @@ export function compileDockerStackProps(props: GridDockerStackProps): CompiledDo
     dockerSocketPath,
     dockerSocketGid: props.dockerSocketGid,
     tokenVariableName,
+    networkSubnet,
+    gatewayIp: `${net}.1`,
+    masterIp: `${net}.10`,
+    agentDataRoot,
   };
 }

@@ -51,7 +51,7 @@ export interface GridOnKubernetesProps {
    * hash, so a changed spec replaces the Job and applies again. @default true
    */
   readonly applySpec?: boolean;
-  /** UID/GID the grid runs as (non-root). @default 10001 */
+  /** UID/GID the grid runs as (non-root); the image's `node` user. @default 1000 */
   readonly runAsUser?: number;
   /** DNS domain of the cluster, for the master's address. @default 'cluster.local' */
   readonly clusterDomain?: string;
@@ -121,7 +121,7 @@ export function compileKubernetesProps(props: GridOnKubernetesProps): CompiledKu
   if (agentDataVolume.type === 'emptyDir' && agentDataVolume.sizeLimit !== undefined && !QUANTITY.test(agentDataVolume.sizeLimit)) {
     throw invalid('agentDataVolume.sizeLimit', `"${agentDataVolume.sizeLimit}" is not a quantity like 20Gi`);
   }
-  const runAsUser = props.runAsUser ?? 10001;
+  const runAsUser = props.runAsUser ?? 1000;
   // UID 0 would defeat runAsNonRoot; kubelet refuses such a pod only at start, far from the cause.
   if (!Number.isInteger(runAsUser) || runAsUser < 1) throw invalid('runAsUser', `${runAsUser} must be a positive integer (non-root)`);
   const clusterDomain = props.clusterDomain ?? 'cluster.local';

@@ -14,6 +14,7 @@ import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GridDockerStack, GRID_VERSION, type GridDockerStackProps } from '../../provider/cdktf/index.js';
 import { parseGridSpec, specHash } from '../../schema/index.js';
+import { parse as parseToml } from 'smol-toml';
 import './cdktf-matchers.js';
 
 const FIXTURE = 'test/cdktf/fixtures/docker-grid.yaml';
@@ -37,22 +38,24 @@ describe('GridDockerStack', () => {
   it('configures the Docker provider, a bridge network and a volume per data dir', () => {
     expect(json).toHaveProviderWithProperties(DockerProvider, { host: 'unix:///var/run/docker.sock' });
     expect(synth({ dockerHost: 'tcp://10.0.0.5:2376' })).toHaveProviderWithProperties(DockerProvider, { host: 'tcp://10.0.0.5:2376' });
-    expect(json).toHaveResourceWithProperties(Network, { name: 'sutra-grid-dock', driver: 'bridge' });
-    for (const name of ['sutra-grid-dock-master-data', 'sutra-grid-dock-agent-docker-a-data', 'sutra-grid-dock-agent-docker-b-data']) {
-      expect(json).toHaveResourceWithProperties(Volume, { name });
-    }
+    expect(json).toHaveResourceWithProperties(Network, {
+      name: 'sutra-grid-dock',
+      driver: 'bridge',
+      ipam_config: [{ subnet: '172.31.250.0/24', gateway: '172.31.250.1' }],
+    });
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'sutra-grid-dock-master-data' });
   });
 
-  it('runs the master with port 7000 published on loopback, its data volume, and a health wait', () => {
+  it('runs the master at a fixed address, port 7000 published on loopback, its data volume, and a health wait', () => {
     expect(json).toHaveResourceWithProperties(Container, {
       name: 'sutra-grid-dock-master',
       image: `sutra-grid:${GRID_VERSION}`,
-      command: ['master', '--listen', '0.0.0.0:7000', '--data-dir', '/var/lib/sutra-grid/master', '--token-file', '/run/secrets/sutra-grid/token'],
+      command: ['master', '--listen', '0.0.0.0:7000', '--data-dir', '/data', '--token-file', '/run/secrets/sutra-grid/token'],
       ports: [{ internal: 7000, external: 7000, ip: '127.0.0.1', protocol: 'tcp' }],
-      volumes: [{ container_path: '/var/lib/sutra-grid/master', volume_name: '${docker_volume.master_data.name}' }],
-      networks_advanced: [{ name: '${docker_network.network.name}', aliases: ['sutra-grid-dock-master'] }],
+      volumes: [{ container_path: '/data', volume_name: '${docker_volume.master_data.name}' }],
+      networks_advanced: [{ name: '${docker_network.network.name}', aliases: ['sutra-grid-dock-master'], ipv4_address: '172.31.250.10' }],
       wait: true,
-      healthcheck: expect.objectContaining({ test: expect.arrayContaining(['sutra-grid', 'status']) }),
+      healthcheck: expect.objectContaining({ test: ['CMD', 'node', '/app/bin/sutra-grid.js', 'status', '--master', '127.0.0.1:7000', '--token-file', '/run/secrets/sutra-grid/token'] }),
       privileged: false,
       capabilities: { drop: ['ALL'] },
       security_opts: ['no-new-privileges:true'],
@@ -68,21 +71,32 @@ describe('GridDockerStack', () => {
     });
   });
 
-  it('runs one agent per docker agent of the spec, with the Engine socket, its own volume and the master address', () => {
+  it('runs one agent per docker agent of the spec, with the Engine socket, its own data dir and the master address', () => {
     const byId = containers(json);
     expect(Object.keys(byId).sort()).toEqual(['agent_docker-a', 'agent_docker-b', 'apply', 'master']);
     expect(json).toHaveResourceWithProperties(Container, {
-      name: 'sutra-grid-dock-agent-docker-b',
+      name: 'sutra-grid-dock-agent-docker-a',
       command: [
-        'agent', '--id', 'docker-b', '--platform', 'docker', '--master', 'sutra-grid-dock-master:7000',
-        '--listen', 'sutra-grid-dock-agent-docker-b:8101', '--data-dir', '/var/lib/sutra-grid/agent',
-        '--max-nodes', '2', '--token-file', '/run/secrets/sutra-grid/token',
+        'agent', '--config', '/etc/sutra/agent-config.toml', '--id', 'docker-a', '--platform', 'docker',
+        '--master', '172.31.250.10:7000', '--listen', '172.31.250.1:8102',
+        '--data-dir', '/var/lib/sutra-grid/agents/docker-a', '--token-file', '/run/secrets/sutra-grid/token',
       ],
+      network_mode: 'host',
       mounts: [{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }],
-      volumes: [{ container_path: '/var/lib/sutra-grid/agent', volume_name: '${docker_volume.agent_docker-b_data.name}' }],
-      networks_advanced: [{ name: '${docker_network.network.name}', aliases: ['sutra-grid-dock-agent-docker-b', 'docker-b', 'storage-b'] }],
-      depends_on: ['docker_container.master'],
+      // The same path on the host and inside: node storage paths are bind sources on the host.
+      volumes: [{ host_path: '/var/lib/sutra-grid/agents/docker-a', container_path: '/var/lib/sutra-grid/agents/docker-a' }],
+      depends_on: ['docker_network.network', 'docker_container.master'],
       user: '0:0',
+    });
+    // An agent with an address in the spec listens on its port; the others get free ones around it.
+    expect(byId['agent_docker-b'].command).toEqual(expect.arrayContaining(['--listen', '172.31.250.1:8101']));
+    // Its config file carries what the spec says about it, and the node image.
+    const config = byId['agent_docker-a'].upload.find((u: any) => u.file === '/etc/sutra/agent-config.toml').content as string;
+    const toml = parseToml(config) as any;
+    expect(toml).toEqual({
+      agent: { platform: 'docker', max_storage_nodes: 4, max_memory_mb: 2048, labels: {} },
+      storage: { default_memory_mb: 256, default_port_range_start: 50051, port_range_size: 200 },
+      docker: { socket_path: '/var/run/docker.sock', image: 'sutra-grid:0.1.0', network: 'host' },
     });
     // With the socket's group given, the agent keeps the image's non-root user.
     const withGid = containers(synth({ dockerSocketGid: 998, dockerSocketPath: '/run/user-docker.sock' }))['agent_docker-a'];
@@ -161,7 +175,15 @@ describe('GridDockerStack', () => {
   it('refuses bad props and bad specs with an error naming the field', () => {
     const badAgent = join(tmp, 'bad-agent.yaml');
     writeFileSync(badAgent, 'name: x\nagents:\n  - id: a1\n    platform: podman\n    capacity: { nodes: 1 }\n');
+    const samePort = join(tmp, 'same-port.yaml');
+    writeFileSync(
+      samePort,
+      'name: x\nagents:\n  - id: a1\n    platform: docker\n    address: h1:8200\n    capacity: { nodes: 1 }\n' +
+        '  - id: a2\n    platform: docker\n    address: h2:8200\n    capacity: { nodes: 1 }\n',
+    );
     const cases: Array<[Partial<GridDockerStackProps>, string, string]> = [
+      [{ specPath: samePort }, 'CDKTF_SPEC_INVALID', '/agents/1/address'],
+      [{ networkSubnet: '10.0.0.0/16' }, 'CDKTF_INVALID_PROPS', 'networkSubnet'],
       [{ masterPort: 70000 }, 'CDKTF_INVALID_PROPS', 'masterPort'],
       [{ dockerHost: '/var/run/docker.sock' }, 'CDKTF_INVALID_PROPS', 'dockerHost'],
       [{ dockerSocketPath: 'docker.sock' }, 'CDKTF_INVALID_PROPS', 'dockerSocketPath'],

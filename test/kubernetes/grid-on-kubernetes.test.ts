@@ -162,7 +162,7 @@ describe('GridOnKubernetes', () => {
   it('runs every long-lived container non-root, without escalation, on a read-only root', () => {
     for (const [type, name] of [['kubernetes:apps/v1:Deployment', 'master'], ['kubernetes:apps/v1:DaemonSet', 'agent'], ['kubernetes:batch/v1:Job', 'apply']] as const) {
       const res = only(type);
-      expect(res.inputs.spec.template.spec.securityContext, type).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 });
+      expect(res.inputs.spec.template.spec.securityContext, type).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
       expect(container(res, name).securityContext, type).toEqual({
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
