@@ -30,6 +30,21 @@ describe('YAML syntax', () => {
   });
 });
 
+describe('YAML that parses but cannot be a spec', () => {
+  test('two documents in one file', () => {
+    const problems = problemsOf(yaml(...HEAD, '---', ...HEAD));
+    expect(problems).toEqual([{ code: 'SPEC_YAML_SYNTAX', at: '6:1', pointer: '' }]);
+  });
+
+  test('aliases that expand exponentially are refused, not expanded', () => {
+    const bomb = ['name: test', 'agents: []', 'x0: &x0 [a, a, a, a, a, a, a, a, a, a]'];
+    for (let level = 1; level <= 6; level++) bomb.push(`x${level}: &x${level} [${Array(10).fill(`*x${level - 1}`).join(', ')}]`);
+    const problems = problemsOf(yaml(...bomb));
+    expect(problems).toEqual([{ code: 'SPEC_YAML_SYNTAX', at: '1:1', pointer: '' }]);
+    expect(parseGridSpec(yaml(...bomb), 'grid.yaml').diagnostics[0]?.message).toMatch(/alias/i);
+  });
+});
+
 describe('schema: types, required and unknown keys', () => {
   test('an empty file is not a spec', () => {
     expect(problemsOf('')).toEqual([{ code: 'SPEC_SCHEMA', at: '1:1', pointer: '' }]);
