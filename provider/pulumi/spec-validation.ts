@@ -26,10 +26,13 @@ export interface LoadedSpecFile {
   readonly readError?: string;
 }
 
-/** Reads and validates a grid.yaml; a relative path is taken from the working directory. */
+/**
+ * Reads and validates a grid.yaml. A relative path is taken from the working directory and kept
+ * as written in the messages (`../local/grid.yaml:35:12: ...`), as the user knows it.
+ */
 export async function loadSpecFile(path: string): Promise<LoadedSpecFile> {
   const full = isAbsolute(path) ? path : resolve(process.cwd(), path);
-  const result = await loadGridSpecFile(full);
+  const result = await loadGridSpecFile(path);
   const problems = errorsOf(result);
   const unreadable = problems.find((p) => p.code === 'SPEC_FILE_READ');
   if (unreadable) return { problems: [], readError: `cannot read ${path} (${full}): ${unreadable.message}` };
