@@ -30,12 +30,12 @@ fingerprint() {
     find dist bin -type f -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-32
 }
-FP="$(fingerprint)"
-
-# Test files may call this concurrently; one build at a time, the others then find it done.
+# Test files may call this concurrently: one build at a time, and the check under the lock, so
+# the ones that waited find the image done instead of building it again.
 mkdir -p "$CACHE"
 exec 9>"$CACHE/build.lock"
 flock 9
+FP="$(fingerprint)"
 
 if "${DOCKER[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$TAG" 2>/dev/null \
   | grep -qx "SUTRA_IMAGE_FINGERPRINT=$FP"; then
@@ -79,10 +79,13 @@ cp -r "$MODULES/node_modules" "$ROOT/app/node_modules"
 # Source maps and TypeScript declarations are dead weight at run time.
 find "$ROOT/app" \( -name '*.map' -o -name '*.d.ts' -o -name '*.md' \) -type f -delete
 
+OLD_ID="$("${DOCKER[@]}" image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
 tar --numeric-owner --owner=0 --group=0 -C "$ROOT" -c . | "${DOCKER[@]}" import \
   --change 'ENTRYPOINT ["node", "/app/bin/sutra-grid.js"]' \
   --change 'WORKDIR /app' \
   --change 'ENV NODE_ENV=production' \
   --change "ENV SUTRA_IMAGE_FINGERPRINT=$FP" \
   - "$TAG" >/dev/null
+# The previous build is now untagged; drop it unless a container still uses it.
+if [ -n "$OLD_ID" ]; then "${DOCKER[@]}" image rm "$OLD_ID" >/dev/null 2>&1 || true; fi
 echo "$TAG"
