@@ -31,7 +31,8 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
   await Promise.all(
     opts.agentIds.map((id) =>
       startDaemon(
-        'agent',
+        // The agent announces itself as `agent <id> listening on HOST:PORT`.
+        `agent ${id}`,
         [
           'agent',
           '--id', id,
