@@ -57,7 +57,7 @@ export class EventBus implements WatchSource {
   private lastCommitStartMs = 0;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
-  private retentionRunning = false;
+  private retentionRun: Promise<number> | undefined;
   private readonly listeners = new Set<(what: 'commit' | 'closed') => void>();
   private flushWaiters: Array<{ target: number; resolve: () => void }> = [];
   private dropped = 0;
@@ -82,7 +82,9 @@ export class EventBus implements WatchSource {
     this.retryDelayMs = this.o.flushIntervalMs;
     this.sweepTimer = setInterval(() => this.sweep(), this.o.seriesSweepMs).unref();
     if (this.o.retentionCheckMs > 0) {
-      this.retentionTimer = setInterval(() => void this.runRetention(), this.o.retentionCheckMs).unref();
+      this.retentionTimer = setInterval(() => {
+        if (this.retentionRun === undefined) void this.runRetention();
+      }, this.o.retentionCheckMs).unref();
     }
   }
 
@@ -103,14 +105,14 @@ export class EventBus implements WatchSource {
         this.rejected++;
         return 0;
       }
-      if (this.o.validatePayloads) validatePayload(input.type, input.payload);
+      const payload = this.o.validatePayloads ? validatePayload(input.type, input.payload) : input.payload;
       const now = this.o.clock();
       const agentId = input.agentId ?? '';
       const nodeId = input.nodeId ?? '';
       const cluster = input.cluster ?? '';
       let key: string | undefined;
       if (isFoldable(input.type)) {
-        key = SeriesFolder.key(input.type, agentId, nodeId, cluster, input.payload);
+        key = SeriesFolder.key(input.type, agentId, nodeId, cluster, payload);
         const seen = this.series.observe(key, now);
         if (seen === 'folded') return 0;
         if (seen.closing !== undefined) this.enqueueUpdate(seen.closing, now);
@@ -129,7 +131,7 @@ export class EventBus implements WatchSource {
         agentId,
         nodeId,
         cluster,
-        payload: input.payload,
+        payload,
         count: 1,
         lastSeenUs: ts,
       } as GridEvent;
@@ -297,6 +299,7 @@ export class EventBus implements WatchSource {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     await this.writing;
+    await this.retentionRun;
     this.state = 'closed';
     const lost = this.assigned - this.store.lastIndex;
     this.notify('closed');
@@ -307,17 +310,24 @@ export class EventBus implements WatchSource {
     }
   }
 
-  /** Runs retention now (it also runs every `retentionCheckMs`). Returns the number of events removed. */
+  /**
+   * Runs retention now (it also runs every `retentionCheckMs`), after any run in progress, so the
+   * limits are applied to the log as it is at the call. Returns the number of events removed.
+   */
   async runRetention(): Promise<number> {
-    if (this.retentionRunning || this.state !== 'open') return 0;
-    this.retentionRunning = true;
+    while (this.retentionRun !== undefined) await this.retentionRun;
+    if (this.state !== 'open') return 0;
+    const run = this.store
+      .applyRetention({ maxEvents: this.o.maxEvents, maxAgeMs: this.o.maxAgeMs, nowUs: this.o.clock() })
+      .catch((err: unknown) => {
+        this.o.onStoreError(err);
+        return 0;
+      });
+    this.retentionRun = run;
     try {
-      return await this.store.applyRetention({ maxEvents: this.o.maxEvents, maxAgeMs: this.o.maxAgeMs, nowUs: this.o.clock() });
-    } catch (err) {
-      this.o.onStoreError(err);
-      return 0;
+      return await run;
     } finally {
-      this.retentionRunning = false;
+      this.retentionRun = undefined;
     }
   }
 

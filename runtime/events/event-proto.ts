@@ -72,7 +72,7 @@ export function fromProtoEvent(pe: PbEvent, agentId?: string): EventInput {
     throw new EventError('EVENTS_INVALID_EVENT', `is not valid JSON: ${(err as Error).message}`, 'payload_json');
   }
   try {
-    validatePayload(pe.type, payload);
+    payload = validatePayload(pe.type, payload);
   } catch (err) {
     const e = err as EventError;
     throw new EventError('EVENTS_INVALID_EVENT', e.message, `payload_json.${(e.field ?? 'payload').replace(/^payload\.?/, '')}`);

@@ -154,7 +154,7 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
   NodeCrashed: {
     severity: 'error', fold: false,
     fields: { exitCode: 'number?', signal: 'string?' },
-    format: (e) => `${node(e)} crashed (${e.payload.signal !== undefined ? `signal ${e.payload.signal}` : `exit code ${e.payload.exitCode}`})`,
+    format: (e) => `${node(e)} crashed (${e.payload.signal != null ? `signal ${e.payload.signal}` : `exit code ${e.payload.exitCode}`})`,
   },
   NodeRestarted: {
     severity: 'warning', fold: false,
@@ -257,7 +257,8 @@ export function isoMicros(us: number): string {
 }
 
 /**
- * Checks that `payload` has the shape of `type`'s payload and returns it typed. Every problem is
+ * Checks that `payload` has the shape of `type`'s payload and returns it typed (null fields
+ * dropped). Every problem is
  * collected and reported at once; the error's `field` names the first bad field as `payload.<name>`.
  */
 export function validatePayload<T extends EventType>(type: T, payload: unknown): EventPayloads[T] {
@@ -287,6 +288,10 @@ export function validatePayload<T extends EventType>(type: T, payload: unknown):
   if (first !== undefined) {
     const all = problems.map(([f, m]) => `payload.${f} ${m}`).join('; ');
     throw new EventError('EVENTS_INVALID_EVENT', `${type}: ${all}`, `payload.${first[0]}`);
+  }
+  // Wire payloads may spell an absent optional field as null; store it as absent.
+  if (Object.values(obj).some((v) => v === null)) {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null)) as EventPayloads[T];
   }
   return payload as EventPayloads[T];
 }

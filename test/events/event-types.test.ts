@@ -102,6 +102,11 @@ describe('proto boundary', () => {
     );
     expect(() => fromProtoEvent(badField)).toThrow(expect.objectContaining({ field: 'payload_json.newPid' }));
     expect(() => fromProtoEvent({ ...good, severity: 'fatal' })).toThrow(expect.objectContaining({ field: 'severity' }));
+    // null spells "absent" on the wire: dropped, so the message does not say "signal null"
+    const killed = fromProtoEvent({ ...good, type: 'NodeCrashed', payloadJson: '{"exitCode":null,"signal":"SIGKILL"}' });
+    expect(killed.payload).toEqual({ signal: 'SIGKILL' });
+    const exited = { ...sample('NodeCrashed'), payload: fromProtoEvent({ ...good, type: 'NodeCrashed', payloadJson: '{"exitCode":3,"signal":null}' }).payload } as GridEvent;
+    expect(formatEventMessage(exited)).toBe('node n1 on agent a1 crashed (exit code 3)');
   });
 
   it('maps watch items to stream messages', () => {
