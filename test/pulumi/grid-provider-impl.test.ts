@@ -109,6 +109,23 @@ describe('Grid provider against a live master', () => {
     expect((await impl.read(grid.masterAddress, state)).id).toBe('');
   });
 
+  it('reports nodes the master cannot place, by cluster and agent, as a partial failure', async () => {
+    // A cluster pinned to a declared agent that never registered.
+    const spec = specFor(grid, 2) as { agents: unknown[]; clusters: Record<string, unknown>[] };
+    spec.agents.push({ id: 'agent-9', capacity: { nodes: 2 } });
+    spec.clusters[0]!['placement'] = { agents: ['agent-9'] };
+    const checked = await impl.check({}, { ...inputs(2), spec });
+    // The preview already shows it...
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs.plannedChanges).toEqual([expect.stringMatching(/cluster kg: .*agent-9/)]);
+    // ...and up fails with the resource recorded, so fixing the spec is an update.
+    const err = await failure(impl.create(checked.inputs));
+    expect(err.code).toBe('GRID_UNPLACED');
+    expect((err as GridInitError).reasons).toEqual([expect.stringMatching(/cluster kg: 2 of 2 nodes unplaced: agent-9/)]);
+    expect((err as GridInitError).id).toBe(grid.masterAddress);
+    await impl.delete(grid.masterAddress, (err as GridInitError).properties);
+  });
+
   it('says how to drop the resource when its master is gone', async () => {
     const err = await failure(impl.delete('127.0.0.1:1', { ...inputs(1), masterAddress: '127.0.0.1:1' }));
     expect(err.code).toBe('GRID_MASTER_UNREACHABLE');
