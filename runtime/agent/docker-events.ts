@@ -1,6 +1,6 @@
 /**
- * Watches the Docker Engine's event stream for the `die` events of one agent's containers, so an
- * exit is seen the moment the Engine records it instead of on a poll.
+ * Watches the Docker Engine's event stream for the `die` (and `oom`) events of one agent's
+ * containers, so an exit is seen the moment the Engine records it instead of on a poll.
  */
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/logger.js';
@@ -14,6 +14,8 @@ export interface DieEvent {
   readonly exitCode: number | null;
   /** Nanoseconds since the epoch, as the Engine stamped the event. */
   readonly timeNano: bigint;
+  /** The kernel's OOM killer ended it (an `oom` event came first): the memory limit was too small. */
+  readonly oomKilled: boolean;
 }
 
 /** Options of {@link DockerEventWatcher}. */
@@ -43,6 +45,8 @@ const SEEN_LIMIT = 1024;
 export class DockerEventWatcher {
   private readonly abort = new AbortController();
   private readonly seen = new Set<string>();
+  /** Containers with an `oom` event whose `die` has not come yet. */
+  private readonly oomed = new Set<string>();
   /** Seconds (with fraction) the next subscription replays from. */
   private sinceSeconds = Math.floor(Date.now() / 1000) - 1;
   private loop: Promise<void> | undefined;
@@ -71,7 +75,7 @@ export class DockerEventWatcher {
   private subscribe(): Promise<NodeJS.ReadableStream> {
     return this.docker.getEvents({
       since: this.sinceSeconds,
-      filters: { type: ['container'], event: ['die'], label: [...this.opts.labels] },
+      filters: { type: ['container'], event: ['die', 'oom'], label: [...this.opts.labels] },
       // dockerode forwards abortSignal to the HTTP request; its typings do not list it.
       abortSignal: this.abort.signal,
     } as Dockerode.GetEventsOptions);
@@ -134,17 +138,22 @@ export class DockerEventWatcher {
       return;
     }
     const containerId = raw.Actor?.ID ?? raw.id;
-    if (raw.Action !== 'die' || containerId === undefined) return;
+    if ((raw.Action !== 'die' && raw.Action !== 'oom') || containerId === undefined) return;
     const timeNano = BigInt(raw.timeNano ?? (raw.time ?? 0) * 1e9);
-    const key = `${containerId}:${timeNano}`;
+    const key = `${raw.Action}:${containerId}:${timeNano}`;
     if (this.seen.has(key)) return;
     this.remember(key);
+    if (raw.Action === 'oom') {
+      this.oomed.add(containerId);
+      return;
+    }
     // Resume from this event's second on reconnect; the seen-set drops the overlap.
     this.sinceSeconds = Number(timeNano / 1_000_000_000n);
     const code = raw.Actor?.Attributes?.['exitCode'];
     const exitCode = code !== undefined && /^-?\d+$/.test(code) ? Number(code) : null;
+    const oomKilled = this.oomed.delete(containerId);
     try {
-      this.opts.onDie({ containerId, exitCode, timeNano });
+      this.opts.onDie({ containerId, exitCode, timeNano, oomKilled });
     } catch (err) {
       this.logger.error({ err, containerId }, 'die listener threw');
     }

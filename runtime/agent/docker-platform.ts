@@ -282,7 +282,15 @@ export class DockerPlatform implements NodePlatform {
     tracked.resolveExited(exit);
     void tracked.announced.then(() => {
       if (tracked.dropped) return;
-      this.logger.info({ nodeId: tracked.spec.nodeId, containerId: ev.containerId, ...exit }, 'node container exited');
+      if (ev.oomKilled) {
+        // ExitInfo can only say SIGKILL; the log says why, with the limit to raise.
+        this.logger.warn(
+          { nodeId: tracked.spec.nodeId, containerId: ev.containerId, memoryMb: tracked.spec.memoryMb },
+          `node ${tracked.spec.nodeId} ran out of memory: killed at its ${tracked.spec.memoryMb} MB limit (memory_mb)`,
+        );
+      } else {
+        this.logger.info({ nodeId: tracked.spec.nodeId, containerId: ev.containerId, ...exit }, 'node container exited');
+      }
       for (const listener of this.listeners) {
         try {
           listener(tracked.spec.nodeId, tracked.instance, exit);

@@ -108,6 +108,35 @@ describe('DockerEventWatcher', () => {
     }
   });
 
+  it('marks a container killed by the OOM killer at its memory limit', async () => {
+    const agentId = uniqueAgentId('events');
+    agentIds.push(agentId);
+    const dies: DieEvent[] = [];
+    const watcher = new DockerEventWatcher(new Dockerode({ socketPath: DOCKER_SOCKET }), {
+      labels: [`sutra.agent=${agentId}`],
+      onDie: (e) => dies.push(e),
+    });
+    await watcher.start();
+    try {
+      const hog = await docker.createContainer({
+        Image: image,
+        Labels: { 'sutra.agent': agentId },
+        Entrypoint: ['node'],
+        // Buffers live outside the V8 heap, so the cgroup limit (not V8's) is what stops it.
+        Cmd: ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'],
+        HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024 },
+      });
+      await hog.start();
+      const quiet = await shortLived(agentId, 0, 0);
+      await eventually(() => dies.length >= 2, 20_000, 'both die events');
+      const byId = new Map(dies.map((d) => [d.containerId, d]));
+      expect(byId.get(hog.id)).toMatchObject({ exitCode: 137, oomKilled: true });
+      expect(byId.get(quiet.id)).toMatchObject({ exitCode: 0, oomKilled: false });
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it('replays an exit that happened while the stream was down, once', async () => {
     const agentId = uniqueAgentId('events');
     agentIds.push(agentId);
