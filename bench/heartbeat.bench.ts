@@ -10,8 +10,8 @@
  * Targets at 5,000 agents: p99 <= 5 ms, RSS <= 200 MB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
@@ -30,30 +30,32 @@ interface ScaleResult {
   p99Ms: number;
   maxMs: number;
   cpuPercent: number;
+  /** Master CPU time per heartbeat: the load-independent cost. */
+  cpuMsPerHeartbeat: number;
+  /** 1-minute load average at the end: latency on a shared machine depends on it. */
+  loadAvg: number;
   rssMb: number;
   peakRssMb: number;
 }
 
-function startMaster(dataDir: string): Promise<{ proc: ChildProcess; address: string }> {
+async function startMaster(dataDir: string): Promise<{ proc: ChildProcess; address: string }> {
+  // Logs go to a file, not a pipe: a pipe the bench is too busy to drain would stall the master.
+  const logFile = join(dataDir, 'master.log');
+  const fd = openSync(logFile, 'w');
   const proc = spawn(
     process.execPath,
-    [CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
-    // Default log level, as deployed: heartbeats log nothing; registrations (before the window) do.
-    { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    [CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'master'), '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
+    { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' }, stdio: ['ignore', 'ignore', fd] },
   );
-  return new Promise((resolveStart, reject) => {
-    let out = '';
-    proc.stderr!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /master listening on ([^\s"]+)/.exec(out);
-      if (m) {
-        proc.stderr!.removeAllListeners('data');
-        proc.stderr!.resume();
-        resolveStart({ proc, address: m[1]! });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`master exited (${code}) before listening: ${out}`)));
-  });
+  closeSync(fd);
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const m = /master listening on ([^\s"]+)/.exec(readFileSync(logFile, 'utf8'));
+    if (m) return { proc, address: m[1]! };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`master did not start: ${readFileSync(logFile, 'utf8')}`);
 }
 
 function cpuTicks(pid: number): number {
@@ -87,6 +89,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
   const ids = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(5, '0')}`);
   const nodes = new Map(ids.map((id) => [id, nodesOf(id)]));
   try {
+    const registerStart = performance.now();
     for (let i = 0; i < ids.length; i += 200) {
       await Promise.all(
         ids.slice(i, i + 200).map((agentId, j) => {
@@ -97,9 +100,12 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
       );
     }
 
+    const registeredAt = performance.now();
+    process.stderr.write(`${agents} agents registered in ${((registeredAt - registerStart) / 1000).toFixed(1)} s\n`);
     // Agent i beats at offset i * INTERVAL / agents within every interval.
     const latencies: number[] = [];
     let errors = 0;
+    let firstError: string | undefined;
     let recording = false;
     const start = performance.now();
     const warmupMs = INTERVAL_MS;
@@ -131,8 +137,9 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
             () => {
               if (record) latencies.push(performance.now() - t0);
             },
-            () => {
+            (err: { code?: number; details?: string }) => {
               if (record) errors++;
+              if (firstError === undefined) firstError = `${err.code}: ${err.details}`;
             },
           );
           inFlight.add(p);
@@ -145,6 +152,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
     const cpuSeconds = (cpuTicks(proc.pid!) - cpuStart) / CLK_TCK;
     const wallSeconds = (performance.now() - cpuStartAt) / 1000;
     latencies.sort((a, b) => a - b);
+    if (firstError !== undefined) process.stderr.write(`first heartbeat error at ${agents} agents: ${firstError}\n`);
     return {
       agents,
       heartbeats: latencies.length,
@@ -153,6 +161,8 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
       p99Ms: percentile(latencies, 99),
       maxMs: latencies[latencies.length - 1] ?? NaN,
       cpuPercent: (100 * cpuSeconds) / wallSeconds,
+      cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, latencies.length + errors),
+      loadAvg: loadavg()[0] ?? NaN,
       rssMb: memMb(proc.pid!, 'VmRSS'),
       peakRssMb: memMb(proc.pid!, 'VmHWM'),
     };
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     const f = (n: number): string => n.toFixed(2);
     process.stdout.write(
       `${r.agents} agents: ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
-        `master CPU ${r.cpuPercent.toFixed(1)}% of one core, RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB)\n`,
+        `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
     );
   }
   process.stdout.write(`${JSON.stringify({ benchmark: 'master-heartbeat', intervalMs: INTERVAL_MS, measureMs, channels: CHANNELS, results })}\n`);
