@@ -108,6 +108,8 @@ export async function withMaster<T>(cmd: Command, fn: (conn: MasterConnection, s
 function explainUnreachable(err: unknown, address: string): unknown {
   const e = err as { code?: unknown; details?: unknown };
   if (e?.code !== GrpcStatus.UNAVAILABLE || typeof e.details !== 'string') return err;
+  // The master's own UNAVAILABLE answers (an agent it could not reach) name that agent first.
+  if (e.details.startsWith('agent "')) return err;
   if (!/No connection established|ECONNREFUSED|ECONNRESET|Connection dropped|getaddrinfo|Failed to connect/i.test(e.details)) return err;
   return Object.assign(err as object, { details: `cannot reach the master at ${address}: ${e.details}` });
 }

@@ -150,6 +150,8 @@ describe('master: agent health', () => {
       const err = (await c.spawn({ agentId: 'gone' }).catch((e: unknown) => e)) as ServiceError;
       expect(err.code).toBe(GrpcStatus.UNAVAILABLE);
       expect(err.details).toContain('agent "gone"');
+      const cli = await runCli(['spawn', '--agent', 'gone', '--master', master.address]);
+      expect([cli.code, cli.stderr]).toEqual([1, expect.stringMatching(/^error: agent "gone" at 127\.0\.0\.1:1 is unreachable: .*\(UNAVAILABLE\)\n$/)]);
       const status = await c.nodeStatus('n9');
       expect(status.stale).toBe(true);
       expect([status.node?.pid, status.node?.port]).toEqual([99, 7109]);
