@@ -4,6 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
+import { registerApplyCommand } from './commands/apply.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerValidateCommand } from './commands/validate.js';
+import { registerUpCommand } from './commands/up.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerListAgentsCommand } from './commands/list-agents.js';
 import { registerListNodesCommand } from './commands/list-nodes.js';
 import { registerMasterCommand } from './commands/master.js';
@@ -34,6 +39,11 @@ function buildProgram(): Command {
   registerSpawnCommand(program);
   registerStopCommand(program);
   registerNodeStatusCommand(program);
+  registerValidateCommand(program);
+  registerPlanCommand(program);
+  registerApplyCommand(program);
+  registerUpCommand(program);
+  registerEventsCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

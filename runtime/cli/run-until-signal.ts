@@ -26,3 +26,21 @@ export async function runUntilSignal(daemon: Daemon): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
 }
+
+/**
+ * An AbortSignal that fires on the first SIGINT/SIGTERM, for commands that run until interrupted
+ * (`events --follow`, `up`). Call the returned `dispose` when done.
+ */
+export function abortOnSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

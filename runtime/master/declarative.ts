@@ -29,6 +29,8 @@ export interface DeclarativeOptions {
   /** @see ReconcilerOptions.settleMs */
   readonly settleMs: number;
   readonly events?: DeclarativeEvents;
+  /** Event store health for GetClusterStatus. */
+  readonly eventStats?: () => { dropped: number; storeError: string | null };
 }
 
 /**
@@ -114,7 +116,7 @@ export class DeclarativeControl {
             this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${result.plan.summary.create} to create, ${result.plan.summary.destroy} to destroy)`);
             this.o.events?.specApplied?.({ generation: result.generation, plan: result.plan, deleted: false });
           }
-          return { planJson: JSON.stringify(planToJson(result.plan)), generation: result.generation, changed: result.changed };
+          return { planJson: planToJson(result.plan, 0), generation: result.generation, changed: result.changed };
         },
         getSpec: () => {
           const c = this.desired.current();
@@ -126,10 +128,18 @@ export class DeclarativeControl {
           this.o.events?.specApplied?.({ generation, plan: { actions: [], unplaced: [], deferred: [], summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 }, changed: false }, deleted: true });
           return { generation };
         },
+        listNodes: (req) => {
+          const leaders = this.desired.desired()?.leaders ?? {};
+          const nodes = ctx.registry.nodes.list({ agentId: req.agentId, cluster: req.cluster });
+          // Roles as the master assigns them: a promotion changes no process, only who leads.
+          return { nodes: nodes.map((n) => (n.cluster !== '' && leaders[n.cluster] !== undefined && n.role !== 'standalone' ? { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica' } : n)) };
+        },
         getClusterStatus: () => ({
           ...computeClusterStatus(ctx.registry),
           clusters: this.clusters(),
           specGeneration: this.desired.current().generation,
+          eventsDropped: this.o.eventStats?.().dropped ?? 0,
+          eventStoreError: this.o.eventStats?.().storeError ?? '',
         }),
       };
     };

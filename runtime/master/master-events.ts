@@ -12,7 +12,8 @@ export interface MasterEvents {
   agentRegistered?(e: { agentId: string; address: string; platform: string; reregistered: boolean; nodes: number }): void;
   agentDegraded?(e: { agentId: string; silentForMs: number }): void;
   agentOffline?(e: { agentId: string; silentForMs: number }): void;
-  agentRecovered?(e: { agentId: string; previous: AgentHealth }): void;
+  agentRecovered?(e: { agentId: string; previous: AgentHealth; silentForMs: number }): void;
+  agentHeartbeat?(e: { agentId: string; nodes: number }): void;
   agentUnregistered?(e: { agentId: string }): void;
   spawnRequested?(e: { agentId: string; nodeId: string; port: number }): void;
   spawnSucceeded?(e: { agentId: string; node: NodeInfo }): void;

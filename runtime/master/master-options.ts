@@ -27,6 +27,12 @@ export interface MasterOptions {
    * creates or replaces nodes (so a restarted master never starts duplicates). @default degradedAfter
    */
   readonly settle?: string | number;
+  /** storage-server HOST:PORT every event is also written to (`--event-storage`). */
+  readonly eventStorage?: string;
+  /** Event retention: at most this many events are kept. @default 1000000 */
+  readonly eventMaxCount?: number;
+  /** Event retention: events older than this are removed. @default "7d" */
+  readonly eventMaxAge?: string | number;
 }
 
 /** Options compiled to internal units (milliseconds), validated. */
@@ -41,6 +47,9 @@ export interface CompiledMasterOptions {
   readonly shutdownTimeoutMs: number;
   readonly reconcileIntervalMs: number;
   readonly settleMs: number;
+  readonly eventStorage: string | undefined;
+  readonly eventMaxCount: number;
+  readonly eventMaxAgeMs: number;
 }
 
 /** The CLI flag each option is set by, so errors name what the user typed. */
@@ -54,6 +63,7 @@ const FLAG: Record<string, string> = {
   shutdownTimeout: '--shutdown-timeout',
   reconcileInterval: '--reconcile-interval',
   settle: '--settle',
+  eventMaxAge: '--event-max-age',
 };
 
 function durationMs(value: string | number | undefined, fallback: string, key: string): number {
@@ -97,7 +107,20 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     shutdownTimeoutMs: durationMs(opts.shutdownTimeout, '10s', 'shutdownTimeout'),
     reconcileIntervalMs: durationMs(opts.reconcileInterval, '1s', 'reconcileInterval'),
     settleMs: 0,
+    eventStorage: opts.eventStorage,
+    eventMaxCount: opts.eventMaxCount ?? 1_000_000,
+    eventMaxAgeMs: durationMs(opts.eventMaxAge, '168h', 'eventMaxAge'),
   };
+  if (opts.eventStorage !== undefined) {
+    try {
+      splitHostPort(opts.eventStorage, '--event-storage');
+    } catch (err) {
+      throw new ConfigError('--event-storage', `expected HOST:PORT, got "${opts.eventStorage}"`, { cause: err });
+    }
+  }
+  if (!Number.isInteger(compiled.eventMaxCount) || compiled.eventMaxCount <= 0) {
+    throw new ConfigError('--event-max-count', `must be a positive integer, got ${compiled.eventMaxCount}`);
+  }
   compiled = { ...compiled, settleMs: opts.settle === undefined ? compiled.degradedAfterMs : durationMs(opts.settle, '15s', 'settle') };
   if (compiled.offlineAfterMs <= compiled.degradedAfterMs) {
     throw new ConfigError('--offline-after', `must be longer than --degraded-after (${compiled.degradedAfterMs} ms)`);

@@ -14,6 +14,10 @@ import { createMasterService } from './master-service.js';
 import { NodeOperations } from './node-operations.js';
 import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
+import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
+import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import { authMetadata, insecureCredentials } from '../common/grpc-client.js';
+import { declarativeEventsToBus, eventHandlers, masterEventsToBus } from './event-wiring.js';
 
 /**
  * Lifecycle of the master daemon:
@@ -43,7 +47,8 @@ export class Master {
   readonly options: CompiledMasterOptions;
   readonly registry = new AgentRegistry();
   readonly pool: AgentClientPool;
-  readonly events: MasterEvents;
+  /** Lifecycle hooks: the caller's, or (by default) the durable event bus once started. */
+  events: MasterEvents;
   private readonly logger: Logger;
   private readonly extraHandlers: readonly HandlerFactory[];
   private currentState: MasterState = 'starting';
@@ -52,20 +57,27 @@ export class Master {
   private monitor: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private resolveStopped: () => void = () => undefined;
-  private readonly stopped = new Promise<void>((resolve) => {
+  private rejectStopped: (err: unknown) => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve, reject) => {
     this.resolveStopped = resolve;
+    this.rejectStopped = reject;
   });
   private context: MasterContext | undefined;
   private declarativeControl: DeclarativeControl | undefined;
   private reconcileLoop: Promise<void> = Promise.resolve();
   private readonly specStore: SpecStore | undefined;
   private readonly declarativeEvents: DeclarativeEvents | undefined;
+  private bus: EventBus | undefined;
+  private readonly eventsFromCaller: boolean;
+  private mirror: StorageMirror | undefined;
+  private mirrorClient: StorageServiceClient | undefined;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
     this.options = compileMasterOptions(options);
     this.logger = deps.logger ?? createLogger('sutra-grid-master');
     this.events = deps.events ?? {};
+    this.eventsFromCaller = deps.events !== undefined;
     this.extraHandlers = deps.handlers ?? [];
     this.specStore = deps.specStore;
     this.declarativeEvents = deps.declarativeEvents;
@@ -100,6 +112,7 @@ export class Master {
       await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
       await chmod(o.dataDir, 0o700);
       const masterId = await loadMasterId(o.dataDir);
+      const bus = await this.openEvents();
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), 2 * o.heartbeatIntervalMs);
       this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger };
       this.declarativeControl = new DeclarativeControl({
@@ -110,14 +123,16 @@ export class Master {
         offlineAfterMs: o.offlineAfterMs,
         reconcileIntervalMs: o.reconcileIntervalMs,
         settleMs: o.settleMs,
-        ...(this.declarativeEvents !== undefined ? { events: this.declarativeEvents } : {}),
+        events: this.declarativeEvents ?? declarativeEventsToBus(bus),
+        eventStats: () => bus.stats(),
       });
       await this.declarativeControl.init();
-      const service = createMasterService(this.context, [this.declarativeControl.handlers(), ...this.extraHandlers]);
+      const service = createMasterService(this.context, [this.declarativeControl.handlers(), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
     } catch (err) {
       this.currentState = 'failed';
       this.pool.close();
+      await this.closeEvents();
       this.resolveStopped();
       throw err;
     }
@@ -138,18 +153,24 @@ export class Master {
     return this.server.address;
   }
 
-  /** Resolves once the master has stopped (after {@link shutdown} drained it). */
+  /**
+   * Resolves once the master has stopped after {@link shutdown} drained it.
+   * @throws ShutdownTimeoutError when the drain had to be forced (state `failed`).
+   */
   run(): Promise<void> {
     return this.stopped;
   }
 
   /**
    * Stops serving: in-flight calls may finish within the shutdown timeout, then the server is
-   * forced. Idempotent: every call returns the same promise.
-   * @throws ShutdownTimeoutError when the drain had to be forced (state `failed`).
+   * forced. Idempotent: every call returns the same promise. Never rejects (it is fired from a
+   * signal handler); the outcome of the drain is what {@link run} settles with.
    */
   shutdown(): Promise<void> {
-    this.stopping ??= this.drain();
+    this.stopping ??= this.drain().then(
+      () => this.resolveStopped(),
+      (err: unknown) => this.rejectStopped(err),
+    );
     return this.stopping;
   }
 
@@ -163,6 +184,8 @@ export class Master {
     try {
       if (this.server !== undefined) {
         const server = this.server;
+        // Load balancers and agents probing health see the drain before connections close.
+        server.health.setStatus('', 'NOT_SERVING');
         const graceful = new Promise<void>((resolve) => server.server.tryShutdown(() => resolve()));
         forced = await Promise.race([
           graceful.then(() => false),
@@ -174,11 +197,48 @@ export class Master {
       await this.reconcileLoop;
     } finally {
       this.pool.close();
+      await this.closeEvents();
       this.currentState = forced ? 'failed' : 'stopped';
       this.logger.info(forced ? `master forced to stop after ${timeoutMs} ms` : 'master stopped');
-      this.resolveStopped();
     }
     if (forced) throw new ShutdownTimeoutError('master', timeoutMs);
+  }
+
+  /**
+   * Opens the durable event log under the data dir; unless the caller supplied its own hooks, the
+   * master's lifecycle facts go to it. With `eventStorage`, a mirror also copies them to a
+   * storage-server, catching up after that server was away.
+   */
+  private async openEvents(): Promise<EventBus> {
+    const o = this.options;
+    const bus = await EventBus.open(join(o.dataDir, 'events'), {
+      maxEvents: o.eventMaxCount,
+      maxAgeMs: o.eventMaxAgeMs,
+      onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
+    });
+    this.bus = bus;
+    if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);
+    if (o.eventStorage !== undefined) {
+      this.mirrorClient = new StorageServiceClient(o.eventStorage, insecureCredentials);
+      this.mirror = new StorageMirror(bus, mirrorClientFrom(this.mirrorClient, authMetadata(o.token)), {
+        cursorPath: mirrorCursorPath(join(o.dataDir, 'events'), o.eventStorage),
+        onError: (err) => this.logger.debug({ err: (err as Error).message }, 'event mirror: storage-server unavailable; will catch up'),
+      });
+      await this.mirror.start();
+    }
+    return bus;
+  }
+
+  private async closeEvents(): Promise<void> {
+    await this.mirror?.stop().catch(() => undefined);
+    this.mirrorClient?.close();
+    await this.bus?.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'event store close failed'));
+  }
+
+  /** The event bus, once started. */
+  get eventBus(): EventBus {
+    if (this.bus === undefined) throw new GridError('INTERNAL', 'master not started');
+    return this.bus;
   }
 
   private readonly onHealthTransition = (t: HealthTransition): void => {

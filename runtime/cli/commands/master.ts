@@ -12,6 +12,10 @@ interface MasterFlags {
   readonly healthCheckInterval?: string;
   readonly shutdownTimeout?: string;
   readonly tokenFile?: string;
+  readonly reconcileInterval?: string;
+  readonly settle?: string;
+  readonly eventStorage?: string;
+  readonly eventMaxAge?: string;
 }
 
 /**
@@ -31,6 +35,10 @@ export function registerMasterCommand(program: Command): void {
     .option('--health-check-interval <duration>', 'how often agent health is re-evaluated (default 1s)')
     .option('--shutdown-timeout <duration>', 'drain time before a forced stop (default 10s)')
     .option('--token-file <file>', 'require this shared token on every call (default $SUTRA_GRID_TOKEN)')
+    .option('--reconcile-interval <duration>', 'time between reconcile passes (default 1s)')
+    .option('--settle <duration>', 'after start, wait this long for agents to re-register before creating nodes (default --degraded-after)')
+    .option('--event-storage <host:port>', 'also write every event to this storage-server')
+    .option('--event-max-age <duration>', 'event retention by age (default 168h)')
     .action(async (flags: MasterFlags, cmd: Command) => {
       const { Master } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
@@ -45,6 +53,10 @@ export function registerMasterCommand(program: Command): void {
         offlineAfter: flags.offlineAfter,
         healthCheckInterval: flags.healthCheckInterval,
         shutdownTimeout: flags.shutdownTimeout,
+        reconcileInterval: flags.reconcileInterval,
+        settle: flags.settle,
+        eventStorage: flags.eventStorage,
+        eventMaxAge: flags.eventMaxAge,
       });
       await master.start();
       await runUntilSignal(master);

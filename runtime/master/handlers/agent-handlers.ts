@@ -23,7 +23,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       );
       emitSafely(events, 'agentRegistered', { agentId: info.agentId, address: info.address, platform: info.platform, reregistered: known, nodes: req.nodes.length }, onListenerError);
       if (previous !== undefined && previous !== 'healthy') {
-        emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous }, onListenerError);
+        emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous, silentForMs: 0 }, onListenerError);
       }
       return { heartbeatIntervalMs: options.heartbeatIntervalMs, masterId: ctx.masterId };
     },
@@ -32,8 +32,9 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       const recovered = registry.heartbeat(req.agentId, req.nodes, Date.now());
       if (recovered !== undefined) {
         logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
-        emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from }, onListenerError);
+        emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
       }
+      emitSafely(events, 'agentHeartbeat', { agentId: req.agentId, nodes: req.nodes.length }, onListenerError);
       return { heartbeatIntervalMs: options.heartbeatIntervalMs };
     },
 

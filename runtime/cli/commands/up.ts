@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { parseDuration } from '../../../schema/index.js';
+import { createLogger } from '../../common/logger.js';
+import { resolveToken } from '../../common/token.js';
+import { ConfigError, GridError } from '../../errors.js';
+import { waitConverged } from '../converge.js';
+import { followEvents, formatWireEvent } from '../event-stream.js';
+import { LocalGrid } from '../local-grid.js';
+import { MasterConnection } from '../master-client.js';
+import { formatTable } from '../output.js';
+import { abortOnSignal } from '../run-until-signal.js';
+import { loadSpecForCommand } from '../spec-file.js';
+
+interface UpFlags {
+  readonly stateDir: string;
+  readonly timeout: string;
+  readonly listen?: string;
+  readonly tokenFile?: string;
+  readonly detachAfterConverge?: boolean;
+}
+
+/** Events a person watching `up` cares about; heartbeats are left out. */
+const LIFECYCLE = new Set(['AgentHeartbeat']);
+
+/**
+ * `sutra-grid up FILE`: an embedded master (state under --state-dir), the spec's local `process`
+ * agents, apply, a status table, then lifecycle lines until Ctrl+C stops everything.
+ */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run a local grid from a grid.yaml: embedded master, local agents, apply, then follow events until Ctrl+C')
+    .argument('<file>', 'grid spec (YAML)')
+    .option('--state-dir <dir>', 'where the master keeps its state (resumed on the next run)', '.grid')
+    .option('--timeout <duration>', 'how long to wait for the first convergence', '2m')
+    .option('--listen <host:port>', "master address (default: the spec's master.address)")
+    .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
+    .option('--detach-after-converge', 'stop everything once converged (for scripts and tests)')
+    .action(async (file: string, flags: UpFlags) => {
+      let timeoutMs: number;
+      try {
+        timeoutMs = parseDuration(flags.timeout, '--timeout');
+      } catch (err) {
+        throw new ConfigError('--timeout', `must be a duration like 30s or 2m, got "${flags.timeout}"`, { cause: err });
+      }
+      const spec = await loadSpecForCommand(file);
+      const token = resolveToken(flags.tokenFile);
+      const logger = createLogger('sutra-grid-up', process.env['LOG_LEVEL'] ?? 'warn');
+      const grid = new LocalGrid({
+        spec: spec.compiled,
+        stateDir: resolve(flags.stateDir),
+        token,
+        logger,
+        ...(flags.listen !== undefined ? { masterListen: flags.listen } : {}),
+      });
+      const interrupt = abortOnSignal();
+      const out = (line: string): void => void process.stdout.write(`${line}\n`);
+      try {
+        const address = await grid.start();
+        const local = LocalGrid.localAgents(spec.compiled).map((a) => a.id);
+        out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
+        out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
+        const conn = new MasterConnection({ address, token, json: false });
+        try {
+          const before = await conn.call('getSpec', {});
+          const applied = await conn.call('applySpec', { specJson: spec.json, expectedGeneration: before.generation, dryRun: false });
+          out(applied.changed ? `applied ${file} as generation ${applied.generation}` : `resuming generation ${applied.generation} (spec unchanged)`);
+          const converged = await waitConverged(conn, spec.json, timeoutMs, (line) => out(`  ${line}`));
+          out(converged.converged ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
+          out(await statusTable(conn));
+          if (flags.detachAfterConverge === true) {
+            if (!converged.converged) throw new GridError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
+            return;
+          }
+          out('following lifecycle events; Ctrl+C stops the grid');
+          const { lastIndex } = await conn.call('listEvents', { filter: undefined, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 1 });
+          await followEvents(address, token, lastIndex + 1, undefined, {
+            onEvent: (e) => {
+              if (!LIFECYCLE.has(e.type)) out(formatWireEvent(e));
+            },
+          }, interrupt.signal);
+        } finally {
+          conn.close();
+        }
+      } finally {
+        interrupt.dispose();
+        out('stopping the grid...');
+        await grid.shutdown();
+        out('grid stopped');
+      }
+    });
+}
+
+async function statusTable(conn: MasterConnection): Promise<string> {
+  const [{ nodes }, status] = await Promise.all([conn.call('listNodes', { agentId: '', cluster: '' }), conn.call('getClusterStatus', {})]);
+  const clusters = status.clusters.map((c) => `cluster ${c.name}: ${c.health} (${c.running}/${c.desired} running${c.leaderNodeId ? `, leader ${c.leaderNodeId}` : ''})`);
+  const table = formatTable(
+    ['node', 'cluster', 'role', 'agent', 'status', 'port', 'pid'],
+    nodes.map((n) => [n.nodeId, n.cluster || '-', n.role || '-', n.agentId, n.status, n.port, n.pid]),
+  );
+  return [...clusters, table].join('\n');
+}

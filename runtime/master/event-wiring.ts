@@ -1,0 +1,107 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { WatchEventsRequest, WatchEventsResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import {
+  EventError,
+  eventErrorGrpcStatus,
+  eventsFromReport,
+  listRequestFromProto,
+  toProtoListResponse,
+  toProtoWatchItem,
+  watchRequestFromProto,
+  type EventBus,
+  type EventInput,
+} from '../events/index.js';
+import type { DeclarativeEvents } from './declarative.js';
+import type { HandlerFactory } from './master-context.js';
+import type { MasterEvents } from './master-events.js';
+
+/** EventErrors cross the wire with their own status (INVALID_ARGUMENT naming the filter, ...). */
+function asGrpc(err: unknown): unknown {
+  if (!(err instanceof EventError)) return err;
+  return Object.assign(new Error(err.message), { code: eventErrorGrpcStatus(err.code), details: err.message });
+}
+
+/**
+ * The master's lifecycle hooks as events. Spawn and stop successes are not emitted here: the agent
+ * that ran them reports SpawnSucceeded/StopSucceeded itself (with pid, port and duration), and one
+ * fact must not be recorded twice.
+ */
+export function masterEventsToBus(bus: EventBus): MasterEvents {
+  const emit = (e: EventInput): void => void bus.emit(e);
+  return {
+    agentRegistered: (e) => emit({ type: 'AgentRegistered', agentId: e.agentId, payload: { hostname: '', platform: e.platform, address: e.address } }),
+    agentHeartbeat: (e) => emit({ type: 'AgentHeartbeat', agentId: e.agentId, payload: { nodeCount: e.nodes } }),
+    agentDegraded: (e) => emit({ type: 'AgentDegraded', agentId: e.agentId, payload: { sinceHeartbeatMs: e.silentForMs } }),
+    agentOffline: (e) => emit({ type: 'AgentOffline', agentId: e.agentId, payload: { sinceHeartbeatMs: e.silentForMs } }),
+    agentRecovered: (e) => emit({ type: 'AgentRecovered', agentId: e.agentId, payload: { downForMs: e.silentForMs } }),
+    agentUnregistered: (e) => emit({ type: 'AgentUnregistered', agentId: e.agentId, payload: { reason: 'agent unregistered' } }),
+    spawnRequested: (e) => emit({ type: 'SpawnRequested', agentId: e.agentId, nodeId: e.nodeId, payload: e.port > 0 ? { port: e.port } : {} }),
+    spawnFailed: (e) => emit({ type: 'SpawnFailed', agentId: e.agentId, nodeId: e.nodeId, payload: { reason: e.message } }),
+    stopRequested: (e) => emit({ type: 'StopRequested', agentId: e.agentId, nodeId: e.nodeId, payload: {} }),
+    stopFailed: (e) => emit({ type: 'StopFailed', agentId: e.agentId, nodeId: e.nodeId, payload: { reason: e.message } }),
+  };
+}
+
+/** The declarative layer's facts as events. */
+export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
+  const emit = (e: EventInput): void => void bus.emit(e);
+  let term = 0;
+  return {
+    specApplied: (e) =>
+      emit({ type: 'SpecApplied', payload: { generation: e.generation, nodes: e.plan.summary.create + e.plan.summary.unchanged + e.plan.summary.replace + e.plan.summary.update } }),
+    nodeReplaced: (e) =>
+      emit({ type: 'NodeReplaced', agentId: e.toAgentId, nodeId: e.nodeId, cluster: e.cluster, payload: { oldNodeId: e.nodeId, reason: `${e.reason} (from ${e.fromAgentId || 'unknown agent'})` } }),
+    leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: ++term } }),
+    placementFailed: (e) => emit({ type: 'PlacementFailed', cluster: e.cluster, payload: { reason: e.reason, group: e.cluster } }),
+    clusterHealthChanged: (e) => {
+      const counts = { healthyNodes: e.running, totalNodes: e.desired };
+      if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });
+      else if (e.health === 'degraded') emit({ type: 'ClusterDegraded', cluster: e.cluster, payload: { ...counts, reason: `${e.running} of ${e.desired} nodes running` } });
+      else emit({ type: 'ClusterCritical', cluster: e.cluster, payload: { ...counts, reason: e.running === 0 ? 'no node running' : 'no leader running' } });
+    },
+  };
+}
+
+/** ReportNodeEvents, ListEvents and WatchEvents over the bus. Watches end when `stop` aborts. */
+export function eventHandlers(bus: EventBus, stop: AbortSignal): HandlerFactory {
+  return () => ({
+    reportNodeEvents: (req) => {
+      let inputs: EventInput[];
+      try {
+        inputs = eventsFromReport(req);
+      } catch (err) {
+        throw asGrpc(err);
+      }
+      for (const e of inputs) bus.emit(e);
+      return {};
+    },
+    listEvents: async (req) => {
+      try {
+        const { filter, options } = listRequestFromProto(req);
+        return toProtoListResponse(await bus.list(filter, options));
+      } catch (err) {
+        throw asGrpc(err);
+      }
+    },
+    watchEvents: async (call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>) => {
+      const abort = new AbortController();
+      // A draining master ends its watch streams, or the server would wait on them until forced.
+      const onStop = (): void => abort.abort();
+      stop.addEventListener('abort', onStop, { once: true });
+      call.on('cancelled', () => abort.abort());
+      call.on('close', () => abort.abort());
+      try {
+        const { fromIndex, filter } = watchRequestFromProto(call.request);
+        for await (const item of bus.watch(fromIndex, filter, abort.signal)) {
+          if (abort.signal.aborted) break;
+          if (!call.write(toProtoWatchItem(item))) await new Promise((r) => call.once('drain', r));
+        }
+        call.end();
+      } catch (err) {
+        throw asGrpc(err);
+      } finally {
+        stop.removeEventListener('abort', onStop);
+      }
+    },
+  });
+}
