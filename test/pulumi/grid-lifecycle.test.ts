@@ -134,6 +134,23 @@ describe('Grid through the dynamic-provider host', () => {
     }
   });
 
+  it('replaces the grid when it moves to another master, deleting the old one first', async () => {
+    // GIVEN a second master with its own agents
+    const next = await startLiveGrid({ agentIds: ['agent-1', 'agent-2'], token: TOKEN });
+    const moved = { ...program(3), masterAddress: next.masterAddress };
+    const preview = await engine.preview(moved);
+    expect(preview).toMatchObject({ op: 'replace', replaces: ['masterAddress'], deleteBeforeReplace: true });
+    // WHEN up runs the replacement
+    expect(await engine.up(moved)).toBe('replace');
+    // THEN the old master holds nothing, and the new one runs the grid
+    expect(engine.calls.slice(-2)).toEqual(['delete', 'create']);
+    expect((await grid.master((m) => m.getSpec())).specJson).toBe('');
+    expect(await grid.runningNodes('kg')).toHaveLength(0);
+    expect(engine.state!.id).toBe(next.masterAddress);
+    expect(await next.runningNodes('kg')).toHaveLength(3);
+    grid = next;
+  });
+
   it('destroys: removes the spec and waits until the nodes are stopped; a refresh then finds nothing', async () => {
     const state = engine.state!;
     await engine.destroy();

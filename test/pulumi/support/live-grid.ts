@@ -16,6 +16,8 @@ export interface LiveGrid {
   master<T>(fn: (m: MasterSession) => Promise<T>): Promise<T>;
   /** Nodes of `cluster` in status `running`. */
   runningNodes(cluster: string): Promise<NodeInfo[]>;
+  /** The master's output so far, for diagnosing a failure. */
+  masterLogs(): string;
 }
 
 /** Fast monitoring so tests do not wait on production intervals. */
@@ -27,6 +29,10 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
   const master = await startMaster({
     env,
     args: ['--heartbeat-interval', HEARTBEAT, '--degraded-after', '2s', '--offline-after', '4s', '--health-check-interval', '200ms'],
+  });
+  // A master that crashes mid-test otherwise shows up only as ECONNREFUSED: say why it died.
+  void master.exited.then((exit) => {
+    if (exit.code !== null && exit.code !== 0) process.stderr.write(`live grid: master ${master.address} exited ${JSON.stringify(exit)}; output:\n${master.logs().slice(-4000)}\n`);
   });
   await Promise.all(
     opts.agentIds.map((id) =>
@@ -52,6 +58,7 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
     token: opts.token,
     agentIds: opts.agentIds,
     master: (fn) => withMaster(target, fn),
+    masterLogs: () => master.logs(),
     runningNodes: (cluster) =>
       withMaster(target, async (m) => (await m.listNodes()).filter((n) => n.cluster === cluster && n.status === 'running')),
   };
