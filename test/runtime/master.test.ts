@@ -1,7 +1,7 @@
 /**
  * The master alone, as a real process, with a raw gRPC client posing as agents.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,9 +71,10 @@ describe('master: registration', () => {
     }
   });
 
-  it('keeps the master id across restarts of the same data dir', async () => {
-    const dataDir = tempDir('master-');
+  it('creates its data dir 0700 and keeps the master id across restarts of it', async () => {
+    const dataDir = join(tempDir('master-'), 'state');
     const m1 = await startMaster({ dataDir });
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const c1 = new TestMasterClient(m1.address);
     const id1 = (await c1.register(fakeAgent('a'))).masterId;
     c1.close();
