@@ -60,6 +60,14 @@ export class TestMasterClient {
     return this.call(this.raw.getSpec, {});
   }
 
+  applySpec(specJson: string, expectedGeneration?: number, dryRun = false): Promise<pb.ApplySpecResponse> {
+    return this.call(this.raw.applySpec, { specJson, expectedGeneration, dryRun });
+  }
+
+  deleteSpec(expectedGeneration?: number): Promise<pb.DeleteSpecResponse> {
+    return this.call(this.raw.deleteSpec, { expectedGeneration });
+  }
+
   close(): void {
     this.raw.close();
   }
