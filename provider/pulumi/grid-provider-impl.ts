@@ -73,7 +73,10 @@ function outputsOf(inputs: Props, spec: SpecObject, generation: number, live: Li
   }) as unknown as GridProviderOutputs;
 }
 
-/** The master's dry-run plan for `spec`, as display lines; undefined when it cannot be had now. */
+/**
+ * The master's dry-run plan for `spec`, as display lines (empty: nothing to do). A master holding
+ * another grid is one line saying so: applying would be refused, not planned.
+ */
 async function dryRunLines(master: MasterSession, spec: SpecObject): Promise<string[]> {
   const current = await master.getSpec();
   if (current.specJson !== '') {
@@ -99,10 +102,14 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
     const lines = await withMaster(targetOf(inputs, undefined, PREVIEW_CALL_TIMEOUT_MS), (m) => dryRunLines(m, specOf(inputs)));
     if (lines.length > 0) inputs['plannedChanges'] = lines;
   } catch (err) {
-    // A refused token will fail the update too: say so now. Anything else (master down) only
-    // means the preview shows the input diff without the plan.
+    // A refused token or a spec the master rejects (say, a newer master's rule) will fail the
+    // update too: say so now. Anything else (master down) only means the preview shows the input
+    // diff without the plan.
     if (err instanceof PulumiGridError && err.code === 'GRID_UNAUTHENTICATED') {
       return { inputs, failures: [{ property: 'token', reason: err.message }] };
+    }
+    if (err instanceof PulumiGridError && err.code === 'GRID_SPEC_INVALID') {
+      return { inputs, failures: [{ property: 'spec', reason: err.message }] };
     }
   }
   return { inputs, failures };
