@@ -26,6 +26,15 @@ export interface MasterLinkOptions {
 /** Events waiting for the master, at most this many (oldest dropped first). */
 const MAX_QUEUED_EVENTS = 1000;
 const CALL_TIMEOUT_MS = 5000;
+/** Event-report failures worth retrying with the same batch; anything else drops it. */
+const RETRY_LATER: ReadonlySet<number> = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.ABORTED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.UNAUTHENTICATED,
+]);
 
 /**
  * Registers the agent with the master and keeps it known there: heartbeats with the node list;
@@ -161,8 +170,11 @@ export class MasterLink {
             // A master without event support: the state still travels in heartbeats.
             if (!this.eventsUnsupportedLogged) this.opts.logger.debug('master does not take node events (UNIMPLEMENTED); dropping them');
             this.eventsUnsupportedLogged = true;
-          } else {
+          } else if (RETRY_LATER.has(e.code)) {
             return; // kept for the next heartbeat
+          } else {
+            // Refused as malformed: retrying the same batch would block every later event.
+            this.opts.logger.warn({ code: statusName(e.code), err: e.details ?? e.message, dropped: batch.length }, 'master refused node events; dropping them');
           }
         }
         this.events.splice(0, batch.length);

@@ -15,6 +15,20 @@ afterEach(cleanup);
 
 const FAST_MASTER = ['--heartbeat-interval', '200ms'];
 
+interface WireEvent {
+  readonly type: string;
+  readonly payloadJson: string;
+}
+
+/** The master's events about one node. */
+function masterEvents(m: TestMasterClient, nodeId: string): Promise<WireEvent[]> {
+  return new Promise((resolve, reject) =>
+    m.raw.listEvents({ filter: { types: [], agentId: '', nodeId, cluster: '' }, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 0 }, (e, r) =>
+      e ? reject(e) : resolve(r.events),
+    ),
+  );
+}
+
 describe('agent: nodes', () => {
   it('spawns a node that is running, answers storage calls, and is reported to the master', async () => {
     const master = await startMaster({ args: FAST_MASTER });
@@ -68,7 +82,19 @@ describe('agent: nodes', () => {
       expect(back.port).toBe(node.port);
       expect((await healthCheck(`127.0.0.1:${back.port}`)).status).toBe('SERVING');
       expect(agent.logs()).toContain('"event":"NodeCrashed"');
-      expect(agent.logs()).toContain('"event":"NodeRestarted"');
+      // the agent reported both to the master's event log
+      const m = new TestMasterClient(master.address);
+      try {
+        const types = await eventually(async () => {
+          const events = await masterEvents(m, 'victim');
+          return events.some((e) => e.type === 'NodeRestarted') ? events : undefined;
+        });
+        expect(types.map((e) => e.type)).toEqual(expect.arrayContaining(['SpawnSucceeded', 'NodeCrashed', 'NodeRestarted']));
+        expect(JSON.parse(types.find((e) => e.type === 'NodeCrashed')!.payloadJson)).toEqual({ signal: 'SIGKILL' });
+        expect(JSON.parse(types.find((e) => e.type === 'NodeRestarted')!.payloadJson)).toEqual({ restartCount: 1, newPid: back.pid });
+      } finally {
+        m.close();
+      }
     } finally {
       c.close();
     }
@@ -92,6 +118,12 @@ describe('agent: nodes', () => {
       expect(agent.logs().match(/"event":"NodeCrashed"/g)).toHaveLength(4);
       expect(agent.logs()).toContain('"event":"NodeFailed"');
       await eventually(async () => (await m.listNodes()).nodes.some((n) => n.nodeId === 'loop' && n.status === 'failed'));
+      const events = await eventually(async () => {
+        const ev = await masterEvents(m, 'loop');
+        return ev.some((e) => e.type === 'NodeFailed') ? ev : undefined;
+      });
+      expect(events.filter((e) => e.type === 'NodeCrashed')).toHaveLength(4);
+      expect(JSON.parse(events.find((e) => e.type === 'NodeFailed')!.payloadJson)).toMatchObject({ restartCount: 3 });
       // the failed node is removed by a stop
       expect((await c.stop('loop')).status).toBe('stopped');
       expect(await c.list()).toEqual([]);
