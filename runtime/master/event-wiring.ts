@@ -29,7 +29,7 @@ function asGrpc(err: unknown): unknown {
 export function masterEventsToBus(bus: EventBus): MasterEvents {
   const emit = (e: EventInput): void => void bus.emit(e);
   return {
-    agentRegistered: (e) => emit({ type: 'AgentRegistered', agentId: e.agentId, payload: { hostname: '', platform: e.platform, address: e.address } }),
+    agentRegistered: (e) => emit({ type: 'AgentRegistered', agentId: e.agentId, payload: { hostname: e.hostname ?? '', platform: e.platform, address: e.address } }),
     agentHeartbeat: (e) => emit({ type: 'AgentHeartbeat', agentId: e.agentId, payload: { nodeCount: e.nodes } }),
     agentDegraded: (e) => emit({ type: 'AgentDegraded', agentId: e.agentId, payload: { sinceHeartbeatMs: e.silentForMs } }),
     agentOffline: (e) => emit({ type: 'AgentOffline', agentId: e.agentId, payload: { sinceHeartbeatMs: e.silentForMs } }),

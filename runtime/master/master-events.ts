@@ -9,7 +9,7 @@ export type AgentHealth = 'healthy' | 'degraded' | 'offline';
  * optional and must not throw (a throwing listener is logged and ignored by the master).
  */
 export interface MasterEvents {
-  agentRegistered?(e: { agentId: string; address: string; platform: string; reregistered: boolean; nodes: number }): void;
+  agentRegistered?(e: { agentId: string; hostname?: string; address: string; platform: string; reregistered: boolean; nodes: number }): void;
   agentDegraded?(e: { agentId: string; silentForMs: number }): void;
   agentOffline?(e: { agentId: string; silentForMs: number }): void;
   agentRecovered?(e: { agentId: string; previous: AgentHealth; silentForMs: number }): void;

@@ -33,6 +33,13 @@ export interface MasterOptions {
   readonly eventMaxCount?: number;
   /** Event retention: events older than this are removed. @default "7d" */
   readonly eventMaxAge?: string | number;
+  /**
+   * Events held in memory while the event store fails; beyond this, new events are dropped and
+   * counted (`status` shows the count). @default 100000
+   */
+  readonly eventBuffer?: number;
+  /** While identical events repeat (heartbeats), their series count is written this often. @default "60s" */
+  readonly eventSeriesFlush?: string | number;
 }
 
 /** Options compiled to internal units (milliseconds), validated. */
@@ -50,6 +57,8 @@ export interface CompiledMasterOptions {
   readonly eventStorage: string | undefined;
   readonly eventMaxCount: number;
   readonly eventMaxAgeMs: number;
+  readonly eventBuffer: number;
+  readonly eventSeriesFlushMs: number;
 }
 
 /** The CLI flag each option is set by, so errors name what the user typed. */
@@ -64,6 +73,7 @@ const FLAG: Record<string, string> = {
   reconcileInterval: '--reconcile-interval',
   settle: '--settle',
   eventMaxAge: '--event-max-age',
+  eventSeriesFlush: '--event-series-flush',
 };
 
 function durationMs(value: string | number | undefined, fallback: string, key: string): number {
@@ -110,6 +120,8 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     eventStorage: opts.eventStorage,
     eventMaxCount: opts.eventMaxCount ?? 1_000_000,
     eventMaxAgeMs: durationMs(opts.eventMaxAge, '168h', 'eventMaxAge'),
+    eventBuffer: opts.eventBuffer ?? 100_000,
+    eventSeriesFlushMs: durationMs(opts.eventSeriesFlush, '60s', 'eventSeriesFlush'),
   };
   if (opts.eventStorage !== undefined) {
     try {
@@ -120,6 +132,9 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
   }
   if (!Number.isInteger(compiled.eventMaxCount) || compiled.eventMaxCount <= 0) {
     throw new ConfigError('--event-max-count', `must be a positive integer, got ${compiled.eventMaxCount}`);
+  }
+  if (!Number.isInteger(compiled.eventBuffer) || compiled.eventBuffer <= 0) {
+    throw new ConfigError('--event-buffer', `must be a positive integer, got ${compiled.eventBuffer}`);
   }
   compiled = { ...compiled, settleMs: opts.settle === undefined ? compiled.degradedAfterMs : durationMs(opts.settle, '15s', 'settle') };
   if (compiled.offlineAfterMs <= compiled.degradedAfterMs) {

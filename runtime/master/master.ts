@@ -63,6 +63,7 @@ export class Master {
     this.rejectStopped = reject;
   });
   private context: MasterContext | undefined;
+  private startPromise: Promise<string> | undefined;
   private declarativeControl: DeclarativeControl | undefined;
   private reconcileLoop: Promise<void> = Promise.resolve();
   private readonly specStore: SpecStore | undefined;
@@ -105,8 +106,13 @@ export class Master {
    * Prepares the data dir (0700), binds the server and starts the health monitor.
    * @returns the address actually bound, e.g. `127.0.0.1:41234` for `--listen 127.0.0.1:0`.
    */
-  async start(): Promise<string> {
-    if (this.currentState !== 'starting' || this.server !== undefined) throw new GridError('INTERNAL', `master cannot start from state ${this.currentState}`);
+  start(): Promise<string> {
+    if (this.startPromise !== undefined) throw new GridError('INTERNAL', `master cannot start from state ${this.currentState}`);
+    this.startPromise = this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<string> {
     const o = this.options;
     try {
       await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
@@ -175,6 +181,8 @@ export class Master {
   }
 
   private async drain(): Promise<void> {
+    // A signal may arrive while starting: let the start finish (or fail), then drain what it built.
+    await this.startPromise?.catch(() => undefined);
     if (this.currentState === 'stopped' || this.currentState === 'failed') return;
     this.currentState = 'draining';
     this.logger.info('master draining');
@@ -214,6 +222,8 @@ export class Master {
     const bus = await EventBus.open(join(o.dataDir, 'events'), {
       maxEvents: o.eventMaxCount,
       maxAgeMs: o.eventMaxAgeMs,
+      maxPending: o.eventBuffer,
+      seriesFlushMs: o.eventSeriesFlushMs,
       onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
     });
     this.bus = bus;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveToken } from '../../common/token.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { intFlag } from './parse-flags.js';
 
 /** Raw `sutra-grid master` flags. */
 interface MasterFlags {
@@ -16,6 +17,8 @@ interface MasterFlags {
   readonly settle?: string;
   readonly eventStorage?: string;
   readonly eventMaxAge?: string;
+  readonly eventBuffer?: string;
+  readonly eventSeriesFlush?: string;
 }
 
 /**
@@ -39,6 +42,8 @@ export function registerMasterCommand(program: Command): void {
     .option('--settle <duration>', 'after start, wait this long for agents to re-register before creating nodes (default --degraded-after)')
     .option('--event-storage <host:port>', 'also write every event to this storage-server')
     .option('--event-max-age <duration>', 'event retention by age (default 168h)')
+    .option('--event-buffer <n>', 'events held in memory while the event store fails; more are dropped and counted (default 100000)')
+    .option('--event-series-flush <duration>', 'how often the count of a repeating event (heartbeats) is written (default 60s)')
     .action(async (flags: MasterFlags, cmd: Command) => {
       const { Master } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
@@ -57,8 +62,16 @@ export function registerMasterCommand(program: Command): void {
         settle: flags.settle,
         eventStorage: flags.eventStorage,
         eventMaxAge: flags.eventMaxAge,
+        eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
+        eventSeriesFlush: flags.eventSeriesFlush,
       });
-      await master.start();
-      await runUntilSignal(master);
+      // Signal handlers go in before start: a SIGTERM right after the listening line must drain.
+      await runUntilSignal({
+        run: async () => {
+          await master.start();
+          await master.run();
+        },
+        shutdown: () => master.shutdown(),
+      });
     });
 }

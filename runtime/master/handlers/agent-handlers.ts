@@ -21,7 +21,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
           ? `agent ${info.agentId} re-registered from ${info.address} with ${req.nodes.length} node(s)`
           : `agent ${info.agentId} registered from ${info.address} (${info.platform}, max ${info.capacity?.maxNodes ?? 0} nodes) with ${req.nodes.length} node(s)`,
       );
-      emitSafely(events, 'agentRegistered', { agentId: info.agentId, address: info.address, platform: info.platform, reregistered: known, nodes: req.nodes.length }, onListenerError);
+      emitSafely(events, 'agentRegistered', { agentId: info.agentId, hostname: info.hostname, address: info.address, platform: info.platform, reregistered: known, nodes: req.nodes.length }, onListenerError);
       if (previous !== undefined && previous !== 'healthy') {
         emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous, silentForMs: 0 }, onListenerError);
       }
