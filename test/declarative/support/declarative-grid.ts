@@ -21,6 +21,15 @@ export const FAST_MASTER_ARGS = [
   '--reconcile-interval', '200ms',
 ] as const;
 
+/** An event as `events --json` prints it. */
+export interface GridEvent {
+  readonly type: string;
+  readonly agentId: string;
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly payload: Record<string, unknown>;
+}
+
 /** One agent of a test spec. */
 export interface SpecAgent {
   readonly id: string;
@@ -134,6 +143,13 @@ export class DeclarativeGrid {
     const res = await this.cli('apply', file, '--auto-approve', '--timeout', timeout);
     if (res.code !== 0) throw new Error(`apply exited ${res.code}\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`);
     return res;
+  }
+
+  /** Events of one type, as `sutra-grid events --type T --json` prints them. */
+  async events(type: string): Promise<GridEvent[]> {
+    const res = await runCli(['events', '--type', type, '--json', '--master', this.master.address]);
+    if (res.code !== 0) throw new Error(`events exited ${res.code}: ${res.stderr}`);
+    return (JSON.parse(res.stdout) as { events: GridEvent[] }).events;
   }
 
   /** Declared nodes (cluster set) as the master lists them; tracks their pids for teardown. */
