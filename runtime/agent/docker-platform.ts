@@ -213,7 +213,9 @@ export class DockerPlatform implements NodePlatform {
     }
     if (tracked !== undefined) {
       // Report the exit before resolving, like the process platform; the event is normally in already.
-      await Promise.race([tracked.exited, sleep(2_000)]);
+      const ac = new AbortController();
+      await Promise.race([tracked.exited, sleep(2_000, ac.signal).catch(() => undefined)]);
+      ac.abort();
     }
     await this.removeContainer(ref);
     if (tracked !== undefined) this.forget(tracked);
