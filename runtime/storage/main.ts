@@ -7,8 +7,11 @@
 import { runStorageServer } from './run-storage-server.js';
 import { parseStorageArgv } from './storage-options.js';
 
+// Tolerates the CLI verb, so a launcher may route `sutra-grid storage-server ...` here directly.
+const argv = process.argv.slice(2);
+if (argv[0] === 'storage-server') argv.shift();
 try {
-  await runStorageServer(parseStorageArgv(process.argv.slice(2)));
+  await runStorageServer(parseStorageArgv(argv));
 } catch (err) {
   process.stderr.write(`storage-server: ${(err as Error).message}\n`);
   process.exitCode = 1;

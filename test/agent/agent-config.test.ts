@@ -54,6 +54,12 @@ describe('agent-config.toml', () => {
     });
   });
 
+  it('accepts the documented example, examples/agent-config.toml', () => {
+    const example = new URL('../../examples/agent-config.toml', import.meta.url).pathname;
+    const o = compileAgentOptions(loadAgentConfig(example), {}, undefined, {});
+    expect([o.agentId, o.platform, o.maxNodes, o.storage.portRangeStart]).toEqual(['agent-001', 'process', 5, 50051]);
+  });
+
   it('lets flags override the file', () => {
     const file = checkAgentConfig({ agent: { agent_id: 'from-file', max_storage_nodes: 5 }, storage: { data_path: '/data' } });
     const o = compileAgentOptions(file, { id: 'from-flag', maxNodes: '2', heartbeatInterval: '250ms', listen: '127.0.0.1:0', dataDir: '/other', master: '127.0.0.1:9' }, undefined, {});
