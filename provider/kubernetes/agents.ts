@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
+import { agentArgs } from './container-args.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
 
 /** Kubernetes objects that make the agents. */
@@ -114,16 +115,7 @@ export function createAgents(
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                 ],
-                // $(VAR) is expanded by Kubernetes from `env`; no shell involved. Listening on the
-                // pod IP (not 0.0.0.0) makes that IP the address the agent reports to the master.
-                args: [
-                  'agent',
-                  '--id', '$(NODE_NAME)',
-                  '--master', `${masterHost}:${LAYOUT.masterPort}`,
-                  '--listen', `$(POD_IP):${LAYOUT.agentPort}`,
-                  '--data-dir', LAYOUT.agentDataDir,
-                  '--token-file', LAYOUT.tokenFile,
-                ],
+                args: agentArgs(`${masterHost}:${LAYOUT.masterPort}`),
                 ports: [{ name: 'grpc', containerPort: LAYOUT.agentPort, protocol: 'TCP' }],
                 readinessProbe: { ...grpcProbe, periodSeconds: 5, failureThreshold: 3 },
                 livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 10 },

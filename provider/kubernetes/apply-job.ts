@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
+import { applyArgs } from './container-args.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
 
 /**
@@ -40,12 +41,7 @@ export function createApplyJob(
                 name: 'apply',
                 image: props.image,
                 imagePullPolicy: props.imagePullPolicy,
-                args: [
-                  'apply', LAYOUT.specFile,
-                  '--master', `${masterHost}:${LAYOUT.masterPort}`,
-                  '--auto-approve',
-                  '--token-file', LAYOUT.tokenFile,
-                ],
+                args: applyArgs(`${masterHost}:${LAYOUT.masterPort}`),
                 securityContext: containerSecurityContext(),
                 resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
                 volumeMounts: [{ name: 'spec', mountPath: LAYOUT.specDir, readOnly: true }, tokenMount(), tmpMount()],

@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
+import { masterArgs } from './container-args.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
 
 /** Kubernetes objects that make the master. */
@@ -58,12 +59,7 @@ export function createMaster(
                 name: 'master',
                 image: props.image,
                 imagePullPolicy: props.imagePullPolicy,
-                args: [
-                  'master',
-                  '--listen', `0.0.0.0:${LAYOUT.masterPort}`,
-                  '--data-dir', LAYOUT.masterDataDir,
-                  '--token-file', LAYOUT.tokenFile,
-                ],
+                args: masterArgs(),
                 ports: [{ name: 'grpc', containerPort: LAYOUT.masterPort, protocol: 'TCP' }],
                 readinessProbe: { ...grpcProbe, periodSeconds: 5, failureThreshold: 3 },
                 // Generous: a master replaying a large event store must not be killed mid-start.
