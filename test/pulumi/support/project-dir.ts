@@ -1,14 +1,15 @@
 /**
  * A throwaway Pulumi project directory with `sutra-grid` "installed" in its node_modules, the
  * way a user's project has it: the serialized provider resolves the implementation from there by
- * package name. The installed implementation is this checkout's source, bundled with esbuild
- * (dependencies stay external and resolve to this checkout's node_modules).
+ * package name. The installed files are this checkout's sources, transpiled one by one into the
+ * same `dist/` layout `npm run build` produces (dependencies resolve to this checkout's
+ * node_modules), so the test needs no prior build.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import ts from 'typescript';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -27,17 +28,26 @@ export interface ProjectDir {
   remove(): Promise<void>;
 }
 
-async function bundleImpl(outfile: string): Promise<void> {
-  await build({
-    entryPoints: [join(repoRoot, 'provider/pulumi/grid-provider-impl.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
-  });
+const RELATIVE_IMPORT = /(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g;
+
+/** Transpiles the implementation and every module it imports (relatively) into `<pkg>/dist/`. */
+async function installImpl(pkg: string): Promise<void> {
+  const pending = [join(repoRoot, 'provider/pulumi/grid-provider-impl.ts')];
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = await readFile(file, 'utf8');
+    for (const m of source.matchAll(RELATIVE_IMPORT)) pending.push(resolve(dirname(file), `${m[1]}.ts`));
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: file,
+    });
+    const out = join(pkg, 'dist', relative(repoRoot, file).replace(/\.ts$/, '.js'));
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, outputText);
+  }
 }
 
 /** Creates the project directory and installs the implementation. */
@@ -48,14 +58,14 @@ export async function createProjectDir(): Promise<ProjectDir> {
   await mkdir(dirname(implFile), { recursive: true });
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'grid-test-project', private: true }));
   await writeFile(join(pkg, 'package.json'), JSON.stringify({ name: 'sutra-grid', version: '0.0.0-test', type: 'module' }));
-  // The bundle's own dependencies (@grpc/grpc-js, yaml, ajv...) resolve through this link.
+  // The package's own dependencies (@grpc/grpc-js, yaml, ajv...) resolve through this link.
   await symlink(join(repoRoot, 'node_modules'), join(pkg, 'node_modules'), 'dir');
-  await bundleImpl(implFile);
+  await installImpl(pkg);
   return {
     dir,
     implFile,
     replaceImpl: (source) => writeFile(implFile, source),
-    reinstall: () => bundleImpl(implFile),
+    reinstall: () => installImpl(pkg),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
