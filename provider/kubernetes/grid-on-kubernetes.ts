@@ -31,7 +31,7 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
 
   constructor(name: string, props: GridOnKubernetesProps, opts: pulumi.ComponentResourceOptions = {}) {
     super(GRID_ON_KUBERNETES_TYPE, name, {}, opts);
-    // Checked before anything is registered, so bad props create nothing.
+    // Checked before any Kubernetes object is registered, so bad props create none.
     const compiled = compileKubernetesProps(props);
     const spec = readSpecSource(props.specPath, props.specText);
 
@@ -72,9 +72,10 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
     this.applyJob = compiled.applySpec
       ? createApplyJob(name, compiled, namespace, masterHost, spec.hash, {
           parent: this,
-          // The Deployment is awaited until its pod is ready (gRPC health), so the Job starts
-          // against a serving master.
-          dependsOn: [ns, tokenSecret, specMap, this.master.deployment, this.master.service],
+          // Pulumi awaits the Deployment until its pod is ready (gRPC health) and the DaemonSet
+          // until its pods are, so the Job starts against a serving master with agents
+          // registering, and its apply can converge.
+          dependsOn: [ns, tokenSecret, specMap, this.master.deployment, this.master.service, this.agents.daemonSet],
         })
       : undefined;
 
