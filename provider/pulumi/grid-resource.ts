@@ -11,7 +11,7 @@ import { gridProvider } from './grid-provider.js';
 /** Arguments of a {@link Grid}. Give exactly one of `spec` and `specFile`. */
 export interface GridArgs {
   /** The grid spec as an object (the shape of schema/grid.schema.json). */
-  readonly spec?: pulumi.Input<GridSpecInput | Record<string, unknown>>;
+  readonly spec?: pulumi.Input<GridSpecInput>;
   /**
    * Path of a grid.yaml, relative to the Pulumi project directory. Read at check time, so an
    * edit to the file shows up in `pulumi preview` even though the path is unchanged.

@@ -31,7 +31,7 @@ beforeAll(async () => {
   [grid, project, registered] = await Promise.all([
     startLiveGrid({ agentIds: ['agent-1', 'agent-2'], token: TOKEN }),
     createProjectDir(),
-    registerGrid({ spec: { name: 'lab' }, token: TOKEN }),
+    registerGrid({ spec: { name: 'lab', agents: [{ id: 'agent-1', capacity: { nodes: 1 } }] }, token: TOKEN }),
   ]);
   providerText = registered.providerText;
   // As the engine does: the host runs in the project directory, without the operator's token.
