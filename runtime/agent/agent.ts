@@ -5,6 +5,7 @@ import { startGrpcServer, splitHostPort, isLoopbackHost, type GrpcServerHandle }
 import type { Logger } from '../common/logger.js';
 import type { CompiledAgentOptions } from './agent-config.js';
 import { gridAgentService } from './agent-service.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import type { NodePlatform } from './platform.js';
@@ -36,6 +37,7 @@ export class Agent {
   private link: MasterLink | undefined;
   private readonly supervisor: NodeSupervisor;
   private stopping: Promise<void> | undefined;
+  private readonly lock: DataDirLock;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -45,6 +47,7 @@ export class Agent {
     private readonly logger: Logger,
   ) {
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.lock = new DataDirLock(opts.storage.dataPath);
     const m = opts.monitoring;
     this.supervisor = new NodeSupervisor(
       platform,
@@ -79,6 +82,7 @@ export class Agent {
   /** Adopts surviving nodes, binds the GridAgent server, starts the master link. Returns host:port bound. */
   async start(): Promise<string> {
     try {
+      this.lock.acquire();
       const adopted = await this.supervisor.adoptExisting();
       if (adopted.length > 0) this.logger.info({ nodes: adopted.map((n) => `${n.nodeId}:${n.pid}`) }, `re-adopted ${adopted.length} running node(s)`);
       const impl = gridAgentService(this.supervisor, this.opts.token);
@@ -110,8 +114,9 @@ export class Agent {
     } catch (err) {
       this.stateValue = 'failed';
       await this.grpc?.close(1000);
-      await this.supervisor.stopAll(1000);
+      // Adopted nodes are left running: they belong to whichever agent starts next on this dir.
       await this.supervisor.close();
+      this.lock.release();
       this.resolveDone();
       throw err;
     }
@@ -136,6 +141,7 @@ export class Agent {
         await this.supervisor.stopAll();
         await this.link?.stop(true);
         await this.supervisor.close();
+        this.lock.release();
         this.stateValue = 'stopped';
         this.logger.info('agent stopped');
       } catch (err) {

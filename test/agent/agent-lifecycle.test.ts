@@ -122,6 +122,22 @@ describe('agent: lifecycle', () => {
     }
   });
 
+  it('refuses a second agent on a data dir a live agent holds, leaving the first one and its nodes alone', async () => {
+    const master = await startMaster({ args: FAST_MASTER });
+    const agent = await startAgent({ master: master.address });
+    const c = new TestAgentClient(agent.address);
+    try {
+      const node = await c.spawn({ nodeId: 'mine' });
+      const second = await runCli(['agent', '--id', 'intruder', '--master', master.address, '--listen', '127.0.0.1:0', '--data-dir', agent.dataDir]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`in use by another agent (pid ${agent.pid})`);
+      expect(isAlive(node.pid)).toBe(true);
+      expect((await c.status('mine')).status).toBe('running');
+    } finally {
+      c.close();
+    }
+  });
+
   it('refuses a bad agent-config.toml naming the key, with one line and exit 1', async () => {
     const dir = tempDir('agent-bad-config-');
     const write = (tables: Record<string, Record<string, string | number | boolean>>): string => {
