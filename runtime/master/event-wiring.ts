@@ -35,10 +35,10 @@ export function masterEventsToBus(bus: EventBus): MasterEvents {
     agentOffline: (e) => emit({ type: 'AgentOffline', agentId: e.agentId, payload: { sinceHeartbeatMs: e.silentForMs } }),
     agentRecovered: (e) => emit({ type: 'AgentRecovered', agentId: e.agentId, payload: { downForMs: e.silentForMs } }),
     agentUnregistered: (e) => emit({ type: 'AgentUnregistered', agentId: e.agentId, payload: { reason: 'agent unregistered' } }),
-    spawnRequested: (e) => emit({ type: 'SpawnRequested', agentId: e.agentId, nodeId: e.nodeId, payload: e.port > 0 ? { port: e.port } : {} }),
-    spawnFailed: (e) => emit({ type: 'SpawnFailed', agentId: e.agentId, nodeId: e.nodeId, payload: { reason: e.message } }),
-    stopRequested: (e) => emit({ type: 'StopRequested', agentId: e.agentId, nodeId: e.nodeId, payload: {} }),
-    stopFailed: (e) => emit({ type: 'StopFailed', agentId: e.agentId, nodeId: e.nodeId, payload: { reason: e.message } }),
+    spawnRequested: (e) => emit({ type: 'SpawnRequested', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: e.port > 0 ? { port: e.port } : {} }),
+    spawnFailed: (e) => emit({ type: 'SpawnFailed', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { reason: e.message } }),
+    stopRequested: (e) => emit({ type: 'StopRequested', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: {} }),
+    stopFailed: (e) => emit({ type: 'StopFailed', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { reason: e.message } }),
   };
 }
 

@@ -15,12 +15,12 @@ export interface MasterEvents {
   agentRecovered?(e: { agentId: string; previous: AgentHealth; silentForMs: number }): void;
   agentHeartbeat?(e: { agentId: string; nodes: number }): void;
   agentUnregistered?(e: { agentId: string }): void;
-  spawnRequested?(e: { agentId: string; nodeId: string; port: number }): void;
+  spawnRequested?(e: { agentId: string; nodeId: string; port: number; cluster?: string }): void;
   spawnSucceeded?(e: { agentId: string; node: NodeInfo }): void;
-  spawnFailed?(e: { agentId: string; nodeId: string; code: number; message: string }): void;
-  stopRequested?(e: { agentId: string; nodeId: string }): void;
+  spawnFailed?(e: { agentId: string; nodeId: string; cluster?: string; code: number; message: string }): void;
+  stopRequested?(e: { agentId: string; nodeId: string; cluster?: string }): void;
   stopSucceeded?(e: { agentId: string; node: NodeInfo }): void;
-  stopFailed?(e: { agentId: string; nodeId: string; code: number; message: string }): void;
+  stopFailed?(e: { agentId: string; nodeId: string; cluster?: string; code: number; message: string }): void;
 }
 
 /** Calls one optional listener, never letting it break the master. */

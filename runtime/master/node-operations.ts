@@ -77,7 +77,7 @@ export class NodeOperations {
     }
     this.checkCapacity(agent, input.memoryMb ?? 0, existing?.agentId !== agentId);
 
-    emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port }, this.onListenerError);
+    emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port, cluster: input.cluster ?? '' }, this.onListenerError);
     this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
     try {
       const res = await this.pool.spawnNode(agentId, agent.info.address, {
@@ -96,7 +96,7 @@ export class NodeOperations {
       return node;
     } catch (err) {
       const wrapped = agentCallError(agentId, agent.info.address, 'spawn', err);
-      emitSafely(this.events, 'spawnFailed', { agentId, nodeId, code: wrapped.code, message: wrapped.details }, this.onListenerError);
+      emitSafely(this.events, 'spawnFailed', { agentId, nodeId, cluster: input.cluster ?? '', code: wrapped.code, message: wrapped.details }, this.onListenerError);
       this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `spawn of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
       throw wrapped;
     }
@@ -110,7 +110,7 @@ export class NodeOperations {
     const cached = this.requireNode(nodeId, agentId);
     const agent = this.registry.require(cached.agentId);
     agentId = agent.info.agentId;
-    emitSafely(this.events, 'stopRequested', { agentId, nodeId }, this.onListenerError);
+    emitSafely(this.events, 'stopRequested', { agentId, nodeId, cluster: cached.cluster }, this.onListenerError);
     this.logger.info({ agentId, nodeId }, `stopping node ${nodeId} on agent ${agentId}`);
     try {
       const res = await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs });
@@ -121,7 +121,7 @@ export class NodeOperations {
       return node;
     } catch (err) {
       const wrapped = agentCallError(agentId, agent.info.address, 'stop', err);
-      emitSafely(this.events, 'stopFailed', { agentId, nodeId, code: wrapped.code, message: wrapped.details }, this.onListenerError);
+      emitSafely(this.events, 'stopFailed', { agentId, nodeId, cluster: cached.cluster, code: wrapped.code, message: wrapped.details }, this.onListenerError);
       this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `stop of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
       throw wrapped;
     }

@@ -63,15 +63,18 @@ export interface WatchRecording {
   cancel(): void;
 }
 
-/** Opens WatchEvents from `fromIndex` on `client` and records every message. */
-export function watch(client: TestMasterClient, fromIndex: number, filter?: EventFilter): WatchRecording {
+/** Opens WatchEvents from `fromIndex` on `client` and records every message (also handing events to `onEvent`). */
+export function watch(client: TestMasterClient, fromIndex: number, filter?: EventFilter, onEvent?: (e: Event) => void): WatchRecording {
   const events: Event[] = [];
   const starts: Array<NonNullable<WatchEventsResponse['start']>> = [];
   const stream: ClientReadableStream<WatchEventsResponse> = client.raw.watchEvents({ fromIndex, filter });
   const ended = new Promise<ServiceError | undefined>((resolve) => {
     stream.on('data', (m: WatchEventsResponse) => {
       if (m.start !== undefined) starts.push(m.start);
-      if (m.event !== undefined) events.push(m.event);
+      if (m.event !== undefined) {
+        events.push(m.event);
+        onEvent?.(m.event);
+      }
     });
     stream.on('error', (err: ServiceError) => resolve(err));
     stream.on('end', () => resolve(undefined));
