@@ -73,13 +73,17 @@ function labels(map: Record<string, string>): { label: string; value: string }[]
  * ```
  */
 export class GridDockerStack extends TerraformStack {
+  /** The props with every default filled in. */
   readonly props: CompiledDockerStackProps;
+  /** The spec file read and validated at synth time: text, hash and compiled form. */
   readonly spec: LoadedSpec;
+  /** The sensitive `grid_token` variable; its value only exists at `terraform apply` time. */
   readonly tokenVariable: TerraformVariable;
   readonly network: Network;
   readonly master: Container;
   /** Agent containers by agent id, in spec order. */
   readonly agents: ReadonlyMap<string, Container>;
+  /** The one-shot container that applies the spec. */
   readonly apply: Container;
 
   constructor(scope: Construct, id: string, props: GridDockerStackProps) {
@@ -132,9 +136,10 @@ export class GridDockerStack extends TerraformStack {
       // start against a master that answers.
       healthcheck: {
         test: ['CMD', ...LAYOUT.cli, 'status', '--master', `127.0.0.1:${LAYOUT.masterPort}`, ...tokenArgs],
-        interval: '5s',
+        // Each check starts a Node.js CLI: every 10 s keeps that cost small.
+        interval: '10s',
         timeout: '5s',
-        startPeriod: '5s',
+        startPeriod: '10s',
         retries: 3,
       },
       wait: true,

@@ -24,7 +24,9 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
   readonly masterAddress: pulumi.Output<string>;
   /** The namespace everything was created in. */
   readonly namespace: pulumi.Output<string>;
+  /** The master's claim, Deployment and Service. */
   readonly master: MasterResources;
+  /** The agents' ServiceAccount, Role, RoleBinding and DaemonSet. */
   readonly agents: AgentResources;
   /** Undefined when `applySpec` is false. */
   readonly applyJob: k8s.batch.v1.Job | undefined;

@@ -41,6 +41,7 @@ export function tokenVolume(): Volume {
   };
 }
 
+/** Where containers find the token file (`--token-file`), read-only. */
 export function tokenMount(): VolumeMount {
   return { name: 'token', mountPath: LAYOUT.tokenDir, readOnly: true };
 }
@@ -50,6 +51,7 @@ export function tmpVolume(): Volume {
   return { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
 }
 
+/** Mounts {@link tmpVolume} at /tmp. */
 export function tmpMount(): VolumeMount {
   return { name: 'tmp', mountPath: LAYOUT.tmpDir };
 }
