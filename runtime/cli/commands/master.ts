@@ -39,7 +39,7 @@ export function registerMasterCommand(program: Command): void {
     .option('--shutdown-timeout <duration>', 'drain time before a forced stop (default 10s)')
     .option('--token-file <file>', 'require this shared token on every call (default $SUTRA_GRID_TOKEN)')
     .option('--reconcile-interval <duration>', 'time between reconcile passes (default 1s)')
-    .option('--settle <duration>', 'after start, wait this long for agents to re-register before creating nodes (default --degraded-after)')
+    .option('--settle <duration>', 'after start, wait this long plus the spec replaceAfter for declared agents to re-register before creating nodes (default --degraded-after)')
     .option('--event-storage <host:port>', 'also write every event to this storage-server')
     .option('--event-max-age <duration>', 'event retention by age (default 168h)')
     .option('--event-buffer <n>', 'events held in memory while the event store fails; more are dropped and counted (default 100000)')

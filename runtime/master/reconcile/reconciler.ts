@@ -35,8 +35,8 @@ export interface ReconcilerOptions {
   readonly concurrency?: number;
   /**
    * After the master starts, no node is created or replaced until every declared agent has
-   * registered or this long has passed: agents must first tell a restarted master what they run,
-   * or it would start duplicates. @default 0
+   * registered or this long plus the spec's `replaceAfter` has passed: agents must first tell a
+   * restarted master what they run, or it would start duplicates. @default 0
    */
   readonly settleMs?: number;
   readonly logger?: Logger;
@@ -145,8 +145,14 @@ export class Reconciler {
     return plan;
   }
 
+  /**
+   * A declared agent that has not registered since this master started may still run nodes the
+   * master cannot see yet (agents re-register with a reconnect backoff of several seconds). Such an
+   * agent is treated like one offline since the start: its nodes are not recreated elsewhere before
+   * the settle period plus the spec's replaceAfter grace, as a running master would also wait.
+   */
   private settled(spec: CompiledGridSpec, live: LiveState): boolean {
-    if (this.now() - this.startedAtMs >= this.settleMs) return true;
+    if (this.now() - this.startedAtMs >= this.settleMs + spec.monitoring.replaceAfterMs) return true;
     const seen = new Set(live.agents.map((a) => a.id));
     return spec.agents.every((a) => seen.has(a.id));
   }

@@ -73,6 +73,13 @@ export interface AgentOverrides {
 // Each file gets a random base so files running in parallel (and other suites) do not share ports.
 let nextPort = 20_000 + Math.floor(Math.random() * 800) * 50;
 
+/** A block of `size` ports no other grid of this file uses. */
+export function portBlock(size = 50): { start: number; end: number } {
+  const start = nextPort;
+  nextPort += Math.ceil(size / 50) * 50;
+  return { start, end: start + size - 1 };
+}
+
 /**
  * Master + agents of one test. Every data dir carries a per-grid marker, so teardown finds every
  * process the test caused (storage nodes included, even orphans of a killed agent) by command line.
@@ -100,8 +107,7 @@ export class DeclarativeGrid {
   async agent(id: string, o: AgentOverrides = {}): Promise<AgentProcess> {
     let dirs = this.agentDirs.get(id);
     if (dirs === undefined) {
-      dirs = { dataDir: tempDir(`${this.marker}agent-${id}-`), ports: nextPort };
-      nextPort += 50;
+      dirs = { dataDir: tempDir(`${this.marker}agent-${id}-`), ports: portBlock().start };
       this.agentDirs.set(id, dirs);
     }
     const a = await startAgent({
@@ -117,6 +123,26 @@ export class DeclarativeGrid {
     this.agents.set(id, a);
     this.daemons.push(a);
     return a;
+  }
+
+  /** Has {@link teardown} stop `d` too (e.g. a `sutra-grid up` process). */
+  adopt(d: DaemonProcess): DaemonProcess {
+    this.daemons.push(d);
+    return d;
+  }
+
+  /** A fresh dir whose path carries this grid's marker, so teardown finds processes using it. */
+  dir(name: string): string {
+    return tempDir(`${this.marker}${name}-`);
+  }
+
+  /** Output of every master process this grid started, oldest first (for failure messages). */
+  masterLogs(): string {
+    return this.daemons.filter((d) => d.address !== '' && this.isMaster(d)).map((d) => d.logs()).join('\n--- master restarted ---\n');
+  }
+
+  private isMaster(d: DaemonProcess): boolean {
+    return ![...this.agents.values()].some((a) => a.pid === d.pid) && !('id' in d);
   }
 
   /** The running process of agent `id`. */
