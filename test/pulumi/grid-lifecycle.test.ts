@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../helpers/processes.js';
 import { DynamicHost } from './support/dynamic-host.js';
 import { EngineSim, redactSecrets } from './support/engine-sim.js';
-import { startLiveGrid, specFor, type LiveGrid } from './support/live-grid.js';
+import { expectRunning, startLiveGrid, specFor, type LiveGrid } from './support/live-grid.js';
 import { createProjectDir, type ProjectDir } from './support/project-dir.js';
 import { registerGrid } from './support/serialized-provider.js';
 
@@ -65,7 +65,7 @@ describe('Grid through the dynamic-provider host', () => {
     expect(placements.every((p) => p.status === 'running' && p.port > 0 && p.cluster === 'kg')).toBe(true);
     expect(placements.map((p) => p.role).sort()).toEqual(['leader', 'replica']);
     expect(state.outputs['clusterHealth']).toEqual([expect.objectContaining({ name: 'kg', desired: 2, running: 2 })]);
-    expect(await grid.runningNodes('kg')).toHaveLength(2);
+    await expectRunning(grid, 'kg', 2);
   });
 
   it('keeps the token out of the state except as a secret', () => {
@@ -89,7 +89,7 @@ describe('Grid through the dynamic-provider host', () => {
     expect(await engine.up(program(3))).toBe('update');
     expect(engine.state!.outputs['generation']).toBeGreaterThan(before);
     expect(engine.state!.outputs['placements']).toHaveLength(3);
-    expect(await grid.runningNodes('kg')).toHaveLength(3);
+    await expectRunning(grid, 'kg', 3);
   });
 
   it('shows an out-of-band change on the master as drift, then converges back', async () => {
@@ -110,7 +110,7 @@ describe('Grid through the dynamic-provider host', () => {
 
     // AND the next up brings the grid back to the program's 3 nodes
     expect(await engine.up(program(3))).toBe('update');
-    expect(await grid.runningNodes('kg')).toHaveLength(3);
+    await expectRunning(grid, 'kg', 3);
     expect((await engine.preview(program(3))).op).toBe('same');
   });
 
@@ -145,16 +145,16 @@ describe('Grid through the dynamic-provider host', () => {
     // THEN the old master holds nothing, and the new one runs the grid
     expect(engine.calls.slice(-2)).toEqual(['delete', 'create']);
     expect((await grid.master((m) => m.getSpec())).specJson).toBe('');
-    expect(await grid.runningNodes('kg')).toHaveLength(0);
+    await expectRunning(grid, 'kg', 0);
     expect(engine.state!.id).toBe(next.masterAddress);
-    expect(await next.runningNodes('kg')).toHaveLength(3);
+    await expectRunning(next, 'kg', 3);
     grid = next;
   });
 
   it('destroys: removes the spec and waits until the nodes are stopped; a refresh then finds nothing', async () => {
     const state = engine.state!;
     await engine.destroy();
-    expect(await grid.runningNodes('kg')).toHaveLength(0);
+    await expectRunning(grid, 'kg', 0);
     expect((await grid.master((m) => m.getSpec())).specJson).toBe('');
     engine.state = state;
     expect(await engine.refresh()).toEqual({ gone: true, drift: true });

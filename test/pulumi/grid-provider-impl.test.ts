@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as impl from '../../provider/pulumi/grid-provider-impl.js';
 import { GridInitError, PulumiGridError } from '../../provider/pulumi/errors.js';
 import { cleanup } from '../helpers/processes.js';
-import { startLiveGrid, specFor, type LiveGrid } from './support/live-grid.js';
+import { expectRunning, startLiveGrid, specFor, type LiveGrid } from './support/live-grid.js';
 
 const TOKEN = 'tok-impl-91c4';
 let grid: LiveGrid;
@@ -57,7 +57,7 @@ describe('Grid provider against a live master', () => {
     // THEN the grid converges, with no second apply needed
     expect(outs.generation).toBe(init.properties['generation']);
     expect(outs.placements).toHaveLength(2);
-    expect(await grid.runningNodes('kg')).toHaveLength(2);
+    await expectRunning(grid, 'kg', 2);
   });
 
   it('a create retried after it succeeded adopts the grid instead of failing', async () => {
@@ -103,7 +103,7 @@ describe('Grid provider against a live master', () => {
     expect((await grid.master((m) => m.getSpec())).specJson).not.toBe('');
 
     await impl.delete(grid.masterAddress, state);
-    expect(await grid.runningNodes('kg')).toHaveLength(0);
+    await expectRunning(grid, 'kg', 0);
     expect((await grid.master((m) => m.getSpec())).specJson).toBe('');
     await impl.delete(grid.masterAddress, state);
     expect((await impl.read(grid.masterAddress, state)).id).toBe('');

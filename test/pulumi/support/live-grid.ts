@@ -71,6 +71,24 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
   return grid;
 }
 
+/**
+ * Asserts that `cluster` settles at `count` running nodes. Polled: on a loaded machine a node can
+ * flap (a slow health check, a restart) right after the provider saw it running, and the grid
+ * heals itself; what matters is that it is, or is again, as declared.
+ */
+export async function expectRunning(grid: LiveGrid, cluster: string, count: number, timeoutMs = 15_000): Promise<void> {
+  let last: NodeInfo[] = [];
+  try {
+    await eventually(async () => {
+      last = await grid.master(async (m) => (await m.listNodes()).filter((n) => n.cluster === cluster));
+      return last.filter((n) => n.status === 'running').length === count;
+    }, timeoutMs, 200);
+  } catch {
+    const seen = last.map((n) => `${n.nodeId}@${n.agentId}:${n.status}${n.lastExit ? ` (${n.lastExit})` : ''}`).join(', ');
+    throw new Error(`cluster ${cluster}: expected ${count} running nodes within ${timeoutMs} ms; last seen [${seen}]`);
+  }
+}
+
 /** A grid spec for the live grid's agents with one cluster of `nodes` nodes. */
 export function specFor(grid: Pick<LiveGrid, 'agentIds'>, nodes: number, name = 'lab'): Record<string, unknown> {
   return {
