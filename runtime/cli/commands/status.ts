@@ -2,21 +2,29 @@ import type { Command } from 'commander';
 import { addClientOptions, withMaster } from '../master-client.js';
 import { printFields, printJson } from '../output.js';
 
+/** `12 dropped; store failing: ENOSPC ...` or `12 dropped (store recovered)`. */
+function eventsLine(e: { dropped: number; storeError: string }): string {
+  return e.storeError !== '' ? `${e.dropped} dropped; store failing: ${e.storeError}` : `${e.dropped} dropped (store recovered)`;
+}
+
 /** `sutra-grid status`: agent and node counts and the overall grid health. */
 export function registerStatusCommand(program: Command): void {
-  addClientOptions(program.command('status').description('show grid health: agent and node counts')).action(async (_opts, cmd: Command) => {
+  addClientOptions(program.command('status').description('show grid health: agent and node counts, and event store trouble')).action(async (_opts, cmd: Command) => {
     await withMaster(cmd, async (conn, { json }) => {
       const s = await conn.call('getClusterStatus', {});
       const view = {
         agents: { total: s.agentsTotal, healthy: s.agentsHealthy, degraded: s.agentsDegraded, offline: s.agentsOffline },
         nodes: { total: s.nodesTotal, running: s.nodesRunning, failed: s.nodesFailed },
         health: s.health,
+        // Only when something is wrong, so the healthy shape stays what scripts already parse.
+        ...(s.eventsDropped > 0 || s.eventStoreError !== '' ? { events: { dropped: s.eventsDropped, storeError: s.eventStoreError } } : {}),
       };
       if (json) return printJson(view);
       printFields([
         ['health', view.health],
         ['agents', `${view.agents.total} total, ${view.agents.healthy} healthy, ${view.agents.degraded} degraded, ${view.agents.offline} offline`],
         ['nodes', `${view.nodes.total} total, ${view.nodes.running} running, ${view.nodes.failed} failed`],
+        ...(view.events !== undefined ? [['events', eventsLine(view.events)] as [string, string]] : []),
       ]);
     });
   });
