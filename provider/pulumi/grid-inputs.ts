@@ -69,11 +69,13 @@ export interface GridProviderOutputs extends Omit<GridProviderInputs, 'plannedCh
 }
 
 /**
- * The input keys whose change needs an update (what `diff` compares). `convergeTimeout` is not
- * one: it shapes the operation, not the grid (like Pulumi's own customTimeouts). The token is:
- * later reads and deletes take it from the outputs, which only an update rewrites.
+ * The input keys whose change needs an update (what `diff` compares). `specFile` is not one:
+ * `check` loads the file into `spec`, so its content is compared, not its path (a grid imported
+ * by address and then declared by file is unchanged). `convergeTimeout` is not one either: it
+ * shapes the operation, not the grid (like Pulumi's own customTimeouts). The token is: later
+ * reads and deletes take it from the outputs, which only an update rewrites.
  */
-export const DESIRED_KEYS = ['spec', 'specFile', 'masterAddress', 'token'] as const;
+export const DESIRED_KEYS = ['spec', 'masterAddress', 'token'] as const;
 
 /** Default wait for convergence when `convergeTimeout` is not set. */
 export const DEFAULT_CONVERGE_TIMEOUT = '5m';

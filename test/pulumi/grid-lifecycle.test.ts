@@ -4,6 +4,8 @@
  * preview -> up -> preview (no changes) -> resize -> out-of-band change seen as drift -> import
  * by address -> destroy.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../helpers/processes.js';
 import { DynamicHost } from './support/dynamic-host.js';
@@ -127,8 +129,12 @@ describe('Grid through the dynamic-provider host', () => {
       expect(importer.state!.id).toBe(grid.masterAddress);
       expect(importer.state!.inputs['spec']).toEqual(specFor(grid, 3));
       expect(importer.state!.outputs['placements']).toHaveLength(3);
-      // The imported resource matches the program: nothing to do.
+      // The imported resource matches the program: nothing to do, whether the program gives the
+      // spec as an object or as a file with the same content.
       expect((await importer.preview(program(3))).op).toBe('same');
+      await writeFile(join(project.dir, 'grid.yaml'), JSON.stringify(specFor(grid, 3)));
+      const byFile = { specFile: 'grid.yaml', masterAddress: grid.masterAddress, token: TOKEN };
+      expect((await importer.preview(byFile)).op).toBe('same');
     } finally {
       await withToken.stop();
     }
