@@ -36,6 +36,12 @@ export class PulumiGridError extends Error {
     this.code = code;
     this.field = field;
   }
+
+  /** The same error (code and field) with advice appended to its message. */
+  withHint(hint: string): PulumiGridError {
+    const hinted = new PulumiGridError(this.code, '', `${this.message}. ${hint}`, { cause: this });
+    return Object.defineProperty(hinted, 'field', { value: this.field });
+  }
 }
 
 /**

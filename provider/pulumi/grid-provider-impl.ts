@@ -264,8 +264,7 @@ export async function deleteGrid(id: string, props: Props): Promise<void> {
     });
   } catch (err) {
     if (err instanceof PulumiGridError && err.code === 'GRID_MASTER_UNREACHABLE') {
-      throw new PulumiGridError(err.code, err.field,
-        `${err.message}. If that master is gone for good, drop the resource from the stack with \`pulumi state delete <urn>\``, { cause: err });
+      throw err.withHint('If that master is gone for good, drop the resource from the stack with `pulumi state delete <urn>`');
     }
     throw err;
   }

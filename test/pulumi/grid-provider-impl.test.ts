@@ -129,6 +129,7 @@ describe('Grid provider against a live master', () => {
   it('says how to drop the resource when its master is gone', async () => {
     const err = await failure(impl.delete('127.0.0.1:1', { ...inputs(1), masterAddress: '127.0.0.1:1' }));
     expect(err.code).toBe('GRID_MASTER_UNREACHABLE');
-    expect(err.message).toMatch(/pulumi state delete/);
+    expect(err.field).toBe('masterAddress');
+    expect(err.message).toMatch(/^masterAddress: master 127\.0\.0\.1:1 \(GetSpec\) is unreachable: .*pulumi state delete/s);
   });
 });
