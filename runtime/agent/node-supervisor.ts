@@ -306,6 +306,8 @@ export class NodeSupervisor {
         if (ac.signal.aborted || r.status !== 'running') return;
         failures = ok ? 0 : failures + 1;
         if (failures >= LIVENESS_FAILURES) {
+          // One kill per run: the exit event takes it from here (crash -> restart policy).
+          clearInterval(r.liveness);
           r.killReason = `unhealthy: ${failures} failed health checks`;
           this.logger.warn({ nodeId: r.spec.nodeId, pid: r.pid }, 'node failed its health checks; killing it to restart');
           void this.platform.stop(r.spec.nodeId, 0);

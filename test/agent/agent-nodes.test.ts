@@ -9,7 +9,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestAgentClient, TestStorageClient, codeOf, healthCheck, startAgent } from '../helpers/agent-processes.js';
 import { TestMasterClient } from '../helpers/grid-client.js';
-import { cleanup, eventually, isAlive, startMaster, tempDir } from '../helpers/processes.js';
+import { cleanup, eventually, isAlive, startMaster, tempDir, trackPid } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -95,6 +95,17 @@ describe('agent: nodes', () => {
       } finally {
         m.close();
       }
+
+      // A hung node (alive but not answering) fails its liveness checks and is replaced too.
+      process.kill(back.pid, 'SIGSTOP');
+      const revived = await eventually(async () => {
+        const s = await c.status('victim');
+        return s.status === 'running' && s.pid !== back.pid ? s : undefined;
+      }, 30_000, 100);
+      trackPid(revived.pid);
+      expect(revived.lastExit).toMatch(/^unhealthy: 3 failed health checks/);
+      expect(revived.restarts).toBe(2);
+      expect(isAlive(back.pid)).toBe(false);
     } finally {
       c.close();
     }
