@@ -32,6 +32,8 @@ interface ScaleResult {
   cpuPercent: number;
   /** Master CPU time per heartbeat: the load-independent cost. */
   cpuMsPerHeartbeat: number;
+  /** The bench client's own CPU: when it nears its fair share of a loaded machine, latency is the client's. */
+  clientCpuPercent: number;
   /** 1-minute load average at the end: latency on a shared machine depends on it. */
   loadAvg: number;
   rssMb: number;
@@ -44,7 +46,8 @@ async function startMaster(dataDir: string): Promise<{ proc: ChildProcess; addre
   const fd = openSync(logFile, 'w');
   const proc = spawn(
     process.execPath,
-    [CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'master'), '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
+    // BENCH_MASTER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the master only.
+    [...(process.env['BENCH_MASTER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'master'), '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
     { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' }, stdio: ['ignore', 'ignore', fd] },
   );
   closeSync(fd);
@@ -113,6 +116,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
     let next = 0; // index of the next heartbeat to send, counting across intervals
     let cpuStart = 0;
     let cpuStartAt = 0;
+    let clientCpuStart = process.cpuUsage();
     const inFlight = new Set<Promise<void>>();
     await new Promise<void>((done) => {
       const tick = (): void => {
@@ -121,6 +125,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
           recording = true;
           cpuStart = cpuTicks(proc.pid!);
           cpuStartAt = performance.now();
+          clientCpuStart = process.cpuUsage();
         }
         if (elapsed >= totalMs) {
           clearInterval(timer);
@@ -151,6 +156,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
     await Promise.all(inFlight);
     const cpuSeconds = (cpuTicks(proc.pid!) - cpuStart) / CLK_TCK;
     const wallSeconds = (performance.now() - cpuStartAt) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuStart);
     latencies.sort((a, b) => a - b);
     if (firstError !== undefined) process.stderr.write(`first heartbeat error at ${agents} agents: ${firstError}\n`);
     return {
@@ -162,6 +168,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
       maxMs: latencies[latencies.length - 1] ?? NaN,
       cpuPercent: (100 * cpuSeconds) / wallSeconds,
       cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, latencies.length + errors),
+      clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1e6 / wallSeconds,
       loadAvg: loadavg()[0] ?? NaN,
       rssMb: memMb(proc.pid!, 'VmRSS'),
       peakRssMb: memMb(proc.pid!, 'VmHWM'),
@@ -186,7 +193,7 @@ async function main(): Promise<void> {
     const f = (n: number): string => n.toFixed(2);
     process.stdout.write(
       `${r.agents} agents: ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
-        `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
+        `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); bench client CPU ${r.clientCpuPercent.toFixed(1)}%; load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
     );
   }
   process.stdout.write(`${JSON.stringify({ benchmark: 'master-heartbeat', intervalMs: INTERVAL_MS, measureMs, channels: CHANNELS, results })}\n`);
