@@ -55,6 +55,7 @@ export class DeclarativeControl {
           await o.ops.stop(nodeId, 0, agentId);
         },
         setLeader: (cluster, nodeId) => this.desired.setLeader(cluster, nodeId),
+        resumed: () => this.desired.resumed,
       },
       {
         intervalMs: o.reconcileIntervalMs,

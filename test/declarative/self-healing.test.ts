@@ -2,6 +2,8 @@
  * The reconciler heals the grid with real processes: a node failing past its restarts, an agent
  * killed and later restarted, a lost leader.
  */
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { eventually, isAlive, trackPid } from '../helpers/processes.js';
@@ -52,6 +54,31 @@ describe('declarative self-healing with real processes', () => {
     }, 10_000).catch(async () => grid!.cli('plan', file));
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     expect(grid.nodePids(home)).toEqual([]);
+  });
+
+  it('places a node whose binary crashes on every start on another agent', async () => {
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    // a1 runs a storage binary that dies 0.3 s after each start; a2 the real one.
+    const crashing = join(grid.dir('bin'), 'crashing-storage-server.sh');
+    writeFileSync(crashing, '#!/bin/sh\nsleep 0.3\nexit 3\n');
+    chmodSync(crashing, 0o755);
+    await grid.agent('a1', { binaryPath: crashing, monitoring: { restart_max: 2, restart_window_secs: 60, restart_backoff_ms: 50 } });
+    await grid.agent('a2');
+    const file = grid.writeSpec(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 1, placement: 'binpack' }]));
+
+    // WHEN applied: the scheduler first picks a1, where the node fails past its restarts
+    const res = await grid.apply(file);
+    expect(res.stdout).toMatch(/\+ create kv-0 on a1/);
+    const failed = await grid.events('SpawnFailed');
+    expect(failed.map((e) => `${e.nodeId}@${e.agentId}`)).toContain('kv-0@a1');
+    expect(String(failed[0]!.payload['reason'])).toMatch(/failed to start: exit code 3/);
+
+    // THEN it runs on a2, the failed copy on a1 is gone, and nothing is left to do
+    const nodes = await grid.nodes();
+    expect(nodes.map((n) => `${n.nodeId}@${n.agentId} ${n.status}`)).toEqual(['kv-0@a2 running']);
+    const plan = await grid.cli('plan', file);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
   });
 
   it('replaces the nodes of a killed agent after replaceAfter; the restarted agent keeps no duplicate', async () => {

@@ -26,6 +26,7 @@ export class DesiredStateManager {
   private stored: StoredSpec = NO_SPEC;
   private compiled: CompiledGridSpec | undefined;
   private lock: Promise<unknown> = Promise.resolve();
+  private resumedValue = false;
 
   constructor(
     private readonly store: SpecStore,
@@ -39,6 +40,12 @@ export class DesiredStateManager {
     if (loaded === undefined) return;
     this.stored = loaded;
     this.compiled = loaded.specJson === '' ? undefined : this.compile(loaded.specJson);
+    this.resumedValue = this.compiled !== undefined;
+  }
+
+  /** True when {@link init} loaded a spec: nodes of it may already run on agents not yet heard from. */
+  get resumed(): boolean {
+    return this.resumedValue;
   }
 
   /** What the reconciler converges to; a deleted spec keeps its agents and declares no cluster. */

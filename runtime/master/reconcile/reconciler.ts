@@ -26,6 +26,8 @@ export interface ReconcilerHost {
   stop(agentId: string, nodeId: string): Promise<void>;
   /** Durably records a new leader (a promotion survives a master restart). */
   setLeader(cluster: string, nodeId: string): Promise<void>;
+  /** True when the desired state was loaded from the store at start (a master restart). */
+  resumed?(): boolean;
 }
 
 export interface ReconcilerOptions {
@@ -35,8 +37,9 @@ export interface ReconcilerOptions {
   readonly concurrency?: number;
   /**
    * After the master starts, no node is created or replaced until every declared agent has
-   * registered or this long plus the spec's `replaceAfter` has passed: agents must first tell a
-   * restarted master what they run, or it would start duplicates. @default 0
+   * registered or this long has passed (plus the spec's `replaceAfter` when the spec was loaded
+   * from the store): agents must first tell a restarted master what they run, or it would start
+   * duplicates. @default 0
    */
   readonly settleMs?: number;
   readonly logger?: Logger;
@@ -146,13 +149,15 @@ export class Reconciler {
   }
 
   /**
-   * A declared agent that has not registered since this master started may still run nodes the
-   * master cannot see yet (agents re-register with a reconnect backoff of several seconds). Such an
-   * agent is treated like one offline since the start: its nodes are not recreated elsewhere before
-   * the settle period plus the spec's replaceAfter grace, as a running master would also wait.
+   * After a restart, a declared agent that has not registered yet may still run nodes the master
+   * cannot see (agents re-register with a reconnect backoff of several seconds). Such an agent is
+   * treated like one offline since the start: nothing is created or replaced before the settle
+   * period plus the spec's replaceAfter grace, as long as a running master keeps an offline
+   * agent's nodes. A master that starts with no stored spec has nothing to wait for but --settle.
    */
   private settled(spec: CompiledGridSpec, live: LiveState): boolean {
-    if (this.now() - this.startedAtMs >= this.settleMs + spec.monitoring.replaceAfterMs) return true;
+    const graceMs = this.host.resumed?.() === true ? spec.monitoring.replaceAfterMs : 0;
+    if (this.now() - this.startedAtMs >= this.settleMs + graceMs) return true;
     const seen = new Set(live.agents.map((a) => a.id));
     return spec.agents.every((a) => seen.has(a.id));
   }

@@ -57,8 +57,7 @@ export function gridSpec(agents: readonly SpecAgent[], clusters: readonly SpecCl
       name: c.name,
       nodes: c.nodes,
       ...(c.topology ? { topology: c.topology } : {}),
-      ...(c.placement ? { placement: c.placement } : {}),
-      ...(c.agents ? { agents: [...c.agents] } : {}),
+      ...(c.placement || c.agents ? { placement: { ...(c.placement ? { strategy: c.placement } : {}), ...(c.agents ? { agents: [...c.agents] } : {}) } } : {}),
     })),
   };
 }
