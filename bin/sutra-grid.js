@@ -1,3 +1,10 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled TypeScript under dist/ (built by `npm ci` via the prepare script).
-import '../dist/runtime/cli/main.js';
+// `storage-server` skips the CLI and its dependencies: it is started once per node, and its start-up
+// time is on every spawn's path.
+const [verb, ...rest] = process.argv.slice(2);
+if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help')) {
+  await import('../dist/runtime/storage/main.js');
+} else {
+  await import('../dist/runtime/cli/main.js');
+}

@@ -221,7 +221,7 @@ export function compileAgentOptions(
   } catch (err) {
     throw new ConfigError(flags.master !== undefined ? '--master' : '[agent].master_endpoint', `expected HOST:PORT, got "${masterEndpoint}"`, { cause: err });
   }
-  const listen = flags.listen ?? `${s(agent, 'listen_host') ?? '127.0.0.1'}:${n(agent, 'agent_port') ?? 7001}`;
+  const listen = flags.listen ?? `${s(agent, 'listen_host') ?? '127.0.0.1'}:${n(agent, 'agent_port') ?? 8001}`;
   try {
     splitHostPort(listen, '--listen');
   } catch (err) {

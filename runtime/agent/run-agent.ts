@@ -21,8 +21,9 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   const logger = createLogger('sutra-grid-agent').child({ agentId: opts.agentId });
   const platform = await createPlatform(opts, logger);
   const agent = new Agent(opts, platform, logger);
-  const address = await agent.start();
-  logger.info({ address, master: opts.masterEndpoint, platform: platform.name, dataPath: opts.storage.dataPath }, 'agent started');
-  process.stdout.write(`${agentListeningLine(opts.agentId, address)}\n`);
-  await runUntilSignal(agent);
+  await runUntilSignal(agent, async () => {
+    const address = await agent.start();
+    logger.info({ address, master: opts.masterEndpoint, platform: platform.name, dataPath: opts.storage.dataPath }, 'agent started');
+    process.stdout.write(`${agentListeningLine(opts.agentId, address)}\n`);
+  });
 }

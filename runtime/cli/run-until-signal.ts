@@ -9,17 +9,27 @@ export interface Daemon {
   shutdown(): Promise<void>;
 }
 
-/** Runs `daemon` until it stops by itself or a signal asks it to. */
-export async function runUntilSignal(daemon: Daemon): Promise<void> {
+/**
+ * Runs `daemon` until it stops by itself or a signal asks it to. With `start`, the handlers are in
+ * place before the daemon starts: a SIGTERM sent right after its "listening" line must drain it, not
+ * kill it with Node's default action. A signal during start shuts down once start has finished.
+ */
+export async function runUntilSignal(daemon: Daemon, start?: () => Promise<unknown>): Promise<void> {
   let signalled = 0;
+  let started = start === undefined;
   const onSignal = (): void => {
     signalled++;
     if (signalled > 1) process.exit(130);
-    void daemon.shutdown();
+    if (started) void daemon.shutdown();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    if (start !== undefined) {
+      await start();
+      started = true;
+      if (signalled > 0) void daemon.shutdown();
+    }
     await daemon.run();
   } finally {
     process.off('SIGINT', onSignal);

@@ -15,7 +15,12 @@ export function listeningLine(address: string, storagePath: string): string {
  */
 export async function runStorageServer(flags: StorageServerFlags): Promise<void> {
   const opts = { ...compileStorageFlags(flags), token: resolveToken(flags.tokenFile, {}) };
-  const server = await StorageServer.start(opts);
-  process.stdout.write(`${listeningLine(server.address, opts.storagePath)}\n`);
-  await runUntilSignal(server);
+  let server: StorageServer | undefined;
+  await runUntilSignal(
+    { run: () => server?.run() ?? Promise.resolve(), shutdown: () => server?.shutdown() ?? Promise.resolve() },
+    async () => {
+      server = await StorageServer.start(opts);
+      process.stdout.write(`${listeningLine(server.address, opts.storagePath)}\n`);
+    },
+  );
 }

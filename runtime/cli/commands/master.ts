@@ -65,13 +65,6 @@ export function registerMasterCommand(program: Command): void {
         eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
         eventSeriesFlush: flags.eventSeriesFlush,
       });
-      // Signal handlers go in before start: a SIGTERM right after the listening line must drain.
-      await runUntilSignal({
-        run: async () => {
-          await master.start();
-          await master.run();
-        },
-        shutdown: () => master.shutdown(),
-      });
+      await runUntilSignal(master, () => master.start());
     });
 }
