@@ -47,6 +47,8 @@ export class EventBus implements WatchSource {
   private readonly o: CompiledBusOptions;
   private readonly series: SeriesFolder;
   private pending: GridEvent[] = [];
+  /** Events of the write in progress: out of `pending` but still held, so they count against `maxPending`. */
+  private inFlight = 0;
   private assigned: number;
   private lastTs: number;
   private state: EventBusState = 'open';
@@ -117,7 +119,7 @@ export class EventBus implements WatchSource {
         if (seen === 'folded') return 0;
         if (seen.closing !== undefined) this.enqueueUpdate(seen.closing, now);
       }
-      if (this.pending.length >= this.o.maxPending) {
+      if (this.pending.length + this.inFlight >= this.o.maxPending) {
         this.dropped++;
         this.droppedUnreported++;
         return 0;
@@ -152,7 +154,7 @@ export class EventBus implements WatchSource {
   }
 
   private enqueueUpdate(u: SeriesUpdate, now: number): void {
-    if (this.pending.length >= this.o.maxPending) {
+    if (this.pending.length + this.inFlight >= this.o.maxPending) {
       this.dropped++;
       this.droppedUnreported++;
       return;
@@ -196,6 +198,7 @@ export class EventBus implements WatchSource {
       this.pending = [];
     }
     this.lastCommitStartMs = Date.now();
+    this.inFlight = batch.length;
     let committed = false;
     try {
       await this.store.append(batch);
@@ -212,6 +215,7 @@ export class EventBus implements WatchSource {
       }, this.retryDelayMs);
       this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.o.maxRetryDelayMs);
     } finally {
+      this.inFlight = 0;
       this.writing = undefined;
     }
     // Outside the try: whatever happens after a successful append must never re-queue the batch.

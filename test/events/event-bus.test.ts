@@ -130,12 +130,15 @@ describe('EventBus series folding', () => {
 /** Wraps a real log; while `failing` is set, appends throw like a full disk would. */
 class FlakyStore implements EventStore {
   failing = false;
+  /** How long a failing append takes before it throws (a slow, dying disk). */
+  failAfterMs = 0;
   constructor(private readonly inner: EventLog) {}
   get firstIndex() { return this.inner.firstIndex; }
   get lastIndex() { return this.inner.lastIndex; }
   get lastTimestampUs() { return this.inner.lastTimestampUs; }
   append(events: readonly GridEvent[]) {
-    return this.failing ? Promise.reject(new Error('ENOSPC: no space left on device')) : this.inner.append(events);
+    if (!this.failing) return this.inner.append(events);
+    return sleep(this.failAfterMs).then(() => Promise.reject(new Error('ENOSPC: no space left on device')));
   }
   read(from: number, max: number) { return this.inner.read(from, max); }
   indexAtOrAfter(us: number) { return this.inner.indexAtOrAfter(us); }
@@ -164,6 +167,22 @@ describe('EventBus store failure', () => {
     expect(recovered.type).toBe('EventStoreRecovered');
     expect(recovered.severity).toBe('warning');
     expect(recovered.payload).toMatchObject({ dropped: 10, error: expect.stringMatching(/ENOSPC/) });
+    await bus.close();
+  });
+
+  it('events of a write in progress count against the bound: emits during a slow failing write are dropped', async () => {
+    const store = new FlakyStore(await EventLog.open(dir));
+    const errors: unknown[] = [];
+    const bus = new EventBus(store, { flushIntervalMs: 5, maxPending: 50, maxRetryDelayMs: 20, onStoreError: (e) => errors.push(e) });
+    store.failing = true;
+    store.failAfterMs = 100;
+    for (let i = 0; i < 50; i++) bus.emit(crash(`n${i}`));
+    // The writer takes the 50 out of the queue for its (slow, failing) write.
+    await waitFor(() => bus.stats().pending === 0);
+    for (let i = 0; i < 10; i++) expect(bus.emit(crash(`late${i}`))).toBe(0);
+    await waitFor(() => errors.length >= 1);
+    expect(bus.stats()).toMatchObject({ dropped: 10, pending: 50, assignedIndex: 50 });
+    store.failing = false;
     await bus.close();
   });
 
