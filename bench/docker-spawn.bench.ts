@@ -1,8 +1,9 @@
 /**
  * Docker spawn benchmark (issue 6): spawn-to-running of a container node through the agent's
  * NodeSupervisor on the Docker platform (checks, create + start, health SERVING: what SpawnNode
- * waits for) beside a bare `docker run -d` of the same image and command to health SERVING,
- * measured in the same run, interleaved so both see the same machine load.
+ * waits for) and crash-to-running-again (SIGKILL of the container's process until NodeRestarted),
+ * beside a bare `docker run -d` of the same image and command to health SERVING, measured in the
+ * same run, interleaved so all see the same machine load.
  *
  * Run: `bash .ci/dockerd.sh start && npm run build && node dist/bench/docker-spawn.bench.js [runs] [host|bridge]`
  * (default 20 runs, host networking). Engine from $SUTRA_DOCKER_SOCKET; the image is (re)built
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
   await run('bash', [join(REPO, 'scripts/build-test-image.sh'), IMAGE], { cwd: REPO, env: { ...process.env, SUTRA_DOCKER_SOCKET: SOCKET } });
   const dataDir = await mkdtemp(join(tmpdir(), 'sutra-docker-bench-'));
   const agentId = `bench-${process.pid}`;
+  /** Resolvers of runs waiting for a node's NodeRestarted event. */
+  const restarted = new Map<string, () => void>();
   const platform = await DockerPlatform.create({
     socketPath: SOCKET,
     image: IMAGE,
@@ -87,14 +90,18 @@ async function main(): Promise<void> {
       startTimeoutMs: 30_000,
       healthCheckIntervalMs: 10_000,
       stopGraceMs: 0,
-      restart: { enabled: false, maxRestarts: 0, windowMs: 60_000, backoffMs: 200, backoffMaxMs: 5_000 },
+      restart: { enabled: true, maxRestarts: 1_000, windowMs: 60_000, backoffMs: 200, backoffMaxMs: 5_000 },
     },
     silentLogger,
+    (e) => {
+      if (e.type === 'NodeRestarted') restarted.get(e.nodeId)?.();
+    },
   );
   const tokenFile = join(dataDir, 'bare-token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
 
   const platformMs: number[] = [];
+  const crashMs: number[] = [];
   const bareMs: number[] = [];
   try {
     // One unmeasured round of each warms the page cache and the Engine.
@@ -105,6 +112,20 @@ async function main(): Promise<void> {
       let t0 = performance.now();
       await supervisor.spawn({ nodeId, port, memoryMb: 128, storagePath: '', cluster: 'bench', role: 'storage', generation: 1 });
       if (i >= 0) platformMs.push(performance.now() - t0);
+
+      // Crash: SIGKILL of the container's process -> die event -> restart -> SERVING again.
+      const back = new Promise<void>((r, reject) => {
+        const timer = setTimeout(() => reject(new Error(`node ${nodeId} not running again within 60 s of its crash`)), 60_000);
+        restarted.set(nodeId, () => {
+          clearTimeout(timer);
+          r();
+        });
+      });
+      t0 = performance.now();
+      process.kill(supervisor.get(nodeId).pid, 'SIGKILL');
+      await back;
+      if (i >= 0) crashMs.push(performance.now() - t0);
+      restarted.delete(nodeId);
       await supervisor.stop(nodeId, 1);
 
       // Bare: the same image and command through the docker CLI, nothing else.
@@ -130,12 +151,13 @@ async function main(): Promise<void> {
   }
 
   const p = summary('agent spawn -> running (supervisor)', platformMs);
+  const c = summary('crash -> running again (supervisor)', crashMs);
   const b = summary('bare docker run -d to SERVING', bareMs);
   const fmt = (x: number): string => x.toFixed(0).padStart(6);
   process.stdout.write(`docker spawn-to-running, ${runs} runs each, network=${network}, image ${IMAGE}\n`);
   process.stdout.write(`${'case'.padEnd(40)}${'p50'.padStart(6)}${'p99'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}  (ms)\n`);
-  for (const r of [p, b]) process.stdout.write(`${r.name.padEnd(40)}${fmt(r.p50)} ${fmt(r.p99)} ${fmt(r.min)} ${fmt(r.max)}\n`);
-  process.stdout.write(`ratio p50 platform/bare: ${(p.p50 / b.p50).toFixed(2)}x\n`);
+  for (const r of [p, c, b]) process.stdout.write(`${r.name.padEnd(40)}${fmt(r.p50)} ${fmt(r.p99)} ${fmt(r.min)} ${fmt(r.max)}\n`);
+  process.stdout.write(`ratio p50 spawn/bare: ${(p.p50 / b.p50).toFixed(2)}x, crash/bare: ${(c.p50 / b.p50).toFixed(2)}x\n`);
 }
 
 main().catch((err: unknown) => {

@@ -87,6 +87,8 @@ export class DockerPlatform implements NodePlatform {
   private readonly settings: ContainerSettings;
   private readonly logger: Logger;
   private readonly grid: string;
+  /** Removals of exited containers still under way (see retire). */
+  private readonly removals = new Set<Promise<void>>();
 
   private constructor(
     private readonly docker: Dockerode,
@@ -162,9 +164,14 @@ export class DockerPlatform implements NodePlatform {
     if (current !== undefined && !(await this.hasExited(current))) {
       throw new GridError('NODE_EXISTS', `node ${spec.nodeId}: its container is still running`, { nodeId: spec.nodeId });
     }
-    // A crashed predecessor keeps its name until removed; the new container takes it over.
-    await this.removeContainer(current?.containerId ?? containerName(this.opts.agentId, spec.nodeId));
-    if (current !== undefined) this.forget(current);
+    // A crashed predecessor keeps its name until it is gone. Renaming it takes ~10 ms where a
+    // removal takes 50-150 ms, so on the crash-to-running path it is renamed and removed behind.
+    if (current !== undefined) {
+      this.forget(current);
+      await this.retire(current.containerId);
+    } else {
+      await this.removeContainer(containerName(this.opts.agentId, spec.nodeId));
+    }
 
     const probeHost = this.settings.network === 'bridge' ? this.settings.publishHost : '127.0.0.1';
     if (!(await portIsFree(probeHost, spec.port))) {
@@ -254,6 +261,7 @@ export class DockerPlatform implements NodePlatform {
 
   /** Stops watching events; containers keep running (the supervisor stops them first when it means to). */
   async close(): Promise<void> {
+    await Promise.all(this.removals);
     await this.watcher.close();
     this.listeners.length = 0;
   }
@@ -312,6 +320,25 @@ export class DockerPlatform implements NodePlatform {
       if (isNotFound(err)) return true;
       throw err;
     }
+  }
+
+  /**
+   * Frees an exited container's name at once and removes it in the background. If the removal
+   * fails, the renamed container no longer matches its node's name, so the next adopt() removes it.
+   */
+  private async retire(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).rename({ name: `${containerName(this.opts.agentId, 'exited')}-${containerId.slice(0, 12)}` });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // Could not rename (e.g. a removal already in flight): fall back to waiting for the removal.
+      await this.removeContainer(containerId);
+      return;
+    }
+    const removal = this.removeContainer(containerId)
+      .catch((err: unknown) => this.logger.warn({ containerId, err: engineMessage(err) }, 'removing an exited node container failed'))
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /** Force-removes a container (and its anonymous volumes); already gone is fine. */

@@ -148,6 +148,8 @@ describe('DockerPlatform', () => {
     const again = await platform.start(spec);
     expect(again.containerId).not.toBe(instance.containerId);
     await waitServing(spec.port);
+    // The dead one was renamed out of the way at once and is removed in the background.
+    await eventually(async () => (await agentContainers(docker, agentIds[0]!)).length === 1, 5_000, 'the dead container to be removed');
     const all = await agentContainers(docker, agentIds[0]!);
     expect(all.map((c) => c.Id)).toEqual([again.containerId]);
   });

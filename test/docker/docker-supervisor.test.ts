@@ -129,6 +129,7 @@ describe('NodeSupervisor on the Docker platform', () => {
     expect(crashed?.payload).toEqual({ signal: 'SIGKILL' });
     // The storage volume outlives the container: the restarted node still has the data.
     expect(await roundTrip(req.port, undefined, 'survives-crash')).toBe('content of survives-crash');
+    await eventually(async () => (await agentContainers(docker, agent.agentId)).length === 1, 5_000, 'the dead container to be removed');
     const containers = await agentContainers(docker, agent.agentId);
     expect(containers.map((c) => c.Id)).toEqual([after.containerId]);
   });
@@ -157,7 +158,8 @@ describe('NodeSupervisor on the Docker platform', () => {
     // And the adopted node is supervised: a crash is restarted by the new agent.
     process.kill(a.pid, 'SIGKILL');
     await eventually(() => second.events.some((e) => e.type === 'NodeRestarted' && e.nodeId === 'a'), 20_000, 'restart of an adopted node');
-    expect((await agentContainers(docker, agentId)).length).toBe(2);
+    await eventually(async () => (await agentContainers(docker, agentId)).length === 2, 5_000, 'the dead container to be removed');
+    expect((await agentContainers(docker, agentId)).map((c) => c.State)).toEqual(['running', 'running']);
   });
 
   it('stop -> graceful, StopSucceeded, container removed', async () => {
