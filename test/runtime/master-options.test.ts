@@ -19,8 +19,15 @@ describe('compileMasterOptions', () => {
     [{ heartbeatInterval: '20s' }, '--degraded-after'],
     [{ listen: 'nowhere' }, '--listen'],
     [{ dataDir: '' }, '--data-dir'],
+    [{ eventBuffer: 0 }, '--event-buffer'],
+    [{ eventSeriesFlush: 'often' }, '--event-series-flush'],
   ])('refuses %j naming %s', (bad, flag) => {
     expect(() => compileMasterOptions({ dataDir: '/tmp/x', ...bad })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', context: { field: flag } }));
+  });
+
+  it('event bus options: buffer and series flush compile with their defaults', () => {
+    expect(compileMasterOptions({ dataDir: '/d' })).toMatchObject({ eventBuffer: 100_000, eventSeriesFlushMs: 60_000 });
+    expect(compileMasterOptions({ dataDir: '/d', eventBuffer: 50, eventSeriesFlush: '400ms' })).toMatchObject({ eventBuffer: 50, eventSeriesFlushMs: 400 });
   });
 
   it('refuses a tokenless non-loopback listen address but allows it with a token', () => {
