@@ -8,6 +8,8 @@ export interface ConvergeResult {
   readonly converged: boolean;
   /** What is left, one item per node or cluster, when not converged. */
   readonly remaining: readonly string[];
+  /** True when `signal` ended the wait (Ctrl+C) before convergence or the timeout. */
+  readonly interrupted?: boolean;
 }
 
 /** Asks the master for a dry-run plan of `specJson` against the live grid. */
@@ -19,6 +21,7 @@ export async function dryRun(conn: MasterConnection, specJson: string): Promise<
 /**
  * Polls until the grid matches the spec: a dry-run plan with nothing to do and nothing unplaced,
  * and every declared cluster running all its nodes. Reports node changes through `progress`.
+ * Ends early, `interrupted`, when `signal` aborts (Ctrl+C must not wait out the timeout).
  */
 export async function waitConverged(
   conn: MasterConnection,
@@ -26,11 +29,13 @@ export async function waitConverged(
   timeoutMs: number,
   progress: (line: string) => void = () => undefined,
   pollMs = 300,
+  signal?: AbortSignal,
 ): Promise<ConvergeResult> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map<string, string>();
   let remaining: string[] = [];
   for (;;) {
+    if (signal?.aborted) return { converged: false, remaining, interrupted: true };
     const [{ plan }, status, { nodes }] = await Promise.all([
       dryRun(conn, specJson),
       conn.call('getClusterStatus', {}),
@@ -44,7 +49,7 @@ export async function waitConverged(
     ];
     if (remaining.length === 0) return { converged: true, remaining };
     if (Date.now() >= deadline) return { converged: false, remaining };
-    await sleep(pollMs);
+    await sleep(pollMs, signal).catch(() => undefined);
   }
 }
 

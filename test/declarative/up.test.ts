@@ -72,4 +72,33 @@ clusters:
     const second = await upOnce(grid, file, stateDir, /resuming generation 1 \(spec unchanged\)/);
     expect(second.generation).toBe(1);
   });
+
+  it('Ctrl+C while waiting for a grid that cannot converge stops everything at once', async () => {
+    grid = new DeclarativeGrid();
+    const ports = portBlock(50);
+    // The docker agent never joins, so one node stays unplaced and convergence would take the
+    // whole --timeout (2m).
+    const file = grid.writeSpec(`name: up-stuck
+monitoring: { heartbeatInterval: 200ms, degradedAfter: 800ms, offlineAfter: 1600ms }
+storage:
+  dataPath: ${join(grid.dir('up-data'), 'nodes')}
+  memory: 64Mi
+  portRange: { start: ${ports.start}, end: ${ports.end} }
+agents:
+  - { id: u1, platform: process, capacity: { nodes: 2 } }
+  - { id: remote, platform: docker, capacity: { nodes: 2 } }
+clusters:
+  - { name: kg, nodes: 3 }
+`);
+    const up = grid.adopt(await startDaemon('master', ['up', file, '--listen', '127.0.0.1:0', '--state-dir', join(grid.dir('up-state'), '.grid')], { timeoutMs: 60_000 }));
+    await up.waitForLog(/kg-1 on u1: running/, 30_000);
+
+    const t0 = Date.now();
+    const exit = await up.stop('SIGINT', 15_000);
+    expect(exit, up.logs()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(up.logs()).toContain('grid stopped');
+    expect(up.logs()).not.toContain('grid converged');
+    expect(pidsMentioning(grid.marker)).toEqual([]);
+  });
 });

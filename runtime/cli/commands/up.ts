@@ -58,6 +58,7 @@ export function registerUpCommand(program: Command): void {
       const out = (line: string): void => void process.stdout.write(`${line}\n`);
       try {
         const address = await grid.start();
+        if (interrupt.signal.aborted) return;
         const local = LocalGrid.localAgents(spec.compiled).map((a) => a.id);
         out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
         out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
@@ -66,7 +67,9 @@ export function registerUpCommand(program: Command): void {
           const before = await conn.call('getSpec', {});
           const applied = await conn.call('applySpec', { specJson: spec.json, expectedGeneration: before.generation, dryRun: false });
           out(applied.changed ? `applied ${file} as generation ${applied.generation}` : `resuming generation ${applied.generation} (spec unchanged)`);
-          const converged = await waitConverged(conn, spec.json, timeoutMs, (line) => out(`  ${line}`));
+          const converged = await waitConverged(conn, spec.json, timeoutMs, (line) => out(`  ${line}`), 300, interrupt.signal);
+          // Ctrl+C while waiting stops the grid now, not after the convergence timeout.
+          if (converged.interrupted === true) return;
           out(converged.converged ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
           out(await statusTable(conn));
           if (flags.detachAfterConverge === true) {
