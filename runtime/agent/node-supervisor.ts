@@ -343,7 +343,8 @@ export class NodeSupervisor {
     if (decision.action === 'fail') {
       this.setStatus(r, 'failed');
       this.emit(r, 'NodeFailed', { reason: `${decision.reason}; last: ${reason}`, restartCount: r.restarts }, `node ${r.spec.nodeId} failed: ${decision.reason}`);
-      if (!r.everRan) this.emit(r, 'SpawnFailed', { reason }, `spawn of node ${r.spec.nodeId} failed: ${reason}`);
+      // No SpawnFailed here: a node that never ran fails its spawn call, and the master records
+      // that failure (with this reason in the error); a second record would tell it twice.
       return;
     }
     this.setStatus(r, 'restarting');

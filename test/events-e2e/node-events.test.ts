@@ -123,4 +123,22 @@ describe('events from a real grid: nodes', () => {
       squatter.close();
     }
   });
+
+  it('a node that exits at start: NodeCrashed with its exit code, NodeFailed, and one SpawnFailed (not one per side)', async () => {
+    const master = await startMaster({ args: FAST_MASTER });
+    const agent = await startAgent({ master: master.address, config: { storage: { binary_path: '/bin/false' }, monitoring: { restart_max: 0 } } });
+    const c = client(master.address);
+    await c.waitFor('AgentRegistered', (e) => e.agentId === agent.id);
+
+    await expect(c.spawn({ agentId: agent.id, nodeId: 'dud' })).rejects.toThrow(/exit code 1/);
+    const failed = await c.waitFor('NodeFailed', (e) => e.nodeId === 'dud');
+    expect(failed.payload).toMatchObject({ restartCount: 0 });
+    await c.waitFor('SpawnFailed', (e) => e.nodeId === 'dud');
+    // The agent's report and the master's own record have both arrived by now; nothing else comes.
+    await new Promise((r) => setTimeout(r, 500));
+    const story = await c.list({ nodeId: 'dud' });
+    expect([...typesOf(story)].sort()).toEqual(['NodeCrashed', 'NodeFailed', 'SpawnFailed', 'SpawnRequested']);
+    expect(story.find((e) => e.type === 'NodeCrashed')!.payload).toEqual({ exitCode: 1 });
+    expect(story.find((e) => e.type === 'SpawnFailed')!.payload['reason']).toMatch(/failed to start: exit code 1/);
+  });
 });
