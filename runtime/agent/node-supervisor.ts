@@ -398,11 +398,13 @@ export class NodeSupervisor {
   async adoptExisting(): Promise<NodeView[]> {
     const adopted = await this.platform.adopt();
     await Promise.all(
-      adopted.map(async ({ spec, instance }) => {
+      adopted.map(async ({ spec, instance, startedAtMs }) => {
         const r = this.newRecord(spec);
         r.pid = instance.pid;
         r.containerId = instance.containerId ?? '';
-        r.startedAtMs = Date.now();
+        // The process's own start, not the adoption: a re-adopted stale copy must not look newer
+        // than the replacement the master started elsewhere meanwhile.
+        r.startedAtMs = startedAtMs ?? Date.now();
         r.everRan = true;
         this.nodes.set(spec.nodeId, r);
         this.logger.info({ nodeId: spec.nodeId, pid: instance.pid, port: spec.port }, 'adopted node left running by a previous agent');

@@ -33,6 +33,11 @@ export interface ExitInfo {
 export interface AdoptedNode {
   readonly spec: NodeLaunchSpec;
   readonly instance: NodeInstance;
+  /**
+   * When the instance was started, if known. Reported as the node's start time: the master tells a
+   * stale copy from its replacement by it, so adoption must not make an old process look new.
+   */
+  readonly startedAtMs?: number;
 }
 
 export type ExitListener = (nodeId: string, instance: NodeInstance, exit: ExitInfo) => void;

@@ -184,7 +184,7 @@ export class ProcessPlatform implements NodePlatform {
       }, this.opts.adoptPollMs ?? 250);
       entry.poll.unref();
       this.running.set(nodeId, entry);
-      out.push({ spec: rec.spec, instance: { pid } });
+      out.push({ spec: rec.spec, instance: { pid }, ...(rec.startedAtMs > 0 ? { startedAtMs: rec.startedAtMs } : {}) });
     }
     return out;
   }

@@ -98,4 +98,24 @@ describe('declarative apply with real processes', () => {
     for (const n of scaled.filter((s) => s.nodeId !== 'kv-0')) expect(isAlive(n.pid), `${n.nodeId} pid ${n.pid}`).toBe(false);
     expect((await grid.client.getSpec()).generation).toBe(3);
   });
+
+  it('a memory change restarts each node in place with the new memory', async () => {
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    await Promise.all(AGENTS.map((a) => grid!.agent(a.id)));
+    const spec = (memory: string): Record<string, unknown> => ({ ...gridSpec(AGENTS, [{ name: 'kv', nodes: 2 }]), storage: { memory } });
+    await grid.apply(grid.writeSpec(spec('64Mi')));
+    const before = await grid.nodes();
+
+    const file = grid.writeSpec(spec('96Mi'));
+    const plan = await grid.cli('plan', file);
+    expect(plan.code, plan.stderr).toBe(2);
+    for (const n of before) expect(plan.stdout).toContain(`-/+ replace ${n.nodeId} on ${n.agentId} (standalone, 96 MiB): memory 64 MiB -> 96 MiB: restart on ${n.agentId}`);
+    await grid.apply(file);
+
+    const after = await grid.nodes();
+    expect(after.map((n) => `${n.nodeId}@${n.agentId} ${n.status} ${n.memoryMb}`).sort()).toEqual(before.map((n) => `${n.nodeId}@${n.agentId} running 96`).sort());
+    for (const n of before) expect(isAlive(n.pid), `old ${n.nodeId}`).toBe(false);
+    expect((await grid.cli('plan', file)).code).toBe(0);
+  });
 });

@@ -128,6 +128,29 @@ describe('declarative self-healing with real processes', () => {
     expect(stops.map((e) => `${e.nodeId}@${e.agentId}`)).not.toContain(`kv-1@${survivor.agentId}`);
   });
 
+  it('keeps the replacement, not the returning stale copy, also when the master restarted in between', async () => {
+    grid = new DeclarativeGrid();
+    const master = await grid.startMaster();
+    const ids = ['a1', 'a2'];
+    await Promise.all(ids.map((id) => grid!.agent(id)));
+    await grid.apply(grid.writeSpec(gridSpec(ids.map((id) => ({ id })), [{ name: 'kv', nodes: 1 }], { replaceAfter: '1s' })));
+    const [victim] = await grid.nodes();
+    await grid.agentProcess(victim!.agentId).stop('SIGKILL');
+    const replacement = await eventually(async () => active(await grid!.nodes()).find((n) => n.agentId !== victim!.agentId && n.status === 'running'), 20_000);
+
+    // WHEN the master restarts (forgetting where it placed what), then the killed agent returns
+    await master.stop('SIGKILL');
+    await grid.startMaster(master.address);
+    await eventually(async () => (await grid!.nodes()).some((n) => n.pid === replacement.pid), 15_000);
+    await grid.agent(victim!.agentId);
+
+    // THEN the re-adopted orphan is the stale copy: it is stopped and the replacement kept
+    await eventually(() => !isAlive(victim!.pid), 20_000);
+    const final = active(await grid.nodes());
+    expect(final.map((n) => `${n.nodeId}@${n.agentId}:${n.pid}`)).toEqual([`kv-0@${replacement.agentId}:${replacement.pid}`]);
+    expect(isAlive(replacement.pid)).toBe(true);
+  });
+
   it('promotes a replica when the leader is lost; the lost node comes back as a replica', async () => {
     grid = new DeclarativeGrid();
     await grid.startMaster();
