@@ -88,7 +88,10 @@ export function grpcStatusOf(code: RuntimeErrorCode): GrpcStatus {
   return GRPC_STATUS_OF[code];
 }
 
-/** Codes a caller may retry: the callee may succeed next time without any change on our side. */
+/**
+ * Codes a caller may retry: the callee may succeed next time without any change on our side.
+ * RESOURCE_EXHAUSTED is not one here: agents use it for "at capacity", which a retry cannot fix.
+ */
 export function isRetryableStatus(code: GrpcStatus): boolean {
-  return code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.RESOURCE_EXHAUSTED || code === GrpcStatus.ABORTED;
+  return code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.ABORTED;
 }

@@ -33,7 +33,12 @@ interface NodeRecord {
   liveness: NodeJS.Timeout | undefined;
   launchedAt: number;
   readonly waiters: Set<() => void>;
+  /** Set when the platform refused the first start outright: the spawn fails with this error. */
+  rejected?: GridError;
 }
+
+/** Start errors no restart can fix (bad request or config): reported at once, not retried. */
+const RETRYABLE_START: ReadonlySet<string> = new Set(['SPAWN_FAILED', 'INTERNAL']);
 
 const SETTLED: ReadonlySet<NodeStatus> = new Set(['running', 'failed', 'stopping', 'stopped']);
 const SEVERITY: Record<NodeEventType, NodeEvent['severity']> = {
@@ -214,6 +219,7 @@ export class NodeSupervisor {
 
   private async awaitOutcome(r: NodeRecord): Promise<NodeView> {
     await this.settled(r);
+    if (r.rejected !== undefined) throw r.rejected;
     if (r.status === 'failed') {
       throw new GridError('SPAWN_FAILED', `node "${r.spec.nodeId}" failed to start: ${r.lastExit || 'unknown error'} (after ${r.restarts} restarts)`, {
         nodeId: r.spec.nodeId,
@@ -261,6 +267,15 @@ export class NodeSupervisor {
       instance = await starting;
     } catch (err) {
       if (ac.signal.aborted) return;
+      if (!isRestart && err instanceof GridError && !RETRYABLE_START.has(err.code)) {
+        // Memory below the minimum or an unknown image: the caller gets the original code and field.
+        r.rejected = err;
+        r.lastExit = `start refused: ${err.message}`;
+        this.nodes.delete(r.spec.nodeId);
+        this.emit(r, 'SpawnFailed', { reason: err.message }, `node ${r.spec.nodeId} not started: ${err.message}`);
+        this.setStatus(r, 'failed');
+        return;
+      }
       r.lastExit = `start failed: ${(err as Error).message}`;
       this.onCrash(r, { exitCode: null, signal: null }, r.lastExit);
       return;

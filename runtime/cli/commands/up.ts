@@ -6,7 +6,6 @@ import { resolveToken } from '../../common/token.js';
 import { ConfigError, GridError } from '../../errors.js';
 import { waitConverged } from '../converge.js';
 import { followEvents, formatWireEvent } from '../event-stream.js';
-import { LocalGrid } from '../local-grid.js';
 import { MasterConnection } from '../master-client.js';
 import { formatTable } from '../output.js';
 import { abortOnSignal } from '../run-until-signal.js';
@@ -45,6 +44,8 @@ export function registerUpCommand(program: Command): void {
         throw new ConfigError('--timeout', `must be a duration like 30s or 2m, got "${flags.timeout}"`, { cause: err });
       }
       const spec = await loadSpecForCommand(file);
+      // The daemons (master, agents, Docker client) load only for `up`, not for every CLI verb.
+      const { LocalGrid } = await import('../local-grid.js');
       const token = resolveToken(flags.tokenFile);
       const logger = createLogger('sutra-grid-up', process.env['LOG_LEVEL'] ?? 'warn');
       const grid = new LocalGrid({
