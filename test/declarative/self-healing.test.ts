@@ -128,6 +128,30 @@ describe('declarative self-healing with real processes', () => {
     expect(stops.map((e) => `${e.nodeId}@${e.agentId}`)).not.toContain(`kv-1@${survivor.agentId}`);
   });
 
+  it('an agent back within replaceAfter keeps its nodes: nothing is replaced or restarted', async () => {
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    const ids = ['a1', 'a2'];
+    await Promise.all(ids.map((id) => grid!.agent(id)));
+    await grid.apply(grid.writeSpec(gridSpec(ids.map((id) => ({ id })), [{ name: 'kv', nodes: 2 }], { replaceAfter: '30s' })));
+    const before = await grid.nodes();
+    const victim = before.find((n) => n.nodeId === 'kv-0')!;
+
+    // WHEN its agent is killed, goes offline, and returns well within the grace
+    await grid.agentProcess(victim.agentId).stop('SIGKILL');
+    await eventually(async () => (await grid!.events('AgentOffline')).some((e) => e.agentId === victim.agentId), 10_000);
+    await grid.agent(victim.agentId);
+
+    // THEN the re-adopted node is the one that counts: same agent, same pid, no replacement
+    const after = await eventually(async () => {
+      const ns = active(await grid!.nodes());
+      return ns.length === 2 && ns.every((n) => n.status === 'running') && (await grid!.client.listAgents()).agents.every((a) => a.health === 'healthy') ? ns : undefined;
+    }, 15_000);
+    expect(after.map((n) => `${n.nodeId}@${n.agentId}:${n.pid}`).sort()).toEqual(before.map((n) => `${n.nodeId}@${n.agentId}:${n.pid}`).sort());
+    expect(await grid.events('NodeReplaced')).toEqual([]);
+    expect(await grid.events('SpawnRequested')).toHaveLength(2);
+  });
+
   it('keeps the replacement, not the returning stale copy, also when the master restarted in between', async () => {
     grid = new DeclarativeGrid();
     const master = await grid.startMaster();

@@ -91,12 +91,14 @@ export class DeclarativeGrid {
   private readonly agents = new Map<string, AgentProcess>();
   private readonly agentDirs = new Map<string, { dataDir: string; ports: number }>();
   private readonly daemons: DaemonProcess[] = [];
+  private readonly masters: DaemonProcess[] = [];
   private readonly specDir = tempDir(`${this.marker}spec-`);
 
   /** Starts the master (again, on the same data dir) at `listen` (default an ephemeral port). */
   async startMaster(listen?: string, extraArgs: readonly string[] = []): Promise<DaemonProcess> {
     this.master = await startMaster({ dataDir: this.masterDataDir, ...(listen ? { listen } : {}), args: [...FAST_MASTER_ARGS, ...extraArgs] });
     this.daemons.push(this.master);
+    this.masters.push(this.master);
     this.client?.close();
     this.client = new TestMasterClient(this.master.address);
     return this.master;
@@ -137,11 +139,7 @@ export class DeclarativeGrid {
 
   /** Output of every master process this grid started, oldest first (for failure messages). */
   masterLogs(): string {
-    return this.daemons.filter((d) => d.address !== '' && this.isMaster(d)).map((d) => d.logs()).join('\n--- master restarted ---\n');
-  }
-
-  private isMaster(d: DaemonProcess): boolean {
-    return ![...this.agents.values()].some((a) => a.pid === d.pid) && !('id' in d);
+    return this.masters.map((d) => d.logs()).join('\n--- master restarted ---\n');
   }
 
   /** The running process of agent `id`. */
