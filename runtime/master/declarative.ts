@@ -12,6 +12,9 @@ import { buildLiveState } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
 import type { SpecStore } from './spec-store.js';
 
+/** How long a new cluster may take to become healthy before its health is reported as an alarm. */
+const NEW_CLUSTER_GRACE_MS = 120_000;
+
 /** Declarative lifecycle facts, for the event bus. */
 export interface DeclarativeEvents extends ReconcilerEvents {
   specApplied?(e: { generation: number; plan: Plan; deleted: boolean }): void;
@@ -41,6 +44,8 @@ export class DeclarativeControl {
   readonly desired: DesiredStateManager;
   readonly reconciler: Reconciler;
   private readonly health = new Map<string, ClusterHealthState>();
+  /** When each cluster was first seen, until it is healthy for the first time. */
+  private readonly converging = new Map<string, number>();
 
   constructor(private readonly o: DeclarativeOptions) {
     this.desired = new DesiredStateManager(o.store, compileSpecJson, () => this.reconciler.trigger());
@@ -60,6 +65,7 @@ export class DeclarativeControl {
       {
         intervalMs: o.reconcileIntervalMs,
         settleMs: o.settleMs,
+        observe: () => this.observeClusters(),
         logger: o.logger.child({ component: 'reconciler' }),
         ...(o.events !== undefined ? { events: o.events } : {}),
       },
@@ -71,14 +77,9 @@ export class DeclarativeControl {
     return this.desired.init();
   }
 
-  /** Reconciles and watches cluster health until `signal` aborts. */
-  async run(signal: AbortSignal): Promise<void> {
-    const observer = setInterval(() => this.observeClusters(), this.o.reconcileIntervalMs);
-    try {
-      await this.reconciler.run(signal);
-    } finally {
-      clearInterval(observer);
-    }
+  /** Reconciles, reporting cluster health as the reconciler sees and changes it, until `signal` aborts. */
+  run(signal: AbortSignal): Promise<void> {
+    return this.reconciler.run(signal);
   }
 
   private live() {
@@ -100,11 +101,20 @@ export class DeclarativeControl {
       seen.add(s.name);
       const previous = this.health.get(s.name);
       if (previous === s.health) continue;
+      if (previous === undefined && s.health !== 'healthy') {
+        // A cluster that is still being created is not critical: no alarm until it was healthy
+        // once, or has failed to get there within the grace.
+        const since = this.converging.get(s.name) ?? Date.now();
+        this.converging.set(s.name, since);
+        if (Date.now() - since < NEW_CLUSTER_GRACE_MS) continue;
+      }
+      this.converging.delete(s.name);
       this.health.set(s.name, s.health as ClusterHealthState);
       this.o.logger.info({ cluster: s.name, running: s.running, desired: s.desired }, `cluster ${s.name} is ${s.health} (${s.running}/${s.desired} running)`);
       this.o.events?.clusterHealthChanged?.({ cluster: s.name, health: s.health as ClusterHealthState, previous, running: s.running, desired: s.desired });
     }
     for (const name of [...this.health.keys()]) if (!seen.has(name)) this.health.delete(name);
+    for (const name of [...this.converging.keys()]) if (!seen.has(name)) this.converging.delete(name);
   }
 
   /** ApplySpec, GetSpec, DeleteSpec, and GetClusterStatus with per-cluster health. */

@@ -32,6 +32,9 @@ describe('cluster events', () => {
     const healthy = await c.waitFor('ClusterHealthy', (e) => e.cluster === 'kv');
     expect(healthy.payload).toEqual({ healthyNodes: 2, totalNodes: 2 });
     expect(healthy.index).toBeGreaterThan(applied.index);
+    // A cluster still being created raises no alarm: nothing degraded or critical before it is healthy.
+    const alarms = [...(await c.ofType('ClusterCritical')), ...(await c.ofType('ClusterDegraded'))];
+    expect(alarms.filter((e) => e.index < healthy.index)).toEqual([]);
 
     const nodes = await grid.nodes('kv');
     const leader = nodes.find((n) => n.role === 'leader')!;

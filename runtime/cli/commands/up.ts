@@ -47,7 +47,8 @@ export function registerUpCommand(program: Command): void {
       // The daemons (master, agents, Docker client) load only for `up`, not for every CLI verb.
       const { LocalGrid } = await import('../local-grid.js');
       const token = resolveToken(flags.tokenFile);
-      const logger = createLogger('sutra-grid-up', process.env['LOG_LEVEL'] ?? 'warn');
+      // The daemons' JSON logs stay quiet unless asked for: `up` prints its own readable lines.
+      const logger = createLogger('sutra-grid-up', process.env['LOG_LEVEL'] ?? 'error');
       const grid = new LocalGrid({
         spec: spec.compiled,
         stateDir: resolve(flags.stateDir),
@@ -63,6 +64,7 @@ export function registerUpCommand(program: Command): void {
         const local = LocalGrid.localAgents(spec.compiled).map((a) => a.id);
         out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
         out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
+        if (token === undefined) out('no token: the master and agents listen on loopback only');
         const conn = new MasterConnection({ address, token, json: false });
         try {
           const before = await conn.call('getSpec', {});

@@ -45,6 +45,12 @@ export interface ReconcilerOptions {
   readonly logger?: Logger;
   readonly events?: ReconcilerEvents;
   readonly now?: () => number;
+  /**
+   * Called at the start of every pass (before planning) and after each action: an observer sees
+   * every state the reconciler acts on and every state it makes (a lost leader before its replica
+   * is promoted, the promoted cluster before its lost node is replaced).
+   */
+  readonly observe?: () => void;
 }
 
 /**
@@ -58,6 +64,7 @@ export class Reconciler {
   private readonly logger: Logger;
   private readonly events: ReconcilerEvents;
   private readonly now: () => number;
+  private readonly observe: () => void;
   private readonly startedAtMs: number;
   private readonly settleMs: number;
   private readonly inFlight = new Map<string, PlanAction>();
@@ -77,6 +84,7 @@ export class Reconciler {
     this.events = opts.events ?? {};
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs ?? 0;
+    this.observe = opts.observe ?? (() => undefined);
     this.startedAtMs = this.now();
   }
 
@@ -127,6 +135,7 @@ export class Reconciler {
 
   /** One plan-and-act pass. Exposed for tests that step the reconciler by hand. */
   async pass(signal?: AbortSignal): Promise<Plan | undefined> {
+    this.observe();
     const desired = this.host.desired();
     if (desired === undefined) return undefined;
     const live = this.withInFlight(this.host.live());
@@ -227,6 +236,7 @@ export class Reconciler {
       this.logger.warn({ nodeId: a.nodeId, agentId: a.agentId, op: a.op, err: (err as Error).message, retryInMs: delay }, `${a.op} ${a.nodeId} failed`);
     } finally {
       this.inFlight.delete(a.nodeId);
+      this.observe();
     }
   }
 
