@@ -247,7 +247,9 @@ export class DockerPlatform implements NodePlatform {
         const info = await this.docker.getContainer(c.Id).inspect();
         if (!info.State.Running) throw new Error(`state ${info.State.Status}`);
         tracked.instance = { pid: info.State.Pid, containerId: c.Id };
-        adopted.push({ spec, instance: tracked.instance });
+        // The container's own start, not the adoption: a stale copy must not look newer than its replacement.
+        const startedAtMs = Date.parse(info.State.StartedAt);
+        adopted.push({ spec, instance: tracked.instance, ...(Number.isFinite(startedAtMs) && startedAtMs > 0 ? { startedAtMs } : {}) });
       } catch (err) {
         this.logger.info({ containerId: c.Id, err: engineMessage(err) }, 'container exited while being adopted; removing it');
         tracked.dropped = true;

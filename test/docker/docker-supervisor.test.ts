@@ -153,6 +153,10 @@ describe('NodeSupervisor on the Docker platform', () => {
     );
     const containers = await agentContainers(docker, agentId);
     expect(containers.map((c) => c.Id).sort()).toEqual([a.containerId, b.containerId].sort());
+    // Each keeps its container's own start time, not the adoption time (a stale copy must not look newer).
+    const adoptedA = views.find((v) => v.nodeId === 'a')!;
+    expect(adoptedA.startedAtMs).toBeLessThanOrEqual(a.startedAtMs);
+    expect(adoptedA.startedAtMs).toBeGreaterThan(a.startedAtMs - 5000);
     // No spawn happened: adoption is silent, the nodes never restarted.
     expect(second.events).toEqual([]);
     // And the adopted node is supervised: a crash is restarted by the new agent.
