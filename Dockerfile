@@ -1,7 +1,7 @@
 # The bundled storage-server (and the whole sutra-grid CLI) as an image, for agents running with
 # platform = "docker". Build from the repo root:
-#   docker build -t sutra-grid/storage-server:latest .
-# then point the agent at it: [docker] image = "sutra-grid/storage-server:latest".
+#   docker build -t sutra-grid:0.1.0 .
+# then point the agent at it: [docker] image = "sutra-grid:0.1.0".
 # Agents start node containers with `node /app/dist/runtime/storage/main.js --port N --storage-path
 # /data ...`; run by hand, the ENTRYPOINT is the CLI: `docker run IMAGE storage-server --help`.
 # (CI hosts reach no registry, so the tests build an equivalent image with scripts/build-test-image.sh.)

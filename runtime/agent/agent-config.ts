@@ -277,7 +277,7 @@ export function compileAgentOptions(
     },
     docker: {
       socketPath: s(docker, 'socket_path') ?? '/var/run/docker.sock',
-      image: s(docker, 'image') ?? 'sutra-grid/storage-server:latest',
+      image: s(docker, 'image') ?? 'sutra-grid:0.1.0',
       network: dockerNetwork,
     },
   };

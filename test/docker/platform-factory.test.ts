@@ -77,7 +77,7 @@ describe('createPlatform from agent-config.toml', () => {
   it('the shipped example config selects the docker platform', () => {
     const opts = compileAgentOptions(loadAgentConfig('examples/docker/agent-config.toml'), {}, undefined, {});
     expect(opts.platform).toBe('docker');
-    expect(opts.docker).toEqual({ socketPath: '/var/run/docker.sock', image: 'sutra-grid/storage-server:latest', network: 'host' });
+    expect(opts.docker).toEqual({ socketPath: '/var/run/docker.sock', image: 'sutra-grid:0.1.0', network: 'host' });
   });
 
   it('refuses a bad [docker] table with the key named', async () => {
