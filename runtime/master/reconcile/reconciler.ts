@@ -3,6 +3,9 @@ import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } f
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/backoff.js';
 
+/** Least time between two observations after actions (see ReconcilerOptions.observe). */
+const OBSERVE_EVERY_MS = 100;
+
 /** What the reconciler converges to: the applied spec and who currently leads each cluster. */
 export interface DesiredState {
   readonly spec: CompiledGridSpec;
@@ -65,6 +68,7 @@ export class Reconciler {
   private readonly events: ReconcilerEvents;
   private readonly now: () => number;
   private readonly observe: () => void;
+  private lastObservedMs = 0;
   private readonly startedAtMs: number;
   private readonly settleMs: number;
   private readonly inFlight = new Map<string, PlanAction>();
@@ -135,7 +139,7 @@ export class Reconciler {
 
   /** One plan-and-act pass. Exposed for tests that step the reconciler by hand. */
   async pass(signal?: AbortSignal): Promise<Plan | undefined> {
-    this.observe();
+    this.observeNow();
     const desired = this.host.desired();
     if (desired === undefined) return undefined;
     const live = this.withInFlight(this.host.live());
@@ -236,8 +240,16 @@ export class Reconciler {
       this.logger.warn({ nodeId: a.nodeId, agentId: a.agentId, op: a.op, err: (err as Error).message, retryInMs: delay }, `${a.op} ${a.nodeId} failed`);
     } finally {
       this.inFlight.delete(a.nodeId);
-      this.observe();
+      // Observing costs a walk over every node: after a promotion always (a changed leader is news),
+      // otherwise at most every OBSERVE_EVERY_MS, so a 10,000-node apply does not walk 10,000 times.
+      const now = this.now();
+      if (a.op === 'update' || now - this.lastObservedMs >= OBSERVE_EVERY_MS) this.observeNow();
     }
+  }
+
+  private observeNow(): void {
+    this.lastObservedMs = this.now();
+    this.observe();
   }
 
   private async runBounded<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
