@@ -192,12 +192,15 @@ describe('DockerPlatform', () => {
     await eventually(async () => !(await docker.getContainer(dead.containerId!).inspect()).State.Running, 5_000, 'the crashed container to stop');
 
     // WHEN a new agent process with the same id starts
+    const adoptStartedMs = Date.now();
     const second = await newPlatform({}, agentId);
     const exits = exitRecorder(second);
     const adopted = await second.adopt();
 
     // THEN it takes over the running node as it was launched, and nothing else survives
-    expect(adopted).toEqual([{ spec: keep, instance: { pid: kept.pid, containerId: kept.containerId } }]);
+    // (with the container's own start time, from before the new agent existed)
+    expect(adopted).toEqual([{ spec: keep, instance: { pid: kept.pid, containerId: kept.containerId }, startedAtMs: expect.any(Number) }]);
+    expect(adopted[0]!.startedAtMs).toBeLessThan(adoptStartedMs);
     const left = await agentContainers(docker, agentId);
     expect(left.map((c) => c.Id)).toEqual([kept.containerId]);
     expect(await roundTrip(keep.port, TOKEN, 'still-here')).toBe('content of still-here');
