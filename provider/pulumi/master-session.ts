@@ -13,9 +13,9 @@ import {
   type GetSpecResponse,
 } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { PulumiGridError } from './errors.js';
+import { authMetadata } from '../../runtime/index.js';
 
 /** The master's metadata key and scheme for the shared token (runtime/common/token.ts). */
-const TOKEN_METADATA_KEY = 'authorization';
 
 /** Per-call deadline: long enough for a loaded two-core machine, short enough for a stuck master. */
 const CALL_TIMEOUT_MS = 15_000;
@@ -79,8 +79,7 @@ export class MasterSession {
   }
 
   #call<Req, Res>(rpc: string, method: Unary<Req, Res>, req: Req): Promise<Res> {
-    const md = new Metadata();
-    if (this.#token !== undefined && this.#token !== '') md.set(TOKEN_METADATA_KEY, `Bearer ${this.#token}`);
+    const md = authMetadata(this.#token !== '' ? this.#token : undefined);
     return new Promise<Res>((resolve, reject) => {
       method.call(this.#client, req, md, { deadline: new Date(Date.now() + this.#timeoutMs) }, (err, res) => {
         if (err) reject(translateError(this.address, rpc, err));

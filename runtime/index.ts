@@ -1,0 +1,9 @@
+/**
+ * The runtime layer's public face for other layers (providers, benchmarks): errors and the client
+ * side of the wire (token metadata, deadlines, retries). Kept light on purpose: the daemons have their
+ * own barrels (`master/`, `agent/`, `storage/`, `events/`), so a client does not load them.
+ */
+export { GridError, ConfigError, ShutdownTimeoutError, grpcStatusOf, isRetryableStatus, type RuntimeErrorCode, type ErrorContext } from './errors.js';
+export { authMetadata, deadline, insecureCredentials, unary, withRetry, statusName, DEFAULT_RETRY, type RetryOptions } from './common/grpc-client.js';
+export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './common/token.js';
+export { createLogger, silentLogger, type Logger } from './common/logger.js';
