@@ -5,7 +5,7 @@
  * agents). Reports heartbeat round-trip p50/p99/max, the master's CPU (from /proc/<pid>/stat) and
  * RSS (VmRSS / VmHWM from /proc/<pid>/status).
  *
- * Run: `npm run build && node dist/bench/heartbeat.bench.js [agents...] [--measure 20s]`
+ * Run: `npm run build && node dist/bench/heartbeat.bench.js [agents...] [--measure 20s] [--mode stream|unary|both]`
  * (default 1000 5000; each scale gets a fresh master, a registration interval (each agent registers
  * at its slot) and one warm-up heartbeat interval, then the measure window).
  * Targets at 5,000 agents: p99 <= 5 ms, RSS <= 200 MB.
@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { GridMasterClient, type AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
 import { insecureCredentials, unary } from '../runtime/common/grpc-client.js';
+import { HeartbeatStream } from '../runtime/agent/heartbeat-stream.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/sutra-grid.js');
 const INTERVAL_MS = 5_000;
@@ -89,7 +90,13 @@ function agentInfo(agentId: string): AgentInfo {
   return { agentId, hostname: `host-${agentId}`, platform: 'process', address: '127.0.0.1:1', capacity: { maxNodes: 8, memoryMb: 0 }, version: 'bench', labels: {}, portRangeStart: 7000, portRangeSize: 100 };
 }
 
-async function runScale(agents: number, measureMs: number): Promise<ScaleResult> {
+/**
+ * How beats travel: `stream` is what agents do (one HeartbeatStream each, a message per beat);
+ * `unary` is one Heartbeat call per beat, measured beside it as the baseline.
+ */
+type Mode = 'stream' | 'unary';
+
+async function runScale(agents: number, measureMs: number, mode: Mode): Promise<ScaleResult & { mode: Mode }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hb-bench-'));
   const { proc, address } = await startMaster(dataDir);
   // A local subchannel pool per client gives each its own TCP connection; channelz bookkeeping off
@@ -97,6 +104,7 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
   const clients = Array.from({ length: CHANNELS }, (_, i) => new GridMasterClient(address, insecureCredentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_channelz': 0, 'grpc.bench_channel': i }));
   const ids = Array.from({ length: agents }, (_, i) => `agent-${String(i).padStart(5, '0')}`);
   const nodes = new Map(ids.map((id) => [id, nodesOf(id)]));
+  const streams = new Map<string, HeartbeatStream>();
   try {
     // Agent i beats at offset i * INTERVAL / agents within every interval. Its first beat is its
     // registration, as with real agents: registering everyone first would leave the early ones
@@ -130,13 +138,16 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
         const due = Math.floor((elapsed / INTERVAL_MS) * agents);
         for (; next <= due; next++) {
           const agentId = ids[next % agents]!;
-          const c = clients[next % CHANNELS]!;
+          // An agent always uses the same channel, as a real agent holds one connection.
+          const c = clients[(next % agents) % CHANNELS]!;
           const record = recording;
           const t0 = performance.now();
           const call =
             next < agents
               ? unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, undefined, 10_000)
-              : unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000);
+              : mode === 'unary'
+                ? unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000)
+                : streamOf(streams, agentId, c).send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
           const p = call.then(
             () => {
               if (record) latencies.push(performance.now() - t0);
@@ -174,8 +185,10 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
       loadAvg: loadavg()[0] ?? NaN,
       rssMb: memMb(proc.pid!, 'VmRSS'),
       peakRssMb: memMb(proc.pid!, 'VmHWM'),
+      mode,
     };
   } finally {
+    for (const st of streams.values()) st.close();
     for (const c of clients) c.close();
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -183,20 +196,31 @@ async function runScale(agents: number, measureMs: number): Promise<ScaleResult>
   }
 }
 
+function streamOf(streams: Map<string, HeartbeatStream>, agentId: string, c: GridMasterClient): HeartbeatStream {
+  let st = streams.get(agentId);
+  if (st === undefined) streams.set(agentId, (st = new HeartbeatStream(c, undefined)));
+  return st;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const measureIdx = args.indexOf('--measure');
   const measureMs = measureIdx >= 0 ? Number(/^(\d+)s$/.exec(args[measureIdx + 1] ?? '')?.[1] ?? 20) * 1000 : 20_000;
   const scales = args.filter((a, i) => /^\d+$/.test(a) && (measureIdx < 0 || i !== measureIdx + 1)).map(Number);
-  const results: ScaleResult[] = [];
+  const modeIdx = args.indexOf('--mode');
+  const modeArg = modeIdx >= 0 ? args[modeIdx + 1] : 'both';
+  const modes: Mode[] = modeArg === 'stream' ? ['stream'] : modeArg === 'unary' ? ['unary'] : ['stream', 'unary'];
+  const results: Array<ScaleResult & { mode: Mode }> = [];
   for (const agents of scales.length > 0 ? scales : [1000, 5000]) {
-    const r = await runScale(agents, measureMs);
-    results.push(r);
-    const f = (n: number): string => n.toFixed(2);
-    process.stdout.write(
-      `${r.agents} agents: ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
-        `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); bench client CPU ${r.clientCpuPercent.toFixed(1)}%; load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
-    );
+    for (const mode of modes) {
+      const r = await runScale(agents, measureMs, mode);
+      results.push(r);
+      const f = (n: number): string => n.toFixed(2);
+      process.stdout.write(
+        `${r.agents} agents (${r.mode}): ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
+          `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); bench client CPU ${r.clientCpuPercent.toFixed(1)}%; load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
+      );
+    }
   }
   process.stdout.write(`${JSON.stringify({ benchmark: 'master-heartbeat', intervalMs: INTERVAL_MS, measureMs, channels: CHANNELS, results })}\n`);
 }

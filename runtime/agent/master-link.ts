@@ -4,6 +4,7 @@ import { backoffDelay, sleep } from '../common/backoff.js';
 import { insecureCredentials, statusName, unary } from '../common/grpc-client.js';
 import type { Logger } from '../common/logger.js';
 import { toNodeInfo } from './agent-service.js';
+import { HeartbeatStream } from './heartbeat-stream.js';
 import type { NodeEvent, NodeView } from './node-types.js';
 
 /** Connection to the master, as the agent sees it. */
@@ -51,6 +52,9 @@ export class MasterLink {
   private flushing = false;
   private eventsUnsupportedLogged = false;
   private intervalMs: number;
+  private stream: HeartbeatStream | undefined;
+  /** Set when the master answers HeartbeatStream with UNIMPLEMENTED (an older master): unary beats. */
+  private streamUnsupported = false;
 
   constructor(private readonly opts: MasterLinkOptions) {
     this.intervalMs = opts.heartbeatIntervalMs;
@@ -71,6 +75,7 @@ export class MasterLink {
 
   /** Drops the channel after an error so the next call starts a fresh connection. */
   private resetClient(): void {
+    this.closeStream();
     this.client?.close();
     this.client = undefined;
   }
@@ -120,10 +125,30 @@ export class MasterLink {
     void this.flushEvents();
   }
 
+  private closeStream(): void {
+    this.stream?.close();
+    this.stream = undefined;
+  }
+
+  /** One beat: on the long-lived stream, or as a unary call to a master without streams. */
+  private async beat(c: GridMasterClient): Promise<{ heartbeatIntervalMs: number }> {
+    const req = { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) };
+    if (this.streamUnsupported) return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
+    try {
+      this.stream ??= new HeartbeatStream(c, this.opts.token);
+      return await this.stream.send(req, CALL_TIMEOUT_MS);
+    } catch (err) {
+      this.closeStream();
+      if ((err as ServiceError).code !== GrpcStatus.UNIMPLEMENTED) throw err;
+      this.streamUnsupported = true;
+      return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
+    }
+  }
+
   private async heartbeat(): Promise<void> {
     const c = this.masterClient();
     try {
-      const res = await unary(c.heartbeat, c, { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) }, this.opts.token, CALL_TIMEOUT_MS);
+      const res = await this.beat(c);
       if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
       void this.flushEvents();
     } catch (err) {
@@ -190,6 +215,7 @@ export class MasterLink {
     const wasRegistered = this.stateValue === 'registered';
     this.abort.abort();
     await this.loop;
+    this.closeStream();
     if (unregister && wasRegistered) {
       const c = this.masterClient();
       try {

@@ -1,4 +1,4 @@
-import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type * as pb from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
@@ -29,6 +29,7 @@ export type StreamHandler<Req, Res> = (call: ServerWritableStream<Req, Res>) => 
 export interface MasterHandlers {
   registerAgent: UnaryHandler<pb.RegisterAgentRequest, pb.RegisterAgentResponse>;
   heartbeat: UnaryHandler<pb.HeartbeatRequest, pb.HeartbeatResponse>;
+  heartbeatStream: (call: ServerDuplexStream<pb.HeartbeatRequest, pb.HeartbeatResponse>) => void;
   unregisterAgent: UnaryHandler<pb.UnregisterAgentRequest, pb.UnregisterAgentResponse>;
   reportNodeEvents: UnaryHandler<pb.ReportNodeEventsRequest, pb.ReportNodeEventsResponse>;
   spawnStorageNode: UnaryHandler<pb.SpawnStorageNodeRequest, pb.SpawnStorageNodeResponse>;

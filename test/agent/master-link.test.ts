@@ -15,6 +15,8 @@ import { eventually } from '../helpers/processes.js';
 interface Calls {
   register: Array<{ nodes: number }>;
   heartbeat: number;
+  /** Heartbeats that came on a HeartbeatStream (also counted in `heartbeat`). */
+  streamed: number;
   events: number;
   unregister: string[];
 }
@@ -33,8 +35,11 @@ async function freePort(): Promise<number> {
 }
 
 /** A fake master on `port`: `script.heartbeat` may return a status code to fail with. */
-async function fakeMaster(port: number, script: { heartbeat?: () => number | undefined; events?: number } = {}): Promise<{ calls: Calls; stop: () => Promise<void> }> {
-  const calls: Calls = { register: [], heartbeat: 0, events: 0, unregister: [] };
+async function fakeMaster(
+  port: number,
+  script: { heartbeat?: () => number | undefined; events?: number; noStream?: boolean } = {},
+): Promise<{ calls: Calls; stop: () => Promise<void> }> {
+  const calls: Calls = { register: [], heartbeat: 0, events: 0, unregister: [], streamed: 0 };
   const fail = (cb: (e: unknown) => void, code: number): void => cb({ code, details: `scripted ${code}` });
   const impl: Record<string, unknown> = {};
   for (const name of Object.keys(GridMasterService)) impl[name] = (_call: unknown, cb: (e: unknown) => void) => fail(cb, GrpcStatus.UNIMPLEMENTED);
@@ -47,6 +52,21 @@ async function fakeMaster(port: number, script: { heartbeat?: () => number | und
     const code = script.heartbeat?.();
     if (code !== undefined) fail(cb, code);
     else cb(null, { heartbeatIntervalMs: 50 });
+  };
+  // HeartbeatStream answers each beat in order; `noStream` plays an older master without it.
+  impl['heartbeatStream'] = (call: { on: (ev: string, f: (x?: unknown) => void) => void; write: (r: unknown) => void; emit: (ev: string, e: unknown) => void; end: () => void }) => {
+    if (script.noStream === true) {
+      call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'scripted UNIMPLEMENTED' });
+      return;
+    }
+    call.on('data', () => {
+      calls.heartbeat++;
+      calls.streamed++;
+      const code = script.heartbeat?.();
+      if (code !== undefined) call.emit('error', { code, details: `scripted ${code}` });
+      else call.write({ heartbeatIntervalMs: 50 });
+    });
+    call.on('end', () => call.end());
   };
   impl['reportNodeEvents'] = (_call: unknown, cb: (e: unknown, r?: unknown) => void) => {
     calls.events++;
@@ -108,6 +128,20 @@ describe('master link', () => {
     expect(l.state).toBe('registered');
     await l.stop(true);
     expect(m.calls.unregister).toEqual(['link-test']);
+    // Beats travel on the long-lived stream, not as one call each.
+    expect(m.calls.streamed).toBe(m.calls.heartbeat);
+  });
+
+  it('falls back to unary heartbeats when the master has no HeartbeatStream (UNIMPLEMENTED)', async () => {
+    const port = await freePort();
+    const m = await fakeMaster(port, { noStream: true });
+    const l = link(port);
+    l.start();
+    await eventually(() => m.calls.heartbeat >= 3, 5000, 10);
+    expect(m.calls.streamed).toBe(0);
+    expect(m.calls.register).toHaveLength(1);
+    expect(l.state).toBe('registered');
+    await l.stop(true);
   });
 
   it('keeps retrying while the master is away and registers once it appears', async () => {

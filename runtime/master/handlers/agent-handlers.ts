@@ -1,13 +1,26 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { GridError } from '../../errors.js';
+import { toServiceError } from '../../common/grpc-server.js';
 import { emitSafely } from '../master-events.js';
 import type { MasterContext, MasterHandlers } from '../master-context.js';
 
-type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'unregisterAgent'>;
+type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
 
 /** RegisterAgent, Heartbeat, UnregisterAgent: the agents' side of the protocol. */
 export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   const { registry, options, logger, events } = ctx;
   const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
+  /** One heartbeat, whether it came as a unary call or on a stream. */
+  const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
+    const recovered = registry.heartbeat(req.agentId, req.nodes, Date.now());
+    if (recovered !== undefined) {
+      logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
+      emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
+    }
+    emitSafely(events, 'agentHeartbeat', { agentId: req.agentId, nodes: req.nodes.length }, onListenerError);
+    return { heartbeatIntervalMs: options.heartbeatIntervalMs };
+  };
   return {
     registerAgent(req) {
       if (req.agent === undefined) throw new GridError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
@@ -28,14 +41,19 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       return { heartbeatIntervalMs: options.heartbeatIntervalMs, masterId: ctx.masterId };
     },
 
-    heartbeat(req) {
-      const recovered = registry.heartbeat(req.agentId, req.nodes, Date.now());
-      if (recovered !== undefined) {
-        logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
-        emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
-      }
-      emitSafely(events, 'agentHeartbeat', { agentId: req.agentId, nodes: req.nodes.length }, onListenerError);
-      return { heartbeatIntervalMs: options.heartbeatIntervalMs };
+    heartbeat,
+
+    heartbeatStream(call: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>) {
+      call.on('data', (req: HeartbeatRequest) => {
+        try {
+          call.write(heartbeat(req));
+        } catch (err) {
+          // Unknown agent (master restarted): NOT_FOUND ends the stream and the agent re-registers.
+          call.emit('error', toServiceError(err));
+        }
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => undefined);
     },
 
     unregisterAgent(req) {

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -4231,6 +4233,19 @@ export const GridMasterService = {
     responseSerialize: (value: HeartbeatResponse): Buffer => Buffer.from(HeartbeatResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HeartbeatResponse => HeartbeatResponse.decode(value),
   },
+  /**
+   * The same heartbeats over one long-lived stream per agent: no per-beat HTTP/2 stream setup. Each
+   * request is answered in order; an unknown agent ends the stream with NOT_FOUND (re-register).
+   */
+  heartbeatStream: {
+    path: "/sutra.grid.v1.GridMaster/HeartbeatStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: HeartbeatRequest): Buffer => Buffer.from(HeartbeatRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): HeartbeatRequest => HeartbeatRequest.decode(value),
+    responseSerialize: (value: HeartbeatResponse): Buffer => Buffer.from(HeartbeatResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HeartbeatResponse => HeartbeatResponse.decode(value),
+  },
   unregisterAgent: {
     path: "/sutra.grid.v1.GridMaster/UnregisterAgent" as const,
     requestStream: false as const,
@@ -4378,6 +4393,11 @@ export interface GridMasterServer extends UntypedServiceImplementation {
   registerAgent: handleUnaryCall<RegisterAgentRequest, RegisterAgentResponse>;
   /** NOT_FOUND tells the agent the master does not know it (e.g. after a master restart): re-register. */
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
+  /**
+   * The same heartbeats over one long-lived stream per agent: no per-beat HTTP/2 stream setup. Each
+   * request is answered in order; an unknown agent ends the stream with NOT_FOUND (re-register).
+   */
+  heartbeatStream: handleBidiStreamingCall<HeartbeatRequest, HeartbeatResponse>;
   unregisterAgent: handleUnaryCall<UnregisterAgentRequest, UnregisterAgentResponse>;
   /** Agents push node lifecycle events (crash, restart, failed) as they happen. */
   reportNodeEvents: handleUnaryCall<ReportNodeEventsRequest, ReportNodeEventsResponse>;
@@ -4435,6 +4455,16 @@ export interface GridMasterClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The same heartbeats over one long-lived stream per agent: no per-beat HTTP/2 stream setup. Each
+   * request is answered in order; an unknown agent ends the stream with NOT_FOUND (re-register).
+   */
+  heartbeatStream(): ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+  heartbeatStream(options: Partial<CallOptions>): ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+  heartbeatStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
   unregisterAgent(
     request: UnregisterAgentRequest,
     callback: (error: ServiceError | null, response: UnregisterAgentResponse) => void,
