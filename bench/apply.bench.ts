@@ -9,23 +9,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type * as pb from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { insecureCredentials, unary } from '../runtime/common/grpc-client.js';
-import { HealthProbe } from '../runtime/agent/health-probe.js';
+import { CLI, PROBE_INTERVAL_MS, bareStart, startDaemon } from './bench-support.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
-const CLI = join(REPO, 'bin', 'sutra-grid.js');
-const STORAGE_ENTRY = join(REPO, 'dist', 'runtime', 'storage', 'main.js');
 const RUNS = Number(process.argv[2] ?? 3);
 const NODES = Number(process.argv[3] ?? 100);
 const AGENTS = Number(process.argv[4] ?? 10);
 /** Bare starts per run; their median x NODES is the sequential baseline. */
 const BARE_SAMPLES = 5;
-const PROBE_INTERVAL_MS = 10;
 const PORTS_PER_AGENT = Math.max(20, 2 * Math.ceil(NODES / AGENTS));
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
@@ -36,30 +31,6 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Starts a daemon and resolves with the address from its `... listening on ADDR` line. */
-function startDaemon(args: string[], pattern: RegExp): Promise<{ proc: ChildProcess; address: string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  return new Promise((res, rej) => {
-    let out = '';
-    const on = (c: Buffer): void => {
-      out += c.toString();
-      const m = pattern.exec(out);
-      if (m) res({ proc, address: m[1]! });
-    };
-    proc.stdout!.on('data', on);
-    proc.stderr!.on('data', on);
-    proc.once('exit', (code) => rej(new Error(`exited ${code} before listening: ${out}`)));
-  });
-}
-
 /** Runs the CLI to completion; rejects with its output when it does not exit 0. */
 function runCli(args: string[]): Promise<string> {
   const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,22 +38,6 @@ function runCli(args: string[]): Promise<string> {
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((res, rej) => proc.once('exit', (code) => (code === 0 ? res(out) : rej(new Error(`sutra-grid ${args[0]} exited ${code}:\n${out}`)))));
-}
-
-/** Bare start: the storage-server spawned directly, timed until its health check says SERVING. */
-async function bareStart(dir: string, i: number): Promise<number> {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [STORAGE_ENTRY, '--port', String(port), '--storage-path', join(dir, `bare-${i}`), '--memory', '64'], { stdio: 'ignore' });
-  const probe = new HealthProbe(`127.0.0.1:${port}`);
-  const ok = await probe.waitServing(PROBE_INTERVAL_MS, 30_000, new AbortController().signal);
-  const ms = performance.now() - t0;
-  probe.close();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  if (!ok) throw new Error('bare storage-server did not become SERVING');
-  return ms;
 }
 
 function specYaml(agentIds: readonly string[], dataPath: string): string {

@@ -8,71 +8,22 @@
  * Run: `npm run build && node dist/bench/spawn.bench.js [spawns=50] [crashes=20]`
  * Targets: agent spawn p50 <= 1.3x bare start p50; crash-to-running p50 <= 1.5x bare start p50.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { GridAgentClient, type NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
 import { unary } from '../runtime/common/grpc-client.js';
-import { HealthProbe } from '../runtime/agent/health-probe.js';
+import { PROBE_INTERVAL_MS, bareStart, startDaemon } from './bench-support.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
-const CLI = join(REPO, 'bin', 'sutra-grid.js');
-const STORAGE_ENTRY = join(REPO, 'dist', 'runtime', 'storage', 'main.js');
 const SPAWNS = Number(process.argv[2] ?? 50);
 const CRASHES = Number(process.argv[3] ?? 20);
-const PROBE_INTERVAL_MS = 10;
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Starts a daemon and resolves with the address from its `... listening on ADDR` line. */
-function startDaemon(args: string[], pattern: RegExp): Promise<{ proc: ChildProcess; address: string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  return new Promise((res, rej) => {
-    let out = '';
-    const on = (c: Buffer): void => {
-      out += c.toString();
-      const m = pattern.exec(out);
-      if (m) res({ proc, address: m[1]! });
-    };
-    proc.stdout!.on('data', on);
-    proc.stderr!.on('data', on);
-    proc.once('exit', (code) => rej(new Error(`exited ${code} before listening: ${out}`)));
-  });
-}
-
-/** Bare start: the storage-server spawned directly, timed until its health check says SERVING. */
-async function bareStart(dir: string, i: number): Promise<number> {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [STORAGE_ENTRY, '--port', String(port), '--storage-path', join(dir, `bare-${i}`), '--memory', '64'], {
-    stdio: 'ignore',
-    detached: true,
-  });
-  const probe = new HealthProbe(`127.0.0.1:${port}`);
-  const ok = await probe.waitServing(PROBE_INTERVAL_MS, 30_000, new AbortController().signal);
-  const ms = performance.now() - t0;
-  probe.close();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  if (!ok) throw new Error('bare storage-server did not become SERVING');
-  return ms;
 }
 
 async function main(): Promise<void> {
