@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestAgentClient, TestStorageClient, codeOf, healthCheck, startAgent } from '../helpers/agent-processes.js';
+import { TestAgentClient, codeOf, healthCheck, startAgent } from '../helpers/agent-processes.js';
+import { TestStorageClient } from '../helpers/storage-client.js';
 import { TestMasterClient } from '../helpers/grid-client.js';
 import { cleanup, eventually, isAlive, startMaster, tempDir, trackPid } from '../helpers/processes.js';
 

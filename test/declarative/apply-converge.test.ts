@@ -37,8 +37,8 @@ describe('declarative apply with real processes', () => {
     for (const n of nodes) {
       const storage = new TestStorageClient(`127.0.0.1:${n.port}`);
       try {
-        expect((await storage.learn(`c-${n.nodeId}`, `held by ${n.nodeId}`)).id).toBe(`c-${n.nodeId}`);
-        expect((await storage.query(`c-${n.nodeId}`)).concept?.content).toBe(`held by ${n.nodeId}`);
+        expect((await storage.learnConcept(`c-${n.nodeId}`, `held by ${n.nodeId}`)).id).toBe(`c-${n.nodeId}`);
+        expect((await storage.queryConcept(`c-${n.nodeId}`)).concept?.content).toBe(`held by ${n.nodeId}`);
       } finally {
         storage.close();
       }

@@ -1,13 +1,12 @@
 /**
  * Agent and storage-server helpers for real-process tests: start `sutra-grid agent` with a
- * generated agent-config.toml, and promise-style GridAgent / StorageService / health clients.
+ * generated agent-config.toml, and promise-style GridAgent and health clients (StorageService: storage-client.ts).
  * Processes go through processes.ts, so its `cleanup()` kills them (and tracked node pids).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { GridAgentClient, type NodeInfo, type SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { StorageServiceClient, type Association, type Concept } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { unary } from '../../runtime/common/grpc-client.js';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
 import { startDaemon, tempDir, trackPid, type DaemonProcess } from './processes.js';
@@ -93,39 +92,6 @@ export class TestAgentClient {
 
   async list(): Promise<NodeInfo[]> {
     return (await this.call<unknown, { nodes: NodeInfo[] }>(this.raw.listNodes, {}, 5_000)).nodes;
-  }
-
-  close(): void {
-    this.raw.close();
-  }
-}
-
-/** Promise-style StorageService client. */
-export class TestStorageClient {
-  readonly raw: InstanceType<typeof StorageServiceClient>;
-
-  constructor(address: string, private readonly token?: string) {
-    this.raw = new StorageServiceClient(address, credentials.createInsecure());
-  }
-
-  private call<Req, Res>(method: unknown, req: Req): Promise<Res> {
-    return unary(method as Unary<Req, Res>, this.raw, req, this.token, 10_000);
-  }
-
-  learnConcept(id: string, content: string, attributes: Record<string, string> = {}): Promise<{ id: string; created: boolean }> {
-    return this.call(this.raw.learnConcept, { id, content, attributes });
-  }
-
-  learnAssociation(a: Association): Promise<{ created: boolean }> {
-    return this.call(this.raw.learnAssociation, { association: a });
-  }
-
-  queryConcept(id: string): Promise<{ found: boolean; concept?: Concept }> {
-    return this.call(this.raw.queryConcept, { id });
-  }
-
-  neighbors(id: string, type = '', limit = 0): Promise<{ associations: Association[] }> {
-    return this.call(this.raw.getNeighbors, { id, type, limit });
   }
 
   close(): void {

@@ -1,22 +1,37 @@
 /**
  * A promise-style StorageService client, to check that a node really answers.
  */
-import { StorageServiceClient, type LearnConceptResponse, type QueryConceptResponse } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { insecureCredentials, unary } from '../../runtime/common/grpc-client.js';
+import { credentials } from '@grpc/grpc-js';
+import { StorageServiceClient, type Association, type Concept } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import { unary } from '../../runtime/common/grpc-client.js';
+
+type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 
 export class TestStorageClient {
-  private readonly raw: StorageServiceClient;
+  readonly raw: InstanceType<typeof StorageServiceClient>;
 
-  constructor(address: string) {
-    this.raw = new StorageServiceClient(address, insecureCredentials);
+  constructor(address: string, private readonly token?: string) {
+    this.raw = new StorageServiceClient(address, credentials.createInsecure());
   }
 
-  learn(id: string, content: string): Promise<LearnConceptResponse> {
-    return unary(this.raw.learnConcept, this.raw, { id, content, attributes: {} }, undefined, 5_000);
+  private call<Req, Res>(method: unknown, req: Req): Promise<Res> {
+    return unary(method as Unary<Req, Res>, this.raw, req, this.token, 10_000);
   }
 
-  query(id: string): Promise<QueryConceptResponse> {
-    return unary(this.raw.queryConcept, this.raw, { id }, undefined, 5_000);
+  learnConcept(id: string, content: string, attributes: Record<string, string> = {}): Promise<{ id: string; created: boolean }> {
+    return this.call(this.raw.learnConcept, { id, content, attributes });
+  }
+
+  learnAssociation(a: Association): Promise<{ created: boolean }> {
+    return this.call(this.raw.learnAssociation, { association: a });
+  }
+
+  queryConcept(id: string): Promise<{ found: boolean; concept?: Concept }> {
+    return this.call(this.raw.queryConcept, { id });
+  }
+
+  neighbors(id: string, type = '', limit = 0): Promise<{ associations: Association[] }> {
+    return this.call(this.raw.getNeighbors, { id, type, limit });
   }
 
   close(): void {

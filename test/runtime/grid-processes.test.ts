@@ -47,8 +47,8 @@ describe('grid: nodes through master and agent', () => {
     trackPid(spawned.pid);
     const storage = new TestStorageClient(`127.0.0.1:${spawned.port}`);
     try {
-      expect((await storage.learn('c1', 'the sky is blue')).id).toBe('c1');
-      expect((await storage.query('c1')).concept?.content).toBe('the sky is blue');
+      expect((await storage.learnConcept('c1', 'the sky is blue')).id).toBe('c1');
+      expect((await storage.queryConcept('c1')).concept?.content).toBe('the sky is blue');
 
       // WHEN the node is killed hard
       process.kill(spawned.pid, 'SIGKILL');
@@ -60,7 +60,7 @@ describe('grid: nodes through master and agent', () => {
       trackPid(after.pid);
       expect(after).toMatchObject({ nodeId: spawned.nodeId, agentId: 'a1', port: spawned.port, restarts: 1 });
       expect(after.stale).toBeUndefined();
-      const again = await eventually(() => storage.query('c1').catch(() => undefined), 10_000, 100);
+      const again = await eventually(() => storage.queryConcept('c1').catch(() => undefined), 10_000, 100);
       expect(again.found).toBe(true);
 
       const stopped = json<{ status: string }>(await runCli(['stop', spawned.nodeId, ...m]));

@@ -8,7 +8,8 @@ import { credentials, makeGenericClientConstructor, status as GrpcStatus, type S
 import { service as referenceHealthService } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConceptStore } from '../../runtime/storage/concept-store.js';
-import { TestStorageClient, codeOf, healthCheck } from '../helpers/agent-processes.js';
+import { codeOf, healthCheck } from '../helpers/agent-processes.js';
+import { TestStorageClient } from '../helpers/storage-client.js';
 import { cleanup, runCli, startDaemon, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
