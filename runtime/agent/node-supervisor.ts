@@ -5,7 +5,7 @@ import type { Logger } from '../common/logger.js';
 import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { HealthProbe } from './health-probe.js';
 import { RestartPolicy } from './restart-policy.js';
-import { checkNodeId, checkPortRange, portFree, resolveStoragePath } from './spawn-checks.js';
+import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
 import type { NodeEvent, NodeEventSink, NodeEventType, NodeStatus, NodeView, SpawnRequest, SupervisorOptions } from './node-types.js';
 
 /** Liveness probes that may fail in a row before a running node is killed and restarted. */
@@ -187,10 +187,8 @@ export class NodeSupervisor {
     const active = [...this.nodes.values()];
     for (const r of active) {
       if (req.port !== 0 && r.spec.port === req.port) throw new GridError('PORT_IN_USE', `port ${req.port} is in use by node "${r.spec.nodeId}"`, { nodeId, field: 'port' });
-      if (r.spec.storagePath === storagePath) {
-        throw new GridError('INVALID_ARGUMENT', `storage_path ${storagePath} is used by node "${r.spec.nodeId}"`, { nodeId, field: 'storage_path' });
-      }
     }
+    checkStoragePathOverlap(storagePath, nodeId, active.map((r) => r.spec));
     if (active.length >= this.opts.maxNodes) {
       throw new GridError('CAPACITY_EXCEEDED', `agent ${this.opts.agentId} is at capacity: ${active.length} of ${this.opts.maxNodes} nodes`, { nodeId, field: 'max_storage_nodes' });
     }
