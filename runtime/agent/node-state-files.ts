@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
 import type { NodeLaunchSpec } from './platform.js';
 
 /**
@@ -22,6 +23,8 @@ export class NodeStateFiles {
   constructor(dataPath: string) {
     this.dir = join(dataPath, '.agent', 'nodes');
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // The agent, often root, writes here: a symlink in place of the dir would redirect its writes.
+    if (!lstatSync(this.dir).isDirectory()) throw new ConfigError('[storage].data_path', `${this.dir} is not a directory (a symlink?); refusing to keep node state there`);
   }
 
   private path(nodeId: string): string {
@@ -31,7 +34,13 @@ export class NodeStateFiles {
   /** Writes atomically (temp file + rename) so a crash never leaves half a record. */
   write(rec: NodeStateRecord): void {
     const path = this.path(rec.spec.nodeId);
-    writeFileSync(`${path}.tmp`, JSON.stringify(rec), { mode: 0o600 });
+    // O_NOFOLLOW: a link planted as the temp name fails the write instead of redirecting it.
+    const fd = openSync(`${path}.tmp`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(rec));
+    } finally {
+      closeSync(fd);
+    }
     renameSync(`${path}.tmp`, path);
   }
 

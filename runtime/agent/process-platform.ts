@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, readFileSync } from 'node:fs';
 import { ConfigError, GridError } from '../errors.js';
 import type { Logger } from '../common/logger.js';
 import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { NodeStateFiles } from './node-state-files.js';
+import { makeNodeDir, openNodeLog } from './node-dir.js';
 
 /** How the process platform runs the storage server. */
 export interface ProcessPlatformOptions {
@@ -95,9 +95,10 @@ export class ProcessPlatform implements NodePlatform {
 
   async start(spec: NodeLaunchSpec): Promise<NodeInstance> {
     if (this.running.has(spec.nodeId)) throw new GridError('NODE_EXISTS', `node "${spec.nodeId}" is already running`, { nodeId: spec.nodeId });
-    mkdirSync(spec.storagePath, { recursive: true });
+    // Neither the directories nor node.log are followed through a symlink a node planted.
+    makeNodeDir(this.opts.dataPath, spec.storagePath, spec.nodeId);
     const argv = this.argvFor(spec);
-    const logFd = openSync(join(spec.storagePath, 'node.log'), 'a');
+    const logFd = openNodeLog(spec.storagePath, spec.nodeId, this.opts.logger);
     let child: ChildProcess;
     try {
       const env = { ...process.env };
