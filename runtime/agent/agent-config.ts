@@ -66,8 +66,12 @@ export interface CompiledAgentOptions {
     /** SIGTERM-to-SIGKILL grace for node stops. */
     readonly stopGraceMs: number;
   };
-  /** `network`: 'host' (default, nodes on 127.0.0.1 like process nodes) or 'bridge' (published ports; needs a token). */
-  readonly docker: { readonly socketPath: string; readonly image: string; readonly network: 'host' | 'bridge' };
+  /**
+   * `network`: 'host' (default, nodes on 127.0.0.1 like process nodes) or 'bridge' (published ports; needs a token).
+   * `user`: numeric `uid[:gid]` node containers run as; undefined = the agent's own, or the image's
+   * unprivileged `node` user (1000:1000) when the agent is root. Checked when the platform starts.
+   */
+  readonly docker: { readonly socketPath: string; readonly image: string; readonly network: 'host' | 'bridge'; readonly user: string | undefined };
 }
 
 type Kind = 'string' | 'port' | 'posint' | 'uint' | 'secs' | 'ms' | 'bool' | 'labels';
@@ -104,7 +108,7 @@ const SCHEMA: Record<string, Record<string, Kind>> = {
     restart_backoff_max_ms: 'ms',
     stop_grace_secs: 'secs',
   },
-  docker: { socket_path: 'string', image: 'string', network: 'string' },
+  docker: { socket_path: 'string', image: 'string', network: 'string', user: 'string' },
 };
 
 const EXPECTED: Record<Kind, string> = {
@@ -279,6 +283,7 @@ export function compileAgentOptions(
       socketPath: s(docker, 'socket_path') ?? '/var/run/docker.sock',
       image: s(docker, 'image') ?? 'sutra-grid:0.1.0',
       network: dockerNetwork,
+      user: s(docker, 'user'),
     },
   };
 }

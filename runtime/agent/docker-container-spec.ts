@@ -13,7 +13,10 @@ export const MIN_CONTAINER_MEMORY_MB = 64;
 /** Where the node's storage path is mounted inside the container. */
 export const CONTAINER_DATA_DIR = '/data';
 
-/** Where the token file is mounted (read-only) when the node must authenticate callers. */
+/**
+ * Where the node-token file is mounted (read-only) when the node must authenticate callers. It
+ * holds the derived node token (node-token.ts), never the control-plane token.
+ */
 export const CONTAINER_TOKEN_FILE = '/run/sutra/token';
 
 /** The lean storage-server entry inside the image (the root Dockerfile's /app layout). */
@@ -35,9 +38,9 @@ export interface ContainerSettings {
   readonly network: DockerNetworkMode;
   /** Host address published ports bind to (bridge mode). */
   readonly publishHost: string;
-  /** Host path of the token file to mount, when callers must authenticate. */
+  /** Host path of the node-token file to mount, when callers must authenticate. */
   readonly tokenFile: string | undefined;
-  /** `uid:gid` the server runs as, so files in the storage volume belong to the agent's user. */
+  /** Numeric `uid:gid` the server runs as; never root unless configured so (`[docker].user`). */
   readonly user: string;
 }
 
@@ -71,10 +74,11 @@ export function containerCreateOptions(settings: ContainerSettings, spec: NodeLa
     // Inside its own namespace the server must accept the forwarded connections on the bridge.
     '--host', bridged ? '0.0.0.0' : '127.0.0.1',
   ];
-  const binds = [`${spec.storagePath}:${CONTAINER_DATA_DIR}:rw`];
+  // Structured mounts, not `src:dst:opts` bind strings: no character of a path can add a field.
+  const mounts: Dockerode.MountSettings[] = [{ Type: 'bind', Source: spec.storagePath, Target: CONTAINER_DATA_DIR, ReadOnly: false }];
   if (settings.tokenFile !== undefined) {
     cmd.push('--token-file', CONTAINER_TOKEN_FILE);
-    binds.push(`${settings.tokenFile}:${CONTAINER_TOKEN_FILE}:ro`);
+    mounts.push({ Type: 'bind', Source: settings.tokenFile, Target: CONTAINER_TOKEN_FILE, ReadOnly: true });
   }
   return {
     name: containerName(settings.agentId, spec.nodeId),
@@ -89,7 +93,7 @@ export function containerCreateOptions(settings: ContainerSettings, spec: NodeLa
     HostConfig: {
       NetworkMode: bridged ? 'bridge' : 'host',
       ...(bridged ? { PortBindings: { [portKey]: [{ HostIp: settings.publishHost, HostPort: String(spec.port) }] } } : {}),
-      Binds: binds,
+      Mounts: mounts,
       Memory: bytes,
       // Equal to Memory: no swap, so the limit is the limit.
       MemorySwap: bytes,

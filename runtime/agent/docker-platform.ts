@@ -3,7 +3,7 @@
  * the process platform it only starts, stops, watches and re-adopts instances; health checks,
  * restarts, events and capacity stay in the supervisor, so both platforms behave the same.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fchownSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import { checkLaunchSpec, containerCreateOptions, type ContainerSettings, type D
 import { engineMessage, isNotFound, spawnError, engineStatus } from './docker-errors.js';
 import { DockerEventWatcher, type DieEvent } from './docker-events.js';
 import { containerName, LABEL, specFromLabels } from './docker-labels.js';
+import { makeNodeDir, type DirOwner } from './node-dir.js';
+import { nodeToken } from './node-token.js';
 import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 
 /** Options of {@link DockerPlatform.create}; the agent builds them from its config's `[docker]` table. */
@@ -38,9 +40,59 @@ export interface DockerPlatformOptions {
   readonly network?: DockerNetworkMode;
   /** Host address ports are published on in bridge mode. @default '127.0.0.1' */
   readonly publishHost?: string;
-  /** Token bridge-mode nodes require on storage calls; mandatory there, unused in host mode. */
+  /**
+   * The agent's control-plane token; mandatory in bridge mode, unused in host mode. Nodes never
+   * get it: bridge-mode nodes require the token derived from it ({@link nodeToken}) on storage calls.
+   */
   readonly token?: string;
+  /**
+   * Numeric `uid` or `uid:gid` node containers run as (`[docker].user`). Default: the agent's own
+   * uid:gid, or {@link DEFAULT_NODE_USER} (the image's `node` user) when the agent runs as root,
+   * so a root agent never runs its nodes as root. A root agent hands each node's storage dir to
+   * this user; an agent that is not root can only run nodes as itself.
+   */
+  readonly user?: string;
   readonly logger?: Logger;
+}
+
+/** The image's unprivileged `node` user (root Dockerfile, scripts/build-test-image.sh). */
+export const DEFAULT_NODE_USER = '1000:1000';
+
+/** The uid:gid nodes run as, and the owner to give their dirs when the agent (root) can. */
+export function resolveNodeUser(configured: string | undefined): { user: string; owner: DirOwner | undefined } {
+  const agentUid = process.getuid?.() ?? 0;
+  const agentGid = process.getgid?.() ?? 0;
+  if (configured === undefined) {
+    if (agentUid !== 0) return { user: `${agentUid}:${agentGid}`, owner: undefined };
+    configured = DEFAULT_NODE_USER;
+  }
+  const m = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(configured);
+  if (m === null) throw new ConfigError('[docker].user', `expected a numeric "uid" or "uid:gid", got "${configured}"`);
+  const uid = Number(m[1]);
+  const gid = m[2] !== undefined ? Number(m[2]) : uid;
+  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new ConfigError('[docker].user', `"${configured}" is out of range`);
+  if (agentUid !== 0) {
+    if (uid !== agentUid) {
+      throw new ConfigError('[docker].user', `the agent runs as uid ${agentUid}, not root, so it cannot give node directories to uid ${uid}; leave it unset or run the agent as root`);
+    }
+    return { user: `${uid}:${gid}`, owner: undefined };
+  }
+  return { user: `${uid}:${gid}`, owner: { uid, gid } };
+}
+
+/**
+ * Writes the node-token file without following a link planted in its place, 0400 and owned by
+ * the nodes' user (when the agent is root) so they can read it and nobody else can.
+ */
+function writeNodeTokenFile(path: string, token: string, owner: DirOwner | undefined): void {
+  const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, 0o400);
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, nodeToken(token));
+    if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What the platform knows about one node's current container. */
@@ -94,11 +146,11 @@ export class DockerPlatform implements NodePlatform {
     private readonly docker: Dockerode,
     private readonly opts: DockerPlatformOptions,
     tokenFile: string | undefined,
+    user: string,
+    private readonly owner: DirOwner | undefined,
   ) {
     this.logger = opts.logger ?? silentLogger;
     this.grid = opts.grid ?? 'default';
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
     this.settings = {
       image: opts.image,
       grid: this.grid,
@@ -106,7 +158,7 @@ export class DockerPlatform implements NodePlatform {
       network: opts.network ?? 'host',
       publishHost: opts.publishHost ?? '127.0.0.1',
       tokenFile,
-      user: `${uid}:${gid}`,
+      user,
     };
     this.watcher = new DockerEventWatcher(docker, {
       labels: this.ownLabels(),
@@ -129,6 +181,7 @@ export class DockerPlatform implements NodePlatform {
         'bridge networking makes each storage-server listen on 0.0.0.0 inside its container, which needs a token; give the agent a token or set network = "host"',
       );
     }
+    const { user, owner } = resolveNodeUser(opts.user);
     const docker = new Dockerode({ socketPath: opts.socketPath });
     try {
       await docker.ping();
@@ -137,14 +190,13 @@ export class DockerPlatform implements NodePlatform {
     }
     let tokenFile: string | undefined;
     if (network === 'bridge' && opts.token !== undefined) {
-      // Bind-mounted read-only into each node: 0600 and owned by the agent's user, which the node
-      // runs as. Under .agent/, which no node's storage path may reach.
+      // Bind-mounted read-only into each node. Under .agent/, which no node's storage path may reach.
       const dir = join(opts.dataDir, '.agent');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       tokenFile = join(dir, 'docker-node-token');
-      await writeFile(tokenFile, opts.token, { mode: 0o600 });
+      writeNodeTokenFile(tokenFile, opts.token, owner);
     }
-    const platform = new DockerPlatform(docker, opts, tokenFile);
+    const platform = new DockerPlatform(docker, opts, tokenFile, user, owner);
     await platform.watcher.start();
     return platform;
   }
@@ -177,8 +229,9 @@ export class DockerPlatform implements NodePlatform {
     if (!(await portIsFree(probeHost, spec.port))) {
       throw new GridError('PORT_IN_USE', `port: ${spec.port} is already in use on ${probeHost}`, { field: 'port', nodeId: spec.nodeId });
     }
-    // Created by us (not by the Engine as root) so the node, running as the agent's user, can write.
-    await mkdir(spec.storagePath, { recursive: true });
+    // Created by us (not by the Engine as root), never through a planted symlink, and handed to
+    // the nodes' user so the node can write it.
+    makeNodeDir(this.opts.dataDir, spec.storagePath, spec.nodeId, this.owner);
 
     let container: Dockerode.Container;
     try {

@@ -20,6 +20,7 @@ export async function createPlatform(opts: CompiledAgentOptions, logger: Logger)
       socketPath: opts.docker.socketPath,
       image: opts.docker.image,
       network: opts.docker.network,
+      user: opts.docker.user,
       agentId: opts.agentId,
       dataDir: opts.storage.dataPath,
       token: opts.token,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
 import { DockerPlatform, type DockerPlatformOptions } from '../../runtime/agent/docker-platform.js';
+import { nodeToken } from '../../runtime/agent/node-token.js';
 import type { ExitInfo, NodeInstance, NodeLaunchSpec } from '../../runtime/agent/platform.js';
 import { GridError } from '../../runtime/errors.js';
 import {
@@ -24,6 +25,8 @@ import {
 } from './helpers.js';
 
 const TOKEN = 'docker-platform-test-token';
+/** What bridge-mode nodes check: derived from the agent's token, never the token itself. */
+const NODE_TOKEN = nodeToken(TOKEN);
 
 let docker: Dockerode;
 let image: string;
@@ -102,7 +105,7 @@ describe('DockerPlatform', () => {
     expect(instance.pid).toBeGreaterThan(0);
     expect(instance.containerId).toMatch(/^[0-9a-f]{64}$/);
     await waitServing(spec.port);
-    expect(await roundTrip(spec.port, TOKEN, 'alpha')).toBe('content of alpha');
+    expect(await roundTrip(spec.port, NODE_TOKEN, 'alpha')).toBe('content of alpha');
 
     const info = await docker.getContainer(instance.containerId!).inspect();
     const agentId = agentIds[0]!;
@@ -122,7 +125,7 @@ describe('DockerPlatform', () => {
     expect(host.ReadonlyRootfs).toBe(true);
     expect(host.RestartPolicy?.Name).toBe('no');
     expect(host.PortBindings?.[`${spec.port}/tcp`]).toEqual([{ HostIp: '127.0.0.1', HostPort: String(spec.port) }]);
-    expect(host.Binds).toContain(`${spec.storagePath}:/data:rw`);
+    expect(host.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: spec.storagePath, Target: '/data' }));
     // The concept went through the bind mount onto the agent's data dir.
     expect(info.State.Pid).toBe(instance.pid);
   });
@@ -203,7 +206,7 @@ describe('DockerPlatform', () => {
     expect(adopted[0]!.startedAtMs).toBeLessThan(adoptStartedMs);
     const left = await agentContainers(docker, agentId);
     expect(left.map((c) => c.Id)).toEqual([kept.containerId]);
-    expect(await roundTrip(keep.port, TOKEN, 'still-here')).toBe('content of still-here');
+    expect(await roundTrip(keep.port, NODE_TOKEN, 'still-here')).toBe('content of still-here');
 
     // AND it watches the adopted container like one it started
     process.kill(kept.pid, 'SIGKILL');

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
@@ -142,4 +143,22 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ti
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Runs `cmd` inside a running container (no shell: the image has none) and returns its stdout. */
+export async function execIn(docker: Dockerode, containerId: string, cmd: readonly string[]): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const sink = (into: Buffer[]) => new Writable({ write: (chunk: Buffer, _enc, done) => (into.push(chunk), done()) });
+  docker.modem.demuxStream(stream, sink(out), sink(err));
+  await new Promise<void>((resolveEnd, reject) => {
+    stream.on('end', resolveEnd);
+    stream.on('close', resolveEnd);
+    stream.on('error', reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode !== 0) throw new Error(`${cmd.join(' ')} exited ${ExitCode}: ${Buffer.concat(err).toString()}`);
+  return Buffer.concat(out).toString();
 }
