@@ -4,26 +4,17 @@ import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
 import { agentArgs } from './container-args.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
 
-/** Kubernetes objects that make the agents. */
+/**
+ * Kubernetes objects that make the agents. No ServiceAccount, Role or RoleBinding: the agent
+ * never calls the Kubernetes API (its identity and address come from the downward API, its
+ * config from flags), so it gets no API credentials at all. Add them with the first feature that
+ * needs the API, scoped to what it reads.
+ */
 export interface AgentResources {
-  readonly serviceAccount: k8s.core.v1.ServiceAccount;
-  readonly role: k8s.rbac.v1.Role;
-  readonly roleBinding: k8s.rbac.v1.RoleBinding;
   readonly daemonSet: k8s.apps.v1.DaemonSet;
 }
 
 const AGENT_LABELS = { 'app.kubernetes.io/name': 'sutra-grid', 'app.kubernetes.io/component': 'agent' } as const;
-
-/**
- * What an agent may do with the Kubernetes API, and nothing more: read the grid spec's ConfigMap
- * (by name) and read pods in the grid's namespace (its own, found by the name the downward API
- * gives it). RBAC cannot narrow "pods" to "my own pod"; `get` without `list` means an agent can
- * only read a pod whose name it already knows. No ClusterRole: nothing outside the namespace.
- */
-export const AGENT_RBAC_RULES: readonly Readonly<k8s.types.input.rbac.v1.PolicyRule>[] = [
-  { apiGroups: [''], resources: ['configmaps'], resourceNames: [NAMES.spec], verbs: ['get', 'watch'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
-];
 
 /**
  * Agents as a DaemonSet: an agent is a per-host daemon (like kubelet or a Nomad client), so each
@@ -41,22 +32,6 @@ export function createAgents(
   opts: pulumi.CustomResourceOptions,
 ): AgentResources {
   const meta = { namespace, labels: { ...AGENT_LABELS } };
-  const serviceAccount = new k8s.core.v1.ServiceAccount(`${prefix}-agent`, { metadata: { ...meta, name: NAMES.agent } }, opts);
-  const role = new k8s.rbac.v1.Role(
-    `${prefix}-agent`,
-    { metadata: { ...meta, name: NAMES.agent }, rules: AGENT_RBAC_RULES.map((r) => ({ ...r })) },
-    opts,
-  );
-  const roleBinding = new k8s.rbac.v1.RoleBinding(
-    `${prefix}-agent`,
-    {
-      metadata: { ...meta, name: NAMES.agent },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAMES.agent },
-      subjects: [{ kind: 'ServiceAccount', name: NAMES.agent, namespace }],
-    },
-    { ...opts, dependsOn: [role, serviceAccount] },
-  );
-
   const dataVolume: k8s.types.input.core.v1.Volume =
     props.agentDataVolume.type === 'hostPath'
       ? { name: 'data', hostPath: { path: props.agentDataVolume.path ?? LAYOUT.agentDataDir, type: 'DirectoryOrCreate' } }
@@ -97,8 +72,8 @@ export function createAgents(
         template: {
           metadata: { labels: { ...AGENT_LABELS } },
           spec: {
-            serviceAccountName: NAMES.agent,
-            automountServiceAccountToken: true,
+            // No API token in the pod: a compromised agent or storage node gets nothing to call the API with.
+            automountServiceAccountToken: false,
             nodeSelector: { ...props.agentNodeSelector },
             securityContext: podSecurityContext(props.runAsUser),
             // Stopping an agent stops its storage nodes gracefully first.
@@ -129,7 +104,7 @@ export function createAgents(
         },
       },
     },
-    { ...opts, dependsOn: [roleBinding] },
+    opts,
   );
-  return { serviceAccount, role, roleBinding, daemonSet };
+  return { daemonSet };
 }

@@ -26,7 +26,7 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
   /** The master's claim, Deployment and Service. */
   readonly master: MasterResources;
-  /** The agents' ServiceAccount, Role, RoleBinding and DaemonSet. */
+  /** The agents' DaemonSet (no ServiceAccount or RBAC: agents never call the Kubernetes API). */
   readonly agents: AgentResources;
   /** Undefined when `applySpec` is false. */
   readonly applyJob: k8s.batch.v1.Job | undefined;

@@ -11,5 +11,4 @@ export {
   type AgentDataVolume,
   type ResourceRequirements,
 } from './props.js';
-export { AGENT_RBAC_RULES } from './agents.js';
 export { GridKubernetesError, type KubernetesErrorCode } from './errors.js';

@@ -90,7 +90,7 @@ describe('GridOnKubernetes', () => {
     // Waiting on every child's URN means every resource has reached the mock monitor.
     const children = [
       grid.master.dataClaim, grid.master.deployment, grid.master.service,
-      grid.agents.serviceAccount, grid.agents.role, grid.agents.roleBinding, grid.agents.daemonSet,
+      grid.agents.daemonSet,
     ];
     await Promise.all([...children, ...(grid.applyJob ? [grid.applyJob] : [])].map((r) => valueOf(r.urn)));
     [masterAddress, namespace] = await Promise.all([valueOf(grid.masterAddress), valueOf(grid.namespace)]);
@@ -140,7 +140,6 @@ describe('GridOnKubernetes', () => {
     const ds = only('kubernetes:apps/v1:DaemonSet');
     const pod = ds.inputs.spec.template.spec;
     expect(pod.nodeSelector).toEqual({ 'sutra-grid.io/agent': 'true' });
-    expect(pod.serviceAccountName).toBe('sutra-grid-agent');
     const agent = container(ds, 'agent');
     expect(agent.image).toBe('registry.example/sutra-grid:0.1.0');
     expect(agent.args).toEqual([
@@ -172,17 +171,13 @@ describe('GridOnKubernetes', () => {
     }
   });
 
-  it('grants agents only namespaced reads: their spec ConfigMap and pods', () => {
-    const role = only('kubernetes:rbac.authorization.k8s.io/v1:Role');
-    expect(role.inputs.metadata.namespace).toBe('grid-test');
-    expect(role.inputs.rules).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['sutra-grid-spec'], verbs: ['get', 'watch'] },
-      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
-    ]);
-    const binding = only('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding');
-    expect(binding.inputs.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'sutra-grid-agent' });
-    expect(binding.inputs.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sutra-grid-agent', namespace: 'grid-test' }]);
-    expect(registered.filter((r) => /ClusterRole/.test(r.type))).toEqual([]);
+  it('gives no pod Kubernetes API credentials: no token mounted, no ServiceAccount, no RBAC (nothing calls the API)', () => {
+    for (const type of ['kubernetes:apps/v1:Deployment', 'kubernetes:apps/v1:DaemonSet', 'kubernetes:batch/v1:Job']) {
+      const pod = only(type).inputs.spec.template.spec;
+      expect(pod.automountServiceAccountToken, type).toBe(false);
+      expect(pod.serviceAccountName, type).toBeUndefined();
+    }
+    expect(registered.filter((r) => /ServiceAccount|Role/.test(r.type))).toEqual([]);
   });
 
   it('ships the spec in a ConfigMap and applies it with a Job named after its hash', async () => {
