@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestAgentClient, codeOf, startAgent } from '../helpers/agent-processes.js';
+import { TestMasterClient } from '../helpers/grid-client.js';
 import { cleanup, eventually, startMaster, tempDir, trackPid } from '../helpers/processes.js';
 
 afterEach(cleanup);
@@ -121,6 +122,24 @@ describe('agent: storage paths a caller sends', () => {
       expect((await c.list()).map((n) => n.nodeId)).toEqual(['outer']);
     } finally {
       c.close();
+    }
+  });
+
+  it('refuses a 100 KB path sent through the master just as fast, and the agent stays online', async () => {
+    const master = await startMaster({ args: FAST_MASTER });
+    const agent = await startAgent({ master: master.address });
+    const m = new TestMasterClient(master.address);
+    try {
+      await eventually(async () => (await m.listAgents()).agents.some((a) => a.info?.agentId === agent.id));
+      const t0 = Date.now();
+      const res = await codeOf(m.spawn({ agentId: agent.id, nodeId: 'long', storagePath: 'a/'.repeat(50 * 1024) }));
+      expect(Date.now() - t0).toBeLessThan(2_000);
+      expect(res.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(res.details).toContain('(PATH_MAX)');
+      const self = (await m.listAgents()).agents.find((a) => a.info?.agentId === agent.id);
+      expect(self?.health).toBe('healthy');
+    } finally {
+      m.close();
     }
   });
 });
