@@ -27,6 +27,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
 # Node storage lives on the /data volume (the agent bind-mounts the node's storage path there).
+# The `node` user (1000:1000) is also what a root agent runs node containers as by default
+# ([docker].user); the agent hands each node's storage dir to it.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node

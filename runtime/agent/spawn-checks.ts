@@ -127,7 +127,6 @@ function checkPathText(requested: string, nodeId: string): void {
   if (requested.length > STORAGE_PATH_MAX_BYTES || Buffer.byteLength(requested) > STORAGE_PATH_MAX_BYTES) {
     bad(`is ${Buffer.byteLength(requested)} bytes long; the limit is ${STORAGE_PATH_MAX_BYTES} (PATH_MAX)`);
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(requested)) bad('contains a control character');
   if (requested.includes(':')) bad('contains ":", which Docker bind mounts cannot carry');
   for (const part of requested.split('/')) {
