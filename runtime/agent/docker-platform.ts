@@ -3,7 +3,7 @@
  * the process platform it only starts, stops, watches and re-adopts instances; health checks,
  * restarts, events and capacity stay in the supervisor, so both platforms behave the same.
  */
-import { closeSync, constants as fsConstants, fchownSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fchownSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -85,9 +85,11 @@ export function resolveNodeUser(configured: string | undefined): { user: string;
  * the nodes' user (when the agent is root) so they can read it and nobody else can.
  */
 function writeNodeTokenFile(path: string, token: string, owner: DirOwner | undefined): void {
-  const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, 0o400);
+  // A fresh file each start (unlink never follows a link): it is read-only once written, and an
+  // older agent's file may hold the control-plane token itself. Running nodes keep the old inode.
+  rmSync(path, { force: true });
+  const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o400);
   try {
-    ftruncateSync(fd, 0);
     writeSync(fd, nodeToken(token));
     if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
   } finally {

@@ -124,9 +124,9 @@ function checkPathText(requested: string, nodeId: string): void {
     throw new GridError('INVALID_ARGUMENT', `storage_path ${quote(requested)}: ${why}`, { field: 'storage_path', nodeId });
   };
   // Length first and on the string itself, so a 10 MB path costs nothing more than a short one.
-  if (requested.length > STORAGE_PATH_MAX_BYTES || Buffer.byteLength(requested) > STORAGE_PATH_MAX_BYTES) {
-    bad(`is ${Buffer.byteLength(requested)} bytes long; the limit is ${STORAGE_PATH_MAX_BYTES} (PATH_MAX)`);
-  }
+  if (requested.length > STORAGE_PATH_MAX_BYTES) bad(`is ${requested.length} characters long; the limit is ${STORAGE_PATH_MAX_BYTES} (PATH_MAX) bytes`);
+  const bytes = Buffer.byteLength(requested);
+  if (bytes > STORAGE_PATH_MAX_BYTES) bad(`is ${bytes} bytes long; the limit is ${STORAGE_PATH_MAX_BYTES} (PATH_MAX)`);
   if (/[\u0000-\u001f\u007f]/.test(requested)) bad('contains a control character');
   if (requested.includes(':')) bad('contains ":", which Docker bind mounts cannot carry');
   for (const part of requested.split('/')) {
