@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     client?.close();
     // Agents first (each stops its nodes), then the master.
     for (const p of daemons.slice(1)) p.kill('SIGTERM');
-    await Promise.all(daemons.slice(1).map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+    await Promise.all(daemons.slice(1).map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : Promise.resolve())));
     daemons[0]?.kill('SIGTERM');
     if (daemons[0] && daemons[0].exitCode === null) await new Promise((r) => daemons[0]!.once('exit', r));
     rmSync(dir, { recursive: true, force: true });

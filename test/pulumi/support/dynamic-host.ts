@@ -10,7 +10,6 @@ import { createInterface } from 'node:readline';
 
 const require = createRequire(import.meta.url);
 const sdkDir = dirname(require.resolve('@pulumi/pulumi/package.json'));
-/* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require(require.resolve('@grpc/grpc-js', { paths: [sdkDir] })) as typeof import('@grpc/grpc-js');
 const providerGrpc = require(join(sdkDir, 'proto/provider_grpc_pb.js')) as {
   ResourceProviderClient: new (address: string, creds: unknown) => RpcClient;
