@@ -318,7 +318,8 @@ export class NodeSupervisor {
     const taken = `port ${from} taken by another process`;
     if (r.portPinned) {
       if (r.everRan || r.restarts > 0) {
-        this.onCrash(r, exit, `${taken} (the port was requested explicitly, so the node is not moved)`);
+        r.lastExit = `${taken} (the port was requested explicitly, so the node is not moved)`;
+        this.onCrash(r, exit, r.lastExit);
         return;
       }
       this.endRun(r);
@@ -330,7 +331,8 @@ export class NodeSupervisor {
       return;
     }
     if (r.portMoves >= MAX_PORT_MOVES) {
-      this.onCrash(r, exit, `${taken} (${r.portMoves} moves in a row found no port that stayed free)`);
+      r.lastExit = `${taken} (${r.portMoves} moves in a row found no port that stayed free)`;
+      this.onCrash(r, exit, r.lastExit);
       return;
     }
     this.endRun(r);
@@ -351,7 +353,8 @@ export class NodeSupervisor {
       },
       (err: unknown) => {
         if (ac.signal.aborted || r.stopRequested) return;
-        this.onCrash(r, exit, `${taken}; ${(err as Error).message}`);
+        r.lastExit = `${taken}; ${(err as Error).message}`;
+        this.onCrash(r, exit, r.lastExit);
       },
     );
   }
