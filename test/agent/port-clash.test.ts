@@ -4,7 +4,7 @@
  * restarts on EADDRINUSE and ended `failed` (CI: "failed after 3 restarts").
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,11 +19,17 @@ const FAST_MASTER = ['--heartbeat-interval', '200ms', '--degraded-after', '2s', 
 
 let client: EventsClient | undefined;
 const servers: Server[] = [];
+/** Dirs of clashingBinary(): their port holders run in their own session, so cleanup kills them here. */
+const clashDirs: string[] = [];
 
 afterEach(async () => {
   client?.close();
   client = undefined;
   for (const s of servers.splice(0)) s.close();
+  for (const dir of clashDirs.splice(0)) {
+    const pid = holderPid(dir);
+    if (pid > 0) trackPid(pid);
+  }
   await cleanup();
 });
 
@@ -107,13 +113,17 @@ exit $code
 `,
   );
   chmodSync(script, 0o755);
+  clashDirs.push(dir);
   return dir;
 }
 
+/** The pid of a clashing binary's port holder; 0 when it never started. */
 function holderPid(dir: string): number {
-  const pid = Number(spawnSync('cat', [join(dir, 'holder.pid')], { encoding: 'utf8' }).stdout);
-  trackPid(pid);
-  return pid;
+  try {
+    return Number(readFileSync(join(dir, 'holder.pid'), 'utf8'));
+  } catch {
+    return 0;
+  }
 }
 
 describe('a node port taken by another process', () => {
@@ -212,7 +222,7 @@ describe('a node port taken by another process', () => {
     const c = client;
     const shared = { storage: { default_port_range_start: 0, port_range_size: 50 } };
     const first = await startAgent({ master: master.address });
-    const range = Number(/default_port_range_start = (\d+)/.exec(spawnSync('cat', [first.configPath], { encoding: 'utf8' }).stdout)![1]);
+    const range = Number(/default_port_range_start = (\d+)/.exec(readFileSync(first.configPath, 'utf8'))![1]);
     shared.storage.default_port_range_start = range;
     const others = await Promise.all([startAgent({ master: master.address, config: shared }), startAgent({ master: master.address, config: shared })]);
     const agents = [first, ...others];
