@@ -4,57 +4,23 @@ import { sleep } from '../common/backoff.js';
 import type { Logger } from '../common/logger.js';
 import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { HealthProbe } from './health-probe.js';
-import { RestartPolicy } from './restart-policy.js';
+import { EXIT_PORT_TAKEN } from '../storage/exit-codes.js';
+import { NodePorts } from './node-ports.js';
+import { describeExit, newNodeRecord, nodeView, NODE_EVENT_SEVERITY, SETTLED, type NodeRecord } from './node-record.js';
 import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
 import type { NodeEvent, NodeEventSink, NodeEventType, NodeStatus, NodeView, SpawnRequest, SupervisorOptions } from './node-types.js';
 
 /** Liveness probes that may fail in a row before a running node is killed and restarted. */
 const LIVENESS_FAILURES = 3;
 
-interface NodeRecord {
-  spec: NodeLaunchSpec;
-  status: NodeStatus;
-  pid: number;
-  containerId: string;
-  restarts: number;
-  startedAtMs: number;
-  lastExit: string;
-  everRan: boolean;
-  stopRequested: boolean;
-  /** Set when the supervisor itself killed the node (start timeout, liveness). */
-  killReason: string | undefined;
-  readonly policy: RestartPolicy;
-  /** Aborted when the current run ends: cancels its probe or pending restart. */
-  abort: AbortController;
-  /** The platform.start of the current run, awaited by stop so no instance escapes. */
-  starting: Promise<unknown> | undefined;
-  stopping: Promise<NodeView> | undefined;
-  probe: HealthProbe | undefined;
-  liveness: NodeJS.Timeout | undefined;
-  launchedAt: number;
-  readonly waiters: Set<() => void>;
-  /** Set when the platform refused the first start outright: the spawn fails with this error. */
-  rejected?: GridError;
-}
+/**
+ * Moves to another port in a row (no run reaching `running` between them) before a taken port counts
+ * as a crash after all: a node that keeps losing every port it gets is not a port clash any more.
+ */
+const MAX_PORT_MOVES = 8;
 
 /** Start errors no restart can fix (bad request or config): reported at once, not retried. */
 const RETRYABLE_START: ReadonlySet<string> = new Set(['SPAWN_FAILED', 'INTERNAL']);
-
-const SETTLED: ReadonlySet<NodeStatus> = new Set(['running', 'failed', 'stopping', 'stopped']);
-const SEVERITY: Record<NodeEventType, NodeEvent['severity']> = {
-  SpawnSucceeded: 'info',
-  SpawnFailed: 'error',
-  NodeCrashed: 'error',
-  NodeRestarted: 'warning',
-  NodeFailed: 'error',
-  StopSucceeded: 'info',
-};
-
-function describeExit(exit: ExitInfo): string {
-  if (exit.signal !== null) return `signal ${exit.signal}`;
-  if (exit.exitCode !== null) return `exit code ${exit.exitCode}`;
-  return 'exited (status unknown: adopted process)';
-}
 
 /**
  * Owns every node of the agent: request checks, start, health, restart policy, stop and events.
@@ -62,8 +28,7 @@ function describeExit(exit: ExitInfo): string {
  */
 export class NodeSupervisor {
   private readonly nodes = new Map<string, NodeRecord>();
-  /** Ports being checked for a spawn that has not got its record yet. */
-  private readonly reservedPorts = new Set<number>();
+  private readonly ports: NodePorts;
 
   constructor(
     private readonly platform: NodePlatform,
@@ -71,30 +36,18 @@ export class NodeSupervisor {
     private readonly logger: Logger,
     private readonly onEvent: NodeEventSink = () => {},
   ) {
+    this.ports = new NodePorts({ start: opts.portRangeStart, size: opts.portRangeSize }, opts.agentId, () =>
+      [...this.nodes.values()].map((r) => ({ nodeId: r.spec.nodeId, port: r.spec.port })),
+    );
     platform.onExit((nodeId, instance, exit) => this.onExit(nodeId, instance, exit));
   }
 
   private view(r: NodeRecord): NodeView {
-    return {
-      nodeId: r.spec.nodeId,
-      agentId: this.opts.agentId,
-      port: r.spec.port,
-      pid: r.pid,
-      status: r.status,
-      storagePath: r.spec.storagePath,
-      memoryMb: r.spec.memoryMb,
-      restarts: r.restarts,
-      startedAtMs: r.startedAtMs,
-      cluster: r.spec.cluster,
-      role: r.spec.role,
-      lastExit: r.lastExit,
-      containerId: r.containerId,
-      generation: r.spec.generation,
-    };
+    return nodeView(r, this.opts.agentId);
   }
 
   private emit(r: NodeRecord, type: NodeEventType, payload: Record<string, unknown>, message: string): void {
-    const event: NodeEvent = { type, severity: SEVERITY[type], nodeId: r.spec.nodeId, cluster: r.spec.cluster, timestampUs: Date.now() * 1000, payload, message };
+    const event: NodeEvent = { type, severity: NODE_EVENT_SEVERITY[type], nodeId: r.spec.nodeId, cluster: r.spec.cluster, timestampUs: Date.now() * 1000, payload, message };
     this.logger[event.severity === 'info' ? 'info' : 'warn']({ nodeId: r.spec.nodeId, event: type, ...payload }, message);
     try {
       this.onEvent(event);
@@ -135,29 +88,6 @@ export class NodeSupervisor {
     const r = this.nodes.get(nodeId);
     if (r === undefined) throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent ${this.opts.agentId}`, { nodeId, agentId: this.opts.agentId });
     return r;
-  }
-
-  private newRecord(spec: NodeLaunchSpec): NodeRecord {
-    return {
-      spec,
-      status: 'starting',
-      pid: 0,
-      containerId: '',
-      restarts: 0,
-      startedAtMs: 0,
-      lastExit: '',
-      everRan: false,
-      stopRequested: false,
-      killReason: undefined,
-      policy: new RestartPolicy(this.opts.restart),
-      abort: new AbortController(),
-      starting: undefined,
-      stopping: undefined,
-      probe: undefined,
-      liveness: undefined,
-      launchedAt: Date.now(),
-      waiters: new Set(),
-    };
   }
 
   /**
@@ -202,10 +132,11 @@ export class NodeSupervisor {
     }
     // The record claims the id and capacity at once (synchronously), before any await.
     const spec: NodeLaunchSpec = { nodeId, port: req.port, memoryMb, storagePath, cluster: req.cluster, role: req.role, generation: req.generation };
-    const rec = this.newRecord(spec);
+    const rec = newNodeRecord(spec, this.opts.restart);
+    rec.portPinned = req.port !== 0;
     this.nodes.set(nodeId, rec);
     try {
-      const port = req.port !== 0 ? await this.checkPortFree(req.port, nodeId) : await this.pickPort(nodeId);
+      const port = rec.portPinned ? await this.ports.checkFree(req.port, nodeId) : await this.ports.pick(nodeId);
       rec.spec = { ...spec, port };
     } catch (err) {
       this.nodes.delete(nodeId);
@@ -226,38 +157,23 @@ export class NodeSupervisor {
     return this.view(r);
   }
 
-  private async checkPortFree(port: number, nodeId: string): Promise<number> {
-    if (this.reservedPorts.has(port) || !(await portFree(port))) {
-      throw new GridError('PORT_IN_USE', `port ${port} is in use`, { nodeId, field: 'port' });
-    }
-    return port;
-  }
-
-  private async pickPort(nodeId: string): Promise<number> {
-    const used = new Set([...this.nodes.values()].map((r) => r.spec.port));
-    const { portRangeStart: start, portRangeSize: size } = this.opts;
-    for (let port = start; port < start + size; port++) {
-      if (used.has(port) || this.reservedPorts.has(port)) continue;
-      this.reservedPorts.add(port);
-      try {
-        if (await portFree(port) && !this.isClaimed(port, nodeId)) return port;
-      } finally {
-        this.reservedPorts.delete(port);
-      }
-    }
-    throw new GridError('CAPACITY_EXCEEDED', `no free port in ${start}-${start + size - 1} on agent ${this.opts.agentId}`, { nodeId, field: 'port' });
-  }
-
-  private isClaimed(port: number, nodeId: string): boolean {
-    return [...this.nodes.values()].some((r) => r.spec.port === port && r.spec.nodeId !== nodeId);
-  }
-
   /** Starts the current run of a node and drives it to running (or hands a failure to onCrash). */
   private async launch(r: NodeRecord, isRestart: boolean): Promise<void> {
     const ac = new AbortController();
     r.abort = ac;
     r.killReason = undefined;
     r.launchedAt = Date.now();
+    r.runServing = false;
+    r.runIsRestart = isRestart;
+    // The port was free when the node got it, but a crashed node's port may have been taken since.
+    if (isRestart && !r.portPinned) {
+      const free = await portFree(r.spec.port);
+      if (ac.signal.aborted) return; // stopped meanwhile
+      if (!free) {
+        this.onPortTaken(r, { exitCode: null, signal: null }, 'before restart');
+        return;
+      }
+    }
     let instance: NodeInstance;
     try {
       const starting = this.platform.start(r.spec);
@@ -265,6 +181,11 @@ export class NodeSupervisor {
       instance = await starting;
     } catch (err) {
       if (ac.signal.aborted) return;
+      if (err instanceof GridError && err.code === 'PORT_IN_USE') {
+        // A platform that checks the port itself (docker) refused it: the same clash as a failed bind.
+        this.onPortTaken(r, { exitCode: null, signal: null }, 'at start');
+        return;
+      }
       if (!isRestart && err instanceof GridError && !RETRYABLE_START.has(err.code)) {
         // Memory below the minimum or an unknown image: the caller gets the original code and field.
         r.rejected = err;
@@ -290,7 +211,7 @@ export class NodeSupervisor {
     r.probe ??= new HealthProbe(`127.0.0.1:${r.spec.port}`);
     let serving: boolean;
     try {
-      serving = await r.probe.waitServing(this.opts.startupProbeIntervalMs, this.opts.startTimeoutMs, ac.signal);
+      serving = await this.waitOwnServing(r, ac.signal);
     } catch {
       return; // aborted: the run ended (crash or stop) and whoever ended it owns the state
     }
@@ -302,10 +223,29 @@ export class NodeSupervisor {
     }
     const durationMs = Date.now() - r.launchedAt;
     r.everRan = true;
+    r.runServing = true;
+    r.portMoves = 0;
     this.setStatus(r, 'running');
     if (kind === 'restart') this.emit(r, 'NodeRestarted', { restartCount: r.restarts, newPid: r.pid }, `node ${r.spec.nodeId} restarted (restart #${r.restarts}, pid ${r.pid})`);
     else if (kind === 'spawn') this.emit(r, 'SpawnSucceeded', { pid: r.pid, port: r.spec.port, durationMs }, `node ${r.spec.nodeId} running (pid ${r.pid}, port ${r.spec.port}) in ${durationMs} ms`);
     this.startLiveness(r, ac);
+  }
+
+  /**
+   * Polls the node's health until SERVING from the node's own listener: while another process holds
+   * the port (another agent's node that won the bind), its SERVING must not make this node running.
+   * Platforms that cannot tell who listens (no `listensOn`) are trusted on the health check alone.
+   */
+  private async waitOwnServing(r: NodeRecord, signal: AbortSignal): Promise<boolean> {
+    const end = r.launchedAt + this.opts.startTimeoutMs;
+    const interval = this.opts.startupProbeIntervalMs;
+    for (;;) {
+      const left = end - Date.now();
+      if (left <= 0 || !(await r.probe!.waitServing(interval, left, signal))) return false;
+      if (this.platform.listensOn?.(r.spec.nodeId, r.spec.port) !== false) return true;
+      // Reading /proc costs more than a health check: look again a little later.
+      await sleep(Math.max(interval, 50), signal);
+    }
   }
 
   private startLiveness(r: NodeRecord, ac: AbortController): void {
@@ -344,7 +284,77 @@ export class NodeSupervisor {
     const reason = r.killReason ?? describeExit(exit);
     r.lastExit = reason;
     if (r.stopRequested) return; // the stop flow owns this exit
-    this.onCrash(r, exit, reason);
+    if (r.killReason === undefined && exit.exitCode === EXIT_PORT_TAKEN) {
+      this.onPortTaken(r, exit, `exit code ${EXIT_PORT_TAKEN}`);
+      return;
+    }
+    if (r.killReason !== undefined || r.runServing || exit.exitCode === null || exit.exitCode === 0) {
+      this.onCrash(r, exit, reason);
+      return;
+    }
+    // A run that failed before serving, without saying why (a custom binary): if someone else holds
+    // its port now, that is why.
+    this.endRun(r);
+    const ac = new AbortController();
+    r.abort = ac;
+    void portFree(r.spec.port).then((free) => {
+      if (ac.signal.aborted || r.stopRequested) return;
+      if (free) this.onCrash(r, exit, reason);
+      else this.onPortTaken(r, exit, `${reason} while the port was held by another process`);
+    });
+  }
+
+  /**
+   * The node's port is held by another process: not a crash, so no restart is counted. A port the
+   * agent chose moves to another free port of the range and the node starts again at once, reported
+   * as its new port (heartbeats carry it to the master) and a NodePortMoved event saying why. A port
+   * the spawn request named is never moved: the spawn fails with PORT_IN_USE, or, for a node that
+   * ran before, the exit counts as a crash (the holder may go away before the restarts run out).
+   */
+  private onPortTaken(r: NodeRecord, exit: ExitInfo, how: string): void {
+    const from = r.spec.port;
+    const taken = `port ${from} taken by another process`;
+    if (r.portPinned) {
+      if (r.everRan || r.restarts > 0) {
+        r.lastExit = `${taken} (the port was requested explicitly, so the node is not moved)`;
+        this.onCrash(r, exit, r.lastExit);
+        return;
+      }
+      this.endRun(r);
+      r.rejected = new GridError('PORT_IN_USE', `port ${from} is in use`, { nodeId: r.spec.nodeId, field: 'port' });
+      r.lastExit = taken;
+      this.nodes.delete(r.spec.nodeId);
+      this.emit(r, 'SpawnFailed', { reason: taken }, `node ${r.spec.nodeId} not started: ${taken}`);
+      this.setStatus(r, 'failed');
+      return;
+    }
+    if (r.portMoves >= MAX_PORT_MOVES) {
+      r.lastExit = `${taken} (${r.portMoves} moves in a row found no port that stayed free)`;
+      this.onCrash(r, exit, r.lastExit);
+      return;
+    }
+    this.endRun(r);
+    if (r.status === 'running') this.setStatus(r, 'restarting');
+    this.logger.info({ nodeId: r.spec.nodeId, port: from, detectedBy: how }, `node ${r.spec.nodeId}: ${taken}; moving it`);
+    const ac = new AbortController();
+    r.abort = ac;
+    this.ports.pick(r.spec.nodeId, from).then(
+      (to) => {
+        if (ac.signal.aborted || r.stopRequested) return;
+        r.portMoves++;
+        r.spec = { ...r.spec, port: to };
+        r.probe?.close();
+        r.probe = undefined;
+        r.lastExit = `${taken}, moved to ${to}`;
+        this.emit(r, 'NodePortMoved', { fromPort: from, toPort: to, reason: taken }, `node ${r.spec.nodeId}: ${r.lastExit}`);
+        void this.launch(r, r.runIsRestart);
+      },
+      (err: unknown) => {
+        if (ac.signal.aborted || r.stopRequested) return;
+        r.lastExit = `${taken}; ${(err as Error).message}`;
+        this.onCrash(r, exit, r.lastExit);
+      },
+    );
   }
 
   /** An exit nobody asked for: restart per the policy, or `failed`. */
@@ -412,7 +422,7 @@ export class NodeSupervisor {
     const adopted = await this.platform.adopt();
     await Promise.all(
       adopted.map(async ({ spec, instance, startedAtMs }) => {
-        const r = this.newRecord(spec);
+        const r = newNodeRecord(spec, this.opts.restart);
         r.pid = instance.pid;
         r.containerId = instance.containerId ?? '';
         // The process's own start, not the adoption: a re-adopted stale copy must not look newer

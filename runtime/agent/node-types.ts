@@ -38,7 +38,7 @@ export interface SpawnRequest {
 }
 
 /** Node lifecycle events the agent reports to the master (payloads as in runtime/events). */
-export type NodeEventType = 'SpawnSucceeded' | 'SpawnFailed' | 'NodeCrashed' | 'NodeRestarted' | 'NodeFailed' | 'StopSucceeded';
+export type NodeEventType = 'SpawnSucceeded' | 'SpawnFailed' | 'NodeCrashed' | 'NodeRestarted' | 'NodeFailed' | 'NodePortMoved' | 'StopSucceeded';
 
 export interface NodeEvent {
   readonly type: NodeEventType;

@@ -50,6 +50,12 @@ export interface NodePlatform {
   stop(nodeId: string, graceMs: number): Promise<void>;
   /** Registers the listener told at once when any instance exits (not on a poll). */
   onExit(listener: ExitListener): void;
+  /**
+   * Whether the listener on `port` is the node's own instance (true), someone else's or nobody's
+   * (false); undefined or absent when the platform cannot tell. The supervisor does not believe a
+   * SERVING health check that came from another process holding the node's port.
+   */
+  listensOn?(nodeId: string, port: number): boolean | undefined;
   /** Instances left running by a previous agent process, to re-adopt instead of starting new ones. */
   adopt(): Promise<AdoptedNode[]>;
   /** Releases watchers; does not stop instances (the supervisor does that first). */

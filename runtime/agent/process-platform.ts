@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.js';
 import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { NodeStateFiles } from './node-state-files.js';
 import { makeNodeDir, openNodeLog } from './node-dir.js';
+import { ownsListener } from './port-owner.js';
 
 /** How the process platform runs the storage server. */
 export interface ProcessPlatformOptions {
@@ -154,6 +155,13 @@ export class ProcessPlatform implements NodePlatform {
 
   onExit(listener: ExitListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Whether the node's process (or one it forked) is what listens on `port`; undefined without /proc. */
+  listensOn(nodeId: string, port: number): boolean | undefined {
+    const r = this.running.get(nodeId);
+    if (r === undefined) return false;
+    return ownsListener(r.pid, port);
   }
 
   /**

@@ -30,6 +30,8 @@ export interface EventPayloads {
   /** `nodeId` of the event is the replacement; `oldNodeId` the node it replaces. */
   NodeReplaced: { oldNodeId: string; reason: string };
   NodeFailed: { reason: string; restartCount?: number };
+  /** The node's port was held by another process, so the agent started it on `toPort` instead. */
+  NodePortMoved: { fromPort: number; toPort: number; reason: string };
   LeaderChanged: { leaderId: string; term: number };
   PlacementFailed: { reason: string; group?: string };
   /** Emitted by the bus itself when its store works again after failing. */
@@ -190,6 +192,11 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     severity: 'error', fold: false,
     fields: { reason: 'string', restartCount: 'number?' },
     format: (e) => `${node(e)} failed: ${e.payload.reason}`,
+  },
+  NodePortMoved: {
+    severity: 'warning', fold: false,
+    fields: { fromPort: 'number', toPort: 'number', reason: 'string' },
+    format: (e) => `${node(e)} moved from port ${e.payload.fromPort} to ${e.payload.toPort}: ${e.payload.reason}`,
   },
   LeaderChanged: {
     severity: 'warning', fold: false,

@@ -9,6 +9,7 @@ export { ConceptStore, conceptIdOf, type StoredConcept, type StoredAssociation }
 export { RecordLog, frame, unframe } from './record-log.js';
 export { compileStorageFlags, parseStorageArgv, type StorageServerFlags, type StorageServerOptions } from './storage-options.js';
 export { runStorageServer, listeningLine } from './run-storage-server.js';
+export { EXIT_FAILED, EXIT_PORT_TAKEN } from './exit-codes.js';
 
 /** Absolute path of the compiled lean entry (`dist/runtime/storage/main.js` once built). */
 export const STORAGE_SERVER_ENTRY: string = fileURLToPath(new URL('./main.js', import.meta.url));

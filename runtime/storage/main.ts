@@ -4,6 +4,8 @@
  * `process.execPath` (no commander, no pino, no CLI tree) because one is started per node and its
  * start-up time is on the spawn-to-running path.
  */
+import { GridError } from '../errors.js';
+import { EXIT_FAILED, EXIT_PORT_TAKEN } from './exit-codes.js';
 import { runStorageServer } from './run-storage-server.js';
 import { parseStorageArgv } from './storage-options.js';
 
@@ -14,5 +16,6 @@ try {
   await runStorageServer(parseStorageArgv(argv));
 } catch (err) {
   process.stderr.write(`storage-server: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  // The agent moves a node that exits EXIT_PORT_TAKEN to another port instead of counting a crash.
+  process.exitCode = err instanceof GridError && err.code === 'PORT_IN_USE' ? EXIT_PORT_TAKEN : EXIT_FAILED;
 }

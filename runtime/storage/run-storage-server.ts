@@ -1,3 +1,4 @@
+import { GridError } from '../errors.js';
 import { resolveToken } from '../common/token.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileStorageFlags, type StorageServerFlags } from './storage-options.js';
@@ -9,9 +10,20 @@ export function listeningLine(address: string, storagePath: string): string {
 }
 
 /**
+ * A bind refused because another process holds the port becomes PORT_IN_USE, so the entry point can
+ * exit with its own code (exit-codes.ts) and the agent can move the node instead of restarting it.
+ * grpc-js reports the refusal only in its message ("... listen EADDRINUSE: address already in use").
+ */
+function bindError(err: unknown, host: string, port: number): unknown {
+  if (!(err instanceof Error) || !/\bEADDRINUSE\b/.test(err.message)) return err;
+  return new GridError('PORT_IN_USE', `port ${port} on ${host} is in use by another process`, { field: '--port' }, { cause: err });
+}
+
+/**
  * Runs a storage-server until SIGINT/SIGTERM: validates flags, starts, prints the listening line
- * on stdout, then drains and flushes on the signal. Throws (ConfigError etc.) on bad input; the
- * caller turns that into one line on stderr and exit 1.
+ * on stdout, then drains and flushes on the signal. Throws (ConfigError etc.) on bad input, and
+ * GridError PORT_IN_USE when another process holds the port; the caller turns that into one line on
+ * stderr and an exit code (exit-codes.ts).
  */
 export async function runStorageServer(flags: StorageServerFlags): Promise<void> {
   const opts = { ...compileStorageFlags(flags), token: resolveToken(flags.tokenFile, {}) };
@@ -19,7 +31,11 @@ export async function runStorageServer(flags: StorageServerFlags): Promise<void>
   await runUntilSignal(
     { run: () => server?.run() ?? Promise.resolve(), shutdown: () => server?.shutdown() ?? Promise.resolve() },
     async () => {
-      server = await StorageServer.start(opts);
+      try {
+        server = await StorageServer.start(opts);
+      } catch (err) {
+        throw bindError(err, opts.host, opts.port);
+      }
       process.stdout.write(`${listeningLine(server.address, opts.storagePath)}\n`);
     },
   );

@@ -37,6 +37,7 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   SpecApplied: { generation: 7, nodes: 3 },
   NodeReplaced: { oldNodeId: 'n1', reason: 'agent offline' },
   NodeFailed: { reason: 'restart budget exhausted', restartCount: 5 },
+  NodePortMoved: { fromPort: 50051, toPort: 50052, reason: 'port 50051 taken by another process' },
   LeaderChanged: { leaderId: 'n2', term: 4 },
   PlacementFailed: { reason: 'no eligible agent', group: 'main' },
   EventStoreRecovered: { dropped: 0, downForMs: 2000, error: 'ENOSPC' },
@@ -50,8 +51,8 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones and the store warning', () => {
-    expect(EVENT_TYPES).toHaveLength(23);
+  it('has the 17 seed types, the 5 declarative ones, the store warning and the port move', () => {
+    expect(EVENT_TYPES).toHaveLength(24);
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');
     expect(defaultSeverity('SpawnSucceeded')).toBe('info');

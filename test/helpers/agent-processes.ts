@@ -9,6 +9,7 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { GridAgentClient, type NodeInfo, type SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { unary } from '../../runtime/common/grpc-client.js';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
+import { storagePortConfig } from './ports.js';
 import { startDaemon, tempDir, trackPid, type DaemonProcess } from './processes.js';
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
@@ -46,13 +47,16 @@ export interface StartAgentOptions {
 
 let agentSeq = 0;
 
-/** Starts `sutra-grid agent --config <generated toml>` on an ephemeral port; waits for its listening line. */
+/**
+ * Starts `sutra-grid agent --config <generated toml>` on an ephemeral port, its nodes on a port block
+ * of its own (ports.ts); waits for its listening line.
+ */
 export async function startAgent(opts: StartAgentOptions): Promise<AgentProcess> {
   const id = opts.id ?? `agent-${process.pid}-${++agentSeq}`;
   const dataDir = opts.dataDir ?? tempDir('agent-');
   const base: Record<string, Record<string, string | number | boolean>> = {
     agent: { agent_id: id, master_endpoint: opts.master, agent_port: 0, max_storage_nodes: 4 },
-    storage: { data_path: dataDir, default_memory_mb: 64, default_port_range_start: 20000 + Math.floor(Math.random() * 40000), port_range_size: 50 },
+    storage: { data_path: dataDir, default_memory_mb: 64, ...storagePortConfig() },
     monitoring: { ...FAST_MONITORING },
   };
   for (const [t, kv] of Object.entries(opts.config ?? {})) base[t] = { ...base[t], ...kv };

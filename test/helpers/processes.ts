@@ -6,10 +6,11 @@
  * Use: `afterEach(cleanup)` in every file that calls these. Needs `npm run build` first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { storagePortConfig } from './ports.js';
 
 /** Repository root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -146,12 +147,19 @@ export interface AgentProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Starts `sutra-grid agent` (process platform) on an ephemeral loopback port with a fresh data dir. */
+/**
+ * Starts `sutra-grid agent` (process platform) on an ephemeral loopback port with a fresh data dir,
+ * its nodes on a port block no other agent of the test run uses (ports.ts; the agent has no flag for
+ * the range, so it comes in a one-table config file).
+ */
 export function startAgent(opts: AgentProcessOptions): Promise<DaemonProcess> {
   const dataDir = opts.dataDir ?? tempDir(`agent-${opts.id}-`);
+  const ports = storagePortConfig();
+  const config = join(tempDir('agent-ports-'), 'agent-config.toml');
+  writeFileSync(config, `[storage]\ndefault_port_range_start = ${ports.default_port_range_start}\nport_range_size = ${ports.port_range_size}\n`);
   return startDaemon(
     `agent ${opts.id}`,
-    ['agent', '--id', opts.id, '--master', opts.master, '--listen', opts.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])],
+    ['agent', '--config', config, '--id', opts.id, '--master', opts.master, '--listen', opts.listen ?? '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])],
     { env: opts.env },
   );
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { NodeInfo } from '../../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { startAgent, type AgentProcess } from '../../helpers/agent-processes.js';
+import { portBlock } from '../../helpers/ports.js';
 import { TestMasterClient } from '../../helpers/grid-client.js';
 import { cleanup, isAlive, pidsMentioning, runCli, startMaster, tempDir, trackPid, type CliResult, type DaemonProcess } from '../../helpers/processes.js';
 
@@ -69,15 +70,8 @@ export interface AgentOverrides {
   readonly monitoring?: Record<string, string | number | boolean>;
 }
 
-// Each file gets a random base so files running in parallel (and other suites) do not share ports.
-let nextPort = 20_000 + Math.floor(Math.random() * 800) * 50;
-
-/** A block of `size` ports no other grid of this file uses. */
-export function portBlock(size = 50): { start: number; end: number } {
-  const start = nextPort;
-  nextPort += Math.ceil(size / 50) * 50;
-  return { start, end: start + size - 1 };
-}
+/** A block of `size` ports no other grid of the test run uses (test/helpers/ports.ts). */
+export { portBlock } from '../../helpers/ports.js';
 
 /**
  * Master + agents of one test. Every data dir carries a per-grid marker, so teardown finds every

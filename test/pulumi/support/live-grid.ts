@@ -5,7 +5,7 @@
  */
 import type { NodeInfo } from '../../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { withMaster, type MasterSession } from '../../../provider/pulumi/master-session.js';
-import { eventually, startDaemon, startMaster, tempDir } from '../../helpers/processes.js';
+import { eventually, startAgent, startMaster } from '../../helpers/processes.js';
 
 /** A running master and its agents. */
 export interface LiveGrid {
@@ -34,22 +34,11 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
   void master.exited.then((exit) => {
     if (exit.code !== null && exit.code !== 0) process.stderr.write(`live grid: master ${master.address} exited ${JSON.stringify(exit)}; output:\n${master.logs().slice(-4000)}\n`);
   });
+  // Each agent gets its own node port block (the helper's): agents sharing a range race for its
+  // first ports, and those of parallel test files did.
   await Promise.all(
     opts.agentIds.map((id) =>
-      startDaemon(
-        // The agent announces itself as `agent <id> listening on HOST:PORT`.
-        `agent ${id}`,
-        [
-          'agent',
-          '--id', id,
-          '--master', master.address,
-          '--listen', '127.0.0.1:0',
-          '--data-dir', tempDir(`agent-${id}-`),
-          '--max-nodes', String(opts.maxNodes ?? 4),
-          '--heartbeat-interval', HEARTBEAT,
-        ],
-        { env },
-      ),
+      startAgent({ id, master: master.address, env, args: ['--max-nodes', String(opts.maxNodes ?? 4), '--heartbeat-interval', HEARTBEAT] }),
     ),
   );
   const target = { address: master.address, token: opts.token };
