@@ -5,6 +5,7 @@
  * status trailer whatever a caller sent.
  */
 import { status as GrpcStatus, type ServiceDefinition } from '@grpc/grpc-js';
+import { GridError } from '../errors.js';
 
 /**
  * Longest error text sent in a status, measured as grpc-js sends it (`encodeURI`): headers of more
@@ -136,4 +137,32 @@ export function capDetails(details: string, max = MAX_DETAILS_CHARS): string {
     end += ch.length;
   }
   return text.slice(0, end) + suffix;
+}
+
+/** Agent and node ids: 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * A required id field of a request.
+ * @throws GridError INVALID_ARGUMENT naming `field` when it is empty ("is required") or not an id
+ * (quoting a short prefix of it).
+ */
+export function requireId(field: string, value: string): string {
+  if (value === '') throw new GridError('INVALID_ARGUMENT', `${field}: is required`, { field });
+  return checkId(field, value);
+}
+
+/**
+ * An optional id field: empty is allowed (the callee chooses), anything else must be an id.
+ * @throws GridError INVALID_ARGUMENT naming `field`.
+ */
+export function optionalId(field: string, value: string): string {
+  return value === '' ? value : checkId(field, value);
+}
+
+function checkId(field: string, value: string): string {
+  if (!ID.test(value)) {
+    throw new GridError('INVALID_ARGUMENT', `${field}: must be 1-63 letters, digits, ".", "_" or "-", got ${quote(value)}`, { field });
+  }
+  return value;
 }
