@@ -128,7 +128,7 @@ export function capDetails(details: string, max = MAX_DETAILS_CHARS): string {
   const text = details.replace(LONE_SURROGATE, '\ufffd');
   if (text.length <= max / 9 || encodeURI(text).length <= max) return text;
   const suffix = ` ... (cut: ${text.length.toLocaleString('en-US')} characters in all)`;
-  let used = suffix.length;
+  let used = encodeURI(suffix).length;
   let end = 0;
   for (const ch of text) {
     const cost = encodeURI(ch).length;
