@@ -4234,7 +4234,14 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
   },
 };
 
-/** GridMaster is the control plane: agents register with it, clients drive it. */
+/**
+ * GridMaster is the control plane: agents register with it, clients drive it.
+ *
+ * One rule for every method: a body that is not well-formed protobuf, a missing required field and
+ * a malformed id are INVALID_ARGUMENT naming the field; an unknown agent is NOT_FOUND and nothing is
+ * recorded for it. Requests are at most 5 MiB (a spec at most 4 MiB), answers at most 64 MiB
+ * (runtime/common/grpc-limits.ts).
+ */
 export type GridMasterService = typeof GridMasterService;
 export const GridMasterService = {
   /** --- agents --- */
