@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 
       // Back to an empty grid for the next run.
       const { generation } = await call<object, pb.GetSpecResponse>(c.getSpec, {});
-      await call(c.deleteSpec, { expectedGeneration: generation });
+      await call(c.deleteSpec, { expectedGeneration: generation, gridName: '' });
       for (;;) {
         const left = await call<object, pb.ListStorageNodesResponse>(c.listNodes, { agentId: '', cluster: 'bench' });
         if (left.nodes.every((n) => n.status === 'stopped')) break;

@@ -5,5 +5,6 @@
  */
 export { GridError, ConfigError, ShutdownTimeoutError, grpcStatusOf, isRetryableStatus, type RuntimeErrorCode, type ErrorContext } from './errors.js';
 export { authMetadata, deadline, insecureCredentials, unary, withRetry, statusName, DEFAULT_RETRY, type RetryOptions } from './common/grpc-client.js';
+export { MAX_SPEC_BYTES, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, checkSpecSize, specSizeProblem, clientChannelOptions } from './common/grpc-limits.js';
 export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './common/token.js';
 export { createLogger, silentLogger, type Logger } from './common/logger.js';

@@ -254,7 +254,7 @@ export async function deleteGrid(id: string, props: Props): Promise<void> {
         const live = JSON.parse(current.specJson) as SpecObject;
         if (specName(spec) !== '' && specName(live) !== specName(spec)) return;
         for (const c of declaredClusters(live)) clusters.add(c.name);
-        await master.deleteSpec(current.generation);
+        await master.deleteSpec(current.generation, specName(live));
       }
       const up = await waitDrained(master, clusters, { timeoutMs: timeoutOf(props) });
       if (up.length > 0) {

@@ -13,7 +13,7 @@ import {
   type GetSpecResponse,
 } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { PulumiGridError } from './errors.js';
-import { authMetadata } from '../../runtime/index.js';
+import { authMetadata, clientChannelOptions, specSizeProblem } from '../../runtime/index.js';
 
 /** The master's metadata key and scheme for the shared token (runtime/common/token.ts). */
 
@@ -46,7 +46,7 @@ export class MasterSession {
     this.address = target.address;
     this.#token = target.token;
     this.#timeoutMs = target.callTimeoutMs ?? CALL_TIMEOUT_MS;
-    this.#client = new GridMasterClient(target.address, credentials.createInsecure());
+    this.#client = new GridMasterClient(target.address, credentials.createInsecure(), clientChannelOptions());
   }
 
   /** The applied spec; `specJson` is '' when the master holds none. */
@@ -56,12 +56,18 @@ export class MasterSession {
 
   /** Plans (and unless `dryRun`, stores) the spec; refused when `expectedGeneration` is stale. */
   applySpec(specJson: string, expectedGeneration: number | undefined, dryRun: boolean): Promise<ApplySpecResponse> {
+    const tooBig = specSizeProblem(specJson);
+    // Refused here with the limit named, rather than by the transport's "message larger than max".
+    if (tooBig !== undefined) return Promise.reject(new PulumiGridError('GRID_SPEC_INVALID', 'spec', `not sent to master ${this.address}: ${tooBig}`));
     return this.#call('ApplySpec', this.#client.applySpec, { specJson, expectedGeneration, dryRun });
   }
 
-  /** Removes the applied spec; the master then stops its nodes. Returns the new generation. */
-  async deleteSpec(expectedGeneration: number | undefined): Promise<number> {
-    const res = await this.#call('DeleteSpec', this.#client.deleteSpec, { expectedGeneration });
+  /**
+   * Removes the applied spec, named by its generation (and, when given, the grid's name); the
+   * master then stops its nodes. Returns the new generation.
+   */
+  async deleteSpec(expectedGeneration: number, gridName = ''): Promise<number> {
+    const res = await this.#call('DeleteSpec', this.#client.deleteSpec, { expectedGeneration, gridName });
     return res.generation;
   }
 

@@ -10,7 +10,7 @@ import {
   type StopNodeRequest,
   type StopNodeResponse,
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { GridError } from '../errors.js';
+import { optionalId, requireId } from '../common/grpc-edge.js';
 import { wrapService } from '../common/grpc-server.js';
 import type { NodeSupervisor } from './node-supervisor.js';
 import type { NodeView } from './node-types.js';
@@ -20,18 +20,18 @@ export function toNodeInfo(v: NodeView): NodeInfo {
   return { ...v };
 }
 
-function requireNodeId(nodeId: string): void {
-  if (nodeId === '') throw new GridError('INVALID_ARGUMENT', 'node_id: required', { field: 'node_id' });
-}
 
-/** GridAgent handlers over a NodeSupervisor, with the token check and status mapping of wrapService. */
+/**
+ * GridAgent handlers over a NodeSupervisor, with the token check and status mapping of wrapService;
+ * ids are checked here, at the edge (missing or malformed: INVALID_ARGUMENT naming the field).
+ */
 export function gridAgentService(supervisor: NodeSupervisor, token: string | undefined): UntypedServiceImplementation {
   return wrapService(
     GridAgentService,
     {
       async spawnNode(req: SpawnNodeRequest): Promise<SpawnNodeResponse> {
         const node = await supervisor.spawn({
-          nodeId: req.nodeId,
+          nodeId: optionalId('node_id', req.nodeId),
           port: req.port,
           memoryMb: req.memoryMb,
           storagePath: req.storagePath,
@@ -42,12 +42,10 @@ export function gridAgentService(supervisor: NodeSupervisor, token: string | und
         return { node: toNodeInfo(node) };
       },
       async stopNode(req: StopNodeRequest): Promise<StopNodeResponse> {
-        requireNodeId(req.nodeId);
-        return { node: toNodeInfo(await supervisor.stop(req.nodeId, req.graceMs)) };
+        return { node: toNodeInfo(await supervisor.stop(requireId('node_id', req.nodeId), req.graceMs)) };
       },
       async getNodeStatus(req: GetNodeStatusRequest): Promise<GetNodeStatusResponse> {
-        requireNodeId(req.nodeId);
-        return { node: toNodeInfo(supervisor.get(req.nodeId)) };
+        return { node: toNodeInfo(supervisor.get(requireId('node_id', req.nodeId))) };
       },
       async listNodes(): Promise<ListNodesResponse> {
         return { nodes: supervisor.list().map(toNodeInfo) };

@@ -12,7 +12,16 @@ export class HeartbeatStream {
   private readonly waiting: Array<{ resolve: (r: HeartbeatResponse) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
 
-  constructor(client: GridMasterClient, token: string | undefined) {
+  /**
+   * @param onBroken called once when the master ends the stream or it fails (not after
+   * {@link close}), before pending beats are rejected: the link learns at once that the master
+   * went away, not at its next beat.
+   */
+  constructor(
+    client: GridMasterClient,
+    token: string | undefined,
+    private readonly onBroken: (err: ServiceError) => void = () => undefined,
+  ) {
     this.call = client.heartbeatStream(authMetadata(token));
     this.call.on('data', (res: HeartbeatResponse) => this.waiting.shift()?.resolve(res));
     this.call.on('error', (err: ServiceError) => this.fail(err));
@@ -48,7 +57,10 @@ export class HeartbeatStream {
   }
 
   private fail(err: Error): void {
-    this.failure ??= err;
+    if (this.failure === undefined) {
+      this.failure = err;
+      this.onBroken(err as ServiceError);
+    }
     for (const w of this.waiting.splice(0)) w.reject(this.failure);
     this.call.cancel();
   }

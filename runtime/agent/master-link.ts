@@ -1,7 +1,7 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { GridMasterClient, type AgentInfo, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { backoffDelay, sleep } from '../common/backoff.js';
-import { insecureCredentials, statusName, unary } from '../common/grpc-client.js';
+import { clientChannelOptions, insecureCredentials, statusName, unary } from '../common/grpc-client.js';
 import type { Logger } from '../common/logger.js';
 import { toNodeInfo } from './agent-service.js';
 import { HeartbeatStream } from './heartbeat-stream.js';
@@ -55,6 +55,8 @@ export class MasterLink {
   private stream: HeartbeatStream | undefined;
   /** Set when the master answers HeartbeatStream with UNIMPLEMENTED (an older master): unary beats. */
   private streamUnsupported = false;
+  /** Ends the loop's wait between beats early: the link lost the master and must act now. */
+  private wakeUp: (() => void) | undefined;
 
   constructor(private readonly opts: MasterLinkOptions) {
     this.intervalMs = opts.heartbeatIntervalMs;
@@ -65,11 +67,15 @@ export class MasterLink {
   }
 
   private masterClient(): GridMasterClient {
-    this.client ??= new GridMasterClient(this.opts.masterEndpoint, insecureCredentials, {
-      // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
-      'grpc.max_reconnect_backoff_ms': 1000,
-      'grpc.initial_reconnect_backoff_ms': 100,
-    });
+    this.client ??= new GridMasterClient(
+      this.opts.masterEndpoint,
+      insecureCredentials,
+      clientChannelOptions({
+        // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
+        'grpc.max_reconnect_backoff_ms': 1000,
+        'grpc.initial_reconnect_backoff_ms': 100,
+      }),
+    );
     return this.client;
   }
 
@@ -106,9 +112,52 @@ export class MasterLink {
           continue;
         }
       }
-      await sleep(this.intervalMs, signal);
+      await this.nap(this.intervalMs, signal);
+      if (this.stateValue !== 'registered') continue;
       await this.heartbeat();
     }
+  }
+
+  /** Waits `ms` between beats, or less when {@link wakeUp} is called or the link stops. */
+  private nap(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeUp = done;
+    });
+  }
+
+  /**
+   * The master is gone or forgot us: NOT_FOUND -> register again at once; anything else (the
+   * master ended our stream while shutting down, or is unreachable) -> reconnect with backoff.
+   */
+  private lost(e: ServiceError): void {
+    if (e.code === GrpcStatus.NOT_FOUND) {
+      this.opts.logger.info('master does not know this agent (restarted?): re-registering');
+      this.stateValue = 'connecting';
+    } else {
+      this.opts.logger.warn(
+        { master: this.opts.masterEndpoint, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message },
+        `lost the master (${e.details || e.message}); reconnecting`,
+      );
+      this.stateValue = 'disconnected';
+      this.resetClient();
+    }
+    this.wakeUp?.();
+  }
+
+  /** The master ended our HeartbeatStream (e.g. it is shutting down): act now, not at the next beat. */
+  private onStreamBroken(stream: HeartbeatStream, err: ServiceError): void {
+    // UNIMPLEMENTED is handled by beat(), which falls back to unary heartbeats.
+    if (this.abort.signal.aborted || this.stream !== stream || err.code === GrpcStatus.UNIMPLEMENTED) return;
+    this.stream = undefined;
+    if (this.stateValue === 'registered') this.lost(err);
   }
 
   private async register(): Promise<void> {
@@ -135,7 +184,10 @@ export class MasterLink {
     const req = { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) };
     if (this.streamUnsupported) return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
     try {
-      this.stream ??= new HeartbeatStream(c, this.opts.token);
+      if (this.stream === undefined) {
+        const stream: HeartbeatStream = new HeartbeatStream(c, this.opts.token, (err) => this.onStreamBroken(stream, err));
+        this.stream = stream;
+      }
       return await this.stream.send(req, CALL_TIMEOUT_MS);
     } catch (err) {
       this.closeStream();
@@ -152,12 +204,9 @@ export class MasterLink {
       if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
       void this.flushEvents();
     } catch (err) {
-      const e = err as ServiceError;
-      if (this.abort.signal.aborted) return;
-      if (e.code === GrpcStatus.NOT_FOUND) this.opts.logger.info('master does not know this agent (restarted?): re-registering');
-      else this.opts.logger.warn({ code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message }, 'heartbeat failed; reconnecting');
-      this.stateValue = e.code === GrpcStatus.NOT_FOUND ? 'connecting' : 'disconnected';
-      if (e.code !== GrpcStatus.NOT_FOUND) this.resetClient();
+      // Already handled when the stream broke (onStreamBroken), or the link is stopping.
+      if (this.abort.signal.aborted || this.stateValue !== 'registered') return;
+      this.lost(err as ServiceError);
     }
   }
 
@@ -191,7 +240,12 @@ export class MasterLink {
           await unary(c.reportNodeEvents, c, { agentId: this.opts.info.agentId, events: batch }, this.opts.token, CALL_TIMEOUT_MS);
         } catch (err) {
           const e = err as ServiceError;
-          if (e.code === GrpcStatus.UNIMPLEMENTED) {
+          if (e.code === GrpcStatus.NOT_FOUND) {
+            // The master forgot us (restarted): it records nothing from unknown agents. Keep the
+            // batch and send it after registering again.
+            if (this.stateValue === 'registered') this.lost(e);
+            return;
+          } else if (e.code === GrpcStatus.UNIMPLEMENTED) {
             // A master without event support: the state still travels in heartbeats.
             if (!this.eventsUnsupportedLogged) this.opts.logger.debug('master does not take node events (UNIMPLEMENTED); dropping them');
             this.eventsUnsupportedLogged = true;

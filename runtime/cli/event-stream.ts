@@ -2,7 +2,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { Event, EventFilter, WatchEventsResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { isoMicros } from '../events/index.js';
-import { authMetadata, insecureCredentials } from '../common/grpc-client.js';
+import { authMetadata, clientChannelOptions, insecureCredentials } from '../common/grpc-client.js';
 
 /** One readable line per event, e.g. `2026-11-26T09:30:00.123456Z #42 warning NodeCrashed kg-1 ...`. */
 export function formatWireEvent(e: Event): string {
@@ -40,7 +40,7 @@ export function followEvents(
   handlers: WatchHandlers,
   signal: AbortSignal,
 ): Promise<void> {
-  const client = new GridMasterClient(address, insecureCredentials);
+  const client = new GridMasterClient(address, insecureCredentials, clientChannelOptions());
   return new Promise<void>((resolve, reject) => {
     const stream: ClientReadableStream<WatchEventsResponse> = client.watchEvents({ fromIndex, filter }, authMetadata(token));
     const onAbort = (): void => stream.cancel();

@@ -1,7 +1,8 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { insecureCredentials, unary } from '../common/grpc-client.js';
+import { clientChannelOptions, insecureCredentials, unary } from '../common/grpc-client.js';
+import { checkSpecSize } from '../common/grpc-limits.js';
 import { resolveToken } from '../common/token.js';
 import { ConfigError } from '../errors.js';
 
@@ -76,11 +77,13 @@ export class MasterConnection {
   private readonly client: GridMasterClient;
 
   constructor(readonly settings: ClientSettings) {
-    this.client = new GridMasterClient(settings.address, insecureCredentials);
+    this.client = new GridMasterClient(settings.address, insecureCredentials, clientChannelOptions());
   }
 
   /** Calls one unary RPC, e.g. `call('listAgents', {})`. */
   call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs = CLI_CALL_TIMEOUT_MS): Promise<ResponseOf<K>> {
+    // An oversized spec is refused here with the limit named, not by the transport.
+    if (method === 'applySpec') checkSpecSize((request as { specJson: string }).specJson);
     const fn = this.client[method] as unknown as Parameters<typeof unary<RequestOf<K>, ResponseOf<K>>>[0];
     return unary(fn, this.client, request, this.settings.token, timeoutMs);
   }

@@ -3,6 +3,8 @@ import { isRetryableStatus } from '../errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { bearer, TOKEN_METADATA_KEY } from './token.js';
 
+export { clientChannelOptions } from './grpc-limits.js';
+
 /** Insecure channel credentials: transport security is the operator's (mesh, tunnel) concern for now. */
 export const insecureCredentials = credentials.createInsecure();
 

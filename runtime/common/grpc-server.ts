@@ -10,6 +10,8 @@ import {
 import { HealthService } from './health.js';
 import { GridError, grpcStatusOf } from '../errors.js';
 import { TOKEN_METADATA_KEY, tokensEqual } from './token.js';
+import { capDetails, MalformedRequest, quote, strictDefinition } from './grpc-edge.js';
+import { serverChannelOptions } from './grpc-limits.js';
 
 /** Loopback hosts a tokenless daemon may bind to. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -17,7 +19,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 /** Splits `host:port` (IPv6 in brackets) and validates the port. */
 export function splitHostPort(addr: string, field = 'address'): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr.trim());
-  if (!m) throw new GridError('INVALID_ARGUMENT', `${field}: expected HOST:PORT, got "${addr}"`, { field });
+  if (!m) throw new GridError('INVALID_ARGUMENT', `${field}: expected HOST:PORT, got ${quote(addr)}`, { field });
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new GridError('INVALID_ARGUMENT', `${field}: port ${m[2]} out of range 0-65535`, { field });
@@ -45,18 +47,21 @@ export function checkBindPolicy(listen: string, token: string | undefined, field
   }
 }
 
-/** Converts anything thrown by a handler into a gRPC error with the right status and a clear message. */
+/**
+ * Converts anything thrown by a handler into a gRPC error with the right status and a clear
+ * message, bounded so that it always fits in the status trailer.
+ */
 export function toServiceError(err: unknown): ServerErrorResponse {
-  if (err instanceof GridError) {
-    return Object.assign(new Error(err.message), { code: grpcStatusOf(err.code), details: err.message });
-  }
+  const make = (code: GrpcStatus, text: string): ServerErrorResponse => {
+    const details = capDetails(text);
+    return Object.assign(new Error(details), { code, details });
+  };
+  if (err instanceof GridError) return make(grpcStatusOf(err.code), err.message);
   const maybe = err as { code?: unknown; details?: unknown; message?: unknown };
   if (typeof maybe?.code === 'number' && maybe.code >= 0 && maybe.code <= 16) {
-    const details = typeof maybe.details === 'string' ? maybe.details : String(maybe.message ?? 'error');
-    return Object.assign(new Error(details), { code: maybe.code as GrpcStatus, details });
+    return make(maybe.code as GrpcStatus, typeof maybe.details === 'string' ? maybe.details : String(maybe.message ?? 'error'));
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return Object.assign(new Error(message), { code: GrpcStatus.INTERNAL, details: message });
+  return make(GrpcStatus.INTERNAL, err instanceof Error ? err.message : String(err));
 }
 
 function authorized(metadata: Metadata, token: string): boolean {
@@ -69,9 +74,11 @@ function authorized(metadata: Metadata, token: string): boolean {
 const UNAUTH_MESSAGE = 'missing or invalid token (give --token-file or SUTRA_GRID_TOKEN)';
 
 /**
- * Wraps every method of a service implementation: token check first (when a token is set), and
- * GridErrors / thrown errors mapped to gRPC statuses. Unary handlers may be async functions
- * `(request, call) => Promise<response>`; streaming handlers are passed through after the check.
+ * Wraps every method of a service implementation: token check first (when a token is set), then
+ * malformed bodies refused with INVALID_ARGUMENT (see {@link strictDefinition}, which
+ * {@link startGrpcServer} applies), and GridErrors / thrown errors mapped to gRPC statuses. Unary
+ * handlers may be async functions `(request, call) => Promise<response>`; streaming handlers are
+ * passed through after the checks.
  */
 export function wrapService(
   definition: ServiceDefinition,
@@ -88,17 +95,26 @@ export function wrapService(
           callback(Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
           return;
         }
+        if (call.request instanceof MalformedRequest) {
+          callback(call.request.toServiceError());
+          return;
+        }
         Promise.resolve()
           .then(() => (handler as (req: unknown, c: unknown) => unknown)(call.request, call))
           .then((value) => callback(null, value), (err: unknown) => callback(toServiceError(err)));
       };
       out[name] = unaryHandler as unknown as UntypedServiceImplementation[string];
     } else {
-      const streamHandler = (call: { metadata: Metadata; emit: (ev: string, e: unknown) => void }): void => {
+      const streamHandler = (call: { metadata: Metadata; request?: unknown; emit: (ev: string | symbol, ...args: unknown[]) => boolean }): void => {
         if (token !== undefined && !authorized(call.metadata, token)) {
           call.emit('error', Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
           return;
         }
+        if (call.request instanceof MalformedRequest) {
+          call.emit('error', call.request.toServiceError());
+          return;
+        }
+        if (method.requestStream) refuseMalformedMessages(call);
         Promise.resolve()
           .then(() => (handler as (c: unknown) => unknown)(call))
           .catch((err: unknown) => call.emit('error', toServiceError(err)));
@@ -107,6 +123,19 @@ export function wrapService(
     }
   }
   return out;
+}
+
+/**
+ * Makes a request stream end with INVALID_ARGUMENT at its first malformed message instead of
+ * handing the handler a {@link MalformedRequest} as data.
+ */
+function refuseMalformedMessages(call: { emit: (ev: string | symbol, ...args: unknown[]) => boolean }): void {
+  const emit = call.emit.bind(call);
+  call.emit = (ev, ...args) => {
+    const first = args[0];
+    if (ev === 'data' && first instanceof MalformedRequest) return emit('error', first.toServiceError());
+    return emit(ev, ...args);
+  };
 }
 
 export interface GrpcServerHandle {
@@ -123,6 +152,8 @@ export interface GrpcServerHandle {
 
 /**
  * Binds a gRPC server with the given services, the standard health service, and the bind policy.
+ * Every server takes the shared message limits of `grpc-limits.ts`, and decodes requests strictly
+ * ({@link strictDefinition}).
  */
 export async function startGrpcServer(
   listen: string,
@@ -131,9 +162,8 @@ export async function startGrpcServer(
 ): Promise<GrpcServerHandle> {
   checkBindPolicy(listen, token);
   const { host } = splitHostPort(listen);
-  // Channelz bookkeeping costs CPU on every call and nothing here reads it.
-  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.enable_channelz': 0 });
-  for (const s of services) server.addService(s.definition, s.impl);
+  const server = new Server(serverChannelOptions());
+  for (const s of services) server.addService(strictDefinition(s.definition), s.impl);
   const health = new HealthService({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {

@@ -10,7 +10,7 @@ import {
   type StopNodeRequest,
   type StopNodeResponse,
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { DEFAULT_RETRY, insecureCredentials, unary, withRetry, type RetryOptions } from '../common/grpc-client.js';
+import { DEFAULT_RETRY, clientChannelOptions, insecureCredentials, unary, withRetry, type RetryOptions } from '../common/grpc-client.js';
 
 /** Per-call deadlines of master -> agent calls (ms). */
 export interface AgentCallDeadlines {
@@ -90,7 +90,7 @@ export class AgentClientPool {
     if (pooled !== undefined && pooled.address === address) return pooled.client;
     // The agent moved (re-registered with another address): the old channel is useless.
     if (pooled !== undefined) this.invalidate(agentId);
-    const client = new GridAgentClient(address, insecureCredentials);
+    const client = new GridAgentClient(address, insecureCredentials, clientChannelOptions());
     this.clients.set(agentId, { address, client });
     return client;
   }

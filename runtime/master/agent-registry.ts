@@ -1,6 +1,7 @@
 import type { AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { GridError } from '../errors.js';
+import { quote } from '../common/grpc-edge.js';
 import type { AgentHealth } from './master-events.js';
 import { NodeTable } from './node-table.js';
 
@@ -153,9 +154,9 @@ function validateAgentInfo(info: AgentInfo): void {
   const bad = (field: string, why: string): GridError =>
     new GridError('INVALID_ARGUMENT', `${field}: ${why}`, { field, agentId: info.agentId });
   if (!AGENT_ID.test(info.agentId)) {
-    throw bad('agent.agent_id', `must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(info.agentId)}`);
+    throw bad('agent.agent_id', `must be 1-63 letters, digits, ".", "_" or "-", got ${quote(info.agentId)}`);
   }
   if (!/^(\[[^\]]+\]|[^:]+):\d+$/.test(info.address)) {
-    throw bad('agent.address', `must be HOST:PORT where the master reaches the agent, got ${JSON.stringify(info.address)}`);
+    throw bad('agent.address', `must be HOST:PORT where the master reaches the agent, got ${quote(info.address)}`);
   }
 }

@@ -1,7 +1,8 @@
 import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { clusterStatus, planGrid, planToJson, type ClusterHealthState, type Plan } from '../../provider/plan/index.js';
-import { formatDiagnostics, parseGridSpec, type CompiledGridSpec } from '../../schema/index.js';
+import { formatDiagnostic, parseGridSpec, type CompiledGridSpec } from '../../schema/index.js';
 import { GridError } from '../errors.js';
+import { checkSpecSize } from '../common/grpc-limits.js';
 import type { Logger } from '../common/logger.js';
 import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -122,6 +123,9 @@ export class DeclarativeControl {
     return (ctx) => {
       return {
         applySpec: async (req) => {
+          // Before any work. Only new specs are held to the limit: one stored before it still loads,
+          // so its grid can be fixed by applying a smaller spec.
+          checkSpecSize(req.specJson);
           const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, (spec) => planGrid(spec, this.live()));
           if (result.changed) {
             this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${result.plan.summary.create} to create, ${result.plan.summary.destroy} to destroy)`);
@@ -134,7 +138,13 @@ export class DeclarativeControl {
           return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
         },
         deleteSpec: async (req) => {
-          const generation = await this.desired.delete(req.expectedGeneration);
+          // Destructive, so never implied: an empty request (or a body the decoder read as one) deletes nothing.
+          if (req.expectedGeneration === undefined && req.gridName === '') {
+            throw new GridError('INVALID_ARGUMENT', 'expected_generation or grid_name: is required; DeleteSpec must name the generation (GetSpec) or the grid it deletes', {
+              field: 'expected_generation',
+            });
+          }
+          const generation = await this.desired.delete(req.expectedGeneration, req.gridName);
           this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
           this.o.events?.specApplied?.({ generation, plan: { actions: [], unplaced: [], deferred: [], summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 }, changed: false }, deleted: true });
           return { generation };
@@ -157,13 +167,39 @@ export class DeclarativeControl {
   }
 }
 
-/** Spec JSON (as ApplySpec carries it) to a compiled spec, or SPEC_INVALID listing every problem. */
+/** Diagnostics sent back in one ApplySpec error; the count of the rest follows them. */
+export const MAX_WIRE_DIAGNOSTICS = 10;
+
+/** Longest line of one diagnostic in an ApplySpec error (a long key or value is cut). */
+const MAX_DIAGNOSTIC_CHARS = 240;
+
+/**
+ * Spec JSON (as ApplySpec carries it) to a compiled spec.
+ * @throws GridError SPEC_INVALID (INVALID_ARGUMENT) naming `spec_json`: empty, not JSON, or
+ * invalid, with the first {@link MAX_WIRE_DIAGNOSTICS}
+ * problems and the count of the rest (a status must stay small whatever the spec).
+ */
 export function compileSpecJson(specJson: string): CompiledGridSpec {
   if (specJson.trim() === '') throw new GridError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
+  try {
+    JSON.parse(specJson);
+  } catch (err) {
+    const why = oneLine((err as Error).message);
+    throw new GridError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
+  }
   const result = parseGridSpec(specJson, 'spec_json');
   if (!result.ok) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
-    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${errors.length} problem(s):\n${formatDiagnostics(errors)}`, { field: 'spec_json' });
+    const shown = errors.slice(0, MAX_WIRE_DIAGNOSTICS).map((d) => oneLine(formatDiagnostic({ ...d, sourceLine: undefined })));
+    const rest = errors.length - shown.length;
+    const more = rest > 0 ? `\n... and ${rest} more problem(s); run \`sutra-grid validate FILE\` to see them all` : '';
+    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${errors.length} problem(s):\n${shown.join('\n')}${more}`, { field: 'spec_json', problems: errors.length });
   }
   return result.compiled;
+}
+
+/** One line of at most {@link MAX_DIAGNOSTIC_CHARS} characters. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ');
+  return flat.length <= MAX_DIAGNOSTIC_CHARS ? flat : `${flat.slice(0, MAX_DIAGNOSTIC_CHARS)}...`;
 }

@@ -13,6 +13,7 @@ import {
 } from '../events/index.js';
 import type { DeclarativeEvents } from './declarative.js';
 import type { HandlerFactory } from './master-context.js';
+import { requireKnownAgent } from './handlers/request-checks.js';
 import type { MasterEvents } from './master-events.js';
 
 /** EventErrors cross the wire with their own status (INVALID_ARGUMENT naming the filter, ...). */
@@ -64,8 +65,10 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
 
 /** ReportNodeEvents, ListEvents and WatchEvents over the bus. Watches end when `stop` aborts. */
 export function eventHandlers(bus: EventBus, stop: AbortSignal): HandlerFactory {
-  return () => ({
+  return (ctx) => ({
     reportNodeEvents: (req) => {
+      // Only a registered agent reports; an unknown one is NOT_FOUND (it re-registers) and nothing is recorded.
+      requireKnownAgent(ctx.registry, 'agent_id', req.agentId);
       let inputs: EventInput[];
       try {
         inputs = eventsFromReport(req);

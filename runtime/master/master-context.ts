@@ -17,6 +17,8 @@ export interface MasterContext {
   readonly ops: NodeOperations;
   readonly events: MasterEvents;
   readonly logger: Logger;
+  /** Aborted when the master starts draining: long-lived streams end on it. */
+  readonly stopping: AbortSignal;
 }
 
 /** An async unary handler: return the response or throw (GridError or a gRPC-status error). */

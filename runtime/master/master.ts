@@ -16,7 +16,7 @@ import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
 import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
 import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { authMetadata, insecureCredentials } from '../common/grpc-client.js';
+import { authMetadata, clientChannelOptions, insecureCredentials } from '../common/grpc-client.js';
 import { declarativeEventsToBus, eventHandlers, masterEventsToBus } from './event-wiring.js';
 
 /**
@@ -120,7 +120,7 @@ export class Master {
       const masterId = await loadMasterId(o.dataDir);
       const bus = await this.openEvents();
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), 2 * o.heartbeatIntervalMs);
-      this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger };
+      this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger, stopping: this.abort.signal };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
         ops,
@@ -229,7 +229,7 @@ export class Master {
     this.bus = bus;
     if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);
     if (o.eventStorage !== undefined) {
-      this.mirrorClient = new StorageServiceClient(o.eventStorage, insecureCredentials);
+      this.mirrorClient = new StorageServiceClient(o.eventStorage, insecureCredentials, clientChannelOptions());
       this.mirror = new StorageMirror(bus, mirrorClientFrom(this.mirrorClient, authMetadata(o.token)), {
         cursorPath: mirrorCursorPath(join(o.dataDir, 'events'), o.eventStorage),
         onError: (err) => this.logger.debug({ err: (err as Error).message }, 'event mirror: storage-server unavailable; will catch up'),

@@ -6,6 +6,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unary } from '../../runtime/common/grpc-client.js';
 import { codeOf } from '../helpers/agent-processes.js';
+import { fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, runCli, startMaster, type CliResult, type DaemonProcess } from '../helpers/processes.js';
 import { EventsClient, FAST_MASTER, watch } from './support.js';
 
@@ -56,6 +57,7 @@ describe('bad event filters over gRPC', () => {
 
   it('ReportNodeEvents: a payload of the wrong shape is INVALID_ARGUMENT naming the event and field', async () => {
     const bad = { index: 0, timestampUs: 0, type: 'NodeRestarted', severity: '', agentId: '', nodeId: 'n1', cluster: '', payloadJson: '{"restartCount":"two","newPid":7}', count: 1, lastSeenUs: 0, message: '' };
+    await c.register(fakeAgent('a1'));
     const res = await codeOf(unary(c.raw.reportNodeEvents as never, c.raw, { agentId: 'a1', events: [bad] }, undefined, 5000));
     expect(res.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(res.details).toMatch(/^events\[0\]\.payload_json\.restartCount: /);

@@ -54,10 +54,12 @@ describe('event store failure (a full disk, for real)', () => {
     const dataDir = tempDir('master-');
     const eventsDir = join(dataDir, 'events');
     tinyFs(eventsDir, '1m');
-    master = await startMaster({ dataDir, args: [...FAST_MASTER, '--event-buffer', '50'] });
+    master = await startMaster({ dataDir, args: [...FAST_MASTER, '--event-buffer', '50', '--degraded-after', '60s', '--offline-after', '120s'] });
     const c = new EventsClient(master.address);
     try {
-      // No agent is registered, so nothing but these reports makes events (counts stay exact).
+      // The master records events of registered agents only. a1 registers and is never degraded
+      // within the test (long thresholds), so nothing but these reports makes events afterwards.
+      await c.register(fakeAgent('a1'));
       const report = (events: Event[]): Promise<unknown> => unary(c.raw.reportNodeEvents as never, c.raw, { agentId: 'a1', events }, undefined, 5000);
       await report(crashEvents(0, 1));
       await eventually(async () => (await c.list()).some((e) => e.type === 'NodeCrashed'));

@@ -2,11 +2,12 @@
  * WatchEvents from index 0 across master restarts (graceful and kill -9): a client that resumes
  * from its last index + 1 sees every durable event exactly once, in order, with no gap.
  */
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { unary } from '../../runtime/common/grpc-client.js';
 import { startAgent } from '../helpers/agent-processes.js';
-import { TestMasterClient } from '../helpers/grid-client.js';
+import { TestMasterClient, fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';
 import { EventsClient, FAST_MASTER, contiguous, watch } from './support.js';
 
@@ -59,20 +60,27 @@ function reporter(getAddress: () => string, everyMs = 15): { acked: Array<{ seq:
   let stopped = false;
   let client: TestMasterClient | undefined;
   let address = '';
+  let registered = false;
   const loop = (async () => {
     for (let seq = 1; !stopped; seq++) {
       if (address !== getAddress()) {
         client?.close();
         address = getAddress();
         client = new TestMasterClient(address);
+        registered = false;
       }
       const c = client!;
       const event = { index: 0, timestampUs: 0, type: 'NodeCrashed', severity: '', agentId: '', nodeId: 'w1', cluster: '', payloadJson: JSON.stringify({ exitCode: seq }), count: 1, lastSeenUs: 0, message: '' };
       try {
+        // The master records events of registered agents only; like an agent, register (again
+        // after NOT_FOUND: a restarted master forgot us) before reporting.
+        if (!registered) await c.register(fakeAgent('reporter'));
+        registered = true;
         await unary(c.raw.reportNodeEvents as never, c.raw, { agentId: 'reporter', events: [event] }, undefined, 1000);
         acked.push({ seq, atMs: Date.now() });
-      } catch {
+      } catch (err) {
         // master away: this one is lost to the reporter, which is the reporter's business
+        if ((err as { code?: number }).code === GrpcStatus.NOT_FOUND) registered = false;
       }
       await new Promise((r) => setTimeout(r, everyMs));
     }

@@ -64,8 +64,8 @@ export class TestMasterClient {
     return this.call(this.raw.applySpec, { specJson, expectedGeneration, dryRun });
   }
 
-  deleteSpec(expectedGeneration?: number): Promise<pb.DeleteSpecResponse> {
-    return this.call(this.raw.deleteSpec, { expectedGeneration });
+  deleteSpec(expectedGeneration?: number, gridName = ''): Promise<pb.DeleteSpecResponse> {
+    return this.call(this.raw.deleteSpec, { expectedGeneration, gridName });
   }
 
   close(): void {

@@ -4,6 +4,7 @@ import { GridError } from '../../errors.js';
 import { toServiceError } from '../../common/grpc-server.js';
 import { emitSafely } from '../master-events.js';
 import type { MasterContext, MasterHandlers } from '../master-context.js';
+import { requireId } from './request-checks.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
 
@@ -13,7 +14,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
   /** One heartbeat, whether it came as a unary call or on a stream. */
   const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
-    const recovered = registry.heartbeat(req.agentId, req.nodes, Date.now());
+    const recovered = registry.heartbeat(requireId('agent_id', req.agentId), req.nodes, Date.now());
     if (recovered !== undefined) {
       logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
       emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
@@ -25,6 +26,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
     registerAgent(req) {
       if (req.agent === undefined) throw new GridError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
       const info = req.agent;
+      requireId('agent.agent_id', info.agentId);
       const { known, previous } = registry.register(info, req.nodes, Date.now());
       // A re-registration keeps the agent's pooled client only if its address did not change;
       // the pool checks that itself on the next call.
@@ -44,20 +46,45 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
     heartbeat,
 
     heartbeatStream(call: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>) {
+      let ended = false;
+      const endWith = (err: unknown): void => {
+        if (ended) return;
+        ended = true;
+        ctx.stopping.removeEventListener('abort', onStopping);
+        call.emit('error', toServiceError(err));
+      };
+      // A stopping master ends every stream at once, telling the agent why: the server's graceful
+      // shutdown waits for open streams, and these never end on their own.
+      const onStopping = (): void => endWith(new GridError('AGENT_UNAVAILABLE', 'master is shutting down; reconnect and register again'));
+      if (ctx.stopping.aborted) {
+        onStopping();
+        return;
+      }
+      ctx.stopping.addEventListener('abort', onStopping, { once: true });
       call.on('data', (req: HeartbeatRequest) => {
+        if (ended) return;
         try {
           call.write(heartbeat(req));
         } catch (err) {
           // Unknown agent (master restarted): NOT_FOUND ends the stream and the agent re-registers.
-          call.emit('error', toServiceError(err));
+          endWith(err);
         }
       });
-      call.on('end', () => call.end());
+      const release = (): void => {
+        ended = true;
+        ctx.stopping.removeEventListener('abort', onStopping);
+      };
+      call.on('end', () => {
+        release();
+        call.end();
+      });
+      call.on('cancelled', release);
+      call.on('close', release);
       call.on('error', () => undefined);
     },
 
     unregisterAgent(req) {
-      if (!registry.unregister(req.agentId)) {
+      if (!registry.unregister(requireId('agent_id', req.agentId))) {
         throw new GridError('AGENT_NOT_FOUND', `agent "${req.agentId}" not found`, { agentId: req.agentId });
       }
       ctx.pool.invalidate(req.agentId);

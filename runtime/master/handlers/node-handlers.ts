@@ -1,25 +1,26 @@
 import type { MasterContext, MasterHandlers } from '../master-context.js';
+import { optionalId, requireId } from './request-checks.js';
 
 type NodeHandlers = Pick<MasterHandlers, 'spawnStorageNode' | 'stopStorageNode' | 'getStorageNodeStatus'>;
 
-/** Imperative node control; the work is in {@link NodeOperations}. */
+/** Imperative node control; the work is in {@link NodeOperations}. Ids are checked here, at the edge. */
 export function createNodeHandlers(ctx: MasterContext): NodeHandlers {
   return {
     async spawnStorageNode(req) {
       const node = await ctx.ops.spawn({
-        agentId: req.agentId,
+        agentId: requireId('agent_id', req.agentId),
         port: req.port,
         memoryMb: req.memoryMb,
         storagePath: req.storagePath,
-        nodeId: req.nodeId,
+        nodeId: optionalId('node_id', req.nodeId),
       });
       return { node };
     },
     async stopStorageNode(req) {
-      return { node: await ctx.ops.stop(req.nodeId, req.graceMs) };
+      return { node: await ctx.ops.stop(requireId('node_id', req.nodeId), req.graceMs) };
     },
     async getStorageNodeStatus(req) {
-      return ctx.ops.status(req.nodeId);
+      return ctx.ops.status(requireId('node_id', req.nodeId));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { canonicalJson, type CompiledGridSpec } from '../../../schema/index.js';
 import type { Plan } from '../../../provider/plan/index.js';
 import { GridError } from '../../errors.js';
+import { quote } from '../../common/grpc-edge.js';
 import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
 import type { DesiredState } from './reconciler.js';
 
@@ -78,11 +79,19 @@ export class DesiredStateManager {
     });
   }
 
-  /** Removes the applied spec: the reconciler then stops every declared node. */
-  delete(expectedGeneration: number | undefined): Promise<number> {
+  /**
+   * Removes the applied spec: the reconciler then stops every declared node. `gridName`, when not
+   * empty, must be the applied grid's name (checked under the lock, like the generation).
+   */
+  delete(expectedGeneration: number | undefined, gridName = ''): Promise<number> {
     return this.exclusive(async () => {
       this.checkGeneration(expectedGeneration);
       if (this.compiled === undefined || this.stored.deleted === true) return this.stored.generation;
+      if (gridName !== '' && gridName !== this.compiled.name) {
+        throw new GridError('STALE_GENERATION', `grid_name: the applied grid is ${JSON.stringify(this.compiled.name)}, not ${quote(gridName)}; nothing deleted`, {
+          field: 'grid_name',
+        });
+      }
       await this.save({ ...this.stored, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders: {}, deleted: true }, this.compiled);
       return this.stored.generation;
     });

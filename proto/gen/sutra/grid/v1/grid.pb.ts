@@ -206,7 +206,12 @@ export interface GetSpecResponse {
 }
 
 export interface DeleteSpecRequest {
-  expectedGeneration?: number | undefined;
+  /** The generation being deleted (as GetSpec reports it); FAILED_PRECONDITION when it is stale. */
+  expectedGeneration?:
+    | number
+    | undefined;
+  /** Or (and) the name of the grid being deleted; FAILED_PRECONDITION when another grid is applied. */
+  gridName: string;
 }
 
 export interface DeleteSpecResponse {
@@ -3000,13 +3005,16 @@ export const GetSpecResponse: MessageFns<GetSpecResponse> = {
 };
 
 function createBaseDeleteSpecRequest(): DeleteSpecRequest {
-  return { expectedGeneration: undefined };
+  return { expectedGeneration: undefined, gridName: "" };
 }
 
 export const DeleteSpecRequest: MessageFns<DeleteSpecRequest> = {
   encode(message: DeleteSpecRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.expectedGeneration !== undefined) {
       writer.uint32(8).int64(message.expectedGeneration);
+    }
+    if (message.gridName !== "") {
+      writer.uint32(18).string(message.gridName);
     }
     return writer;
   },
@@ -3032,6 +3040,14 @@ export const DeleteSpecRequest: MessageFns<DeleteSpecRequest> = {
             message.expectedGeneration = longToNumber(reader.int64());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gridName = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3051,6 +3067,11 @@ export const DeleteSpecRequest: MessageFns<DeleteSpecRequest> = {
         : isSet(object.expected_generation)
         ? globalThis.Number(object.expected_generation)
         : undefined,
+      gridName: isSet(object.gridName)
+        ? globalThis.String(object.gridName)
+        : isSet(object.grid_name)
+        ? globalThis.String(object.grid_name)
+        : "",
     };
   },
 
@@ -3058,6 +3079,9 @@ export const DeleteSpecRequest: MessageFns<DeleteSpecRequest> = {
     const obj: any = {};
     if (message.expectedGeneration !== undefined) {
       obj.expectedGeneration = Math.round(message.expectedGeneration);
+    }
+    if (message.gridName !== "") {
+      obj.gridName = message.gridName;
     }
     return obj;
   },
@@ -3068,6 +3092,7 @@ export const DeleteSpecRequest: MessageFns<DeleteSpecRequest> = {
   fromPartial(object: DeepPartial<DeleteSpecRequest>): DeleteSpecRequest {
     const message = createBaseDeleteSpecRequest();
     message.expectedGeneration = object.expectedGeneration ?? undefined;
+    message.gridName = object.gridName ?? "";
     return message;
   },
 };
@@ -4209,7 +4234,14 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
   },
 };
 
-/** GridMaster is the control plane: agents register with it, clients drive it. */
+/**
+ * GridMaster is the control plane: agents register with it, clients drive it.
+ *
+ * One rule for every method: a body that is not well-formed protobuf, a missing required field and
+ * a malformed id are INVALID_ARGUMENT naming the field; an unknown agent is NOT_FOUND and nothing is
+ * recorded for it. Requests are at most 5 MiB (a spec at most 4 MiB), answers at most 64 MiB
+ * (runtime/common/grpc-limits.ts).
+ */
 export type GridMasterService = typeof GridMasterService;
 export const GridMasterService = {
   /** --- agents --- */
@@ -4356,7 +4388,10 @@ export const GridMasterService = {
     responseSerialize: (value: GetSpecResponse): Buffer => Buffer.from(GetSpecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetSpecResponse => GetSpecResponse.decode(value),
   },
-  /** Removes the applied spec: every declared node is stopped. */
+  /**
+   * Removes the applied spec: every declared node is stopped. The request must name what it
+   * deletes (the applied generation or the grid's name): an empty request is INVALID_ARGUMENT.
+   */
   deleteSpec: {
     path: "/sutra.grid.v1.GridMaster/DeleteSpec" as const,
     requestStream: false as const,
@@ -4414,7 +4449,10 @@ export interface GridMasterServer extends UntypedServiceImplementation {
    */
   applySpec: handleUnaryCall<ApplySpecRequest, ApplySpecResponse>;
   getSpec: handleUnaryCall<GetSpecRequest, GetSpecResponse>;
-  /** Removes the applied spec: every declared node is stopped. */
+  /**
+   * Removes the applied spec: every declared node is stopped. The request must name what it
+   * deletes (the applied generation or the grid's name): an empty request is INVALID_ARGUMENT.
+   */
   deleteSpec: handleUnaryCall<DeleteSpecRequest, DeleteSpecResponse>;
   /** --- events --- */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
@@ -4621,7 +4659,10 @@ export interface GridMasterClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSpecResponse) => void,
   ): ClientUnaryCall;
-  /** Removes the applied spec: every declared node is stopped. */
+  /**
+   * Removes the applied spec: every declared node is stopped. The request must name what it
+   * deletes (the applied generation or the grid's name): an empty request is INVALID_ARGUMENT.
+   */
   deleteSpec(
     request: DeleteSpecRequest,
     callback: (error: ServiceError | null, response: DeleteSpecResponse) => void,
