@@ -1,5 +1,6 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { lockFile, type HeldLock } from '../common/file-lock.js';
 import { EventError } from './errors.js';
 import type { GridEvent } from './event-types.js';
 import { encodeBatch } from './record-codec.js';
@@ -49,8 +50,8 @@ export interface EventStore {
 }
 
 const LOCK_FILE = 'LOCK';
-/** Directories this process holds open, to tell a live lock of ours from a stale one with our pid. */
-const OPEN_DIRS = new Set<string>();
+/** The directory locks this process holds, by resolved directory. */
+const HELD_LOCKS = new Map<string, HeldLock>();
 
 /**
  * The embedded, durable, append-only event store: a directory of segment files of CRC-checked,
@@ -94,7 +95,7 @@ export class EventLog implements EventStore {
     }
     try {
       await mkdir(dir, { recursive: true });
-      await takeLock(dir);
+      takeLock(dir);
     } catch (err) {
       if (err instanceof EventError) throw err;
       throw new EventError('EVENTS_STORE_IO', `cannot open event directory ${dir}: ${(err as Error).message}`, undefined, { cause: err });
@@ -103,7 +104,7 @@ export class EventLog implements EventStore {
       const { segments, report } = await recover(dir);
       return new EventLog(dir, segments, report, segmentMaxBytes, segmentMaxAgeMs * 1000, cacheSize);
     } catch (err) {
-      await releaseLock(dir);
+      releaseLock(dir);
       if (err instanceof EventError) throw err;
       throw new EventError('EVENTS_STORE_IO', `recovery of ${dir} failed: ${(err as Error).message}`, undefined, { cause: err });
     }
@@ -246,7 +247,7 @@ export class EventLog implements EventStore {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) await seg.close().catch(() => undefined);
-    await releaseLock(this.dir);
+    releaseLock(this.dir);
   }
 }
 
@@ -292,41 +293,21 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * One store per directory: a second master on the same data dir would interleave writes. A lock
- * left by a dead process (kill -9) is taken over.
+ * One store per directory: a second master on the same data dir would interleave writes. The lock
+ * is an flock on `LOCK`, so the kernel releases it when its holder dies however it dies; a pid in
+ * the file (of a killed master, or recycled by an unrelated process) never blocks a start.
  */
-async function takeLock(dir: string): Promise<void> {
-  const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      OPEN_DIRS.add(resolve(dir));
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    // Our own pid in the lock is stale unless this process really has the store open: in a
-    // container the master is pid 1 on every start, so a lock left by a killed run names "us".
-    const held = pid === process.pid ? OPEN_DIRS.has(resolve(dir)) : Number.isSafeInteger(pid) && pid > 0 && isAlive(pid);
-    if (held) {
-      throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by process ${pid}`);
-    }
-    await unlink(path).catch(() => undefined);
+function takeLock(dir: string): void {
+  const lock = lockFile(join(dir, LOCK_FILE));
+  if (!lock.held) {
+    const who = lock.holderPid !== undefined ? `process ${lock.holderPid}` : 'another process';
+    throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by ${who} (another master on this data dir?)`);
   }
-  throw new EventError('EVENTS_STORE_LOCKED', `could not lock event directory ${dir}`);
+  HELD_LOCKS.set(resolve(dir), lock);
 }
 
-async function releaseLock(dir: string): Promise<void> {
-  OPEN_DIRS.delete(resolve(dir));
-  await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function releaseLock(dir: string): void {
+  const key = resolve(dir);
+  HELD_LOCKS.get(key)?.release();
+  HELD_LOCKS.delete(key);
 }
