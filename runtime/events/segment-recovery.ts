@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEADER_BYTES, MAX_BODY_BYTES, scanRecord } from './record-codec.js';
 import { Segment, parseSegmentFileName, segmentFileName } from './segment.js';
@@ -88,6 +88,15 @@ function plausible(buf: Buffer, off: number, minIndex: number): boolean {
 }
 
 const RUN_SUFFIX = /^(seg-\d{16}\.log)\.run-(\d{16})$/;
+const GAP_MARKER = /^gap-(\d{16})-(\d{16})$/;
+
+function gapMarkerName(from: number, to: number): string {
+  return `gap-${String(from).padStart(16, '0')}-${String(to).padStart(16, '0')}`;
+}
+
+function gapMarkerEnd(marker: string): number {
+  return Number(GAP_MARKER.exec(marker)?.[2] ?? Infinity);
+}
 
 /**
  * Recovers the segments in `dir`, continuing the index after `highWaterMark` at least.
@@ -115,6 +124,18 @@ export async function recoverSegments(dir: string, highWaterMark: number): Promi
   let truncatedBytes = 0;
   let recoveredRecords = 0;
   let lostIndexes = 0;
+  // A gap stays in the log for good; its marker file says it was already reported, so the next
+  // open neither counts it as lost again nor raises the alarm again.
+  const known = new Set((await readdir(dir)).filter((n) => GAP_MARKER.test(n)));
+  const newGaps: string[] = [];
+  const noteGap = (from: number, to: number): void => {
+    if (to < from) return;
+    const marker = gapMarkerName(from, to);
+    if (known.has(marker)) return;
+    known.add(marker);
+    newGaps.push(marker);
+    lostIndexes += to - from + 1;
+  };
   let lastKept = (names[0]?.first ?? 1) - 1;
   for (let i = 0; i < names.length; i++) {
     const { name, first } = names[i] as { name: string; first: number };
@@ -130,7 +151,7 @@ export async function recoverSegments(dir: string, highWaterMark: number): Promi
       (run === undefined ? isLast : run.startOff === 0 && run.firstIndex === first && first === minIndex) &&
       (scan.bad.length === 0 || (isLast && scan.bad.length === 1 && tail !== undefined && tail.end === buf.length && tail.start === (run?.endOff ?? 0)));
     if (clean) {
-      if (run !== undefined) lostIndexes += first - (lastKept + 1);
+      if (run !== undefined) noteGap(lastKept + 1, first - 1);
       const seg = await Segment.adopt(path, first, run?.offsets ?? [], run?.times ?? [], run?.endOff ?? 0);
       truncatedBytes += buf.length - (run?.endOff ?? 0);
       segments.push(seg);
@@ -146,7 +167,7 @@ export async function recoverSegments(dir: string, highWaterMark: number): Promi
     damagedSegments.push(aside);
     recoveredRecords += after;
     for (const r of scan.runs) {
-      lostIndexes += r.firstIndex - (lastKept + 1);
+      noteGap(lastKept + 1, r.firstIndex - 1);
       const rname = segmentFileName(r.firstIndex);
       segments.push(await Segment.adopt(join(dir, rname), r.firstIndex, r.offsets.map((o) => o - r.startOff), r.times, r.endOff - r.startOff));
       lastKept = r.firstIndex + r.offsets.length - 1;
@@ -158,8 +179,9 @@ export async function recoverSegments(dir: string, highWaterMark: number): Promi
     );
   }
   const foundLast = lastKept;
-  if (highWaterMark > foundLast) {
-    lostIndexes += highWaterMark - foundLast;
+  const lostBefore = lostIndexes;
+  noteGap(foundLast + 1, highWaterMark);
+  if (lostIndexes > lostBefore) {
     details.push(
       names.length === 0
         ? `no segment found, but indexes up to ${highWaterMark} were handed out (the events directory was emptied or deleted)`
@@ -179,6 +201,10 @@ export async function recoverSegments(dir: string, highWaterMark: number): Promi
   if (tailSeg === undefined || tailSeg.last !== nextIndex - 1) {
     segments.push(await Segment.create(join(dir, segmentFileName(nextIndex)), nextIndex));
   }
+  for (const marker of newGaps) await writeFile(join(dir, marker), '', { mode: 0o600 });
+  // Markers of gaps that retention has since passed say nothing any more.
+  const oldest = (segments[0] as Segment).first;
+  for (const marker of known) if (gapMarkerEnd(marker) < oldest) await unlink(join(dir, marker)).catch(() => undefined);
   await fsyncDir(dir);
   const damaged = damagedSegments.length > 0 || lostIndexes > 0;
   return {
