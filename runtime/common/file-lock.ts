@@ -8,7 +8,23 @@ import { createRequire } from 'node:module';
 interface FsExt {
   flockSync(fd: number, flags: 'exnb' | 'un'): void;
 }
-const fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
+let fsExt: FsExt | undefined;
+
+/**
+ * Loaded on first use, not at import: the CLI and the storage-server share modules with the
+ * daemons, and only a master or an agent needs the addon (an image built with --ignore-scripts
+ * still serves storage nodes).
+ */
+function flock(): FsExt {
+  if (fsExt === undefined) {
+    try {
+      fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
+    } catch (err) {
+      throw new Error(`data dir locking needs the fs-ext native addon, which did not load (run "npm rebuild fs-ext"): ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return fsExt;
+}
 
 /** Why {@link lockFile} did not get the lock. */
 export interface LockBusy {
@@ -35,10 +51,11 @@ export interface HeldLock {
  * @throws the open or flock error (other than "would block"), e.g. EACCES or EROFS.
  */
 export function lockFile(path: string): HeldLock | LockBusy {
+  const lib = flock();
   // O_CLOEXEC is Node's default: spawned children never inherit (and so never extend) the lock.
   const fd = openSync(path, 'a+', 0o600);
   try {
-    fsExt.flockSync(fd, 'exnb');
+    lib.flockSync(fd, 'exnb');
   } catch (err) {
     closeSync(fd);
     if ((err as NodeJS.ErrnoException).code !== 'EWOULDBLOCK' && (err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
