@@ -173,6 +173,16 @@ describe('event log damage', () => {
     expect(e.payload).toMatchObject({ damagedFiles: 1, lostIndexes: 1, nextIndex: 101 });
     expect(e.payload.report).toContain(`${segs[2] as string}.damaged`);
     expect(bus.stats().recovery).toMatch(/1 damaged segment\(s\) set aside .*; 1 indexes lost \(never reused\); next index 101/);
+    // A watch replaying across the gap goes on after it: those indexes are gone, not retained elsewhere.
+    const abort = new AbortController();
+    const seen: number[] = [];
+    for await (const item of bus.watch(1, undefined, abort.signal)) {
+      if (item.kind !== 'event') continue;
+      seen.push(item.event.index);
+      if (item.event.index === 101) abort.abort();
+    }
+    expect(seen.length).toBe(100);
+    expect(seen[seen.length - 1]).toBe(101);
     await bus.close();
   });
 });
