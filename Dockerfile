@@ -11,6 +11,10 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` builds, and the sources are not copied yet.
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# fs-ext (flock for the master's and the agent's data dir locks) is a native addon: build it here,
+# where the compiler is, against this image's node headers; the runtime stage copies the result.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/* \
+  && npm_config_nodedir=/usr/local npm rebuild fs-ext
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY schema ./schema
@@ -24,6 +28,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/node_modules/fs-ext/build ./node_modules/fs-ext/build
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
 # Node storage lives on the /data volume (the agent bind-mounts the node's storage path there).

@@ -22,6 +22,7 @@ export type RuntimeErrorCode =
   | 'CONFIG_INVALID'
   | 'INSECURE_BIND'
   | 'SHUTDOWN_TIMEOUT'
+  | 'STATE_DAMAGED'
   | 'INTERNAL';
 
 /** Context fields an error may carry; each names what the error is about. */
@@ -80,6 +81,7 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   CONFIG_INVALID: GrpcStatus.INVALID_ARGUMENT,
   INSECURE_BIND: GrpcStatus.FAILED_PRECONDITION,
   SHUTDOWN_TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
+  STATE_DAMAGED: GrpcStatus.DATA_LOSS,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

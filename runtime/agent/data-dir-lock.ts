@@ -1,49 +1,41 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { lockFile, type HeldLock } from '../common/file-lock.js';
 import { ConfigError } from '../errors.js';
-import { pidAlive } from './process-platform.js';
 
 /**
  * One agent per data dir: two agents sharing one would both adopt the same nodes and fight over
- * them. The lock is a pid file; a stale one (its process gone, e.g. after kill -9) is taken over.
+ * them. The lock is an flock on `.agent/agent.pid` held for the agent's life, so the kernel drops
+ * it when the agent dies however it dies (kill -9 included), and a pid left in the file, now
+ * belonging to some unrelated process, never locks anyone out. The pid written there only names
+ * the holder in the refusal.
  */
 export class DataDirLock {
   private readonly path: string;
-  private held = false;
+  private readonly dataPath: string;
+  private lock: HeldLock | undefined;
 
   constructor(dataPath: string) {
     const dir = join(dataPath, '.agent');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.dataPath = dataPath;
     this.path = join(dir, 'agent.pid');
   }
 
-  /** @throws ConfigError naming --data-dir when a live agent holds the dir. */
+  /** @throws ConfigError naming --data-dir when another live agent holds the dir. */
   acquire(): void {
-    let other = 0;
-    try {
-      other = Number(readFileSync(this.path, 'utf8').trim());
-    } catch {
-      // no lock yet
+    if (this.lock !== undefined) return;
+    const got = lockFile(this.path);
+    if (!got.held) {
+      const who = got.holderPid !== undefined ? ` (pid ${got.holderPid})` : '';
+      throw new ConfigError('--data-dir', `${this.dataPath} is in use by another agent${who}`);
     }
-    if (other > 0 && other !== process.pid && pidAlive(other) && isAgentProcess(other)) {
-      throw new ConfigError('--data-dir', `${this.path.slice(0, -'/.agent/agent.pid'.length)} is in use by another agent (pid ${other})`);
-    }
-    writeFileSync(this.path, `${process.pid}\n`, { mode: 0o600 });
-    this.held = true;
+    this.lock = got;
   }
 
+  /** Drops the lock; the file stays (see `lockFile` for why it is never deleted). */
   release(): void {
-    if (!this.held) return;
-    this.held = false;
-    rmSync(this.path, { force: true });
-  }
-}
-
-/** A recycled pid of some unrelated process must not lock us out. */
-function isAgentProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('agent');
-  } catch {
-    return true;
+    this.lock?.release();
+    this.lock = undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { EventError } from './errors.js';
 import type { EventFilterInput, ListOptions } from './event-filter.js';
-import { EventLog, type EventLogOptions, type EventStore } from './event-log.js';
+import { EventLog, type EventLogOptions, type EventStore, type RecoveryReport } from './event-log.js';
 import { listEvents, watchEvents, type ListResult, type WatchItem, type WatchSource } from './event-query.js';
 import { defaultSeverity, isEventType, isFoldable, validatePayload, type EventInput, type GridEvent } from './event-types.js';
 import { compileBusOptions, type CompiledBusOptions, type EventBusOptions } from './bus-options.js';
@@ -24,6 +24,19 @@ export interface EventBusStats {
   readonly pending: number;
   /** Open event series (see series.ts). */
   readonly openSeries: number;
+  /** What recovery found damaged when the log was opened, in one line; null when it was intact. */
+  readonly recovery: string | null;
+}
+
+/** One line for `status` and logs: what was set aside, recovered and lost. */
+export function recoverySummary(r: RecoveryReport): string {
+  const parts = [
+    r.damagedSegments.length > 0 ? `${r.damagedSegments.length} damaged segment(s) set aside (${r.damagedSegments.join(', ')})` : '',
+    r.recoveredRecords > 0 ? `${r.recoveredRecords} records after the damage recovered` : '',
+    r.lostIndexes > 0 ? `${r.lostIndexes} indexes lost (never reused)` : '',
+    `next index ${r.nextIndex}`,
+  ];
+  return parts.filter((p) => p !== '').join('; ');
 }
 
 /** Lifecycle of the bus. */
@@ -67,6 +80,7 @@ export class EventBus implements WatchSource {
   private rejected = 0;
   private storeError: string | null = null;
   private storeDownSinceMs = 0;
+  private recovery: RecoveryReport | undefined;
 
   /** Wraps an already open store (tests inject failing ones); prefer `EventBus.open`. */
   constructor(
@@ -90,11 +104,28 @@ export class EventBus implements WatchSource {
     }
   }
 
-  /** Opens the event log in `dir` (recovering it) and starts a bus on it. */
+  /**
+   * Opens the event log in `dir` (recovering it) and starts a bus on it. When recovery found
+   * damage, the first event is `EventLogRecovered` saying what was set aside, recovered and lost.
+   */
   static async open(dir: string, options: EventBusOptions & EventLogOptions = {}): Promise<EventBus> {
     compileBusOptions(options); // refuse bad options before touching the disk
     const log = await EventLog.open(dir, options);
-    return new EventBus(log, options);
+    const bus = new EventBus(log, options);
+    const r = log.recovery;
+    if (r.damaged) {
+      bus.recovery = r;
+      bus.emit({
+        type: 'EventLogRecovered',
+        payload: { damagedFiles: r.damagedSegments.length, recoveredRecords: r.recoveredRecords, lostIndexes: r.lostIndexes, nextIndex: r.nextIndex, report: [recoverySummary(r), ...r.details].join('; ').slice(0, 4000) },
+      });
+    }
+    return bus;
+  }
+
+  /** What recovery found when the log was opened, when it found damage; undefined when intact. */
+  get recoveryReport(): RecoveryReport | undefined {
+    return this.recovery;
   }
 
   /**
@@ -361,6 +392,7 @@ export class EventBus implements WatchSource {
       assignedIndex: this.assigned,
       pending: this.pending.length,
       openSeries: this.series.size,
+      recovery: this.recovery !== undefined ? recoverySummary(this.recovery) : null,
     };
   }
 }

@@ -1,9 +1,14 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { lockFile, type HeldLock } from '../common/file-lock.js';
 import { EventError } from './errors.js';
 import type { GridEvent } from './event-types.js';
 import { encodeBatch } from './record-codec.js';
-import { Segment, parseSegmentFileName, segmentFileName } from './segment.js';
+import { HighWaterMark } from './high-water-mark.js';
+import { Segment, segmentFileName } from './segment.js';
+import { fsyncDir, recoverSegments, type RecoveryReport } from './segment-recovery.js';
+
+export type { RecoveryReport } from './segment-recovery.js';
 
 /** Options of `EventLog.open`. */
 export interface EventLogOptions {
@@ -16,14 +21,12 @@ export interface EventLogOptions {
   readonly segmentMaxAgeMs?: number;
   /** Recent events kept decoded in memory so live watchers and recent queries skip the disk. @default 16384 */
   readonly cacheSize?: number;
-}
-
-/** What recovery did on open; all zero for a clean shutdown. */
-export interface RecoveryReport {
-  readonly segments: number;
-  readonly truncatedBytes: number;
-  /** Segments that no longer continue the index after a cut; renamed to `*.orphaned`, never read. */
-  readonly orphanedSegments: readonly string[];
+  /**
+   * The file keeping the highest index ever committed (see high-water-mark.ts). Put it outside
+   * `dir` (the master keeps it in its data dir) so that even a deleted events directory cannot
+   * make an index be handed out twice. @default `dir`/HWM
+   */
+  readonly highWaterMarkPath?: string;
 }
 
 /** Retention limits; a segment is dropped only when every record in it is beyond a limit. */
@@ -49,15 +52,18 @@ export interface EventStore {
 }
 
 const LOCK_FILE = 'LOCK';
-/** Directories this process holds open, to tell a live lock of ours from a stale one with our pid. */
-const OPEN_DIRS = new Set<string>();
+/** The directory locks this process holds, by resolved directory. */
+const HELD_LOCKS = new Map<string, HeldLock>();
 
 /**
  * The embedded, durable, append-only event store: a directory of segment files of CRC-checked,
- * length-prefixed records (see record-codec.ts). Indexes are contiguous across segments: recovery
- * on open keeps the longest valid prefix, so after a crash the index continues with no gap and no
- * corrupt record. Retention deletes whole old segments, never the active one, so it does not touch
- * the bytes a writer is appending to and never waits for it.
+ * length-prefixed records (see record-codec.ts). After a crash, recovery cuts only a torn last
+ * record, so the index continues with no gap and no corrupt record. Damage on disk (a flipped
+ * byte, a zero-length or deleted segment) is set aside without dropping the valid records around
+ * it, and a high-water mark kept apart from the segments makes sure no index is ever handed out
+ * twice: lost indexes stay a gap (see segment-recovery.ts). Retention deletes whole old segments,
+ * never the active one, so it does not touch the bytes a writer is appending to and never waits
+ * for it.
  */
 export class EventLog implements EventStore {
   private readonly segments: Segment[];
@@ -70,6 +76,7 @@ export class EventLog implements EventStore {
     readonly dir: string,
     segments: Segment[],
     readonly recovery: RecoveryReport,
+    private readonly hwm: HighWaterMark,
     private readonly segmentMaxBytes: number,
     private readonly segmentMaxAgeUs: number,
     private readonly cacheSize: number,
@@ -94,16 +101,23 @@ export class EventLog implements EventStore {
     }
     try {
       await mkdir(dir, { recursive: true });
-      await takeLock(dir);
+      takeLock(dir);
     } catch (err) {
       if (err instanceof EventError) throw err;
       throw new EventError('EVENTS_STORE_IO', `cannot open event directory ${dir}: ${(err as Error).message}`, undefined, { cause: err });
     }
+    let hwm: HighWaterMark | undefined;
     try {
-      const { segments, report } = await recover(dir);
-      return new EventLog(dir, segments, report, segmentMaxBytes, segmentMaxAgeMs * 1000, cacheSize);
+      hwm = await HighWaterMark.open(options.highWaterMarkPath ?? join(dir, 'HWM'));
+      const { segments, report } = await recoverSegments(dir, hwm.value);
+      // Before anything is handed out, the mark must cover what recovery found (a data dir from
+      // before the mark existed, or a crash between a commit and its mark write).
+      hwm.advance(report.nextIndex - 1);
+      await hwm.settle();
+      return new EventLog(dir, segments, report, hwm, segmentMaxBytes, segmentMaxAgeMs * 1000, cacheSize);
     } catch (err) {
-      await releaseLock(dir);
+      await hwm?.close().catch(() => undefined);
+      releaseLock(dir);
       if (err instanceof EventError) throw err;
       throw new EventError('EVENTS_STORE_IO', `recovery of ${dir} failed: ${(err as Error).message}`, undefined, { cause: err });
     }
@@ -159,6 +173,7 @@ export class EventLog implements EventStore {
     } finally {
       this.appending = false;
     }
+    this.hwm.advance(this.lastIndex);
     this.remember(events);
   }
 
@@ -181,22 +196,31 @@ export class EventLog implements EventStore {
   }
 
   /**
-   * Up to `maxCount` committed events from `max(fromIndex, firstIndex)` on, contiguous. The caller
-   * detects that retention removed what it asked for by comparing the first index it got.
+   * Up to `maxCount` committed events from `max(fromIndex, firstIndex)` on, in index order and
+   * contiguous within one call, except that a call starting inside a gap left by damage (see
+   * segment-recovery.ts) starts after it. The caller detects that retention removed what it asked
+   * for by comparing the first index it got with `firstIndex`.
    */
   async read(fromIndex: number, maxCount: number): Promise<GridEvent[]> {
     if (this.closed) throw new EventError('EVENTS_CLOSED', 'event log is closed');
-    const from = Math.max(fromIndex, this.firstIndex);
-    const to = Math.min(this.lastIndex, from + maxCount - 1);
-    if (to < from) return [];
+    let from = Math.max(fromIndex, this.firstIndex);
+    if (from > this.lastIndex || maxCount < 1) return [];
     if (from >= this.cacheFirst && this.cache.length > 0) {
-      return this.cache.slice(from - this.cacheFirst, to - this.cacheFirst + 1);
+      return this.cache.slice(from - this.cacheFirst, Math.min(this.lastIndex, from + maxCount - 1) - this.cacheFirst + 1);
     }
-    const seg = this.segmentOf(from);
-    return seg.read(from, Math.min(to, seg.last));
+    let i = this.segmentOf(from);
+    let seg = this.segments[i] as Segment;
+    while (from > seg.last) {
+      const next = this.segments[++i];
+      if (next === undefined) return [];
+      seg = next;
+      from = Math.max(from, seg.first);
+    }
+    return seg.read(from, Math.min(seg.last, from + maxCount - 1));
   }
 
-  private segmentOf(index: number): Segment {
+  /** Position of the segment whose range starts at or before `index` (the first one if none does). */
+  private segmentOf(index: number): number {
     let lo = 0;
     let hi = this.segments.length - 1;
     while (lo < hi) {
@@ -204,7 +228,7 @@ export class EventLog implements EventStore {
       if ((this.segments[mid] as Segment).first <= index) lo = mid;
       else hi = mid - 1;
     }
-    return this.segments[lo] as Segment;
+    return lo;
   }
 
   /** The first retained index whose timestamp is >= `timestampUs`; `lastIndex + 1` if none. */
@@ -246,87 +270,32 @@ export class EventLog implements EventStore {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) await seg.close().catch(() => undefined);
-    await releaseLock(this.dir);
+    await this.hwm.close().catch(() => undefined);
+    releaseLock(this.dir);
   }
-}
 
-async function recover(dir: string): Promise<{ segments: Segment[]; report: RecoveryReport }> {
-  const names = (await readdir(dir))
-    .map((name) => ({ name, first: parseSegmentFileName(name) }))
-    .filter((s): s is { name: string; first: number } => s.first !== null)
-    .sort((a, b) => a.first - b.first);
-  const segments: Segment[] = [];
-  const orphaned: string[] = [];
-  let truncatedBytes = 0;
-  let broken = false;
-  for (const { name, first } of names) {
-    const prev = segments[segments.length - 1];
-    // After a cut, or when a file does not start right after its predecessor, keeping it would
-    // leave a gap in the index: set it aside instead of deleting, for forensics.
-    if (broken || (prev !== undefined && first !== prev.last + 1)) {
-      await rename(join(dir, name), join(dir, `${name}.orphaned`));
-      orphaned.push(name);
-      broken = true;
-      continue;
-    }
-    const load = await Segment.load(join(dir, name), first);
-    segments.push(load.segment);
-    truncatedBytes += load.truncatedBytes;
-    if (load.truncatedBytes > 0) broken = true;
-  }
-  if (segments.length === 0) {
-    segments.push(await Segment.create(join(dir, segmentFileName(1)), 1));
-    await fsyncDir(dir);
-  }
-  return { segments, report: { segments: segments.length, truncatedBytes, orphanedSegments: orphaned } };
-}
-
-/** Makes file creations/renames in `dir` durable (a new segment must survive a crash). */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+  /** Waits until the high-water mark covers every committed index (tests and orderly shutdowns). */
+  settleHighWaterMark(): Promise<void> {
+    return this.hwm.settle();
   }
 }
 
 /**
- * One store per directory: a second master on the same data dir would interleave writes. A lock
- * left by a dead process (kill -9) is taken over.
+ * One store per directory: a second master on the same data dir would interleave writes. The lock
+ * is an flock on `LOCK`, so the kernel releases it when its holder dies however it dies; a pid in
+ * the file (of a killed master, or recycled by an unrelated process) never blocks a start.
  */
-async function takeLock(dir: string): Promise<void> {
-  const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      OPEN_DIRS.add(resolve(dir));
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    // Our own pid in the lock is stale unless this process really has the store open: in a
-    // container the master is pid 1 on every start, so a lock left by a killed run names "us".
-    const held = pid === process.pid ? OPEN_DIRS.has(resolve(dir)) : Number.isSafeInteger(pid) && pid > 0 && isAlive(pid);
-    if (held) {
-      throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by process ${pid}`);
-    }
-    await unlink(path).catch(() => undefined);
+function takeLock(dir: string): void {
+  const lock = lockFile(join(dir, LOCK_FILE));
+  if (!lock.held) {
+    const who = lock.holderPid !== undefined ? `process ${lock.holderPid}` : 'another process';
+    throw new EventError('EVENTS_STORE_LOCKED', `event directory ${dir} is in use by ${who} (another master on this data dir?)`);
   }
-  throw new EventError('EVENTS_STORE_LOCKED', `could not lock event directory ${dir}`);
+  HELD_LOCKS.set(resolve(dir), lock);
 }
 
-async function releaseLock(dir: string): Promise<void> {
-  OPEN_DIRS.delete(resolve(dir));
-  await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function releaseLock(dir: string): void {
+  const key = resolve(dir);
+  HELD_LOCKS.get(key)?.release();
+  HELD_LOCKS.delete(key);
 }

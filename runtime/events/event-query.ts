@@ -110,7 +110,9 @@ export function watchEvents(
           if (cursor <= store.lastIndex) {
             const chunk = await store.read(cursor, READ_CHUNK);
             const head = chunk[0];
-            if (head === undefined || head.index > cursor) {
+            // Past the cursor while the cursor is still retained: a gap that damage left (those
+            // indexes no longer exist anywhere), not retention; go on after it.
+            if (head === undefined || (head.index > cursor && cursor < store.firstIndex)) {
               throw new EventError(
                 'EVENTS_WATCH_FELL_BEHIND',
                 `retention removed events from ${cursor} before this watch delivered them; oldest is now ${store.firstIndex}`,

@@ -36,6 +36,13 @@ export interface EventPayloads {
   PlacementFailed: { reason: string; group?: string };
   /** Emitted by the bus itself when its store works again after failing. */
   EventStoreRecovered: { dropped: number; downForMs: number; error: string };
+  /**
+   * The event log was found damaged when the master opened it: what was set aside, how many
+   * records were recovered past the damage, and which indexes are lost for good (never reused).
+   */
+  EventLogRecovered: { damagedFiles: number; recoveredRecords: number; lostIndexes: number; nextIndex: number; report: string };
+  /** The stored spec was damaged; the master started from its last good copy (`file` is the damaged one). */
+  SpecRecovered: { file: string; problem: string; fallback: string; generation: number };
 }
 
 /** Every event type name. */
@@ -212,6 +219,16 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     severity: 'warning', fold: false,
     fields: { dropped: 'number', downForMs: 'number', error: 'string' },
     format: (e) => `event store recovered after ${e.payload.downForMs} ms (${e.payload.dropped} events dropped): ${e.payload.error}`,
+  },
+  EventLogRecovered: {
+    severity: 'error', fold: false,
+    fields: { damagedFiles: 'number', recoveredRecords: 'number', lostIndexes: 'number', nextIndex: 'number', report: 'string' },
+    format: (e) => `event log was damaged: ${e.payload.report}`,
+  },
+  SpecRecovered: {
+    severity: 'error', fold: false,
+    fields: { file: 'string', problem: 'string', fallback: 'string', generation: 'number' },
+    format: (e) => `stored spec ${e.payload.file} ${e.payload.problem}; started from its last good copy ${e.payload.fallback} as generation ${e.payload.generation}`,
   },
 };
 

@@ -31,7 +31,7 @@ export {
 } from './event-filter.js';
 export { EventLog, type EventLogOptions, type EventStore, type RecoveryReport, type RetentionLimits } from './event-log.js';
 export { compileBusOptions, wallClockUs, type EventBusOptions } from './bus-options.js';
-export { EventBus, type EventBusState, type EventBusStats } from './event-bus.js';
+export { EventBus, recoverySummary, type EventBusState, type EventBusStats } from './event-bus.js';
 export { listEvents, watchEvents, type ListResult, type WatchItem, type WatchSource, type WatchStart } from './event-query.js';
 export {
   eventsFromReport,

@@ -14,13 +14,6 @@ export function parseSegmentFileName(name: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** What loading a segment found. */
-export interface SegmentLoad {
-  readonly segment: Segment;
-  /** Bytes cut off the end because they were not a complete valid record continuing the index. */
-  readonly truncatedBytes: number;
-}
-
 /**
  * One file of contiguous records starting at `first`. It keeps the byte offset and timestamp of
  * every record in memory (16 bytes per event), so index and time lookups never touch the disk and
@@ -48,30 +41,25 @@ export class Segment {
   }
 
   /**
-   * Opens an existing segment and indexes it. Records are accepted while they are CRC-valid and
-   * continue the index from `first`; the first one that is not (a torn tail after a crash, a
-   * flipped byte) and everything after it is truncated away, then the cut is fsynced.
+   * Opens an existing segment whose records were already found and checked by recovery (see
+   * segment-recovery.ts): `offsets`/`times` of the contiguous records from `first`, ending at byte
+   * `validBytes`. Anything after that (a torn tail) is cut and the cut fsynced.
    */
-  static async load(path: string, first: number): Promise<SegmentLoad> {
+  static async adopt(path: string, first: number, offsets: readonly number[], times: readonly number[], validBytes: number): Promise<Segment> {
     const fh = await open(path, 'r+');
     try {
-      const buf = await fh.readFile();
       const seg = new Segment(first, path, fh);
-      let off = 0;
-      for (;;) {
-        const rec = scanRecord(buf, off);
-        if (rec === null || rec.index !== first + seg.offsets.length) break;
-        seg.offsets.push(off);
-        seg.times.push(rec.timestampUs);
-        off += rec.size;
+      // A loop, not push(...): a 64 MiB segment holds more records than a call may take arguments.
+      for (let i = 0; i < offsets.length; i++) {
+        seg.offsets.push(offsets[i] as number);
+        seg.times.push(times[i] as number);
       }
-      seg.size = off;
-      const truncatedBytes = buf.length - off;
-      if (truncatedBytes > 0) {
-        await fh.truncate(off);
+      seg.size = validBytes;
+      if ((await fh.stat()).size > validBytes) {
+        await fh.truncate(validBytes);
         await fh.sync();
       }
-      return { segment: seg, truncatedBytes };
+      return seg;
     } catch (err) {
       await fh.close().catch(() => undefined);
       throw err;

@@ -6,15 +6,18 @@ import {
   eventsFromReport,
   listRequestFromProto,
   toProtoListResponse,
+  recoverySummary,
   toProtoWatchItem,
   watchRequestFromProto,
   type EventBus,
   type EventInput,
 } from '../events/index.js';
+import type { Logger } from '../common/logger.js';
 import type { DeclarativeEvents } from './declarative.js';
 import type { HandlerFactory } from './master-context.js';
 import { requireKnownAgent } from './handlers/request-checks.js';
 import type { MasterEvents } from './master-events.js';
+import type { SpecRecovery } from './spec-store.js';
 
 /** EventErrors cross the wire with their own status (INVALID_ARGUMENT naming the filter, ...). */
 function asGrpc(err: unknown): unknown {
@@ -107,4 +110,39 @@ export function eventHandlers(bus: EventBus, stop: AbortSignal): HandlerFactory 
       }
     },
   });
+}
+
+/**
+ * Logs what the event log's recovery found on open, when it found damage (the bus has already
+ * emitted EventLogRecovered): the counts, and one line per damaged file with its byte offsets.
+ */
+export function logEventLogRecovery(bus: EventBus, logger: Logger): void {
+  const r = bus.recoveryReport;
+  if (r === undefined) return;
+  logger.error(
+    { damagedSegments: r.damagedSegments, recoveredRecords: r.recoveredRecords, lostIndexes: r.lostIndexes, highWaterMark: r.highWaterMark, nextIndex: r.nextIndex, details: r.details },
+    `event log was damaged and recovered: ${recoverySummary(r)}`,
+  );
+  for (const line of r.details) logger.error(`event log recovery: ${line}`);
+}
+
+/** A damaged spec.json the master started past: logged and recorded as SpecRecovered. */
+export function specRecoveryToBus(bus: EventBus, logger: Logger): (r: SpecRecovery) => void {
+  return (r) => {
+    const kept = r.damagedCopy !== '' ? `; the damaged file is kept as ${r.damagedCopy}` : '';
+    logger.error(
+      { file: r.file, problem: r.problem, fallback: r.fallback, generation: r.generation, damagedCopy: r.damagedCopy },
+      `stored spec ${r.file} ${r.problem}; starting from its last good copy ${r.fallback} as generation ${r.generation}${kept}`,
+    );
+    bus.emit({ type: 'SpecRecovered', payload: { file: r.file, problem: r.problem, fallback: r.fallback, generation: r.generation } });
+  };
+}
+
+/**
+ * Event store health for GetClusterStatus: a write failing now, else damage found on open (it
+ * stays reported until the next start, so `status` shows that events were lost).
+ */
+export function eventStoreHealth(bus: EventBus): { dropped: number; storeError: string | null } {
+  const s = bus.stats();
+  return { dropped: s.dropped, storeError: s.storeError ?? (s.recovery !== null ? `damaged on disk, recovered at start: ${s.recovery}` : null) };
 }

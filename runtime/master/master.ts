@@ -12,12 +12,12 @@ import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
 import { createMasterService } from './master-service.js';
 import { NodeOperations } from './node-operations.js';
-import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
+import { DeclarativeControl, compileSpecJson, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
 import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
 import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { authMetadata, clientChannelOptions, insecureCredentials } from '../common/grpc-client.js';
-import { declarativeEventsToBus, eventHandlers, masterEventsToBus } from './event-wiring.js';
+import { declarativeEventsToBus, eventHandlers, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
 
 /**
  * Lifecycle of the master daemon:
@@ -124,13 +124,13 @@ export class Master {
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
         ops,
-        store: this.specStore ?? new FileSpecStore(o.dataDir),
+        store: this.specStore ?? new FileSpecStore(o.dataDir, { check: compileSpecJson, onRecovered: specRecoveryToBus(bus, this.logger) }),
         logger: this.logger,
         offlineAfterMs: o.offlineAfterMs,
         reconcileIntervalMs: o.reconcileIntervalMs,
         settleMs: o.settleMs,
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
-        eventStats: () => bus.stats(),
+        eventStats: () => eventStoreHealth(bus),
       });
       await this.declarativeControl.init();
       const service = createMasterService(this.context, [this.declarativeControl.handlers(), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
@@ -225,8 +225,11 @@ export class Master {
       maxPending: o.eventBuffer,
       seriesFlushMs: o.eventSeriesFlushMs,
       onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
+      // Outside the events dir: losing that dir must not make an index be handed out again.
+      highWaterMarkPath: join(o.dataDir, 'events.hwm'),
     });
     this.bus = bus;
+    logEventLogRecovery(bus, this.logger);
     if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);
     if (o.eventStorage !== undefined) {
       this.mirrorClient = new StorageServiceClient(o.eventStorage, insecureCredentials, clientChannelOptions());

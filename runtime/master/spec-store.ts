@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { GridError } from '../errors.js';
 
 /** The applied spec as the master keeps it. `specJson` empty means no spec (never applied, or deleted). */
 export interface StoredSpec {
@@ -32,52 +33,119 @@ export interface SpecStore {
 /** The empty state before any apply. */
 export const NO_SPEC: StoredSpec = { specJson: '', generation: 0, appliedAtMs: 0, leaders: {} };
 
+/** What {@link FileSpecStore.load} did when `spec.json` was damaged and its last good copy was used. */
+export interface SpecRecovery {
+  /** The damaged (or missing) file. */
+  readonly file: string;
+  /** What is wrong with it, e.g. `is not valid JSON (Unexpected end of JSON input)`. */
+  readonly problem: string;
+  /** The last good copy the master started from. */
+  readonly fallback: string;
+  /** Where the damaged file was moved for inspection; empty when it was missing. */
+  readonly damagedCopy: string;
+  /** The generation the recovered spec is stored under (see `load`). */
+  readonly generation: number;
+}
+
+/** Options of {@link FileSpecStore}. */
+export interface FileSpecStoreOptions {
+  /** Throws (with a message saying why) when a stored spec does not compile. */
+  readonly check?: (specJson: string) => void;
+  /** Told once `load` started from the last good copy; the damage is already set aside. */
+  readonly onRecovered?: (recovery: SpecRecovery) => void;
+}
+
+type ReadResult = { readonly kind: 'ok'; readonly spec: StoredSpec } | { readonly kind: 'missing' } | { readonly kind: 'bad'; readonly problem: string };
+
 /**
  * A single JSON file in the master's data dir, replaced atomically: write a temp file, fsync it,
  * rename over the old one, fsync the directory (so the rename itself survives a power loss).
+ *
+ * Before each replacement the current file, when it is known good, is hard-linked to
+ * `spec.json.prev` (link to a temp name, then rename: atomic, no data copied). If `spec.json` is
+ * later found damaged (truncated, garbage, a wrong shape, a spec that no longer compiles), the
+ * master starts from that last good copy instead of refusing to start or, worse, starting from a
+ * half-read state.
  */
 export class FileSpecStore implements SpecStore {
   readonly path: string;
+  readonly prevPath: string;
+  /** Whether `spec.json` on disk is known good, so it may become the last good copy. */
+  private primaryGood: boolean | undefined;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly options: FileSpecStoreOptions = {},
+  ) {
     this.path = join(dataDir, 'spec.json');
+    this.prevPath = `${this.path}.prev`;
   }
 
+  /**
+   * Reads and validates `spec.json`, first removing temp files a crashed or failed save left.
+   *
+   * When it is damaged or missing and `spec.json.prev` is good, the damaged file is moved aside to
+   * `spec.json.<ms>.damaged` and the last good copy is stored again under generation
+   * `prev.generation + 2`: the damaged file may have held `prev.generation + 1` with another spec,
+   * and a generation must never name two different specs.
+   *
+   * @throws GridError STATE_DAMAGED naming both files and what is wrong with each when neither is good.
+   */
   async load(): Promise<StoredSpec | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+    await this.removeTempFiles();
+    const primary = await this.read(this.path);
+    if (primary.kind === 'ok') {
+      this.primaryGood = true;
+      return primary.spec;
     }
-    const parsed = JSON.parse(text) as Partial<StoredSpec>;
-    return {
-      specJson: typeof parsed.specJson === 'string' ? parsed.specJson : '',
-      generation: typeof parsed.generation === 'number' ? parsed.generation : 0,
-      appliedAtMs: typeof parsed.appliedAtMs === 'number' ? parsed.appliedAtMs : 0,
-      leaders: parsed.leaders ?? {},
-      deleted: parsed.deleted === true,
-    };
+    this.primaryGood = false;
+    const prev = await this.read(this.prevPath);
+    if (primary.kind === 'missing' && prev.kind === 'missing') return undefined;
+    const problem = primary.kind === 'bad' ? primary.problem : 'is missing';
+    if (prev.kind !== 'ok') {
+      const why = prev.kind === 'bad' ? `is damaged too: ${prev.problem}` : 'does not exist';
+      throw new GridError(
+        'STATE_DAMAGED',
+        `stored spec ${this.path} ${problem}, and its last good copy ${this.prevPath} ${why}; restore one of them from a backup, or move them away to start with no spec`,
+        { file: this.path },
+      );
+    }
+    const generation = prev.spec.generation + 2;
+    if (!Number.isSafeInteger(generation)) {
+      throw new GridError('STATE_DAMAGED', `stored spec ${this.path} ${problem}, and the generation of ${this.prevPath} is too large to continue`, { file: this.path });
+    }
+    let damagedCopy = '';
+    if (primary.kind === 'bad') {
+      damagedCopy = `${this.path}.${Date.now()}.damaged`;
+      await rename(this.path, damagedCopy);
+    }
+    const recovered: StoredSpec = { ...prev.spec, generation };
+    await this.save(recovered);
+    this.options.onRecovered?.({ file: this.path, problem, fallback: this.prevPath, damagedCopy, generation });
+    return recovered;
   }
 
   async save(spec: StoredSpec): Promise<void> {
     const dir = dirname(this.path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    this.primaryGood ??= (await this.read(this.path)).kind === 'ok';
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(JSON.stringify(spec));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      const fh = await open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(JSON.stringify(spec));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (this.primaryGood) await this.keepAsPrevious();
       await rename(tmp, this.path);
     } catch (err) {
+      // A failed save (ENOSPC, EIO) must not leave its temp file behind for ever.
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
+    this.primaryGood = true;
     const dh = await open(dir, 'r');
     try {
       await dh.sync();
@@ -89,4 +157,112 @@ export class FileSpecStore implements SpecStore {
   async close(): Promise<void> {
     // Nothing held open between calls.
   }
+
+  /** Makes the current (good) `spec.json` the last good copy, atomically. */
+  private async keepAsPrevious(): Promise<void> {
+    const tmp = `${this.prevPath}.${process.pid}.tmp`;
+    await unlink(tmp).catch(() => undefined);
+    try {
+      await link(this.path, tmp);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+      // A filesystem without hard links: copy, and make the copy durable before it counts.
+      await copyFile(this.path, tmp);
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    try {
+      await rename(tmp, this.prevPath);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Temp files of earlier saves that never reached their rename (the process died, or the disk
+   * was full). Only this master writes here: the data dir lock is taken before the spec loads.
+   */
+  private async removeTempFiles(): Promise<void> {
+    const name = basename(this.path).replace(/\./g, '\\.');
+    const temp = new RegExp(`^${name}(\\.prev)?\\.\\d+\\.tmp$`);
+    let names: string[];
+    try {
+      names = await readdir(dirname(this.path));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const n of names) if (temp.test(n)) await unlink(join(dirname(this.path), n)).catch(() => undefined);
+  }
+
+  private async read(path: string): Promise<ReadResult> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      throw err;
+    }
+    const problem = storedSpecProblem(text, this.options.check);
+    if (typeof problem === 'string') return { kind: 'bad', problem };
+    return { kind: 'ok', spec: problem };
+  }
+}
+
+/** Bounds what a damaged file can put into an error line. */
+function quote(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
+}
+
+/**
+ * The stored spec in `text`, or a phrase saying what is wrong with it (to follow the file name).
+ * Everything the master later trusts is checked: the shape, a generation that is a safe
+ * non-negative integer (it is sent as a uint64 and compared for equality), leaders as strings,
+ * and, with `check`, that the spec itself still compiles.
+ */
+export function storedSpecProblem(text: string, check?: (specJson: string) => void): StoredSpec | string {
+  if (text.trim() === '') return 'is empty';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return `is not valid JSON (${(err as Error).message})`;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return `must hold a JSON object, got ${Array.isArray(parsed) ? 'an array' : quote(parsed)}`;
+  }
+  const o = parsed as Record<string, unknown>;
+  if (typeof o['specJson'] !== 'string') return `has no specJson string (got ${quote(o['specJson'])})`;
+  const generation = o['generation'];
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
+    return `has a bad generation: must be a non-negative integer up to 2^53-1, got ${quote(generation)}`;
+  }
+  const appliedAtMs = o['appliedAtMs'] ?? 0;
+  if (typeof appliedAtMs !== 'number' || !Number.isSafeInteger(appliedAtMs) || appliedAtMs < 0) {
+    return `has a bad appliedAtMs: must be a non-negative integer, got ${quote(appliedAtMs)}`;
+  }
+  const leaders = o['leaders'] ?? {};
+  if (leaders === null || typeof leaders !== 'object' || Array.isArray(leaders) || Object.values(leaders).some((v) => typeof v !== 'string')) {
+    return `has bad leaders: must map cluster names to node ids, got ${quote(leaders)}`;
+  }
+  const deleted = o['deleted'] ?? false;
+  if (typeof deleted !== 'boolean') return `has a bad deleted flag: must be true or false, got ${quote(deleted)}`;
+  const specJson = o['specJson'];
+  if (specJson !== '' && check !== undefined) {
+    try {
+      check(specJson);
+    } catch (err) {
+      const lines = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+      return `holds a spec that does not compile: ${lines.slice(0, 2).join(' ').slice(0, 300)}`;
+    }
+  }
+  return { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, deleted };
 }

@@ -1,4 +1,4 @@
-import { open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventLog, type GridEvent } from '../../runtime/events/index.js';
@@ -95,7 +95,26 @@ describe('EventLog', () => {
 });
 
 describe('EventLog recovery', () => {
-  it('drops only a torn last record (file cut mid-record) and continues the index with no gap', async () => {
+  it('drops only a torn record a crash left at the end and continues the index with no gap', async () => {
+    let log = await EventLog.open(dir);
+    await log.append(mkBatch(0, 10));
+    await log.close();
+    const [seg] = await segmentFiles();
+    // What a crash mid-write leaves: the start of record 11, never committed.
+    const torn = Buffer.alloc(8 + 37, 0x5a);
+    torn.writeUInt32LE(200, 0);
+    await appendFile(join(dir, seg as string), torn);
+
+    log = await EventLog.open(dir);
+    expect(log.lastIndex).toBe(10);
+    expect(log.recovery.truncatedBytes).toBe(torn.length);
+    expect(log.recovery.damaged).toBe(false);
+    await log.append([mkEvent(11)]);
+    expectContiguous(await readAll(log), 1, 11);
+    await log.close();
+  });
+
+  it('a committed record cut off the end is lost, and its index is not handed out again', async () => {
     let log = await EventLog.open(dir);
     await log.append(mkBatch(0, 10));
     await log.close();
@@ -104,16 +123,15 @@ describe('EventLog recovery', () => {
     await truncate(path, (await stat(path)).size - 5);
 
     log = await EventLog.open(dir);
-    expect(log.lastIndex).toBe(9);
-    expect(log.recovery.truncatedBytes).toBeGreaterThan(0);
-    await log.append([mkEvent(10)]);
+    expect(log.lastIndex).toBe(10);
+    expect(log.recovery).toMatchObject({ damaged: true, lostIndexes: 1, nextIndex: 11 });
+    await log.append([mkEvent(11)]);
     const all = await readAll(log);
-    expectContiguous(all, 1, 10);
-    expect(all[9]).toEqual(mkEvent(10));
+    expect(all.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 11]);
     await log.close();
   });
 
-  it('cuts at a flipped byte: the damaged record and everything after it go, the prefix stays', async () => {
+  it('a flipped byte costs one record: the records after it are recovered and the segment is set aside', async () => {
     let log = await EventLog.open(dir);
     await log.append(mkBatch(0, 10));
     await log.close();
@@ -129,16 +147,17 @@ describe('EventLog recovery', () => {
     await fh.close();
 
     log = await EventLog.open(dir);
-    expect(log.lastIndex).toBeGreaterThanOrEqual(4);
-    expect(log.lastIndex).toBeLessThan(10);
-    const kept = log.lastIndex;
-    expectContiguous(await readAll(log), 1, kept);
-    await log.append([mkEvent(kept + 1)]);
-    expectContiguous(await readAll(log), 1, kept + 1);
+    expect(log.recovery).toMatchObject({ damaged: true, lostIndexes: 1, recoveredRecords: 4, nextIndex: 11, damagedSegments: [`${seg as string}.damaged`] });
+    expect(log.lastIndex).toBe(10);
+    const all = await readAll(log);
+    expect(all.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 7, 8, 9, 10]);
+    expect(all).toEqual([1, 2, 3, 4, 5, 7, 8, 9, 10].map((i) => mkEvent(i)));
+    await log.append([mkEvent(11)]);
+    expect((await log.read(11, 5)).map((e) => e.index)).toEqual([11]);
     await log.close();
   });
 
-  it('sets aside later segments when an earlier one is cut, so no gap appears', async () => {
+  it('keeps later segments when an earlier one is cut: the lost index stays a gap, never reused', async () => {
     let log = await EventLog.open(dir, { segmentMaxBytes: 1024 });
     for (let i = 0; i < 10; i++) await log.append(mkBatch(i * 10, 10));
     await log.close();
@@ -148,9 +167,14 @@ describe('EventLog recovery', () => {
     await truncate(victim, (await stat(victim)).size - 3);
 
     log = await EventLog.open(dir, { segmentMaxBytes: 1024 });
-    expect(log.recovery.orphanedSegments.length).toBe(segs.length - 2);
-    expectContiguous(await readAll(log), 1, log.lastIndex);
-    expect((await readdir(dir)).filter((n) => n.endsWith('.orphaned')).length).toBe(segs.length - 2);
+    expect(log.recovery.damagedSegments).toEqual([`${segs[1] as string}.damaged`]);
+    expect(log.recovery.lostIndexes).toBe(1);
+    expect(log.lastIndex).toBe(100);
+    const all = await readAll(log);
+    expect(all.length).toBe(99);
+    expect(new Set(all.map((e) => e.index)).size).toBe(99);
+    await log.append([mkEvent(101)]);
+    expect((await log.read(101, 1))[0]).toEqual(mkEvent(101));
     await log.close();
   });
 });

@@ -41,6 +41,8 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   LeaderChanged: { leaderId: 'n2', term: 4 },
   PlacementFailed: { reason: 'no eligible agent', group: 'main' },
   EventStoreRecovered: { dropped: 0, downForMs: 2000, error: 'ENOSPC' },
+  EventLogRecovered: { damagedFiles: 1, recoveredRecords: 44, lostIndexes: 1, nextIndex: 101, report: 'seg-1.log: 1 bad record' },
+  SpecRecovered: { file: '/d/spec.json', problem: 'is empty', fallback: '/d/spec.json.prev', generation: 5 },
 };
 
 function sample<K extends EventType>(type: K, index = 1): GridEvent {
@@ -51,8 +53,9 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones, the store warning and the port move', () => {
-    expect(EVENT_TYPES).toHaveLength(24);
+  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move and the two damage reports', () => {
+    expect(EVENT_TYPES).toHaveLength(26);
+    expect(defaultSeverity('EventLogRecovered')).toBe('error');
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');
     expect(defaultSeverity('SpawnSucceeded')).toBe('info');

@@ -50,6 +50,12 @@ export async function transpileEventsLib(): Promise<{ dir: string; cleanup: () =
     });
     await writeFile(join(out, name.replace(/\.ts$/, '.js')), outputText);
   }
+  // The one module outside runtime/events it imports: the data dir lock.
+  await mkdir(join(dir, 'common'));
+  const lock = ts.transpileModule(await readFile(join(ROOT, 'runtime/common/file-lock.ts'), 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  await writeFile(join(dir, 'common', 'file-lock.js'), lock.outputText);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
