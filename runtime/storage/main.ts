@@ -16,3 +16,6 @@ try {
   process.stderr.write(`storage-server: ${(err as Error).message}\n`);
   process.exitCode = 1;
 }
+// The server has stopped and flushed: exit now, even if a connection to a stalled client is still
+// half-closed (it would keep the event loop alive until the agent's SIGKILL).
+process.exit();
