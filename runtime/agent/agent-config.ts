@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError, GridError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
+import { DEFAULT_STOP_GRACE_MS } from '../common/stop-grace.js';
 // TODO(lead): switch to the schema barrel once schema/index.ts exists.
 import { parseDuration } from '../../schema/units.js';
 
@@ -277,7 +278,7 @@ export function compileAgentOptions(
       restartWindowMs: secs('restart_window_secs', 60),
       restartBackoffMs,
       restartBackoffMaxMs: n(mon, 'restart_backoff_max_ms') ?? Math.max(restartBackoffMs, 5000),
-      stopGraceMs: secs('stop_grace_secs', 10),
+      stopGraceMs: secs('stop_grace_secs', DEFAULT_STOP_GRACE_MS / 1000),
     },
     docker: {
       socketPath: s(docker, 'socket_path') ?? '/var/run/docker.sock',

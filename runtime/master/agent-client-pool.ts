@@ -11,19 +11,25 @@ import {
   type StopNodeResponse,
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { DEFAULT_RETRY, clientChannelOptions, insecureCredentials, unary, withRetry, type RetryOptions } from '../common/grpc-client.js';
+import { stopCallDeadlineMs } from '../common/stop-grace.js';
 
 /** Per-call deadlines of master -> agent calls (ms). */
 export interface AgentCallDeadlines {
   readonly spawnMs: number;
+  /** Margin on top of the stop's grace (the requested one, else the agent's default). */
   readonly stopMs: number;
   readonly statusMs: number;
 }
 
-/** spawn 30 s, stop 10 s, status (and list) 5 s. */
+/** spawn 30 s, stop the grace plus 10 s, status (and list) 5 s. */
 export const DEFAULT_AGENT_DEADLINES: AgentCallDeadlines = { spawnMs: 30_000, stopMs: 10_000, statusMs: 5_000 };
 
-/** Statuses that say the channel itself may be bad; only these drop the cached client. */
-const CHANNEL_FAULTS = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN]);
+/**
+ * Statuses that say the connection itself failed; only these drop the cached client. A missed
+ * deadline is one call's fate (a slow stop, a hung agent's queue): closing the channel for it would
+ * fail or re-dial the sibling calls sharing it, each then retried with a fresh deadline.
+ */
+const CHANNEL_FAULTS = new Set<number>([GrpcStatus.UNAVAILABLE]);
 
 interface Pooled {
   readonly address: string;
@@ -31,8 +37,8 @@ interface Pooled {
 }
 
 /**
- * One gRPC client per agent, reused across calls. A client whose call failed with a channel-level
- * status is closed and dropped, so the next call dials afresh (the agent may have restarted on the
+ * One gRPC client per agent, reused across calls. A client whose call failed because the connection
+ * did (UNAVAILABLE) is closed and dropped, so the next call dials afresh (the agent may have restarted on the
  * same address). Retries only retryable statuses (see `isRetryableStatus`), with backoff.
  */
 export class AgentClientPool {
@@ -52,9 +58,13 @@ export class AgentClientPool {
     return this.call(agentId, address, this.deadlines.spawnMs, (c, ms) => unary(c.spawnNode, c, req, this.token, ms));
   }
 
-  /** Asks the agent to stop a node (deadline: stop, plus the requested grace period). */
+  /**
+   * Asks the agent to stop a node. The deadline is the grace (the requested one, else the agent's
+   * default) plus the stop margin: longer than the agent's own SIGKILL bound, so a stop that
+   * succeeds slowly is never reported as failed.
+   */
   stopNode(agentId: string, address: string, req: StopNodeRequest): Promise<StopNodeResponse> {
-    return this.call(agentId, address, this.deadlines.stopMs + req.graceMs, (c, ms) => unary(c.stopNode, c, req, this.token, ms));
+    return this.call(agentId, address, stopCallDeadlineMs(req.graceMs, this.deadlines.stopMs), (c, ms) => unary(c.stopNode, c, req, this.token, ms));
   }
 
   /** Asks the agent for one node's live status (deadline: status). */

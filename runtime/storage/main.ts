@@ -19,3 +19,6 @@ try {
   // The agent moves a node that exits EXIT_PORT_TAKEN to another port instead of counting a crash.
   process.exitCode = err instanceof GridError && err.code === 'PORT_IN_USE' ? EXIT_PORT_TAKEN : EXIT_FAILED;
 }
+// The server has stopped and flushed: exit now, even if a connection to a stalled client is still
+// half-closed (it would keep the event loop alive until the agent's SIGKILL).
+process.exit();

@@ -1,4 +1,8 @@
 import { ConfigError } from '../errors.js';
+import { parseDuration } from '../../schema/units.js';
+
+/** Default of `--drain-timeout`: well inside the agent's SIGTERM-to-SIGKILL grace. */
+export const DEFAULT_DRAIN_MS = 2000;
 
 /** Storage-server flags as given on the command line (strings, all optional until checked). */
 export interface StorageServerFlags {
@@ -7,6 +11,7 @@ export interface StorageServerFlags {
   readonly memory?: string | undefined;
   readonly host?: string | undefined;
   readonly tokenFile?: string | undefined;
+  readonly drainTimeout?: string | undefined;
 }
 
 /** Checked storage-server options. */
@@ -21,6 +26,11 @@ export interface StorageServerOptions {
   readonly host: string;
   /** Token required on every storage call, when set. The health service stays open. */
   readonly token?: string | undefined;
+  /**
+   * On a stop, how long calls in flight may finish before the remaining connections are closed:
+   * a stalled client (paused process, dead network path) must not hold the stop. @default 2000
+   */
+  readonly drainMs?: number;
 }
 
 function intFlag(value: string, flag: string, min: number, max: number): number {
@@ -41,7 +51,19 @@ export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServ
     storagePath: flags.storagePath,
     memoryMb: flags.memory === undefined ? 0 : intFlag(flags.memory, '--memory', 0, 1_048_576),
     host,
+    drainMs: flags.drainTimeout === undefined ? DEFAULT_DRAIN_MS : drainFlag(flags.drainTimeout),
   };
+}
+
+function drainFlag(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value, '--drain-timeout');
+  } catch (err) {
+    throw new ConfigError('--drain-timeout', (err as Error).message.replace(/^--drain-timeout:?\s*/, ''));
+  }
+  if (ms > 60_000) throw new ConfigError('--drain-timeout', `${value} is longer than 1m`);
+  return ms;
 }
 
 const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
@@ -50,6 +72,7 @@ const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
   '--memory': 'memory',
   '--host': 'host',
   '--token-file': 'tokenFile',
+  '--drain-timeout': 'drainTimeout',
 };
 
 /**
@@ -63,7 +86,7 @@ export function parseStorageArgv(argv: readonly string[]): StorageServerFlags {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const key = FLAG_NAMES[name];
-    if (key === undefined) throw new ConfigError(name, 'unknown option (expected --port, --storage-path, --memory, --host, --token-file)');
+    if (key === undefined) throw new ConfigError(name, 'unknown option (expected --port, --storage-path, --memory, --host, --token-file, --drain-timeout)');
     let value: string | undefined;
     if (eq > 0) value = arg.slice(eq + 1);
     else {

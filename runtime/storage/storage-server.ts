@@ -13,7 +13,7 @@ import type {
 import { GridError } from '../errors.js';
 import { checkBindPolicy, startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
-import type { StorageServerOptions } from './storage-options.js';
+import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
 
 /** Lifecycle of a storage server. */
 export type StorageServerState = 'starting' | 'running' | 'draining' | 'stopped';
@@ -56,6 +56,7 @@ export class StorageServer {
     private readonly store: ConceptStore,
     /** Bytes of a torn log tail cut off at start (0 when clean). */
     readonly truncatedBytes: number,
+    private readonly drainMs: number,
   ) {
     this.done = new Promise((r) => (this.resolveDone = r));
   }
@@ -67,7 +68,7 @@ export class StorageServer {
     try {
       const impl = wrapService(StorageServiceService, storageHandlers(store), opts.token);
       const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [{ definition: StorageServiceService, impl }], opts.token);
-      return new StorageServer(grpc, store, truncatedBytes);
+      return new StorageServer(grpc, store, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
     } catch (err) {
       await store.close();
       throw err;
@@ -91,17 +92,26 @@ export class StorageServer {
     return this.store.conceptCount;
   }
 
-  /** Resolves once the server has stopped. */
+  /**
+   * Resolves once the server has stopped and its log is closed. A connection to a stalled peer may
+   * outlive it (HTTP/2 waits for the peer to close its side), so an entry point exits once this
+   * resolves rather than waiting for the event loop to empty.
+   */
   run(): Promise<void> {
     return this.done;
   }
 
-  /** Stops accepting calls, lets in-flight ones finish, flushes the log. Idempotent. */
+  /**
+   * Stops accepting calls, gives in-flight ones `drainMs` to finish (tryShutdown), then cuts the
+   * remaining connections (forceShutdown) and flushes the log. Bounded whatever clients do: a
+   * paused client holding a stream must not keep the node's stop waiting for the agent's SIGKILL.
+   * Idempotent.
+   */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       this.stateValue = 'draining';
       try {
-        await this.grpc.close(5000);
+        await this.grpc.close(this.drainMs);
         await this.store.close();
       } finally {
         this.stateValue = 'stopped';

@@ -14,7 +14,8 @@ export function registerStorageServerCommand(program: Command): void {
     .option('--memory <mb>', 'memory budget in MB; writes beyond it are refused (0 = unlimited)')
     .option('--host <host>', 'host to bind (non-loopback needs --token-file)', '127.0.0.1')
     .option('--token-file <file>', 'require this token on every storage call')
-    .action(async (opts: { port?: string; storagePath?: string; memory?: string; host?: string; tokenFile?: string }) => {
+    .option('--drain-timeout <duration>', 'on stop, time for calls in flight before connections are closed (default 2s)')
+    .action(async (opts: { port?: string; storagePath?: string; memory?: string; host?: string; tokenFile?: string; drainTimeout?: string }) => {
       const { runStorageServer } = await import('../../storage/run-storage-server.js');
       try {
         await runStorageServer(opts);

@@ -1,7 +1,9 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
 import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../provider/plan/index.js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../common/backoff.js';
+import { ActionQueue } from './action-queue.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */
 const OBSERVE_EVERY_MS = 100;
@@ -26,6 +28,10 @@ export interface ReconcilerHost {
   /** Live agents and nodes, with the master's leader assignments already applied to roles. */
   live(): LiveState;
   spawn(agentId: string, node: { nodeId: string; memoryMb: number; cluster: string; role: string; generation: number }): Promise<void>;
+  /**
+   * Stops the node's copy on `agentId`; resolves once its process is gone. Rejects with the gRPC
+   * status as `code` (or GridError code NODE_NOT_FOUND when the master no longer lists the copy).
+   */
   stop(agentId: string, nodeId: string): Promise<void>;
   /** Durably records a new leader (a promotion survives a master restart). */
   setLeader(cluster: string, nodeId: string): Promise<void>;
@@ -38,6 +44,8 @@ export interface ReconcilerOptions {
   readonly intervalMs?: number;
   /** Actions run at most this many at a time. @default 8 */
   readonly concurrency?: number;
+  /** Actions calling the same agent run at most this many at a time. @default half of concurrency */
+  readonly perAgentConcurrency?: number;
   /**
    * After the master starts, no node is created or replaced until every declared agent has
    * registered or this long has passed (plus the spec's `replaceAfter` when the spec was loaded
@@ -56,14 +64,30 @@ export interface ReconcilerOptions {
   readonly observe?: () => void;
 }
 
+/** Attempts at stopping a copy before its replacement is given up for this pass. */
+const STOP_ATTEMPTS = 3;
+
+/** What a pass knows about the agents it acts on. */
+interface PassContext {
+  readonly desired: DesiredState;
+  /** Agents the master can call now (registered and not offline). */
+  readonly reachable: ReadonlySet<string>;
+  readonly signal: AbortSignal | undefined;
+}
+
 /**
  * Keeps live state equal to the applied spec: each pass plans against what the master sees and
- * runs the actions with bounded concurrency. A node with an operation in flight is left out of
- * the next plans until it completes; a failing node backs off exponentially.
+ * starts the actions on a queue bounded in total and per agent, without waiting for them: a slow
+ * or hung agent delays only its own actions, and the next pass starts independent work at once. A
+ * node with an operation in flight is left out of the next plans until it completes (planned as if
+ * it had); a failing node backs off exponentially. Restarts in place (a memory change) go one node
+ * of a cluster at a time, each once the previous one runs again: a cluster never drops to zero.
  */
 export class Reconciler {
   private readonly intervalMs: number;
-  private readonly concurrency: number;
+  private readonly queue: ActionQueue;
+  /** Every action started and not finished, so run() can wait for them when it ends. */
+  private readonly running = new Set<Promise<void>>();
   private readonly logger: Logger;
   private readonly events: ReconcilerEvents;
   private readonly now: () => number;
@@ -83,7 +107,8 @@ export class Reconciler {
 
   constructor(private readonly host: ReconcilerHost, opts: ReconcilerOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
-    this.concurrency = opts.concurrency ?? 8;
+    const total = Math.max(1, opts.concurrency ?? 8);
+    this.queue = new ActionQueue({ total, perAgent: Math.max(1, opts.perAgentConcurrency ?? Math.ceil(total / 2)) });
     this.logger = opts.logger ?? silentLogger;
     this.events = opts.events ?? {};
     this.now = opts.now ?? Date.now;
@@ -108,11 +133,14 @@ export class Reconciler {
     return this.lastPlan;
   }
 
-  /** Runs passes until `signal` aborts. Never throws: a failed pass is logged and retried. */
+  /**
+   * Runs passes until `signal` aborts, then waits for the actions already started. Never throws: a
+   * failed pass is logged and retried.
+   */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        await this.pass(signal);
+        this.start(signal);
       } catch (err) {
         this.logger.error({ err }, 'reconcile pass failed');
       }
@@ -121,6 +149,7 @@ export class Reconciler {
       if (!this.triggered) await this.idle(signal);
       this.triggered = false;
     }
+    await Promise.all([...this.running]);
   }
 
   private idle(signal: AbortSignal): Promise<void> {
@@ -137,28 +166,68 @@ export class Reconciler {
     });
   }
 
-  /** One plan-and-act pass. Exposed for tests that step the reconciler by hand. */
+  /** One plan-and-act pass that waits for its own actions. Exposed for tests that step the reconciler by hand. */
   async pass(signal?: AbortSignal): Promise<Plan | undefined> {
+    const started = this.start(signal);
+    await started.done;
+    return started.plan;
+  }
+
+  /** Plans and queues the runnable actions; `done` resolves once those actions have finished. */
+  private start(signal?: AbortSignal): { plan: Plan | undefined; done: Promise<unknown> } {
     this.observeNow();
     const desired = this.host.desired();
-    if (desired === undefined) return undefined;
-    const live = this.withInFlight(this.host.live());
+    if (desired === undefined) return { plan: undefined, done: Promise.resolve() };
+    const observed = this.host.live();
+    const live = this.withInFlight(observed);
     const plan = planGrid(desired.spec, live, { assignments: this.assignments });
     this.lastPlan = plan;
     this.reportUnplaced(plan);
     const settling = !this.settled(desired.spec, live);
     const now = this.now();
+    const rolling = new Set<string>();
     const runnable = plan.actions.filter((a) => {
       if (this.inFlight.has(a.nodeId)) return false;
       if (settling && (a.op === 'create' || a.op === 'replace')) return false;
       const f = this.failures.get(a.nodeId);
-      return f === undefined || f.retryAtMs <= now;
+      if (f !== undefined && f.retryAtMs > now) return false;
+      if (!isRestartInPlace(a)) return true;
+      if (rolling.has(a.cluster) || !this.mayRestart(a, observed)) return false;
+      rolling.add(a.cluster);
+      return true;
     });
     if (runnable.length > 0) {
       this.logger.debug({ actions: runnable.length, generation: desired.generation }, 'reconciling');
     }
-    await this.runBounded(runnable, (a) => this.act(a, desired, signal));
-    return plan;
+    const ctx: PassContext = {
+      desired,
+      reachable: new Set(observed.agents.filter((a) => a.health !== 'offline').map((a) => a.id)),
+      signal,
+    };
+    const done = Promise.all(runnable.map((a) => this.enqueue(a, ctx)));
+    return { plan, done };
+  }
+
+  /**
+   * A restart in place takes a running node down: only when nothing else of its cluster is in
+   * flight (the previous restart's node runs again) and another node of the cluster still runs.
+   * A single-node cluster has no other node to keep up.
+   */
+  private mayRestart(a: PlanAction, live: LiveState): boolean {
+    for (const other of this.inFlight.values()) if (other.cluster === a.cluster) return false;
+    const others = live.nodes.filter((n) => n.cluster === a.cluster && n.nodeId !== a.nodeId);
+    return others.length === 0 || others.some((n) => n.status === 'running');
+  }
+
+  /** Marks the action in flight at once (the next pass skips it) and queues it. */
+  private enqueue(a: PlanAction, ctx: PassContext): Promise<void> {
+    this.inFlight.set(a.nodeId, a);
+    const agents = a.op === 'update' ? [] : [a.agentId];
+    if (a.fromAgentId !== undefined && a.fromAgentId !== a.agentId && ctx.reachable.has(a.fromAgentId)) agents.push(a.fromAgentId);
+    const run = this.queue.add(agents, () => this.act(a, ctx));
+    this.running.add(run);
+    void run.then(() => this.running.delete(run));
+    return run;
   }
 
   /**
@@ -175,10 +244,19 @@ export class Reconciler {
     return spec.agents.every((a) => seen.has(a.id));
   }
 
-  /** Counts nodes being spawned as present, so the next plan does not spawn them again. */
+  /**
+   * Live state as if the actions in flight had completed: a node being spawned is present (the
+   * next plan does not spawn it again), a copy being stopped or replaced is gone (its slot is not
+   * counted twice while passes overlap).
+   */
   private withInFlight(live: LiveState): LiveState {
     if (this.inFlight.size === 0) return live;
-    const nodes: LiveNode[] = [...live.nodes];
+    const gone = new Set<string>();
+    for (const a of this.inFlight.values()) {
+      if (a.op === 'destroy') gone.add(`${a.agentId}\u0000${a.nodeId}`);
+      else if (a.op === 'replace' && a.fromAgentId !== undefined) gone.add(`${a.fromAgentId}\u0000${a.nodeId}`);
+    }
+    const nodes: LiveNode[] = live.nodes.filter((n) => !gone.has(`${n.agentId}\u0000${n.nodeId}`));
     for (const a of this.inFlight.values()) {
       if (a.op !== 'create' && a.op !== 'replace') continue;
       if (nodes.some((n) => n.nodeId === a.nodeId && n.agentId === a.agentId)) continue;
@@ -199,9 +277,12 @@ export class Reconciler {
     for (const c of [...this.lastUnplaced.keys()]) if (!current.has(c)) this.lastUnplaced.delete(c);
   }
 
-  private async act(a: PlanAction, desired: DesiredState, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return;
-    this.inFlight.set(a.nodeId, a);
+  private async act(a: PlanAction, ctx: PassContext): Promise<void> {
+    const { desired, signal } = ctx;
+    if (signal?.aborted) {
+      this.inFlight.delete(a.nodeId);
+      return;
+    }
     try {
       switch (a.op) {
         case 'create':
@@ -209,7 +290,7 @@ export class Reconciler {
           this.assignments[a.nodeId] = a.agentId;
           break;
         case 'destroy':
-          await this.host.stop(a.agentId, a.nodeId);
+          await this.stopUntilGone(a.agentId, a.nodeId);
           if (this.assignments[a.nodeId] === a.agentId) delete this.assignments[a.nodeId];
           break;
         case 'update': {
@@ -221,12 +302,11 @@ export class Reconciler {
           break;
         }
         case 'replace':
-          if (a.fromAgentId !== undefined) {
-            // The old agent may be unreachable (that is often why we replace): best effort.
-            await this.host.stop(a.fromAgentId, a.nodeId).catch((err: unknown) => {
-              this.logger.debug({ err, nodeId: a.nodeId }, 'old copy not stopped; the plan removes it when its agent returns');
-            });
-          }
+          // An offline agent is not asked: its copy is removed by the plan when the agent returns,
+          // and waiting for its calls to time out would delay the replacement. A reachable one
+          // must have stopped the old copy before the new one is spawned (on the same agent the
+          // spawn would collide with a copy still stopping).
+          if (a.fromAgentId !== undefined && ctx.reachable.has(a.fromAgentId)) await this.stopUntilGone(a.fromAgentId, a.nodeId);
           this.assignments[a.nodeId] = a.agentId;
           await this.host.spawn(a.agentId, { nodeId: a.nodeId, memoryMb: a.memoryMb, cluster: a.cluster, role: a.role, generation: desired.generation });
           this.events.nodeReplaced?.({ cluster: a.cluster, nodeId: a.nodeId, fromAgentId: a.fromAgentId ?? '', toAgentId: a.agentId, reason: a.reason });
@@ -240,6 +320,8 @@ export class Reconciler {
       this.logger.warn({ nodeId: a.nodeId, agentId: a.agentId, op: a.op, err: (err as Error).message, retryInMs: delay }, `${a.op} ${a.nodeId} failed`);
     } finally {
       this.inFlight.delete(a.nodeId);
+      // A rolling restart's next node, or a retry, waits for a pass.
+      if (isRestartInPlace(a)) this.trigger();
       // Observing costs a walk over every node: after a promotion always (a changed leader is news),
       // otherwise at most every OBSERVE_EVERY_MS, so a 10,000-node apply does not walk 10,000 times.
       const now = this.now();
@@ -252,14 +334,28 @@ export class Reconciler {
     this.observe();
   }
 
-  private async runBounded<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < items.length) {
-        const item = items[next++] as T;
-        await fn(item);
+  /**
+   * Stops a copy and resolves once it is gone: a copy its agent (or the master) no longer knows
+   * is gone already; a stop that did not answer in time is asked again (the agent's stop is
+   * idempotent: the second ask waits for the same stop) before anything is spawned in its place.
+   */
+  private async stopUntilGone(agentId: string, nodeId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.host.stop(agentId, nodeId);
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code === 'NODE_NOT_FOUND' || code === GrpcStatus.NOT_FOUND) return;
+        const again = code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE;
+        if (!again || attempt >= STOP_ATTEMPTS) throw err;
+        this.logger.warn({ nodeId, agentId, attempt }, `stop of ${nodeId} on ${agentId} not confirmed; asking again before replacing it`);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
+    }
   }
+}
+
+/** A replace on the agent the node already runs on (a memory change): the node restarts in place. */
+function isRestartInPlace(a: PlanAction): boolean {
+  return a.op === 'replace' && a.fromAgentId === a.agentId;
 }
