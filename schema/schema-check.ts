@@ -81,7 +81,7 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       return {
         code: 'SPEC_SCHEMA',
-        message: `unknown property "${name}"${suggest(name, allowed)}`,
+        message: `unknown property ${describe(name)}${name.length > 64 ? '' : suggest(name, allowed)}`,
         pointer: at + toPointer([name]),
         atKey: true,
       };
@@ -102,7 +102,7 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
   if (typeof error.propertyName === 'string') {
     return {
       code: 'SPEC_SCHEMA',
-      message: `invalid label key "${error.propertyName}": must be letters, digits, '-', '_' or '.', optionally prefixed by a DNS name and '/'`,
+      message: `invalid label key ${describe(error.propertyName)}: must be letters, digits, '-', '_' or '.', optionally prefixed by a DNS name and '/'`,
       pointer: at + toPointer([error.propertyName]),
       atKey: true,
     };
@@ -136,14 +136,19 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
       }
       return { code: 'SPEC_SCHEMA', message: `invalid value ${got}`, pointer: at };
     case 'minimum':
-    case 'maximum':
       return { code: 'SPEC_SCHEMA', message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}`, pointer: at };
+    case 'maximum':
+      return { code: 'SPEC_LIMIT', message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}`, pointer: at };
+    case 'maxItems':
+      return { code: 'SPEC_LIMIT', message: `must have at most ${String(params.limit)} items, got ${Array.isArray(error.data) ? error.data.length : got}`, pointer: at };
+    case 'maxProperties':
+      return { code: 'SPEC_LIMIT', message: `must have at most ${String(params.limit)} entries, got ${typeof error.data === 'object' && error.data !== null ? Object.keys(error.data).length : got}`, pointer: at };
     case 'minItems':
       return { code: 'SPEC_SCHEMA', message: `must have at least ${String(params.limit)} item(s)`, pointer: at };
     case 'minLength':
       return { code: 'SPEC_SCHEMA', message: 'must not be empty', pointer: at };
     case 'maxLength':
-      return { code: 'SPEC_SCHEMA', message: `must be at most ${String(params.limit)} characters, got ${got}`, pointer: at };
+      return { code: 'SPEC_LIMIT', message: `must be at most ${String(params.limit)} characters, got ${got}`, pointer: at };
     default:
       return { code: 'SPEC_SCHEMA', message: error.message ?? `fails ${error.keyword}`, pointer: at };
   }
