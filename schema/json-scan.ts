@@ -34,10 +34,49 @@ interface Frame {
   key: string;
   keyStart: number;
   keyEnd: number;
-  readonly keys: Set<string> | null;
+  /** Keys seen so far: a list while short (most objects are), a set once long. */
+  keys: string[] | Set<string> | null;
 }
 
-const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** Offset of the quote closing the string opened at `start`. */
+function stringEnd(text: string, start: number): number {
+  let end = text.indexOf('"', start + 1);
+  for (;;) {
+    if (end === -1) return text.length - 1;
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+}
+
+/** Records `key` in the frame; true when it was there already. */
+function seenBefore(frame: Frame, key: string): boolean {
+  const keys = frame.keys;
+  if (keys === null) return false;
+  if (keys instanceof Set) {
+    if (keys.has(key)) return true;
+    keys.add(key);
+    return false;
+  }
+  if (keys.includes(key)) return true;
+  keys.push(key);
+  if (keys.length > 16) frame.keys = new Set(keys);
+  return false;
+}
 
 /**
  * Scans `text` (valid JSON). Stops at the first bracket deeper than `maxDepth`.
@@ -68,38 +107,40 @@ export function scanJson(text: string, maxDepth: number, wanted: Iterable<string
   };
 
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i] ?? '';
-    if (WHITESPACE.has(ch) || ch === ':') continue;
+    const code = text.charCodeAt(i);
+    if (isWhitespace(code) || code === COLON) continue;
     const top = stack[stack.length - 1];
-    if (ch === ',') {
+    if (code === COMMA) {
       if (top?.isObject) top.expectKey = true;
       else if (top) top.index++;
       continue;
     }
-    if (ch === '}' || ch === ']') {
+    if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       stack.pop();
       continue;
     }
-    if (ch === '{' || ch === '[') {
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
       if (stack.length >= maxDepth) return { tooDeepAt: i, ...(duplicateKey ? { duplicateKey } : {}), places };
       const pointer = childPointer();
       place(pointer, i, i + 1);
-      const isObject = ch === '{';
-      stack.push({ isObject, pointer, index: 0, expectKey: isObject, key: '', keyStart: 0, keyEnd: 0, keys: isObject ? new Set() : null });
+      const isObject = code === OPEN_BRACE;
+      stack.push({ isObject, pointer, index: 0, expectKey: isObject, key: '', keyStart: 0, keyEnd: 0, keys: isObject ? [] : null });
       continue;
     }
     const start = i;
-    if (ch === '"') {
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    if (code === QUOTE) {
+      i = stringEnd(text, i);
     } else {
-      while (i + 1 < text.length && !WHITESPACE.has(text[i + 1] ?? '') && !',]}'.includes(text[i + 1] ?? '')) i++;
+      for (let next = text.charCodeAt(i + 1); i + 1 < text.length; next = text.charCodeAt(i + 1)) {
+        if (isWhitespace(next) || next === COMMA || next === CLOSE_BRACE || next === CLOSE_BRACKET) break;
+        i++;
+      }
     }
     const end = i + 1;
     if (top?.isObject && top.expectKey) {
       const raw = text.slice(start, end);
       const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-      if (top.keys?.has(key)) duplicateKey ??= { key, start, end };
-      top.keys?.add(key);
+      if (seenBefore(top, key)) duplicateKey ??= { key, start, end };
       top.key = key;
       top.keyStart = start;
       top.keyEnd = end;

@@ -18,7 +18,9 @@ export const SPEC_LIMITS = {
   maxBytes: 4 * 1024 * 1024,
   /** Nesting of collections; a valid spec needs 6 (`clusters[].placement.selector.key`). */
   maxDepth: 32,
-  /** Aliases a YAML document may expand (yaml's `maxAliasCount`): "billion laughs" stays small. */
+  /** Aliases (`*name`) in a YAML document. */
+  maxAliases: 100,
+  /** Nodes one alias may expand to (yaml's `maxAliasCount`): "billion laughs" stays small. */
   maxAliasCount: 100,
   /** Diagnostics reported in full; the rest are counted in one last diagnostic. */
   maxDiagnostics: 100,

@@ -83,9 +83,13 @@ function parseJsonText(text: string, value: unknown, file: string): ParseResult 
 
 function parseYamlText(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const options = { lineCounter, prettyErrors: false, uniqueKeys: true };
-  const parsed = parseYamlGuarded(text, SPEC_LIMITS.maxDepth, options, lineCounter.addNewLine);
-  if (!parsed.doc) return failure(file, [tooDeep(file, new LineIndex(text).at(parsed.tooDeepAt))]);
+  const options = { lineCounter, prettyErrors: false, uniqueKeys: false };
+  const parsed = parseYamlGuarded(text, SPEC_LIMITS.maxDepth, SPEC_LIMITS.maxAliases, options, lineCounter.addNewLine);
+  if (!parsed.doc) {
+    const { reason, at } = parsed.refused;
+    const where = new LineIndex(text).at(at);
+    return failure(file, [reason === 'depth' ? tooDeep(file, where) : limitDiagnostic(file, `more than ${SPEC_LIMITS.maxAliases} aliases`, where)]);
+  }
   const doc = parsed.doc;
   const map = new SourceMap(text, doc);
   const fromYaml = (error: YAMLError, severity: 'error' | 'warning'): Diagnostic => ({

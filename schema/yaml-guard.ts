@@ -5,10 +5,16 @@
  * as "RegExpCompiler Allocation failed"). Here each lexeme is looked at before the parser sees
  * it, and the parse stops at the first one nested deeper than allowed.
  */
-import { Composer, CST, Lexer, Parser, YAMLParseError, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
+import { Composer, CST, Lexer, Parser, YAMLParseError, isScalar, visit, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions } from 'yaml';
 
-/** A document, or the offset where nesting went past the limit (then nothing was composed). */
-export type GuardedYaml = { readonly doc: Document.Parsed; readonly tooDeepAt?: undefined } | { readonly doc?: undefined; readonly tooDeepAt: number };
+/** Why a text was refused before it was composed, and where. */
+export interface YamlRefusal {
+  readonly reason: 'depth' | 'aliases';
+  readonly at: number;
+}
+
+/** A document, or why and where the text was refused (then nothing was composed). */
+export type GuardedYaml = { readonly doc: Document.Parsed; readonly refused?: undefined } | { readonly doc?: undefined; readonly refused: YamlRefusal };
 
 /**
  * Nesting as the lexer sees it: flow brackets exactly, block collections by an indentation stack
@@ -82,18 +88,21 @@ class DepthTracker {
 
 /**
  * Parses the first document of `text` like yaml's `parseDocument`, unless it nests deeper than
- * `maxDepth`.
+ * `maxDepth` or holds more than `maxAliases` aliases: yaml resolves each alias by walking the
+ * whole document, so 40,000 of them cost 26 s before its own `maxAliasCount` check ran.
  * @param onNewLine called with the offset of each line start (a yaml LineCounter's addNewLine).
  */
 export function parseYamlGuarded(
   text: string,
   maxDepth: number,
+  maxAliases: number,
   options: ParseOptions & DocumentOptions & SchemaOptions,
   onNewLine?: (offset: number) => void,
 ): GuardedYaml {
   const tracker = new DepthTracker(maxDepth);
   const parser = new Parser(onNewLine);
-  let tooDeepAt: number | undefined;
+  let refused: YamlRefusal | undefined;
+  let aliases = 0;
   function* tokens(): Generator<CST.Token> {
     onNewLine?.(0);
     let atScalar = false;
@@ -103,7 +112,11 @@ export function parseYamlGuarded(
       atScalar = type === 'scalar';
       const at = tracker.offset;
       if (tracker.step(lexeme, type)) {
-        tooDeepAt = at;
+        refused = { reason: 'depth', at };
+        return;
+      }
+      if (type === 'alias' && ++aliases > maxAliases) {
+        refused = { reason: 'aliases', at };
         return;
       }
       yield* parser.next(lexeme);
@@ -113,7 +126,7 @@ export function parseYamlGuarded(
   const composer = new Composer(options);
   let doc: Document.Parsed | undefined;
   for (const next of composer.compose(tokens(), true, text.length)) {
-    if (tooDeepAt !== undefined) break;
+    if (refused) break;
     if (!doc) {
       doc = next;
       continue;
@@ -121,6 +134,30 @@ export function parseYamlGuarded(
     doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
     break;
   }
-  if (tooDeepAt !== undefined || !doc) return { tooDeepAt: tooDeepAt ?? 0 };
+  if (refused || !doc) return { refused: refused ?? { reason: 'depth', at: 0 } };
+  reportDuplicateKeys(doc);
   return { doc };
+}
+
+/**
+ * yaml's own `uniqueKeys` check compares each key with every earlier one of its mapping (20,000
+ * keys: 3 s), so it is turned off by the caller and done here with one set per mapping.
+ */
+function reportDuplicateKeys(doc: Document.Parsed): void {
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const value: unknown = pair.key.value;
+        const id = `${typeof value}:${String(value)}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          continue;
+        }
+        const range = pair.key.range ?? [0, 0];
+        doc.errors.push(new YAMLParseError([range[0], range[1]], 'DUPLICATE_KEY', 'Map keys must be unique'));
+      }
+    },
+  });
 }
