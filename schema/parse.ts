@@ -63,7 +63,18 @@ export function parseGridSpec(text: string, file: string): ParseResult {
     return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (4 MiB) are accepted`, start)]);
   }
   const json = parseJson(text);
-  return json ? parseJsonText(text, json.value, file) : parseYamlText(text, file);
+  if (json && 'value' in json) return parseJsonText(text, json.value, file);
+  const yamlBytes = text.length > SPEC_LIMITS.maxYamlBytes / 4 ? Buffer.byteLength(text) : text.length;
+  if (yamlBytes > SPEC_LIMITS.maxYamlBytes) {
+    // Too large for the YAML parser: if it meant to be JSON, say where JSON.parse stopped.
+    const position = json ? Number(/position (\d+)/.exec(json.error)?.[1] ?? 0) : 0;
+    const reason = json?.error.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').slice(0, 80);
+    const why = json ? `is not valid JSON (${reason ?? ''}) and, ` : '';
+    const message = `the spec ${why}at ${yamlBytes} bytes, is too large to be read as YAML: at most ${SPEC_LIMITS.maxYamlBytes} (256 KiB) are accepted in YAML syntax, 4 MiB as JSON`;
+    const lines = position > 0 ? new LineIndex(text) : new LineIndex(text.slice(0, 200));
+    return failure(file, [limitDiagnostic(file, clip(message), lines.at(position))]);
+  }
+  return parseYamlText(text, file);
 }
 
 function parseJsonText(text: string, value: unknown, file: string): ParseResult {
@@ -224,13 +235,16 @@ function analyse(
   };
 }
 
-/** The value of `text` when it is a JSON object, else undefined (it is then parsed as YAML). */
-function parseJson(text: string): { value: unknown } | undefined {
+/**
+ * The value of `text` when it is a JSON object; JSON.parse's complaint when it looks like one but
+ * is not; undefined when it does not look like JSON. The last two are then parsed as YAML.
+ */
+function parseJson(text: string): { value: unknown } | { error: string } | undefined {
   if (!/^\s*\{/.test(text)) return undefined;
   try {
     return { value: JSON.parse(text) as unknown };
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { error: (error as Error).message };
   }
 }
 
