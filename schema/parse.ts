@@ -60,7 +60,7 @@ export function parseGridSpec(text: string, file: string): ParseResult {
   if (bytes > SPEC_LIMITS.maxBytes) {
     // Indexing the lines of a huge text is work the limit is there to avoid: show its start only.
     const start = new LineIndex(text.slice(0, 200)).at(0);
-    return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (4 MiB) are accepted`, start)]);
+    return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (2 MiB) are accepted`, start)]);
   }
   const json = parseJson(text);
   if (json && 'value' in json) return parseJsonText(text, json.value, file);
@@ -70,7 +70,7 @@ export function parseGridSpec(text: string, file: string): ParseResult {
     const position = json ? Number(/position (\d+)/.exec(json.error)?.[1] ?? 0) : 0;
     const reason = json?.error.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').slice(0, 80);
     const why = json ? `is not valid JSON (${reason ?? ''}) and, ` : '';
-    const message = `the spec ${why}at ${yamlBytes} bytes, is too large to be read as YAML: at most ${SPEC_LIMITS.maxYamlBytes} (256 KiB) are accepted in YAML syntax, 4 MiB as JSON`;
+    const message = `the spec ${why}at ${yamlBytes} bytes, is too large to be read as YAML: at most ${SPEC_LIMITS.maxYamlBytes} (256 KiB) are accepted in YAML syntax, 2 MiB as JSON`;
     const lines = position > 0 ? new LineIndex(text) : new LineIndex(text.slice(0, 200));
     return failure(file, [limitDiagnostic(file, clip(message), lines.at(position))]);
   }

@@ -159,7 +159,28 @@ function checkPlacementAndCapacity(
   const demandCluster: number[] = [];
   // Many clusters share a placement; computing each distinct one once keeps large grids fast.
   const everyAgent = agents.map((_, a) => a).filter((a) => agentIndex.get(idOf(a)) === a);
-  const eligibleByPlacement = new Map<string, number[]>();
+  const eligibleByPlacement = new Map<string, readonly number[]>();
+  // Agents by label, built on first use: the agents (in order) that have `key: value`.
+  let byLabel: Map<string, number[]> | undefined;
+  const rarest = (selector: ReadonlyArray<[string, unknown]>): readonly number[] => {
+    if (!byLabel) {
+      byLabel = new Map();
+      for (const a of everyAgent) {
+        for (const [k, v] of Object.entries(labelsOf[a] ?? {})) {
+          const key = `${k}\u0000${String(v)}`;
+          const list = byLabel.get(key);
+          if (list) list.push(a);
+          else byLabel.set(key, [a]);
+        }
+      }
+    }
+    let best: readonly number[] | undefined;
+    for (const [k, v] of selector) {
+      const list = byLabel.get(`${k}\u0000${String(v)}`) ?? [];
+      if (!best || list.length < best.length) best = list;
+    }
+    return best ?? everyAgent;
+  };
 
   clusters.forEach((cluster, c) => {
     if (!cluster) return;
@@ -188,7 +209,10 @@ function checkPlacementAndCapacity(
     }
     const selector = Object.entries(obj(placement?.selector) ?? {}).filter(([, v]) => typeof v === 'string');
     const placementKey = `${pins.length > 0 ? candidates.join(',') : '*'}|${JSON.stringify(selector)}`;
-    const eligible = eligibleByPlacement.get(placementKey) ?? candidates.filter((a) => selector.every(([k, v]) => labelsOf[a]?.[k] === v));
+    const matches = (a: number): boolean => selector.every(([k, v]) => labelsOf[a]?.[k] === v);
+    // Without pins, start from the agents carrying the selector's rarest label, not from them all.
+    const eligible = eligibleByPlacement.get(placementKey) ??
+      (pins.length > 0 || selector.length === 0 ? candidates.filter(matches) : rarest(selector).filter(matches));
     eligibleByPlacement.set(placementKey, eligible);
     if (eligible.length === 0) {
       const wanted = selector.map(([k, v]) => `${k}=${String(v)}`).join(', ');

@@ -56,14 +56,22 @@ export function parseYamlGuarded(
   }
   const composer = new Composer(options);
   let doc: Document.Parsed | undefined;
-  for (const next of composer.compose(tokens(), true, text.length)) {
-    if (refused) break;
-    if (!doc) {
-      doc = next;
-      continue;
+  // yaml makes an Error per problem, one per bad token of a damaged text (tens of thousands):
+  // the stack trace each Error captures was most of the cost, and is never shown.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (const next of composer.compose(tokens(), true, text.length)) {
+      if (refused) break;
+      if (!doc) {
+        doc = next;
+        continue;
+      }
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
     }
-    doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
-    break;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (refused || !doc) return { refused: refused ?? { reason: 'depth', at: 0 } };
   reportDuplicateKeys(doc);

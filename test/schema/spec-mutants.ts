@@ -100,7 +100,7 @@ const MUTATIONS: Record<string, Mutation> = {
     return text.slice(0, at) + nest + text.slice(at);
   },
   multiMegabyte: (text, p) => {
-    const target = (1 + p.int(5)) * 1024 * 1024;
+    const target = (1 + p.int(20)) * 256 * 1024; // 256 KiB to 5 MiB: either side of each size limit
     const shape = p.int(4);
     if (shape === 0) return text + '\n' + '#'.repeat(target);
     if (shape === 1) {
