@@ -81,6 +81,14 @@ export function findCapacityShortfalls(agents: readonly CapacityAgent[], demands
 }
 
 /**
+ * Edges the joint check may build. Within the spec limits, thousands of clusters with distinct
+ * selectors each matching thousands of agents made millions of edges (seconds, a gigabyte); past
+ * this budget the joint check is skipped: it is a necessary condition only, each cluster alone is
+ * still checked exactly, and the scheduler has the final word.
+ */
+export const MAX_FLOW_EDGES = 200_000;
+
+/**
  * Max-flow source -> demand group -> agent -> sink. Demands with the same eligible agents and node
  * memory are merged first: a large grid has many clusters but few distinct placements.
  */
@@ -89,6 +97,20 @@ function jointShortfall(
   demands: readonly CapacityDemand[],
   candidates: readonly number[],
 ): CapacityShortfall | undefined {
+  if (candidates.length < 2) return undefined; // a single cluster was already checked alone
+  // An upper bound of the edges (distinct eligible lists that are equal in content merge later).
+  const distinct = new Map<readonly number[], Set<number>>();
+  let edges = 0;
+  for (const index of candidates) {
+    const demand = demands[index];
+    if (!demand) continue;
+    const sizes = distinct.get(demand.eligible) ?? new Set<number>();
+    distinct.set(demand.eligible, sizes);
+    if (sizes.has(demand.memoryMb)) continue;
+    sizes.add(demand.memoryMb);
+    edges += demand.eligible.length;
+    if (edges > MAX_FLOW_EDGES) return undefined;
+  }
   const groups = new Map<string, { members: number[]; nodes: number; memoryMb: number; eligible: readonly number[] }>();
   const signatures = new Map<readonly number[], string>();
   for (const index of candidates) {
@@ -109,7 +131,6 @@ function jointShortfall(
     }
   }
   const list = [...groups.values()];
-  if (candidates.length < 2) return undefined; // a single cluster was already checked alone
 
   const SOURCE = 0;
   const SINK = 1;

@@ -17,7 +17,7 @@ export function formatDiagnostic(diagnostic: Diagnostic): string {
   const head = `${where}: ${severity}${diagnostic.message}${at}`;
   if (diagnostic.sourceLine === undefined || diagnostic.col === undefined) return head;
   // Keep the source line's tabs in the padding so the caret lines up however tabs are shown.
-  const padding = diagnostic.sourceLine.slice(0, diagnostic.col - 1).replace(/[^\t]/g, ' ');
+  const padding = diagnostic.sourceLine.slice(0, (diagnostic.sourceCol ?? diagnostic.col) - 1).replace(/[^\t]/g, ' ');
   const underline = '^' + '~'.repeat(Math.max(0, (diagnostic.length ?? 1) - 1));
   return `${head}\n  ${diagnostic.sourceLine}\n  ${padding}${underline}`;
 }

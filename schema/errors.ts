@@ -30,7 +30,11 @@ export type SpecErrorCode =
   /** Monitoring thresholds in an order that cannot work (degradedAfter >= offlineAfter...). */
   | 'SPEC_MONITORING'
   /** A topology that will work but not as well as intended (replicas sharing an agent). */
-  | 'SPEC_TOPOLOGY';
+  | 'SPEC_TOPOLOGY'
+  /** A size past a documented limit (`SPEC_LIMITS`): text, nesting, aliases, counts, lengths. */
+  | 'SPEC_LIMIT'
+  /** Stands for the problems past the first `SPEC_LIMITS.maxDiagnostics`, which are not listed. */
+  | 'SPEC_MORE_PROBLEMS';
 
 /** `error` makes a spec invalid; `warning` is reported but the spec is still accepted. */
 export type Severity = 'error' | 'warning';
@@ -50,6 +54,8 @@ export interface Diagnostic {
   readonly col?: number;
   /** The source line the problem is on, for the caret display. */
   readonly sourceLine?: string;
+  /** Where `col` falls in `sourceLine` (1-based), when the line shown was cut around it. */
+  readonly sourceCol?: number;
   /** How many characters of `sourceLine` to underline from `col` (at least 1). */
   readonly length?: number;
 }

@@ -64,9 +64,10 @@ export const gridSchema = {
           "default": {},
           "properties": {
             "maxRestarts": {
-              "description": "Restarts allowed within `window` before the node is marked failed and replaced.",
+              "description": "Restarts allowed within `window` before the node is marked failed and replaced (at most 1,000).",
               "type": "integer",
               "minimum": 0,
+              "maximum": 1000,
               "default": 3
             },
             "window": {
@@ -90,14 +91,16 @@ export const gridSchema = {
       "default": {},
       "properties": {
         "binary": {
-          "description": "Path of the storage-server binary. Omitted: the bundled storage-server.",
-          "type": "string",
-          "minLength": 1
-        },
-        "dataPath": {
-          "description": "Directory under which each node gets its own data directory.",
+          "description": "Path of the storage-server binary (at most 4,096 characters). Omitted: the bundled storage-server.",
           "type": "string",
           "minLength": 1,
+          "maxLength": 4096
+        },
+        "dataPath": {
+          "description": "Directory under which each node gets its own data directory (at most 4,096 characters).",
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 4096,
           "default": "./.grid/data"
         },
         "memory": {
@@ -126,16 +129,18 @@ export const gridSchema = {
       }
     },
     "agents": {
-      "description": "The agents that run storage nodes. At least one.",
+      "description": "The agents that run storage nodes: at least one, at most 5,000 (Kubernetes' own limit of nodes per cluster).",
       "type": "array",
       "minItems": 1,
+      "maxItems": 5000,
       "items": {
         "$ref": "#/$defs/agent"
       }
     },
     "clusters": {
-      "description": "Storage clusters to place on the agents.",
+      "description": "Storage clusters to place on the agents: at most 10,000, holding at most 150,000 nodes in total (Kubernetes' limits of services and pods per cluster).",
       "type": "array",
+      "maxItems": 10000,
       "default": [],
       "items": {
         "$ref": "#/$defs/cluster"
@@ -150,22 +155,26 @@ export const gridSchema = {
       "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
     },
     "duration": {
-      "description": "A duration: a number and a unit ms, s, m or h; parts may be chained (1m30s).",
+      "description": "A duration: a number and a unit ms, s, m or h; parts may be chained (1m30s); at most 64 characters.",
       "type": "string",
+      "maxLength": 64,
       "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
     },
     "size": {
-      "description": "A memory size with a unit (Ki, Mi, Gi, Ti binary; k, M, G, T decimal), or an integer of MiB.",
+      "description": "A memory size with a unit (Ki, Mi, Gi, Ti binary; k, M, G, T decimal), or an integer of MiB (at most 2^53 - 1); a size string has at most 64 characters.",
       "type": [
         "string",
         "integer"
       ],
       "pattern": "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|M|G|T)$",
-      "minimum": 1
+      "maxLength": 64,
+      "minimum": 1,
+      "maximum": 9007199254740991
     },
     "address": {
-      "description": "host:port; an IPv6 host is written in brackets, e.g. [::1]:7000.",
+      "description": "host:port; an IPv6 host is written in brackets, e.g. [::1]:7000. At most 261 characters (a 253-character DNS name, ':' and a port).",
       "type": "string",
+      "maxLength": 261,
       "pattern": "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):[0-9]{1,5}$"
     },
     "port": {
@@ -175,6 +184,7 @@ export const gridSchema = {
     },
     "labels": {
       "type": "object",
+      "maxProperties": 64,
       "propertyNames": {
         "maxLength": 253,
         "pattern": "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
@@ -183,7 +193,8 @@ export const gridSchema = {
         "type": "string",
         "maxLength": 63,
         "pattern": "^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"
-      }
+      },
+      "description": "At most 64 labels; keys of at most 253 characters, values of at most 63 (as in Kubernetes)."
     },
     "agent": {
       "description": "An agent: a daemon that spawns and watches storage nodes on one host or platform.",
@@ -222,9 +233,10 @@ export const gridSchema = {
           ],
           "properties": {
             "nodes": {
-              "description": "Most nodes the agent may run at once (0 keeps the agent empty).",
+              "description": "Most nodes the agent may run at once (0 keeps the agent empty; at most 150,000, Kubernetes' limit of pods per cluster, since one kubernetes agent stands for a whole cluster).",
               "type": "integer",
-              "minimum": 0
+              "minimum": 0,
+              "maximum": 150000
             },
             "memory": {
               "description": "Total memory for the agent's nodes, e.g. 2Gi. Omitted: not limited.",
@@ -253,9 +265,10 @@ export const gridSchema = {
           "$ref": "#/$defs/dnsLabel"
         },
         "nodes": {
-          "description": "Number of nodes (for leader-replicas: one leader, the rest replicas).",
+          "description": "Number of nodes (for leader-replicas: one leader, the rest replicas); at most 5,000.",
           "type": "integer",
-          "minimum": 1
+          "minimum": 1,
+          "maximum": 5000
         },
         "topology": {
           "description": "standalone: independent nodes; leader-replicas: one leader and its replicas.",
@@ -286,10 +299,12 @@ export const gridSchema = {
               "default": "spread"
             },
             "agents": {
-              "description": "Pin the cluster to these agent ids. Empty: any agent.",
+              "description": "Pin the cluster to these agent ids (at most 5,000, as many as a grid may declare). Empty: any agent.",
               "type": "array",
+              "maxItems": 5000,
               "uniqueItems": true,
               "items": {
+                "type": "string",
                 "$ref": "#/$defs/dnsLabel"
               },
               "default": []

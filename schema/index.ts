@@ -32,3 +32,4 @@ export { GridSpecError, SpecError, UnitError, type SpecErrorCode, type Severity,
 export { parseDuration, formatDuration, parseSize, formatSize, MAX_DURATION_MS } from './units.js';
 export { splitAddress } from './port-checks.js';
 export { canonicalJson, specHash } from './spec-hash.js';
+export { SPEC_LIMITS } from './limits.js';

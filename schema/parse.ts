@@ -3,15 +3,19 @@
  * out. Problems are collected, never thrown, except by the `...OrThrow` edge functions.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { LineCounter, type YAMLError } from 'yaml';
 import { compileDefaulted } from './compile.js';
-import { parseStrictJson } from './json-fast-path.js';
 import type { CompiledGridSpec } from './compiled-spec.js';
 import { hasErrors } from './diagnostics.js';
 import { SpecError, type Diagnostic } from './errors.js';
+import { scanJson } from './json-scan.js';
+import { SPEC_LIMITS } from './limits.js';
+import { LineIndex } from './line-index.js';
+import { clip, limitDiagnostic, moreProblems, placed, placeJson, tooDeep, type Place } from './placed-diagnostics.js';
 import { checkSchema, type RawDiagnostic } from './schema-check.js';
 import { checkSemantics } from './semantic-checks.js';
 import { SourceMap } from './source-map.js';
+import { parseYamlGuarded } from './yaml-guard.js';
 import type { GridSpecDefaulted, GridSpecInput } from './spec-types.js';
 
 /** A spec that passed: the input as written, its compiled form, and any warnings. */
@@ -42,47 +46,89 @@ export interface LoadedGridSpec {
   readonly warnings: readonly Diagnostic[];
 }
 
-/** Aliases expanding past this many nodes are refused ("billion laughs"). */
-const MAX_ALIAS_COUNT = 100;
-
 /**
  * Parses spec text (YAML; JSON is YAML too, so `ApplySpec`'s JSON goes through here as well,
- * on a fast path that skips the YAML parser unless there is a problem to place).
- * YAML syntax errors stop the analysis (the tree is unreliable); otherwise every schema and
- * semantic problem is reported, each with `line:col` and the source line.
+ * on a fast path: JSON.parse, then one linear scan of the text to place diagnostics; the YAML
+ * parser, a hundred times slower, is not used). Before any recursive work the text is bounded:
+ * its size, its nesting, its aliases. YAML syntax errors stop the analysis (the tree is
+ * unreliable); otherwise every schema and semantic problem is reported, each with `line:col` and
+ * the source line, up to `SPEC_LIMITS.maxDiagnostics` of them and one that counts the rest.
  * @param file the name shown in diagnostics.
  */
 export function parseGridSpec(text: string, file: string): ParseResult {
-  const json = parseStrictJson(text);
-  if (json) {
-    const result = analyse(json.value, file, [], () => ({}));
-    if (result.diagnostics.length === 0) return result;
-    // Something to report: parse again as YAML to give each diagnostic its line and column.
+  const bytes = text.length > SPEC_LIMITS.maxBytes / 4 ? Buffer.byteLength(text) : text.length;
+  if (bytes > SPEC_LIMITS.maxBytes) {
+    // Indexing the lines of a huge text is work the limit is there to avoid: show its start only.
+    const start = new LineIndex(text.slice(0, 200)).at(0);
+    return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (2 MiB) are accepted`, start)]);
   }
+  const json = parseJson(text);
+  if (json && 'value' in json) return parseJsonText(text, json.value, file);
+  const yamlBytes = text.length > SPEC_LIMITS.maxYamlBytes / 4 ? Buffer.byteLength(text) : text.length;
+  if (yamlBytes > SPEC_LIMITS.maxYamlBytes) {
+    // Too large for the YAML parser: if it meant to be JSON, say where JSON.parse stopped.
+    const position = json ? Number(/position (\d+)/.exec(json.error)?.[1] ?? 0) : 0;
+    const reason = json?.error.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').slice(0, 80);
+    const why = json ? `is not valid JSON (${reason ?? ''}) and, ` : '';
+    const message = `the spec ${why}at ${yamlBytes} bytes, is too large to be read as YAML: at most ${SPEC_LIMITS.maxYamlBytes} (256 KiB) are accepted in YAML syntax, 2 MiB as JSON`;
+    const lines = position > 0 ? new LineIndex(text) : new LineIndex(text.slice(0, 200));
+    return failure(file, [limitDiagnostic(file, clip(message), lines.at(position))]);
+  }
+  return parseYamlText(text, file);
+}
+
+function parseJsonText(text: string, value: unknown, file: string): ParseResult {
+  const lines = new LineIndex(text);
+  const scan = scanJson(text, SPEC_LIMITS.maxDepth);
+  if (scan.tooDeepAt !== undefined) return failure(file, [tooDeep(file, lines.at(scan.tooDeepAt))]);
+  if (scan.duplicateKey) {
+    const { key, start, end } = scan.duplicateKey;
+    const message = clip(`Map keys must be unique: "${key}" is repeated`);
+    return failure(file, [{ code: 'SPEC_DUPLICATE_KEY', severity: 'error', message, pointer: '', file, ...placed(lines.at(start, end)) }]);
+  }
+  return analyse(value, file, [], (shown) => {
+    const { places } = scanJson(text, SPEC_LIMITS.maxDepth, shown.map((d) => d.pointer));
+    return (d) => placeJson(lines, places, d);
+  });
+}
+
+function parseYamlText(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const map = new SourceMap(text, doc, lineCounter);
+  const options = { lineCounter, prettyErrors: false, uniqueKeys: false };
+  const parsed = parseYamlGuarded(text, SPEC_LIMITS.maxDepth, SPEC_LIMITS.maxAliases, options, lineCounter.addNewLine);
+  if (!parsed.doc) {
+    const { reason, at } = parsed.refused;
+    const where = new LineIndex(text).at(at);
+    return failure(file, [reason === 'depth' ? tooDeep(file, where) : limitDiagnostic(file, `more than ${SPEC_LIMITS.maxAliases} aliases`, where)]);
+  }
+  const doc = parsed.doc;
+  const map = new SourceMap(text, doc);
   const fromYaml = (error: YAMLError, severity: 'error' | 'warning'): Diagnostic => ({
     code: error.code === 'DUPLICATE_KEY' ? 'SPEC_DUPLICATE_KEY' : 'SPEC_YAML_SYNTAX',
     severity,
-    message: error.message.replace(/ at line \d+, column \d+.*$/s, ''),
+    message: clip(error.message.replace(/ at line \d+, column \d+.*$/s, '')),
     pointer: '',
     file,
-    ...map.at(...yamlErrorRange(error, text)),
+    ...placed(map.at(...yamlErrorRange(error, text))),
   });
-  const yamlDiagnostics = [
-    ...doc.errors.map((e) => fromYaml(e, 'error')),
-    ...doc.warnings.map((e) => fromYaml(e, 'warning')),
-  ];
-  if (doc.errors.length > 0) return { ok: false, file, diagnostics: sortByPosition(yamlDiagnostics) };
+  const warnings = doc.warnings.slice(0, SPEC_LIMITS.maxDiagnostics).map((e) => fromYaml(e, 'warning'));
+  if (doc.errors.length > 0) {
+    // yaml reports an error per bad token (785 for 1 KB of '['): only those listed are placed.
+    const room = Math.max(1, SPEC_LIMITS.maxDiagnostics - warnings.length);
+    const listed = sortByPosition([...doc.errors.slice(0, room).map((e) => fromYaml(e, 'error')), ...warnings]);
+    const next = doc.errors[room];
+    if (next) listed.push(moreProblems(file, doc.errors.length - room, 'error', '', placed(map.at(next.pos[0]))));
+    return failure(file, listed);
+  }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    data = doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount });
   } catch (error) {
-    const diagnostic: Diagnostic = { code: 'SPEC_YAML_SYNTAX', severity: 'error', message: (error as Error).message, pointer: '', file, ...map.at(0) };
-    return { ok: false, file, diagnostics: [diagnostic, ...yamlDiagnostics] };
+    // yaml throws only for aliases expanding past maxAliasCount ("billion laughs").
+    const diagnostic = limitDiagnostic(file, clip((error as Error).message), map.at(0));
+    return failure(file, [diagnostic, ...warnings]);
   }
-  return analyse(data, file, yamlDiagnostics, (d) => map.locate(d.pointer, d.atKey ? 'key' : 'value'));
+  return analyse(data, file, warnings, () => (d) => placed(map.locate(d.pointer, d.atKey ? 'key' : 'value')));
 }
 
 /**
@@ -91,7 +137,7 @@ export function parseGridSpec(text: string, file: string): ParseResult {
  * @param file the label shown in diagnostics.
  */
 export function validateGridSpecObject(spec: unknown, file = '<object>'): ParseResult {
-  return analyse(spec, file, [], () => ({}));
+  return analyse(spec, file, [], () => () => ({}));
 }
 
 /** Reads and parses a spec file; an unreadable file is a diagnostic (SPEC_FILE_READ), not a throw. */
@@ -148,25 +194,37 @@ function yamlErrorRange(error: YAMLError, text: string): [number, number] {
   return error.pos;
 }
 
+/**
+ * Schema and semantic checks, then the diagnostics listed (at most `maxDiagnostics`) placed.
+ * @param placer given the raw diagnostics to place, returns how to place each one.
+ */
 function analyse(
   data: unknown,
   file: string,
   earlier: readonly Diagnostic[],
-  place: (d: RawDiagnostic) => Partial<Pick<Diagnostic, 'line' | 'col' | 'sourceLine' | 'length'>>,
+  placer: (shown: readonly RawDiagnostic[]) => (d: RawDiagnostic) => Place,
 ): ParseResult {
   const { defaulted, diagnostics: schemaProblems } = checkSchema(data);
-  const raw = [...schemaProblems, ...checkSemantics(data, defaulted)];
-  const diagnostics = sortByPosition([
-    ...earlier,
-    ...raw.map((d): Diagnostic => ({
-      code: d.code,
-      severity: d.severity ?? 'error',
-      message: d.message,
-      pointer: d.pointer,
-      file,
-      ...place(d),
-    })),
-  ]);
+  // Past a limit the semantic checks would do the work the limit exists to refuse.
+  const overLimit = schemaProblems.some((d) => d.code === 'SPEC_LIMIT');
+  const raw = overLimit ? schemaProblems : [...schemaProblems, ...checkSemantics(data, defaulted)];
+  const room = Math.max(1, SPEC_LIMITS.maxDiagnostics - earlier.length);
+  const place = placer(raw.slice(0, room + 1));
+  const toDiagnostic = (d: RawDiagnostic): Diagnostic => ({
+    code: d.code,
+    severity: d.severity ?? 'error',
+    message: clip(d.message),
+    pointer: d.pointer,
+    file,
+    ...place(d),
+  });
+  const diagnostics = sortByPosition([...earlier, ...raw.slice(0, room).map(toDiagnostic)]);
+  const next = raw[room];
+  if (next) {
+    const omitted = raw.slice(room);
+    const severity = omitted.some((d) => (d.severity ?? 'error') === 'error') ? 'error' : 'warning';
+    diagnostics.push(moreProblems(file, omitted.length, severity, next.pointer, place(next)));
+  }
   if (hasErrors(diagnostics)) return { ok: false, file, diagnostics };
   return {
     ok: true,
@@ -175,6 +233,23 @@ function analyse(
     compiled: compileDefaulted(defaulted as GridSpecDefaulted),
     diagnostics,
   };
+}
+
+/**
+ * The value of `text` when it is a JSON object; JSON.parse's complaint when it looks like one but
+ * is not; undefined when it does not look like JSON. The last two are then parsed as YAML.
+ */
+function parseJson(text: string): { value: unknown } | { error: string } | undefined {
+  if (!/^\s*\{/.test(text)) return undefined;
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+function failure(file: string, diagnostics: Diagnostic[]): ParseFailure {
+  return { ok: false, file, diagnostics };
 }
 
 /** Source order; diagnostics without a position keep their discovery order (stable sort). */

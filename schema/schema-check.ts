@@ -5,6 +5,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { SpecErrorCode } from './errors.js';
 import { gridSchema } from './grid-schema.generated.js';
+import { SPEC_LIMITS } from './limits.js';
 import { toPointer } from './source-map.js';
 
 /** A schema problem before it is given a place in the source. */
@@ -49,7 +50,8 @@ export function checkSchema(data: unknown): { defaulted: unknown; diagnostics: R
   if (validate(defaulted)) return { defaulted, diagnostics: [] };
   const diagnostics: RawDiagnostic[] = [];
   for (const error of validate.errors ?? []) {
-    const diagnostic = toDiagnostic(error);
+    // Only the first ones are listed: the rest are counted, so spare them the suggestions.
+    const diagnostic = toDiagnostic(error, diagnostics.length <= SPEC_LIMITS.maxDiagnostics);
     if (diagnostic) diagnostics.push(diagnostic);
   }
   return { defaulted, diagnostics };
@@ -71,7 +73,7 @@ const KIND_MESSAGES: Record<string, { code: SpecErrorCode; expected: string }> =
   port: { code: 'SPEC_PORT_RANGE', expected: 'a port from 1 to 65535' },
 };
 
-function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
+function toDiagnostic(error: ErrorObject, detailed: boolean): RawDiagnostic | undefined {
   const at = error.instancePath;
   const got = describe(error.data);
   const params = error.params as Record<string, unknown>;
@@ -81,7 +83,7 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
       const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       return {
         code: 'SPEC_SCHEMA',
-        message: `unknown property "${name}"${suggest(name, allowed)}`,
+        message: `unknown property ${describe(name)}${detailed && name.length <= 64 ? suggest(name, allowed) : ''}`,
         pointer: at + toPointer([name]),
         atKey: true,
       };
@@ -102,7 +104,7 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
   if (typeof error.propertyName === 'string') {
     return {
       code: 'SPEC_SCHEMA',
-      message: `invalid label key "${error.propertyName}": must be letters, digits, '-', '_' or '.', optionally prefixed by a DNS name and '/'`,
+      message: `invalid label key ${describe(error.propertyName)}: must be letters, digits, '-', '_' or '.', optionally prefixed by a DNS name and '/'`,
       pointer: at + toPointer([error.propertyName]),
       atKey: true,
     };
@@ -136,14 +138,19 @@ function toDiagnostic(error: ErrorObject): RawDiagnostic | undefined {
       }
       return { code: 'SPEC_SCHEMA', message: `invalid value ${got}`, pointer: at };
     case 'minimum':
-    case 'maximum':
       return { code: 'SPEC_SCHEMA', message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}`, pointer: at };
+    case 'maximum':
+      return { code: 'SPEC_LIMIT', message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${got}`, pointer: at };
+    case 'maxItems':
+      return { code: 'SPEC_LIMIT', message: `must have at most ${String(params.limit)} items, got ${Array.isArray(error.data) ? error.data.length : got}`, pointer: at };
+    case 'maxProperties':
+      return { code: 'SPEC_LIMIT', message: `must have at most ${String(params.limit)} entries, got ${typeof error.data === 'object' && error.data !== null ? Object.keys(error.data).length : got}`, pointer: at };
     case 'minItems':
       return { code: 'SPEC_SCHEMA', message: `must have at least ${String(params.limit)} item(s)`, pointer: at };
     case 'minLength':
       return { code: 'SPEC_SCHEMA', message: 'must not be empty', pointer: at };
     case 'maxLength':
-      return { code: 'SPEC_SCHEMA', message: `must be at most ${String(params.limit)} characters, got ${got}`, pointer: at };
+      return { code: 'SPEC_LIMIT', message: `must be at most ${String(params.limit)} characters, got ${got}`, pointer: at };
     default:
       return { code: 'SPEC_SCHEMA', message: error.message ?? `fails ${error.keyword}`, pointer: at };
   }

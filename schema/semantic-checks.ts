@@ -7,6 +7,7 @@
 import { findCapacityShortfalls, agentFit, type CapacityAgent, type CapacityDemand } from './capacity-check.js';
 import type { SpecErrorCode } from './errors.js';
 import { gridSchema } from './grid-schema.generated.js';
+import { SPEC_LIMITS } from './limits.js';
 import { checkPorts } from './port-checks.js';
 import type { RawDiagnostic } from './schema-check.js';
 import { toPointer } from './source-map.js';
@@ -39,9 +40,39 @@ export function checkSemantics(raw: unknown, defaulted: unknown): RawDiagnostic[
   const agentIndex = firstIndexById(reporter, agents, 'id', 'agents', 'agent id');
   firstIndexById(reporter, clusters, 'name', 'clusters', 'cluster name');
   const storageMemory = readSize(reporter, obj(spec.storage)?.memory, ['storage', 'memory']);
+  if (!checkTotals(reporter, agents, clusters)) return reporter.diagnostics;
   checkPlacementAndCapacity(reporter, agents, clusters, agentIndex, storageMemory);
   for (const problem of checkPorts(spec)) reporter.report(problem.code, problem.path, problem.message);
   return reporter.diagnostics;
+}
+
+/**
+ * A count within [0, max], else undefined. Values past the maximum are refused by the schema
+ * (`SPEC_LIMIT`), which `checkTotals` confirms before any check that allocates by count runs.
+ */
+function count(value: unknown, max: number): number | undefined {
+  const n = int(value);
+  return n !== undefined && n >= 0 && n <= max ? n : undefined;
+}
+
+/**
+ * The limits JSON Schema cannot express (nodes of all clusters together), and the ones it can,
+ * again: capacity and placement work is sized by these counts, so it must never run on a count
+ * the schema let through (it once did: the schema had no maximum, and a non-safe integer was
+ * skipped here as if the schema had reported it). False when the rest must not run.
+ */
+function checkTotals(reporter: Reporter, agents: ReadonlyArray<Json | undefined>, clusters: ReadonlyArray<Json | undefined>): boolean {
+  // Numbers past a maximum (non-safe integers and 1e308 included) were reported by the schema.
+  const tooLarge = (value: unknown, max: number): boolean => typeof value === 'number' && value > max;
+  let within = agents.length <= SPEC_LIMITS.maxAgents && clusters.length <= SPEC_LIMITS.maxClusters;
+  if (agents.some((agent) => tooLarge(obj(agent?.capacity)?.nodes, SPEC_LIMITS.maxAgentCapacityNodes))) within = false;
+  if (clusters.some((cluster) => tooLarge(cluster?.nodes, SPEC_LIMITS.maxNodesPerCluster))) within = false;
+  const total = clusters.reduce((sum, cluster) => sum + (count(cluster?.nodes, SPEC_LIMITS.maxNodesPerCluster) ?? 0), 0);
+  if (total > SPEC_LIMITS.maxTotalNodes) {
+    reporter.report('SPEC_LIMIT', ['clusters'], `clusters have ${total} nodes in total; a grid may have at most ${SPEC_LIMITS.maxTotalNodes}`);
+    within = false;
+  }
+  return within;
 }
 
 function readDuration(reporter: Reporter, value: unknown, path: ReadonlyArray<string | number>): number | undefined {
@@ -120,7 +151,7 @@ function checkPlacementAndCapacity(
   const capacity: CapacityAgent[] = agents.map((agent, i) => {
     const declared = obj(agent?.capacity);
     const memory = readSize(reporter, declared?.memory, ['agents', i, 'capacity', 'memory']);
-    return { nodes: int(declared?.nodes) ?? 0, memoryMb: memory ?? 0 };
+    return { nodes: count(declared?.nodes, SPEC_LIMITS.maxAgentCapacityNodes) ?? 0, memoryMb: memory ?? 0 };
   });
   const labelsOf = agents.map((agent) => obj(agent?.labels) ?? {});
   const idOf = (a: number): string => str(agents[a]?.id) ?? `agents[${a}]`;
@@ -128,7 +159,28 @@ function checkPlacementAndCapacity(
   const demandCluster: number[] = [];
   // Many clusters share a placement; computing each distinct one once keeps large grids fast.
   const everyAgent = agents.map((_, a) => a).filter((a) => agentIndex.get(idOf(a)) === a);
-  const eligibleByPlacement = new Map<string, number[]>();
+  const eligibleByPlacement = new Map<string, readonly number[]>();
+  // Agents by label, built on first use: the agents (in order) that have `key: value`.
+  let byLabel: Map<string, number[]> | undefined;
+  const rarest = (selector: ReadonlyArray<[string, unknown]>): readonly number[] => {
+    if (!byLabel) {
+      byLabel = new Map();
+      for (const a of everyAgent) {
+        for (const [k, v] of Object.entries(labelsOf[a] ?? {})) {
+          const key = `${k}\u0000${String(v)}`;
+          const list = byLabel.get(key);
+          if (list) list.push(a);
+          else byLabel.set(key, [a]);
+        }
+      }
+    }
+    let best: readonly number[] | undefined;
+    for (const [k, v] of selector) {
+      const list = byLabel.get(`${k}\u0000${String(v)}`) ?? [];
+      if (!best || list.length < best.length) best = list;
+    }
+    return best ?? everyAgent;
+  };
 
   clusters.forEach((cluster, c) => {
     if (!cluster) return;
@@ -139,6 +191,7 @@ function checkPlacementAndCapacity(
     const pins = arr(placement?.agents);
     if (pins.length > 0) {
       const pinned: number[] = [];
+      const seen = new Set<number>();
       pins.forEach((pin, k) => {
         const id = str(pin);
         if (id === undefined) return;
@@ -146,14 +199,20 @@ function checkPlacementAndCapacity(
         if (a === undefined) {
           reporter.report('SPEC_UNKNOWN_AGENT', ['clusters', c, 'placement', 'agents', k],
             `cluster "${name}" is pinned to agent "${id}", which is not declared${closest(id, [...agentIndex.keys()])}`);
-        } else if (!pinned.includes(a)) pinned.push(a);
+        } else if (!seen.has(a)) {
+          seen.add(a);
+          pinned.push(a);
+        }
       });
       if (pinned.length === 0) return; // every pin reported above
       candidates = pinned;
     }
     const selector = Object.entries(obj(placement?.selector) ?? {}).filter(([, v]) => typeof v === 'string');
     const placementKey = `${pins.length > 0 ? candidates.join(',') : '*'}|${JSON.stringify(selector)}`;
-    const eligible = eligibleByPlacement.get(placementKey) ?? candidates.filter((a) => selector.every(([k, v]) => labelsOf[a]?.[k] === v));
+    const matches = (a: number): boolean => selector.every(([k, v]) => labelsOf[a]?.[k] === v);
+    // Without pins, start from the agents carrying the selector's rarest label, not from them all.
+    const eligible = eligibleByPlacement.get(placementKey) ??
+      (pins.length > 0 || selector.length === 0 ? candidates.filter(matches) : rarest(selector).filter(matches));
     eligibleByPlacement.set(placementKey, eligible);
     if (eligible.length === 0) {
       const wanted = selector.map(([k, v]) => `${k}=${String(v)}`).join(', ');
@@ -161,8 +220,8 @@ function checkPlacementAndCapacity(
       reporter.report('SPEC_SELECTOR_NO_MATCH', ['clusters', c, 'placement', 'selector'], `cluster "${name}": ${among} has labels ${wanted}`);
       return;
     }
-    const nodes = int(cluster.nodes);
-    if (nodes === undefined || nodes < 1 || memory === undefined) return; // schema or unit check reported it
+    const nodes = count(cluster.nodes, SPEC_LIMITS.maxNodesPerCluster);
+    if (nodes === undefined || nodes < 1 || memory === undefined) return; // schema, unit or total check reported it
     if (cluster.topology === 'leader-replicas' && nodes > 1) {
       const hosts = firstHosts(eligible, (a) => agentFit(capacity[a] ?? { nodes: 0, memoryMb: 0 }, { memoryMb: memory }) > 0);
       if (hosts.length === 1) {

@@ -2,17 +2,10 @@
  * Maps a JSON Pointer into a parsed YAML document back to `line:col`, so a schema or semantic
  * problem found on plain data can be shown where the user wrote it.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { LineIndex, type SourceLocation } from './line-index.js';
 
-/** A position in the source text; line and col are 1-based. */
-export interface SourceLocation {
-  readonly line: number;
-  readonly col: number;
-  /** The whole source line (without its line break). */
-  readonly sourceLine: string;
-  /** Characters to underline from `col`, at least 1, never past the end of the line. */
-  readonly length: number;
-}
+export type { SourceLocation } from './line-index.js';
 
 /** Which part of a `key: value` entry a location should point at. */
 export type LocateTarget = 'value' | 'key';
@@ -31,24 +24,25 @@ export function toPointer(segments: ReadonlyArray<string | number>): string {
   return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-/** A parsed source text and what is needed to turn offsets into lines. */
+/**
+ * A parsed source text and what is needed to turn offsets into lines. Each mapping's keys are
+ * indexed the first time a pointer goes through it, so placing every diagnostic of a spec with
+ * 20,000 keys costs one pass over them, not one per diagnostic.
+ */
 export class SourceMap {
-  private readonly lines: string[];
+  private readonly lines: LineIndex;
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   constructor(
     readonly text: string,
     private readonly doc: Document.Parsed,
-    private readonly lineCounter: LineCounter,
   ) {
-    this.lines = text.split(/\r?\n/);
+    this.lines = new LineIndex(text);
   }
 
   /** Location of a character offset; `end` bounds the underline when on the same line. */
   at(offset: number, end = offset + 1): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(offset);
-    const sourceLine = this.lines[line - 1] ?? '';
-    const room = Math.max(1, sourceLine.length - (col - 1));
-    return { line, col, sourceLine, length: Math.max(1, Math.min(end - offset, room)) };
+    return this.lines.at(offset, end);
   }
 
   /**
@@ -79,13 +73,10 @@ export class SourceMap {
   private child(node: unknown, segment: string): { node: unknown; key: Node | null } | undefined {
     const resolved = isAlias(node) ? node.resolve(this.doc) : node;
     if (isMap(resolved)) {
-      for (const pair of resolved.items) {
-        if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === segment) {
-          const value = isAlias(pair.value) ? (pair.value.resolve(this.doc) ?? pair.value) : pair.value;
-          return { node: value, key: pair.key };
-        }
-      }
-      return undefined;
+      const pair = this.keysOf(resolved).get(segment);
+      if (!pair || !isScalar(pair.key)) return undefined;
+      const value = isAlias(pair.value) ? (pair.value.resolve(this.doc) ?? pair.value) : pair.value;
+      return { node: value, key: pair.key };
     }
     if (isSeq(resolved) && /^(0|[1-9][0-9]*)$/.test(segment)) {
       const item: unknown = resolved.items[Number(segment)];
@@ -93,6 +84,21 @@ export class SourceMap {
       return { node: isAlias(item) ? (item.resolve(this.doc) ?? item) : item, key: null };
     }
     return undefined;
+  }
+
+  /** The map's scalar keys; the first of two equal keys wins, as in a linear search. */
+  private keysOf(map: YAMLMap): Map<string, Pair> {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (!index.has(name)) index.set(name, pair);
+      }
+      this.keyIndex.set(map, index);
+    }
+    return index;
   }
 }
 

@@ -3,7 +3,7 @@
  * compiler, but the Pulumi provider and the wire also feed this engine, so a contradiction is
  * refused with the field named instead of producing a nonsense plan.
  */
-import type { CompiledGridSpec } from '../../schema/index.js';
+import { SPEC_LIMITS, type CompiledGridSpec } from '../../schema/index.js';
 import { PlanError } from './errors.js';
 import type { LiveState, PlanOptions } from './types.js';
 
@@ -15,24 +15,49 @@ function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0;
 }
 
-/** Throws {@link PlanError} `PLAN_INVALID_SPEC` naming the first contradiction found. */
+/** A count within [0, max]. */
+function isCountUpTo(n: unknown, max: number): n is number {
+  return isCount(n) && n <= max;
+}
+
+/**
+ * Throws {@link PlanError} `PLAN_INVALID_SPEC` naming the first contradiction found, or the first
+ * size past `SPEC_LIMITS`. The compiler refuses those already; checking again here, before any
+ * ordinal is allocated, keeps a spec that reached the engine another way (the Pulumi provider, a
+ * stored spec) from making it allocate without bound.
+ */
 export function validateSpec(spec: CompiledGridSpec): void {
+  if (spec.agents.length > SPEC_LIMITS.maxAgents) {
+    throw new PlanError('PLAN_INVALID_SPEC', 'spec.agents', `at most ${SPEC_LIMITS.maxAgents} agents, got ${spec.agents.length}`);
+  }
+  if (spec.clusters.length > SPEC_LIMITS.maxClusters) {
+    throw new PlanError('PLAN_INVALID_SPEC', 'spec.clusters', `at most ${SPEC_LIMITS.maxClusters} clusters, got ${spec.clusters.length}`);
+  }
   const agentIds = new Set<string>();
   spec.agents.forEach((a, i) => {
     if (!a.id) throw new PlanError('PLAN_INVALID_SPEC', `spec.agents[${i}].id`, 'must not be empty');
     if (agentIds.has(a.id)) throw new PlanError('PLAN_INVALID_SPEC', `spec.agents[${i}].id`, `duplicate agent id ${a.id}`);
     agentIds.add(a.id);
-    if (!isCount(a.capacity.nodes)) throw new PlanError('PLAN_INVALID_SPEC', `spec.agents[${i}].capacity.nodes`, 'must be an integer >= 0');
+    if (!isCountUpTo(a.capacity.nodes, SPEC_LIMITS.maxAgentCapacityNodes)) {
+      throw new PlanError('PLAN_INVALID_SPEC', `spec.agents[${i}].capacity.nodes`, `must be an integer from 0 to ${SPEC_LIMITS.maxAgentCapacityNodes}`);
+    }
     if (!isCount(a.capacity.memoryMb)) throw new PlanError('PLAN_INVALID_SPEC', `spec.agents[${i}].capacity.memoryMb`, 'must be an integer >= 0');
   });
   const clusterNames = new Set<string>();
+  let totalNodes = 0;
   spec.clusters.forEach((c, i) => {
     if (!c.name) throw new PlanError('PLAN_INVALID_SPEC', `spec.clusters[${i}].name`, 'must not be empty');
     if (clusterNames.has(c.name)) throw new PlanError('PLAN_INVALID_SPEC', `spec.clusters[${i}].name`, `duplicate cluster name ${c.name}`);
     clusterNames.add(c.name);
-    if (!isCount(c.nodes)) throw new PlanError('PLAN_INVALID_SPEC', `spec.clusters[${i}].nodes`, 'must be an integer >= 0');
+    if (!isCountUpTo(c.nodes, SPEC_LIMITS.maxNodesPerCluster)) {
+      throw new PlanError('PLAN_INVALID_SPEC', `spec.clusters[${i}].nodes`, `must be an integer from 0 to ${SPEC_LIMITS.maxNodesPerCluster}`);
+    }
+    totalNodes += c.nodes;
     if (!isCount(c.memoryMb)) throw new PlanError('PLAN_INVALID_SPEC', `spec.clusters[${i}].memoryMb`, 'must be an integer >= 0');
   });
+  if (totalNodes > SPEC_LIMITS.maxTotalNodes) {
+    throw new PlanError('PLAN_INVALID_SPEC', 'spec.clusters', `at most ${SPEC_LIMITS.maxTotalNodes} nodes in all clusters, got ${totalNodes}`);
+  }
   const { start, end } = spec.storage.portRange;
   if (!isCount(start) || !isCount(end) || end < start) {
     throw new PlanError('PLAN_INVALID_SPEC', 'spec.storage.portRange', `invalid range ${start}-${end}`);

@@ -40,7 +40,7 @@ describe('YAML that parses but cannot be a spec', () => {
     const bomb = ['name: test', 'agents: []', 'x0: &x0 [a, a, a, a, a, a, a, a, a, a]'];
     for (let level = 1; level <= 6; level++) bomb.push(`x${level}: &x${level} [${Array(10).fill(`*x${level - 1}`).join(', ')}]`);
     const problems = problemsOf(yaml(...bomb));
-    expect(problems).toEqual([{ code: 'SPEC_YAML_SYNTAX', at: '1:1', pointer: '' }]);
+    expect(problems).toEqual([{ code: 'SPEC_LIMIT', at: '1:1', pointer: '' }]);
     expect(parseGridSpec(yaml(...bomb), 'grid.yaml').diagnostics[0]?.message).toMatch(/alias/i);
   });
 });

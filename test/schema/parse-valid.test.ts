@@ -11,7 +11,7 @@ import {
   type CompiledGridSpec,
   type GridSpecInput,
 } from '../../schema/index.js';
-import { parseStrictJson } from '../../schema/json-fast-path.js';
+import { scanJson } from '../../schema/json-scan.js';
 
 describe('the examples', () => {
   test('examples/local/grid.yaml parses and compiles with no diagnostics', async () => {
@@ -184,13 +184,14 @@ describe('JSON text', () => {
     expect(result.diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([['SPEC_DUPLICATE_KEY', 3, 3]]);
   });
 
-  test('the fast path counts keys right around escapes and colons inside strings', () => {
-    expect(parseStrictJson('{"a": "x\\": y", "b": {"c": 1}}')).toEqual({ value: { a: 'x": y', b: { c: 1 } } });
-    expect(parseStrictJson('{"a": "\\\\", "b": 1}')).toEqual({ value: { a: '\\', b: 1 } });
-    expect(parseStrictJson('{"a": 1, "b": {"c": 1, "c": 2}}')).toBeUndefined();
-    expect(parseStrictJson('{"a": "\\": 1", "a": 2}')).toBeUndefined();
-    expect(parseStrictJson('name: yaml')).toBeUndefined();
-    expect(parseStrictJson('{"a": ')).toBeUndefined();
+  test('the JSON scan finds repeated keys right around escapes and colons inside strings', () => {
+    expect(scanJson('{"a": "x\\": y", "b": {"c": 1}}', 32).duplicateKey).toBeUndefined();
+    expect(scanJson('{"a": "\\\\", "b": 1}', 32).duplicateKey).toBeUndefined();
+    expect(scanJson('{"a": 1, "b": {"c": 1, "c": 2}}', 32).duplicateKey).toEqual({ key: 'c', start: 23, end: 26 });
+    expect(scanJson('{"a": "\\": 1", "a": 2}', 32).duplicateKey).toMatchObject({ key: 'a' });
+    expect(scanJson('{"a\\u0062": 1, "ab": 2}', 32).duplicateKey).toMatchObject({ key: 'ab' });
+    expect(scanJson('{"a": [[[1]]]}', 3).tooDeepAt).toBe(8);
+    expect(scanJson('{"a": [[[1]]]}', 4).tooDeepAt).toBeUndefined();
   });
 
   test('a 1,000-agent spec as JSON validates quickly', () => {
