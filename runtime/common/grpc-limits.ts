@@ -2,11 +2,13 @@ import type { ChannelOptions } from '@grpc/grpc-js';
 import { GridError } from '../errors.js';
 
 /**
- * The largest spec a master takes, in bytes of `spec_json` (UTF-8): 4 MiB. Refused at apply time,
- * before any work, with a message naming this limit. Every spec the master stores is at most this
- * big, so GetSpec, plan and apply can always carry it: a grid is never locked out of its own fix.
+ * The largest spec a master takes, in bytes of `spec_json` (UTF-8): 2 MiB, the schema's
+ * `SPEC_LIMITS.maxBytes` (a test keeps the two equal; this module stays free of the schema layer
+ * because every daemon's gRPC server loads it). Refused at apply time, before any work, with a
+ * message naming this limit. Every spec the master stores is at most this big, so GetSpec, plan and
+ * apply can always carry it: a grid is never locked out of its own fix.
  */
-export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
+export const MAX_SPEC_BYTES = 2 * 1024 * 1024;
 
 /**
  * The largest request message any Sutra Grid server accepts and any of its clients sends: a
@@ -43,7 +45,7 @@ export function serverChannelOptions(): ChannelOptions {
   };
 }
 
-/** `4194304` -> `4 MiB`; other sizes in bytes with thousands separators. */
+/** `2097152` -> `2 MiB`; other sizes in bytes with thousands separators. */
 export function formatBytes(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   return `${n.toLocaleString('en-US')} bytes`;

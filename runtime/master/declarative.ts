@@ -73,8 +73,8 @@ export class DeclarativeControl {
     );
   }
 
-  /** Loads the stored spec; call before serving. */
-  init(): Promise<void> {
+  /** Loads the stored spec; call before serving. Resolves with why a stored spec is held unenforced. */
+  init(): Promise<string | undefined> {
     return this.desired.init();
   }
 

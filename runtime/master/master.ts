@@ -12,7 +12,7 @@ import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
 import { createMasterService } from './master-service.js';
 import { NodeOperations } from './node-operations.js';
-import { DeclarativeControl, compileSpecJson, type DeclarativeEvents } from './declarative.js';
+import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
 import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
 import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
@@ -124,7 +124,7 @@ export class Master {
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
         ops,
-        store: this.specStore ?? new FileSpecStore(o.dataDir, { check: compileSpecJson, onRecovered: specRecoveryToBus(bus, this.logger) }),
+        store: this.specStore ?? new FileSpecStore(o.dataDir, { onRecovered: specRecoveryToBus(bus, this.logger) }),
         logger: this.logger,
         offlineAfterMs: o.offlineAfterMs,
         reconcileIntervalMs: o.reconcileIntervalMs,
@@ -132,7 +132,10 @@ export class Master {
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
         eventStats: () => eventStoreHealth(bus),
       });
-      await this.declarativeControl.init();
+      const held = await this.declarativeControl.init();
+      if (held !== undefined) {
+        this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
+      }
       const service = createMasterService(this.context, [this.declarativeControl.handlers(), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
     } catch (err) {

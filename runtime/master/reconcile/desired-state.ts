@@ -35,13 +35,25 @@ export class DesiredStateManager {
     private readonly onChange: () => void = () => undefined,
   ) {}
 
-  /** Loads the stored spec (after a restart) and compiles it. */
-  async init(): Promise<void> {
+  /**
+   * Loads the stored spec (after a restart) and compiles it. A stored spec that is intact but no
+   * longer compiles (stored by an older master, before a limit it breaks) is held, not enforced:
+   * GetSpec still shows it, nothing is reconciled (running nodes are left as they are), and the
+   * next apply replaces it. Returns why it is held, or undefined.
+   */
+  async init(): Promise<string | undefined> {
     const loaded = await this.store.load();
-    if (loaded === undefined) return;
+    if (loaded === undefined) return undefined;
     this.stored = loaded;
-    this.compiled = loaded.specJson === '' ? undefined : this.compile(loaded.specJson);
-    this.resumedValue = this.compiled !== undefined;
+    if (loaded.specJson === '') return undefined;
+    try {
+      this.compiled = this.compile(loaded.specJson);
+    } catch (err) {
+      this.compiled = undefined;
+      return (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 2).join(' ').slice(0, 300);
+    }
+    this.resumedValue = true;
+    return undefined;
   }
 
   /** True when {@link init} loaded a spec: nodes of it may already run on agents not yet heard from. */
