@@ -1,0 +1,46 @@
+/**
+ * stdout and stderr of a CLI process, made safe for pipes and closed terminals. Used by entry
+ * points only (runtime/cli/main.ts, bin/sutra-grid.js).
+ *
+ * - A reader that went away (`sutra-grid up | head -c 2000`, a closed terminal) makes writes fail
+ *   with EPIPE or EIO, reported as an 'error' event on the stream. Unhandled, that event kills the
+ *   process in the middle of whatever it was doing, e.g. while `up` stops its nodes. Output is a
+ *   courtesy to the reader; a command never stops because nobody reads it any more.
+ * - Output to a pipe is written asynchronously once the pipe buffer (64 KB) is full; exiting
+ *   before it drained cuts it. {@link drainStdio} waits for it.
+ */
+
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * Makes write errors on stdout and stderr harmless: the failing stream is dropped (Node destroys
+ * it, so later writes are no-ops) and the process carries on.
+ */
+export function guardStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (guarded.has(stream)) continue;
+    guarded.add(stream);
+    // The error says only that the reader is gone; there is nobody left to tell.
+    stream.on('error', () => {});
+  }
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS (or cannot be). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    // Writes complete in order, so this empty write's callback runs after every earlier one.
+    stream.write('', () => resolve());
+    // A stream that fails meanwhile never calls back on some Node versions; 'close' still comes.
+    stream.once('close', () => resolve());
+  });
+}
+
+/**
+ * Resolves once stdout and stderr have handed all their output to the OS, so that `process.exit`
+ * right after does not cut what a pipe's reader has not read yet. Waits as long as the reader
+ * takes, as any program writing to a pipe does.
+ */
+export async function drainStdio(): Promise<void> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+}
