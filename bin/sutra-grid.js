@@ -5,9 +5,12 @@
 // (`... | head`, a closed terminal): see runtime/cli/std-streams.ts.
 const [verb, ...rest] = process.argv.slice(2);
 if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help')) {
-  const { guardStdio } = await import('../dist/runtime/cli/std-streams.js');
+  const { drainStdio, exitProcess, guardStdio } = await import('../dist/runtime/cli/std-streams.js');
   guardStdio();
   await import('../dist/runtime/storage/main.js');
+  // The server has stopped (its main module finished).
+  await drainStdio();
+  exitProcess(typeof process.exitCode === 'number' ? process.exitCode : 0);
 } else {
   await import('../dist/runtime/cli/main.js');
 }

@@ -21,7 +21,7 @@ import { registerStopCommand } from './commands/stop.js';
 import { registerStorageServerCommand } from './commands/storage-server.js';
 import { formatCliError } from './format-error.js';
 import { DEFAULT_MASTER } from './master-client.js';
-import { drainStdio, guardStdio } from './std-streams.js';
+import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 
 /** Builds the program with every verb registered. */
 function buildProgram(): Command {
@@ -68,4 +68,4 @@ const code = await main(process.argv);
 await drainStdio();
 // Exits rather than waiting for the event loop to empty: a command is done once its output is out,
 // whatever handles a library may still hold.
-process.exit(code);
+exitProcess(code);

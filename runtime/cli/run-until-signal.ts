@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { exitProcess } from './std-streams.js';
 
 /**
  * The only place that listens to process signals; the CLI's entry points and long-running commands
@@ -47,7 +48,7 @@ export function onStopSignals(h: StopHandlers): { dispose: () => void } {
       else if (count === 2) (h.stillStopping ?? (() => say(`${signal}: still stopping; send it again to force`)))(signal);
       else {
         h.force?.(signal);
-        process.exit(signalExitCode(signal));
+        exitProcess(signalExitCode(signal));
       }
     } catch (err) {
       // A throwing handler would become an uncaught exception and end the process mid-drain.
@@ -114,7 +115,7 @@ export function abortOnSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const signals = onStopSignals({
     stop: () => controller.abort(),
-    stillStopping: (signal) => process.exit(signalExitCode(signal)),
+    stillStopping: (signal) => exitProcess(signalExitCode(signal)),
   });
   return { signal: controller.signal, dispose: signals.dispose };
 }

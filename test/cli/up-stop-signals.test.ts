@@ -1,11 +1,11 @@
 /**
- * How `sutra-grid up` answers stop signals other than one Ctrl+C: a hang-up (the terminal closed)
- * drains like Ctrl+C; a second Ctrl+C during the drain says that it is still stopping instead of
+ * How `sutra-grid up` answers stop signals other than one Ctrl+C: a hang-up (the terminal closed,
+ * or SIGHUP sent to `up` alone) drains like Ctrl+C; a second Ctrl+C during the drain says that it is still stopping instead of
  * exiting; a third forces, and even then no node outlives `up`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, isAlive, tempDir } from '../helpers/processes.js';
-import { killLeftovers, leftBehind, startUp, stubbornStorageBinary, upGrid, waitRunning, type UpGrid, type UpGroup } from './support/up-process.js';
+import { killLeftovers, leftBehind, startUp, startUpInTerminal, stubbornStorageBinary, upGrid, waitRunning, type UpGrid, type UpGroup } from './support/up-process.js';
 
 // Ports of this file only: 41020-41039 for masters, 41300-41399 for nodes.
 const MASTER_PORT = 41_020;
@@ -42,6 +42,19 @@ describe('sutra-grid up stop signals', () => {
     expect(await up.exited, up.stderr()).toEqual({ code: 0, signal: null });
     expect(up.stdout()).toMatch(/stopping the grid\.\.\.\ngrid stopped\n/);
     expect(await leftBehind(grid, 5_000)).toEqual([]);
+  });
+
+  it('closing its terminal (the pty hangs up) stops the grid: nothing is left running', async () => {
+    grid = upGrid({ masterPort: MASTER_PORT + 2, portStart: NODE_PORTS + 40 });
+    const terminal = (group = startUpInTerminal(grid));
+    await waitRunning(grid, 2);
+    await waitFor(terminal.stdout, /following lifecycle events/, 15_000);
+
+    // WHEN the terminal goes away (its emulator dies): SIGHUP, and EIO on every later write
+    process.kill(terminal.pgid, 'SIGKILL');
+
+    // THEN `up` drains anyway and nothing of the grid is left
+    expect(await leftBehind(grid, 20_000)).toEqual([]);
   });
 
   it('a second Ctrl+C says the grid is still stopping; a third kills its nodes and exits 130', async () => {

@@ -84,6 +84,16 @@ export function startUp(g: UpGrid): UpGroup {
   return startGroup(process.execPath, [CLI, 'up', g.specFile, '--listen', g.listen, '--state-dir', g.stateDir]);
 }
 
+/**
+ * `up` in a terminal of its own: util-linux `script` plays the terminal emulator (a pty whose
+ * master it holds), so killing `script` closes the terminal as closing a window does: the kernel
+ * hangs the pty up, sends SIGHUP to `up`, and its writes fail with EIO from then on.
+ */
+export function startUpInTerminal(g: UpGrid): UpGroup {
+  const command = [process.execPath, CLI, 'up', g.specFile, '--listen', g.listen, '--state-dir', g.stateDir].map((a) => `'${a}'`).join(' ');
+  return startGroup('script', ['-qfec', command, '/dev/null']);
+}
+
 /** The reader `up` is piped into. */
 export type PipeReader = 'tee' | 'head -c 2000' | 'head -c 100';
 
@@ -94,7 +104,9 @@ export type PipeReader = 'tee' | 'head -c 2000' | 'head -c 100';
  */
 export function startUpPipeline(g: UpGrid, reader: PipeReader): { group: UpGroup; logFile: string } {
   const logFile = join(g.dir, 'up.log');
-  const sink = reader === 'tee' ? 'tee "$6" > /dev/null' : `${reader} > "$6"`;
+  // stdbuf -o0: head writes each read at once instead of at exit, so the test can see in the file
+  // that `up` reached its steady state before signalling (head on a terminal writes at once too).
+  const sink = reader === 'tee' ? 'tee "$6" > /dev/null' : `stdbuf -o0 ${reader} > "$6"`;
   const script = `"$1" "$2" up "$3" --listen "$4" --state-dir "$5" | ${sink}`;
   const group = startGroup('/bin/sh', ['-c', script, 'sh', process.execPath, CLI, g.specFile, g.listen, g.stateDir, logFile]);
   return { group, logFile };
