@@ -39,7 +39,7 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
     // Writes complete in order, so this empty write's callback runs after every earlier one.
     stream.write('', () => resolve());
-    // A stream that fails meanwhile never calls back on some Node versions; 'close' still comes.
+    // A stream that fails meanwhile is destroyed: its 'close' ends the wait as well.
     stream.once('close', () => resolve());
   });
 }
