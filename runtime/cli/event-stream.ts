@@ -29,8 +29,8 @@ export interface WatchHandlers {
 }
 
 /**
- * Follows WatchEvents from `fromIndex` until `signal` aborts or the master ends the stream.
- * Resolves on a clean end; rejects with the gRPC error otherwise.
+ * Follows WatchEvents from `fromIndex` until `signal` aborts (also before the call) or the master
+ * ends the stream. Resolves on a clean end; rejects with the gRPC error otherwise.
  */
 export function followEvents(
   address: string,
@@ -40,6 +40,8 @@ export function followEvents(
   handlers: WatchHandlers,
   signal: AbortSignal,
 ): Promise<void> {
+  // An abort that came before the stream exists has no stream to cancel: the watch would run on.
+  if (signal.aborted) return Promise.resolve();
   const client = new GridMasterClient(address, insecureCredentials, clientChannelOptions());
   return new Promise<void>((resolve, reject) => {
     const stream: ClientReadableStream<WatchEventsResponse> = client.watchEvents({ fromIndex, filter }, authMetadata(token));

@@ -112,6 +112,33 @@ export class LocalGrid {
     return this.stopping;
   }
 
+  /** Storage processes the local agents run right now (pid known). */
+  nodePids(): number[] {
+    return this.agents.flatMap((a) => a.nodes.list().map((n) => n.pid)).filter((pid) => pid > 0);
+  }
+
+  /**
+   * Last resort when the process must exit without draining (a third Ctrl+C): SIGKILLs every node
+   * the local agents run, so none outlives `up`. Synchronous, as the process exits right after.
+   * @returns how many nodes were killed.
+   */
+  killNodes(): number {
+    let killed = 0;
+    for (const pid of this.nodePids()) {
+      // Each node leads its own process group (detached spawn): the group takes its children too.
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+          killed++;
+          break;
+        } catch {
+          // no such group (or already gone): try the pid itself, then give up
+        }
+      }
+    }
+    return killed;
+  }
+
   private async stopAll(): Promise<void> {
     const errors: unknown[] = [];
     await Promise.all(this.agents.map((a) => a.shutdown().catch((err: unknown) => errors.push(err))));

@@ -1,6 +1,8 @@
 /**
  * The `sutra-grid` entry point (bin/sutra-grid.js imports the compiled form). The only module that
  * exits the process: commands throw, and every error becomes one line on stderr and exit code 1.
+ * The exit waits for stdout and stderr to drain, so output piped into another program arrives
+ * whole, and a reader that went away never crashes a command (std-streams.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
@@ -19,6 +21,7 @@ import { registerStopCommand } from './commands/stop.js';
 import { registerStorageServerCommand } from './commands/storage-server.js';
 import { formatCliError } from './format-error.js';
 import { DEFAULT_MASTER } from './master-client.js';
+import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 
 /** Builds the program with every verb registered. */
 function buildProgram(): Command {
@@ -27,7 +30,7 @@ function buildProgram(): Command {
     // Daemons have their own --master/--token-file; global flags therefore go before the verb.
     .enablePositionalOptions()
     .exitOverride()
-    .option('--master <addr>', `master HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
+    .option('--master <addr>', `master HOST:PORT or http://HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
     .option('--token-file <file>', 'file holding the shared token (default: $SUTRA_GRID_TOKEN as the token value)')
     .option('--json', 'machine-readable output');
   registerMasterCommand(program);
@@ -60,4 +63,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv));
+guardStdio();
+const code = await main(process.argv);
+await drainStdio();
+// Exits rather than waiting for the event loop to empty: a command is done once its output is out,
+// whatever handles a library may still hold.
+exitProcess(code);

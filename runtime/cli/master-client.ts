@@ -27,7 +27,7 @@ export const DEFAULT_MASTER = '127.0.0.1:7000';
 /** Adds `--master`, `--token-file` and `--json` to a command. */
 export function addClientOptions(cmd: Command): Command {
   return cmd
-    .option('--master <addr>', `master HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
+    .option('--master <addr>', `master HOST:PORT or http://HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
     .option('--token-file <file>', 'file holding the shared token (default: $SUTRA_GRID_TOKEN as the token value)')
     .option('--json', 'machine-readable output');
 }
@@ -40,12 +40,28 @@ export function clientSettings(cmd: Command, env: NodeJS.ProcessEnv = process.en
   const root = rootOf(cmd).opts<ClientFlags>();
   const own = cmd.opts<ClientFlags>();
   const master = own.master ?? root.master ?? env['SUTRA_GRID_MASTER'] ?? DEFAULT_MASTER;
-  if (!/^(\[[^\]]+\]|[^:\s]+):\d+$/.test(master)) throw new ConfigError('--master', `expected HOST:PORT, got "${master}"`);
   return {
-    address: master,
+    address: masterAddress(master),
     token: resolveToken(own.tokenFile ?? root.tokenFile, env),
     json: Boolean(own.json ?? root.json),
   };
+}
+
+/**
+ * HOST:PORT of the master from `--master`, given either as HOST:PORT or as a URL with the
+ * `http://` scheme (the form the design documents use, e.g. `http://localhost:7000`; a trailing
+ * `/` is allowed).
+ * @throws ConfigError naming `--master` for another scheme, a path, or no port.
+ */
+export function masterAddress(value: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (scheme === 'https') {
+    throw new ConfigError('--master', `"${value}": the master speaks plaintext gRPC (protect it with --token-file); give http://HOST:PORT or HOST:PORT`);
+  }
+  if (scheme !== undefined && scheme !== 'http') throw new ConfigError('--master', `"${value}": unsupported scheme ${scheme}://; give http://HOST:PORT or HOST:PORT`);
+  const hostPort = (scheme === undefined ? value : value.slice(scheme.length + 3)).replace(/\/$/, '');
+  if (!/^(\[[^\]]+\]|[^:\s/]+):\d+$/.test(hostPort)) throw new ConfigError('--master', `expected HOST:PORT or http://HOST:PORT, got "${value}"`);
+  return hostPort;
 }
 
 function rootOf(cmd: Command): Command {

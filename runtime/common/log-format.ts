@@ -55,7 +55,12 @@ export function prettyDestination(fd = 2): { write(chunk: string): boolean } {
         .filter((l) => l !== '')
         .map((l) => `${formatLogRecord(l)}\n`)
         .join('');
-      writeSync(fd, out);
+      try {
+        writeSync(fd, out);
+      } catch {
+        // The reader is gone (EPIPE) or the terminal closed (EIO): logging must never throw into
+        // the code that logs, e.g. a daemon stopping its nodes after SIGHUP.
+      }
       return true;
     },
   };

@@ -1,23 +1,19 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
 import { addClientOptions, withMaster } from '../master-client.js';
 import { printFields, printJson } from '../output.js';
+import { addNodeRefOptions, checkNodeAgent, nodeIdOf, type NodeRefFlags } from './node-ref.js';
 
 /**
- * `sutra-grid node-status NODE_ID`: live from the node's agent. When the agent cannot be reached the
+ * `sutra-grid node-status NODE_ID` (also `--node/-n NODE_ID`, `--node-id`): live from the node's agent. When the agent cannot be reached the
  * master's last known value is shown, flagged stale (`"stale": true` in JSON, present only then).
  */
 export function registerNodeStatusCommand(program: Command): void {
   addClientOptions(
-    program
-      .command('node-status')
-      .description("show one node's status (live from its agent)")
-      .argument('[nodeId]', 'node to show')
-      .option('--node-id <id>', 'node to show (instead of the argument)'),
-  ).action(async (nodeIdArg: string | undefined, opts: { nodeId?: string }, cmd: Command) => {
-    const nodeId = nodeIdArg ?? opts.nodeId;
-    if (!nodeId) throw new ConfigError('nodeId', 'is required: sutra-grid node-status NODE_ID');
+    addNodeRefOptions(program.command('node-status').description("show one node's status (live from its agent)"), 'show'),
+  ).action(async (nodeIdArg: string | undefined, opts: NodeRefFlags, cmd: Command) => {
+    const nodeId = nodeIdOf(nodeIdArg, opts, 'sutra-grid node-status NODE_ID (or --node NODE_ID)');
     await withMaster(cmd, async (conn, { json }) => {
+      await checkNodeAgent(conn, nodeId, opts.agent);
       const { node, stale } = await conn.call('getStorageNodeStatus', { nodeId });
       const view = {
         nodeId: node?.nodeId ?? nodeId,

@@ -8,7 +8,7 @@ import { waitConverged } from '../converge.js';
 import { followEvents, formatWireEvent } from '../event-stream.js';
 import { MasterConnection } from '../master-client.js';
 import { formatTable } from '../output.js';
-import { abortOnSignal } from '../run-until-signal.js';
+import { onStopSignals } from '../run-until-signal.js';
 import { loadSpecForCommand } from '../spec-file.js';
 
 interface UpFlags {
@@ -17,6 +17,11 @@ interface UpFlags {
   readonly listen?: string;
   readonly tokenFile?: string;
   readonly detachAfterConverge?: boolean;
+}
+
+/** A line for the person at the terminal, on stderr: stdout may be piped into a reader that is gone. */
+function note(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** Events a person watching `up` cares about; heartbeats are left out. */
@@ -56,7 +61,14 @@ export function registerUpCommand(program: Command): void {
         logger,
         ...(flags.listen !== undefined ? { masterListen: flags.listen } : {}),
       });
-      const interrupt = abortOnSignal();
+      // Ctrl+C, kill and a closed terminal all drain; a second says it is still stopping; a third
+      // kills the nodes and exits, so no node outlives `up` short of kill -9 (adopted on the next run).
+      const interrupt = new AbortController();
+      const signals = onStopSignals({
+        stop: () => interrupt.abort(),
+        stillStopping: () => note(`still stopping the grid (${grid.nodePids().length} nodes left); press Ctrl+C again to kill them and exit now`),
+        force: () => note(`forced: killed ${grid.killNodes()} nodes; exiting without draining`),
+      });
       const out = (line: string): void => void process.stdout.write(`${line}\n`);
       try {
         const address = await grid.start();
@@ -90,9 +102,12 @@ export function registerUpCommand(program: Command): void {
           conn.close();
         }
       } finally {
-        interrupt.dispose();
         out('stopping the grid...');
-        await grid.shutdown();
+        try {
+          await grid.shutdown();
+        } finally {
+          signals.dispose();
+        }
         out('grid stopped');
       }
     });

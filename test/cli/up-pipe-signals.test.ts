@@ -1,0 +1,69 @@
+/**
+ * `sutra-grid up` piped into another program, stopped as a terminal stops a job: Ctrl+C (SIGINT),
+ * `kill` (SIGTERM) or the terminal closing (SIGHUP), sent to the whole process group. The reader of
+ * the pipe dies with the same signal, so `up` drains with nobody reading its output; no storage
+ * node, no `up` and no pipeline process may be left behind.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, eventually } from '../helpers/processes.js';
+import { killLeftovers, leftBehind, startUpPipeline, upGrid, waitRunning, type PipeReader, type UpGrid, type UpGroup } from './support/up-process.js';
+
+// Ports of this file only: 41000-41019 for masters, 41100-41299 for nodes (20 per case).
+const MASTER_PORT = 41_000;
+const NODE_PORTS = 41_100;
+
+let grid: UpGrid | undefined;
+let group: UpGroup | undefined;
+
+afterEach(async () => {
+  killLeftovers(grid, group);
+  grid = undefined;
+  group = undefined;
+  await cleanup();
+});
+
+const CASES: ReadonlyArray<readonly [PipeReader, NodeJS.Signals]> = [
+  ['tee', 'SIGINT'],
+  ['tee', 'SIGTERM'],
+  ['tee', 'SIGHUP'],
+  ['head -c 2000', 'SIGINT'],
+  ['head -c 2000', 'SIGTERM'],
+  ['head -c 2000', 'SIGHUP'],
+];
+
+describe('sutra-grid up through a pipe', () => {
+  it.each(CASES.map(([reader, signal], i) => [reader, signal, i] as const))('up | %s, then %s to the group: nothing is left running', async (reader, signal, i) => {
+    grid = upGrid({ masterPort: MASTER_PORT + i, portStart: NODE_PORTS + i * 20 });
+    const g = grid;
+    const started = startUpPipeline(g, reader);
+    group = started.group;
+    await waitRunning(g, 2);
+    // The reader has seen `up` reach its steady state: following events.
+    await eventually(() => readFileSync(started.logFile, 'utf8').includes('following lifecycle events'), 15_000);
+
+    // WHEN the terminal sends the signal to the whole job: `up` and its reader
+    group.signalGroup(signal);
+
+    // THEN every process of the grid and of the pipeline is gone, and `up` did not crash on its output
+    expect(await leftBehind(g, 20_000, group), group.stderr()).toEqual([]);
+    expect(group.stderr()).not.toMatch(/EPIPE|Unhandled|Error/);
+  });
+
+  it('up | head -c 100: the reader exits while the grid runs; the grid keeps running and still stops cleanly', async () => {
+    grid = upGrid({ masterPort: MASTER_PORT + 10, portStart: NODE_PORTS + 10 * 20 });
+    const g = grid;
+    const started = startUpPipeline(g, 'head -c 100');
+    group = started.group;
+    await waitRunning(g, 2);
+    // head has exited after its 100 bytes; `up` wrote more since (at least its status table).
+    await eventually(() => readFileSync(started.logFile, 'utf8').length === 100, 15_000);
+    // The grid is still served after `up`'s writes failed.
+    expect(await waitRunning(g, 2)).toHaveLength(2);
+
+    group.signalGroup('SIGTERM');
+
+    expect(await leftBehind(g, 20_000, group), group.stderr()).toEqual([]);
+    expect(group.stderr()).not.toMatch(/EPIPE|Unhandled|Error/);
+  });
+});
