@@ -181,19 +181,33 @@ const MAX_DIAGNOSTIC_CHARS = 240;
  */
 export function compileSpecJson(specJson: string): CompiledGridSpec {
   if (specJson.trim() === '') throw new GridError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
-  try {
-    JSON.parse(specJson);
-  } catch (err) {
-    const why = oneLine((err as Error).message);
-    throw new GridError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
-  }
+  // The spec parser first: it bounds size and depth and places every problem at spec_json:line:col.
+  // It also reads YAML, which ApplySpec does not take: a spec it accepts must still be JSON.
   const result = parseGridSpec(specJson, 'spec_json');
+  if (result.ok) {
+    try {
+      JSON.parse(specJson);
+    } catch (err) {
+      const why = oneLine((err as Error).message);
+      throw new GridError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
+    }
+  }
   if (!result.ok) {
-    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    const trimmed = specJson.trimStart();
+    if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
+      // Not meant as JSON at all (raw YAML, say): say so rather than list YAML's own problems.
+      throw new GridError('SPEC_INVALID', 'spec_json: is not JSON; ApplySpec takes the spec as JSON (`sutra-grid apply FILE` converts YAML)', { field: 'spec_json' });
+    }
+    const all = result.diagnostics.filter((d) => d.severity === 'error');
+    // The parser lists the first problems and counts the rest in one last diagnostic: keep that count.
+    const counted = all.filter((d) => d.code === 'SPEC_MORE_PROBLEMS');
+    const errors = all.filter((d) => d.code !== 'SPEC_MORE_PROBLEMS');
+    const unlisted = counted.reduce((n, d) => n + Number(/and (\d+) more/.exec(d.message)?.[1] ?? 0), 0);
+    const total = errors.length + unlisted;
     const shown = errors.slice(0, MAX_WIRE_DIAGNOSTICS).map((d) => oneLine(formatDiagnostic({ ...d, sourceLine: undefined })));
-    const rest = errors.length - shown.length;
+    const rest = total - shown.length;
     const more = rest > 0 ? `\n... and ${rest} more problem(s); run \`sutra-grid validate FILE\` to see them all` : '';
-    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${errors.length} problem(s):\n${shown.join('\n')}${more}`, { field: 'spec_json', problems: errors.length });
+    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${total} problem(s):\n${shown.join('\n')}${more}`, { field: 'spec_json', problems: total });
   }
   return result.compiled;
 }
