@@ -5,6 +5,7 @@ import { parse as parseToml } from 'smol-toml';
 import { ConfigError, GridError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
 import { DEFAULT_STOP_GRACE_MS } from '../common/stop-grace.js';
+import { masterAddress } from '../common/master-address.js';
 // TODO(lead): switch to the schema barrel once schema/index.ts exists.
 import { parseDuration } from '../../schema/units.js';
 
@@ -220,12 +221,11 @@ export function compileAgentOptions(
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(agentId)) {
     throw new ConfigError(flags.id !== undefined ? '--id' : '[agent].agent_id', `"${agentId}" is not a valid id (letters, digits, . _ -; max 63)`);
   }
-  const masterEndpoint = flags.master ?? s(agent, 'master_endpoint') ?? env['SUTRA_GRID_MASTER'] ?? '127.0.0.1:7000';
-  try {
-    splitHostPort(masterEndpoint, '--master');
-  } catch (err) {
-    throw new ConfigError(flags.master !== undefined ? '--master' : '[agent].master_endpoint', `expected HOST:PORT, got "${masterEndpoint}"`, { cause: err });
-  }
+  // HOST:PORT or http://HOST:PORT, as the design documents' agent-config.toml writes it.
+  const masterEndpoint = masterAddress(
+    flags.master ?? s(agent, 'master_endpoint') ?? env['SUTRA_GRID_MASTER'] ?? '127.0.0.1:7000',
+    flags.master !== undefined ? '--master' : '[agent].master_endpoint',
+  );
   const listen = flags.listen ?? `${s(agent, 'listen_host') ?? '127.0.0.1'}:${n(agent, 'agent_port') ?? 8001}`;
   try {
     splitHostPort(listen, '--listen');

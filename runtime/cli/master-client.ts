@@ -4,7 +4,7 @@ import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { clientChannelOptions, insecureCredentials, unary } from '../common/grpc-client.js';
 import { checkSpecSize } from '../common/grpc-limits.js';
 import { resolveToken } from '../common/token.js';
-import { ConfigError } from '../errors.js';
+import { masterAddress } from '../common/master-address.js';
 
 /** The flags every client command shares (also accepted before the verb). */
 export interface ClientFlags {
@@ -45,23 +45,6 @@ export function clientSettings(cmd: Command, env: NodeJS.ProcessEnv = process.en
     token: resolveToken(own.tokenFile ?? root.tokenFile, env),
     json: Boolean(own.json ?? root.json),
   };
-}
-
-/**
- * HOST:PORT of the master from `--master`, given either as HOST:PORT or as a URL with the
- * `http://` scheme (the form the design documents use, e.g. `http://localhost:7000`; a trailing
- * `/` is allowed).
- * @throws ConfigError naming `--master` for another scheme, a path, or no port.
- */
-export function masterAddress(value: string): string {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
-  if (scheme === 'https') {
-    throw new ConfigError('--master', `"${value}": the master speaks plaintext gRPC (protect it with --token-file); give http://HOST:PORT or HOST:PORT`);
-  }
-  if (scheme !== undefined && scheme !== 'http') throw new ConfigError('--master', `"${value}": unsupported scheme ${scheme}://; give http://HOST:PORT or HOST:PORT`);
-  const hostPort = (scheme === undefined ? value : value.slice(scheme.length + 3)).replace(/\/$/, '');
-  if (!/^(\[[^\]]+\]|[^:\s/]+):\d+$/.test(hostPort)) throw new ConfigError('--master', `expected HOST:PORT or http://HOST:PORT, got "${value}"`);
-  return hostPort;
 }
 
 function rootOf(cmd: Command): Command {

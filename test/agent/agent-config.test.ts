@@ -73,6 +73,14 @@ describe('agent-config.toml', () => {
     expect(o.masterEndpoint).toBe('10.0.0.1:7000');
   });
 
+  it("takes the seeds' http://HOST:PORT master endpoint, and refuses another scheme naming the key", () => {
+    const file = checkAgentConfig({ agent: { agent_id: 'agent-001', master_endpoint: 'http://localhost:7000' } });
+    expect(compileAgentOptions(file, { dataDir: '/d' }, undefined, {}).masterEndpoint).toBe('localhost:7000');
+    const grpcs = checkAgentConfig({ agent: { agent_id: 'agent-001', master_endpoint: 'ftp://localhost:7000' } });
+    const err = refusal(() => compileAgentOptions(grpcs, { dataDir: '/d' }, undefined, {}));
+    expect(err.message).toContain('[agent].master_endpoint');
+  });
+
   it('refuses unknown tables and keys, and wrong types, naming the key', () => {
     expect(refusal(() => checkAgentConfig({ agent: { max_storage_nodes: 0 } })).message).toBe(
       'agent-config.toml: [agent].max_storage_nodes: expected a positive integer, got 0',
