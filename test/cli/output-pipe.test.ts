@@ -1,17 +1,21 @@
 /**
  * Every command's output arrives whole through a pipe: the CLI used to exit before a pipe had
  * drained, so `validate` with thousands of problems read through a pipe lost most of them, and
- * `validate --json` was cut at the pipe's 64 KB.
+ * `validate --json` was cut at the pipe's 64 KB. The spec parser now lists the first 100 problems
+ * and counts the rest, so output over a pipe's 64 KB comes from `events` here.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, childEnv, cleanup, REPO_ROOT, runCli, tempDir } from '../helpers/processes.js';
+import { fakeAgent, TestMasterClient } from '../helpers/grid-client.js';
+import { CLI, childEnv, cleanup, REPO_ROOT, runCli, startMaster, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
 const PROBLEMS = 3_000;
+/** What validate lists of them: the first 100, then one line counting the rest. */
+const LISTED = 101;
 
 /** A grid.yaml with one refused platform per agent: PROBLEMS problems. */
 function specWithProblems(): string {
@@ -38,8 +42,10 @@ describe('CLI output through a pipe', () => {
     } finally {
       closeSync(fd);
     }
-    const written = problemLines(readFileSync(errFile, 'utf8'));
-    expect(written).toBe(PROBLEMS);
+    const text = readFileSync(errFile, 'utf8');
+    const written = problemLines(text);
+    expect(written).toBe(LISTED);
+    expect(text).toContain(`and ${PROBLEMS - 100} more problems`);
 
     // WHEN read through a pipe (runCli reads the child's stdout and stderr from pipes)
     const piped = await runCli(['validate', file]);
@@ -53,9 +59,29 @@ describe('CLI output through a pipe', () => {
     const file = specWithProblems();
     const piped = await runCli(['validate', '--json', file]);
     expect(piped.code).toBe(1);
-    expect(piped.stdout.length).toBeGreaterThan(64 * 1024);
     const doc = JSON.parse(piped.stdout) as { valid: boolean; diagnostics: unknown[] };
     expect(doc.valid).toBe(false);
-    expect(doc.diagnostics).toHaveLength(PROBLEMS);
+    expect(doc.diagnostics).toHaveLength(LISTED);
+  });
+
+  it('events, text and --json, arrive whole through a pipe well past its 64 KB', async () => {
+    // GIVEN a master that recorded 800 agent registrations
+    const master = await startMaster();
+    const c = new TestMasterClient(master.address);
+    try {
+      for (let i = 0; i < 800; i++) await c.register(fakeAgent(`pipe-agent-${i}`));
+    } finally {
+      c.close();
+    }
+    // WHEN both forms are read through pipes
+    const json = await runCli(['events', '--json', '--type', 'AgentRegistered', '--master', master.address]);
+    const text = await runCli(['events', '--type', 'AgentRegistered', '--master', master.address]);
+    // THEN each is whole: every registration, and --json parses
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout.length).toBeGreaterThan(64 * 1024);
+    expect((JSON.parse(json.stdout) as { events: unknown[] }).events).toHaveLength(800);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.length).toBeGreaterThan(64 * 1024);
+    expect(text.stdout.split('\n').filter((l) => l.includes('AgentRegistered'))).toHaveLength(800);
   });
 });
