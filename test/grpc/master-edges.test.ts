@@ -6,6 +6,7 @@ import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unary } from '../../runtime/common/grpc-client.js';
 import { MAX_DETAILS_CHARS } from '../../runtime/common/grpc-edge.js';
+import { MAX_REQUEST_BYTES } from '../../runtime/common/grpc-limits.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { TestMasterClient, fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startMaster, type DaemonProcess } from '../helpers/processes.js';
@@ -112,7 +113,7 @@ describe('bounded answers', () => {
   it('a message over the request limit is refused before decoding (RESOURCE_EXHAUSTED), and the master serves on', async () => {
     const res = await codeOf(c.heartbeat('y'.repeat(6 * MB)));
     expect(res.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
-    expect(res.details).toMatch(/larger than max .*5242880/);
+    expect(res.details).toMatch(new RegExp(`larger than max .*${MAX_REQUEST_BYTES}`));
     expect((await c.listAgents()).agents.map((a) => a.info?.agentId)).toContain(AGENT);
   });
 
