@@ -1,6 +1,5 @@
 import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { clusterStatus, planGrid, planToJson, type ClusterHealthState, type Plan } from '../../provider/plan/index.js';
-import { formatDiagnostic, parseGridSpec, type CompiledGridSpec } from '../../schema/index.js';
+import { clusterStatus, type ClusterHealthState, type Plan } from '../../provider/plan/index.js';
 import { GridError } from '../errors.js';
 import { checkSpecSize } from '../common/grpc-limits.js';
 import type { Logger } from '../common/logger.js';
@@ -8,17 +7,21 @@ import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { computeClusterStatus } from './cluster-status.js';
 import type { NodeOperations } from './node-operations.js';
+import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
+import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
+
+export { compileSpecJson, MAX_WIRE_DIAGNOSTICS } from './reconcile/compile-spec.js';
 
 /** How long a new cluster may take to become healthy before its health is reported as an alarm. */
 const NEW_CLUSTER_GRACE_MS = 120_000;
 
 /** Declarative lifecycle facts, for the event bus. */
 export interface DeclarativeEvents extends ReconcilerEvents {
-  specApplied?(e: { generation: number; plan: Plan; deleted: boolean }): void;
+  specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
 }
 
@@ -44,12 +47,16 @@ export interface DeclarativeOptions {
 export class DeclarativeControl {
   readonly desired: DesiredStateManager;
   readonly reconciler: Reconciler;
+  /** Runs ApplySpec's parse, validate, compile and plan off the event loop; started on first use. */
+  private readonly specWorker: SpecWorker;
   private readonly health = new Map<string, ClusterHealthState>();
   /** When each cluster was first seen, until it is healthy for the first time. */
   private readonly converging = new Map<string, number>();
 
   constructor(private readonly o: DeclarativeOptions) {
+    // The stored spec is compiled on the event loop at start-up, before the master serves.
     this.desired = new DesiredStateManager(o.store, compileSpecJson, () => this.reconciler.trigger());
+    this.specWorker = new SpecWorker({ logger: o.logger.child({ component: 'spec-worker' }) });
     this.reconciler = new Reconciler(
       {
         desired: () => this.desired.desired(),
@@ -79,8 +86,12 @@ export class DeclarativeControl {
   }
 
   /** Reconciles, reporting cluster health as the reconciler sees and changes it, until `signal` aborts. */
-  run(signal: AbortSignal): Promise<void> {
-    return this.reconciler.run(signal);
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.reconciler.run(signal);
+    } finally {
+      await this.specWorker.close();
+    }
   }
 
   private live() {
@@ -126,12 +137,15 @@ export class DeclarativeControl {
           // Before any work. Only new specs are held to the limit: one stored before it still loads,
           // so its grid can be fixed by applying a smaller spec.
           checkSpecSize(req.specJson);
-          const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, (spec) => planGrid(spec, this.live()));
+          // Planned against the grid as it is when the spec's turn comes (applies are serialized).
+          const work = (specJson: string, keep: boolean) => this.specWorker.run({ specJson, live: this.live(), keep });
+          const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, work);
+          const { summary } = result;
           if (result.changed) {
-            this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${result.plan.summary.create} to create, ${result.plan.summary.destroy} to destroy)`);
-            this.o.events?.specApplied?.({ generation: result.generation, plan: result.plan, deleted: false });
+            this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${summary.create} to create, ${summary.destroy} to destroy)`);
+            this.o.events?.specApplied?.({ generation: result.generation, plan: { summary }, deleted: false });
           }
-          return { planJson: planToJson(result.plan, 0), generation: result.generation, changed: result.changed };
+          return { planJson: result.planJson, generation: result.generation, changed: result.changed };
         },
         getSpec: () => {
           const c = this.desired.current();
@@ -146,7 +160,7 @@ export class DeclarativeControl {
           }
           const generation = await this.desired.delete(req.expectedGeneration, req.gridName);
           this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
-          this.o.events?.specApplied?.({ generation, plan: { actions: [], unplaced: [], deferred: [], summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 }, changed: false }, deleted: true });
+          this.o.events?.specApplied?.({ generation, plan: { summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 } }, deleted: true });
           return { generation };
         },
         listNodes: (req) => {
@@ -165,55 +179,4 @@ export class DeclarativeControl {
       };
     };
   }
-}
-
-/** Diagnostics sent back in one ApplySpec error; the count of the rest follows them. */
-export const MAX_WIRE_DIAGNOSTICS = 10;
-
-/** Longest line of one diagnostic in an ApplySpec error (a long key or value is cut). */
-const MAX_DIAGNOSTIC_CHARS = 240;
-
-/**
- * Spec JSON (as ApplySpec carries it) to a compiled spec.
- * @throws GridError SPEC_INVALID (INVALID_ARGUMENT) naming `spec_json`: empty, not JSON, or
- * invalid, with the first {@link MAX_WIRE_DIAGNOSTICS}
- * problems and the count of the rest (a status must stay small whatever the spec).
- */
-export function compileSpecJson(specJson: string): CompiledGridSpec {
-  if (specJson.trim() === '') throw new GridError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
-  // The spec parser first: it bounds size and depth and places every problem at spec_json:line:col.
-  // It also reads YAML, which ApplySpec does not take: a spec it accepts must still be JSON.
-  const result = parseGridSpec(specJson, 'spec_json');
-  if (result.ok) {
-    try {
-      JSON.parse(specJson);
-    } catch (err) {
-      const why = oneLine((err as Error).message);
-      throw new GridError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
-    }
-  }
-  if (!result.ok) {
-    const trimmed = specJson.trimStart();
-    if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
-      // Not meant as JSON at all (raw YAML, say): say so rather than list YAML's own problems.
-      throw new GridError('SPEC_INVALID', 'spec_json: is not JSON; ApplySpec takes the spec as JSON (`sutra-grid apply FILE` converts YAML)', { field: 'spec_json' });
-    }
-    const all = result.diagnostics.filter((d) => d.severity === 'error');
-    // The parser lists the first problems and counts the rest in one last diagnostic: keep that count.
-    const counted = all.filter((d) => d.code === 'SPEC_MORE_PROBLEMS');
-    const errors = all.filter((d) => d.code !== 'SPEC_MORE_PROBLEMS');
-    const unlisted = counted.reduce((n, d) => n + Number(/and (\d+) more/.exec(d.message)?.[1] ?? 0), 0);
-    const total = errors.length + unlisted;
-    const shown = errors.slice(0, MAX_WIRE_DIAGNOSTICS).map((d) => oneLine(formatDiagnostic({ ...d, sourceLine: undefined })));
-    const rest = total - shown.length;
-    const more = rest > 0 ? `\n... and ${rest} more problem(s); run \`sutra-grid validate FILE\` to see them all` : '';
-    throw new GridError('SPEC_INVALID', `spec_json: invalid spec, ${total} problem(s):\n${shown.join('\n')}${more}`, { field: 'spec_json', problems: total });
-  }
-  return result.compiled;
-}
-
-/** One line of at most {@link MAX_DIAGNOSTIC_CHARS} characters. */
-function oneLine(text: string): string {
-  const flat = text.replace(/\s*\n\s*/g, ' ');
-  return flat.length <= MAX_DIAGNOSTIC_CHARS ? flat : `${flat.slice(0, MAX_DIAGNOSTIC_CHARS)}...`;
 }

@@ -1,18 +1,25 @@
-import { canonicalJson, type CompiledGridSpec } from '../../../schema/index.js';
-import type { Plan } from '../../../provider/plan/index.js';
+import type { CompiledGridSpec } from '../../../schema/index.js';
+import type { PlanSummary } from '../../../provider/plan/index.js';
 import { GridError } from '../../errors.js';
 import { quote } from '../../common/grpc-edge.js';
 import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
 import type { DesiredState } from './reconciler.js';
+import type { SpecJobResult } from './spec-job.js';
 
 /** Turns spec JSON into a compiled spec, or throws GridError SPEC_INVALID listing every problem. */
 export type SpecCompiler = (specJson: string) => CompiledGridSpec;
 
-/** Plans a compiled spec against the live grid (dry-run and apply both show this plan). */
-export type SpecPlanner = (spec: CompiledGridSpec) => Plan;
+/**
+ * Compiles spec JSON and plans it against the live grid (dry-run and apply both show this plan),
+ * off the event loop (spec-worker.ts); with `keep`, returns the compiled spec and its canonical
+ * JSON too. Rejects with GridError SPEC_INVALID listing the spec's problems.
+ */
+export type SpecWork = (specJson: string, keep: boolean) => Promise<SpecJobResult>;
 
 export interface ApplyResult {
-  readonly plan: Plan;
+  /** The plan, as JSON. */
+  readonly planJson: string;
+  readonly summary: PlanSummary;
   /** The generation in force after the call. */
   readonly generation: number;
   /** True when the stored spec changed (never on dry-run). */
@@ -75,19 +82,19 @@ export class DesiredStateManager {
   }
 
   /** Validates, plans and, unless `dryRun`, stores `specJson`. */
-  apply(specJson: string, expectedGeneration: number | undefined, dryRun: boolean, plan: SpecPlanner): Promise<ApplyResult> {
+  apply(specJson: string, expectedGeneration: number | undefined, dryRun: boolean, work: SpecWork): Promise<ApplyResult> {
     return this.exclusive(async () => {
-      const compiled = this.compile(specJson);
-      const canonical = canonicalJson(JSON.parse(specJson));
-      const result = plan(compiled);
-      if (dryRun) return { plan: result, generation: this.stored.generation, changed: false };
+      const { planJson, summary, compiled, canonical } = await work(specJson, !dryRun);
+      const result = { planJson, summary };
+      if (dryRun) return { ...result, generation: this.stored.generation, changed: false };
+      if (compiled === undefined || canonical === undefined) throw new GridError('INTERNAL', 'spec work returned no compiled spec to store');
       this.checkGeneration(expectedGeneration);
       if (this.stored.deleted !== true && canonical === this.stored.specJson) {
-        return { plan: result, generation: this.stored.generation, changed: false };
+        return { ...result, generation: this.stored.generation, changed: false };
       }
       const leaders = this.stored.deleted === true ? {} : keepDeclared(this.stored.leaders, compiled);
       await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders }, compiled);
-      return { plan: result, generation: this.stored.generation, changed: true };
+      return { ...result, generation: this.stored.generation, changed: true };
     });
   }
 
