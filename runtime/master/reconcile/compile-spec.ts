@@ -44,10 +44,12 @@ function invalid(errors: readonly Diagnostic[]): GridError {
   const line = (d: Diagnostic): string => oneLine(formatDiagnostic({ ...d, sourceLine: undefined }));
   const listed = errors.filter((d) => d.code !== 'SPEC_MORE_PROBLEMS');
   const tally = errors.filter((d) => d.code === 'SPEC_MORE_PROBLEMS').map((d) => `\n${line(d)}`).join('');
+  const unlisted = errors.reduce((n, d) => n + (d.code === 'SPEC_MORE_PROBLEMS' ? Number(/and (\d+) more/.exec(d.message)?.[1] ?? 0) : 0), 0);
+  const total = listed.length + unlisted;
   const shown = listed.slice(0, MAX_WIRE_DIAGNOSTICS).map(line);
   const rest = listed.length - shown.length;
   const more = rest > 0 ? `\n... and ${rest} more problem(s); run \`sutra-grid validate FILE\` to see them all` : '';
-  return new GridError('SPEC_INVALID', `spec_json: invalid spec, ${errors.length} problem(s):\n${shown.join('\n')}${more}${tally}`, { field: 'spec_json', problems: errors.length });
+  return new GridError('SPEC_INVALID', `spec_json: invalid spec, ${total} problem(s):\n${shown.join('\n')}${more}${tally}`, { field: 'spec_json', problems: total });
 }
 
 /** One line of at most {@link MAX_DIAGNOSTIC_CHARS} characters. */
