@@ -37,10 +37,14 @@ describe(`chaos (seed ${SEED}, ${FAULTS} faults)`, () => {
     const context = `seed ${SEED}; faults:\n${lines.join('\n')}`;
 
     // THEN the grid converges: 12 running nodes, one copy each, every agent healthy
+    const healedAt = Date.now();
     const nodes = await converged(grid, 60_000).catch(async (err: unknown) => {
       const now = await grid!.nodes();
       throw new Error(`${(err as Error).message}\n${context}\nnodes: ${now.map((n) => `${n.nodeId}@${n.agentId} ${n.status}`).join(', ')}`);
     });
+    const kinds = Object.entries({ 'node kill -9': /^node pid/, 'agent kill -9': /^agent \S+ kill -9/, 'agent SIGSTOP': /SIGSTOP$/, 'master kill -9': /^master kill/ })
+      .map(([k, re]) => `${k}: ${report.faults.filter((f) => re.test(f.what)).length}`);
+    console.log(`chaos seed ${SEED}: ${report.injected} faults (${kinds.join(', ')}) over ${report.faults.at(-1)?.atMs ?? 0} ms; converged ${Date.now() - healedAt} ms after the last heal`);
     expect(nodes.map((n) => n.nodeId).sort(), context).toEqual([...Array(6).keys()].flatMap((i) => [`kv-${i}`, `st-${i}`]).sort());
     // AND no storage process runs that the master does not list
     expect(orphans(grid, nodes), context).toEqual([]);
