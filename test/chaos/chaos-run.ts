@@ -9,18 +9,7 @@ import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { EventsClient } from '../events-e2e/support.js';
 import { eventually, isAlive, pidsMentioning } from '../helpers/processes.js';
 import { DeclarativeGrid, duplicates, gridSpec, portBlock } from '../declarative/support/declarative-grid.js';
-
-/** mulberry32: the same faults for the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 /** What one fault did, for the failure message. */
 export interface FaultRecord {

@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompiledClusterSpec } from '../../schema/index.js';
 import { planGrid, type LiveNode, type LiveState, type NodeStatus } from '../../provider/plan/index.js';
 import { agentSpec, applyPlan, clusterSpec, gridSpec, liveAgentsOf, liveNode } from './fixtures.js';
-
-/** Small seeded PRNG (mulberry32): random cases that are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../helpers/prng.js';
 
 const STATUSES: NodeStatus[] = ['running', 'running', 'running', 'starting', 'failed', 'stopped'];
 

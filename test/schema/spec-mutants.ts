@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { prng as random } from '../helpers/prng.js';
 
 /** One mutant: its text and how it was made, to reproduce it. */
 export interface Mutant {
@@ -12,18 +13,6 @@ export interface Mutant {
   readonly base: string;
   readonly kinds: readonly string[];
   readonly text: string;
-}
-
-/** mulberry32: small, fast and good enough to pick mutations. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const EXAMPLES = ['examples/local/grid.yaml', 'examples/labels/grid.yaml', 'examples/kubernetes/grid.yaml', 'examples/cdktf/grid.yaml'];
