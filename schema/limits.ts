@@ -31,6 +31,12 @@ export const SPEC_LIMITS = {
   maxAliases: 100,
   /** Nodes one alias may expand to (yaml's `maxAliasCount`): "billion laughs" stays small. */
   maxAliasCount: 100,
+  /**
+   * Bytes of spec text checked against the schema in full, every problem at once. A bigger spec is
+   * checked up to its first schema problem: listing every problem of 2 MiB (say 100,000 unknown
+   * keys) costs ajv about a second, which is the bound for any one spec.
+   */
+  maxFullCheckBytes: 512 * 1024,
   /** Diagnostics reported in full; the rest are counted in one last diagnostic. */
   maxDiagnostics: 100,
   /** Agents per grid (Kubernetes: 5,000 nodes per cluster). */

@@ -86,15 +86,23 @@ function parseJsonText(text: string, value: unknown, file: string): ParseResult 
     const message = clip(`Map keys must be unique: "${key}" is repeated`);
     return failure(file, [{ code: 'SPEC_DUPLICATE_KEY', severity: 'error', message, pointer: '', file, ...placed(lines.at(start, end)) }]);
   }
-  return analyse(value, file, [], (shown) => {
-    const { places } = scanJson(text, SPEC_LIMITS.maxDepth, shown.map((d) => d.pointer));
-    return (d) => placeJson(lines, places, d);
-  });
+  return analyse(
+    value,
+    file,
+    [],
+    (shown) => {
+      const { places } = scanJson(text, SPEC_LIMITS.maxDepth, shown.map((d) => d.pointer));
+      return (d) => placeJson(lines, places, d);
+    },
+    text.length,
+  );
 }
 
 function parseYamlText(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const options = { lineCounter, prettyErrors: false, uniqueKeys: false };
+  // logLevel 'error': yaml would otherwise print a process warning for every collection used as a
+  // key (a hostile spec could fill a daemon's stderr); such a key fails the schema check anyway.
+  const options = { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' as const };
   const parsed = parseYamlGuarded(text, SPEC_LIMITS.maxDepth, SPEC_LIMITS.maxAliases, options, lineCounter.addNewLine);
   if (!parsed.doc) {
     const { reason, at } = parsed.refused;
@@ -128,7 +136,7 @@ function parseYamlText(text: string, file: string): ParseResult {
     const diagnostic = limitDiagnostic(file, clip((error as Error).message), map.at(0));
     return failure(file, [diagnostic, ...warnings]);
   }
-  return analyse(data, file, warnings, () => (d) => placed(map.locate(d.pointer, d.atKey ? 'key' : 'value')));
+  return analyse(data, file, warnings, () => (d) => placed(map.locate(d.pointer, d.atKey ? 'key' : 'value')), text.length);
 }
 
 /**
@@ -203,10 +211,13 @@ function analyse(
   file: string,
   earlier: readonly Diagnostic[],
   placer: (shown: readonly RawDiagnostic[]) => (d: RawDiagnostic) => Place,
+  textLength = 0,
 ): ParseResult {
-  const { defaulted, diagnostics: schemaProblems } = checkSchema(data);
-  // Past a limit the semantic checks would do the work the limit exists to refuse.
-  const overLimit = schemaProblems.some((d) => d.code === 'SPEC_LIMIT');
+  const large = textLength > SPEC_LIMITS.maxFullCheckBytes;
+  const { defaulted, diagnostics: schemaProblems } = checkSchema(data, large);
+  // Past a limit the semantic checks would do the work the limit exists to refuse; a large spec
+  // with a schema problem gets only that one.
+  const overLimit = schemaProblems.some((d) => d.code === 'SPEC_LIMIT') || (large && schemaProblems.length > 0);
   const raw = overLimit ? schemaProblems : [...schemaProblems, ...checkSemantics(data, defaulted)];
   const room = Math.max(1, SPEC_LIMITS.maxDiagnostics - earlier.length);
   const place = placer(raw.slice(0, room + 1));

@@ -19,25 +19,29 @@ export interface RawDiagnostic {
 }
 
 let validator: ValidateFunction | undefined;
+let firstErrorValidator: ValidateFunction | undefined;
 
-/** Compiled once: ajv compilation costs milliseconds, validation microseconds. */
-function getValidator(): ValidateFunction {
-  validator ??= new Ajv2020({
-    allErrors: true,
-    strict: true,
-    allowUnionTypes: true,
-    // Defaults come from the schema itself, so they are written once; applied to a copy.
-    useDefaults: true,
-    verbose: true,
-  }).compile(gridSchema);
-  return validator;
+/** Compiled once (each kind, when first needed): ajv compilation costs milliseconds, validation microseconds. */
+function getValidator(allErrors: boolean): ValidateFunction {
+  const compile = (): ValidateFunction =>
+    new Ajv2020({
+      allErrors,
+      strict: true,
+      allowUnionTypes: true,
+      // Defaults come from the schema itself, so they are written once; applied to a copy.
+      useDefaults: true,
+      verbose: true,
+    }).compile(gridSchema);
+  if (allErrors) return (validator ??= compile());
+  return (firstErrorValidator ??= compile());
 }
 
 /**
  * Validates `data` against the grid schema. Returns the data with every schema default filled in
- * (a deep copy: the input is not touched) and one diagnostic per violation.
+ * (a deep copy: the input is not touched) and one diagnostic per violation, or, with
+ * `firstProblemOnly` (a spec past `SPEC_LIMITS.maxFullCheckBytes`), only the first one.
  */
-export function checkSchema(data: unknown): { defaulted: unknown; diagnostics: RawDiagnostic[] } {
+export function checkSchema(data: unknown, firstProblemOnly = false): { defaulted: unknown; diagnostics: RawDiagnostic[] } {
   let defaulted: unknown;
   try {
     defaulted = data === undefined ? undefined : structuredClone(data);
@@ -46,8 +50,13 @@ export function checkSchema(data: unknown): { defaulted: unknown; diagnostics: R
     const reason = error instanceof Error ? error.message : String(error);
     return { defaulted: undefined, diagnostics: [{ code: 'SPEC_SCHEMA', message: `must be plain data (JSON values only): ${reason}`, pointer: '' }] };
   }
-  const validate = getValidator();
+  const validate = getValidator(!firstProblemOnly);
   if (validate(defaulted)) return { defaulted, diagnostics: [] };
+  if (firstProblemOnly) {
+    const first = (validate.errors ?? []).map((e) => toDiagnostic(e, true)).find((d) => d !== undefined);
+    const note = `(the spec is over ${SPEC_LIMITS.maxFullCheckBytes / 1024} KiB, so schema checking stopped at its first problem; fix it and check again)`;
+    return { defaulted, diagnostics: [first ? { ...first, message: `${first.message} ${note}` } : { code: 'SPEC_SCHEMA', message: `does not match the schema ${note}`, pointer: '' }] };
+  }
   const diagnostics: RawDiagnostic[] = [];
   for (const error of validate.errors ?? []) {
     // Only the first ones are listed: the rest are counted, so spare them the suggestions.

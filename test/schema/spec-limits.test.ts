@@ -126,6 +126,18 @@ describe('parsing is bounded: depth, size, aliases, diagnostics', () => {
     }
   });
 
+  test('past maxFullCheckBytes, 120,000 unknown keys: schema checking stops at the first problem, placed, in well under a second', () => {
+    const spec: Record<string, unknown> = { name: 'x', agents: [{ id: 'a', capacity: { nodes: 1 } }] };
+    for (let i = 0; i < 120_000; i++) spec[`k${i}`] = i;
+    const text = JSON.stringify(spec);
+    expect(text.length).toBeGreaterThan(SPEC_LIMITS.maxFullCheckBytes);
+    timed(text); // compiles the first-problem validator: a one-time cost of the process
+    const { result, ms } = timed(text);
+    expect(compact(result)).toEqual([{ code: 'SPEC_SCHEMA', at: expect.stringMatching(/^1:\d+$/), pointer: '/k0' }]);
+    expect(result.diagnostics[0]?.message).toMatch(/schema checking stopped at its first problem/);
+    expect(ms).toBeLessThan(1_000);
+  });
+
   test('more than 100 aliases are refused before yaml resolves them one document walk each', () => {
     const text = yaml('name: x', 'agents: [{ id: a, capacity: { nodes: 1 } }]', 'base: &b { x: 1 }', ...Array.from({ length: 20_000 }, (_, i) => `k${i}: *b`));
     const { result, ms } = timed(text);
