@@ -164,10 +164,23 @@ export class EventLog implements EventStore {
     this.appending = true;
     try {
       const { buf, sizes } = encodeBatch(events);
-      const active = this.active;
-      const span = (events[0] as GridEvent).timestampUs - (active.firstTimestampUs ?? Infinity);
-      if (active.count > 0 && (active.size >= this.segmentMaxBytes || span >= this.segmentMaxAgeUs)) await this.roll();
-      await this.active.append(buf, sizes, events);
+      // A batch fills the active segment up to segmentMaxBytes and goes on in the next one, so a
+      // large group commit (a slow disk, a burst) never makes one oversized segment that
+      // retention could only drop whole.
+      let from = 0;
+      let offset = 0;
+      while (from < events.length) {
+        const active = this.active;
+        const span = (events[from] as GridEvent).timestampUs - (active.firstTimestampUs ?? Infinity);
+        if (active.count > 0 && (active.size + (sizes[from] as number) > this.segmentMaxBytes || span >= this.segmentMaxAgeUs)) await this.roll();
+        const room = this.segmentMaxBytes - this.active.size;
+        let to = from;
+        let bytes = 0;
+        while (to < events.length && (to === from || bytes + (sizes[to] as number) <= room)) bytes += sizes[to++] as number;
+        await this.active.append(buf.subarray(offset, offset + bytes), sizes.slice(from, to), events.slice(from, to));
+        from = to;
+        offset += bytes;
+      }
     } catch (err) {
       throw new EventError('EVENTS_STORE_IO', `event write failed: ${(err as Error).message}`, undefined, { cause: err });
     } finally {

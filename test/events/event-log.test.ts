@@ -45,6 +45,19 @@ describe('EventLog', () => {
     await log.close();
   });
 
+  it('spreads one large batch over segments of at most segmentMaxBytes, so retention can drop them one by one', async () => {
+    const log = await EventLog.open(dir, { segmentMaxBytes: 2048 });
+    await log.append(mkBatch(0, 500));
+    const files = await segmentFiles();
+    expect(files.length).toBeGreaterThan(5);
+    // Every closed segment is within the bound (the active one may still grow).
+    for (const f of files.slice(0, -1)) expect((await stat(join(dir, f))).size).toBeLessThanOrEqual(2048);
+    expectContiguous(await readAll(log), 1, 500);
+    expect(await log.applyRetention({ maxEvents: 100, nowUs: 0 })).toBeGreaterThan(300);
+    expect(log.firstIndex).toBeGreaterThan(300);
+    await log.close();
+  });
+
   it('refuses an append that does not continue the index', async () => {
     const log = await EventLog.open(dir);
     await log.append(mkBatch(0, 3));
