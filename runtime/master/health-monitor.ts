@@ -3,8 +3,11 @@ import type { AgentRegistry, HealthThresholds, HealthTransition } from './agent-
 
 /** Settings of {@link runHealthMonitor}. */
 export interface HealthMonitorOptions {
-  /** Read on every check: the thresholds follow the applied spec as it changes. */
-  readonly thresholds: () => HealthThresholds;
+  /**
+   * Read on every check, so the thresholds follow the applied spec as it changes; the function it
+   * returns gives them for an agent last heard from at a given time.
+   */
+  readonly thresholds: () => (lastHeartbeatMs: number) => HealthThresholds;
   /** How often agent silence is re-evaluated (ms). Tests use sub-second values. */
   readonly checkIntervalMs: number;
   /** Told about every change, in order. */

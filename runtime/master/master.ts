@@ -5,7 +5,7 @@ import { GridError, ShutdownTimeoutError } from '../errors.js';
 import { startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
-import { AgentRegistry, type HealthTransition } from './agent-registry.js';
+import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
 import { runHealthMonitor } from './health-monitor.js';
 import { describePolicy, policyInForce, type PolicyInForce } from './policy-in-force.js';
 import type { HandlerFactory, MasterContext } from './master-context.js';
@@ -75,6 +75,9 @@ export class Master {
   private mirrorClient: StorageServiceClient | undefined;
   /** The last policy line logged, so a change is logged once. */
   private policyLine = '';
+  /** The policy the health monitor last enforced, and when it last changed from which. */
+  private enforced: PolicyInForce | undefined;
+  private policyChange: { readonly atMs: number; readonly previous: PolicyInForce } | undefined;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
@@ -150,7 +153,7 @@ export class Master {
     }
     this.monitor = runHealthMonitor(
       this.registry,
-      { thresholds: this.enforcedPolicy, checkIntervalMs: o.healthCheckIntervalMs, onTransition: this.onHealthTransition },
+      { thresholds: this.healthThresholds, checkIntervalMs: o.healthCheckIntervalMs, onTransition: this.onHealthTransition },
       this.abort.signal,
     );
     this.reconcileLoop = this.declarative.run(this.abort.signal);
@@ -271,10 +274,28 @@ export class Master {
     const p = this.policy();
     const line = describePolicy(p);
     if (line !== this.policyLine) {
+      if (this.enforced !== undefined) this.policyChange = { atMs: Date.now(), previous: this.enforced };
       this.policyLine = line;
+      this.enforced = p;
       this.logger.info({ generation: p.generation, heartbeatMs: p.heartbeatIntervalMs, degradedAfterMs: p.degradedAfterMs, offlineAfterMs: p.offlineAfterMs }, line);
     }
     return p;
+  };
+
+  /**
+   * Health thresholds per agent: an agent not heard from since the policy last changed has not
+   * received it yet and still beats at the old interval, so the looser of the old and new
+   * thresholds judges it (a spec with shorter ones must not degrade every agent at once).
+   */
+  private readonly healthThresholds = (): ((lastHeartbeatMs: number) => HealthThresholds) => {
+    const p = this.enforcedPolicy();
+    const change = this.policyChange;
+    if (change === undefined) return () => p;
+    const looser: HealthThresholds = {
+      degradedAfterMs: Math.max(p.degradedAfterMs, change.previous.degradedAfterMs),
+      offlineAfterMs: Math.max(p.offlineAfterMs, change.previous.offlineAfterMs),
+    };
+    return (lastHeartbeatMs) => (lastHeartbeatMs < change.atMs ? looser : p);
   };
 
   private readonly onHealthTransition = (t: HealthTransition): void => {
