@@ -4,8 +4,10 @@
  * before a spec exists (and after it is deleted).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, trackPid } from '../helpers/processes.js';
-import { DeclarativeGrid, gridSpec } from './support/declarative-grid.js';
+import { join } from 'node:path';
+import { TestMasterClient } from '../helpers/grid-client.js';
+import { eventually, runCli, startDaemon, trackPid } from '../helpers/processes.js';
+import { DeclarativeGrid, gridSpec, portBlock, type GridEvent } from './support/declarative-grid.js';
 
 let grid: DeclarativeGrid | undefined;
 
@@ -128,5 +130,44 @@ describe("the spec's policy on standalone processes", () => {
     const failed = await eventually(async () => (await grid!.events('NodeFailed')).find((e) => e.nodeId === 'solo'), 15_000);
     expect(failed.payload['restartCount']).toBe(1);
     expect(grid.agentProcess('a1').logs()).not.toMatch(/grid's policy|the grid has no policy/);
+  });
+
+  it("`up`'s local agents get the spec's policy from the master, as any agent does", async () => {
+    grid = new DeclarativeGrid();
+    const ports = portBlock(50);
+    const file = grid.writeSpec(`name: up-policy
+monitoring: { heartbeatInterval: 200ms, degradedAfter: 800ms, offlineAfter: 1600ms, restart: { maxRestarts: 1, window: 60s, backoff: 50ms } }
+storage:
+  dataPath: ${join(grid.dir('up-data'), 'nodes')}
+  memory: 64Mi
+  portRange: { start: ${ports.start}, end: ${ports.end} }
+agents:
+  - { id: u1, platform: process, capacity: { nodes: 2 } }
+clusters:
+  - { name: kg, nodes: 1 }
+`);
+    const stateDir = join(grid.dir('up-state'), '.grid');
+    const up = grid.adopt(await startDaemon('master', ['up', file, '--listen', '127.0.0.1:0', '--state-dir', stateDir], { env: { LOG_LEVEL: 'info' }, timeoutMs: 60_000 }));
+    await up.waitForLog(/^grid converged$/m, 60_000);
+    await up.waitForLog(/applying the grid's policy \(generation 1\): heartbeat 200ms, restarts 1 in 1m, backoff 50ms/, 10_000);
+    const client = new TestMasterClient(up.address);
+    try {
+      const [first] = (await client.listNodes()).nodes;
+      trackPid(first!.pid);
+      // WHEN its node crashes, is restarted once, and crashes again, the spec's one restart is spent
+      process.kill(first!.pid, 'SIGKILL');
+      const restarted = await eventually(async () => (await client.listNodes()).nodes.find((n) => n.status === 'running' && n.pid !== first!.pid), 15_000);
+      trackPid(restarted.pid);
+      process.kill(restarted.pid, 'SIGKILL');
+      const failed = await eventually(async () => {
+        const res = await runCli(['events', '--type', 'NodeFailed', '--json', '--master', up.address]);
+        return (JSON.parse(res.stdout) as { events: GridEvent[] }).events.find((e) => e.nodeId === 'kg-0');
+      }, 15_000);
+      expect(failed.payload['restartCount']).toBe(1);
+    } finally {
+      client.close();
+    }
+    const exit = await up.stop('SIGINT', 30_000);
+    expect(exit, up.logs()).toEqual({ code: 0, signal: null });
   });
 });
