@@ -125,7 +125,10 @@ export class Master {
       await chmod(o.dataDir, 0o700);
       const masterId = await loadMasterId(o.dataDir);
       const bus = await this.openEvents();
-      const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), 2 * o.heartbeatIntervalMs);
+      const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), () =>
+        // An agent may still beat at the flags' interval until the spec's policy reaches it: the longer of the two.
+        2 * Math.max(o.heartbeatIntervalMs, this.policy().heartbeatIntervalMs),
+      );
       this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger, policy: this.policy, stopping: this.abort.signal };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
