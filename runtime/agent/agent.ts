@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.js';
 import type { CompiledAgentOptions } from './agent-config.js';
 import { gridAgentService } from './agent-service.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { describeEffectivePolicy, isOwnConfig, resolvePolicy, type EffectivePolicy, type GridPolicy } from './grid-policy.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import type { NodePlatform } from './platform.js';
@@ -40,6 +41,8 @@ export class Agent {
   private readonly lock: DataDirLock;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
+  /** This agent's own config: followed until the grid sends a policy, and again after the spec is deleted. */
+  private readonly ownPolicy: EffectivePolicy;
 
   constructor(
     readonly opts: CompiledAgentOptions,
@@ -49,6 +52,10 @@ export class Agent {
     this.done = new Promise((r) => (this.resolveDone = r));
     this.lock = new DataDirLock(opts.storage.dataPath);
     const m = opts.monitoring;
+    this.ownPolicy = {
+      heartbeatIntervalMs: m.heartbeatIntervalMs,
+      restart: { enabled: m.restartFailedNodes, maxRestarts: m.restartMax, windowMs: m.restartWindowMs, backoffMs: m.restartBackoffMs, backoffMaxMs: m.restartBackoffMaxMs },
+    };
     this.supervisor = new NodeSupervisor(
       platform,
       {
@@ -63,7 +70,7 @@ export class Agent {
         startTimeoutMs: m.startTimeoutMs,
         healthCheckIntervalMs: m.healthCheckIntervalMs,
         stopGraceMs: m.stopGraceMs,
-        restart: { enabled: m.restartFailedNodes, maxRestarts: m.restartMax, windowMs: m.restartWindowMs, backoffMs: m.restartBackoffMs, backoffMaxMs: m.restartBackoffMaxMs },
+        restart: this.ownPolicy.restart,
       },
       logger.child({ component: 'supervisor' }),
       (e) => this.link?.reportEvent(e),
@@ -95,6 +102,7 @@ export class Agent {
         token: this.opts.token,
         heartbeatIntervalMs: this.opts.monitoring.heartbeatIntervalMs,
         nodes: () => this.supervisor.list(),
+        onPolicy: (p) => this.applyPolicy(p),
         logger: this.logger.child({ component: 'master-link' }),
         info: {
           agentId: this.opts.agentId,
@@ -120,6 +128,16 @@ export class Agent {
       this.resolveDone();
       throw err;
     }
+  }
+
+  /** Follows the grid's policy (the master's link has already switched its heartbeat interval). */
+  private applyPolicy(grid: GridPolicy): void {
+    const p = resolvePolicy(grid, this.ownPolicy);
+    this.supervisor.setRestartPolicy(p.restart);
+    const shown = describeEffectivePolicy({ ...p, heartbeatIntervalMs: this.link?.heartbeatIntervalMs ?? p.heartbeatIntervalMs });
+    const fields = { generation: grid.generation, heartbeatMs: this.link?.heartbeatIntervalMs, maxRestarts: p.restart.maxRestarts, restartWindowMs: p.restart.windowMs, restartBackoffMs: p.restart.backoffMs };
+    if (isOwnConfig(grid)) this.logger.info(fields, `the grid has no policy (generation ${grid.generation}): back to this agent's own config: ${shown}`);
+    else this.logger.info(fields, `applying the grid's policy (generation ${grid.generation}): ${shown}`);
   }
 
   /** Resolves once the agent has stopped. */

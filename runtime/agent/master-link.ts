@@ -1,9 +1,10 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { GridMasterClient, type AgentInfo, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import { GridMasterClient, type AgentInfo, type AgentPolicy, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { backoffDelay, sleep } from '../common/backoff.js';
 import { clientChannelOptions, insecureCredentials, statusName, unary } from '../common/grpc-client.js';
 import type { Logger } from '../common/logger.js';
 import { toNodeInfo } from './agent-service.js';
+import { isOwnConfig, sameValues, type GridPolicy } from './grid-policy.js';
 import { HeartbeatStream } from './heartbeat-stream.js';
 import type { NodeEvent, NodeView } from './node-types.js';
 
@@ -14,8 +15,16 @@ export interface MasterLinkOptions {
   readonly masterEndpoint: string;
   readonly token: string | undefined;
   readonly info: AgentInfo;
-  /** Our own heartbeat interval; the master's (from RegisterAgent) wins when shorter. */
+  /**
+   * Our own heartbeat interval: the fallback before a spec sets one (the master's, from
+   * RegisterAgent and each heartbeat answer, wins then when shorter).
+   */
   readonly heartbeatIntervalMs: number;
+  /**
+   * Told when the grid's policy changes (an applied, changed or deleted spec), once per change,
+   * after the link has switched to its heartbeat interval.
+   */
+  readonly onPolicy?: (policy: GridPolicy) => void;
   /** Reconnect backoff while the master is away. @default 200 -> 5000 ms */
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
@@ -57,6 +66,8 @@ export class MasterLink {
   private streamUnsupported = false;
   /** Ends the loop's wait between beats early: the link lost the master and must act now. */
   private wakeUp: (() => void) | undefined;
+  /** The grid's policy last followed; none set until a spec is applied. */
+  private policy: GridPolicy = { generation: 0 };
 
   constructor(private readonly opts: MasterLinkOptions) {
     this.intervalMs = opts.heartbeatIntervalMs;
@@ -64,6 +75,24 @@ export class MasterLink {
 
   get state(): MasterLinkState {
     return this.stateValue;
+  }
+
+  /** The interval the link beats at now. */
+  get heartbeatIntervalMs(): number {
+    return this.intervalMs;
+  }
+
+  /**
+   * Follows what the master answered: the spec's heartbeat interval when a spec sets one, else our
+   * own (or the master's when shorter); the grid's policy is passed on once per change.
+   */
+  private follow(masterIntervalMs: number, wire: AgentPolicy | undefined): void {
+    // An older master sends no policy: the same as "no spec", our own config applies.
+    const policy = policyFromWire(wire, this.policy.generation);
+    this.intervalMs = policy.heartbeatIntervalMs ?? (masterIntervalMs > 0 ? Math.min(this.opts.heartbeatIntervalMs, masterIntervalMs) : this.opts.heartbeatIntervalMs);
+    const changed = !sameValues(policy, this.policy);
+    this.policy = policy;
+    if (changed) this.opts.onPolicy?.(policy);
   }
 
   private masterClient(): GridMasterClient {
@@ -164,7 +193,7 @@ export class MasterLink {
     const c = this.masterClient();
     const nodes = this.opts.nodes().map(toNodeInfo);
     const res = await unary(c.registerAgent, c, { agent: this.opts.info, nodes }, this.opts.token, CALL_TIMEOUT_MS);
-    if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
+    this.follow(res.heartbeatIntervalMs, res.policy);
     const was = this.stateValue;
     this.stateValue = 'registered';
     this.opts.logger.info(
@@ -180,7 +209,7 @@ export class MasterLink {
   }
 
   /** One beat: on the long-lived stream, or as a unary call to a master without streams. */
-  private async beat(c: GridMasterClient): Promise<{ heartbeatIntervalMs: number }> {
+  private async beat(c: GridMasterClient): Promise<{ heartbeatIntervalMs: number; policy?: AgentPolicy | undefined }> {
     const req = { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) };
     if (this.streamUnsupported) return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
     try {
@@ -201,7 +230,7 @@ export class MasterLink {
     const c = this.masterClient();
     try {
       const res = await this.beat(c);
-      if (res.heartbeatIntervalMs > 0) this.intervalMs = Math.min(this.opts.heartbeatIntervalMs, res.heartbeatIntervalMs);
+      this.follow(res.heartbeatIntervalMs, res.policy);
       void this.flushEvents();
     } catch (err) {
       // Already handled when the stream broke (onStreamBroken), or the link is stopping.
@@ -285,4 +314,20 @@ export class MasterLink {
     this.stateValue = 'stopped';
     this.resetClient();
   }
+}
+
+/**
+ * The wire's policy as the agent's domain type: only the values the master set. No policy at all
+ * (an older master) keeps the generation we had and sets nothing: our own config.
+ */
+function policyFromWire(p: AgentPolicy | undefined, generation: number): GridPolicy {
+  if (p === undefined) return { generation };
+  const policy: GridPolicy = {
+    generation: p.generation,
+    ...(p.heartbeatIntervalMs !== undefined && p.heartbeatIntervalMs > 0 ? { heartbeatIntervalMs: p.heartbeatIntervalMs } : {}),
+    ...(p.maxRestarts !== undefined ? { maxRestarts: p.maxRestarts } : {}),
+    ...(p.restartWindowMs !== undefined && p.restartWindowMs > 0 ? { restartWindowMs: p.restartWindowMs } : {}),
+    ...(p.restartBackoffMs !== undefined ? { restartBackoffMs: p.restartBackoffMs } : {}),
+  };
+  return isOwnConfig(policy) ? { generation: p.generation } : policy;
 }

@@ -6,6 +6,7 @@ import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './pla
 import { HealthProbe } from './health-probe.js';
 import { EXIT_PORT_TAKEN } from '../storage/exit-codes.js';
 import { NodePorts } from './node-ports.js';
+import type { RestartPolicyOptions } from './restart-policy.js';
 import { describeExit, newNodeRecord, nodeView, NODE_EVENT_SEVERITY, SETTLED, type NodeRecord } from './node-record.js';
 import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
 import type { NodeEvent, NodeEventSink, NodeEventType, NodeStatus, NodeView, SpawnRequest, SupervisorOptions } from './node-types.js';
@@ -29,6 +30,8 @@ const RETRYABLE_START: ReadonlySet<string> = new Set(['SPAWN_FAILED', 'INTERNAL'
 export class NodeSupervisor {
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly ports: NodePorts;
+  /** The restart policy in force: the agent's config, until the grid's policy replaces it. */
+  private restartOptions: RestartPolicyOptions;
 
   constructor(
     private readonly platform: NodePlatform,
@@ -36,6 +39,7 @@ export class NodeSupervisor {
     private readonly logger: Logger,
     private readonly onEvent: NodeEventSink = () => {},
   ) {
+    this.restartOptions = opts.restart;
     this.ports = new NodePorts({ start: opts.portRangeStart, size: opts.portRangeSize }, opts.agentId, () =>
       [...this.nodes.values()].map((r) => ({ nodeId: r.spec.nodeId, port: r.spec.port })),
     );
@@ -72,6 +76,12 @@ export class NodeSupervisor {
       };
       r.waiters.add(w);
     });
+  }
+
+  /** Switches every node, existing and future, to a new restart policy; their restart counts carry over. */
+  setRestartPolicy(opts: RestartPolicyOptions): void {
+    this.restartOptions = opts;
+    for (const r of this.nodes.values()) r.policy.update(opts);
   }
 
   /** Every node, in spawn order. */
@@ -132,7 +142,7 @@ export class NodeSupervisor {
     }
     // The record claims the id and capacity at once (synchronously), before any await.
     const spec: NodeLaunchSpec = { nodeId, port: req.port, memoryMb, storagePath, cluster: req.cluster, role: req.role, generation: req.generation };
-    const rec = newNodeRecord(spec, this.opts.restart);
+    const rec = newNodeRecord(spec, this.restartOptions);
     rec.portPinned = req.port !== 0;
     this.nodes.set(nodeId, rec);
     try {
@@ -422,7 +432,7 @@ export class NodeSupervisor {
     const adopted = await this.platform.adopt();
     await Promise.all(
       adopted.map(async ({ spec, instance, startedAtMs }) => {
-        const r = newNodeRecord(spec, this.opts.restart);
+        const r = newNodeRecord(spec, this.restartOptions);
         r.pid = instance.pid;
         r.containerId = instance.containerId ?? '';
         // The process's own start, not the adoption: a re-adopted stale copy must not look newer

@@ -23,7 +23,15 @@ export class RestartPolicy {
   /** Times of restarts still inside the window. */
   private recent: number[] = [];
 
-  constructor(private readonly opts: RestartPolicyOptions) {}
+  constructor(private opts: RestartPolicyOptions) {}
+
+  /**
+   * Follows a new policy (the grid's changed): restarts already counted stay counted, under the
+   * new limits, so a node does not get a fresh allowance from a policy change.
+   */
+  update(opts: RestartPolicyOptions): void {
+    this.opts = opts;
+  }
 
   /** Decides what to do about a crash at `now`, and records the restart when there is one. */
   onCrash(now: number): RestartDecision {

@@ -56,6 +56,7 @@ export class LocalGrid {
   /** Starts the master, then the local agents. On failure, stops what it started and rethrows. */
   async start(): Promise<string> {
     const { spec, stateDir, token, logger } = this.o;
+    // The spec's thresholds once it is applied; as flags, they also hold before (or without) it.
     const m = spec.monitoring;
     try {
       this.master = new Master(
@@ -157,9 +158,11 @@ export function splitPortRange(range: { start: number; end: number }, parts: num
   return Array.from({ length: parts }, (_, i) => ({ start: range.start + i * size, size }));
 }
 
-/** The agent-config.toml an agent of the spec would have, built in memory. */
+/**
+ * The agent-config.toml an agent of the spec would have, built in memory. No monitoring: the
+ * spec's policy (heartbeat, restarts) reaches the agent from the master, as it does any agent.
+ */
 function agentConfig(spec: CompiledGridSpec, a: CompiledAgentSpec, master: string, ports: { start: number; size: number }): AgentConfigFile {
-  const r = spec.monitoring.restart;
   return {
     agent: {
       agent_id: a.id,
@@ -175,12 +178,6 @@ function agentConfig(spec: CompiledGridSpec, a: CompiledAgentSpec, master: strin
       default_memory_mb: spec.storage.memoryMb,
       default_port_range_start: ports.start,
       port_range_size: ports.size,
-    },
-    monitoring: {
-      heartbeat_interval_secs: spec.monitoring.heartbeatIntervalMs / 1000,
-      restart_max: r.maxRestarts,
-      restart_window_secs: r.windowMs / 1000,
-      restart_backoff_ms: r.backoffMs,
     },
   };
 }

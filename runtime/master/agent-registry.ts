@@ -96,11 +96,16 @@ export class AgentRegistry {
     return had;
   }
 
-  /** Moves silent agents down the health ladder. @returns the changes made, for logging and events. */
-  evaluateHealth(nowMs: number, t: HealthThresholds): HealthTransition[] {
+  /**
+   * Moves silent agents down the health ladder. `thresholds` may depend on an agent's last
+   * heartbeat (an agent not heard from since the policy changed still beats at the old interval).
+   * @returns the changes made, for logging and events.
+   */
+  evaluateHealth(nowMs: number, thresholds: HealthThresholds | ((lastHeartbeatMs: number) => HealthThresholds)): HealthTransition[] {
     const changes: HealthTransition[] = [];
     for (const [agentId, record] of this.agents) {
       const silentForMs = nowMs - record.lastHeartbeatMs;
+      const t = typeof thresholds === 'function' ? thresholds(record.lastHeartbeatMs) : thresholds;
       const target: AgentHealth =
         silentForMs >= t.offlineAfterMs ? 'offline' : silentForMs >= t.degradedAfterMs ? 'degraded' : 'healthy';
       // Only heartbeats make an agent healthier; the monitor only degrades.

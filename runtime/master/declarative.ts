@@ -30,7 +30,8 @@ export interface DeclarativeOptions {
   readonly ops: NodeOperations;
   readonly store: SpecStore;
   readonly logger: Logger;
-  readonly offlineAfterMs: number;
+  /** The offline threshold in force (the spec's, else the master's flag). */
+  readonly offlineAfterMs: () => number;
   /** @see ReconcilerOptions.intervalMs */
   readonly reconcileIntervalMs: number;
   /** @see ReconcilerOptions.settleMs */
@@ -95,7 +96,7 @@ export class DeclarativeControl {
   }
 
   private live() {
-    return buildLiveState(this.o.registry, this.desired.desired()?.leaders ?? {}, this.o.offlineAfterMs, Date.now());
+    return buildLiveState(this.o.registry, this.desired.desired()?.leaders ?? {}, this.o.offlineAfterMs(), Date.now());
   }
 
   /** Per-cluster status of the applied spec. */

@@ -2,7 +2,12 @@ import { sleep } from '../common/backoff.js';
 import type { AgentRegistry, HealthThresholds, HealthTransition } from './agent-registry.js';
 
 /** Settings of {@link runHealthMonitor}. */
-export interface HealthMonitorOptions extends HealthThresholds {
+export interface HealthMonitorOptions {
+  /**
+   * Read on every check, so the thresholds follow the applied spec as it changes; the function it
+   * returns gives them for an agent last heard from at a given time.
+   */
+  readonly thresholds: () => (lastHeartbeatMs: number) => HealthThresholds;
   /** How often agent silence is re-evaluated (ms). Tests use sub-second values. */
   readonly checkIntervalMs: number;
   /** Told about every change, in order. */
@@ -23,6 +28,6 @@ export async function runHealthMonitor(registry: AgentRegistry, opts: HealthMoni
     } catch {
       return;
     }
-    for (const t of registry.evaluateHealth(now(), opts)) opts.onTransition(t);
+    for (const t of registry.evaluateHealth(now(), opts.thresholds())) opts.onTransition(t);
   }
 }

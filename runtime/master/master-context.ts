@@ -6,6 +6,7 @@ import type { AgentRegistry } from './agent-registry.js';
 import type { MasterEvents } from './master-events.js';
 import type { CompiledMasterOptions } from './master-options.js';
 import type { NodeOperations } from './node-operations.js';
+import type { PolicyInForce } from './policy-in-force.js';
 
 /** Everything a handler module needs, owned by the {@link Master}. */
 export interface MasterContext {
@@ -17,6 +18,8 @@ export interface MasterContext {
   readonly ops: NodeOperations;
   readonly events: MasterEvents;
   readonly logger: Logger;
+  /** The monitoring policy in force now (the applied spec's, else the flags): sent to agents, enforced by the health monitor. */
+  readonly policy: () => PolicyInForce;
   /** Aborted when the master starts draining: long-lived streams end on it. */
   readonly stopping: AbortSignal;
 }

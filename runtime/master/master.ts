@@ -5,8 +5,9 @@ import { GridError, ShutdownTimeoutError } from '../errors.js';
 import { startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
-import { AgentRegistry, type HealthTransition } from './agent-registry.js';
+import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
 import { runHealthMonitor } from './health-monitor.js';
+import { describePolicy, policyInForce, type PolicyInForce } from './policy-in-force.js';
 import type { HandlerFactory, MasterContext } from './master-context.js';
 import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
@@ -72,6 +73,11 @@ export class Master {
   private readonly eventsFromCaller: boolean;
   private mirror: StorageMirror | undefined;
   private mirrorClient: StorageServiceClient | undefined;
+  /** The last policy line logged, so a change is logged once. */
+  private policyLine = '';
+  /** The policy the health monitor last enforced, and when it last changed from which. */
+  private enforced: PolicyInForce | undefined;
+  private policyChange: { readonly atMs: number; readonly previous: PolicyInForce } | undefined;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
@@ -119,14 +125,17 @@ export class Master {
       await chmod(o.dataDir, 0o700);
       const masterId = await loadMasterId(o.dataDir);
       const bus = await this.openEvents();
-      const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), 2 * o.heartbeatIntervalMs);
-      this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger, stopping: this.abort.signal };
+      const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), () =>
+        // An agent may still beat at the flags' interval until the spec's policy reaches it: the longer of the two.
+        2 * Math.max(o.heartbeatIntervalMs, this.policy().heartbeatIntervalMs),
+      );
+      this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger, policy: this.policy, stopping: this.abort.signal };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
         ops,
         store: this.specStore ?? new FileSpecStore(o.dataDir, { onRecovered: specRecoveryToBus(bus, this.logger) }),
         logger: this.logger,
-        offlineAfterMs: o.offlineAfterMs,
+        offlineAfterMs: () => this.policy().offlineAfterMs,
         reconcileIntervalMs: o.reconcileIntervalMs,
         settleMs: o.settleMs,
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
@@ -147,7 +156,7 @@ export class Master {
     }
     this.monitor = runHealthMonitor(
       this.registry,
-      { degradedAfterMs: o.degradedAfterMs, offlineAfterMs: o.offlineAfterMs, checkIntervalMs: o.healthCheckIntervalMs, onTransition: this.onHealthTransition },
+      { thresholds: this.healthThresholds, checkIntervalMs: o.healthCheckIntervalMs, onTransition: this.onHealthTransition },
       this.abort.signal,
     );
     this.reconcileLoop = this.declarative.run(this.abort.signal);
@@ -156,9 +165,8 @@ export class Master {
       { address: this.server.address, dataDir: o.dataDir, auth: o.token !== undefined, masterId: this.ctx.masterId },
       `master listening on ${this.server.address}`,
     );
-    this.logger.info(
-      `heartbeat every ${o.heartbeatIntervalMs} ms; agents degraded after ${o.degradedAfterMs} ms and offline after ${o.offlineAfterMs} ms of silence; token ${o.token !== undefined ? 'required' : 'not set (loopback only)'}`,
-    );
+    this.logger.info(`token ${o.token !== undefined ? 'required' : 'not set (loopback only)'}`);
+    this.enforcedPolicy();
     return this.server.address;
   }
 
@@ -256,6 +264,42 @@ export class Master {
     if (this.bus === undefined) throw new GridError('INTERNAL', 'master not started');
     return this.bus;
   }
+
+  /**
+   * The monitoring policy in force: the applied spec's heartbeat and health thresholds, else the
+   * master's flags (before a spec exists, or after it is deleted).
+   */
+  readonly policy = (): PolicyInForce =>
+    policyInForce(this.declarativeControl?.desired.monitoring() ?? { generation: 0, monitoring: undefined }, this.options);
+
+  /** The policy the health monitor enforces, logged whenever it changes. */
+  private readonly enforcedPolicy = (): PolicyInForce => {
+    const p = this.policy();
+    const line = describePolicy(p);
+    if (line !== this.policyLine) {
+      if (this.enforced !== undefined) this.policyChange = { atMs: Date.now(), previous: this.enforced };
+      this.policyLine = line;
+      this.enforced = p;
+      this.logger.info({ generation: p.generation, heartbeatMs: p.heartbeatIntervalMs, degradedAfterMs: p.degradedAfterMs, offlineAfterMs: p.offlineAfterMs }, line);
+    }
+    return p;
+  };
+
+  /**
+   * Health thresholds per agent: an agent not heard from since the policy last changed has not
+   * received it yet and still beats at the old interval, so the looser of the old and new
+   * thresholds judges it (a spec with shorter ones must not degrade every agent at once).
+   */
+  private readonly healthThresholds = (): ((lastHeartbeatMs: number) => HealthThresholds) => {
+    const p = this.enforcedPolicy();
+    const change = this.policyChange;
+    if (change === undefined) return () => p;
+    const looser: HealthThresholds = {
+      degradedAfterMs: Math.max(p.degradedAfterMs, change.previous.degradedAfterMs),
+      offlineAfterMs: Math.max(p.offlineAfterMs, change.previous.offlineAfterMs),
+    };
+    return (lastHeartbeatMs) => (lastHeartbeatMs < change.atMs ? looser : p);
+  };
 
   private readonly onHealthTransition = (t: HealthTransition): void => {
     const onError = (err: unknown): void => this.logger.error({ err }, 'a master event listener threw; ignored');

@@ -47,8 +47,8 @@ export class NodeOperations {
     private readonly pool: AgentClientPool,
     private readonly events: MasterEvents,
     private readonly logger: Logger,
-    /** How long a freshly spawned node survives a heartbeat that does not list it yet (ms). */
-    private readonly pinMs: number,
+    /** How long a freshly spawned node survives a heartbeat that does not list it yet (ms), as the policy in force says now. */
+    private readonly pinMs: () => number,
   ) {}
 
   /**
@@ -90,7 +90,7 @@ export class NodeOperations {
         generation: input.generation ?? 0,
       });
       const node = { ...requireNode(res.node, agentId), agentId };
-      this.registry.nodes.upsert(node, Date.now(), this.pinMs);
+      this.registry.nodes.upsert(node, Date.now(), this.pinMs());
       emitSafely(this.events, 'spawnSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId: node.nodeId, port: node.port, pid: node.pid }, `node ${node.nodeId} is ${node.status} on agent ${agentId} (port ${node.port}, pid ${node.pid})`);
       return node;

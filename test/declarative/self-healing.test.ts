@@ -23,14 +23,16 @@ describe('declarative self-healing with real processes', () => {
   it('replaces a node that failed past its restarts on another agent', async () => {
     grid = new DeclarativeGrid();
     await grid.startMaster();
-    // One restart allowed within a minute: the second crash exhausts the policy.
-    const restartPolicy = { monitoring: { restart_max: 1, restart_window_secs: 60, restart_backoff_ms: 50 } };
-    await Promise.all(['a1', 'a2'].map((id) => grid!.agent(id, restartPolicy)));
-    const file = grid.writeSpec(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 1 }]));
+    await Promise.all(['a1', 'a2'].map((id) => grid!.agent(id)));
+    // The spec's policy: one restart allowed within a minute, so the second crash exhausts it.
+    const restart = { maxRestarts: 1, window: '60s', backoff: '50ms' };
+    const file = grid.writeSpec(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 1 }], { restart }));
     await grid.apply(file);
     const [first] = await grid.nodes();
     expect(first).toMatchObject({ nodeId: 'kv-0', status: 'running' });
     const home = first!.agentId;
+    // The policy reaches the agents with their next heartbeat after the apply.
+    await grid.agentProcess(home).waitForLog(/applying the grid's policy \(generation 1\): heartbeat 200ms, restarts 1 in 1m, backoff 50ms/, 10_000);
 
     // WHEN the node crashes, is restarted, and crashes again
     process.kill(first!.pid, 'SIGKILL');
@@ -63,9 +65,12 @@ describe('declarative self-healing with real processes', () => {
     const crashing = join(grid.dir('bin'), 'crashing-storage-server.sh');
     writeFileSync(crashing, '#!/bin/sh\nsleep 0.3\nexit 3\n');
     chmodSync(crashing, 0o755);
+    // The same limits in a1's config and in the spec: the node may crash before or after the
+    // spec's policy reaches a1 (its next heartbeat), and fails past them either way.
     await grid.agent('a1', { binaryPath: crashing, monitoring: { restart_max: 2, restart_window_secs: 60, restart_backoff_ms: 50 } });
     await grid.agent('a2');
-    const file = grid.writeSpec(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 1, placement: 'binpack' }]));
+    const restart = { maxRestarts: 2, window: '60s', backoff: '50ms' };
+    const file = grid.writeSpec(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 1, placement: 'binpack' }], { restart }));
 
     // WHEN applied: the scheduler first picks a1, where the node fails past its restarts
     const res = await grid.apply(file);

@@ -1,16 +1,17 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { AgentPolicy, HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { GridError } from '../../errors.js';
 import { toServiceError } from '../../common/grpc-server.js';
 import { emitSafely } from '../master-events.js';
 import type { MasterContext, MasterHandlers } from '../master-context.js';
+import type { PolicyInForce } from '../policy-in-force.js';
 import { requireId } from './request-checks.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
 
 /** RegisterAgent, Heartbeat, UnregisterAgent: the agents' side of the protocol. */
 export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
-  const { registry, options, logger, events } = ctx;
+  const { registry, logger, events } = ctx;
   const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
   /** One heartbeat, whether it came as a unary call or on a stream. */
   const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
@@ -20,7 +21,8 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
     }
     emitSafely(events, 'agentHeartbeat', { agentId: req.agentId, nodes: req.nodes.length }, onListenerError);
-    return { heartbeatIntervalMs: options.heartbeatIntervalMs };
+    const policy = ctx.policy();
+    return { heartbeatIntervalMs: policy.heartbeatIntervalMs, policy: toWirePolicy(policy) };
   };
   return {
     registerAgent(req) {
@@ -40,7 +42,8 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       if (previous !== undefined && previous !== 'healthy') {
         emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous, silentForMs: 0 }, onListenerError);
       }
-      return { heartbeatIntervalMs: options.heartbeatIntervalMs, masterId: ctx.masterId };
+      const policy = ctx.policy();
+      return { heartbeatIntervalMs: policy.heartbeatIntervalMs, masterId: ctx.masterId, policy: toWirePolicy(policy) };
     },
 
     heartbeat,
@@ -92,5 +95,21 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       emitSafely(events, 'agentUnregistered', { agentId: req.agentId }, onListenerError);
       return {};
     },
+  };
+}
+
+/**
+ * The policy as agents receive it: only what an applied spec says is set, so an agent tells "no
+ * spec, use your own config" from a spec's values.
+ */
+function toWirePolicy(p: PolicyInForce): AgentPolicy {
+  if (p.spec === undefined) return { generation: p.generation };
+  const r = p.spec.restart;
+  return {
+    generation: p.generation,
+    heartbeatIntervalMs: p.spec.heartbeatIntervalMs,
+    maxRestarts: r.maxRestarts,
+    restartWindowMs: r.windowMs,
+    restartBackoffMs: r.backoffMs,
   };
 }

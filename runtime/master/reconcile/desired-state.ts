@@ -75,6 +75,16 @@ export class DesiredStateManager {
     return { spec, generation: this.stored.generation, leaders: this.stored.leaders };
   }
 
+  /**
+   * The applied spec's monitoring and generation: undefined monitoring when no spec is in force
+   * (none applied, deleted, or held because it no longer compiles), so the flags and the agents'
+   * own configs apply.
+   */
+  monitoring(): { generation: number; monitoring: CompiledGridSpec['monitoring'] | undefined } {
+    const inForce = this.compiled !== undefined && this.stored.deleted !== true;
+    return { generation: this.stored.generation, monitoring: inForce ? this.compiled?.monitoring : undefined };
+  }
+
   /** The applied spec as GetSpec reports it. */
   current(): { specJson: string; generation: number; appliedAtMs: number } {
     const s = this.stored;

@@ -47,11 +47,14 @@ export interface SpecCluster {
   readonly agents?: readonly string[];
 }
 
-/** Builds a grid spec object (the shape of grid.yaml). */
+/**
+ * Builds a grid spec object (the shape of grid.yaml). Its monitoring matches the fast master flags
+ * and the test agents' fast restart backoff: agents follow the spec's policy, not their config.
+ */
 export function gridSpec(agents: readonly SpecAgent[], clusters: readonly SpecCluster[], monitoring: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: 'test',
-    monitoring: { heartbeatInterval: '200ms', degradedAfter: '800ms', offlineAfter: '1600ms', replaceAfter: '1s', ...monitoring },
+    monitoring: { heartbeatInterval: '200ms', degradedAfter: '800ms', offlineAfter: '1600ms', replaceAfter: '1s', restart: { backoff: '50ms' }, ...monitoring },
     storage: { memory: '64Mi' },
     agents: agents.map((a) => ({ id: a.id, platform: 'process', capacity: { nodes: a.nodes ?? 4 }, ...(a.labels ? { labels: a.labels } : {}) })),
     clusters: clusters.map((c) => ({

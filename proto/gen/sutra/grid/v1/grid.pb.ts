@@ -73,10 +73,35 @@ export interface RegisterAgentRequest {
   nodes: NodeInfo[];
 }
 
+/**
+ * The policy in force on the grid, from the applied spec's `monitoring`: agents follow it instead
+ * of their own config. A field that is not set means "no spec says": the agent uses its own config
+ * for it (all unset = no spec applied, or the spec was deleted).
+ */
+export interface AgentPolicy {
+  /**
+   * Spec generation this policy comes from (0: no spec was ever applied). The agent applies a
+   * policy once per change: a new generation with the same values changes nothing.
+   */
+  generation: number;
+  heartbeatIntervalMs?:
+    | number
+    | undefined;
+  /** Restarts allowed within restart_window_ms before a node is marked failed. */
+  maxRestarts?: number | undefined;
+  restartWindowMs?:
+    | number
+    | undefined;
+  /** First restart delay; doubles on each further restart. */
+  restartBackoffMs?: number | undefined;
+}
+
 export interface RegisterAgentResponse {
   /** The interval the master expects heartbeats at. */
   heartbeatIntervalMs: number;
   masterId: string;
+  /** Absent from an older master: the agent keeps its own config. */
+  policy?: AgentPolicy | undefined;
 }
 
 export interface HeartbeatRequest {
@@ -86,6 +111,8 @@ export interface HeartbeatRequest {
 
 export interface HeartbeatResponse {
   heartbeatIntervalMs: number;
+  /** The policy in force, on every answer: an applied or deleted spec reaches the agent at its next beat. */
+  policy?: AgentPolicy | undefined;
 }
 
 export interface UnregisterAgentRequest {
@@ -945,8 +972,163 @@ export const RegisterAgentRequest: MessageFns<RegisterAgentRequest> = {
   },
 };
 
+function createBaseAgentPolicy(): AgentPolicy {
+  return {
+    generation: 0,
+    heartbeatIntervalMs: undefined,
+    maxRestarts: undefined,
+    restartWindowMs: undefined,
+    restartBackoffMs: undefined,
+  };
+}
+
+export const AgentPolicy: MessageFns<AgentPolicy> = {
+  encode(message: AgentPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== 0) {
+      writer.uint32(8).int64(message.generation);
+    }
+    if (message.heartbeatIntervalMs !== undefined) {
+      writer.uint32(16).uint32(message.heartbeatIntervalMs);
+    }
+    if (message.maxRestarts !== undefined) {
+      writer.uint32(24).uint32(message.maxRestarts);
+    }
+    if (message.restartWindowMs !== undefined) {
+      writer.uint32(32).uint64(message.restartWindowMs);
+    }
+    if (message.restartBackoffMs !== undefined) {
+      writer.uint32(40).uint64(message.restartBackoffMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.heartbeatIntervalMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxRestarts = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.restartWindowMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.restartBackoffMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentPolicy {
+    return {
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      heartbeatIntervalMs: isSet(object.heartbeatIntervalMs)
+        ? globalThis.Number(object.heartbeatIntervalMs)
+        : isSet(object.heartbeat_interval_ms)
+        ? globalThis.Number(object.heartbeat_interval_ms)
+        : undefined,
+      maxRestarts: isSet(object.maxRestarts)
+        ? globalThis.Number(object.maxRestarts)
+        : isSet(object.max_restarts)
+        ? globalThis.Number(object.max_restarts)
+        : undefined,
+      restartWindowMs: isSet(object.restartWindowMs)
+        ? globalThis.Number(object.restartWindowMs)
+        : isSet(object.restart_window_ms)
+        ? globalThis.Number(object.restart_window_ms)
+        : undefined,
+      restartBackoffMs: isSet(object.restartBackoffMs)
+        ? globalThis.Number(object.restartBackoffMs)
+        : isSet(object.restart_backoff_ms)
+        ? globalThis.Number(object.restart_backoff_ms)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AgentPolicy): unknown {
+    const obj: any = {};
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.heartbeatIntervalMs !== undefined) {
+      obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
+    }
+    if (message.maxRestarts !== undefined) {
+      obj.maxRestarts = Math.round(message.maxRestarts);
+    }
+    if (message.restartWindowMs !== undefined) {
+      obj.restartWindowMs = Math.round(message.restartWindowMs);
+    }
+    if (message.restartBackoffMs !== undefined) {
+      obj.restartBackoffMs = Math.round(message.restartBackoffMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentPolicy>): AgentPolicy {
+    return AgentPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentPolicy>): AgentPolicy {
+    const message = createBaseAgentPolicy();
+    message.generation = object.generation ?? 0;
+    message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? undefined;
+    message.maxRestarts = object.maxRestarts ?? undefined;
+    message.restartWindowMs = object.restartWindowMs ?? undefined;
+    message.restartBackoffMs = object.restartBackoffMs ?? undefined;
+    return message;
+  },
+};
+
 function createBaseRegisterAgentResponse(): RegisterAgentResponse {
-  return { heartbeatIntervalMs: 0, masterId: "" };
+  return { heartbeatIntervalMs: 0, masterId: "", policy: undefined };
 }
 
 export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
@@ -956,6 +1138,9 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     }
     if (message.masterId !== "") {
       writer.uint32(18).string(message.masterId);
+    }
+    if (message.policy !== undefined) {
+      AgentPolicy.encode(message.policy, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -989,6 +1174,14 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
             message.masterId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = AgentPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1013,6 +1206,7 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
         : isSet(object.master_id)
         ? globalThis.String(object.master_id)
         : "",
+      policy: isSet(object.policy) ? AgentPolicy.fromJSON(object.policy) : undefined,
     };
   },
 
@@ -1024,6 +1218,9 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     if (message.masterId !== "") {
       obj.masterId = message.masterId;
     }
+    if (message.policy !== undefined) {
+      obj.policy = AgentPolicy.toJSON(message.policy);
+    }
     return obj;
   },
 
@@ -1034,6 +1231,9 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     const message = createBaseRegisterAgentResponse();
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.masterId = object.masterId ?? "";
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? AgentPolicy.fromPartial(object.policy)
+      : undefined;
     return message;
   },
 };
@@ -1128,13 +1328,16 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
 };
 
 function createBaseHeartbeatResponse(): HeartbeatResponse {
-  return { heartbeatIntervalMs: 0 };
+  return { heartbeatIntervalMs: 0, policy: undefined };
 }
 
 export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
   encode(message: HeartbeatResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(8).uint32(message.heartbeatIntervalMs);
+    }
+    if (message.policy !== undefined) {
+      AgentPolicy.encode(message.policy, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1160,6 +1363,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
             message.heartbeatIntervalMs = reader.uint32();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policy = AgentPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1179,6 +1390,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
         : isSet(object.heartbeat_interval_ms)
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
+      policy: isSet(object.policy) ? AgentPolicy.fromJSON(object.policy) : undefined,
     };
   },
 
@@ -1186,6 +1398,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     const obj: any = {};
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
+    }
+    if (message.policy !== undefined) {
+      obj.policy = AgentPolicy.toJSON(message.policy);
     }
     return obj;
   },
@@ -1196,6 +1411,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
   fromPartial(object: DeepPartial<HeartbeatResponse>): HeartbeatResponse {
     const message = createBaseHeartbeatResponse();
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? AgentPolicy.fromPartial(object.policy)
+      : undefined;
     return message;
   },
 };
