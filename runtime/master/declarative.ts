@@ -130,7 +130,7 @@ export class DeclarativeControl {
     for (const name of [...this.converging.keys()]) if (!seen.has(name)) this.converging.delete(name);
   }
 
-  /** ApplySpec, GetSpec, DeleteSpec, and GetClusterStatus with per-cluster health. */
+  /** ApplySpec, GetSpec, DeleteSpec, ListNodes (roles as assigned) and GetClusterStatus with per-cluster health. */
   handlers(): HandlerFactory {
     return (ctx) => {
       return {

@@ -1,25 +1,37 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { GridMasterService } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { wrapService } from '../common/grpc-server.js';
+import { GridError } from '../errors.js';
 import { createAgentHandlers } from './handlers/agent-handlers.js';
 import { createNodeHandlers } from './handlers/node-handlers.js';
 import { createQueryHandlers } from './handlers/query-handlers.js';
-import { createUnimplementedHandlers } from './handlers/unimplemented-handlers.js';
 import type { HandlerFactory, MasterContext, MasterHandlers } from './master-context.js';
 
 /**
- * Assembles the GridMaster handlers from the handler modules, later factories overriding earlier
- * ones (this is how the declarative and event modules replace the UNIMPLEMENTED placeholders).
+ * Merges handler modules into one GridMaster implementation in which every RPC is named exactly
+ * once: a handler defined by two modules, or an RPC no module defines, is refused at start-up
+ * instead of one module silently replacing another's handler.
+ * @throws GridError INTERNAL naming the RPC.
  */
+export function mergeHandlers(parts: readonly Partial<MasterHandlers>[], rpcs: readonly string[] = Object.keys(GridMasterService)): MasterHandlers {
+  const merged: Record<string, unknown> = {};
+  const from = new Map<string, number>();
+  parts.forEach((part, i) => {
+    for (const [name, handler] of Object.entries(part)) {
+      const earlier = from.get(name);
+      if (earlier !== undefined) throw new GridError('INTERNAL', `GridMaster handler ${name} is defined by handler modules ${earlier} and ${i}`, { field: name });
+      merged[name] = handler;
+      from.set(name, i);
+    }
+  });
+  const missing = rpcs.filter((name) => !from.has(name));
+  if (missing.length > 0) throw new GridError('INTERNAL', `GridMaster handlers missing for ${missing.join(', ')}`, { field: missing[0] });
+  return merged as unknown as MasterHandlers;
+}
+
+/** The GridMaster handlers: the master's own modules, then the declarative and event ones. */
 export function assembleMasterHandlers(ctx: MasterContext, extra: readonly HandlerFactory[] = []): MasterHandlers {
-  let handlers: MasterHandlers = {
-    ...createUnimplementedHandlers(),
-    ...createAgentHandlers(ctx),
-    ...createNodeHandlers(ctx),
-    ...createQueryHandlers(ctx),
-  };
-  for (const factory of extra) handlers = { ...handlers, ...factory(ctx) };
-  return handlers;
+  return mergeHandlers([createAgentHandlers, createNodeHandlers, createQueryHandlers, ...extra].map((factory) => factory(ctx)));
 }
 
 /** The GridMaster service ready for `startGrpcServer`: token check and error mapping applied. */

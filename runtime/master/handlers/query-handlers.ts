@@ -1,9 +1,12 @@
-import { computeClusterStatus } from '../cluster-status.js';
 import type { MasterContext, MasterHandlers } from '../master-context.js';
 
-type QueryHandlers = Pick<MasterHandlers, 'listAgents' | 'listNodes' | 'getClusterStatus'>;
+type QueryHandlers = Pick<MasterHandlers, 'listAgents'>;
 
-/** Read-only views of the master's state; they never call agents. */
+/**
+ * Read-only views of the master's registry; they never call agents. ListNodes and
+ * GetClusterStatus need the applied spec (roles as assigned, per-cluster health), so the
+ * declarative module defines them.
+ */
 export function createQueryHandlers(ctx: MasterContext): QueryHandlers {
   const { registry } = ctx;
   return {
@@ -17,12 +20,6 @@ export function createQueryHandlers(ctx: MasterContext): QueryHandlers {
           nodes: registry.nodes.list({ agentId: a.info.agentId }),
         })),
       };
-    },
-    listNodes(req) {
-      return { nodes: registry.nodes.list({ agentId: req.agentId, cluster: req.cluster }) };
-    },
-    getClusterStatus() {
-      return computeClusterStatus(registry);
     },
   };
 }
