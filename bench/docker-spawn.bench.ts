@@ -11,13 +11,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DockerPlatform } from '../runtime/agent/docker-platform.js';
 import { NodeSupervisor } from '../runtime/agent/node-supervisor.js';
 import { silentLogger } from '../runtime/common/logger.js';
+import { freePort, PROBE_INTERVAL_MS } from './bench-support.js';
 import type { DockerNetworkMode } from '../runtime/agent/docker-container-spec.js';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
 
@@ -25,17 +25,7 @@ const run = promisify(execFile);
 const SOCKET = process.env['SUTRA_DOCKER_SOCKET'] ?? '/tmp/sutra-docker/docker.sock';
 const IMAGE = process.env['SUTRA_TEST_IMAGE'] ?? 'sutra-grid:test';
 const REPO = resolve(import.meta.dirname, '../..');
-/** The supervisor's startup probe interval (agent-config `startup_probe_interval_ms` default). */
-const PROBE_INTERVAL_MS = 10;
 const TOKEN = 'docker-bench-token';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function untilServing(port: number): Promise<void> {
   const probe = new HealthProbe(`127.0.0.1:${port}`);

@@ -8,3 +8,4 @@ export { authMetadata, deadline, insecureCredentials, unary, withRetry, statusNa
 export { MAX_SPEC_BYTES, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, checkSpecSize, specSizeProblem, clientChannelOptions } from './common/grpc-limits.js';
 export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './common/token.js';
 export { createLogger, silentLogger, type Logger } from './common/logger.js';
+export { DEFAULT_MASTER_ADDRESS, masterAddress } from './common/master-address.js';

@@ -5,7 +5,7 @@ import { parse as parseToml } from 'smol-toml';
 import { ConfigError, GridError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
 import { DEFAULT_STOP_GRACE_MS } from '../common/stop-grace.js';
-import { masterAddress } from '../common/master-address.js';
+import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../common/master-address.js';
 // TODO(lead): switch to the schema barrel once schema/index.ts exists.
 import { parseDuration } from '../../schema/units.js';
 
@@ -223,7 +223,7 @@ export function compileAgentOptions(
   }
   // HOST:PORT or http://HOST:PORT, as the design documents' agent-config.toml writes it.
   const masterEndpoint = masterAddress(
-    flags.master ?? s(agent, 'master_endpoint') ?? env['SUTRA_GRID_MASTER'] ?? '127.0.0.1:7000',
+    flags.master ?? s(agent, 'master_endpoint') ?? env['SUTRA_GRID_MASTER'] ?? DEFAULT_MASTER_ADDRESS,
     flags.master !== undefined ? '--master' : '[agent].master_endpoint',
   );
   const listen = flags.listen ?? `${s(agent, 'listen_host') ?? '127.0.0.1'}:${n(agent, 'agent_port') ?? 8001}`;

@@ -4,7 +4,7 @@ import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { clientChannelOptions, insecureCredentials, unary } from '../common/grpc-client.js';
 import { checkSpecSize } from '../common/grpc-limits.js';
 import { resolveToken } from '../common/token.js';
-import { masterAddress } from '../common/master-address.js';
+import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../common/master-address.js';
 
 /** The flags every client command shares (also accepted before the verb). */
 export interface ClientFlags {
@@ -22,7 +22,7 @@ export interface ClientSettings {
 }
 
 /** Default master address when neither `--master` nor `$SUTRA_GRID_MASTER` is given. */
-export const DEFAULT_MASTER = '127.0.0.1:7000';
+export const DEFAULT_MASTER = DEFAULT_MASTER_ADDRESS;
 
 /** Adds `--master`, `--token-file` and `--json` to a command. */
 export function addClientOptions(cmd: Command): Command {

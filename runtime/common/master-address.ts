@@ -1,5 +1,8 @@
 import { ConfigError } from '../errors.js';
 
+/** Where the master serves, and where clients and agents look for it, unless told otherwise. */
+export const DEFAULT_MASTER_ADDRESS = '127.0.0.1:7000';
+
 /**
  * HOST:PORT of the master from `--master`, given either as HOST:PORT or as a URL with the
  * `http://` scheme (the form the design documents use, e.g. `http://localhost:7000`; a trailing

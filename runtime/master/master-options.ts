@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
 import { parseDuration } from '../../schema/index.js';
+import { DEFAULT_MASTER_ADDRESS } from '../common/master-address.js';
 
 /** User-facing master options: readable values, all optional except `dataDir`. */
 export interface MasterOptions {
@@ -98,7 +99,7 @@ function durationMs(value: string | number | undefined, fallback: string, key: s
  * tokenless non-loopback listen address.
  */
 export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions {
-  const listen = opts.listen ?? '127.0.0.1:7000';
+  const listen = opts.listen ?? DEFAULT_MASTER_ADDRESS;
   try {
     splitHostPort(listen, '--listen');
   } catch (err) {

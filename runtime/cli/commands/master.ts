@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveToken } from '../../common/token.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { intFlag } from './parse-flags.js';
+import { DEFAULT_MASTER_ADDRESS } from '../../common/master-address.js';
 
 /** Raw `sutra-grid master` flags. */
 interface MasterFlags {
@@ -30,7 +31,7 @@ export function registerMasterCommand(program: Command): void {
   program
     .command('master')
     .description('run the grid master: agents register with it, clients drive it')
-    .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', '127.0.0.1:7000')
+    .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', DEFAULT_MASTER_ADDRESS)
     .option('--data-dir <dir>', 'directory the master keeps its state in (created 0700)')
     .option('--heartbeat-interval <duration>', 'interval agents heartbeat at (default 5s)')
     .option('--degraded-after <duration>', 'silence after which an agent is degraded (default 15s)')
