@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type AgentProcess } from '../helpers/agent-processes.js';
+import { portBlock } from '../helpers/ports.js';
 import { cleanup, runCli, startMaster, trackPid, type CliResult, type DaemonProcess } from '../helpers/processes.js';
 
-// Ports of this file only: 41400-41449 (the agent's range; explicit spawn ports are in it too).
-const PORTS = 41_400;
+// A block no other grid of the run uses: the agent's range, and explicit spawn ports just below it.
+const PORTS = portBlock(50).start;
 
 let master: DaemonProcess;
 let agent: AgentProcess;

@@ -9,9 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, eventually } from '../helpers/processes.js';
 import { killLeftovers, leftBehind, startUpPipeline, upGrid, waitRunning, type PipeReader, type UpGrid, type UpGroup } from './support/up-process.js';
 
-// Ports of this file only: 41000-41019 for masters, 41100-41299 for nodes (20 per case).
-const MASTER_PORT = 41_000;
-const NODE_PORTS = 41_100;
 
 let grid: UpGrid | undefined;
 let group: UpGroup | undefined;
@@ -33,12 +30,12 @@ const CASES: ReadonlyArray<readonly [PipeReader, NodeJS.Signals]> = [
 ];
 
 describe('sutra-grid up through a pipe', () => {
-  it.each(CASES.map(([reader, signal], i) => [reader, signal, i] as const))('up | %s, then %s to the group: nothing is left running', async (reader, signal, i) => {
-    grid = upGrid({ masterPort: MASTER_PORT + i, portStart: NODE_PORTS + i * 20 });
+  it.each(CASES)('up | %s, then %s to the group: nothing is left running', async (reader, signal) => {
+    grid = upGrid();
     const g = grid;
     const started = startUpPipeline(g, reader);
     group = started.group;
-    await waitRunning(g, 2);
+    await waitRunning(g, 2, group);
     // The reader has seen `up` reach its steady state: following events.
     await eventually(() => readFileSync(started.logFile, 'utf8').includes('following lifecycle events'), 15_000);
 
@@ -51,15 +48,15 @@ describe('sutra-grid up through a pipe', () => {
   });
 
   it('up | head -c 100: the reader exits while the grid runs; the grid keeps running and still stops cleanly', async () => {
-    grid = upGrid({ masterPort: MASTER_PORT + 10, portStart: NODE_PORTS + 10 * 20 });
+    grid = upGrid();
     const g = grid;
     const started = startUpPipeline(g, 'head -c 100');
     group = started.group;
-    await waitRunning(g, 2);
+    await waitRunning(g, 2, group);
     // head has exited after its 100 bytes; `up` wrote more since (at least its status table).
     await eventually(() => readFileSync(started.logFile, 'utf8').length === 100, 15_000);
     // The grid is still served after `up`'s writes failed.
-    expect(await waitRunning(g, 2)).toHaveLength(2);
+    expect(await waitRunning(g, 2, group)).toHaveLength(2);
 
     group.signalGroup('SIGTERM');
 

@@ -7,9 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, isAlive, tempDir } from '../helpers/processes.js';
 import { killLeftovers, leftBehind, startUp, startUpInTerminal, stubbornStorageBinary, upGrid, waitRunning, type UpGrid, type UpGroup } from './support/up-process.js';
 
-// Ports of this file only: 41020-41039 for masters, 41300-41399 for nodes.
-const MASTER_PORT = 41_020;
-const NODE_PORTS = 41_300;
 
 let grid: UpGrid | undefined;
 let group: UpGroup | undefined;
@@ -32,9 +29,9 @@ async function waitFor(text: () => string, pattern: RegExp, timeoutMs: number): 
 
 describe('sutra-grid up stop signals', () => {
   it('SIGHUP to up alone (the terminal closed) drains like Ctrl+C and exits 0', async () => {
-    grid = upGrid({ masterPort: MASTER_PORT, portStart: NODE_PORTS });
+    grid = upGrid();
     const up = (group = startUp(grid));
-    await waitRunning(grid, 2);
+    await waitRunning(grid, 2, group);
     await waitFor(up.stdout, /following lifecycle events/, 15_000);
 
     process.kill(up.pgid, 'SIGHUP');
@@ -45,9 +42,9 @@ describe('sutra-grid up stop signals', () => {
   });
 
   it('closing its terminal (the pty hangs up) stops the grid: nothing is left running', async () => {
-    grid = upGrid({ masterPort: MASTER_PORT + 2, portStart: NODE_PORTS + 40 });
+    grid = upGrid();
     const terminal = (group = startUpInTerminal(grid));
-    await waitRunning(grid, 2);
+    await waitRunning(grid, 2, group);
     await waitFor(terminal.stdout, /following lifecycle events/, 15_000);
 
     // WHEN the terminal goes away (its emulator dies): SIGHUP, and EIO on every later write
@@ -59,9 +56,9 @@ describe('sutra-grid up stop signals', () => {
 
   it('a second Ctrl+C says the grid is still stopping; a third kills its nodes and exits 130', async () => {
     // Nodes that ignore SIGTERM keep the drain going for the agent's whole 10 s stop grace.
-    grid = upGrid({ masterPort: MASTER_PORT + 1, portStart: NODE_PORTS + 20, binary: stubbornStorageBinary(tempDir('stubborn-bin-')) });
+    grid = upGrid({ binary: stubbornStorageBinary(tempDir('stubborn-bin-')) });
     const up = (group = startUp(grid));
-    const pids = await waitRunning(grid, 2);
+    const pids = await waitRunning(grid, 2, group);
     await waitFor(up.stdout, /following lifecycle events/, 15_000);
 
     // WHEN Ctrl+C: the drain starts and waits on the stubborn nodes

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestMasterClient } from '../../helpers/grid-client.js';
+import { portBlock } from '../../helpers/ports.js';
 import { CLI, childEnv, eventually, pidsMentioning, REPO_ROOT, tempDir } from '../../helpers/processes.js';
 
 /** A spec with one local agent and `nodes` nodes; returns paths under the marker dir. */
@@ -26,7 +27,12 @@ export interface UpGrid {
  * Writes the grid.yaml of one test. Ports come from the caller (this file's own range): the
  * output of `up` may be cut by the pipe under test, so the master's address must be known upfront.
  */
-export function upGrid(o: { masterPort: number; portStart: number; nodes?: number; binary?: string }): UpGrid {
+export function upGrid(o: { nodes?: number; binary?: string } = {}): UpGrid {
+  // The master's port and the nodes' range from a block nothing else in the run uses, below the
+  // ephemeral ports (a fixed port there can be taken by any outgoing connection's local end).
+  const block = portBlock(50);
+  const masterPort = block.start;
+  const portStart = block.start + 10;
   const marker = `sgu${randomBytes(4).toString('hex')}-`;
   const dir = tempDir(marker);
   const dataDir = join(dir, 'nodes');
@@ -38,14 +44,14 @@ monitoring: { heartbeatInterval: 200ms, degradedAfter: 800ms, offlineAfter: 1600
 storage:
   dataPath: ${dataDir}
   memory: 64Mi
-  portRange: { start: ${o.portStart}, end: ${o.portStart + 19} }
+  portRange: { start: ${portStart}, end: ${portStart + 19} }
 ${o.binary !== undefined ? `  binary: ${o.binary}\n` : ''}agents:
   - { id: u1, platform: process, capacity: { nodes: 4 } }
 clusters:
   - { name: kg, nodes: ${o.nodes ?? 2} }
 `,
   );
-  return { marker, dir, specFile, stateDir: join(dir, 'state'), dataDir, listen: `127.0.0.1:${o.masterPort}` };
+  return { marker, dir, specFile, stateDir: join(dir, 'state'), dataDir, listen: `127.0.0.1:${masterPort}` };
 }
 
 /** A process group started by a test: `up` alone, or a shell pipeline around it. */
@@ -113,13 +119,16 @@ export function startUpPipeline(g: UpGrid, reader: PipeReader): { group: UpGroup
 }
 
 /** Waits until the grid's master lists `nodes` running nodes. */
-export async function waitRunning(g: UpGrid, nodes: number, timeoutMs = 45_000): Promise<number[]> {
+export async function waitRunning(g: UpGrid, nodes: number, group?: UpGroup, timeoutMs = 45_000): Promise<number[]> {
   const client = new TestMasterClient(g.listen);
   try {
     return await eventually(async () => {
       const listed = (await client.listNodes()).nodes.filter((n) => n.status === 'running');
       return listed.length === nodes ? listed.map((n) => n.pid) : undefined;
-    }, timeoutMs, 200);
+    }, timeoutMs, 200).catch((err: unknown) => {
+      // `up`'s own words say why its grid never ran.
+      throw new Error(`${(err as Error).message}\nup's stderr:\n${group?.stderr() ?? '(not captured)'}`);
+    });
   } finally {
     client.close();
   }
