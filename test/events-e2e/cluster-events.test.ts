@@ -18,6 +18,20 @@ afterEach(async () => {
 });
 
 
+/**
+ * `waitFor` that, on a timeout, says what the grid did meanwhile: the master's log lines about the
+ * cluster and the last events it recorded (a rare CI timeout here had nothing else to go on).
+ */
+async function waitExplained(c: EventsClient, type: string, match: (e: SeenEvent) => boolean): Promise<SeenEvent> {
+  try {
+    return await c.waitFor(type, match);
+  } catch (err) {
+    const log = (grid?.masterLogs() ?? '').split('\n').filter((l) => /kv|promot|leader|crash|fail/i.test(l)).slice(-40);
+    const recent = (await c.list().catch(() => [])).slice(-25).map((e) => `#${e.index} ${e.type} ${e.nodeId} ${JSON.stringify(e.payload)}`);
+    throw new Error(`${(err as Error).message}\nmaster log:\n${log.join('\n')}\nlast events:\n${recent.join('\n')}`);
+  }
+}
+
 describe('cluster events', () => {
   it('apply: SpecApplied, ClusterHealthy; leader killed: ClusterCritical, LeaderChanged, ClusterDegraded, NodeReplaced, healthy again; all killed: ClusterCritical', async () => {
     grid = new DeclarativeGrid();
@@ -45,21 +59,21 @@ describe('cluster events', () => {
     // degraded until the failed node is replaced, then is healthy again
     process.kill(leader.pid, 'SIGKILL');
     const afterKill = (from: number) => (e: SeenEvent): boolean => e.cluster === 'kv' && e.index > from;
-    const leaderless = await c.waitFor('ClusterCritical', afterKill(healthy.index));
+    const leaderless = await waitExplained(c, 'ClusterCritical', afterKill(healthy.index));
     expect(leaderless).toMatchObject({ severity: 'error', payload: { healthyNodes: 1, totalNodes: 2, reason: 'no leader running' } });
-    const promoted = await c.waitFor('LeaderChanged', afterKill(healthy.index));
+    const promoted = await waitExplained(c, 'LeaderChanged', afterKill(healthy.index));
     expect(promoted).toMatchObject({ nodeId: replica.nodeId, payload: { leaderId: replica.nodeId, term: expect.any(Number) } });
-    const degraded = await c.waitFor('ClusterDegraded', afterKill(healthy.index));
+    const degraded = await waitExplained(c, 'ClusterDegraded', afterKill(healthy.index));
     expect(degraded).toMatchObject({ severity: 'warning', payload: { healthyNodes: 1, totalNodes: 2 } });
-    const replaced = await c.waitFor('NodeReplaced', afterKill(healthy.index));
+    const replaced = await waitExplained(c, 'NodeReplaced', afterKill(healthy.index));
     expect(replaced).toMatchObject({ nodeId: leader.nodeId, payload: { oldNodeId: leader.nodeId, reason: expect.stringContaining('failed') } });
-    const healthyAgain = await c.waitFor('ClusterHealthy', afterKill(replaced.index));
+    const healthyAgain = await waitExplained(c, 'ClusterHealthy', afterKill(replaced.index));
     expect(leaderless.index).toBeLessThan(degraded.index);
     expect(degraded.index).toBeLessThan(healthyAgain.index);
 
     // WHEN every node dies at once: critical, nothing running
     for (const n of await grid.nodes('kv')) process.kill(n.pid, 'SIGKILL');
-    const down = await c.waitFor('ClusterCritical', (e) => afterKill(healthyAgain.index)(e) && e.payload['healthyNodes'] === 0);
+    const down = await waitExplained(c, 'ClusterCritical', (e) => afterKill(healthyAgain.index)(e) && e.payload['healthyNodes'] === 0);
     expect(down.payload).toEqual({ healthyNodes: 0, totalNodes: 2, reason: 'no node running' });
 
     // The reconciler's own spawns and stops name the cluster like the agent's reports do.
