@@ -17,7 +17,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
   && npm_config_nodedir=/usr/local npm rebuild fs-ext
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
+COPY errors ./errors
 COPY schema ./schema
+COPY plan ./plan
+COPY client ./client
 COPY runtime ./runtime
 COPY provider ./provider
 COPY bench ./bench

@@ -1,6 +1,37 @@
-// Type-aware lint: promises that are never awaited or handled, and imports that reach into another
-// layer's internals (a layer is used only through its index.ts barrel).
+// Type-aware lint: promises that are never awaited or handled, and the layers. `npm run lint`
+// shows the architecture: each layer below may import only the layers under it, and only through
+// their barrels (index.ts); an arrow back up, or into another layer's internals, is an error.
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers, bottom up. `uses` lists the layers a layer may import; `entries` the files of a layer
+ * another layer may import (its barrel, and for some a light entry that loads less at start-up).
+ */
+const LAYERS = {
+  errors: { uses: [], entries: ['index'] },
+  schema: { uses: ['errors'], entries: ['index', 'units'] },
+  plan: { uses: ['errors', 'schema'], entries: ['index'] },
+  client: { uses: ['errors', 'schema', 'plan'], entries: ['index', 'transport'] },
+  runtime: { uses: ['errors', 'schema', 'plan', 'client'], entries: ['index'] },
+  provider: { uses: ['errors', 'schema', 'plan', 'client'], entries: [] },
+};
+
+function layerRules(name) {
+  const { uses } = LAYERS[name];
+  const patterns = [];
+  for (const [other, { entries }] of Object.entries(LAYERS)) {
+    if (other === name) continue;
+    if (!uses.includes(other)) {
+      patterns.push({ group: [`**/${other}/**`, `**/${other}`], message: `${name}/ sits below ${other}/ or beside it: it may import only ${uses.join(', ') || 'no other layer'}.` });
+      continue;
+    }
+    patterns.push({
+      group: [`**/${other}/**`, ...entries.map((e) => `!**/${other}/${e}.js`)],
+      message: `use ${other}/ through ${entries.map((e) => `${other}/${e}.js`).join(' or ')}, not its internals.`,
+    });
+  }
+  return { files: [`${name}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'proto/gen/**', 'schema/grid-schema.generated.ts', '**/*.mjs', '**/*.js', 'vitest.config.ts'] },
@@ -17,42 +48,5 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
-  // Layers, bottom up: schema (the spec) -> provider/plan (the pure plan engine) -> runtime (the
-  // daemons and the CLI) and the infrastructure-as-code front-ends. Lower layers never import upper
-  // ones; another layer is reached only through its index.ts barrel.
-  {
-    files: ['schema/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/runtime/**', '**/provider/**'], message: 'schema/ is the bottom layer: it imports no other layer.' }] }] },
-  },
-  {
-    files: ['provider/plan/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/runtime/**', '**/pulumi/**', '**/kubernetes/**', '**/cdktf/**'], message: 'the plan engine sits below the daemons and the front-ends.' },
-        { group: ['**/schema/*', '!**/schema/index.js'], message: 'use the schema layer through schema/index.js.' },
-      ] }],
-    },
-  },
-  {
-    files: ['provider/pulumi/**/*.ts', 'provider/kubernetes/**/*.ts', 'provider/cdktf/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/runtime/*/**', '**/runtime/*.js', '!**/runtime/index.js'], message: 'front-ends use the runtime only through runtime/index.js.' },
-        { group: ['**/plan/*', '!**/plan/index.js'], message: 'use the plan engine through provider/plan/index.js.' },
-        { group: ['**/schema/*', '!**/schema/index.js'], message: 'use the schema layer through schema/index.js.' },
-      ] }],
-    },
-  },
-  {
-    files: ['runtime/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/pulumi/**', '**/kubernetes/**', '**/cdktf/**'], message: 'the daemons never import an infrastructure-as-code front-end.' },
-        { group: ['**/provider/plan/*', '!**/provider/plan/index.js'], message: 'use the plan engine through provider/plan/index.js.' },
-        // units.js is the schema layer's light entry: the agent parses durations without loading
-        // the schema compiler (ajv) at start-up.
-        { group: ['**/schema/*', '!**/schema/index.js', '!**/schema/units.js'], message: 'use the schema layer through schema/index.js.' },
-      ] }],
-    },
-  },
+  ...Object.keys(LAYERS).map(layerRules),
 );

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type * as pb from '../proto/gen/sutra/grid/v1/grid.pb.js';
-import { insecureCredentials, unary } from '../runtime/common/grpc-client.js';
+import { insecureCredentials, unary } from '../client/index.js';
 import { CLI, PROBE_INTERVAL_MS, bareStart, startDaemon } from './bench-support.js';
 
 const RUNS = Number(process.argv[2] ?? 3);

@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridMasterClient, type AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
-import { insecureCredentials, unary } from '../runtime/common/grpc-client.js';
+import { insecureCredentials, unary } from '../client/index.js';
 import { HeartbeatStream } from '../runtime/agent/heartbeat-stream.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/sutra-grid.js');

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../schema/index.js';
-import { planGrid, type LiveAgent, type LiveNode, type LiveState, type Plan } from '../provider/plan/index.js';
+import { planGrid, type LiveAgent, type LiveNode, type LiveState, type Plan } from '../plan/index.js';
 
 const AGENTS = 1000;
 const CLUSTERS = 1000;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { GridAgentClient, type NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
-import { unary } from '../runtime/common/grpc-client.js';
+import { unary } from '../client/index.js';
 import { PROBE_INTERVAL_MS, bareStart, startDaemon } from './bench-support.js';
 
 const SPAWNS = Number(process.argv[2] ?? 50);

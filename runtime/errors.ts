@@ -1,4 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GridError, type ErrorContext } from '../errors/index.js';
+
+export { GridError, ConfigError, type ErrorContext } from '../errors/index.js';
 
 /**
  * Stable error codes of the runtime layer. Tests and callers branch on these, never on message text.
@@ -25,40 +28,19 @@ export type RuntimeErrorCode =
   | 'STATE_DAMAGED'
   | 'INTERNAL';
 
-/** Context fields an error may carry; each names what the error is about. */
-export interface ErrorContext {
-  readonly agentId?: string;
-  readonly nodeId?: string;
-  readonly field?: string;
-  readonly [key: string]: unknown;
-}
-
-/** Base of every runtime error: a stable code, readonly context and an optional cause. */
-export class GridError extends Error {
-  readonly code: RuntimeErrorCode;
-  readonly context: ErrorContext;
-
+/** Base of every runtime error: a {@link GridError} whose code is one of {@link RuntimeErrorCode}. */
+export class RuntimeError extends GridError<RuntimeErrorCode> {
   constructor(code: RuntimeErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GridError';
-    this.code = code;
-    this.context = context;
+    super(code, message, context, options);
+    this.name = 'RuntimeError';
   }
 }
 
 /** A daemon did not drain within its force timeout. */
-export class ShutdownTimeoutError extends GridError {
+export class ShutdownTimeoutError extends RuntimeError {
   constructor(what: string, timeoutMs: number) {
     super('SHUTDOWN_TIMEOUT', `${what} did not stop within ${timeoutMs} ms; forced`);
     this.name = 'ShutdownTimeoutError';
-  }
-}
-
-/** A daemon or CLI configuration value was refused; `field` names the key or flag. */
-export class ConfigError extends GridError {
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
-    super('CONFIG_INVALID', `${field}: ${message}`, { field }, options);
-    this.name = 'ConfigError';
   }
 }
 
@@ -86,14 +68,7 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
 };
 
 /** The gRPC status a runtime error crosses the wire with. */
-export function grpcStatusOf(code: RuntimeErrorCode): GrpcStatus {
-  return GRPC_STATUS_OF[code];
-}
-
-/**
- * Codes a caller may retry: the callee may succeed next time without any change on our side.
- * RESOURCE_EXHAUSTED is not one here: agents use it for "at capacity", which a retry cannot fix.
- */
-export function isRetryableStatus(code: GrpcStatus): boolean {
-  return code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.ABORTED;
+export function grpcStatusOf(code: string): GrpcStatus {
+  if (code.startsWith('SPEC_')) return GrpcStatus.INVALID_ARGUMENT;
+  return GRPC_STATUS_OF[code as RuntimeErrorCode] ?? GrpcStatus.INTERNAL;
 }

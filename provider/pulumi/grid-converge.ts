@@ -5,7 +5,7 @@
  */
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { renderAction, type Plan } from '../plan/index.js';
+import { renderAction, type Plan } from '../../plan/index.js';
 import { declaredClusters, type ClusterHealthOutput, type Placement } from './grid-inputs.js';
 import type { MasterSession } from './master-session.js';
 

@@ -81,7 +81,7 @@ export const DESIRED_KEYS = ['spec', 'masterAddress', 'token'] as const;
 export const DEFAULT_CONVERGE_TIMEOUT = '5m';
 
 /** Address used when neither `masterAddress` nor `spec.master.address` is given (the schema default). */
-export { DEFAULT_MASTER_ADDRESS } from '../../runtime/index.js';
+export { DEFAULT_MASTER_ADDRESS } from '../../client/index.js';
 
 const ADDRESS_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):([0-9]{1,5})$/;
 

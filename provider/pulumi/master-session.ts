@@ -13,7 +13,7 @@ import {
   type GetSpecResponse,
 } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { PulumiGridError } from './errors.js';
-import { authMetadata, clientChannelOptions, specSizeProblem } from '../../runtime/index.js';
+import { authMetadata, clientChannelOptions, specSizeProblem } from '../../client/index.js';
 
 /** The master's metadata key and scheme for the shared token (runtime/common/token.ts). */
 

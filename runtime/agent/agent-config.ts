@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { ConfigError, GridError } from '../errors.js';
+import { ConfigError, RuntimeError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
 import { DEFAULT_STOP_GRACE_MS } from '../common/stop-grace.js';
-import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../common/master-address.js';
+import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../../client/transport.js';
 // TODO(lead): switch to the schema barrel once schema/index.ts exists.
 import { parseDuration } from '../../schema/units.js';
 
@@ -150,7 +150,7 @@ export type AgentConfigFile = Readonly<Record<string, Readonly<Record<string, un
 /** Checks a parsed TOML document against the schema; `file` prefixes every message. */
 export function checkAgentConfig(doc: Record<string, unknown>, file = 'agent-config.toml'): AgentConfigFile {
   const fail = (key: string, msg: string): never => {
-    throw new GridError('CONFIG_INVALID', `${file}: ${key}: ${msg}`, { field: key });
+    throw new RuntimeError('CONFIG_INVALID', `${file}: ${key}: ${msg}`, { field: key });
   };
   for (const [table, body] of Object.entries(doc)) {
     const schema = SCHEMA[table];
@@ -178,7 +178,7 @@ export function loadAgentConfig(path: string): AgentConfigFile {
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    throw new GridError('CONFIG_INVALID', `${file}: ${(err as Error).message.split('\n')[0]}`, { field: '--config' }, { cause: err });
+    throw new RuntimeError('CONFIG_INVALID', `${file}: ${(err as Error).message.split('\n')[0]}`, { field: '--config' }, { cause: err });
   }
   return checkAgentConfig(doc, file);
 }

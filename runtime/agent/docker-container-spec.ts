@@ -3,7 +3,7 @@
  * node gets. Pure, so the security posture can be read (and tested) in one place.
  */
 import type Dockerode from 'dockerode';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { containerName, nodeLabels } from './docker-labels.js';
 import type { NodeLaunchSpec } from './platform.js';
 
@@ -50,14 +50,14 @@ export interface ContainerSettings {
  */
 export function checkLaunchSpec(spec: NodeLaunchSpec): void {
   if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < MIN_CONTAINER_MEMORY_MB) {
-    throw new GridError(
+    throw new RuntimeError(
       'INVALID_ARGUMENT',
       `memory_mb: ${spec.memoryMb} MB is below the ${MIN_CONTAINER_MEMORY_MB} MB minimum of a container node`,
       { field: 'memory_mb', nodeId: spec.nodeId },
     );
   }
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
-    throw new GridError('PORT_OUT_OF_RANGE', `port: ${spec.port} is not a TCP port (1-65535)`, { field: 'port', nodeId: spec.nodeId });
+    throw new RuntimeError('PORT_OUT_OF_RANGE', `port: ${spec.port} is not a TCP port (1-65535)`, { field: 'port', nodeId: spec.nodeId });
   }
 }
 

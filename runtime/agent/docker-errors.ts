@@ -2,7 +2,7 @@
  * Turns Docker Engine API failures into runtime GridErrors with a code the supervisor and the
  * master can act on, and a message naming the node and the setting to fix.
  */
-import { GridError } from '../errors.js';
+import { GridError, RuntimeError } from '../errors.js';
 
 /** The shape of a dockerode / docker-modem failure (HTTP status from the Engine, or a socket error). */
 interface EngineFailure {
@@ -40,13 +40,13 @@ export function isUnreachable(err: unknown): boolean {
 export function spawnError(err: unknown, nodeId: string, socket: string, image: string): GridError {
   const msg = engineMessage(err);
   if (isUnreachable(err)) {
-    return new GridError('SPAWN_FAILED', `node ${nodeId}: Docker Engine not reachable at ${socket} ([docker].socket_path): ${msg}`, {
+    return new RuntimeError('SPAWN_FAILED', `node ${nodeId}: Docker Engine not reachable at ${socket} ([docker].socket_path): ${msg}`, {
       nodeId,
       field: '[docker].socket_path',
     }, { cause: err });
   }
   if (isNotFound(err) && /no such image/i.test(msg)) {
-    return new GridError(
+    return new RuntimeError(
       'SPAWN_FAILED',
       `node ${nodeId}: image "${image}" is not present on the Docker host ([docker].image); build or load it first`,
       { nodeId, field: '[docker].image', image },
@@ -55,7 +55,7 @@ export function spawnError(err: unknown, nodeId: string, socket: string, image: 
   }
   // docker-proxy or the Engine itself could not bind the published port.
   if (/address already in use|port is already allocated/i.test(msg)) {
-    return new GridError('PORT_IN_USE', `node ${nodeId}: port is already in use on the host: ${msg}`, { nodeId, field: 'port' }, { cause: err });
+    return new RuntimeError('PORT_IN_USE', `node ${nodeId}: port is already in use on the host: ${msg}`, { nodeId, field: 'port' }, { cause: err });
   }
-  return new GridError('SPAWN_FAILED', `node ${nodeId}: Docker Engine refused the container: ${msg}`, { nodeId }, { cause: err });
+  return new RuntimeError('SPAWN_FAILED', `node ${nodeId}: Docker Engine refused the container: ${msg}`, { nodeId }, { cause: err });
 }

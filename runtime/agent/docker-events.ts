@@ -5,7 +5,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../common/logger.js';
 import { silentLogger } from '../common/logger.js';
-import { backoffDelay, sleep } from '../common/backoff.js';
+import { backoffDelay, sleep } from '../../client/transport.js';
 
 /** One container exit as reported by the Engine. */
 export interface DieEvent {

@@ -8,8 +8,8 @@ import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { ConfigError, GridError } from '../errors.js';
-import { sleep } from '../common/backoff.js';
+import { ConfigError, RuntimeError } from '../errors.js';
+import { sleep } from '../../client/transport.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { checkLaunchSpec, containerCreateOptions, type ContainerSettings, type DockerNetworkMode } from './docker-container-spec.js';
 import { engineMessage, isNotFound, spawnError, engineStatus } from './docker-errors.js';
@@ -216,7 +216,7 @@ export class DockerPlatform implements NodePlatform {
     checkLaunchSpec(spec);
     const current = this.byNode.get(spec.nodeId);
     if (current !== undefined && !(await this.hasExited(current))) {
-      throw new GridError('NODE_EXISTS', `node ${spec.nodeId}: its container is still running`, { nodeId: spec.nodeId });
+      throw new RuntimeError('NODE_EXISTS', `node ${spec.nodeId}: its container is still running`, { nodeId: spec.nodeId });
     }
     // A crashed predecessor keeps its name until it is gone. Renaming it takes ~10 ms where a
     // removal takes 50-150 ms, so on the crash-to-running path it is renamed and removed behind.
@@ -229,7 +229,7 @@ export class DockerPlatform implements NodePlatform {
 
     const probeHost = this.settings.network === 'bridge' ? this.settings.publishHost : '127.0.0.1';
     if (!(await portIsFree(probeHost, spec.port))) {
-      throw new GridError('PORT_IN_USE', `port: ${spec.port} is already in use on ${probeHost}`, { field: 'port', nodeId: spec.nodeId });
+      throw new RuntimeError('PORT_IN_USE', `port: ${spec.port} is already in use on ${probeHost}`, { field: 'port', nodeId: spec.nodeId });
     }
     // Created by us (not by the Engine as root), never through a planted symlink, and handed to
     // the nodes' user so the node can write it.
@@ -270,7 +270,7 @@ export class DockerPlatform implements NodePlatform {
       // 304: already stopped; 404: already gone. Both mean there is nothing left to stop.
       const status = engineStatus(err);
       if (status !== 304 && status !== 404) {
-        throw new GridError('INTERNAL', `node ${nodeId}: docker stop failed: ${engineMessage(err)}`, { nodeId }, { cause: err });
+        throw new RuntimeError('INTERNAL', `node ${nodeId}: docker stop failed: ${engineMessage(err)}`, { nodeId }, { cause: err });
       }
     }
     if (tracked !== undefined) {
@@ -406,7 +406,7 @@ export class DockerPlatform implements NodePlatform {
       // 404: gone already. 409: a removal is already in progress, which ends the same way.
       const status = engineStatus(err);
       if (status !== 404 && status !== 409) {
-        throw new GridError('INTERNAL', `container ${ref}: removal failed: ${engineMessage(err)}`, {}, { cause: err });
+        throw new RuntimeError('INTERNAL', `container ${ref}: removal failed: ${engineMessage(err)}`, {}, { cause: err });
       }
     }
   }

@@ -1,6 +1,6 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { HealthClient, type HealthCheckRequest, type HealthCheckResponse } from '../common/health.js';
-import { sleep } from '../common/backoff.js';
+import { sleep } from '../../client/transport.js';
 
 /**
  * gRPC health checks of one node (grpc.health.v1 Check on '' = the whole server). The channel

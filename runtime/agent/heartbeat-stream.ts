@@ -1,6 +1,6 @@
 import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { GridMasterClient, HeartbeatRequest, HeartbeatResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { authMetadata } from '../common/grpc-client.js';
+import { authMetadata } from '../../client/transport.js';
 
 /**
  * One long-lived HeartbeatStream to the master: each beat is a message on it, answered in order,

@@ -1,7 +1,7 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { GridMasterClient, type AgentInfo, type AgentPolicy, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { backoffDelay, sleep } from '../common/backoff.js';
-import { clientChannelOptions, insecureCredentials, statusName, unary } from '../common/grpc-client.js';
+import { backoffDelay, sleep } from '../../client/transport.js';
+import { clientChannelOptions, insecureCredentials, statusName, unary } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import { toNodeInfo } from './agent-service.js';
 import { isOwnConfig, sameValues, type GridPolicy } from './grid-policy.js';

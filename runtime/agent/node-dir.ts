@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import type { Logger } from '../common/logger.js';
 
 /** Owner to give a freshly made storage directory (the uid the node runs as). */
@@ -26,7 +26,7 @@ export function makeNodeDir(dataPath: string, storagePath: string, nodeId: strin
   const root = resolve(dataPath);
   const rel = relative(root, resolve(storagePath));
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new GridError('PATH_OUTSIDE_DATA_DIR', `storage_path ${storagePath} is not under the data dir ${root}`, { field: 'storage_path', nodeId });
+    throw new RuntimeError('PATH_OUTSIDE_DATA_DIR', `storage_path ${storagePath} is not under the data dir ${root}`, { field: 'storage_path', nodeId });
   }
   mkdirSync(root, { recursive: true });
   let cur = root;
@@ -40,7 +40,7 @@ export function makeNodeDir(dataPath: string, storagePath: string, nodeId: strin
     }
     const st = lstatSync(cur);
     if (!st.isDirectory()) {
-      throw new GridError(
+      throw new RuntimeError(
         'PATH_OUTSIDE_DATA_DIR',
         `storage_path ${storagePath}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}; node directories are never created through one`,
         { field: 'storage_path', nodeId },
@@ -109,6 +109,6 @@ export function openNodeLog(storagePath: string, nodeId: string, logger: Logger)
     }
     return fd;
   } catch (err) {
-    throw new GridError('SPAWN_FAILED', `node "${nodeId}": cannot open ${path} safely (${why}): ${(err as Error).message}`, { nodeId }, { cause: err });
+    throw new RuntimeError('SPAWN_FAILED', `node "${nodeId}": cannot open ${path} safely (${why}): ${(err as Error).message}`, { nodeId }, { cause: err });
   }
 }

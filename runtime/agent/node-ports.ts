@@ -1,4 +1,4 @@
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { portFree } from './spawn-checks.js';
 
 /** A node's claim on a port, as the supervisor's records hold it. */
@@ -26,7 +26,7 @@ export class NodePorts {
   /** An explicitly requested port, if free. @throws GridError PORT_IN_USE */
   async checkFree(port: number, nodeId: string): Promise<number> {
     if (this.reserved.has(port) || !(await portFree(port))) {
-      throw new GridError('PORT_IN_USE', `port ${port} is in use`, { nodeId, field: 'port' });
+      throw new RuntimeError('PORT_IN_USE', `port ${port} is in use`, { nodeId, field: 'port' });
     }
     return port;
   }
@@ -46,7 +46,7 @@ export class NodePorts {
         this.reserved.delete(port);
       }
     }
-    throw new GridError('CAPACITY_EXCEEDED', `no free port in ${start}-${start + size - 1} on agent ${this.agentId}`, { nodeId, field: 'port' });
+    throw new RuntimeError('CAPACITY_EXCEEDED', `no free port in ${start}-${start + size - 1} on agent ${this.agentId}`, { nodeId, field: 'port' });
   }
 
   private claimedByOther(port: number, nodeId: string): boolean {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { GridError } from '../errors.js';
-import { sleep } from '../common/backoff.js';
+import { GridError, RuntimeError } from '../errors.js';
+import { sleep } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { HealthProbe } from './health-probe.js';
@@ -96,7 +96,7 @@ export class NodeSupervisor {
 
   private record(nodeId: string): NodeRecord {
     const r = this.nodes.get(nodeId);
-    if (r === undefined) throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent ${this.opts.agentId}`, { nodeId, agentId: this.opts.agentId });
+    if (r === undefined) throw new RuntimeError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent ${this.opts.agentId}`, { nodeId, agentId: this.opts.agentId });
     return r;
   }
 
@@ -119,22 +119,22 @@ export class NodeSupervisor {
       const same =
         (req.port === 0 || req.port === s.port) && memoryMb === s.memoryMb && storagePath === s.storagePath &&
         req.cluster === s.cluster && req.role === s.role && req.generation === s.generation && existing.status !== 'stopping';
-      if (!same) throw new GridError('NODE_EXISTS', `node "${nodeId}" already exists on agent ${this.opts.agentId} with a different spec`, { nodeId, field: 'node_id' });
+      if (!same) throw new RuntimeError('NODE_EXISTS', `node "${nodeId}" already exists on agent ${this.opts.agentId} with a different spec`, { nodeId, field: 'node_id' });
       return this.awaitOutcome(existing);
     }
     if (existing !== undefined) this.nodes.delete(nodeId); // a failed node is replaced by a fresh spawn
 
     const active = [...this.nodes.values()];
     for (const r of active) {
-      if (req.port !== 0 && r.spec.port === req.port) throw new GridError('PORT_IN_USE', `port ${req.port} is in use by node "${r.spec.nodeId}"`, { nodeId, field: 'port' });
+      if (req.port !== 0 && r.spec.port === req.port) throw new RuntimeError('PORT_IN_USE', `port ${req.port} is in use by node "${r.spec.nodeId}"`, { nodeId, field: 'port' });
     }
     checkStoragePathOverlap(storagePath, nodeId, active.map((r) => r.spec));
     if (active.length >= this.opts.maxNodes) {
-      throw new GridError('CAPACITY_EXCEEDED', `agent ${this.opts.agentId} is at capacity: ${active.length} of ${this.opts.maxNodes} nodes`, { nodeId, field: 'max_storage_nodes' });
+      throw new RuntimeError('CAPACITY_EXCEEDED', `agent ${this.opts.agentId} is at capacity: ${active.length} of ${this.opts.maxNodes} nodes`, { nodeId, field: 'max_storage_nodes' });
     }
     const usedMemory = active.reduce((sum, r) => sum + r.spec.memoryMb, 0);
     if (this.opts.maxMemoryMb > 0 && usedMemory + memoryMb > this.opts.maxMemoryMb) {
-      throw new GridError(
+      throw new RuntimeError(
         'CAPACITY_EXCEEDED',
         `memory_mb ${memoryMb} exceeds agent ${this.opts.agentId}'s free memory (${this.opts.maxMemoryMb - usedMemory} of ${this.opts.maxMemoryMb} MB)`,
         { nodeId, field: 'memory_mb' },
@@ -160,7 +160,7 @@ export class NodeSupervisor {
     await this.settled(r);
     if (r.rejected !== undefined) throw r.rejected;
     if (r.status === 'failed') {
-      throw new GridError('SPAWN_FAILED', `node "${r.spec.nodeId}" failed to start: ${r.lastExit || 'unknown error'} (after ${r.restarts} restarts)`, {
+      throw new RuntimeError('SPAWN_FAILED', `node "${r.spec.nodeId}" failed to start: ${r.lastExit || 'unknown error'} (after ${r.restarts} restarts)`, {
         nodeId: r.spec.nodeId,
       });
     }
@@ -331,7 +331,7 @@ export class NodeSupervisor {
         return;
       }
       this.endRun(r);
-      r.rejected = new GridError('PORT_IN_USE', `port ${from} is in use`, { nodeId: r.spec.nodeId, field: 'port' });
+      r.rejected = new RuntimeError('PORT_IN_USE', `port ${from} is in use`, { nodeId: r.spec.nodeId, field: 'port' });
       r.lastExit = taken;
       this.nodes.delete(r.spec.nodeId);
       this.emit(r, 'SpawnFailed', { reason: taken }, `node ${r.spec.nodeId} not started: ${taken}`);

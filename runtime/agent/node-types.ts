@@ -1,11 +1,11 @@
-import type { NodeStatus } from '../../provider/plan/index.js';
+import type { NodeStatus } from '../../plan/index.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 
 /**
  * Per-node lifecycle: `starting -> running -> restarting -> running | failed`, and
  * `* -> stopping -> stopped` on request. `running` only once the node answers its health check.
  */
-export type { NodeStatus } from '../../provider/plan/index.js';
+export type { NodeStatus } from '../../plan/index.js';
 
 /** The live view of one node (the domain twin of the wire's NodeInfo). */
 export interface NodeView {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, readFileSync } from 'node:fs';
-import { ConfigError, GridError } from '../errors.js';
+import { ConfigError, RuntimeError } from '../errors.js';
 import type { Logger } from '../common/logger.js';
 import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { NodeStateFiles } from './node-state-files.js';
@@ -95,7 +95,7 @@ export class ProcessPlatform implements NodePlatform {
   }
 
   async start(spec: NodeLaunchSpec): Promise<NodeInstance> {
-    if (this.running.has(spec.nodeId)) throw new GridError('NODE_EXISTS', `node "${spec.nodeId}" is already running`, { nodeId: spec.nodeId });
+    if (this.running.has(spec.nodeId)) throw new RuntimeError('NODE_EXISTS', `node "${spec.nodeId}" is already running`, { nodeId: spec.nodeId });
     // Neither the directories nor node.log are followed through a symlink a node planted.
     makeNodeDir(this.opts.dataPath, spec.storagePath, spec.nodeId);
     const argv = this.argvFor(spec);
@@ -112,7 +112,7 @@ export class ProcessPlatform implements NodePlatform {
     const pid = child.pid;
     if (pid === undefined) {
       const err = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new GridError('SPAWN_FAILED', `node "${spec.nodeId}": cannot start ${argv[0]}: ${err.message}`, { nodeId: spec.nodeId }, { cause: err });
+      throw new RuntimeError('SPAWN_FAILED', `node "${spec.nodeId}": cannot start ${argv[0]}: ${err.message}`, { nodeId: spec.nodeId }, { cause: err });
     }
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('exit', (code, signal) => {

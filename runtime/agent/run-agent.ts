@@ -1,4 +1,4 @@
-import { resolveToken } from '../common/token.js';
+import { resolveToken } from '../../client/transport.js';
 import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileAgentOptions, loadAgentConfig, type AgentFlags } from './agent-config.js';

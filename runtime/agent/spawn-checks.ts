@@ -1,7 +1,7 @@
 import { lstatSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 
 /**
  * Checks a spawn request must pass before anything is started: node id, port, storage path. Each
@@ -19,7 +19,7 @@ export const PATH_COMPONENT_MAX_BYTES = 255;
 /** Refuses ids that could not be a directory name or a label. */
 export function checkNodeId(nodeId: string): void {
   if (!NODE_ID.test(nodeId)) {
-    throw new GridError('INVALID_ARGUMENT', `node_id: "${nodeId}" is not valid (letters, digits, . _ -; max 63; no leading punctuation)`, {
+    throw new RuntimeError('INVALID_ARGUMENT', `node_id: "${nodeId}" is not valid (letters, digits, . _ -; max 63; no leading punctuation)`, {
       field: 'node_id',
       nodeId,
     });
@@ -29,7 +29,7 @@ export function checkNodeId(nodeId: string): void {
 /** Refuses privileged and impossible ports. */
 export function checkPortRange(port: number, nodeId: string): void {
   if (!Number.isInteger(port) || port < 1024 || port > 65535) {
-    throw new GridError('PORT_OUT_OF_RANGE', `port ${port} is out of range 1024-65535`, { field: 'port', nodeId });
+    throw new RuntimeError('PORT_OUT_OF_RANGE', `port ${port} is out of range 1024-65535`, { field: 'port', nodeId });
   }
 }
 
@@ -121,7 +121,7 @@ function under(child: string, root: string): boolean {
  */
 function checkPathText(requested: string, nodeId: string): void {
   const bad = (why: string): never => {
-    throw new GridError('INVALID_ARGUMENT', `storage_path ${quote(requested)}: ${why}`, { field: 'storage_path', nodeId });
+    throw new RuntimeError('INVALID_ARGUMENT', `storage_path ${quote(requested)}: ${why}`, { field: 'storage_path', nodeId });
   };
   // Length first and on the string itself, so a 10 MB path costs nothing more than a short one.
   if (requested.length > STORAGE_PATH_MAX_BYTES) bad(`is ${requested.length} characters long; the limit is ${STORAGE_PATH_MAX_BYTES} (PATH_MAX) bytes`);
@@ -145,11 +145,11 @@ export function resolveStoragePath(dataPath: string, requested: string, nodeId: 
   const root = resolve(dataPath);
   const path = requested === '' ? resolve(root, 'nodes', nodeId) : isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
   const refuse = (why: string): never => {
-    throw new GridError('PATH_OUTSIDE_DATA_DIR', `storage_path ${quote(requested)} ${why}`, { field: 'storage_path', nodeId });
+    throw new RuntimeError('PATH_OUTSIDE_DATA_DIR', `storage_path ${quote(requested)} ${why}`, { field: 'storage_path', nodeId });
   };
   const depth = path.split(sep).length - 1;
   if (depth > STORAGE_PATH_MAX_DEPTH) {
-    throw new GridError('INVALID_ARGUMENT', `storage_path ${quote(requested)}: resolves to ${depth} components; the limit is ${STORAGE_PATH_MAX_DEPTH}`, {
+    throw new RuntimeError('INVALID_ARGUMENT', `storage_path ${quote(requested)}: resolves to ${depth} components; the limit is ${STORAGE_PATH_MAX_DEPTH}`, {
       field: 'storage_path',
       nodeId,
     });
@@ -189,7 +189,7 @@ export function checkStoragePathOverlap(storagePath: string, nodeId: string, oth
     for (const [mine, theirs] of pairs) {
       const how = mine === theirs ? 'is the storage path of' : under(mine, theirs) ? 'is inside the storage path of' : under(theirs, mine) ? 'contains the storage path of' : undefined;
       if (how !== undefined) {
-        throw new GridError('INVALID_ARGUMENT', `storage_path ${storagePath} ${how} node "${other.nodeId}" (${other.storagePath}); nodes' storage paths must not nest`, {
+        throw new RuntimeError('INVALID_ARGUMENT', `storage_path ${storagePath} ${how} node "${other.nodeId}" (${other.storagePath}); nodes' storage paths must not nest`, {
           field: 'storage_path',
           nodeId,
           otherNodeId: other.nodeId,

@@ -1,6 +1,6 @@
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import type { Plan } from '../../provider/plan/index.js';
-import { sleep } from '../common/backoff.js';
+import type { Plan } from '../../plan/index.js';
+import { sleep } from '../../client/transport.js';
 import type { MasterConnection } from './master-client.js';
 
 /** Where convergence stands after waiting. */

@@ -2,7 +2,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { Event, EventFilter, WatchEventsResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { isoMicros } from '../events/index.js';
-import { authMetadata, clientChannelOptions, insecureCredentials } from '../common/grpc-client.js';
+import { authMetadata, clientChannelOptions, insecureCredentials } from '../../client/transport.js';
 
 /** One readable line per event, e.g. `2026-11-26T09:30:00.123456Z #42 warning NodeCrashed kg-1 ...`. */
 export function formatWireEvent(e: Event): string {

@@ -3,7 +3,7 @@ import type { CompiledAgentSpec, CompiledGridSpec } from '../../schema/index.js'
 import { Agent, compileAgentOptions, createPlatform, type AgentConfigFile } from '../agent/index.js';
 import { Master } from '../master/index.js';
 import type { Logger } from '../common/logger.js';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 
 /**
  * Lifecycle of a local grid (`sutra-grid up`):
@@ -144,7 +144,7 @@ export class LocalGrid {
     const errors: unknown[] = [];
     await Promise.all(this.agents.map((a) => a.shutdown().catch((err: unknown) => errors.push(err))));
     await this.master?.shutdown().catch((err: unknown) => errors.push(err));
-    if (errors.length > 0) throw new GridError('INTERNAL', `local grid stopped with errors: ${errors.map((e) => (e as Error).message).join('; ')}`);
+    if (errors.length > 0) throw new RuntimeError('INTERNAL', `local grid stopped with errors: ${errors.map((e) => (e as Error).message).join('; ')}`);
   }
 }
 

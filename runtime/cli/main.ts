@@ -19,7 +19,7 @@ import { registerSpawnCommand } from './commands/spawn.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
 import { registerStorageServerCommand } from './commands/storage-server.js';
-import { formatCliError } from './format-error.js';
+import { formatError } from '../../errors/index.js';
 import { DEFAULT_MASTER } from './master-client.js';
 import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 
@@ -58,7 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     // Commander has already printed its own one-line usage error (or the help text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
-    process.stderr.write(`error: ${formatCliError(err)}\n`);
+    process.stderr.write(`error: ${formatError(err)}\n`);
     return 1;
   }
 }

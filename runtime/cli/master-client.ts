@@ -1,10 +1,10 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { GridMasterClient } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { clientChannelOptions, insecureCredentials, unary } from '../common/grpc-client.js';
-import { checkSpecSize } from '../common/grpc-limits.js';
-import { resolveToken } from '../common/token.js';
-import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../common/master-address.js';
+import { clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
+import { checkSpecSize } from '../../client/transport.js';
+import { resolveToken } from '../../client/transport.js';
+import { DEFAULT_MASTER_ADDRESS, masterAddress } from '../../client/transport.js';
 
 /** The flags every client command shares (also accepted before the verb). */
 export interface ClientFlags {

@@ -1,5 +1,5 @@
 import { formatDiagnostics, loadGridSpecFile, type CompiledGridSpec, type GridSpecInput } from '../../schema/index.js';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 
 /** A spec file that passed validation. */
 export interface LoadedSpec {
@@ -21,7 +21,7 @@ export async function loadSpecForCommand(file: string): Promise<LoadedSpec> {
   if (!result.ok) {
     process.stderr.write(`${formatDiagnostics(result.diagnostics)}\n`);
     const errors = result.diagnostics.length - warnings.length;
-    throw new GridError('SPEC_INVALID', `${file}: ${errors} problem${errors === 1 ? '' : 's'} found; nothing was applied`, { field: file });
+    throw new RuntimeError('SPEC_INVALID', `${file}: ${errors} problem${errors === 1 ? '' : 's'} found; nothing was applied`, { field: file });
   }
   if (warnings.length > 0) process.stderr.write(`${formatDiagnostics(warnings)}\n`);
   return { file, input: result.spec, compiled: result.compiled, json: JSON.stringify(result.spec) };

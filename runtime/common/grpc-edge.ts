@@ -5,7 +5,7 @@
  * status trailer whatever a caller sent.
  */
 import { status as GrpcStatus, type ServiceDefinition } from '@grpc/grpc-js';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 
 /**
  * Longest error text sent in a status, measured as grpc-js sends it (`encodeURI`): headers of more
@@ -148,7 +148,7 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
  * (quoting a short prefix of it).
  */
 export function requireId(field: string, value: string): string {
-  if (value === '') throw new GridError('INVALID_ARGUMENT', `${field}: is required`, { field });
+  if (value === '') throw new RuntimeError('INVALID_ARGUMENT', `${field}: is required`, { field });
   return checkId(field, value);
 }
 
@@ -162,7 +162,7 @@ export function optionalId(field: string, value: string): string {
 
 function checkId(field: string, value: string): string {
   if (!ID.test(value)) {
-    throw new GridError('INVALID_ARGUMENT', `${field}: must be 1-63 letters, digits, ".", "_" or "-", got ${quote(value)}`, { field });
+    throw new RuntimeError('INVALID_ARGUMENT', `${field}: must be 1-63 letters, digits, ".", "_" or "-", got ${quote(value)}`, { field });
   }
   return value;
 }

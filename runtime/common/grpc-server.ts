@@ -8,10 +8,10 @@ import {
   type ServerErrorResponse,
 } from '@grpc/grpc-js';
 import { HealthService } from './health.js';
-import { GridError, grpcStatusOf } from '../errors.js';
-import { TOKEN_METADATA_KEY, tokensEqual } from './token.js';
+import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
+import { TOKEN_METADATA_KEY, tokensEqual } from '../../client/transport.js';
 import { capDetails, MalformedRequest, quote, strictDefinition } from './grpc-edge.js';
-import { serverChannelOptions } from './grpc-limits.js';
+import { serverChannelOptions } from '../../client/transport.js';
 
 /** Loopback hosts a tokenless daemon may bind to. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -19,10 +19,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 /** Splits `host:port` (IPv6 in brackets) and validates the port. */
 export function splitHostPort(addr: string, field = 'address'): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr.trim());
-  if (!m) throw new GridError('INVALID_ARGUMENT', `${field}: expected HOST:PORT, got ${quote(addr)}`, { field });
+  if (!m) throw new RuntimeError('INVALID_ARGUMENT', `${field}: expected HOST:PORT, got ${quote(addr)}`, { field });
   const port = Number(m[2]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new GridError('INVALID_ARGUMENT', `${field}: port ${m[2]} out of range 0-65535`, { field });
+    throw new RuntimeError('INVALID_ARGUMENT', `${field}: port ${m[2]} out of range 0-65535`, { field });
   }
   return { host: m[1]!, port };
 }
@@ -39,7 +39,7 @@ export function isLoopbackHost(host: string): boolean {
 export function checkBindPolicy(listen: string, token: string | undefined, field = '--listen'): void {
   const { host } = splitHostPort(listen, field);
   if (token === undefined && !isLoopbackHost(host)) {
-    throw new GridError(
+    throw new RuntimeError(
       'INSECURE_BIND',
       `${field}: refusing to listen on ${host} without a token; give --token-file or SUTRA_GRID_TOKEN, or bind 127.0.0.1`,
       { field },

@@ -10,7 +10,7 @@ import {
   type StopNodeRequest,
   type StopNodeResponse,
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { DEFAULT_RETRY, clientChannelOptions, insecureCredentials, unary, withRetry, type RetryOptions } from '../common/grpc-client.js';
+import { DEFAULT_RETRY, clientChannelOptions, insecureCredentials, unary, withRetry, type RetryOptions } from '../../client/transport.js';
 import { stopCallDeadlineMs } from '../common/stop-grace.js';
 
 /** Per-call deadlines of master -> agent calls (ms). */

@@ -1,6 +1,6 @@
 import type { AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { GridError } from '../errors.js';
+import { GridError, RuntimeError } from '../errors.js';
 import { quote } from '../common/grpc-edge.js';
 import type { AgentHealth } from './master-events.js';
 import { NodeTable } from './node-table.js';
@@ -79,7 +79,7 @@ export class AgentRegistry {
   heartbeat(agentId: string, nodes: readonly NodeInfo[], nowMs: number): HealthTransition | undefined {
     const record = this.agents.get(agentId);
     if (record === undefined) {
-      throw new GridError('AGENT_NOT_FOUND', `agent "${agentId}" is not registered; register first`, { agentId });
+      throw new RuntimeError('AGENT_NOT_FOUND', `agent "${agentId}" is not registered; register first`, { agentId });
     }
     const silentForMs = nowMs - record.lastHeartbeatMs;
     const from = record.health;
@@ -133,7 +133,7 @@ export class AgentRegistry {
    */
   require(agentId: string): AgentRecord {
     const record = this.agents.get(agentId);
-    if (record === undefined) throw new GridError('AGENT_NOT_FOUND', `agent "${agentId}" not found`, { agentId });
+    if (record === undefined) throw new RuntimeError('AGENT_NOT_FOUND', `agent "${agentId}" not found`, { agentId });
     return record;
   }
 
@@ -157,7 +157,7 @@ const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Rejects a registration the master could not use, naming the field. */
 function validateAgentInfo(info: AgentInfo): void {
   const bad = (field: string, why: string): GridError =>
-    new GridError('INVALID_ARGUMENT', `${field}: ${why}`, { field, agentId: info.agentId });
+    new RuntimeError('INVALID_ARGUMENT', `${field}: ${why}`, { field, agentId: info.agentId });
   if (!AGENT_ID.test(info.agentId)) {
     throw bad('agent.agent_id', `must be 1-63 letters, digits, ".", "_" or "-", got ${quote(info.agentId)}`);
   }

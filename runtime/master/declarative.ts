@@ -1,7 +1,7 @@
 import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { clusterStatus, type ClusterHealthState, type Plan } from '../../provider/plan/index.js';
-import { GridError } from '../errors.js';
-import { checkSpecSize } from '../common/grpc-limits.js';
+import { clusterStatus, type ClusterHealthState, type Plan } from '../../plan/index.js';
+import { RuntimeError } from '../errors.js';
+import { checkSpecSize } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -155,7 +155,7 @@ export class DeclarativeControl {
         deleteSpec: async (req) => {
           // Destructive, so never implied: an empty request (or a body the decoder read as one) deletes nothing.
           if (req.expectedGeneration === undefined && req.gridName === '') {
-            throw new GridError('INVALID_ARGUMENT', 'expected_generation or grid_name: is required; DeleteSpec must name the generation (GetSpec) or the grid it deletes', {
+            throw new RuntimeError('INVALID_ARGUMENT', 'expected_generation or grid_name: is required; DeleteSpec must name the generation (GetSpec) or the grid it deletes', {
               field: 'expected_generation',
             });
           }

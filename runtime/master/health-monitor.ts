@@ -1,4 +1,4 @@
-import { sleep } from '../common/backoff.js';
+import { sleep } from '../../client/transport.js';
 import type { AgentRegistry, HealthThresholds, HealthTransition } from './agent-registry.js';
 
 /** Settings of {@link runHealthMonitor}. */

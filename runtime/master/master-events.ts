@@ -1,8 +1,8 @@
-import type { AgentHealth } from '../../provider/plan/index.js';
+import type { AgentHealth } from '../../plan/index.js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 
 /** Agent health as the master sees it. `recovered` is a transition, not a state: it lands in `healthy`. */
-export type { AgentHealth } from '../../provider/plan/index.js';
+export type { AgentHealth } from '../../plan/index.js';
 
 /**
  * The master's internal hook for lifecycle facts. The master calls these synchronously at the

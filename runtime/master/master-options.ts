@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
 import { parseDuration } from '../../schema/index.js';
-import { DEFAULT_MASTER_ADDRESS } from '../common/master-address.js';
+import { DEFAULT_MASTER_ADDRESS } from '../../client/transport.js';
 
 /** User-facing master options: readable values, all optional except `dataDir`. */
 export interface MasterOptions {

@@ -1,7 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { GridMasterService } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { wrapService } from '../common/grpc-server.js';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { createAgentHandlers } from './handlers/agent-handlers.js';
 import { createNodeHandlers } from './handlers/node-handlers.js';
 import { createQueryHandlers } from './handlers/query-handlers.js';
@@ -19,13 +19,13 @@ export function mergeHandlers(parts: readonly Partial<MasterHandlers>[], rpcs: r
   parts.forEach((part, i) => {
     for (const [name, handler] of Object.entries(part)) {
       const earlier = from.get(name);
-      if (earlier !== undefined) throw new GridError('INTERNAL', `GridMaster handler ${name} is defined by handler modules ${earlier} and ${i}`, { field: name });
+      if (earlier !== undefined) throw new RuntimeError('INTERNAL', `GridMaster handler ${name} is defined by handler modules ${earlier} and ${i}`, { field: name });
       merged[name] = handler;
       from.set(name, i);
     }
   });
   const missing = rpcs.filter((name) => !from.has(name));
-  if (missing.length > 0) throw new GridError('INTERNAL', `GridMaster handlers missing for ${missing.join(', ')}`, { field: missing[0] });
+  if (missing.length > 0) throw new RuntimeError('INTERNAL', `GridMaster handlers missing for ${missing.join(', ')}`, { field: missing[0] });
   return merged as unknown as MasterHandlers;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GridError, ShutdownTimeoutError } from '../errors.js';
+import { ShutdownTimeoutError, RuntimeError } from '../errors.js';
 import { startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
@@ -17,7 +17,7 @@ import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
 import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
 import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { authMetadata, clientChannelOptions, insecureCredentials } from '../common/grpc-client.js';
+import { authMetadata, clientChannelOptions, insecureCredentials } from '../../client/transport.js';
 import { declarativeEventsToBus, eventHandlers, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
 
 /**
@@ -93,7 +93,7 @@ export class Master {
 
   /** The declarative half (applied spec, reconciler); available once started. */
   get declarative(): DeclarativeControl {
-    if (this.declarativeControl === undefined) throw new GridError('INTERNAL', 'master not started');
+    if (this.declarativeControl === undefined) throw new RuntimeError('INTERNAL', 'master not started');
     return this.declarativeControl;
   }
 
@@ -104,7 +104,7 @@ export class Master {
 
   /** The handler context (registry, pool, node operations); available once started. */
   get ctx(): MasterContext {
-    if (this.context === undefined) throw new GridError('INTERNAL', 'master not started');
+    if (this.context === undefined) throw new RuntimeError('INTERNAL', 'master not started');
     return this.context;
   }
 
@@ -113,7 +113,7 @@ export class Master {
    * @returns the address actually bound, e.g. `127.0.0.1:41234` for `--listen 127.0.0.1:0`.
    */
   start(): Promise<string> {
-    if (this.startPromise !== undefined) throw new GridError('INTERNAL', `master cannot start from state ${this.currentState}`);
+    if (this.startPromise !== undefined) throw new RuntimeError('INTERNAL', `master cannot start from state ${this.currentState}`);
     this.startPromise = this.doStart();
     return this.startPromise;
   }
@@ -197,7 +197,7 @@ export class Master {
     if (this.currentState === 'stopped' || this.currentState === 'failed') return;
     this.currentState = 'draining';
     this.logger.info('master draining');
-    this.abort.abort(new GridError('INTERNAL', 'master shutting down'));
+    this.abort.abort(new RuntimeError('INTERNAL', 'master shutting down'));
     const timeoutMs = this.options.shutdownTimeoutMs;
     let forced = false;
     try {
@@ -261,7 +261,7 @@ export class Master {
 
   /** The event bus, once started. */
   get eventBus(): EventBus {
-    if (this.bus === undefined) throw new GridError('INTERNAL', 'master not started');
+    if (this.bus === undefined) throw new RuntimeError('INTERNAL', 'master not started');
     return this.bus;
   }
 

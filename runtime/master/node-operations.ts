@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { GridError, grpcStatusOf } from '../errors.js';
-import { statusName } from '../common/grpc-client.js';
+import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
+import { statusName } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
 import type { AgentRecord, AgentRegistry } from './agent-registry.js';
@@ -57,23 +57,23 @@ export class NodeOperations {
    * NODE_EXISTS / CAPACITY_EXCEEDED, or the agent's own status with the agent named.
    */
   async spawn(input: SpawnNodeInput): Promise<NodeInfo> {
-    if (!input.agentId) throw new GridError('INVALID_ARGUMENT', 'agent_id: is required', { field: 'agent_id' });
+    if (!input.agentId) throw new RuntimeError('INVALID_ARGUMENT', 'agent_id: is required', { field: 'agent_id' });
     const agent = this.registry.require(input.agentId);
     const agentId = agent.info.agentId;
     if (agent.health !== 'healthy') {
-      throw new GridError('AGENT_NOT_HEALTHY', `agent "${agentId}" is ${agent.health}; refusing to spawn on it`, { agentId });
+      throw new RuntimeError('AGENT_NOT_HEALTHY', `agent "${agentId}" is ${agent.health}; refusing to spawn on it`, { agentId });
     }
     const port = input.port ?? 0;
     if (!Number.isInteger(port) || (port !== 0 && (port < 1024 || port > 65535))) {
-      throw new GridError('PORT_OUT_OF_RANGE', `port: ${port} is out of range (0 = pick a free one, or 1024-65535)`, { field: 'port', agentId });
+      throw new RuntimeError('PORT_OUT_OF_RANGE', `port: ${port} is out of range (0 = pick a free one, or 1024-65535)`, { field: 'port', agentId });
     }
     const nodeId = input.nodeId || `node-${randomBytes(4).toString('hex')}`;
     if (!NODE_ID.test(nodeId)) {
-      throw new GridError('INVALID_ARGUMENT', `node_id: must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(nodeId)}`, { field: 'node_id' });
+      throw new RuntimeError('INVALID_ARGUMENT', `node_id: must be 1-63 letters, digits, ".", "_" or "-", got ${JSON.stringify(nodeId)}`, { field: 'node_id' });
     }
     const existing = this.registry.nodes.get(nodeId, agentId) ?? this.registry.nodes.get(nodeId);
     if (existing !== undefined && existing.agentId !== agentId && input.replacing !== true) {
-      throw new GridError('NODE_EXISTS', `node "${nodeId}" already exists on agent "${existing.agentId}"`, { nodeId, agentId: existing.agentId });
+      throw new RuntimeError('NODE_EXISTS', `node "${nodeId}" already exists on agent "${existing.agentId}"`, { nodeId, agentId: existing.agentId });
     }
     this.checkCapacity(agent, input.memoryMb ?? 0, existing?.agentId !== agentId);
 
@@ -146,17 +146,17 @@ export class NodeOperations {
       if (typeof code === 'number' && UNREACHABLE.has(code)) return { node: cached, stale: true };
       if (code === GrpcStatus.NOT_FOUND) {
         this.registry.nodes.remove(nodeId, agent.info.agentId);
-        throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent "${agent.info.agentId}"`, { nodeId, agentId: agent.info.agentId });
+        throw new RuntimeError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent "${agent.info.agentId}"`, { nodeId, agentId: agent.info.agentId });
       }
       throw agentCallError(agent.info.agentId, agent.info.address, 'status', err);
     }
   }
 
   private requireNode(nodeId: string, agentId?: string): NodeInfo {
-    if (!nodeId) throw new GridError('INVALID_ARGUMENT', 'node_id: is required', { field: 'node_id' });
+    if (!nodeId) throw new RuntimeError('INVALID_ARGUMENT', 'node_id: is required', { field: 'node_id' });
     const node = this.registry.nodes.get(nodeId, agentId);
     if (node === undefined) {
-      throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" not found${agentId !== undefined ? ` on agent "${agentId}"` : ''}`, { nodeId });
+      throw new RuntimeError('NODE_NOT_FOUND', `node "${nodeId}" not found${agentId !== undefined ? ` on agent "${agentId}"` : ''}`, { nodeId });
     }
     return node;
   }
@@ -167,7 +167,7 @@ export class NodeOperations {
     const maxNodes = agent.info.capacity?.maxNodes ?? 0;
     const active = this.registry.nodes.activeCount(agentId);
     if (maxNodes > 0 && active >= maxNodes) {
-      throw new GridError('CAPACITY_EXCEEDED', `agent "${agentId}" is at capacity (${active} of ${maxNodes} nodes)`, { agentId });
+      throw new RuntimeError('CAPACITY_EXCEEDED', `agent "${agentId}" is at capacity (${active} of ${maxNodes} nodes)`, { agentId });
     }
     const memoryLimit = agent.info.capacity?.memoryMb ?? 0;
     if (memoryLimit > 0 && memoryMb > 0) {
@@ -176,7 +176,7 @@ export class NodeOperations {
         .filter((n) => n.status !== 'stopped' && n.status !== 'failed')
         .reduce((sum, n) => sum + n.memoryMb, 0);
       if (used + memoryMb > memoryLimit) {
-        throw new GridError('CAPACITY_EXCEEDED', `agent "${agentId}" has ${memoryLimit - used} MB of ${memoryLimit} MB free; ${memoryMb} MB requested`, { agentId, field: 'memory_mb' });
+        throw new RuntimeError('CAPACITY_EXCEEDED', `agent "${agentId}" has ${memoryLimit - used} MB of ${memoryLimit} MB free; ${memoryMb} MB requested`, { agentId, field: 'memory_mb' });
       }
     }
   }
@@ -187,7 +187,7 @@ export class NodeOperations {
 }
 
 function requireNode(node: NodeInfo | undefined, agentId: string): NodeInfo {
-  if (node === undefined) throw new GridError('INTERNAL', `agent "${agentId}" answered without a node`, { agentId });
+  if (node === undefined) throw new RuntimeError('INTERNAL', `agent "${agentId}" answered without a node`, { agentId });
   return node;
 }
 

@@ -1,6 +1,6 @@
 import { copyFile, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 
 /** The applied spec as the master keeps it. `specJson` empty means no spec (never applied, or deleted). */
 export interface StoredSpec {
@@ -104,7 +104,7 @@ export class FileSpecStore implements SpecStore {
     const problem = primary.kind === 'bad' ? primary.problem : 'is missing';
     if (prev.kind !== 'ok') {
       const why = prev.kind === 'bad' ? `is damaged too: ${prev.problem}` : 'does not exist';
-      throw new GridError(
+      throw new RuntimeError(
         'STATE_DAMAGED',
         `stored spec ${this.path} ${problem}, and its last good copy ${this.prevPath} ${why}; restore one of them from a backup, or move them away to start with no spec`,
         { file: this.path },
@@ -112,7 +112,7 @@ export class FileSpecStore implements SpecStore {
     }
     const generation = prev.spec.generation + 2;
     if (!Number.isSafeInteger(generation)) {
-      throw new GridError('STATE_DAMAGED', `stored spec ${this.path} ${problem}, and the generation of ${this.prevPath} is too large to continue`, { file: this.path });
+      throw new RuntimeError('STATE_DAMAGED', `stored spec ${this.path} ${problem}, and the generation of ${this.prevPath} is too large to continue`, { file: this.path });
     }
     let damagedCopy = '';
     if (primary.kind === 'bad') {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { RecordLog } from './record-log.js';
 
 /** A stored concept (the wire's Concept, without generated-code types). */
@@ -89,7 +89,7 @@ export class ConceptStore {
   private async persist(rec: LogRecord): Promise<void> {
     const payload = Buffer.from(JSON.stringify(rec), 'utf8');
     if (this.memoryLimitBytes > 0 && this.bytes + payload.length > this.memoryLimitBytes) {
-      throw new GridError('CAPACITY_EXCEEDED', `storage memory limit of ${this.memoryLimitBytes / 1024 / 1024} MB reached`);
+      throw new RuntimeError('CAPACITY_EXCEEDED', `storage memory limit of ${this.memoryLimitBytes / 1024 / 1024} MB reached`);
     }
     // Apply only once durable, so a reader never sees data a crash could lose.
     await this.log.append(payload);
@@ -99,7 +99,7 @@ export class ConceptStore {
 
   /** Creates or updates a concept; `created` is false when the id already existed. */
   async learnConcept(id: string, content: string, attributes: Record<string, string>): Promise<{ id: string; created: boolean }> {
-    if (id === '' && content === '') throw new GridError('INVALID_ARGUMENT', 'content: required when id is empty', { field: 'content' });
+    if (id === '' && content === '') throw new RuntimeError('INVALID_ARGUMENT', 'content: required when id is empty', { field: 'content' });
     const conceptId = id === '' ? conceptIdOf(content) : id;
     const existing = this.concepts.get(conceptId);
     if (existing !== undefined && existing.content === content && sameAttributes(existing.attributes, attributes)) {
@@ -119,10 +119,10 @@ export class ConceptStore {
 
   /** Creates or updates an association; `created` is false when it already existed. */
   async learnAssociation(a: StoredAssociation): Promise<{ created: boolean }> {
-    if (a.sourceId === '') throw new GridError('INVALID_ARGUMENT', 'association.source_id: required', { field: 'association.source_id' });
-    if (a.targetId === '') throw new GridError('INVALID_ARGUMENT', 'association.target_id: required', { field: 'association.target_id' });
+    if (a.sourceId === '') throw new RuntimeError('INVALID_ARGUMENT', 'association.source_id: required', { field: 'association.source_id' });
+    if (a.targetId === '') throw new RuntimeError('INVALID_ARGUMENT', 'association.target_id: required', { field: 'association.target_id' });
     if (!Number.isFinite(a.confidence) || a.confidence < 0 || a.confidence > 1) {
-      throw new GridError('INVALID_ARGUMENT', `association.confidence: expected 0..1, got ${a.confidence}`, { field: 'association.confidence' });
+      throw new RuntimeError('INVALID_ARGUMENT', `association.confidence: expected 0..1, got ${a.confidence}`, { field: 'association.confidence' });
     }
     const existing = this.associations.get(assocKey(a));
     if (existing !== undefined && existing.confidence === a.confidence) return { created: false };

@@ -1,5 +1,5 @@
-import { GridError } from '../errors.js';
-import { resolveToken } from '../common/token.js';
+import { RuntimeError } from '../errors.js';
+import { resolveToken } from '../../client/transport.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileStorageFlags, type StorageServerFlags } from './storage-options.js';
 import { StorageServer } from './storage-server.js';
@@ -16,7 +16,7 @@ export function listeningLine(address: string, storagePath: string): string {
  */
 function bindError(err: unknown, host: string, port: number): unknown {
   if (!(err instanceof Error) || !/\bEADDRINUSE\b/.test(err.message)) return err;
-  return new GridError('PORT_IN_USE', `port ${port} on ${host} is in use by another process`, { field: '--port' }, { cause: err });
+  return new RuntimeError('PORT_IN_USE', `port ${port} on ${host} is in use by another process`, { field: '--port' }, { cause: err });
 }
 
 /**

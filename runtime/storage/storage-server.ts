@@ -10,7 +10,7 @@ import type {
   QueryConceptRequest,
   QueryConceptResponse,
 } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { GridError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { checkBindPolicy, startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
 import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
@@ -25,16 +25,16 @@ function storageHandlers(store: ConceptStore): Record<string, (req: never) => Pr
     },
     async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
       const a = req.association;
-      if (a === undefined) throw new GridError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
+      if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
       return store.learnAssociation(a);
     },
     async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
-      if (req.id === '') throw new GridError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
       const c = store.getConcept(req.id);
       return c === undefined ? { found: false, concept: undefined } : { found: true, concept: { ...c, attributes: { ...c.attributes } } };
     },
     async getNeighbors(req: GetNeighborsRequest): Promise<GetNeighborsResponse> {
-      if (req.id === '') throw new GridError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
       const associations: Association[] = store.neighbors(req.id, req.type, req.limit).map((a) => ({ ...a }));
       return { associations };
     },

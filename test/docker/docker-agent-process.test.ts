@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
 import { GridAgentClient, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { insecureCredentials, unary } from '../../runtime/common/grpc-client.js';
+import { insecureCredentials, unary } from '../../client/index.js';
 import { agentContainers, DOCKER_SOCKET, freePort, removeAgentContainers, requireEngine, requireImage, roundTrip, tempDataDir, uniqueAgentId } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '../..');

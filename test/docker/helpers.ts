@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
-import { insecureCredentials, unary } from '../../runtime/common/grpc-client.js';
+import { insecureCredentials, unary } from '../../client/index.js';
 import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 
 const run = promisify(execFile);

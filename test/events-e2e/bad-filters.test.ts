@@ -4,7 +4,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, runCli, startMaster, type CliResult, type DaemonProcess } from '../helpers/processes.js';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { CLI, REPO_ROOT, childEnv, cleanup, eventually, startMaster, trackPid } from '../helpers/processes.js';
 import { EventsClient, FAST_MASTER, contiguous } from './support.js';

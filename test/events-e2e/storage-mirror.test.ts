@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { TestStorageClient } from '../helpers/storage-client.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startDaemon, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';

@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, runCli, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';
 import { EventsClient, FAST_MASTER, contiguous } from './support.js';

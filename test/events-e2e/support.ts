@@ -4,7 +4,7 @@
  */
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import type { Event, EventFilter, ListEventsRequest, ListEventsResponse, WatchEventsResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { TestMasterClient } from '../helpers/grid-client.js';
 import { eventually } from '../helpers/processes.js';
 

@@ -5,7 +5,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { startAgent } from '../helpers/agent-processes.js';
 import { TestMasterClient, fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';

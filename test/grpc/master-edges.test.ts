@@ -4,9 +4,9 @@
  */
 import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { MAX_DETAILS_CHARS } from '../../runtime/common/grpc-edge.js';
-import { MAX_REQUEST_BYTES } from '../../runtime/common/grpc-limits.js';
+import { MAX_REQUEST_BYTES } from '../../client/index.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { TestMasterClient, fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startMaster, type DaemonProcess } from '../helpers/processes.js';

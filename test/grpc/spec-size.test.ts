@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withMaster } from '../../provider/pulumi/master-session.js';
-import { MAX_SPEC_BYTES } from '../../runtime/common/grpc-limits.js';
+import { MAX_SPEC_BYTES } from '../../client/index.js';
 import { SPEC_LIMITS } from '../../schema/index.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { TestMasterClient } from '../helpers/grid-client.js';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { GridAgentClient, type NodeInfo, type SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
 import { storagePortConfig } from './ports.js';
 import { startDaemon, tempDir, trackPid, type DaemonProcess } from './processes.js';

@@ -4,7 +4,7 @@
 import { GridMasterClient, type AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type * as pb from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { insecureCredentials, unary } from '../../runtime/common/grpc-client.js';
+import { insecureCredentials, unary } from '../../client/index.js';
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 

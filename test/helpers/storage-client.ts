@@ -3,7 +3,7 @@
  */
 import { credentials } from '@grpc/grpc-js';
 import { StorageServiceClient, type Association, type Concept } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledClusterSpec } from '../../schema/index.js';
-import { planGrid, type LiveNode, type LiveState, type NodeStatus } from '../../provider/plan/index.js';
+import { planGrid, type LiveNode, type LiveState, type NodeStatus } from '../../plan/index.js';
 import { agentSpec, applyPlan, clusterSpec, gridSpec, liveAgentsOf, liveNode } from './fixtures.js';
 import { prng as rng } from '../helpers/prng.js';
 

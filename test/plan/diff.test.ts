@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrid, PlanError, type LiveState } from '../../provider/plan/index.js';
+import { planGrid, PlanError, type LiveState } from '../../plan/index.js';
 import { agentSpec, applyPlan, brief, clusterSpec, gridSpec, liveAgent, liveAgentsOf, liveNode } from './fixtures.js';
 
 const twoAgents = [agentSpec('agent-1'), agentSpec('agent-2')];

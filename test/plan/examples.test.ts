@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadGridSpecOrThrow } from '../../schema/index.js';
-import { planGrid, renderPlan } from '../../provider/plan/index.js';
+import { planGrid, renderPlan } from '../../plan/index.js';
 import { applyPlan, liveAgentsOf } from './fixtures.js';
 
 // The shipped examples, through the real parser and compiler: they must plan fully and converge.

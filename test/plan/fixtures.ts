@@ -1,6 +1,6 @@
 /** Builders for plan tests: a small spec, live agents and nodes, and a simulated apply. */
 import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../../schema/index.js';
-import type { LiveAgent, LiveNode, LiveState, Plan } from '../../provider/plan/index.js';
+import type { LiveAgent, LiveNode, LiveState, Plan } from '../../plan/index.js';
 
 export function agentSpec(id: string, over: Partial<CompiledAgentSpec> = {}): CompiledAgentSpec {
   return { id, platform: 'process', capacity: { nodes: 4, memoryMb: 0 }, labels: {}, ...over };

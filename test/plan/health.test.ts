@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterHealth, clusterStatus } from '../../provider/plan/index.js';
+import { clusterHealth, clusterStatus } from '../../plan/index.js';
 import { clusterSpec, liveNode } from './fixtures.js';
 
 const kg = clusterSpec('kg', 3);

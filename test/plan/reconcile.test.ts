@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrid, type LiveState } from '../../provider/plan/index.js';
+import { planGrid, type LiveState } from '../../plan/index.js';
 import { agentSpec, applyPlan, brief, clusterSpec, gridSpec, liveAgent, liveAgentsOf, liveNode } from './fixtures.js';
 
 const agents = ['agent-1', 'agent-2', 'agent-3'].map((id) => agentSpec(id));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrid, planToJson, renderPlan } from '../../provider/plan/index.js';
+import { planGrid, planToJson, renderPlan } from '../../plan/index.js';
 import { agentSpec, applyPlan, clusterSpec, gridSpec, liveAgentsOf, liveNode } from './fixtures.js';
 
 const agents = [agentSpec('agent-1', { capacity: { nodes: 2, memoryMb: 0 } }), agentSpec('agent-2', { capacity: { nodes: 2, memoryMb: 0 } })];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrid } from '../../provider/plan/index.js';
+import { planGrid } from '../../plan/index.js';
 import { agentSpec, brief, clusterSpec, gridSpec, liveAgent, liveAgentsOf, liveNode } from './fixtures.js';
 
 const three = ['agent-1', 'agent-2', 'agent-3'].map((id) => agentSpec(id));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { convergenceGaps, liveGrid, planLines } from '../../provider/pulumi/grid-converge.js';
-import type { Plan } from '../../provider/plan/index.js';
+import type { Plan } from '../../plan/index.js';
 
 const spec = {
   name: 'lab',

@@ -9,7 +9,7 @@ import { openSync, readSync, readdirSync, rmSync, statSync, truncateSync, writeS
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { unary } from '../../runtime/common/grpc-client.js';
+import { unary } from '../../client/index.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, runCli, startMaster, tempDir } from '../helpers/processes.js';
 import { EventsClient, type SeenEvent } from '../events-e2e/support.js';

@@ -1,9 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { formatDiagnostic, gridSchema, parseGridSpec, SPEC_LIMITS, validateGridSpecObject, type CompiledGridSpec } from '../../schema/index.js';
-import { planGrid } from '../../provider/plan/index.js';
+import { planGrid } from '../../plan/index.js';
 import { compact, yaml } from './helpers.js';
 
 /** A parse, timed: every input here cost seconds, crashed or was accepted before the limits. */
+/**
+ * Not a speed target (bench/ measures speed): a ceiling that only runaway work crosses. Unbounded
+ * parsing of these inputs takes minutes; bounded parsing takes tens of milliseconds alone and, on a
+ * loaded two-core CI host running other test files beside it, up to about 1.5 s (seen).
+ */
+const RUNAWAY_MS = 5_000;
+
 function timed(text: string): { result: ReturnType<typeof parseGridSpec>; ms: number } {
   const started = performance.now();
   const result = parseGridSpec(text, 'grid.yaml');
@@ -43,7 +50,7 @@ describe('sizes past the documented limits are refused before any work is alloca
     const clusters = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, nodes: 1000, placement: { agents: ['nobody'] } }));
     const { result, ms } = timed(JSON.stringify({ name: 'big', agents, clusters }));
     expect(compact(result)).toEqual([{ code: 'SPEC_LIMIT', at: '1:24', pointer: '/agents' }]);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(RUNAWAY_MS);
   });
 
   test('labels, lengths and pins are bounded too', () => {
@@ -96,13 +103,13 @@ describe('parsing is bounded: depth, size, aliases, diagnostics', () => {
     expect(result.ok).toBe(false);
     expect(result.diagnostics.length).toBeLessThanOrEqual(SPEC_LIMITS.maxDiagnostics + 1);
     for (const d of result.diagnostics) expect(d.line).toBeGreaterThanOrEqual(1);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(RUNAWAY_MS);
   });
 
   test('5 MB of "[" is refused by size at once', () => {
     const { result, ms } = timed('['.repeat(5_000_000));
     expect(compact(result)).toEqual([{ code: 'SPEC_LIMIT', at: '1:1', pointer: '' }]);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(RUNAWAY_MS);
   });
 
   test('300 KB of YAML syntax is refused by size; the same spec as JSON is parsed', () => {
@@ -122,7 +129,7 @@ describe('parsing is bounded: depth, size, aliases, diagnostics', () => {
       const last = result.diagnostics[SPEC_LIMITS.maxDiagnostics];
       expect(last).toMatchObject({ code: 'SPEC_MORE_PROBLEMS', pointer: '/k100', line: expect.any(Number) });
       expect(last?.message).toMatch(/^and 19900 more problems/);
-      expect(ms).toBeLessThan(1_000);
+      expect(ms).toBeLessThan(RUNAWAY_MS);
     }
   });
 
@@ -135,14 +142,14 @@ describe('parsing is bounded: depth, size, aliases, diagnostics', () => {
     const { result, ms } = timed(text);
     expect(compact(result)).toEqual([{ code: 'SPEC_SCHEMA', at: expect.stringMatching(/^1:\d+$/), pointer: '/k0' }]);
     expect(result.diagnostics[0]?.message).toMatch(/schema checking stopped at its first problem/);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(RUNAWAY_MS);
   });
 
   test('more than 100 aliases are refused before yaml resolves them one document walk each', () => {
     const text = yaml('name: x', 'agents: [{ id: a, capacity: { nodes: 1 } }]', 'base: &b { x: 1 }', ...Array.from({ length: 20_000 }, (_, i) => `k${i}: *b`));
     const { result, ms } = timed(text);
     expect(compact(result)).toEqual([{ code: 'SPEC_LIMIT', at: '104:7', pointer: '' }]);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(RUNAWAY_MS);
   });
 
   test('a problem on a huge line shows a window of it, with the caret under the problem', () => {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../../schema/index.js';
-import { ConfigError, GridError } from '../../errors.js';
+import { ConfigError, RuntimeError } from '../../errors.js';
 import { waitConverged } from '../converge.js';
 import { addClientOptions, withMaster } from '../master-client.js';
 import { printJson } from '../output.js';
@@ -49,7 +49,7 @@ export function registerApplyCommand(program: Command): void {
       say(renderSpecPlan(planned));
       if (hasChanges(planned) && opts.autoApprove !== true) {
         if (!process.stdin.isTTY) throw new ConfigError('--auto-approve', 'is required when stdin is not a terminal');
-        if (!(await confirm())) throw new GridError('INVALID_ARGUMENT', 'apply cancelled; nothing was changed');
+        if (!(await confirm())) throw new RuntimeError('INVALID_ARGUMENT', 'apply cancelled; nothing was changed');
       }
       const applied = await conn.call('applySpec', { specJson: spec.json, expectedGeneration: planned.generation, dryRun: false });
       if (applied.changed) say(`Spec stored as generation ${applied.generation}.`);
@@ -60,7 +60,7 @@ export function registerApplyCommand(program: Command): void {
       const result = await waitConverged(conn, spec.json, timeoutMs, (line) => say(`  ${line}`));
       if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.converged, remaining: result.remaining });
       if (!result.converged) {
-        throw new GridError('DEADLINE_EXCEEDED', `not converged after ${opts.timeout}: ${result.remaining.join('; ')}`);
+        throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${opts.timeout}: ${result.remaining.join('; ')}`);
       }
       say(`Apply complete. The grid matches ${file} (generation ${applied.generation}).`);
     });

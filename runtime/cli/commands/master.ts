@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { resolveToken } from '../../common/token.js';
+import { resolveToken } from '../../../client/transport.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { intFlag } from './parse-flags.js';
-import { DEFAULT_MASTER_ADDRESS } from '../../common/master-address.js';
+import { DEFAULT_MASTER_ADDRESS } from '../../../client/transport.js';
 
 /** Raw `sutra-grid master` flags. */
 interface MasterFlags {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, GridError } from '../../errors.js';
+import { ConfigError, RuntimeError } from '../../errors.js';
 import type { MasterConnection } from '../master-client.js';
 import { oneOf } from './parse-flags.js';
 
@@ -49,5 +49,5 @@ export async function checkNodeAgent(conn: MasterConnection, nodeId: string, age
   const copies = nodes.filter((n) => n.nodeId === nodeId);
   if (copies.length === 0 || copies.some((n) => n.agentId === agentId)) return;
   const where = [...new Set(copies.map((n) => `"${n.agentId}"`))].join(', ');
-  throw new GridError('NODE_NOT_FOUND', `node "${nodeId}" is not on agent "${agentId}" (it is on ${where})`, { nodeId, agentId });
+  throw new RuntimeError('NODE_NOT_FOUND', `node "${nodeId}" is not on agent "${agentId}" (it is on ${where})`, { nodeId, agentId });
 }

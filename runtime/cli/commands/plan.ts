@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { renderPlan, type Plan } from '../../../provider/plan/index.js';
+import { renderPlan, type Plan } from '../../../plan/index.js';
 import { canonicalJson } from '../../../schema/index.js';
 import { dryRun } from '../converge.js';
 import { addClientOptions, withMaster, type MasterConnection } from '../master-client.js';

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../../schema/index.js';
 import { createLogger } from '../../common/logger.js';
-import { resolveToken } from '../../common/token.js';
-import { ConfigError, GridError } from '../../errors.js';
+import { resolveToken } from '../../../client/transport.js';
+import { ConfigError, RuntimeError } from '../../errors.js';
 import { waitConverged } from '../converge.js';
 import { followEvents, formatWireEvent } from '../event-stream.js';
 import { MasterConnection } from '../master-client.js';
@@ -88,7 +88,7 @@ export function registerUpCommand(program: Command): void {
           out(converged.converged ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
           out(await statusTable(conn));
           if (flags.detachAfterConverge === true) {
-            if (!converged.converged) throw new GridError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
+            if (!converged.converged) throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
             return;
           }
           out('following lifecycle events; Ctrl+C stops the grid');

@@ -1,6 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentPolicy, HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { GridError } from '../../errors.js';
+import { RuntimeError } from '../../errors.js';
 import { toServiceError } from '../../common/grpc-server.js';
 import { emitSafely } from '../master-events.js';
 import type { MasterContext, MasterHandlers } from '../master-context.js';
@@ -26,7 +26,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   };
   return {
     registerAgent(req) {
-      if (req.agent === undefined) throw new GridError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
+      if (req.agent === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
       const info = req.agent;
       requireId('agent.agent_id', info.agentId);
       const { known, previous } = registry.register(info, req.nodes, Date.now());
@@ -58,7 +58,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       };
       // A stopping master ends every stream at once, telling the agent why: the server's graceful
       // shutdown waits for open streams, and these never end on their own.
-      const onStopping = (): void => endWith(new GridError('AGENT_UNAVAILABLE', 'master is shutting down; reconnect and register again'));
+      const onStopping = (): void => endWith(new RuntimeError('AGENT_UNAVAILABLE', 'master is shutting down; reconnect and register again'));
       if (ctx.stopping.aborted) {
         onStopping();
         return;
@@ -88,7 +88,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
 
     unregisterAgent(req) {
       if (!registry.unregister(requireId('agent_id', req.agentId))) {
-        throw new GridError('AGENT_NOT_FOUND', `agent "${req.agentId}" not found`, { agentId: req.agentId });
+        throw new RuntimeError('AGENT_NOT_FOUND', `agent "${req.agentId}" not found`, { agentId: req.agentId });
       }
       ctx.pool.invalidate(req.agentId);
       logger.info({ agentId: req.agentId }, `agent ${req.agentId} unregistered`);

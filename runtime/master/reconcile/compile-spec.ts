@@ -4,7 +4,7 @@
  * it directly, before the master serves.
  */
 import { formatDiagnostic, parseGridSpec, type CompiledGridSpec, type Diagnostic } from '../../../schema/index.js';
-import { GridError } from '../../errors.js';
+import { GridError, RuntimeError } from '../../errors.js';
 
 /** Diagnostics sent back in one ApplySpec error; the count of the rest follows them. */
 export const MAX_WIRE_DIAGNOSTICS = 10;
@@ -19,7 +19,7 @@ const MAX_DIAGNOSTIC_CHARS = 240;
  * problems and the count of the rest (a status must stay small whatever the spec).
  */
 export function compileSpecJson(specJson: string): CompiledGridSpec {
-  if (specJson.trim() === '') throw new GridError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
+  if (specJson.trim() === '') throw new RuntimeError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
   try {
     JSON.parse(specJson);
   } catch (err) {
@@ -29,7 +29,7 @@ export function compileSpecJson(specJson: string): CompiledGridSpec {
     const limits = checked.ok ? [] : checked.diagnostics.filter((d) => d.severity === 'error' && d.code === 'SPEC_LIMIT');
     if (limits.length > 0) throw invalid(limits);
     const why = oneLine((err as Error).message);
-    throw new GridError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
+    throw new RuntimeError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
   }
   const result = parseGridSpec(specJson, 'spec_json');
   if (!result.ok) throw invalid(result.diagnostics.filter((d) => d.severity === 'error'));
@@ -49,7 +49,7 @@ function invalid(errors: readonly Diagnostic[]): GridError {
   const shown = listed.slice(0, MAX_WIRE_DIAGNOSTICS).map(line);
   const rest = listed.length - shown.length;
   const more = rest > 0 ? `\n... and ${rest} more problem(s); run \`sutra-grid validate FILE\` to see them all` : '';
-  return new GridError('SPEC_INVALID', `spec_json: invalid spec, ${total} problem(s):\n${shown.join('\n')}${more}${tally}`, { field: 'spec_json', problems: total });
+  return new RuntimeError('SPEC_INVALID', `spec_json: invalid spec, ${total} problem(s):\n${shown.join('\n')}${more}${tally}`, { field: 'spec_json', problems: total });
 }
 
 /** One line of at most {@link MAX_DIAGNOSTIC_CHARS} characters. */

@@ -1,6 +1,6 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import type { PlanSummary } from '../../../provider/plan/index.js';
-import { GridError } from '../../errors.js';
+import type { PlanSummary } from '../../../plan/index.js';
+import { RuntimeError } from '../../errors.js';
 import { quote } from '../../common/grpc-edge.js';
 import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
 import type { DesiredState } from './reconciler.js';
@@ -97,7 +97,7 @@ export class DesiredStateManager {
       const { planJson, summary, compiled, canonical } = await work(specJson, !dryRun);
       const result = { planJson, summary };
       if (dryRun) return { ...result, generation: this.stored.generation, changed: false };
-      if (compiled === undefined || canonical === undefined) throw new GridError('INTERNAL', 'spec work returned no compiled spec to store');
+      if (compiled === undefined || canonical === undefined) throw new RuntimeError('INTERNAL', 'spec work returned no compiled spec to store');
       this.checkGeneration(expectedGeneration);
       if (this.stored.deleted !== true && canonical === this.stored.specJson) {
         return { ...result, generation: this.stored.generation, changed: false };
@@ -117,7 +117,7 @@ export class DesiredStateManager {
       this.checkGeneration(expectedGeneration);
       if (this.compiled === undefined || this.stored.deleted === true) return this.stored.generation;
       if (gridName !== '' && gridName !== this.compiled.name) {
-        throw new GridError('STALE_GENERATION', `grid_name: the applied grid is ${JSON.stringify(this.compiled.name)}, not ${quote(gridName)}; nothing deleted`, {
+        throw new RuntimeError('STALE_GENERATION', `grid_name: the applied grid is ${JSON.stringify(this.compiled.name)}, not ${quote(gridName)}; nothing deleted`, {
           field: 'grid_name',
         });
       }
@@ -136,7 +136,7 @@ export class DesiredStateManager {
 
   private checkGeneration(expected: number | undefined): void {
     if (expected !== undefined && expected !== this.stored.generation) {
-      throw new GridError(
+      throw new RuntimeError(
         'STALE_GENERATION',
         `expected_generation ${expected} is stale: the applied spec is at generation ${this.stored.generation}; re-plan and apply again`,
         { field: 'expected_generation', expected, current: this.stored.generation },

@@ -1,4 +1,4 @@
-import type { LiveAgent, LiveNode, LiveState, NodeStatus } from '../../../provider/plan/index.js';
+import type { LiveAgent, LiveNode, LiveState, NodeStatus } from '../../../plan/index.js';
 import type { NodeRole, Platform } from '../../../schema/index.js';
 import type { AgentRegistry } from '../agent-registry.js';
 

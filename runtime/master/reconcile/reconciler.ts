@@ -1,8 +1,8 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../provider/plan/index.js';
+import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
-import { backoffDelay } from '../../common/backoff.js';
+import { backoffDelay } from '../../../client/transport.js';
 import { ActionQueue } from './action-queue.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */

@@ -5,8 +5,8 @@
  * (spec-worker.ts), never on the event loop that serves heartbeats.
  */
 import { canonicalJson, type CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, planToJson, type LiveState, type PlanSummary } from '../../../provider/plan/index.js';
-import { GridError, type ErrorContext, type RuntimeErrorCode } from '../../errors.js';
+import { planGrid, planToJson, type LiveState, type PlanSummary } from '../../../plan/index.js';
+import { GridError, type ErrorContext, type RuntimeErrorCode, RuntimeError } from '../../errors.js';
 import { compileSpecJson } from './compile-spec.js';
 
 /** One ApplySpec's spec work; plain data, so it crosses to the worker by structured clone. */
@@ -62,5 +62,5 @@ export function serializeError(err: unknown): SerializedError {
 
 /** The error {@link serializeError} described: a GridError again, or an Error with the same message. */
 export function deserializeError(e: SerializedError): Error {
-  return e.kind === 'grid' ? new GridError(e.code, e.message, e.context) : new Error(e.message);
+  return e.kind === 'grid' ? new RuntimeError(e.code, e.message, e.context) : new Error(e.message);
 }

@@ -6,7 +6,7 @@
  * bounded in time: a job over the limit terminates the thread, and the next job starts a fresh one.
  */
 import { Worker } from 'node:worker_threads';
-import { GridError } from '../../errors.js';
+import { RuntimeError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { deserializeError, type SerializedError, type SpecJob, type SpecJobResult } from './spec-job.js';
 
@@ -67,12 +67,12 @@ export class SpecWorker {
     this.closed = true;
     const w = this.worker;
     this.worker = undefined;
-    this.settle(new GridError('INTERNAL', 'the master is shutting down; the spec was not applied'));
+    this.settle(new RuntimeError('INTERNAL', 'the master is shutting down; the spec was not applied'));
     if (w !== undefined) await w.terminate();
   }
 
   private runNow(job: SpecJob): Promise<SpecJobResult> {
-    if (this.closed) return Promise.reject(new GridError('INTERNAL', 'the master is shutting down; the spec was not applied'));
+    if (this.closed) return Promise.reject(new RuntimeError('INTERNAL', 'the master is shutting down; the spec was not applied'));
     const w = this.start();
     return new Promise<SpecJobResult>((resolve, reject) => {
       const id = this.nextId++;
@@ -106,14 +106,14 @@ export class SpecWorker {
       this.logger.error({ err }, 'spec worker failed; the next spec starts a new one');
       this.settle(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new GridError('CAPACITY_EXCEEDED', `spec_json: checking this spec needed more than the master's ${SPEC_WORKER_HEAP_MB} MB for spec work; nothing was applied`, { field: 'spec_json', limitMb: SPEC_WORKER_HEAP_MB })
-          : new GridError('INTERNAL', `spec worker failed: ${err.message}`),
+          ? new RuntimeError('CAPACITY_EXCEEDED', `spec_json: checking this spec needed more than the master's ${SPEC_WORKER_HEAP_MB} MB for spec work; nothing was applied`, { field: 'spec_json', limitMb: SPEC_WORKER_HEAP_MB })
+          : new RuntimeError('INTERNAL', `spec worker failed: ${err.message}`),
       );
     });
     w.on('exit', (code) => {
       if (this.worker !== w) return;
       this.worker = undefined;
-      this.settle(new GridError('INTERNAL', `spec worker exited (code ${code}) while checking the spec; nothing was applied`));
+      this.settle(new RuntimeError('INTERNAL', `spec worker exited (code ${code}) while checking the spec; nothing was applied`));
     });
     return w;
   }
@@ -122,7 +122,7 @@ export class SpecWorker {
     if (this.worker === w) this.worker = undefined;
     this.logger.warn({ limitMs: this.timeoutMs }, `spec work ran over its limit of ${this.timeoutMs} ms; spec worker terminated`);
     this.settle(
-      new GridError('DEADLINE_EXCEEDED', `spec_json: checking and planning this spec took longer than the master's limit of ${this.timeoutMs} ms for spec work; nothing was applied`, {
+      new RuntimeError('DEADLINE_EXCEEDED', `spec_json: checking and planning this spec took longer than the master's limit of ${this.timeoutMs} ms for spec work; nothing was applied`, {
         field: 'spec_json',
         limitMs: this.timeoutMs,
       }),

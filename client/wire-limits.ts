@@ -1,5 +1,5 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { GridError } from '../errors.js';
+import { ClientError } from './errors.js';
 
 /**
  * The largest spec a master takes, in bytes of `spec_json` (UTF-8): 2 MiB, the schema's
@@ -65,9 +65,9 @@ export function specSizeProblem(specJson: string): string | undefined {
 /**
  * Refuses a spec bigger than {@link MAX_SPEC_BYTES}, naming the limit. Clients call it before
  * sending (so the answer is this message, not a transport error), the master again on receipt.
- * @throws GridError SPEC_INVALID (INVALID_ARGUMENT) with `field: 'spec_json'`.
+ * @throws ClientError SPEC_INVALID (INVALID_ARGUMENT) with `field: 'spec_json'`.
  */
 export function checkSpecSize(specJson: string): void {
   const problem = specSizeProblem(specJson);
-  if (problem !== undefined) throw new GridError('SPEC_INVALID', `spec_json: ${problem}`, { field: 'spec_json', limit: MAX_SPEC_BYTES });
+  if (problem !== undefined) throw new ClientError('SPEC_INVALID', `spec_json: ${problem}`, { field: 'spec_json', limit: MAX_SPEC_BYTES });
 }

@@ -2,7 +2,7 @@
  * Cluster health as the master reports it (GetClusterStatus): a pure verdict over the nodes it
  * currently sees, so the CLI, the master and tests agree on what "healthy" means.
  */
-import type { CompiledClusterSpec } from '../../schema/index.js';
+import type { CompiledClusterSpec } from '../schema/index.js';
 import { nodeIdFor, ordinalOf } from './node-identity.js';
 import type { LiveNode } from './types.js';
 

@@ -1,9 +1,8 @@
 import { credentials, Metadata, status as GrpcStatus, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import { isRetryableStatus } from '../errors.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { bearer, TOKEN_METADATA_KEY } from './token.js';
 
-export { clientChannelOptions } from './grpc-limits.js';
+export { clientChannelOptions } from './wire-limits.js';
 
 /** Insecure channel credentials: transport security is the operator's (mesh, tunnel) concern for now. */
 export const insecureCredentials = credentials.createInsecure();
@@ -68,7 +67,10 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = DE
   }
 }
 
-/** Human-readable name of a gRPC status code, e.g. `NOT_FOUND`. */
-export function statusName(code: number): string {
-  return (GrpcStatus as unknown as Record<number, string>)[code] ?? `STATUS_${code}`;
+/**
+ * Codes a caller may retry: the callee may succeed next time without any change on our side.
+ * RESOURCE_EXHAUSTED is not one here: agents use it for "at capacity", which a retry cannot fix.
+ */
+export function isRetryableStatus(code: GrpcStatus): boolean {
+  return code === GrpcStatus.UNAVAILABLE || code === GrpcStatus.ABORTED;
 }

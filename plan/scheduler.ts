@@ -4,7 +4,7 @@
  * (`spread` or `binpack`), ties broken by agent id, so the same input always yields the same
  * placement. The pool tracks usage as the plan is built: destroys release, placements charge.
  */
-import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../../schema/index.js';
+import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from '../schema/index.js';
 import { formatMemory, formatSelector, listSome } from './format.js';
 import { IndexHeap } from './heap.js';
 import type { LiveAgent } from './types.js';

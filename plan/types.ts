@@ -3,7 +3,7 @@
  * snapshot of live state and returns a {@link Plan}; the master's reconciler, the CLI `plan` and
  * the Pulumi provider's diff all call it with the state they see.
  */
-import type { NodeRole, Platform } from '../../schema/index.js';
+import type { NodeRole, Platform } from '../schema/index.js';
 
 /** How the master currently sees an agent. */
 export type AgentHealth = 'healthy' | 'degraded' | 'offline';

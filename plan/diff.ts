@@ -2,7 +2,7 @@
  * The diff between the declared grid and the live one: which nodes to create, destroy, update or
  * replace, and where. Pure: the same spec, live state and options always give the same plan.
  */
-import type { CompiledClusterSpec, CompiledGridSpec, NodeRole } from '../../schema/index.js';
+import type { CompiledClusterSpec, CompiledGridSpec, NodeRole } from '../schema/index.js';
 import { compareCopies, judgeCopy, type JudgedCopy } from './copies.js';
 import { formatMemory } from './format.js';
 import { nodeIdFor, ordinalOf } from './node-identity.js';

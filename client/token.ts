@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/index.js';
 
 /**
  * Reads the shared token: `--token-file` wins, then `SUTRA_GRID_TOKEN` (a token value, as in the docs).

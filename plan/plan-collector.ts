@@ -2,7 +2,7 @@
  * Accumulates a plan's actions, deferred destroys and unplaced nodes, and hands them back in a
  * stable order: the same input gives the same plan, byte for byte.
  */
-import type { NodeRole } from '../../schema/index.js';
+import type { NodeRole } from '../schema/index.js';
 import { ordinalOf } from './node-identity.js';
 import type { Deferred, Plan, PlanAction, PlanOp, Unplaced } from './types.js';
 

@@ -3,7 +3,7 @@
  * compiler, but the Pulumi provider and the wire also feed this engine, so a contradiction is
  * refused with the field named instead of producing a nonsense plan.
  */
-import { SPEC_LIMITS, type CompiledGridSpec } from '../../schema/index.js';
+import { SPEC_LIMITS, type CompiledGridSpec } from '../schema/index.js';
 import { PlanError } from './errors.js';
 import type { LiveState, PlanOptions } from './types.js';
 

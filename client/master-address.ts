@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/index.js';
 
 /** Where the master serves, and where clients and agents look for it, unless told otherwise. */
 export const DEFAULT_MASTER_ADDRESS = '127.0.0.1:7000';

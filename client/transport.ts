@@ -1,0 +1,22 @@
+/**
+ * The client layer's light entry: calls, deadlines, retries, the token, the wire's size limits and
+ * the master's address, without the generated service code. The daemons (the agent calling its
+ * master, the master calling its agents, the storage-server reading its token) use this one, so a
+ * storage node does not load the GridMaster client at start-up.
+ */
+export { authMetadata, deadline, insecureCredentials, unary, withRetry, isRetryableStatus, DEFAULT_RETRY, type RetryOptions } from './grpc-call.js';
+export {
+  MAX_SPEC_BYTES,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  checkSpecSize,
+  specSizeProblem,
+  clientChannelOptions,
+  serverChannelOptions,
+  formatBytes,
+} from './wire-limits.js';
+export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './token.js';
+export { DEFAULT_MASTER_ADDRESS, masterAddress } from './master-address.js';
+export { backoffDelay, sleep } from './backoff.js';
+export { ClientError, type ClientErrorCode } from './errors.js';
+export { statusName } from '../errors/index.js';
