@@ -1,7 +1,10 @@
 import { ConfigError } from '../errors/index.js';
 
+/** The master's gRPC port unless told otherwise; the container contracts (Kubernetes, cdktf) publish it. */
+export const DEFAULT_MASTER_PORT = 7000;
+
 /** Where the master serves, and where clients and agents look for it, unless told otherwise. */
-export const DEFAULT_MASTER_ADDRESS = '127.0.0.1:7000';
+export const DEFAULT_MASTER_ADDRESS = `127.0.0.1:${DEFAULT_MASTER_PORT}`;
 
 /**
  * HOST:PORT of the master from `--master`, given either as HOST:PORT or as a URL with the

@@ -16,7 +16,7 @@ export {
   formatBytes,
 } from './wire-limits.js';
 export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './token.js';
-export { DEFAULT_MASTER_ADDRESS, masterAddress } from './master-address.js';
+export { DEFAULT_MASTER_ADDRESS, DEFAULT_MASTER_PORT, masterAddress } from './master-address.js';
 export { backoffDelay, sleep } from './backoff.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export { statusName } from '../errors/index.js';

@@ -1,3 +1,5 @@
+import { GridError } from '../errors/index.js';
+
 /**
  * Errors of the plan engine. The engine only throws for input it cannot make sense of; everything
  * else (no room, offline agents) is reported inside the plan.
@@ -13,15 +15,14 @@ export type PlanErrorCode =
   | 'PLAN_INVALID_OPTIONS';
 
 /** Raised by the plan engine; `field` names the offending input path, e.g. `live.nodes[3].status`. */
-export class PlanError extends Error {
-  override readonly name = 'PlanError';
-
+export class PlanError extends GridError<PlanErrorCode> {
   constructor(
-    readonly code: PlanErrorCode,
+    code: PlanErrorCode,
     readonly field: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${field}: ${message}`, options);
+    super(code, `${field}: ${message}`, { field }, options);
+    this.name = 'PlanError';
   }
 }

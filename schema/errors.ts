@@ -1,3 +1,6 @@
+import { GridError, type ErrorContext } from '../errors/index.js';
+import { formatDiagnostic } from './diagnostics.js';
+
 /**
  * Stable error codes of the spec layer and the error thrown at its API edge. Callers and tests
  * branch on `code`, never on message text.
@@ -61,15 +64,10 @@ export interface Diagnostic {
 }
 
 /** Base of errors thrown by the spec layer: a stable code, readonly context and an optional cause. */
-export class GridSpecError extends Error {
-  readonly code: SpecErrorCode;
-  readonly context: Readonly<Record<string, unknown>>;
-
-  constructor(code: SpecErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
+export class GridSpecError extends GridError<SpecErrorCode> {
+  constructor(code: SpecErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(code, message, context, options);
     this.name = 'GridSpecError';
-    this.code = code;
-    this.context = context;
   }
 }
 
@@ -103,5 +101,10 @@ export class SpecError extends GridSpecError {
   /** The diagnostics of severity `error`. */
   get errors(): readonly Diagnostic[] {
     return this.diagnostics.filter((d) => d.severity === 'error');
+  }
+
+  /** Every diagnostic with its place and source line, as `validate` prints them. */
+  override detailLines(): readonly string[] {
+    return this.diagnostics.map(formatDiagnostic);
   }
 }

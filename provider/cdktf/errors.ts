@@ -1,3 +1,5 @@
+import { GridError } from '../../errors/index.js';
+
 /**
  * Stable error codes of the cdktf stack. Callers and tests branch on these, never on message text.
  */
@@ -10,15 +12,13 @@ export type CdktfErrorCode =
   | 'CDKTF_SPEC_INVALID';
 
 /** Base of every error thrown by `provider/cdktf`: a stable code and the field it concerns. */
-export class GridCdktfError extends Error {
-  readonly code: CdktfErrorCode;
+export class GridCdktfError extends GridError<CdktfErrorCode> {
   /** The prop (or spec location) the error is about, e.g. `masterPort`. */
   readonly field: string;
 
   constructor(code: CdktfErrorCode, field: string, message: string, options?: { cause?: unknown }) {
-    super(`${field}: ${message}`, options);
+    super(code, `${field}: ${message}`, { field }, options);
     this.name = 'GridCdktfError';
-    this.code = code;
     this.field = field;
   }
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_MASTER_PORT } from '../../client/index.js';
 import { GridCdktfError } from './errors.js';
 
 /** The grid version deployed by default; kept equal to package.json (a test checks). */
@@ -61,7 +62,7 @@ export interface CompiledDockerStackProps {
 
 /** Fixed paths and ports inside the grid containers. */
 export const LAYOUT = {
-  masterPort: 7000,
+  masterPort: DEFAULT_MASTER_PORT,
   agentPort: 8001,
   tokenFile: '/run/secrets/sutra-grid/token',
   specFile: '/etc/sutra/grid.yaml',
@@ -114,7 +115,7 @@ export function compileDockerStackProps(props: GridDockerStackProps): CompiledDo
     dockerHost,
     image,
     namePrefix: props.namePrefix,
-    masterPort: checkPort('masterPort', props.masterPort ?? 7000),
+    masterPort: checkPort('masterPort', props.masterPort ?? DEFAULT_MASTER_PORT),
     masterPublishIp,
     dockerSocketPath,
     dockerSocketGid: props.dockerSocketGid,

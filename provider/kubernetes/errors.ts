@@ -1,3 +1,5 @@
+import { GridError } from '../../errors/index.js';
+
 /**
  * Stable error codes of the Kubernetes component. Callers and tests branch on these, never on
  * message text.
@@ -11,15 +13,13 @@ export type KubernetesErrorCode =
   | 'K8S_SPEC_INVALID';
 
 /** Base of every error thrown by `provider/kubernetes`: a stable code and the field it concerns. */
-export class GridKubernetesError extends Error {
-  readonly code: KubernetesErrorCode;
+export class GridKubernetesError extends GridError<KubernetesErrorCode> {
   /** The prop (or spec path) the error is about, e.g. `masterStorageSize`. */
   readonly field: string;
 
   constructor(code: KubernetesErrorCode, field: string, message: string, options?: { cause?: unknown }) {
-    super(`${field}: ${message}`, options);
+    super(code, `${field}: ${message}`, { field }, options);
     this.name = 'GridKubernetesError';
-    this.code = code;
     this.field = field;
   }
 }

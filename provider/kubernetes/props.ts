@@ -1,3 +1,4 @@
+import { DEFAULT_MASTER_PORT } from '../../client/index.js';
 import type * as pulumi from '@pulumi/pulumi';
 import type * as k8s from '@pulumi/kubernetes';
 import { GridKubernetesError } from './errors.js';
@@ -85,7 +86,7 @@ export const NAMES = {
 
 /** Ports and paths inside the containers. */
 export const LAYOUT = {
-  masterPort: 7000,
+  masterPort: DEFAULT_MASTER_PORT,
   agentPort: 8001,
   tokenDir: '/var/run/secrets/sutra-grid',
   tokenFile: '/var/run/secrets/sutra-grid/token',

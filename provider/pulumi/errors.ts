@@ -1,3 +1,5 @@
+import { GridError } from '../../errors/index.js';
+
 /**
  * Stable error codes of the Pulumi provider. Callers and tests branch on `code`, never on message
  * text; the message is what `pulumi up` prints, so it names the cluster, node or field involved.
@@ -25,15 +27,13 @@ export type PulumiGridErrorCode =
   | 'GRID_MASTER_ERROR';
 
 /** Base of every error thrown by `provider/pulumi`: a stable code, the field or place it concerns. */
-export class PulumiGridError extends Error {
-  readonly code: PulumiGridErrorCode;
+export class PulumiGridError extends GridError<PulumiGridErrorCode> {
   /** Input property path, cluster or node the error is about; '' when it concerns the whole grid. */
   readonly field: string;
 
   constructor(code: PulumiGridErrorCode, field: string, message: string, options?: { cause?: unknown }) {
-    super(field === '' ? message : `${field}: ${message}`, options);
+    super(code, field === '' ? message : `${field}: ${message}`, field === '' ? {} : { field }, options);
     this.name = 'PulumiGridError';
-    this.code = code;
     this.field = field;
   }
 
@@ -70,5 +70,10 @@ export class GridInitError extends PulumiGridError {
     this.id = id;
     this.properties = properties;
     this.reasons = reasons;
+  }
+
+  /** One line per problem. */
+  override detailLines(): readonly string[] {
+    return this.reasons;
   }
 }

@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GridError } from '../../errors/index.js';
 
 /**
  * Stable error codes of the event library. Callers and tests branch on these, never on message text.
@@ -26,15 +27,13 @@ export type EventErrorCode =
   | 'EVENTS_WATCH_FELL_BEHIND';
 
 /** Base of every error thrown by the event library: a stable code, the offending field, a cause. */
-export class EventError extends Error {
-  readonly code: EventErrorCode;
+export class EventError extends GridError<EventErrorCode> {
   /** The filter, option or event field the error is about, when there is one. */
   readonly field: string | undefined;
 
   constructor(code: EventErrorCode, message: string, field?: string, options?: { cause?: unknown }) {
-    super(field === undefined ? message : `${field}: ${message}`, options);
+    super(code, field === undefined ? message : `${field}: ${message}`, field === undefined ? {} : { field }, options);
     this.name = 'EventError';
-    this.code = code;
     this.field = field;
   }
 }
