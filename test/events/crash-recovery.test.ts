@@ -3,12 +3,12 @@ import { appendFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog, type GridEvent } from '../../runtime/events/index.js';
-import { tempDir, transpileEventsLib } from './helpers.js';
+import { childScriptDir, EVENTS_LIB, tempDir } from './helpers.js';
 
 // The child emits through the real EventBus as fast as it can and reports each durable index on
 // stdout; the parent kills it with SIGKILL mid-stream, so a batch is usually half written.
 const CHILD = `
-import { EventBus } from './events/index.js';
+import { EventBus } from '${EVENTS_LIB}';
 const bus = await EventBus.open(process.argv[2], { flushIntervalMs: 2, segmentMaxBytes: 64 * 1024 });
 bus.onCommit(() => process.stdout.write(bus.stats().lastIndex + '\\n'));
 let n = 0;
@@ -25,7 +25,7 @@ let lib: { dir: string; cleanup: () => Promise<void> };
 let dataDir: string;
 
 beforeAll(async () => {
-  lib = await transpileEventsLib();
+  lib = await childScriptDir();
   await writeFile(join(lib.dir, 'child.mjs'), CHILD);
   dataDir = await tempDir();
 });

@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { GridEvent } from '../../runtime/events/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,29 +33,14 @@ export function mkBatch(after: number, count: number): GridEvent[] {
 }
 
 /**
- * Transpiles runtime/events (without the proto/gRPC parts) to plain ESM in a temp directory, so a
- * child `node` process can run the real store code without a build step. node_modules is linked in
- * for @grpc/grpc-js (imported by errors.ts).
+ * A temp directory for a child `node` script that runs the real, built store code
+ * (`dist/runtime/events`, which `npm test` builds first): write the script there and import
+ * `EVENTS_LIB` from it.
  */
-export async function transpileEventsLib(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await tempDir('events-lib-');
-  const src = join(ROOT, 'runtime/events');
-  const out = join(dir, 'events');
-  await mkdir(out);
-  for (const name of await readdir(src)) {
-    if (!name.endsWith('.ts')) continue;
-    const { outputText } = ts.transpileModule(await readFile(join(src, name), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    });
-    await writeFile(join(out, name.replace(/\.ts$/, '.js')), outputText);
-  }
-  // The one module outside runtime/events it imports: the data dir lock.
-  await mkdir(join(dir, 'common'));
-  const lock = ts.transpileModule(await readFile(join(ROOT, 'runtime/common/file-lock.ts'), 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  await writeFile(join(dir, 'common', 'file-lock.js'), lock.outputText);
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+export async function childScriptDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await tempDir('events-child-');
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** The built events barrel, as a file URL a child script can import. */
+export const EVENTS_LIB = pathToFileURL(join(ROOT, 'dist/runtime/events/index.js')).href;
