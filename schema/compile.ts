@@ -2,7 +2,7 @@
  * The second step of "options in two steps": a validated, defaulted spec becomes the internal
  * `CompiledGridSpec` (milliseconds, MiB, every default filled in).
  */
-import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec } from './compiled-spec.js';
+import type { CompiledAgentSpec, CompiledClusterSpec, CompiledGridSpec, CompiledReplication } from './compiled-spec.js';
 import type { GridSpecDefaulted } from './spec-types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -27,6 +27,7 @@ export function compileDefaulted(spec: GridSpecDefaulted): CompiledGridSpec {
     name: cluster.name,
     nodes: cluster.nodes,
     topology: cluster.topology,
+    replication: compileReplication(cluster, `clusters[${i}].replication`),
     memoryMb: cluster.memory === undefined ? storageMemoryMb : parseSize(cluster.memory, `clusters[${i}].memory`),
     placement: {
       strategy: cluster.placement.strategy,
@@ -56,5 +57,23 @@ export function compileDefaulted(spec: GridSpecDefaulted): CompiledGridSpec {
     },
     agents,
     clusters,
+  };
+}
+
+/** A sync write waits this long for its quorum unless the spec says otherwise. */
+export const DEFAULT_SYNC_TIMEOUT_MS = 5_000;
+
+/**
+ * The careful default: a cluster with replicas acknowledges a write once one replica holds it too
+ * (losing any one host loses no acknowledged write); a cluster of one node cannot wait for a
+ * replica, so it acknowledges once the leader holds it.
+ */
+function compileReplication(cluster: GridSpecDefaulted['clusters'][number], field: string): CompiledReplication {
+  const r = cluster.replication;
+  const hasReplicas = cluster.topology === 'leader-replicas' && cluster.nodes > 1;
+  return {
+    durability: r?.durability ?? (hasReplicas ? 'sync' : 'async'),
+    syncQuorum: r?.syncQuorum ?? 1,
+    syncTimeoutMs: r?.syncTimeout === undefined ? DEFAULT_SYNC_TIMEOUT_MS : parseDuration(r.syncTimeout, `${field}.syncTimeout`),
   };
 }

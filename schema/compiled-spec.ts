@@ -10,6 +10,18 @@ export type Platform = 'process' | 'docker' | 'kubernetes' | 'systemd';
 /** How a cluster's nodes relate: independent nodes, or one leader and its replicas. */
 export type Topology = 'standalone' | 'leader-replicas';
 
+/** When a leader acknowledges a write: once durable on itself, or on itself and a quorum of replicas. */
+export type Durability = 'async' | 'sync';
+
+/** How a leader-replicas cluster replicates (every field defaulted). */
+export interface CompiledReplication {
+  readonly durability: Durability;
+  /** Replicas that must hold a sync write before it is acknowledged. */
+  readonly syncQuorum: number;
+  /** How long a sync write waits for its quorum before it fails unacknowledged. */
+  readonly syncTimeoutMs: number;
+}
+
 /** How nodes are spread over eligible agents. */
 export type PlacementStrategy = 'spread' | 'binpack';
 
@@ -59,6 +71,8 @@ export interface CompiledClusterSpec {
   readonly name: string;
   readonly nodes: number;
   readonly topology: Topology;
+  /** Meaningful for leader-replicas; a standalone cluster carries the async default. */
+  readonly replication: CompiledReplication;
   readonly memoryMb: number;
   readonly placement: {
     readonly strategy: PlacementStrategy;

@@ -283,6 +283,33 @@ export const gridSchema = {
           "description": "Memory per node, e.g. 512Mi. Omitted: storage.memory.",
           "$ref": "#/$defs/size"
         },
+        "replication": {
+          "description": "How a leader-replicas cluster replicates its writes. Omitted: sync with a quorum of 1 when the cluster has replicas (an acknowledged write survives the loss of any one node), async for a cluster of one node.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "durability": {
+              "description": "async: a write is acknowledged once durable on the leader (losing the leader's host loses what was not yet replicated); sync: once durable on the leader and on syncQuorum replicas (no acknowledged write is lost while fewer than syncQuorum + 1 nodes are lost; writes stop while fewer than syncQuorum replicas follow). Omitted: sync when the cluster has replicas, async for a cluster of one node.",
+              "type": "string",
+              "enum": [
+                "async",
+                "sync"
+              ]
+            },
+            "syncQuorum": {
+              "description": "Replicas that must hold a write before a sync write is acknowledged; at most the cluster's nodes - 1.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 4999,
+              "default": 1
+            },
+            "syncTimeout": {
+              "description": "How long a sync write waits for its quorum before it fails (not acknowledged), e.g. 5s.",
+              "$ref": "#/$defs/duration",
+              "default": "5s"
+            }
+          }
+        },
         "placement": {
           "description": "Where the nodes may go and how they are spread.",
           "type": "object",

@@ -42,6 +42,7 @@ export function checkSemantics(raw: unknown, defaulted: unknown): RawDiagnostic[
   const storageMemory = readSize(reporter, obj(spec.storage)?.memory, ['storage', 'memory']);
   if (!checkTotals(reporter, agents, clusters)) return reporter.diagnostics;
   checkPlacementAndCapacity(reporter, agents, clusters, agentIndex, storageMemory);
+  clusters.forEach((cluster, c) => checkReplication(reporter, cluster, c));
   for (const problem of checkPorts(spec)) reporter.report(problem.code, problem.path, problem.message);
   return reporter.diagnostics;
 }
@@ -260,6 +261,27 @@ function checkPlacementAndCapacity(
 }
 
 /** Up to two agents that can host a node: enough to tell "one" from "several" without a full scan. */
+/** A replication block only means something on leader-replicas, and a quorum must be reachable. */
+function checkReplication(reporter: Reporter, cluster: Json | undefined, c: number): void {
+  const replication = obj(cluster?.replication);
+  if (!replication) return;
+  const name = str(cluster?.name) ?? `clusters[${c}]`;
+  if (cluster?.topology !== 'leader-replicas') {
+    reporter.report('SPEC_TOPOLOGY', ['clusters', c, 'replication'], `cluster "${name}": replication applies to topology leader-replicas only`);
+    return;
+  }
+  const nodes = count(cluster.nodes, SPEC_LIMITS.maxNodesPerCluster);
+  const durability = replication.durability ?? (nodes !== undefined && nodes > 1 ? 'sync' : 'async');
+  const quorum = int(replication.syncQuorum) ?? 1;
+  if (durability === 'sync' && nodes !== undefined && quorum > nodes - 1) {
+    // syncQuorum is defaulted to 1: past it, the user wrote the quorum; at it, they asked for sync.
+    const field = quorum === 1 ? 'durability' : 'syncQuorum';
+    reporter.report('SPEC_TOPOLOGY', ['clusters', c, 'replication', field],
+      `cluster "${name}": a sync write waits for ${quorum} replica(s) but the cluster has ${nodes - 1}; every write would fail (add nodes, lower syncQuorum or choose async)`);
+  }
+  if (replication.syncTimeout !== undefined) readDuration(reporter, replication.syncTimeout, ['clusters', c, 'replication', 'syncTimeout']);
+}
+
 function firstHosts(eligible: readonly number[], canHost: (a: number) => boolean): number[] {
   const found: number[] = [];
   for (const a of eligible) {

@@ -11,6 +11,7 @@ export function clusterSpec(name: string, nodes: number, over: Partial<CompiledC
     name,
     nodes,
     topology: 'leader-replicas',
+    replication: { durability: nodes > 1 ? 'sync' : 'async', syncQuorum: 1, syncTimeoutMs: 5_000 },
     memoryMb: 256,
     placement: { strategy: 'spread', agents: [], selector: {} },
     ...over,

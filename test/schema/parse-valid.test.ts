@@ -38,6 +38,7 @@ describe('the examples', () => {
           name: 'kg',
           nodes: 3,
           topology: 'leader-replicas',
+          replication: { durability: 'sync', syncQuorum: 1, syncTimeoutMs: 5_000 },
           memoryMb: 256,
           placement: { strategy: 'spread', agents: [], selector: {} },
         },
@@ -84,7 +85,7 @@ describe('defaults and units', () => {
       },
       storage: { dataPath: './.grid/data', memoryMb: 256, portRange: { start: 50051, end: 50250 } },
       agents: [{ id: 'a', platform: 'process', capacity: { nodes: 2, memoryMb: 0 }, labels: {} }],
-      clusters: [{ name: 'c', nodes: 1, topology: 'standalone', memoryMb: 256, placement: { strategy: 'spread', agents: [], selector: {} } }],
+      clusters: [{ name: 'c', nodes: 1, topology: 'standalone', replication: { durability: 'async', syncQuorum: 1, syncTimeoutMs: 5_000 }, memoryMb: 256, placement: { strategy: 'spread', agents: [], selector: {} } }],
     });
   });
 

@@ -221,3 +221,44 @@ describe('monitoring thresholds', () => {
     expect(diagnostics[0]).toMatchObject({ code: 'SPEC_MONITORING', pointer, line: 7, message });
   });
 });
+
+describe('replication', () => {
+  const TWO_AGENTS = ['name: test', 'agents:', '  - { id: a1, capacity: { nodes: 4 } }', '  - { id: a2, capacity: { nodes: 4 } }', 'clusters:'];
+
+  test('defaults: sync with a quorum of one when the cluster has replicas, async for one node or standalone', () => {
+    const text = yaml(...TWO_AGENTS, '  - { name: kg, nodes: 3, topology: leader-replicas }', '  - { name: one, nodes: 1, topology: leader-replicas }', '  - { name: st, nodes: 2 }');
+    const result = parseGridSpec(text, 'grid.yaml');
+    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+    expect(result.compiled.clusters.map((c) => c.replication)).toEqual([
+      { durability: 'sync', syncQuorum: 1, syncTimeoutMs: 5_000 },
+      { durability: 'async', syncQuorum: 1, syncTimeoutMs: 5_000 },
+      { durability: 'async', syncQuorum: 1, syncTimeoutMs: 5_000 },
+    ]);
+  });
+
+  test('a written policy compiles, the timeout in milliseconds', () => {
+    const text = yaml(...TWO_AGENTS, '  - { name: kg, nodes: 3, topology: leader-replicas, replication: { durability: sync, syncQuorum: 2, syncTimeout: 1500ms } }');
+    const result = parseGridSpec(text, 'grid.yaml');
+    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+    expect(result.compiled.clusters[0]?.replication).toEqual({ durability: 'sync', syncQuorum: 2, syncTimeoutMs: 1_500 });
+  });
+
+  test('a quorum larger than the replicas is refused at the field, naming the cluster', () => {
+    const text = yaml(...TWO_AGENTS, '  - { name: kg, nodes: 2, topology: leader-replicas, replication: { syncQuorum: 2 } }');
+    expect(problemsOf(text)).toEqual([{ code: 'SPEC_TOPOLOGY', at: '6:81', pointer: '/clusters/0/replication/syncQuorum' }]);
+    expect(onlyMessage(text)).toMatch(/^cluster "kg": a sync write waits for 2 replica\(s\) but the cluster has 1; every write would fail/);
+  });
+
+  test('sync on a single node is refused; replication on a standalone cluster is refused', () => {
+    const single = yaml(...TWO_AGENTS, '  - { name: kg, nodes: 1, topology: leader-replicas, replication: { durability: sync } }');
+    expect(problemsOf(single).map((p) => p.pointer)).toEqual(['/clusters/0/replication/durability']);
+    const standalone = yaml(...TWO_AGENTS, '  - { name: st, nodes: 2, replication: { durability: async } }');
+    expect(problemsOf(standalone).map((p) => p.pointer)).toEqual(['/clusters/0/replication']);
+    expect(onlyMessage(standalone)).toBe('cluster "st": replication applies to topology leader-replicas only');
+  });
+
+  test('an unknown durability is a schema error', () => {
+    const text = yaml(...TWO_AGENTS, '  - { name: kg, nodes: 2, topology: leader-replicas, replication: { durability: eventual } }');
+    expect(problemsOf(text).map((p) => p.code)).toEqual(['SPEC_SCHEMA']);
+  });
+});
