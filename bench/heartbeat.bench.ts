@@ -15,9 +15,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridMasterClient, type AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
-import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
 import { insecureCredentials, unary } from '../client/index.js';
 import { HeartbeatStream } from '../runtime/agent/heartbeat-stream.js';
+import { heartbeatCall } from '../runtime/agent/master-connection.js';
+import type { NodeView } from '../runtime/common/grid-types.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/sutra-grid.js');
 const INTERVAL_MS = 5_000;
@@ -79,7 +80,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function nodesOf(agentId: string): NodeInfo[] {
+function nodesOf(agentId: string): NodeView[] {
   return [1, 2].map((i) => ({
     nodeId: `${agentId}-n${i}`, agentId, port: 7000 + i, pid: 1000 + i, status: 'running', storagePath: `/data/${agentId}/n${i}`,
     memoryMb: 512, restarts: 0, startedAtMs: Date.now(), cluster: 'bench', role: i === 1 ? 'leader' : 'replica', lastExit: '', containerId: '', generation: 1,
@@ -198,7 +199,7 @@ async function runScale(agents: number, measureMs: number, mode: Mode): Promise<
 
 function streamOf(streams: Map<string, HeartbeatStream>, agentId: string, c: GridMasterClient): HeartbeatStream {
   let st = streams.get(agentId);
-  if (st === undefined) streams.set(agentId, (st = new HeartbeatStream(c, undefined)));
+  if (st === undefined) streams.set(agentId, (st = new HeartbeatStream(heartbeatCall(c, undefined))));
   return st;
 }
 

@@ -4,7 +4,6 @@ import {
   type GetNodeStatusRequest,
   type GetNodeStatusResponse,
   type ListNodesResponse,
-  type NodeInfo,
   type SpawnNodeRequest,
   type SpawnNodeResponse,
   type StopNodeRequest,
@@ -12,21 +11,16 @@ import {
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { optionalId, requireId } from '../common/grpc-edge.js';
 import { wrapService } from '../common/grpc-server.js';
+import { nodeToWire } from '../common/grid-wire.js';
 import type { NodeSupervisor } from './node-supervisor.js';
-import type { NodeView } from './node-types.js';
-
-/** Domain node view -> wire NodeInfo (the only place the agent converts to generated types). */
-export function toNodeInfo(v: NodeView): NodeInfo {
-  return { ...v };
-}
-
 
 /**
- * GridAgent handlers over a NodeSupervisor, with the token check and status mapping of wrapService;
- * ids are checked here, at the edge (missing or malformed: INVALID_ARGUMENT naming the field).
+ * The GridAgent service over a NodeSupervisor, ready for `startGrpcServer`: the agent's edge, where
+ * requests become domain calls and node views become NodeInfo. Token check and status mapping come
+ * from wrapService; ids are checked here (missing or malformed: INVALID_ARGUMENT naming the field).
  */
-export function gridAgentService(supervisor: NodeSupervisor, token: string | undefined): UntypedServiceImplementation {
-  return wrapService(
+export function createAgentService(supervisor: NodeSupervisor, token: string | undefined): { definition: typeof GridAgentService; impl: UntypedServiceImplementation } {
+  const impl = wrapService(
     GridAgentService,
     {
       async spawnNode(req: SpawnNodeRequest): Promise<SpawnNodeResponse> {
@@ -39,18 +33,19 @@ export function gridAgentService(supervisor: NodeSupervisor, token: string | und
           role: req.role,
           generation: req.generation,
         });
-        return { node: toNodeInfo(node) };
+        return { node: nodeToWire(node) };
       },
       async stopNode(req: StopNodeRequest): Promise<StopNodeResponse> {
-        return { node: toNodeInfo(await supervisor.stop(requireId('node_id', req.nodeId), req.graceMs)) };
+        return { node: nodeToWire(await supervisor.stop(requireId('node_id', req.nodeId), req.graceMs)) };
       },
       async getNodeStatus(req: GetNodeStatusRequest): Promise<GetNodeStatusResponse> {
-        return { node: toNodeInfo(supervisor.get(requireId('node_id', req.nodeId))) };
+        return { node: nodeToWire(supervisor.get(requireId('node_id', req.nodeId))) };
       },
       async listNodes(): Promise<ListNodesResponse> {
-        return { nodes: supervisor.list().map(toNodeInfo) };
+        return { nodes: supervisor.list().map(nodeToWire) };
       },
     },
     token,
   );
+  return { definition: GridAgentService, impl };
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { GridAgentService } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { startGrpcServer, splitHostPort, isLoopbackHost, type GrpcServerHandle } from '../common/grpc-server.js';
 import type { Logger } from '../common/logger.js';
 import type { CompiledAgentOptions } from './agent-config.js';
-import { gridAgentService } from './agent-service.js';
+import { createAgentService } from './agent-service.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { describeEffectivePolicy, isOwnConfig, resolvePolicy, type EffectivePolicy, type GridPolicy } from './grid-policy.js';
+import type { GridPolicy } from '../common/grid-types.js';
+import { describeEffectivePolicy, isOwnConfig, resolvePolicy, type EffectivePolicy } from './grid-policy.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import type { NodePlatform } from './platform.js';
@@ -92,8 +92,7 @@ export class Agent {
       this.lock.acquire();
       const adopted = await this.supervisor.adoptExisting();
       if (adopted.length > 0) this.logger.info({ nodes: adopted.map((n) => `${n.nodeId}:${n.pid}`) }, `re-adopted ${adopted.length} running node(s)`);
-      const impl = gridAgentService(this.supervisor, this.opts.token);
-      this.grpc = await startGrpcServer(this.opts.listen, [{ definition: GridAgentService, impl }], this.opts.token);
+      this.grpc = await startGrpcServer(this.opts.listen, [createAgentService(this.supervisor, this.opts.token)], this.opts.token);
       const { host } = splitHostPort(this.opts.listen);
       const advertised = host === '0.0.0.0' || host === '::' || host === '[::]' ? `${hostname()}:${this.grpc.port}` : this.grpc.address;
       if (this.opts.token === undefined && isLoopbackHost(host)) this.logger.warn('no token: listening on loopback only');

@@ -1,19 +1,6 @@
 import { formatDuration } from '../../schema/index.js';
+import type { GridPolicy } from '../common/grid-types.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
-
-/**
- * The grid's policy as the master sends it (the applied spec's `monitoring`). Each value is set
- * only when a spec says it: an unset value leaves the agent's own config in force, so a policy with
- * none set (no spec, or the spec was deleted) means "your own config".
- */
-export interface GridPolicy {
-  /** Spec generation it comes from (0: no spec was ever applied). */
-  readonly generation: number;
-  readonly heartbeatIntervalMs?: number;
-  readonly maxRestarts?: number;
-  readonly restartWindowMs?: number;
-  readonly restartBackoffMs?: number;
-}
 
 /** The policy an agent follows: the grid's values over its own config. */
 export interface EffectivePolicy {

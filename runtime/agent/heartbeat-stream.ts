@@ -1,6 +1,21 @@
-import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import type { GridMasterClient, HeartbeatRequest, HeartbeatResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { authMetadata } from '../../client/transport.js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { AgentBeat, BeatAnswer } from '../common/grid-types.js';
+
+/** What a heartbeat call tells its stream: each answer in order, a failure, the master's end. */
+export interface BeatListeners {
+  answer(answer: BeatAnswer): void;
+  error(err: ServiceError): void;
+  end(): void;
+}
+
+/** One open HeartbeatStream call, in domain terms. */
+export interface BeatCall {
+  write(beat: AgentBeat): void;
+  cancel(): void;
+}
+
+/** Opens the call with its listeners in place (the wire edge, master-connection.ts, adapts gRPC's). */
+export type OpenBeatCall = (listeners: BeatListeners) => BeatCall;
 
 /**
  * One long-lived HeartbeatStream to the master: each beat is a message on it, answered in order,
@@ -8,8 +23,8 @@ import { authMetadata } from '../../client/transport.js';
  * error: the caller drops it and opens a new one.
  */
 export class HeartbeatStream {
-  private readonly call: ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
-  private readonly waiting: Array<{ resolve: (r: HeartbeatResponse) => void; reject: (e: Error) => void }> = [];
+  private readonly call: BeatCall;
+  private readonly waiting: Array<{ resolve: (r: BeatAnswer) => void; reject: (e: Error) => void }> = [];
   private failure: Error | undefined;
 
   /**
@@ -18,20 +33,20 @@ export class HeartbeatStream {
    * went away, not at its next beat.
    */
   constructor(
-    client: GridMasterClient,
-    token: string | undefined,
+    open: OpenBeatCall,
     private readonly onBroken: (err: ServiceError) => void = () => undefined,
   ) {
-    this.call = client.heartbeatStream(authMetadata(token));
-    this.call.on('data', (res: HeartbeatResponse) => this.waiting.shift()?.resolve(res));
-    this.call.on('error', (err: ServiceError) => this.fail(err));
-    this.call.on('end', () => this.fail(Object.assign(new Error('heartbeat stream ended by the master'), { code: GrpcStatus.UNAVAILABLE, details: 'heartbeat stream ended' })));
+    this.call = open({
+      answer: (res) => this.waiting.shift()?.resolve(res),
+      error: (err) => this.fail(err),
+      end: () => this.fail(Object.assign(new Error('heartbeat stream ended by the master'), { code: GrpcStatus.UNAVAILABLE, details: 'heartbeat stream ended' })),
+    });
   }
 
   /** Sends one beat; resolves with the master's answer, rejects on a stream error or after `timeoutMs`. */
-  send(req: HeartbeatRequest, timeoutMs: number): Promise<HeartbeatResponse> {
+  send(beat: AgentBeat, timeoutMs: number): Promise<BeatAnswer> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise<HeartbeatResponse>((resolve, reject) => {
+    return new Promise<BeatAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         const err = Object.assign(new Error('heartbeat not answered in time'), { code: GrpcStatus.DEADLINE_EXCEEDED, details: 'heartbeat not answered in time' });
         this.fail(err);
@@ -46,7 +61,7 @@ export class HeartbeatStream {
           reject(e);
         },
       });
-      this.call.write(req);
+      this.call.write(beat);
     });
   }
 

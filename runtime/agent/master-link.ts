@@ -1,12 +1,10 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { GridMasterClient, type AgentInfo, type AgentPolicy, type Event } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { backoffDelay, sleep } from '../../client/transport.js';
-import { clientChannelOptions, insecureCredentials, statusName, unary } from '../../client/transport.js';
+import { backoffDelay, sleep, statusName } from '../../client/transport.js';
+import type { AgentDescriptor, BeatAnswer, GridPolicy, NodeEvent, NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
-import { toNodeInfo } from './agent-service.js';
-import { isOwnConfig, sameValues, type GridPolicy } from './grid-policy.js';
-import { HeartbeatStream } from './heartbeat-stream.js';
-import type { NodeEvent, NodeView } from './node-types.js';
+import { sameValues } from './grid-policy.js';
+import type { HeartbeatStream } from './heartbeat-stream.js';
+import { MasterConnection } from './master-connection.js';
 
 /** Connection to the master, as the agent sees it. */
 export type MasterLinkState = 'connecting' | 'registered' | 'disconnected' | 'stopped';
@@ -14,7 +12,7 @@ export type MasterLinkState = 'connecting' | 'registered' | 'disconnected' | 'st
 export interface MasterLinkOptions {
   readonly masterEndpoint: string;
   readonly token: string | undefined;
-  readonly info: AgentInfo;
+  readonly info: AgentDescriptor;
   /**
    * Our own heartbeat interval: the fallback before a spec sets one (the master's, from
    * RegisterAgent and each heartbeat answer, wins then when shorter).
@@ -53,11 +51,11 @@ const RETRY_LATER: ReadonlySet<number> = new Set([
  * them with the same pids. Node events are pushed fire-and-forget with a small retry queue.
  */
 export class MasterLink {
-  private client: GridMasterClient | undefined;
+  private connection: MasterConnection | undefined;
   private stateValue: MasterLinkState = 'connecting';
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
-  private readonly events: Event[] = [];
+  private readonly events: NodeEvent[] = [];
   private flushing = false;
   private eventsUnsupportedLogged = false;
   private intervalMs: number;
@@ -86,33 +84,25 @@ export class MasterLink {
    * Follows what the master answered: the spec's heartbeat interval when a spec sets one, else our
    * own (or the master's when shorter); the grid's policy is passed on once per change.
    */
-  private follow(masterIntervalMs: number, wire: AgentPolicy | undefined): void {
+  private follow(masterIntervalMs: number, sent: GridPolicy | undefined): void {
     // An older master sends no policy: the same as "no spec", our own config applies.
-    const policy = policyFromWire(wire, this.policy.generation);
+    const policy = sent ?? { generation: this.policy.generation };
     this.intervalMs = policy.heartbeatIntervalMs ?? (masterIntervalMs > 0 ? Math.min(this.opts.heartbeatIntervalMs, masterIntervalMs) : this.opts.heartbeatIntervalMs);
     const changed = !sameValues(policy, this.policy);
     this.policy = policy;
     if (changed) this.opts.onPolicy?.(policy);
   }
 
-  private masterClient(): GridMasterClient {
-    this.client ??= new GridMasterClient(
-      this.opts.masterEndpoint,
-      insecureCredentials,
-      clientChannelOptions({
-        // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
-        'grpc.max_reconnect_backoff_ms': 1000,
-        'grpc.initial_reconnect_backoff_ms': 100,
-      }),
-    );
-    return this.client;
+  private master(): MasterConnection {
+    this.connection ??= new MasterConnection(this.opts.masterEndpoint, this.opts.token);
+    return this.connection;
   }
 
   /** Drops the channel after an error so the next call starts a fresh connection. */
   private resetClient(): void {
     this.closeStream();
-    this.client?.close();
-    this.client = undefined;
+    this.connection?.close();
+    this.connection = undefined;
   }
 
   /** Starts the register/heartbeat loop in the background. */
@@ -190,9 +180,8 @@ export class MasterLink {
   }
 
   private async register(): Promise<void> {
-    const c = this.masterClient();
-    const nodes = this.opts.nodes().map(toNodeInfo);
-    const res = await unary(c.registerAgent, c, { agent: this.opts.info, nodes }, this.opts.token, CALL_TIMEOUT_MS);
+    const nodes = this.opts.nodes();
+    const res = await this.master().register(this.opts.info, nodes, CALL_TIMEOUT_MS);
     this.follow(res.heartbeatIntervalMs, res.policy);
     const was = this.stateValue;
     this.stateValue = 'registered';
@@ -209,27 +198,26 @@ export class MasterLink {
   }
 
   /** One beat: on the long-lived stream, or as a unary call to a master without streams. */
-  private async beat(c: GridMasterClient): Promise<{ heartbeatIntervalMs: number; policy?: AgentPolicy | undefined }> {
-    const req = { agentId: this.opts.info.agentId, nodes: this.opts.nodes().map(toNodeInfo) };
-    if (this.streamUnsupported) return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
+  private async beat(c: MasterConnection): Promise<BeatAnswer> {
+    const beat = { agentId: this.opts.info.agentId, nodes: this.opts.nodes() };
+    if (this.streamUnsupported) return c.heartbeat(beat, CALL_TIMEOUT_MS);
     try {
       if (this.stream === undefined) {
-        const stream: HeartbeatStream = new HeartbeatStream(c, this.opts.token, (err) => this.onStreamBroken(stream, err));
+        const stream: HeartbeatStream = c.heartbeatStream((err) => this.onStreamBroken(stream, err));
         this.stream = stream;
       }
-      return await this.stream.send(req, CALL_TIMEOUT_MS);
+      return await this.stream.send(beat, CALL_TIMEOUT_MS);
     } catch (err) {
       this.closeStream();
       if ((err as ServiceError).code !== GrpcStatus.UNIMPLEMENTED) throw err;
       this.streamUnsupported = true;
-      return unary(c.heartbeat, c, req, this.opts.token, CALL_TIMEOUT_MS);
+      return c.heartbeat(beat, CALL_TIMEOUT_MS);
     }
   }
 
   private async heartbeat(): Promise<void> {
-    const c = this.masterClient();
     try {
-      const res = await this.beat(c);
+      const res = await this.beat(this.master());
       this.follow(res.heartbeatIntervalMs, res.policy);
       void this.flushEvents();
     } catch (err) {
@@ -241,19 +229,7 @@ export class MasterLink {
 
   /** Queues a node event for the master; never blocks, never throws. */
   reportEvent(e: NodeEvent): void {
-    this.events.push({
-      index: 0,
-      timestampUs: e.timestampUs,
-      type: e.type,
-      severity: e.severity,
-      agentId: this.opts.info.agentId,
-      nodeId: e.nodeId,
-      cluster: e.cluster,
-      payloadJson: JSON.stringify(e.payload),
-      count: 1,
-      lastSeenUs: e.timestampUs,
-      message: e.message,
-    });
+    this.events.push(e);
     if (this.events.length > MAX_QUEUED_EVENTS) this.events.splice(0, this.events.length - MAX_QUEUED_EVENTS);
     void this.flushEvents();
   }
@@ -264,9 +240,8 @@ export class MasterLink {
     try {
       while (this.events.length > 0 && this.stateValue === 'registered') {
         const batch = this.events.slice(0, 100);
-        const c = this.masterClient();
         try {
-          await unary(c.reportNodeEvents, c, { agentId: this.opts.info.agentId, events: batch }, this.opts.token, CALL_TIMEOUT_MS);
+          await this.master().reportNodeEvents(this.opts.info.agentId, batch, CALL_TIMEOUT_MS);
         } catch (err) {
           const e = err as ServiceError;
           if (e.code === GrpcStatus.NOT_FOUND) {
@@ -300,12 +275,12 @@ export class MasterLink {
     await this.loop;
     this.closeStream();
     if (unregister && wasRegistered) {
-      const c = this.masterClient();
+      const c = this.master();
       try {
         if (this.events.length > 0) {
-          await unary(c.reportNodeEvents, c, { agentId: this.opts.info.agentId, events: this.events.splice(0, 100) }, this.opts.token, timeoutMs).catch(() => {});
+          await c.reportNodeEvents(this.opts.info.agentId, this.events.splice(0, 100), timeoutMs).catch(() => {});
         }
-        await unary(c.unregisterAgent, c, { agentId: this.opts.info.agentId }, this.opts.token, timeoutMs);
+        await c.unregister(this.opts.info.agentId, timeoutMs);
         this.opts.logger.info('unregistered from the master');
       } catch (err) {
         this.opts.logger.warn({ err: (err as ServiceError).details ?? (err as Error).message }, 'could not unregister from the master');
@@ -314,20 +289,4 @@ export class MasterLink {
     this.stateValue = 'stopped';
     this.resetClient();
   }
-}
-
-/**
- * The wire's policy as the agent's domain type: only the values the master set. No policy at all
- * (an older master) keeps the generation we had and sets nothing: our own config.
- */
-function policyFromWire(p: AgentPolicy | undefined, generation: number): GridPolicy {
-  if (p === undefined) return { generation };
-  const policy: GridPolicy = {
-    generation: p.generation,
-    ...(p.heartbeatIntervalMs !== undefined && p.heartbeatIntervalMs > 0 ? { heartbeatIntervalMs: p.heartbeatIntervalMs } : {}),
-    ...(p.maxRestarts !== undefined ? { maxRestarts: p.maxRestarts } : {}),
-    ...(p.restartWindowMs !== undefined && p.restartWindowMs > 0 ? { restartWindowMs: p.restartWindowMs } : {}),
-    ...(p.restartBackoffMs !== undefined ? { restartBackoffMs: p.restartBackoffMs } : {}),
-  };
-  return isOwnConfig(policy) ? { generation: p.generation } : policy;
 }

@@ -1,6 +1,6 @@
 import type { GridError } from '../errors.js';
 import type { HealthProbe } from './health-probe.js';
-import type { NodeEvent, NodeEventType, NodeStatus, NodeView } from './node-types.js';
+import type { NodeEvent, NodeEventType, NodeStatus, NodeView } from '../common/grid-types.js';
 import type { ExitInfo, NodeLaunchSpec } from './platform.js';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 

@@ -9,7 +9,8 @@ import { NodePorts } from './node-ports.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { describeExit, newNodeRecord, nodeView, NODE_EVENT_SEVERITY, SETTLED, type NodeRecord } from './node-record.js';
 import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
-import type { NodeEvent, NodeEventSink, NodeEventType, NodeStatus, NodeView, SpawnRequest, SupervisorOptions } from './node-types.js';
+import type { NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
+import type { NodeEventSink, SupervisorOptions } from './node-types.js';
 
 /** Liveness probes that may fail in a row before a running node is killed and restarted. */
 const LIVENESS_FAILURES = 3;

@@ -42,16 +42,18 @@ export {
   toProtoListResponse,
   toProtoWatchItem,
   watchRequestFromProto,
-} from './event-proto.js';
+} from './event-wire.js';
 export {
   StorageMirror,
   agentConceptId,
   eventConceptId,
-  mirrorClientFrom,
   mirrorCursorPath,
   nodeConceptId,
   timeConceptId,
+  type MirrorAssociation,
   type MirrorClient,
+  type MirrorConcept,
   type StorageMirrorOptions,
   type StorageMirrorStats,
 } from './storage-mirror.js';
+export { mirrorClientFrom } from './storage-mirror-wire.js';

@@ -1,35 +1,27 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
-import type {
-  LearnAssociationRequest,
-  LearnAssociationResponse,
-  LearnConceptRequest,
-  LearnConceptResponse,
-  StorageServiceClient,
-} from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import type { WatchSource } from './event-query.js';
 import { formatEventMessage, isoMicros, type GridEvent } from './event-types.js';
 
-/** The two StorageService calls the mirror makes; tests inject fakes, production wraps the gRPC client. */
-export interface MirrorClient {
-  learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse>;
-  learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse>;
+/** A concept the mirror writes (StorageService's Concept without its timestamps). */
+export interface MirrorConcept {
+  readonly id: string;
+  readonly content: string;
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
-/** Wraps a generated `StorageServiceClient` (with an optional token and per-call deadline). */
-export function mirrorClientFrom(client: StorageServiceClient, metadata?: Metadata, timeoutMs = 5000): MirrorClient {
-  const call = <Req, Res>(
-    fn: (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (err: ServiceError | null, res: Res) => void) => unknown,
-    req: Req,
-  ): Promise<Res> =>
-    new Promise((resolve, reject) => {
-      fn.call(client, req, metadata ?? new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
-    });
-  return {
-    learnConcept: (req) => call(client.learnConcept as never, req),
-    learnAssociation: (req) => call(client.learnAssociation as never, req),
-  };
+/** An association the mirror writes: `sourceId` -> `targetId` of `type`. */
+export interface MirrorAssociation {
+  readonly sourceId: string;
+  readonly targetId: string;
+  readonly type: string;
+  readonly confidence: number;
+}
+
+/** The two StorageService calls the mirror makes; tests inject fakes, production wraps the gRPC client (storage-mirror-wire.ts). */
+export interface MirrorClient {
+  learnConcept(concept: MirrorConcept): Promise<unknown>;
+  learnAssociation(association: MirrorAssociation): Promise<unknown>;
 }
 
 /** Concept id of an event: `event-{type}-{timestampUs}` (timestamps are unique per event). */
@@ -206,17 +198,17 @@ export class StorageMirror {
     const calls: Array<Promise<unknown>> = [
       this.client.learnConcept({ id, content, attributes }),
       this.client.learnConcept({ id: ts, content: isoMicros(e.timestampUs), attributes: { kind: 'time', timestamp_us: String(e.timestampUs) } }),
-      this.client.learnAssociation({ association: { sourceId: id, targetId: ts, type: 'at_time', confidence: 1 } }),
+      this.client.learnAssociation({ sourceId: id, targetId: ts, type: 'at_time', confidence: 1 }),
     ];
     if (e.agentId) {
       const agent = agentConceptId(e.agentId);
       calls.push(this.client.learnConcept({ id: agent, content: e.agentId, attributes: { kind: 'agent' } }));
-      calls.push(this.client.learnAssociation({ association: { sourceId: agent, targetId: id, type: 'has_event', confidence: 1 } }));
+      calls.push(this.client.learnAssociation({ sourceId: agent, targetId: id, type: 'has_event', confidence: 1 }));
     }
     if (e.nodeId) {
       const node = nodeConceptId(e.nodeId);
       calls.push(this.client.learnConcept({ id: node, content: e.nodeId, attributes: { kind: 'node' } }));
-      calls.push(this.client.learnAssociation({ association: { sourceId: node, targetId: id, type: 'has_event', confidence: 1 } }));
+      calls.push(this.client.learnAssociation({ sourceId: node, targetId: id, type: 'has_event', confidence: 1 }));
     }
     await Promise.all(calls);
   }

@@ -1,17 +1,8 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import {
-  GridAgentClient,
-  type GetNodeStatusRequest,
-  type GetNodeStatusResponse,
-  type ListNodesRequest,
-  type ListNodesResponse,
-  type SpawnNodeRequest,
-  type SpawnNodeResponse,
-  type StopNodeRequest,
-  type StopNodeResponse,
-} from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { DEFAULT_RETRY, clientChannelOptions, insecureCredentials, unary, withRetry, type RetryOptions } from '../../client/transport.js';
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../../client/transport.js';
+import type { NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
 import { stopCallDeadlineMs } from '../common/stop-grace.js';
+import { AgentConnection } from './agent-connection.js';
 
 /** Per-call deadlines of master -> agent calls (ms). */
 export interface AgentCallDeadlines {
@@ -33,7 +24,7 @@ const CHANNEL_FAULTS = new Set<number>([GrpcStatus.UNAVAILABLE]);
 
 interface Pooled {
   readonly address: string;
-  readonly client: GridAgentClient;
+  readonly client: AgentConnection;
 }
 
 /**
@@ -54,8 +45,8 @@ export class AgentClientPool {
   }
 
   /** Asks the agent to spawn a node (deadline: spawn). */
-  spawnNode(agentId: string, address: string, req: SpawnNodeRequest): Promise<SpawnNodeResponse> {
-    return this.call(agentId, address, this.deadlines.spawnMs, (c, ms) => unary(c.spawnNode, c, req, this.token, ms));
+  spawnNode(agentId: string, address: string, req: SpawnRequest): Promise<NodeView> {
+    return this.call(agentId, address, this.deadlines.spawnMs, (c, ms) => c.spawn(req, ms));
   }
 
   /**
@@ -63,18 +54,18 @@ export class AgentClientPool {
    * default) plus the stop margin: longer than the agent's own SIGKILL bound, so a stop that
    * succeeds slowly is never reported as failed.
    */
-  stopNode(agentId: string, address: string, req: StopNodeRequest): Promise<StopNodeResponse> {
-    return this.call(agentId, address, stopCallDeadlineMs(req.graceMs, this.deadlines.stopMs), (c, ms) => unary(c.stopNode, c, req, this.token, ms));
+  stopNode(agentId: string, address: string, req: StopRequest): Promise<NodeView> {
+    return this.call(agentId, address, stopCallDeadlineMs(req.graceMs, this.deadlines.stopMs), (c, ms) => c.stop(req, ms));
   }
 
   /** Asks the agent for one node's live status (deadline: status). */
-  getNodeStatus(agentId: string, address: string, req: GetNodeStatusRequest): Promise<GetNodeStatusResponse> {
-    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => unary(c.getNodeStatus, c, req, this.token, ms));
+  getNodeStatus(agentId: string, address: string, req: { readonly nodeId: string }): Promise<NodeView> {
+    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => c.status(req.nodeId, ms));
   }
 
   /** Asks the agent for all its nodes (deadline: status). */
-  listNodes(agentId: string, address: string, req: ListNodesRequest = {}): Promise<ListNodesResponse> {
-    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => unary(c.listNodes, c, req, this.token, ms));
+  listNodes(agentId: string, address: string): Promise<NodeView[]> {
+    return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => c.list(ms));
   }
 
   /** Closes and drops the agent's client, if any. */
@@ -95,17 +86,17 @@ export class AgentClientPool {
     return this.clients.size;
   }
 
-  private client(agentId: string, address: string): GridAgentClient {
+  private client(agentId: string, address: string): AgentConnection {
     const pooled = this.clients.get(agentId);
     if (pooled !== undefined && pooled.address === address) return pooled.client;
     // The agent moved (re-registered with another address): the old channel is useless.
     if (pooled !== undefined) this.invalidate(agentId);
-    const client = new GridAgentClient(address, insecureCredentials, clientChannelOptions());
+    const client = new AgentConnection(agentId, address, this.token);
     this.clients.set(agentId, { address, client });
     return client;
   }
 
-  private call<T>(agentId: string, address: string, deadlineMs: number, fn: (c: GridAgentClient, ms: number) => Promise<T>): Promise<T> {
+  private call<T>(agentId: string, address: string, deadlineMs: number, fn: (c: AgentConnection, ms: number) => Promise<T>): Promise<T> {
     return withRetry(async () => {
       try {
         return await fn(this.client(agentId, address), deadlineMs);

@@ -1,5 +1,4 @@
-import type { AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { AgentDescriptor, NodeView } from '../common/grid-types.js';
 import { GridError, RuntimeError } from '../errors.js';
 import { quote } from '../common/grpc-edge.js';
 import type { AgentHealth } from './master-events.js';
@@ -7,7 +6,7 @@ import { NodeTable } from './node-table.js';
 
 /** What the master knows about one registered agent. */
 export interface AgentRecord {
-  readonly info: AgentInfo;
+  readonly info: AgentDescriptor;
   readonly health: AgentHealth;
   readonly lastHeartbeatMs: number;
   readonly registeredAtMs: number;
@@ -28,7 +27,7 @@ export interface HealthThresholds {
 }
 
 interface MutableRecord {
-  info: AgentInfo;
+  info: AgentDescriptor;
   health: AgentHealth;
   lastHeartbeatMs: number;
   registeredAtMs: number;
@@ -55,8 +54,8 @@ export class AgentRegistry {
    * node list with what it reports. Nothing is started or stopped here.
    * @returns whether the agent was already known, and its health before.
    */
-  register(info: AgentInfo, nodes: readonly NodeInfo[], nowMs: number): { known: boolean; previous?: AgentHealth } {
-    validateAgentInfo(info);
+  register(info: AgentDescriptor, nodes: readonly NodeView[], nowMs: number): { known: boolean; previous?: AgentHealth } {
+    validateAgentDescriptor(info);
     const existing = this.agents.get(info.agentId);
     if (existing !== undefined) {
       const previous = existing.health;
@@ -76,7 +75,7 @@ export class AgentRegistry {
    * @returns the recovery transition when the agent was degraded or offline.
    * @throws GridError AGENT_NOT_FOUND (gRPC NOT_FOUND) for an unknown agent: it must re-register.
    */
-  heartbeat(agentId: string, nodes: readonly NodeInfo[], nowMs: number): HealthTransition | undefined {
+  heartbeat(agentId: string, nodes: readonly NodeView[], nowMs: number): HealthTransition | undefined {
     const record = this.agents.get(agentId);
     if (record === undefined) {
       throw new RuntimeError('AGENT_NOT_FOUND', `agent "${agentId}" is not registered; register first`, { agentId });
@@ -155,7 +154,7 @@ function rank(h: AgentHealth): number {
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Rejects a registration the master could not use, naming the field. */
-function validateAgentInfo(info: AgentInfo): void {
+function validateAgentDescriptor(info: AgentDescriptor): void {
   const bad = (field: string, why: string): GridError =>
     new RuntimeError('INVALID_ARGUMENT', `${field}: ${why}`, { field, agentId: info.agentId });
   if (!AGENT_ID.test(info.agentId)) {

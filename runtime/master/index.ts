@@ -4,7 +4,8 @@
 export { Master, type MasterState, type MasterDeps } from './master.js';
 export { compileMasterOptions, type MasterOptions, type CompiledMasterOptions } from './master-options.js';
 export type { MasterEvents, AgentHealth } from './master-events.js';
-export type { MasterContext, MasterHandlers, HandlerFactory, UnaryHandler, StreamHandler } from './master-context.js';
+export type { MasterContext } from './master-context.js';
+export type { MasterHandlers, HandlerFactory, UnaryHandler, StreamHandler } from './handlers/master-handlers.js';
 export { AgentRegistry, type AgentRecord, type HealthTransition, type HealthThresholds } from './agent-registry.js';
 export { NodeTable, type NodeFilter } from './node-table.js';
 export { AgentClientPool, DEFAULT_AGENT_DEADLINES, type AgentCallDeadlines } from './agent-client-pool.js';

@@ -1,5 +1,5 @@
 import type { AgentHealth } from '../../plan/index.js';
-import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { NodeView } from '../common/grid-types.js';
 
 /** Agent health as the master sees it. `recovered` is a transition, not a state: it lands in `healthy`. */
 export type { AgentHealth } from '../../plan/index.js';
@@ -17,10 +17,10 @@ export interface MasterEvents {
   agentHeartbeat?(e: { agentId: string; nodes: number }): void;
   agentUnregistered?(e: { agentId: string }): void;
   spawnRequested?(e: { agentId: string; nodeId: string; port: number; cluster?: string }): void;
-  spawnSucceeded?(e: { agentId: string; node: NodeInfo }): void;
+  spawnSucceeded?(e: { agentId: string; node: NodeView }): void;
   spawnFailed?(e: { agentId: string; nodeId: string; cluster?: string; code: number; message: string }): void;
   stopRequested?(e: { agentId: string; nodeId: string; cluster?: string }): void;
-  stopSucceeded?(e: { agentId: string; node: NodeInfo }): void;
+  stopSucceeded?(e: { agentId: string; node: NodeView }): void;
   stopFailed?(e: { agentId: string; nodeId: string; cluster?: string; code: number; message: string }): void;
 }
 

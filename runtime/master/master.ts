@@ -8,17 +8,18 @@ import { AgentClientPool } from './agent-client-pool.js';
 import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
 import { runHealthMonitor } from './health-monitor.js';
 import { describePolicy, policyInForce, type PolicyInForce } from './policy-in-force.js';
-import type { HandlerFactory, MasterContext } from './master-context.js';
+import type { MasterContext } from './master-context.js';
+import type { HandlerFactory } from './handlers/master-handlers.js';
 import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
-import { createMasterService } from './master-service.js';
+import { createMasterService } from './handlers/master-service.js';
+import { eventHandlers } from './handlers/event-handlers.js';
 import { NodeOperations } from './node-operations.js';
 import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
-import { EventBus, StorageMirror, mirrorClientFrom, mirrorCursorPath } from '../events/index.js';
-import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { authMetadata, clientChannelOptions, insecureCredentials } from '../../client/transport.js';
-import { declarativeEventsToBus, eventHandlers, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
+import { EventBus, StorageMirror, mirrorCursorPath } from '../events/index.js';
+import { connectEventStorage, type EventStorageClient } from './event-mirror-client.js';
+import { declarativeEventsToBus, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
 
 /**
  * Lifecycle of the master daemon:
@@ -72,7 +73,7 @@ export class Master {
   private bus: EventBus | undefined;
   private readonly eventsFromCaller: boolean;
   private mirror: StorageMirror | undefined;
-  private mirrorClient: StorageServiceClient | undefined;
+  private mirrorClient: EventStorageClient | undefined;
   /** The last policy line logged, so a change is logged once. */
   private policyLine = '';
   /** The policy the health monitor last enforced, and when it last changed from which. */
@@ -243,8 +244,8 @@ export class Master {
     logEventLogRecovery(bus, this.logger);
     if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);
     if (o.eventStorage !== undefined) {
-      this.mirrorClient = new StorageServiceClient(o.eventStorage, insecureCredentials, clientChannelOptions());
-      this.mirror = new StorageMirror(bus, mirrorClientFrom(this.mirrorClient, authMetadata(o.token)), {
+      this.mirrorClient = connectEventStorage(o.eventStorage, o.token);
+      this.mirror = new StorageMirror(bus, this.mirrorClient.client, {
         cursorPath: mirrorCursorPath(join(o.dataDir, 'events'), o.eventStorage),
         onError: (err) => this.logger.debug({ err: (err as Error).message }, 'event mirror: storage-server unavailable; will catch up'),
       });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
 import { statusName } from '../../client/transport.js';
+import type { NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
 import type { AgentRecord, AgentRegistry } from './agent-registry.js';
@@ -27,7 +27,7 @@ export interface SpawnNodeInput {
 
 /** A node status answer: live from the agent, or the master's cached value marked stale. */
 export interface NodeStatusResult {
-  readonly node: NodeInfo;
+  readonly node: NodeView;
   readonly stale: boolean;
 }
 
@@ -56,7 +56,7 @@ export class NodeOperations {
    * @throws GridError AGENT_NOT_FOUND / AGENT_NOT_HEALTHY / PORT_OUT_OF_RANGE / INVALID_ARGUMENT /
    * NODE_EXISTS / CAPACITY_EXCEEDED, or the agent's own status with the agent named.
    */
-  async spawn(input: SpawnNodeInput): Promise<NodeInfo> {
+  async spawn(input: SpawnNodeInput): Promise<NodeView> {
     if (!input.agentId) throw new RuntimeError('INVALID_ARGUMENT', 'agent_id: is required', { field: 'agent_id' });
     const agent = this.registry.require(input.agentId);
     const agentId = agent.info.agentId;
@@ -80,7 +80,7 @@ export class NodeOperations {
     emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port, cluster: input.cluster ?? '' }, this.onListenerError);
     this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
     try {
-      const res = await this.pool.spawnNode(agentId, agent.info.address, {
+      const spawned = await this.pool.spawnNode(agentId, agent.info.address, {
         nodeId,
         port,
         memoryMb: input.memoryMb ?? 0,
@@ -89,7 +89,7 @@ export class NodeOperations {
         role: input.role ?? '',
         generation: input.generation ?? 0,
       });
-      const node = { ...requireNode(res.node, agentId), agentId };
+      const node = { ...spawned, agentId };
       this.registry.nodes.upsert(node, Date.now(), this.pinMs());
       emitSafely(this.events, 'spawnSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId: node.nodeId, port: node.port, pid: node.pid }, `node ${node.nodeId} is ${node.status} on agent ${agentId} (port ${node.port}, pid ${node.pid})`);
@@ -106,15 +106,14 @@ export class NodeOperations {
    * Stops a node through its agent.
    * @throws GridError NODE_NOT_FOUND / AGENT_NOT_FOUND, or the agent's own status with the agent named.
    */
-  async stop(nodeId: string, graceMs = 0, agentId?: string): Promise<NodeInfo> {
+  async stop(nodeId: string, graceMs = 0, agentId?: string): Promise<NodeView> {
     const cached = this.requireNode(nodeId, agentId);
     const agent = this.registry.require(cached.agentId);
     agentId = agent.info.agentId;
     emitSafely(this.events, 'stopRequested', { agentId, nodeId, cluster: cached.cluster }, this.onListenerError);
     this.logger.info({ agentId, nodeId }, `stopping node ${nodeId} on agent ${agentId}`);
     try {
-      const res = await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs });
-      const node = { ...requireNode(res.node, agentId), agentId };
+      const node = { ...(await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs })), agentId };
       this.registry.nodes.upsert(node, Date.now());
       emitSafely(this.events, 'stopSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId }, `node ${nodeId} on agent ${agentId} is ${node.status}`);
@@ -137,8 +136,7 @@ export class NodeOperations {
     const agent = this.registry.get(cached.agentId);
     if (agent === undefined || agent.health === 'offline') return { node: cached, stale: true };
     try {
-      const res = await this.pool.getNodeStatus(agent.info.agentId, agent.info.address, { nodeId });
-      const node = { ...requireNode(res.node, agent.info.agentId), agentId: agent.info.agentId };
+      const node = { ...(await this.pool.getNodeStatus(agent.info.agentId, agent.info.address, { nodeId })), agentId: agent.info.agentId };
       this.registry.nodes.upsert(node, Date.now());
       return { node, stale: false };
     } catch (err) {
@@ -152,7 +150,7 @@ export class NodeOperations {
     }
   }
 
-  private requireNode(nodeId: string, agentId?: string): NodeInfo {
+  private requireNode(nodeId: string, agentId?: string): NodeView {
     if (!nodeId) throw new RuntimeError('INVALID_ARGUMENT', 'node_id: is required', { field: 'node_id' });
     const node = this.registry.nodes.get(nodeId, agentId);
     if (node === undefined) {
@@ -164,12 +162,12 @@ export class NodeOperations {
   private checkCapacity(agent: AgentRecord, memoryMb: number, isNew: boolean): void {
     if (!isNew) return; // a retried spawn of the same node takes no new slot
     const agentId = agent.info.agentId;
-    const maxNodes = agent.info.capacity?.maxNodes ?? 0;
+    const maxNodes = agent.info.capacity.maxNodes;
     const active = this.registry.nodes.activeCount(agentId);
     if (maxNodes > 0 && active >= maxNodes) {
       throw new RuntimeError('CAPACITY_EXCEEDED', `agent "${agentId}" is at capacity (${active} of ${maxNodes} nodes)`, { agentId });
     }
-    const memoryLimit = agent.info.capacity?.memoryMb ?? 0;
+    const memoryLimit = agent.info.capacity.memoryMb;
     if (memoryLimit > 0 && memoryMb > 0) {
       const used = this.registry.nodes
         .list({ agentId })
@@ -184,11 +182,6 @@ export class NodeOperations {
   private readonly onListenerError = (err: unknown): void => {
     this.logger.error({ err }, 'a master event listener threw; ignored');
   };
-}
-
-function requireNode(node: NodeInfo | undefined, agentId: string): NodeInfo {
-  if (node === undefined) throw new RuntimeError('INTERNAL', `agent "${agentId}" answered without a node`, { agentId });
-  return node;
 }
 
 /** An error carrying the agent's gRPC status through the master, with the agent named. */

@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { NodeStatus, NodeView } from '../common/grid-types.js';
 
 /** Filters of {@link NodeTable.list}; empty strings mean "any". */
 export interface NodeFilter {
@@ -7,13 +7,13 @@ export interface NodeFilter {
 }
 
 interface Entry {
-  node: NodeInfo;
+  node: NodeView;
   /** Until then a heartbeat that omits the node does not drop it (see {@link NodeTable.replaceForAgent}). */
   pinnedUntilMs: number;
 }
 
 /** Statuses that no longer hold a slot on their agent. */
-const INACTIVE = new Set(['stopped', 'failed']);
+const INACTIVE: ReadonlySet<NodeStatus> = new Set<NodeStatus>(['stopped', 'failed']);
 
 const key = (agentId: string, nodeId: string): string => `${agentId}\u0000${nodeId}`;
 
@@ -34,9 +34,9 @@ export class NodeTable {
    * The node's copy on `agentId`, or without an agent the copy that counts: an active one (the
    * most recently started) before a stopped or failed one.
    */
-  get(nodeId: string, agentId?: string): NodeInfo | undefined {
+  get(nodeId: string, agentId?: string): NodeView | undefined {
     if (agentId !== undefined) return this.entries.get(key(agentId, nodeId))?.node;
-    let best: NodeInfo | undefined;
+    let best: NodeView | undefined;
     for (const a of this.byNode.get(nodeId) ?? []) {
       const n = this.entries.get(key(a, nodeId))?.node;
       if (n === undefined) continue;
@@ -46,7 +46,7 @@ export class NodeTable {
   }
 
   /** Every copy of a node, one per agent that reports it. */
-  copies(nodeId: string): NodeInfo[] {
+  copies(nodeId: string): NodeView[] {
     return [...(this.byNode.get(nodeId) ?? [])].map((a) => this.entries.get(key(a, nodeId))!.node);
   }
 
@@ -54,7 +54,7 @@ export class NodeTable {
    * Records one node (e.g. the result of a spawn). `pinForMs` protects it from a heartbeat that was
    * assembled by the agent before the spawn finished and arrives after it.
    */
-  upsert(node: NodeInfo, nowMs: number, pinForMs = 0): void {
+  upsert(node: NodeView, nowMs: number, pinForMs = 0): void {
     const k = key(node.agentId, node.nodeId);
     const previous = this.entries.get(k);
     this.entries.set(k, { node, pinnedUntilMs: pinForMs > 0 ? nowMs + pinForMs : (previous?.pinnedUntilMs ?? 0) });
@@ -62,7 +62,7 @@ export class NodeTable {
   }
 
   /** Replaces everything known about one agent's nodes with its own report. */
-  replaceForAgent(agentId: string, reported: readonly NodeInfo[], nowMs: number): void {
+  replaceForAgent(agentId: string, reported: readonly NodeView[], nowMs: number): void {
     const seen = new Set<string>();
     for (const raw of reported) {
       const node = raw.agentId === agentId ? raw : { ...raw, agentId };
@@ -98,8 +98,8 @@ export class NodeTable {
   }
 
   /** Nodes matching the filter, ordered by agent then node id so output is stable. */
-  list(filter: NodeFilter = {}): NodeInfo[] {
-    let nodes: NodeInfo[];
+  list(filter: NodeFilter = {}): NodeView[] {
+    let nodes: NodeView[];
     if (filter.agentId) {
       const agentId = filter.agentId;
       nodes = [...(this.byAgent.get(agentId) ?? [])].map((id) => this.entries.get(key(agentId, id))!.node);
@@ -136,7 +136,7 @@ export class NodeTable {
 }
 
 /** An active copy beats an inactive one; among equals the later start wins. */
-function preferred(candidate: NodeInfo, current: NodeInfo): boolean {
+function preferred(candidate: NodeView, current: NodeView): boolean {
   const ca = !INACTIVE.has(candidate.status);
   const cu = !INACTIVE.has(current.status);
   if (ca !== cu) return ca;

@@ -1,4 +1,5 @@
 import type { CompiledMonitoring } from '../../schema/index.js';
+import type { GridPolicy } from '../common/grid-types.js';
 import type { HealthThresholds } from './agent-registry.js';
 import type { CompiledMasterOptions } from './master-options.js';
 
@@ -29,6 +30,22 @@ export function policyInForce(applied: AppliedMonitoring, flags: CompiledMasterO
     return { generation: applied.generation, heartbeatIntervalMs: flags.heartbeatIntervalMs, degradedAfterMs: flags.degradedAfterMs, offlineAfterMs: flags.offlineAfterMs, spec: undefined };
   }
   return { generation: applied.generation, heartbeatIntervalMs: m.heartbeatIntervalMs, degradedAfterMs: m.degradedAfterMs, offlineAfterMs: m.offlineAfterMs, spec: m };
+}
+
+/**
+ * The policy as agents receive it: only what an applied spec says is set, so an agent tells "no
+ * spec, use your own config" from a spec's values.
+ */
+export function agentPolicyOf(p: PolicyInForce): GridPolicy {
+  if (p.spec === undefined) return { generation: p.generation };
+  const r = p.spec.restart;
+  return {
+    generation: p.generation,
+    heartbeatIntervalMs: p.spec.heartbeatIntervalMs,
+    maxRestarts: r.maxRestarts,
+    restartWindowMs: r.windowMs,
+    restartBackoffMs: r.backoffMs,
+  };
 }
 
 /** One line for the log: what the master enforces now. */

@@ -1,45 +1,11 @@
 import { resolve } from 'node:path';
-import { StorageServiceService, type Association } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import type {
-  GetNeighborsRequest,
-  GetNeighborsResponse,
-  LearnAssociationRequest,
-  LearnAssociationResponse,
-  LearnConceptRequest,
-  LearnConceptResponse,
-  QueryConceptRequest,
-  QueryConceptResponse,
-} from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { RuntimeError } from '../errors.js';
-import { checkBindPolicy, startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
+import { checkBindPolicy, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
+import { createStorageService } from './storage-service.js';
 import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
 
 /** Lifecycle of a storage server. */
 export type StorageServerState = 'starting' | 'running' | 'draining' | 'stopped';
-
-function storageHandlers(store: ConceptStore): Record<string, (req: never) => Promise<unknown>> {
-  return {
-    async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
-      return store.learnConcept(req.id, req.content, req.attributes);
-    },
-    async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
-      const a = req.association;
-      if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
-      return store.learnAssociation(a);
-    },
-    async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
-      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
-      const c = store.getConcept(req.id);
-      return c === undefined ? { found: false, concept: undefined } : { found: true, concept: { ...c, attributes: { ...c.attributes } } };
-    },
-    async getNeighbors(req: GetNeighborsRequest): Promise<GetNeighborsResponse> {
-      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
-      const associations: Association[] = store.neighbors(req.id, req.type, req.limit).map((a) => ({ ...a }));
-      return { associations };
-    },
-  };
-}
 
 /**
  * The bundled storage-server: StorageService over a durable ConceptStore, plus the standard gRPC
@@ -66,8 +32,7 @@ export class StorageServer {
     checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host');
     const { store, truncatedBytes } = await ConceptStore.open(resolve(opts.storagePath), opts.memoryMb);
     try {
-      const impl = wrapService(StorageServiceService, storageHandlers(store), opts.token);
-      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [{ definition: StorageServiceService, impl }], opts.token);
+      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [createStorageService(store, opts.token)], opts.token);
       return new StorageServer(grpc, store, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
     } catch (err) {
       await store.close();

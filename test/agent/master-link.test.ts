@@ -6,9 +6,9 @@
 import { createServer } from 'node:net';
 import { Server, ServerCredentials, status as GrpcStatus, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GridMasterService, type AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import { GridMasterService } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { MasterLink } from '../../runtime/agent/master-link.js';
-import type { NodeView } from '../../runtime/agent/node-types.js';
+import type { AgentDescriptor, NodeView } from '../../runtime/common/grid-types.js';
 import { silentLogger } from '../../runtime/common/logger.js';
 import { eventually } from '../helpers/processes.js';
 
@@ -85,7 +85,7 @@ async function fakeMaster(
   return { calls, stop: () => (server.forceShutdown(), Promise.resolve()) };
 }
 
-const INFO: AgentInfo = {
+const INFO: AgentDescriptor = {
   agentId: 'link-test',
   hostname: 'h',
   platform: 'process',

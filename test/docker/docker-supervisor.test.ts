@@ -9,7 +9,8 @@ import type Dockerode from 'dockerode';
 import { silentLogger } from '../../runtime/common/logger.js';
 import { DockerPlatform, type DockerPlatformOptions } from '../../runtime/agent/docker-platform.js';
 import { NodeSupervisor } from '../../runtime/agent/node-supervisor.js';
-import type { NodeEvent, SpawnRequest, SupervisorOptions } from '../../runtime/agent/node-types.js';
+import type { NodeEvent, SpawnRequest } from '../../runtime/common/grid-types.js';
+import type { SupervisorOptions } from '../../runtime/agent/node-types.js';
 import { GridError } from '../../runtime/errors.js';
 import {
   agentContainers,

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StorageServiceClient, type LearnAssociationRequest, type LearnConceptRequest } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import { StorageServiceClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import {
   EventBus,
   StorageMirror,
@@ -11,7 +11,9 @@ import {
   mirrorClientFrom,
   mirrorCursorPath,
   type GridEvent,
+  type MirrorAssociation,
   type MirrorClient,
+  type MirrorConcept,
 } from '../../runtime/events/index.js';
 import { StorageServer } from '../../runtime/storage/index.js';
 import { tempDir } from './helpers.js';
@@ -35,17 +37,17 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
 /** An in-memory StorageService that can be "down". */
 class FakeStorage implements MirrorClient {
   down = false;
-  readonly concepts = new Map<string, LearnConceptRequest>();
-  readonly associations: LearnAssociationRequest[] = [];
+  readonly concepts = new Map<string, MirrorConcept>();
+  readonly associations: MirrorAssociation[] = [];
   calls = 0;
-  async learnConcept(req: LearnConceptRequest) {
+  async learnConcept(req: MirrorConcept) {
     this.calls++;
     if (this.down) throw new Error('14 UNAVAILABLE: connection refused');
     const created = !this.concepts.has(req.id);
     this.concepts.set(req.id, req);
     return { id: req.id, created };
   }
-  async learnAssociation(req: LearnAssociationRequest) {
+  async learnAssociation(req: MirrorAssociation) {
     this.calls++;
     if (this.down) throw new Error('14 UNAVAILABLE: connection refused');
     this.associations.push(req);
@@ -68,7 +70,7 @@ describe('StorageMirror', () => {
     const id = eventConceptId(e1);
     expect(id).toBe(`event-NodeCrashed-${e1.timestampUs}`);
     expect(JSON.parse(fake.concepts.get(id)!.content)).toMatchObject({ index: 1, type: 'NodeCrashed', payload: { exitCode: 1 } });
-    const assoc = fake.associations.map((a) => [a.association!.sourceId, a.association!.targetId, a.association!.type]);
+    const assoc = fake.associations.map((a) => [a.sourceId, a.targetId, a.type]);
     expect(assoc).toEqual(
       expect.arrayContaining([
         ['agent-a1', id, 'has_event'],

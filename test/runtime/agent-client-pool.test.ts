@@ -46,7 +46,7 @@ describe('AgentClientPool', () => {
   it('retries a retryable status up to 3 attempts and succeeds', async () => {
     const agent = await agentServer([GrpcStatus.UNAVAILABLE, GrpcStatus.UNAVAILABLE]);
     const res = await pool().getNodeStatus('a1', agent.address, { nodeId: 'n1' });
-    expect(res.node?.pid).toBe(42);
+    expect(res.pid).toBe(42);
     expect(agent.calls()).toBe(3);
   });
 
@@ -67,14 +67,14 @@ describe('AgentClientPool', () => {
     expect(agent.calls()).toBe(1);
     expect(p.size).toBe(1);
     // The same pooled client serves the next call.
-    expect((await p.getNodeStatus('a1', agent.address, { nodeId: 'n1' })).node?.nodeId).toBe('n1');
+    expect((await p.getNodeStatus('a1', agent.address, { nodeId: 'n1' })).nodeId).toBe('n1');
   });
 
   it('sends the token to agents that require it', async () => {
     const agent = await agentServer([], 'agent-secret');
     const denied = (await pool().listNodes('a1', agent.address).catch((e: unknown) => e)) as ServiceError;
     expect(denied.code).toBe(GrpcStatus.UNAUTHENTICATED);
-    expect((await pool('agent-secret').listNodes('a1', agent.address)).nodes).toHaveLength(1);
+    expect(await pool('agent-secret').listNodes('a1', agent.address)).toHaveLength(1);
   });
 
   it('dials afresh when an agent re-registers with a new address', async () => {

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GridMasterService } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { mergeHandlers } from '../../runtime/master/master-service.js';
-import type { MasterHandlers } from '../../runtime/master/master-context.js';
+import { mergeHandlers } from '../../runtime/master/handlers/master-service.js';
+import type { MasterHandlers } from '../../runtime/master/index.js';
 
 const handler = (): Record<string, never> => ({});
 const all = Object.fromEntries(Object.keys(GridMasterService).map((name) => [name, handler])) as unknown as MasterHandlers;

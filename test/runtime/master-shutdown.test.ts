@@ -5,6 +5,7 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeartbeatStream } from '../../runtime/agent/heartbeat-stream.js';
+import { heartbeatCall } from '../../runtime/agent/master-connection.js';
 import { TestMasterClient, fakeAgent } from '../helpers/grid-client.js';
 import { cleanup, eventually, startAgent, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';
 
@@ -76,7 +77,7 @@ describe('master shutdown with connected agents', () => {
     try {
       await c.register(fakeAgent('sd-raw'));
       let broken: ServiceError | undefined;
-      const stream = new HeartbeatStream(c.raw, undefined, (err) => (broken = err));
+      const stream = new HeartbeatStream(heartbeatCall(c.raw, undefined), (err) => (broken = err));
       await stream.send({ agentId: 'sd-raw', nodes: [] }, 5000);
 
       const { code, ms } = await terminate(master);

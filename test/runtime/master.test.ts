@@ -7,6 +7,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestMasterClient, fakeAgent, fakeNode } from '../helpers/grid-client.js';
 import { HeartbeatStream } from '../../runtime/agent/heartbeat-stream.js';
+import { heartbeatCall } from '../../runtime/agent/master-connection.js';
 import { cleanup, eventually, runCli, startMaster, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
@@ -77,11 +78,11 @@ describe('master: registration', () => {
     const c = new TestMasterClient(master.address);
     try {
       await c.register(fakeAgent('agent-s'), []);
-      const known = new HeartbeatStream(c.raw, undefined);
+      const known = new HeartbeatStream(heartbeatCall(c.raw, undefined));
       const answers = await Promise.all([1, 2, 3].map(() => known.send({ agentId: 'agent-s', nodes: [] }, 5000)));
       expect(answers.map((a) => a.heartbeatIntervalMs)).toEqual([5000, 5000, 5000]);
       known.close();
-      const ghost = new HeartbeatStream(c.raw, undefined);
+      const ghost = new HeartbeatStream(heartbeatCall(c.raw, undefined));
       const err = (await ghost.send({ agentId: 'ghost', nodes: [] }, 5000).catch((e: unknown) => e)) as ServiceError;
       expect(err.code).toBe(GrpcStatus.NOT_FOUND);
       expect(err.details).toContain('"ghost"');

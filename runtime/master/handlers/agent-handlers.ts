@@ -1,10 +1,12 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentPolicy, HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { RuntimeError } from '../../errors.js';
 import { toServiceError } from '../../common/grpc-server.js';
+import { agentFromWire, beatAnswerToWire, beatFromWire, nodeFromWire, registrationToWire } from '../../common/grid-wire.js';
 import { emitSafely } from '../master-events.js';
-import type { MasterContext, MasterHandlers } from '../master-context.js';
-import type { PolicyInForce } from '../policy-in-force.js';
+import type { MasterContext } from '../master-context.js';
+import { agentPolicyOf } from '../policy-in-force.js';
+import type { MasterHandlers } from './master-handlers.js';
 import { requireId } from './request-checks.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
@@ -15,35 +17,37 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
   /** One heartbeat, whether it came as a unary call or on a stream. */
   const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
-    const recovered = registry.heartbeat(requireId('agent_id', req.agentId), req.nodes, Date.now());
+    const agentId = requireId('agent_id', req.agentId);
+    const beat = beatFromWire(req);
+    const recovered = registry.heartbeat(agentId, beat.nodes, Date.now());
     if (recovered !== undefined) {
-      logger.info({ agentId: req.agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${req.agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
-      emitSafely(events, 'agentRecovered', { agentId: req.agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
+      logger.info({ agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
+      emitSafely(events, 'agentRecovered', { agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);
     }
-    emitSafely(events, 'agentHeartbeat', { agentId: req.agentId, nodes: req.nodes.length }, onListenerError);
+    emitSafely(events, 'agentHeartbeat', { agentId, nodes: beat.nodes.length }, onListenerError);
     const policy = ctx.policy();
-    return { heartbeatIntervalMs: policy.heartbeatIntervalMs, policy: toWirePolicy(policy) };
+    return beatAnswerToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, policy: agentPolicyOf(policy) });
   };
   return {
     registerAgent(req) {
       if (req.agent === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
-      const info = req.agent;
-      requireId('agent.agent_id', info.agentId);
-      const { known, previous } = registry.register(info, req.nodes, Date.now());
+      requireId('agent.agent_id', req.agent.agentId);
+      const info = agentFromWire(req.agent);
+      const { known, previous } = registry.register(info, req.nodes.map(nodeFromWire), Date.now());
       // A re-registration keeps the agent's pooled client only if its address did not change;
       // the pool checks that itself on the next call.
       logger.info(
         { agentId: info.agentId, address: info.address, platform: info.platform, nodes: req.nodes.length, reregistered: known },
         known
           ? `agent ${info.agentId} re-registered from ${info.address} with ${req.nodes.length} node(s)`
-          : `agent ${info.agentId} registered from ${info.address} (${info.platform}, max ${info.capacity?.maxNodes ?? 0} nodes) with ${req.nodes.length} node(s)`,
+          : `agent ${info.agentId} registered from ${info.address} (${info.platform}, max ${info.capacity.maxNodes} nodes) with ${req.nodes.length} node(s)`,
       );
       emitSafely(events, 'agentRegistered', { agentId: info.agentId, hostname: info.hostname, address: info.address, platform: info.platform, reregistered: known, nodes: req.nodes.length }, onListenerError);
       if (previous !== undefined && previous !== 'healthy') {
         emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous, silentForMs: 0 }, onListenerError);
       }
       const policy = ctx.policy();
-      return { heartbeatIntervalMs: policy.heartbeatIntervalMs, masterId: ctx.masterId, policy: toWirePolicy(policy) };
+      return registrationToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, masterId: ctx.masterId, policy: agentPolicyOf(policy) });
     },
 
     heartbeat,
@@ -95,21 +99,5 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
       emitSafely(events, 'agentUnregistered', { agentId: req.agentId }, onListenerError);
       return {};
     },
-  };
-}
-
-/**
- * The policy as agents receive it: only what an applied spec says is set, so an agent tells "no
- * spec, use your own config" from a spec's values.
- */
-function toWirePolicy(p: PolicyInForce): AgentPolicy {
-  if (p.spec === undefined) return { generation: p.generation };
-  const r = p.spec.restart;
-  return {
-    generation: p.generation,
-    heartbeatIntervalMs: p.spec.heartbeatIntervalMs,
-    maxRestarts: r.maxRestarts,
-    restartWindowMs: r.windowMs,
-    restartBackoffMs: r.backoffMs,
   };
 }

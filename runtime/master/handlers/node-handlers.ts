@@ -1,4 +1,6 @@
-import type { MasterContext, MasterHandlers } from '../master-context.js';
+import { nodeToWire } from '../../common/grid-wire.js';
+import type { MasterContext } from '../master-context.js';
+import type { MasterHandlers } from './master-handlers.js';
 import { optionalId, requireId } from './request-checks.js';
 
 type NodeHandlers = Pick<MasterHandlers, 'spawnStorageNode' | 'stopStorageNode' | 'getStorageNodeStatus'>;
@@ -14,13 +16,14 @@ export function createNodeHandlers(ctx: MasterContext): NodeHandlers {
         storagePath: req.storagePath,
         nodeId: optionalId('node_id', req.nodeId),
       });
-      return { node };
+      return { node: nodeToWire(node) };
     },
     async stopStorageNode(req) {
-      return { node: await ctx.ops.stop(requireId('node_id', req.nodeId), req.graceMs) };
+      return { node: nodeToWire(await ctx.ops.stop(requireId('node_id', req.nodeId), req.graceMs)) };
     },
     async getStorageNodeStatus(req) {
-      return ctx.ops.status(requireId('node_id', req.nodeId));
+      const { node, stale } = await ctx.ops.status(requireId('node_id', req.nodeId));
+      return { node: nodeToWire(node), stale };
     },
   };
 }

@@ -1,4 +1,6 @@
-import type { MasterContext, MasterHandlers } from '../master-context.js';
+import { agentViewToWire } from '../../common/grid-wire.js';
+import type { MasterContext } from '../master-context.js';
+import type { MasterHandlers } from './master-handlers.js';
 
 type QueryHandlers = Pick<MasterHandlers, 'listAgents'>;
 
@@ -12,13 +14,7 @@ export function createQueryHandlers(ctx: MasterContext): QueryHandlers {
   return {
     listAgents() {
       return {
-        agents: registry.list().map((a) => ({
-          info: a.info,
-          health: a.health,
-          lastHeartbeatMs: a.lastHeartbeatMs,
-          registeredAtMs: a.registeredAtMs,
-          nodes: registry.nodes.list({ agentId: a.info.agentId }),
-        })),
+        agents: registry.list().map((a) => agentViewToWire({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }) })),
       };
     },
   };

@@ -1,8 +1,7 @@
-import type { LiveAgent, LiveNode, LiveState, NodeStatus } from '../../../plan/index.js';
+import type { LiveAgent, LiveNode, LiveState } from '../../../plan/index.js';
 import type { NodeRole, Platform } from '../../../schema/index.js';
 import type { AgentRegistry } from '../agent-registry.js';
 
-const STATUSES = new Set<NodeStatus>(['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed']);
 const ROLES = new Set<string>(['standalone', 'leader', 'replica']);
 
 /**
@@ -23,7 +22,7 @@ export function buildLiveState(
       platform: a.info.platform as Platform,
       health: a.health,
       offlineForMs: a.health === 'offline' ? Math.max(0, silent - offlineAfterMs) : 0,
-      capacity: { nodes: a.info.capacity?.maxNodes ?? 0, memoryMb: Number(a.info.capacity?.memoryMb ?? 0) },
+      capacity: { nodes: a.info.capacity.maxNodes, memoryMb: a.info.capacity.memoryMb },
       labels: a.info.labels,
       ...(start > 0 && a.info.portRangeSize > 0 ? { portRange: { start, end: start + a.info.portRangeSize - 1 } } : {}),
     };
@@ -37,7 +36,7 @@ export function buildLiveState(
       agentId: n.agentId,
       cluster: n.cluster,
       role,
-      status: STATUSES.has(n.status as NodeStatus) ? (n.status as NodeStatus) : 'starting',
+      status: n.status,
       port: n.port,
       memoryMb: n.memoryMb,
       restarts: n.restarts,

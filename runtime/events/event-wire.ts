@@ -1,6 +1,6 @@
 /**
- * The one boundary between the event library's domain types and the generated wire types of
- * grid.proto. The master's ListEvents / WatchEvents / ReportNodeEvents handlers call only these.
+ * The event library's wire edge: its domain types to and from the generated types of grid.proto.
+ * The master's ListEvents / WatchEvents / ReportNodeEvents handlers call only these.
  */
 import type {
   Event as PbEvent,

@@ -1,11 +1,12 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import { GridMasterService } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { wrapService } from '../common/grpc-server.js';
-import { RuntimeError } from '../errors.js';
-import { createAgentHandlers } from './handlers/agent-handlers.js';
-import { createNodeHandlers } from './handlers/node-handlers.js';
-import { createQueryHandlers } from './handlers/query-handlers.js';
-import type { HandlerFactory, MasterContext, MasterHandlers } from './master-context.js';
+import { GridMasterService } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
+import { wrapService } from '../../common/grpc-server.js';
+import { RuntimeError } from '../../errors.js';
+import type { MasterContext } from '../master-context.js';
+import { createAgentHandlers } from './agent-handlers.js';
+import type { HandlerFactory, MasterHandlers } from './master-handlers.js';
+import { createNodeHandlers } from './node-handlers.js';
+import { createQueryHandlers } from './query-handlers.js';
 
 /**
  * Merges handler modules into one GridMaster implementation in which every RPC is named exactly

@@ -1,0 +1,133 @@
+/**
+ * What the master and its agents pass each other, in the daemons' own terms. The generated wire
+ * types (proto/gen) stay at the edges (the gRPC services and clients); grid-wire.ts converts.
+ */
+import type { AgentHealth, NodeStatus } from '../../plan/index.js';
+
+/**
+ * Per-node lifecycle: `starting -> running -> restarting -> running | failed`, and
+ * `* -> stopping -> stopped` on request. `running` only once the node answers its health check.
+ */
+export type { AgentHealth, NodeStatus };
+
+/** The live view of one storage node: the agent's report, and the master's copy of it. */
+export interface NodeView {
+  readonly nodeId: string;
+  readonly agentId: string;
+  readonly port: number;
+  /** OS process id, or the container's init pid; 0 when no process is running. */
+  readonly pid: number;
+  readonly status: NodeStatus;
+  readonly storagePath: string;
+  readonly memoryMb: number;
+  readonly restarts: number;
+  readonly startedAtMs: number;
+  /** Declarative owner; '' for nodes spawned by hand. */
+  readonly cluster: string;
+  /** leader, replica or standalone; '' for nodes spawned by hand. */
+  readonly role: string;
+  /** How the last run ended ("exit code 1", "signal SIGKILL", "start timeout"); '' if never. */
+  readonly lastExit: string;
+  readonly containerId: string;
+  /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
+  readonly generation: number;
+}
+
+/** A spawn as the master asks an agent for it: zero/empty fields take the agent's defaults. */
+export interface SpawnRequest {
+  /** Chosen by the caller so that a retried spawn is idempotent; '' lets the agent pick one. */
+  readonly nodeId: string;
+  readonly port: number;
+  readonly memoryMb: number;
+  readonly storagePath: string;
+  readonly cluster: string;
+  readonly role: string;
+  readonly generation: number;
+}
+
+/** A stop as the master asks an agent for it; `graceMs` 0 takes the agent's default grace. */
+export interface StopRequest {
+  readonly nodeId: string;
+  readonly graceMs: number;
+}
+
+/** Node lifecycle events the agent reports to the master (payloads as in runtime/events). */
+export type NodeEventType = 'SpawnSucceeded' | 'SpawnFailed' | 'NodeCrashed' | 'NodeRestarted' | 'NodeFailed' | 'NodePortMoved' | 'StopSucceeded';
+
+/** One node lifecycle fact, as the agent saw it happen. */
+export interface NodeEvent {
+  readonly type: NodeEventType;
+  readonly severity: 'info' | 'warning' | 'error';
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly timestampUs: number;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly message: string;
+}
+
+/** How much an agent may run; 0 = not limited. */
+export interface AgentCapacity {
+  readonly maxNodes: number;
+  readonly memoryMb: number;
+}
+
+/** An agent as it registers: who it is, where the master reaches it, what it may run. */
+export interface AgentDescriptor {
+  readonly agentId: string;
+  readonly hostname: string;
+  /** process, docker, kubernetes or systemd. */
+  readonly platform: string;
+  /** host:port where the master reaches the agent's GridAgent service. */
+  readonly address: string;
+  readonly capacity: AgentCapacity;
+  readonly version: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** First port of the range the agent allocates node ports from, and its size (0: none given). */
+  readonly portRangeStart: number;
+  readonly portRangeSize: number;
+}
+
+/** One agent as the master reports it: what it registered, its health and its nodes. */
+export interface AgentView {
+  readonly info: AgentDescriptor;
+  readonly health: AgentHealth;
+  readonly lastHeartbeatMs: number;
+  readonly registeredAtMs: number;
+  readonly nodes: readonly NodeView[];
+}
+
+/**
+ * The grid's policy as the master sends it (the applied spec's `monitoring`). Each value is set
+ * only when a spec says it: an unset value leaves the agent's own config in force, so a policy with
+ * none set (no spec, or the spec was deleted) means "your own config".
+ */
+export interface GridPolicy {
+  /** Spec generation it comes from (0: no spec was ever applied). */
+  readonly generation: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Restarts allowed within `restartWindowMs` before a node is marked failed. */
+  readonly maxRestarts?: number;
+  readonly restartWindowMs?: number;
+  /** First restart delay; doubles on each further restart. */
+  readonly restartBackoffMs?: number;
+}
+
+/** One heartbeat: the agent's nodes as they are now. */
+export interface AgentBeat {
+  readonly agentId: string;
+  readonly nodes: readonly NodeView[];
+}
+
+/** The master's answer to a heartbeat. */
+export interface BeatAnswer {
+  /** The interval the master expects heartbeats at. */
+  readonly heartbeatIntervalMs: number;
+  /** The policy in force; undefined from an older master that sends none (the agent keeps its own config). */
+  readonly policy: GridPolicy | undefined;
+}
+
+/** The master's answer to a registration. */
+export interface Registration extends BeatAnswer {
+  /** Stable across master restarts. */
+  readonly masterId: string;
+}

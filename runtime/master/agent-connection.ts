@@ -1,0 +1,56 @@
+import { GridAgentClient, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
+import type { NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
+import { nodeFromWire, spawnToWire } from '../common/grid-wire.js';
+import { RuntimeError } from '../errors.js';
+
+/**
+ * The master's calls to one agent, in domain terms: the one place the master speaks the GridAgent
+ * wire. Failures are the calls' own gRPC errors (`code`, `details`); an answer without its node is
+ * INTERNAL naming the agent.
+ */
+export class AgentConnection {
+  private readonly client: GridAgentClient;
+
+  constructor(
+    private readonly agentId: string,
+    address: string,
+    private readonly token: string | undefined,
+  ) {
+    this.client = new GridAgentClient(address, insecureCredentials, clientChannelOptions());
+  }
+
+  /** SpawnNode. */
+  async spawn(req: SpawnRequest, timeoutMs: number): Promise<NodeView> {
+    const c = this.client;
+    return this.answered((await unary(c.spawnNode, c, spawnToWire(req), this.token, timeoutMs)).node);
+  }
+
+  /** StopNode. */
+  async stop(req: StopRequest, timeoutMs: number): Promise<NodeView> {
+    const c = this.client;
+    return this.answered((await unary(c.stopNode, c, { nodeId: req.nodeId, graceMs: req.graceMs }, this.token, timeoutMs)).node);
+  }
+
+  /** GetNodeStatus. */
+  async status(nodeId: string, timeoutMs: number): Promise<NodeView> {
+    const c = this.client;
+    return this.answered((await unary(c.getNodeStatus, c, { nodeId }, this.token, timeoutMs)).node);
+  }
+
+  /** ListNodes. */
+  async list(timeoutMs: number): Promise<NodeView[]> {
+    const c = this.client;
+    return (await unary(c.listNodes, c, {}, this.token, timeoutMs)).nodes.map(nodeFromWire);
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.client.close();
+  }
+
+  private answered(node: NodeInfo | undefined): NodeView {
+    if (node === undefined) throw new RuntimeError('INTERNAL', `agent "${this.agentId}" answered without a node`, { agentId: this.agentId });
+    return nodeFromWire(node);
+  }
+}
