@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { StorageServiceService, type Association } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import { StorageControlService, StorageReplicationService, StorageServiceService, type Association } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import type {
   GetNeighborsRequest,
   GetNeighborsResponse,
@@ -13,20 +13,33 @@ import type {
 import { RuntimeError } from '../errors.js';
 import { checkBindPolicy, startGrpcServer, wrapService, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
+import { controlHandlers, replicationHandlers } from './control-handlers.js';
+import { ReplicationNode } from './replication-node.js';
+import { STANDALONE } from './replication-options.js';
 import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
 
 /** Lifecycle of a storage server. */
 export type StorageServerState = 'starting' | 'running' | 'draining' | 'stopped';
 
-function storageHandlers(store: ConceptStore): Record<string, (req: never) => Promise<unknown>> {
+/**
+ * Writes go through the node: refused on a replica, stamped with the term (checked and appended in
+ * one tick, so a role change cannot fall between), acknowledged when the durability allows.
+ */
+function storageHandlers(store: ConceptStore, node: ReplicationNode): Record<string, (req: never) => Promise<unknown>> {
   return {
     async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
-      return store.learnConcept(req.id, req.content, req.attributes);
+      node.checkWritable();
+      const r = await store.learnConcept(req.id, req.content, req.attributes, node.term);
+      await node.acknowledge(r.position);
+      return { id: r.id, created: r.created };
     },
     async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
       const a = req.association;
       if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
-      return store.learnAssociation(a);
+      node.checkWritable();
+      const r = await store.learnAssociation(a, node.term);
+      await node.acknowledge(r.position);
+      return { created: r.created };
     },
     async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
       if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
@@ -42,8 +55,9 @@ function storageHandlers(store: ConceptStore): Record<string, (req: never) => Pr
 }
 
 /**
- * The bundled storage-server: StorageService over a durable ConceptStore, plus the standard gRPC
- * health service (SERVING once the log is replayed and the port bound).
+ * The bundled storage-server: StorageService over a durable ConceptStore, StorageControl and
+ * StorageReplication over its ReplicationNode (role, term, leader), plus the standard gRPC health
+ * service (SERVING once the log is replayed and the port bound).
  */
 export class StorageServer {
   private stateValue: StorageServerState = 'running';
@@ -54,6 +68,7 @@ export class StorageServer {
   private constructor(
     private readonly grpc: GrpcServerHandle,
     private readonly store: ConceptStore,
+    private readonly node: ReplicationNode,
     /** Bytes of a torn log tail cut off at start (0 when clean). */
     readonly truncatedBytes: number,
     private readonly drainMs: number,
@@ -64,11 +79,18 @@ export class StorageServer {
   /** Replays the store, then binds; resolves once the server is serving. */
   static async start(opts: StorageServerOptions): Promise<StorageServer> {
     checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host');
-    const { store, truncatedBytes } = await ConceptStore.open(resolve(opts.storagePath), opts.memoryMb);
+    const storagePath = resolve(opts.storagePath);
+    const { store, truncatedBytes } = await ConceptStore.open(storagePath, opts.memoryMb);
     try {
-      const impl = wrapService(StorageServiceService, storageHandlers(store), opts.token);
-      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [{ definition: StorageServiceService, impl }], opts.token);
-      return new StorageServer(grpc, store, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
+      const node = await ReplicationNode.open(store, storagePath, opts.replication ?? STANDALONE, { token: opts.token, log: opts.log ?? (() => undefined) });
+      const services = [
+        { definition: StorageServiceService, impl: wrapService(StorageServiceService, storageHandlers(store, node), opts.token) },
+        { definition: StorageControlService, impl: wrapService(StorageControlService, controlHandlers(node), opts.token) },
+        { definition: StorageReplicationService, impl: wrapService(StorageReplicationService, replicationHandlers(node), opts.token) },
+      ];
+      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, services, opts.token);
+      await node.start(grpc.address);
+      return new StorageServer(grpc, store, node, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
     } catch (err) {
       await store.close();
       throw err;
@@ -111,6 +133,8 @@ export class StorageServer {
     this.stopping ??= (async () => {
       this.stateValue = 'draining';
       try {
+        // Replication streams never end by themselves: close them first, so the drain is for calls.
+        await this.node.stop();
         await this.grpc.close(this.drainMs);
         await this.store.close();
       } finally {
