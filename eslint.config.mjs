@@ -32,7 +32,10 @@ const WIRE_EDGES = [
   'runtime/agent/master-connection.ts', // the agent's calls to its master (GridMaster client)
   'runtime/events/event-wire.ts', // events <-> Event, ListEvents, WatchEvents, ReportNodeEvents
   'runtime/events/storage-mirror-wire.ts', // the event mirror's StorageService calls
-  'runtime/storage/storage-service.ts', // the StorageService
+  'runtime/storage/storage-service.ts', // the StorageService, StorageControl, StorageReplication services
+  'runtime/storage/control-handlers.ts', // StorageControl and StorageReplication requests <-> the node
+  'runtime/storage/replication-source.ts', // the leader's end of the Replicate stream
+  'runtime/storage/replica-follower.ts', // the replica's end of the Replicate stream (a StorageReplication client)
   // Allowed for now (another change moves them: the client layer, the typed plan on the wire):
   'runtime/master/declarative.ts',
   'runtime/master/cluster-status.ts',

@@ -26,6 +26,9 @@ export type RuntimeErrorCode =
   | 'INSECURE_BIND'
   | 'SHUTDOWN_TIMEOUT'
   | 'STATE_DAMAGED'
+  | 'NOT_LEADER'
+  | 'STALE_TERM'
+  | 'QUORUM_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Base of every runtime error: a {@link GridError} whose code is one of {@link RuntimeErrorCode}. */
@@ -64,6 +67,9 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   INSECURE_BIND: GrpcStatus.FAILED_PRECONDITION,
   SHUTDOWN_TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
   STATE_DAMAGED: GrpcStatus.DATA_LOSS,
+  NOT_LEADER: GrpcStatus.FAILED_PRECONDITION,
+  STALE_TERM: GrpcStatus.FAILED_PRECONDITION,
+  QUORUM_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

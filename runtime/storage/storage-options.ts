@@ -1,11 +1,12 @@
 import { ConfigError } from '../errors.js';
-import { parseDuration } from '../../schema/units.js';
+import { durationFlag, intFlag } from './flag-values.js';
+import { compileReplicationFlags, type ReplicationFlags, type ReplicationOptions } from './replication-options.js';
 
 /** Default of `--drain-timeout`: well inside the agent's SIGTERM-to-SIGKILL grace. */
 export const DEFAULT_DRAIN_MS = 2000;
 
 /** Storage-server flags as given on the command line (strings, all optional until checked). */
-export interface StorageServerFlags {
+export interface StorageServerFlags extends ReplicationFlags {
   readonly port?: string | undefined;
   readonly storagePath?: string | undefined;
   readonly memory?: string | undefined;
@@ -18,30 +19,27 @@ export interface StorageServerFlags {
 export interface StorageServerOptions {
   /** 0 binds an ephemeral port (tests). */
   readonly port: number;
-  /** Directory holding the append-only log; created when missing. */
+  /** Directory holding the append-only log (and term.json); created when missing. */
   readonly storagePath: string;
   /** Advisory memory budget (MB); the server refuses writes that would exceed it. 0 = unlimited. */
   readonly memoryMb: number;
   /** @default '127.0.0.1' */
   readonly host: string;
-  /** Token required on every storage call, when set. The health service stays open. */
+  /** Token required on every storage call, when set; a replica presents it to its leader. The health service stays open. */
   readonly token?: string | undefined;
   /**
    * On a stop, how long calls in flight may finish before the remaining connections are closed:
    * a stalled client (paused process, dead network path) must not hold the stop. @default 2000
    */
   readonly drainMs?: number;
-}
-
-function intFlag(value: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim())) throw new ConfigError(flag, `expected an integer, got "${value}"`);
-  const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(flag, `${n} is out of range ${min}-${max}`);
-  return n;
+  /** Role, leader, term and durability. @default standalone (no replication) */
+  readonly replication?: ReplicationOptions;
+  /** Where the server's few lines go (role changes, replication trouble). @default nowhere */
+  readonly log?: (line: string) => void;
 }
 
 /** Validates storage-server flags; every refusal names the flag. The token is resolved by the caller. */
-export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServerOptions, 'token'> {
+export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServerOptions, 'token' | 'log'> {
   if (flags.port === undefined) throw new ConfigError('--port', 'is required');
   if (flags.storagePath === undefined || flags.storagePath.trim() === '') throw new ConfigError('--storage-path', 'is required');
   const host = flags.host ?? '127.0.0.1';
@@ -51,19 +49,9 @@ export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServ
     storagePath: flags.storagePath,
     memoryMb: flags.memory === undefined ? 0 : intFlag(flags.memory, '--memory', 0, 1_048_576),
     host,
-    drainMs: flags.drainTimeout === undefined ? DEFAULT_DRAIN_MS : drainFlag(flags.drainTimeout),
+    drainMs: flags.drainTimeout === undefined ? DEFAULT_DRAIN_MS : durationFlag(flags.drainTimeout, '--drain-timeout', 0, 60_000),
+    replication: compileReplicationFlags(flags),
   };
-}
-
-function drainFlag(value: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(value, '--drain-timeout');
-  } catch (err) {
-    throw new ConfigError('--drain-timeout', (err as Error).message.replace(/^--drain-timeout:?\s*/, ''));
-  }
-  if (ms > 60_000) throw new ConfigError('--drain-timeout', `${value} is longer than 1m`);
-  return ms;
 }
 
 const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
@@ -73,6 +61,15 @@ const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
   '--host': 'host',
   '--token-file': 'tokenFile',
   '--drain-timeout': 'drainTimeout',
+  '--grid': 'grid',
+  '--cluster': 'cluster',
+  '--node-id': 'nodeId',
+  '--role': 'role',
+  '--leader': 'leader',
+  '--term': 'term',
+  '--durability': 'durability',
+  '--sync-quorum': 'syncQuorum',
+  '--sync-timeout': 'syncTimeout',
 };
 
 /**
@@ -86,7 +83,7 @@ export function parseStorageArgv(argv: readonly string[]): StorageServerFlags {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const key = FLAG_NAMES[name];
-    if (key === undefined) throw new ConfigError(name, 'unknown option (expected --port, --storage-path, --memory, --host, --token-file, --drain-timeout)');
+    if (key === undefined) throw new ConfigError(name.slice(0, 64), `unknown option (expected ${Object.keys(FLAG_NAMES).join(', ')})`);
     let value: string | undefined;
     if (eq > 0) value = arg.slice(eq + 1);
     else {

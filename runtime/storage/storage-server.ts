@@ -1,15 +1,18 @@
 import { resolve } from 'node:path';
 import { checkBindPolicy, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { ConceptStore } from './concept-store.js';
-import { createStorageService } from './storage-service.js';
+import { ReplicationNode } from './replication-node.js';
+import { STANDALONE } from './replication-options.js';
+import { createStorageServices } from './storage-service.js';
 import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
 
 /** Lifecycle of a storage server. */
 export type StorageServerState = 'starting' | 'running' | 'draining' | 'stopped';
 
 /**
- * The bundled storage-server: StorageService over a durable ConceptStore, plus the standard gRPC
- * health service (SERVING once the log is replayed and the port bound).
+ * The bundled storage-server: StorageService over a durable ConceptStore, StorageControl and
+ * StorageReplication over its ReplicationNode (role, term, leader), plus the standard gRPC health
+ * service (SERVING once the log is replayed and the port bound).
  */
 export class StorageServer {
   private stateValue: StorageServerState = 'running';
@@ -20,6 +23,7 @@ export class StorageServer {
   private constructor(
     private readonly grpc: GrpcServerHandle,
     private readonly store: ConceptStore,
+    private readonly node: ReplicationNode,
     /** Bytes of a torn log tail cut off at start (0 when clean). */
     readonly truncatedBytes: number,
     private readonly drainMs: number,
@@ -30,10 +34,13 @@ export class StorageServer {
   /** Replays the store, then binds; resolves once the server is serving. */
   static async start(opts: StorageServerOptions): Promise<StorageServer> {
     checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host');
-    const { store, truncatedBytes } = await ConceptStore.open(resolve(opts.storagePath), opts.memoryMb);
+    const storagePath = resolve(opts.storagePath);
+    const { store, truncatedBytes } = await ConceptStore.open(storagePath, opts.memoryMb);
     try {
-      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, [createStorageService(store, opts.token)], opts.token);
-      return new StorageServer(grpc, store, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
+      const node = await ReplicationNode.open(store, storagePath, opts.replication ?? STANDALONE, { token: opts.token, log: opts.log ?? (() => undefined) });
+      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, createStorageServices(store, node, opts.token), opts.token);
+      await node.start(grpc.address);
+      return new StorageServer(grpc, store, node, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
     } catch (err) {
       await store.close();
       throw err;
@@ -76,6 +83,8 @@ export class StorageServer {
     this.stopping ??= (async () => {
       this.stateValue = 'draining';
       try {
+        // Replication streams never end by themselves: close them first, so the drain is for calls.
+        await this.node.stop();
         await this.grpc.close(this.drainMs);
         await this.store.close();
       } finally {

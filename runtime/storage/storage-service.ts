@@ -1,5 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
+  StorageControlService,
+  StorageReplicationService,
   StorageServiceService,
   type GetNeighborsRequest,
   type GetNeighborsResponse,
@@ -13,34 +15,56 @@ import {
 import { RuntimeError } from '../errors.js';
 import { wrapService } from '../common/grpc-server.js';
 import type { ConceptStore } from './concept-store.js';
+import { controlHandlers, replicationHandlers } from './control-handlers.js';
+import type { ReplicationNode } from './replication-node.js';
+
+/** One gRPC service ready for `startGrpcServer`. */
+interface ServiceEntry {
+  readonly definition: typeof StorageServiceService | typeof StorageControlService | typeof StorageReplicationService;
+  readonly impl: UntypedServiceImplementation;
+}
 
 /**
- * StorageService over a ConceptStore, ready for `startGrpcServer`: the storage-server's wire edge,
- * where requests become store calls. Token check and status mapping come from wrapService.
+ * The storage-server's wire edge, ready for `startGrpcServer`: StorageService over the store,
+ * StorageControl and StorageReplication over the node. Token check and status mapping come from
+ * wrapService.
  */
-export function createStorageService(store: ConceptStore, token: string | undefined): { definition: typeof StorageServiceService; impl: UntypedServiceImplementation } {
-  const impl = wrapService(
-    StorageServiceService,
-    {
-      async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
-        return store.learnConcept(req.id, req.content, req.attributes);
-      },
-      async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
-        const a = req.association;
-        if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
-        return store.learnAssociation(a);
-      },
-      async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
-        if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
-        const c = store.getConcept(req.id);
-        return c === undefined ? { found: false, concept: undefined } : { found: true, concept: { ...c, attributes: { ...c.attributes } } };
-      },
-      async getNeighbors(req: GetNeighborsRequest): Promise<GetNeighborsResponse> {
-        if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
-        return { associations: store.neighbors(req.id, req.type, req.limit).map((a) => ({ ...a })) };
-      },
+export function createStorageServices(store: ConceptStore, node: ReplicationNode, token: string | undefined): ServiceEntry[] {
+  return [
+    { definition: StorageServiceService, impl: wrapService(StorageServiceService, storageHandlers(store, node), token) },
+    { definition: StorageControlService, impl: wrapService(StorageControlService, controlHandlers(node), token) },
+    { definition: StorageReplicationService, impl: wrapService(StorageReplicationService, replicationHandlers(node), token) },
+  ];
+}
+
+/**
+ * Writes go through the node: refused on a replica, stamped with the term (checked and appended in
+ * one tick, so a role change cannot fall between), acknowledged when the durability allows.
+ */
+function storageHandlers(store: ConceptStore, node: ReplicationNode): Record<string, (req: never) => Promise<unknown>> {
+  return {
+    async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
+      node.checkWritable();
+      const r = await store.learnConcept(req.id, req.content, req.attributes, node.term);
+      await node.acknowledge(r.position);
+      return { id: r.id, created: r.created };
     },
-    token,
-  );
-  return { definition: StorageServiceService, impl };
+    async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
+      const a = req.association;
+      if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
+      node.checkWritable();
+      const r = await store.learnAssociation(a, node.term);
+      await node.acknowledge(r.position);
+      return { created: r.created };
+    },
+    async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {
+      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      const c = store.getConcept(req.id);
+      return c === undefined ? { found: false, concept: undefined } : { found: true, concept: { ...c, attributes: { ...c.attributes } } };
+    },
+    async getNeighbors(req: GetNeighborsRequest): Promise<GetNeighborsResponse> {
+      if (req.id === '') throw new RuntimeError('INVALID_ARGUMENT', 'id: required', { field: 'id' });
+      return { associations: store.neighbors(req.id, req.type, req.limit).map((a) => ({ ...a })) };
+    },
+  };
 }

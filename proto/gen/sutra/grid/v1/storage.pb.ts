@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -22,6 +24,94 @@ import {
 export const protobufPackage = "sutra.grid.v1";
 
 export const protobufFileName = "sutra/grid/v1/storage.proto";
+
+export enum StorageRole {
+  STORAGE_ROLE_UNSPECIFIED = 0,
+  /** STORAGE_ROLE_STANDALONE - No replication: accepts writes, serves no replicas (the default, and the behaviour before roles). */
+  STORAGE_ROLE_STANDALONE = 1,
+  STORAGE_ROLE_LEADER = 2,
+  STORAGE_ROLE_REPLICA = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function storageRoleFromJSON(object: any): StorageRole {
+  switch (object) {
+    case 0:
+    case "STORAGE_ROLE_UNSPECIFIED":
+      return StorageRole.STORAGE_ROLE_UNSPECIFIED;
+    case 1:
+    case "STORAGE_ROLE_STANDALONE":
+      return StorageRole.STORAGE_ROLE_STANDALONE;
+    case 2:
+    case "STORAGE_ROLE_LEADER":
+      return StorageRole.STORAGE_ROLE_LEADER;
+    case 3:
+    case "STORAGE_ROLE_REPLICA":
+      return StorageRole.STORAGE_ROLE_REPLICA;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return StorageRole.UNRECOGNIZED;
+  }
+}
+
+export function storageRoleToJSON(object: StorageRole): string {
+  switch (object) {
+    case StorageRole.STORAGE_ROLE_UNSPECIFIED:
+      return "STORAGE_ROLE_UNSPECIFIED";
+    case StorageRole.STORAGE_ROLE_STANDALONE:
+      return "STORAGE_ROLE_STANDALONE";
+    case StorageRole.STORAGE_ROLE_LEADER:
+      return "STORAGE_ROLE_LEADER";
+    case StorageRole.STORAGE_ROLE_REPLICA:
+      return "STORAGE_ROLE_REPLICA";
+    case StorageRole.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum WriteDurability {
+  /** WRITE_DURABILITY_UNSPECIFIED - In SetRole: keep the node's current setting. */
+  WRITE_DURABILITY_UNSPECIFIED = 0,
+  /** WRITE_DURABILITY_ASYNC - Acknowledged once durable on the leader. */
+  WRITE_DURABILITY_ASYNC = 1,
+  /** WRITE_DURABILITY_SYNC - Acknowledged once durable on the leader and on `sync_quorum` replicas. */
+  WRITE_DURABILITY_SYNC = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function writeDurabilityFromJSON(object: any): WriteDurability {
+  switch (object) {
+    case 0:
+    case "WRITE_DURABILITY_UNSPECIFIED":
+      return WriteDurability.WRITE_DURABILITY_UNSPECIFIED;
+    case 1:
+    case "WRITE_DURABILITY_ASYNC":
+      return WriteDurability.WRITE_DURABILITY_ASYNC;
+    case 2:
+    case "WRITE_DURABILITY_SYNC":
+      return WriteDurability.WRITE_DURABILITY_SYNC;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WriteDurability.UNRECOGNIZED;
+  }
+}
+
+export function writeDurabilityToJSON(object: WriteDurability): string {
+  switch (object) {
+    case WriteDurability.WRITE_DURABILITY_UNSPECIFIED:
+      return "WRITE_DURABILITY_UNSPECIFIED";
+    case WriteDurability.WRITE_DURABILITY_ASYNC:
+      return "WRITE_DURABILITY_ASYNC";
+    case WriteDurability.WRITE_DURABILITY_SYNC:
+      return "WRITE_DURABILITY_SYNC";
+    case WriteDurability.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface Concept {
   id: string;
@@ -88,6 +178,131 @@ export interface GetNeighborsRequest {
 
 export interface GetNeighborsResponse {
   associations: Association[];
+}
+
+export interface SetRoleRequest {
+  role: StorageRole;
+  /** HOST:PORT of the leader; required for a replica, empty otherwise. */
+  leader: string;
+  /** The leadership term (epoch) this assignment belongs to; at least the node's current term. */
+  term: number;
+  durability: WriteDurability;
+  /** Replicas a sync write waits for; 0 keeps the node's current value (1 by default). */
+  syncQuorum: number;
+}
+
+export interface SetRoleResponse {
+  status?: ReplicationStatus | undefined;
+}
+
+export interface GetReplicationStatusRequest {
+}
+
+export interface GetReplicationStatusResponse {
+  status?: ReplicationStatus | undefined;
+}
+
+export interface ReplicationStatus {
+  role: StorageRole;
+  term: number;
+  /**
+   * The leader a replica follows (HOST:PORT); empty on a leader, a standalone node, or a replica
+   * that stepped down without learning who leads.
+   */
+  leader: string;
+  nodeId: string;
+  grid: string;
+  cluster: string;
+  durability: WriteDurability;
+  syncQuorum: number;
+  /** Records durable in this node's log (positions count records from 1). */
+  logPosition: number;
+  /**
+   * Term of the record at log_position (0 for an empty log): with log_position, what decides which
+   * replica holds the most data.
+   */
+  lastLogTerm: number;
+  /** Records reads see. Below log_position on a sync leader while writes wait for their quorum. */
+  appliedPosition: number;
+  /** A replica that has not yet reached the leader's position since it (re)connected. */
+  catchingUp: boolean;
+  /** Replica: the leader's log_position as last heard from it. */
+  leaderLogPosition: number;
+  /** Replica: its stream from the leader is open. */
+  connected: boolean;
+  /** Leader: every replica that has streamed from it in this term. */
+  replicas: ReplicaProgress[];
+  /** Replica: the last replication failure, empty once the stream works again. */
+  lastError: string;
+}
+
+export interface ReplicaProgress {
+  replicaId: string;
+  /** Highest position the replica reported durable. */
+  ackedPosition: number;
+  /** Highest position sent to it. */
+  sentPosition: number;
+  connected: boolean;
+  catchingUp: boolean;
+  /** Wall-clock time of its last ack (0 when none yet). */
+  lastAckAtMs: number;
+}
+
+export interface ReplicateRequest {
+  /** The replica's node id. */
+  replicaId: string;
+  /** The replica's current term. */
+  term: number;
+  /** The replica's durable log position: the stream starts after it. */
+  fromPosition: number;
+  /** Term of the replica's record at from_position (0 when from_position is 0). */
+  lastLogTerm: number;
+  /**
+   * The leader the replica follows, as it addresses it; a leader of a lower term steps down and
+   * follows it.
+   */
+  leader: string;
+}
+
+export interface ReplicateResponse {
+  /** The leader's term. */
+  term: number;
+  /** The leader's durable log position when this message was sent. */
+  leaderPosition: number;
+  records?: ReplicatedRecords | undefined;
+  truncation?: LogTruncation | undefined;
+  heartbeat?: ReplicationHeartbeat | undefined;
+}
+
+export interface ReplicatedRecords {
+  /** Position of records[0]; the rest follow in order. */
+  firstPosition: number;
+  /** Log payloads exactly as the leader stored them. */
+  records: Buffer[];
+}
+
+/**
+ * The replica's log diverges from the leader's after some point: the leader holds `end_position`
+ * records whose term is at most `term` (the highest term of the leader's log not above the
+ * replica's last_log_term).
+ */
+export interface LogTruncation {
+  term: number;
+  endPosition: number;
+}
+
+export interface ReplicationHeartbeat {
+}
+
+export interface AckReplicationRequest {
+  replicaId: string;
+  term: number;
+  /** Highest position durable on the replica. */
+  position: number;
+}
+
+export interface AckReplicationResponse {
+  term: number;
 }
 
 function createBaseConcept(): Concept {
@@ -1234,6 +1449,1554 @@ export const GetNeighborsResponse: MessageFns<GetNeighborsResponse> = {
   },
 };
 
+function createBaseSetRoleRequest(): SetRoleRequest {
+  return { role: 0, leader: "", term: 0, durability: 0, syncQuorum: 0 };
+}
+
+export const SetRoleRequest: MessageFns<SetRoleRequest> = {
+  encode(message: SetRoleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== 0) {
+      writer.uint32(8).int32(message.role);
+    }
+    if (message.leader !== "") {
+      writer.uint32(18).string(message.leader);
+    }
+    if (message.term !== 0) {
+      writer.uint32(24).uint64(message.term);
+    }
+    if (message.durability !== 0) {
+      writer.uint32(32).int32(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      writer.uint32(40).uint32(message.syncQuorum);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRoleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRoleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leader = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.syncQuorum = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRoleRequest {
+    return {
+      role: isSet(object.role) ? storageRoleFromJSON(object.role) : 0,
+      leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      durability: isSet(object.durability) ? writeDurabilityFromJSON(object.durability) : 0,
+      syncQuorum: isSet(object.syncQuorum)
+        ? globalThis.Number(object.syncQuorum)
+        : isSet(object.sync_quorum)
+        ? globalThis.Number(object.sync_quorum)
+        : 0,
+    };
+  },
+
+  toJSON(message: SetRoleRequest): unknown {
+    const obj: any = {};
+    if (message.role !== 0) {
+      obj.role = storageRoleToJSON(message.role);
+    }
+    if (message.leader !== "") {
+      obj.leader = message.leader;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.durability !== 0) {
+      obj.durability = writeDurabilityToJSON(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      obj.syncQuorum = Math.round(message.syncQuorum);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetRoleRequest>): SetRoleRequest {
+    return SetRoleRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetRoleRequest>): SetRoleRequest {
+    const message = createBaseSetRoleRequest();
+    message.role = object.role ?? 0;
+    message.leader = object.leader ?? "";
+    message.term = object.term ?? 0;
+    message.durability = object.durability ?? 0;
+    message.syncQuorum = object.syncQuorum ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetRoleResponse(): SetRoleResponse {
+  return { status: undefined };
+}
+
+export const SetRoleResponse: MessageFns<SetRoleResponse> = {
+  encode(message: SetRoleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      ReplicationStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRoleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRoleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = ReplicationStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRoleResponse {
+    return { status: isSet(object.status) ? ReplicationStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: SetRoleResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = ReplicationStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetRoleResponse>): SetRoleResponse {
+    return SetRoleResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetRoleResponse>): SetRoleResponse {
+    const message = createBaseSetRoleResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? ReplicationStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetReplicationStatusRequest(): GetReplicationStatusRequest {
+  return {};
+}
+
+export const GetReplicationStatusRequest: MessageFns<GetReplicationStatusRequest> = {
+  encode(_: GetReplicationStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReplicationStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReplicationStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetReplicationStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetReplicationStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReplicationStatusRequest>): GetReplicationStatusRequest {
+    return GetReplicationStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetReplicationStatusRequest>): GetReplicationStatusRequest {
+    const message = createBaseGetReplicationStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetReplicationStatusResponse(): GetReplicationStatusResponse {
+  return { status: undefined };
+}
+
+export const GetReplicationStatusResponse: MessageFns<GetReplicationStatusResponse> = {
+  encode(message: GetReplicationStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== undefined) {
+      ReplicationStatus.encode(message.status, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReplicationStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReplicationStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = ReplicationStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReplicationStatusResponse {
+    return { status: isSet(object.status) ? ReplicationStatus.fromJSON(object.status) : undefined };
+  },
+
+  toJSON(message: GetReplicationStatusResponse): unknown {
+    const obj: any = {};
+    if (message.status !== undefined) {
+      obj.status = ReplicationStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReplicationStatusResponse>): GetReplicationStatusResponse {
+    return GetReplicationStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReplicationStatusResponse>): GetReplicationStatusResponse {
+    const message = createBaseGetReplicationStatusResponse();
+    message.status = (object.status !== undefined && object.status !== null)
+      ? ReplicationStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReplicationStatus(): ReplicationStatus {
+  return {
+    role: 0,
+    term: 0,
+    leader: "",
+    nodeId: "",
+    grid: "",
+    cluster: "",
+    durability: 0,
+    syncQuorum: 0,
+    logPosition: 0,
+    lastLogTerm: 0,
+    appliedPosition: 0,
+    catchingUp: false,
+    leaderLogPosition: 0,
+    connected: false,
+    replicas: [],
+    lastError: "",
+  };
+}
+
+export const ReplicationStatus: MessageFns<ReplicationStatus> = {
+  encode(message: ReplicationStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== 0) {
+      writer.uint32(8).int32(message.role);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    if (message.leader !== "") {
+      writer.uint32(26).string(message.leader);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(34).string(message.nodeId);
+    }
+    if (message.grid !== "") {
+      writer.uint32(42).string(message.grid);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(50).string(message.cluster);
+    }
+    if (message.durability !== 0) {
+      writer.uint32(56).int32(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      writer.uint32(64).uint32(message.syncQuorum);
+    }
+    if (message.logPosition !== 0) {
+      writer.uint32(72).uint64(message.logPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      writer.uint32(80).uint64(message.lastLogTerm);
+    }
+    if (message.appliedPosition !== 0) {
+      writer.uint32(88).uint64(message.appliedPosition);
+    }
+    if (message.catchingUp !== false) {
+      writer.uint32(96).bool(message.catchingUp);
+    }
+    if (message.leaderLogPosition !== 0) {
+      writer.uint32(104).uint64(message.leaderLogPosition);
+    }
+    if (message.connected !== false) {
+      writer.uint32(112).bool(message.connected);
+    }
+    for (const v of message.replicas) {
+      ReplicaProgress.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.lastError !== "") {
+      writer.uint32(130).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicationStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicationStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.role = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leader = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.grid = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.syncQuorum = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.logPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.lastLogTerm = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.appliedPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.catchingUp = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.leaderLogPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.connected = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.replicas.push(ReplicaProgress.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicationStatus {
+    return {
+      role: isSet(object.role) ? storageRoleFromJSON(object.role) : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      grid: isSet(object.grid) ? globalThis.String(object.grid) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      durability: isSet(object.durability) ? writeDurabilityFromJSON(object.durability) : 0,
+      syncQuorum: isSet(object.syncQuorum)
+        ? globalThis.Number(object.syncQuorum)
+        : isSet(object.sync_quorum)
+        ? globalThis.Number(object.sync_quorum)
+        : 0,
+      logPosition: isSet(object.logPosition)
+        ? globalThis.Number(object.logPosition)
+        : isSet(object.log_position)
+        ? globalThis.Number(object.log_position)
+        : 0,
+      lastLogTerm: isSet(object.lastLogTerm)
+        ? globalThis.Number(object.lastLogTerm)
+        : isSet(object.last_log_term)
+        ? globalThis.Number(object.last_log_term)
+        : 0,
+      appliedPosition: isSet(object.appliedPosition)
+        ? globalThis.Number(object.appliedPosition)
+        : isSet(object.applied_position)
+        ? globalThis.Number(object.applied_position)
+        : 0,
+      catchingUp: isSet(object.catchingUp)
+        ? globalThis.Boolean(object.catchingUp)
+        : isSet(object.catching_up)
+        ? globalThis.Boolean(object.catching_up)
+        : false,
+      leaderLogPosition: isSet(object.leaderLogPosition)
+        ? globalThis.Number(object.leaderLogPosition)
+        : isSet(object.leader_log_position)
+        ? globalThis.Number(object.leader_log_position)
+        : 0,
+      connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
+      replicas: globalThis.Array.isArray(object?.replicas)
+        ? object.replicas.map((e: any) => ReplicaProgress.fromJSON(e))
+        : [],
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: ReplicationStatus): unknown {
+    const obj: any = {};
+    if (message.role !== 0) {
+      obj.role = storageRoleToJSON(message.role);
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leader !== "") {
+      obj.leader = message.leader;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.grid !== "") {
+      obj.grid = message.grid;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.durability !== 0) {
+      obj.durability = writeDurabilityToJSON(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      obj.syncQuorum = Math.round(message.syncQuorum);
+    }
+    if (message.logPosition !== 0) {
+      obj.logPosition = Math.round(message.logPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      obj.lastLogTerm = Math.round(message.lastLogTerm);
+    }
+    if (message.appliedPosition !== 0) {
+      obj.appliedPosition = Math.round(message.appliedPosition);
+    }
+    if (message.catchingUp !== false) {
+      obj.catchingUp = message.catchingUp;
+    }
+    if (message.leaderLogPosition !== 0) {
+      obj.leaderLogPosition = Math.round(message.leaderLogPosition);
+    }
+    if (message.connected !== false) {
+      obj.connected = message.connected;
+    }
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => ReplicaProgress.toJSON(e));
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicationStatus>): ReplicationStatus {
+    return ReplicationStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicationStatus>): ReplicationStatus {
+    const message = createBaseReplicationStatus();
+    message.role = object.role ?? 0;
+    message.term = object.term ?? 0;
+    message.leader = object.leader ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.grid = object.grid ?? "";
+    message.cluster = object.cluster ?? "";
+    message.durability = object.durability ?? 0;
+    message.syncQuorum = object.syncQuorum ?? 0;
+    message.logPosition = object.logPosition ?? 0;
+    message.lastLogTerm = object.lastLogTerm ?? 0;
+    message.appliedPosition = object.appliedPosition ?? 0;
+    message.catchingUp = object.catchingUp ?? false;
+    message.leaderLogPosition = object.leaderLogPosition ?? 0;
+    message.connected = object.connected ?? false;
+    message.replicas = object.replicas?.map((e) => ReplicaProgress.fromPartial(e)) || [];
+    message.lastError = object.lastError ?? "";
+    return message;
+  },
+};
+
+function createBaseReplicaProgress(): ReplicaProgress {
+  return { replicaId: "", ackedPosition: 0, sentPosition: 0, connected: false, catchingUp: false, lastAckAtMs: 0 };
+}
+
+export const ReplicaProgress: MessageFns<ReplicaProgress> = {
+  encode(message: ReplicaProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.ackedPosition !== 0) {
+      writer.uint32(16).uint64(message.ackedPosition);
+    }
+    if (message.sentPosition !== 0) {
+      writer.uint32(24).uint64(message.sentPosition);
+    }
+    if (message.connected !== false) {
+      writer.uint32(32).bool(message.connected);
+    }
+    if (message.catchingUp !== false) {
+      writer.uint32(40).bool(message.catchingUp);
+    }
+    if (message.lastAckAtMs !== 0) {
+      writer.uint32(48).int64(message.lastAckAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicaProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicaProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ackedPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sentPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.connected = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.catchingUp = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastAckAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicaProgress {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      ackedPosition: isSet(object.ackedPosition)
+        ? globalThis.Number(object.ackedPosition)
+        : isSet(object.acked_position)
+        ? globalThis.Number(object.acked_position)
+        : 0,
+      sentPosition: isSet(object.sentPosition)
+        ? globalThis.Number(object.sentPosition)
+        : isSet(object.sent_position)
+        ? globalThis.Number(object.sent_position)
+        : 0,
+      connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
+      catchingUp: isSet(object.catchingUp)
+        ? globalThis.Boolean(object.catchingUp)
+        : isSet(object.catching_up)
+        ? globalThis.Boolean(object.catching_up)
+        : false,
+      lastAckAtMs: isSet(object.lastAckAtMs)
+        ? globalThis.Number(object.lastAckAtMs)
+        : isSet(object.last_ack_at_ms)
+        ? globalThis.Number(object.last_ack_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReplicaProgress): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.ackedPosition !== 0) {
+      obj.ackedPosition = Math.round(message.ackedPosition);
+    }
+    if (message.sentPosition !== 0) {
+      obj.sentPosition = Math.round(message.sentPosition);
+    }
+    if (message.connected !== false) {
+      obj.connected = message.connected;
+    }
+    if (message.catchingUp !== false) {
+      obj.catchingUp = message.catchingUp;
+    }
+    if (message.lastAckAtMs !== 0) {
+      obj.lastAckAtMs = Math.round(message.lastAckAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicaProgress>): ReplicaProgress {
+    return ReplicaProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicaProgress>): ReplicaProgress {
+    const message = createBaseReplicaProgress();
+    message.replicaId = object.replicaId ?? "";
+    message.ackedPosition = object.ackedPosition ?? 0;
+    message.sentPosition = object.sentPosition ?? 0;
+    message.connected = object.connected ?? false;
+    message.catchingUp = object.catchingUp ?? false;
+    message.lastAckAtMs = object.lastAckAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseReplicateRequest(): ReplicateRequest {
+  return { replicaId: "", term: 0, fromPosition: 0, lastLogTerm: 0, leader: "" };
+}
+
+export const ReplicateRequest: MessageFns<ReplicateRequest> = {
+  encode(message: ReplicateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    if (message.fromPosition !== 0) {
+      writer.uint32(24).uint64(message.fromPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      writer.uint32(32).uint64(message.lastLogTerm);
+    }
+    if (message.leader !== "") {
+      writer.uint32(42).string(message.leader);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fromPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastLogTerm = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.leader = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicateRequest {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      fromPosition: isSet(object.fromPosition)
+        ? globalThis.Number(object.fromPosition)
+        : isSet(object.from_position)
+        ? globalThis.Number(object.from_position)
+        : 0,
+      lastLogTerm: isSet(object.lastLogTerm)
+        ? globalThis.Number(object.lastLogTerm)
+        : isSet(object.last_log_term)
+        ? globalThis.Number(object.last_log_term)
+        : 0,
+      leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+    };
+  },
+
+  toJSON(message: ReplicateRequest): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.fromPosition !== 0) {
+      obj.fromPosition = Math.round(message.fromPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      obj.lastLogTerm = Math.round(message.lastLogTerm);
+    }
+    if (message.leader !== "") {
+      obj.leader = message.leader;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicateRequest>): ReplicateRequest {
+    return ReplicateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicateRequest>): ReplicateRequest {
+    const message = createBaseReplicateRequest();
+    message.replicaId = object.replicaId ?? "";
+    message.term = object.term ?? 0;
+    message.fromPosition = object.fromPosition ?? 0;
+    message.lastLogTerm = object.lastLogTerm ?? 0;
+    message.leader = object.leader ?? "";
+    return message;
+  },
+};
+
+function createBaseReplicateResponse(): ReplicateResponse {
+  return { term: 0, leaderPosition: 0, records: undefined, truncation: undefined, heartbeat: undefined };
+}
+
+export const ReplicateResponse: MessageFns<ReplicateResponse> = {
+  encode(message: ReplicateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.term !== 0) {
+      writer.uint32(8).uint64(message.term);
+    }
+    if (message.leaderPosition !== 0) {
+      writer.uint32(16).uint64(message.leaderPosition);
+    }
+    if (message.records !== undefined) {
+      ReplicatedRecords.encode(message.records, writer.uint32(26).fork()).join();
+    }
+    if (message.truncation !== undefined) {
+      LogTruncation.encode(message.truncation, writer.uint32(34).fork()).join();
+    }
+    if (message.heartbeat !== undefined) {
+      ReplicationHeartbeat.encode(message.heartbeat, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaderPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.records = ReplicatedRecords.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.truncation = LogTruncation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.heartbeat = ReplicationHeartbeat.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicateResponse {
+    return {
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leaderPosition: isSet(object.leaderPosition)
+        ? globalThis.Number(object.leaderPosition)
+        : isSet(object.leader_position)
+        ? globalThis.Number(object.leader_position)
+        : 0,
+      records: isSet(object.records) ? ReplicatedRecords.fromJSON(object.records) : undefined,
+      truncation: isSet(object.truncation) ? LogTruncation.fromJSON(object.truncation) : undefined,
+      heartbeat: isSet(object.heartbeat) ? ReplicationHeartbeat.fromJSON(object.heartbeat) : undefined,
+    };
+  },
+
+  toJSON(message: ReplicateResponse): unknown {
+    const obj: any = {};
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leaderPosition !== 0) {
+      obj.leaderPosition = Math.round(message.leaderPosition);
+    }
+    if (message.records !== undefined) {
+      obj.records = ReplicatedRecords.toJSON(message.records);
+    }
+    if (message.truncation !== undefined) {
+      obj.truncation = LogTruncation.toJSON(message.truncation);
+    }
+    if (message.heartbeat !== undefined) {
+      obj.heartbeat = ReplicationHeartbeat.toJSON(message.heartbeat);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicateResponse>): ReplicateResponse {
+    return ReplicateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicateResponse>): ReplicateResponse {
+    const message = createBaseReplicateResponse();
+    message.term = object.term ?? 0;
+    message.leaderPosition = object.leaderPosition ?? 0;
+    message.records = (object.records !== undefined && object.records !== null)
+      ? ReplicatedRecords.fromPartial(object.records)
+      : undefined;
+    message.truncation = (object.truncation !== undefined && object.truncation !== null)
+      ? LogTruncation.fromPartial(object.truncation)
+      : undefined;
+    message.heartbeat = (object.heartbeat !== undefined && object.heartbeat !== null)
+      ? ReplicationHeartbeat.fromPartial(object.heartbeat)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReplicatedRecords(): ReplicatedRecords {
+  return { firstPosition: 0, records: [] };
+}
+
+export const ReplicatedRecords: MessageFns<ReplicatedRecords> = {
+  encode(message: ReplicatedRecords, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstPosition !== 0) {
+      writer.uint32(8).uint64(message.firstPosition);
+    }
+    for (const v of message.records) {
+      writer.uint32(18).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicatedRecords {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicatedRecords();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.records.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicatedRecords {
+    return {
+      firstPosition: isSet(object.firstPosition)
+        ? globalThis.Number(object.firstPosition)
+        : isSet(object.first_position)
+        ? globalThis.Number(object.first_position)
+        : 0,
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: ReplicatedRecords): unknown {
+    const obj: any = {};
+    if (message.firstPosition !== 0) {
+      obj.firstPosition = Math.round(message.firstPosition);
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicatedRecords>): ReplicatedRecords {
+    return ReplicatedRecords.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicatedRecords>): ReplicatedRecords {
+    const message = createBaseReplicatedRecords();
+    message.firstPosition = object.firstPosition ?? 0;
+    message.records = object.records?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLogTruncation(): LogTruncation {
+  return { term: 0, endPosition: 0 };
+}
+
+export const LogTruncation: MessageFns<LogTruncation> = {
+  encode(message: LogTruncation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.term !== 0) {
+      writer.uint32(8).uint64(message.term);
+    }
+    if (message.endPosition !== 0) {
+      writer.uint32(16).uint64(message.endPosition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogTruncation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogTruncation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.endPosition = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogTruncation {
+    return {
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      endPosition: isSet(object.endPosition)
+        ? globalThis.Number(object.endPosition)
+        : isSet(object.end_position)
+        ? globalThis.Number(object.end_position)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogTruncation): unknown {
+    const obj: any = {};
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.endPosition !== 0) {
+      obj.endPosition = Math.round(message.endPosition);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogTruncation>): LogTruncation {
+    return LogTruncation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogTruncation>): LogTruncation {
+    const message = createBaseLogTruncation();
+    message.term = object.term ?? 0;
+    message.endPosition = object.endPosition ?? 0;
+    return message;
+  },
+};
+
+function createBaseReplicationHeartbeat(): ReplicationHeartbeat {
+  return {};
+}
+
+export const ReplicationHeartbeat: MessageFns<ReplicationHeartbeat> = {
+  encode(_: ReplicationHeartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicationHeartbeat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicationHeartbeat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReplicationHeartbeat {
+    return {};
+  },
+
+  toJSON(_: ReplicationHeartbeat): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicationHeartbeat>): ReplicationHeartbeat {
+    return ReplicationHeartbeat.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ReplicationHeartbeat>): ReplicationHeartbeat {
+    const message = createBaseReplicationHeartbeat();
+    return message;
+  },
+};
+
+function createBaseAckReplicationRequest(): AckReplicationRequest {
+  return { replicaId: "", term: 0, position: 0 };
+}
+
+export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
+  encode(message: AckReplicationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicaId !== "") {
+      writer.uint32(10).string(message.replicaId);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    if (message.position !== 0) {
+      writer.uint32(24).uint64(message.position);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckReplicationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckReplicationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.position = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckReplicationRequest {
+    return {
+      replicaId: isSet(object.replicaId)
+        ? globalThis.String(object.replicaId)
+        : isSet(object.replica_id)
+        ? globalThis.String(object.replica_id)
+        : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+    };
+  },
+
+  toJSON(message: AckReplicationRequest): unknown {
+    const obj: any = {};
+    if (message.replicaId !== "") {
+      obj.replicaId = message.replicaId;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.position !== 0) {
+      obj.position = Math.round(message.position);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AckReplicationRequest>): AckReplicationRequest {
+    return AckReplicationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AckReplicationRequest>): AckReplicationRequest {
+    const message = createBaseAckReplicationRequest();
+    message.replicaId = object.replicaId ?? "";
+    message.term = object.term ?? 0;
+    message.position = object.position ?? 0;
+    return message;
+  },
+};
+
+function createBaseAckReplicationResponse(): AckReplicationResponse {
+  return { term: 0 };
+}
+
+export const AckReplicationResponse: MessageFns<AckReplicationResponse> = {
+  encode(message: AckReplicationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.term !== 0) {
+      writer.uint32(8).uint64(message.term);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AckReplicationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAckReplicationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AckReplicationResponse {
+    return { term: isSet(object.term) ? globalThis.Number(object.term) : 0 };
+  },
+
+  toJSON(message: AckReplicationResponse): unknown {
+    const obj: any = {};
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AckReplicationResponse>): AckReplicationResponse {
+    return AckReplicationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AckReplicationResponse>): AckReplicationResponse {
+    const message = createBaseAckReplicationResponse();
+    message.term = object.term ?? 0;
+    return message;
+  },
+};
+
 /** StorageService is served by every storage node (the bundled storage-server by default). */
 export type StorageServiceService = typeof StorageServiceService;
 export const StorageServiceService = {
@@ -1358,6 +3121,194 @@ export const StorageServiceClient = makeGenericClientConstructor(
   service: typeof StorageServiceService;
   serviceName: string;
 };
+
+/**
+ * StorageControl is how the grid (master or agent) tells a storage node its replication role and
+ * reads back where it stands. Every call carries the token, as StorageService does.
+ */
+export type StorageControlService = typeof StorageControlService;
+export const StorageControlService = {
+  /**
+   * Changes role, leader, term, durability and quorum live. Refused with FAILED_PRECONDITION when
+   * the term is lower than the node's (a node never goes back in terms), when a node becomes leader
+   * without a higher term than it has seen (unless it already leads that term), or when a leader is
+   * made a replica within its own term.
+   */
+  setRole: {
+    path: "/sutra.grid.v1.StorageControl/SetRole" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRoleRequest): Buffer => Buffer.from(SetRoleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRoleRequest => SetRoleRequest.decode(value),
+    responseSerialize: (value: SetRoleResponse): Buffer => Buffer.from(SetRoleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRoleResponse => SetRoleResponse.decode(value),
+  },
+  getReplicationStatus: {
+    path: "/sutra.grid.v1.StorageControl/GetReplicationStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReplicationStatusRequest): Buffer =>
+      Buffer.from(GetReplicationStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReplicationStatusRequest => GetReplicationStatusRequest.decode(value),
+    responseSerialize: (value: GetReplicationStatusResponse): Buffer =>
+      Buffer.from(GetReplicationStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReplicationStatusResponse => GetReplicationStatusResponse.decode(value),
+  },
+} as const;
+
+export interface StorageControlServer extends UntypedServiceImplementation {
+  /**
+   * Changes role, leader, term, durability and quorum live. Refused with FAILED_PRECONDITION when
+   * the term is lower than the node's (a node never goes back in terms), when a node becomes leader
+   * without a higher term than it has seen (unless it already leads that term), or when a leader is
+   * made a replica within its own term.
+   */
+  setRole: handleUnaryCall<SetRoleRequest, SetRoleResponse>;
+  getReplicationStatus: handleUnaryCall<GetReplicationStatusRequest, GetReplicationStatusResponse>;
+}
+
+export interface StorageControlClient extends Client {
+  /**
+   * Changes role, leader, term, durability and quorum live. Refused with FAILED_PRECONDITION when
+   * the term is lower than the node's (a node never goes back in terms), when a node becomes leader
+   * without a higher term than it has seen (unless it already leads that term), or when a leader is
+   * made a replica within its own term.
+   */
+  setRole(
+    request: SetRoleRequest,
+    callback: (error: ServiceError | null, response: SetRoleResponse) => void,
+  ): ClientUnaryCall;
+  setRole(
+    request: SetRoleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRoleResponse) => void,
+  ): ClientUnaryCall;
+  setRole(
+    request: SetRoleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRoleResponse) => void,
+  ): ClientUnaryCall;
+  getReplicationStatus(
+    request: GetReplicationStatusRequest,
+    callback: (error: ServiceError | null, response: GetReplicationStatusResponse) => void,
+  ): ClientUnaryCall;
+  getReplicationStatus(
+    request: GetReplicationStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReplicationStatusResponse) => void,
+  ): ClientUnaryCall;
+  getReplicationStatus(
+    request: GetReplicationStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReplicationStatusResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const StorageControlClient = makeGenericClientConstructor(
+  StorageControlService,
+  "sutra.grid.v1.StorageControl",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): StorageControlClient;
+  service: typeof StorageControlService;
+  serviceName: string;
+};
+
+/**
+ * StorageReplication is served by a leader to its replicas. Every message carries the term: a
+ * leader that sees a higher one steps down, a replica refuses records of a lower one.
+ */
+export type StorageReplicationService = typeof StorageReplicationService;
+export const StorageReplicationService = {
+  /**
+   * The leader's log from `from_position + 1` on, then new records as they become durable on the
+   * leader, with a heartbeat while idle. When the replica's log has a suffix the leader does not
+   * hold, the only message is a LogTruncation and the stream ends; the replica cuts its log back and
+   * asks again.
+   */
+  replicate: {
+    path: "/sutra.grid.v1.StorageReplication/Replicate" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ReplicateRequest): Buffer => Buffer.from(ReplicateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReplicateRequest => ReplicateRequest.decode(value),
+    responseSerialize: (value: ReplicateResponse): Buffer => Buffer.from(ReplicateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReplicateResponse => ReplicateResponse.decode(value),
+  },
+  /** The replica's durable position: what `sync` durability waits for. */
+  ackReplication: {
+    path: "/sutra.grid.v1.StorageReplication/AckReplication" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AckReplicationRequest): Buffer =>
+      Buffer.from(AckReplicationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AckReplicationRequest => AckReplicationRequest.decode(value),
+    responseSerialize: (value: AckReplicationResponse): Buffer =>
+      Buffer.from(AckReplicationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AckReplicationResponse => AckReplicationResponse.decode(value),
+  },
+} as const;
+
+export interface StorageReplicationServer extends UntypedServiceImplementation {
+  /**
+   * The leader's log from `from_position + 1` on, then new records as they become durable on the
+   * leader, with a heartbeat while idle. When the replica's log has a suffix the leader does not
+   * hold, the only message is a LogTruncation and the stream ends; the replica cuts its log back and
+   * asks again.
+   */
+  replicate: handleServerStreamingCall<ReplicateRequest, ReplicateResponse>;
+  /** The replica's durable position: what `sync` durability waits for. */
+  ackReplication: handleUnaryCall<AckReplicationRequest, AckReplicationResponse>;
+}
+
+export interface StorageReplicationClient extends Client {
+  /**
+   * The leader's log from `from_position + 1` on, then new records as they become durable on the
+   * leader, with a heartbeat while idle. When the replica's log has a suffix the leader does not
+   * hold, the only message is a LogTruncation and the stream ends; the replica cuts its log back and
+   * asks again.
+   */
+  replicate(request: ReplicateRequest, options?: Partial<CallOptions>): ClientReadableStream<ReplicateResponse>;
+  replicate(
+    request: ReplicateRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ReplicateResponse>;
+  /** The replica's durable position: what `sync` durability waits for. */
+  ackReplication(
+    request: AckReplicationRequest,
+    callback: (error: ServiceError | null, response: AckReplicationResponse) => void,
+  ): ClientUnaryCall;
+  ackReplication(
+    request: AckReplicationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AckReplicationResponse) => void,
+  ): ClientUnaryCall;
+  ackReplication(
+    request: AckReplicationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AckReplicationResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const StorageReplicationClient = makeGenericClientConstructor(
+  StorageReplicationService,
+  "sutra.grid.v1.StorageReplication",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): StorageReplicationClient;
+  service: typeof StorageReplicationService;
+  serviceName: string;
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
