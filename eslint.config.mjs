@@ -16,7 +16,31 @@ const LAYERS = {
   provider: { uses: ['errors', 'schema', 'plan', 'client'], entries: [] },
 };
 
+/**
+ * Generated wire code (proto/gen) stays at the edge: the daemons' gRPC services and the client
+ * layer's conversion files. In these places of a layer it may not be imported at all: `files` of
+ * `layer`, except the edge files listed.
+ */
+const WIRE_FREE = [
+  { layer: 'client', files: ['client/**/*.ts'], edges: ['client/master-client.ts', 'client/plan-wire.ts', 'client/node-wire.ts'] },
+  { layer: 'runtime', files: ['runtime/cli/**/*.ts'], edges: [] },
+  { layer: 'provider', files: ['provider/**/*.ts'], edges: [] },
+];
+
+const GENERATED = {
+  group: ['**/proto/gen/**'],
+  message: 'generated wire code stays at the edge: use the domain types of client/ (MasterClient, plan-wire, node-wire), not proto/gen.',
+};
+
+function wireFreeRules({ layer, files, edges }) {
+  return { files, ignores: edges, rules: { 'no-restricted-imports': ['error', { patterns: [...layerPatterns(layer), GENERATED] }] } };
+}
+
 function layerRules(name) {
+  return { files: [`${name}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(name) }] } };
+}
+
+function layerPatterns(name) {
   const { uses } = LAYERS[name];
   const patterns = [];
   for (const [other, { entries }] of Object.entries(LAYERS)) {
@@ -30,7 +54,7 @@ function layerRules(name) {
       message: `use ${other}/ through ${entries.map((e) => `${other}/${e}.js`).join(' or ')}, not its internals.`,
     });
   }
-  return { files: [`${name}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+  return patterns;
 }
 
 export default tseslint.config(
@@ -49,4 +73,5 @@ export default tseslint.config(
     },
   },
   ...Object.keys(LAYERS).map(layerRules),
+  ...WIRE_FREE.map(wireFreeRules),
 );

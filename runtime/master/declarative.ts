@@ -1,11 +1,12 @@
 import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { clusterStatus, type ClusterHealthState, type Plan } from '../../plan/index.js';
 import { RuntimeError } from '../errors.js';
-import { checkSpecSize } from '../../client/transport.js';
+import { checkSpecSize, unplacedToWire } from '../../client/index.js';
 import type { Logger } from '../common/logger.js';
 import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { computeClusterStatus } from './cluster-status.js';
+import { withEncodedPlan } from './encoded-plan.js';
 import type { NodeOperations } from './node-operations.js';
 import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
@@ -146,7 +147,7 @@ export class DeclarativeControl {
             this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${summary.create} to create, ${summary.destroy} to destroy)`);
             this.o.events?.specApplied?.({ generation: result.generation, plan: { summary }, deleted: false });
           }
-          return { planJson: result.planJson, generation: result.generation, changed: result.changed };
+          return withEncodedPlan({ generation: result.generation, changed: result.changed }, result.encodedPlan);
         },
         getSpec: () => {
           const c = this.desired.current();
@@ -170,13 +171,17 @@ export class DeclarativeControl {
           // Roles as the master assigns them: a promotion changes no process, only who leads.
           return { nodes: nodes.map((n) => (n.cluster !== '' && leaders[n.cluster] !== undefined && n.role !== 'standalone' ? { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica' } : n)) };
         },
-        getClusterStatus: () => ({
-          ...computeClusterStatus(ctx.registry),
-          clusters: this.clusters(),
-          specGeneration: this.desired.current().generation,
-          eventsDropped: this.o.eventStats?.().dropped ?? 0,
-          eventStoreError: this.o.eventStats?.().storeError ?? '',
-        }),
+        getClusterStatus: () => {
+          const progress = this.reconciler.progress;
+          return {
+            ...computeClusterStatus(ctx.registry),
+            clusters: this.clusters(),
+            specGeneration: this.desired.current().generation,
+            eventsDropped: this.o.eventStats?.().dropped ?? 0,
+            eventStoreError: this.o.eventStats?.().storeError ?? '',
+            reconcile: { generation: progress.generation, pendingActions: progress.pendingActions, unplaced: progress.unplaced.map(unplacedToWire) },
+          };
+        },
       };
     };
   }

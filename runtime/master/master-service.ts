@@ -5,6 +5,7 @@ import { RuntimeError } from '../errors.js';
 import { createAgentHandlers } from './handlers/agent-handlers.js';
 import { createNodeHandlers } from './handlers/node-handlers.js';
 import { createQueryHandlers } from './handlers/query-handlers.js';
+import { serializeEncodedPlans } from './encoded-plan.js';
 import type { HandlerFactory, MasterContext, MasterHandlers } from './master-context.js';
 
 /**
@@ -41,7 +42,7 @@ export function createMasterService(
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
   const handlers = assembleMasterHandlers(ctx, extra);
   return {
-    definition: GridMasterService,
+    definition: serializeEncodedPlans(GridMasterService),
     impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, ctx.options.token),
   };
 }
