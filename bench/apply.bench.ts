@@ -11,9 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
-import type * as pb from '../proto/gen/sutra/grid/v1/grid.pb.js';
-import { insecureCredentials, unary } from '../client/index.js';
+import { MasterClient, waitDrained } from '../client/index.js';
 import { CLI, PROBE_INTERVAL_MS, bareStart, startDaemon } from './bench-support.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
@@ -22,8 +20,6 @@ const AGENTS = Number(process.argv[4] ?? 10);
 /** Bare starts per run; their median x NODES is the sequential baseline. */
 const BARE_SAMPLES = 5;
 const PORTS_PER_AGENT = Math.max(20, 2 * Math.ceil(NODES / AGENTS));
-
-type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,16 +55,15 @@ async function main(): Promise<void> {
   const daemons: ChildProcess[] = [];
   const portBase = 20_000 + Math.floor(Math.random() * 200) * 100;
   const results: Array<{ applyMs: number; bareMs: number }> = [];
-  let client: GridMasterClient | undefined;
+  let client: MasterClient | undefined;
   try {
     const master = await startDaemon(
       ['master', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'master'), '--heartbeat-interval', '1s', '--degraded-after', '5s', '--offline-after', '10s', '--reconcile-interval', '200ms'],
       /master listening on ([^\s"]+)/,
     );
     daemons.push(master.proc);
-    client = new GridMasterClient(master.address, insecureCredentials);
+    client = new MasterClient({ address: master.address, callTimeoutMs: 30_000 });
     const c = client;
-    const call = <Req, Res>(m: unknown, req: Req): Promise<Res> => unary(m as Unary<Req, Res>, c, req, undefined, 30_000);
     const agentIds = Array.from({ length: AGENTS }, (_, i) => `bench-${i + 1}`);
     for (const [i, id] of agentIds.entries()) {
       const config = join(dir, `${id}.toml`);
@@ -93,20 +88,17 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await runCli(['apply', specFile, '--auto-approve', '--timeout', '10m', '--master', master.address]);
       const applyMs = performance.now() - t0;
-      const { nodes } = await call<object, pb.ListStorageNodesResponse>(c.listNodes, { agentId: '', cluster: 'bench' });
+      const nodes = await c.listNodes({ cluster: 'bench' });
       const running = nodes.filter((n) => n.status === 'running').length;
       if (running !== NODES) throw new Error(`run ${run + 1}: ${running} of ${NODES} nodes running after apply`);
       results.push({ applyMs, bareMs: median(bare) });
       console.log(`run ${run + 1}: apply ${(applyMs / 1000).toFixed(2)} s; bare start median ${median(bare).toFixed(0)} ms (x${NODES} = ${((median(bare) * NODES) / 1000).toFixed(2)} s)`);
 
       // Back to an empty grid for the next run.
-      const { generation } = await call<object, pb.GetSpecResponse>(c.getSpec, {});
-      await call(c.deleteSpec, { expectedGeneration: generation, gridName: '' });
-      for (;;) {
-        const left = await call<object, pb.ListStorageNodesResponse>(c.listNodes, { agentId: '', cluster: 'bench' });
-        if (left.nodes.every((n) => n.status === 'stopped')) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const { generation } = await c.getSpec();
+      await c.deleteSpec(generation);
+      const drained = await waitDrained(c, new Set(['bench']), { timeoutMs: 600_000 });
+      if (!drained.done) throw new Error(`run ${run + 1}: nodes still up after the delete: ${drained.remaining.join('; ')}`);
     }
   } finally {
     client?.close();

@@ -1,5 +1,21 @@
 /**
  * The client layer: everything that talks to a master from outside it (the CLI, the Pulumi
- * provider, the benchmarks) and the transport the daemons share (see transport.ts).
+ * provider, the benchmarks): the one master client, the convergence wait, the wire's plan and
+ * node conversions, and the transport the daemons share (see transport.ts).
  */
 export * from './transport.js';
+export {
+  MasterClient,
+  withMaster,
+  MASTER_CALL_TIMEOUT_MS,
+  type MasterClientOptions,
+  type AppliedSpec,
+  type ApplyOutcome,
+  type WatchHandlers,
+  type WireEvent,
+  type WireEventFilter,
+} from './master-client.js';
+export { classifyMasterError, type MasterErrorContext } from './master-errors.js';
+export { waitConverged, waitDrained, convergenceGaps, readGrid, type GridView, type WaitOptions, type WaitResult } from './converge.js';
+export { planToWire, planFromWire, encodePlan, encodeApplySpecResponse, unplacedToWire, unplacedFromWire } from './plan-wire.js';
+export { nodeFromWire, statusFromWire, type GridNode, type GridStatus, type ReconcileState } from './node-wire.js';

@@ -15,8 +15,8 @@ export {
   serverChannelOptions,
   formatBytes,
 } from './wire-limits.js';
-export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY } from './token.js';
+export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY, type TokenSource } from './token.js';
 export { DEFAULT_MASTER_ADDRESS, DEFAULT_MASTER_PORT, masterAddress } from './master-address.js';
 export { backoffDelay, sleep } from './backoff.js';
-export { ClientError, type ClientErrorCode } from './errors.js';
+export { ClientError, type ClientErrorCode, type GrpcStatusName } from './errors.js';
 export { statusName } from '../errors/index.js';

@@ -20,6 +20,7 @@ export type {
 } from './compiled-spec.js';
 export {
   parseGridSpec,
+  parseGridSpecJson,
   validateGridSpecObject,
   loadGridSpecFile,
   loadGridSpecOrThrow,

@@ -56,12 +56,8 @@ export interface LoadedGridSpec {
  * @param file the name shown in diagnostics.
  */
 export function parseGridSpec(text: string, file: string): ParseResult {
-  const bytes = text.length > SPEC_LIMITS.maxBytes / 4 ? Buffer.byteLength(text) : text.length;
-  if (bytes > SPEC_LIMITS.maxBytes) {
-    // Indexing the lines of a huge text is work the limit is there to avoid: show its start only.
-    const start = new LineIndex(text.slice(0, 200)).at(0);
-    return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (2 MiB) are accepted`, start)]);
-  }
+  const oversize = oversized(text, file);
+  if (oversize !== undefined) return oversize;
   const json = parseJson(text);
   if (json && 'value' in json) return parseJsonText(text, json.value, file);
   const yamlBytes = text.length > SPEC_LIMITS.maxYamlBytes / 4 ? Buffer.byteLength(text) : text.length;
@@ -75,6 +71,25 @@ export function parseGridSpec(text: string, file: string): ParseResult {
     return failure(file, [limitDiagnostic(file, clip(message), lines.at(position))]);
   }
   return parseYamlText(text, file);
+}
+
+/**
+ * {@link parseGridSpec} for JSON text the caller has already parsed: `value` is `JSON.parse(text)`,
+ * a JSON object. The master parses ApplySpec's spec_json once and keeps the value (its canonical
+ * form is stored), so the text is not parsed a second time here; it is still scanned to place
+ * diagnostics and to find what JSON.parse lets through (duplicate keys, nesting past the limit).
+ */
+export function parseGridSpecJson(text: string, value: object, file: string): ParseResult {
+  return oversized(text, file) ?? parseJsonText(text, value, file);
+}
+
+/** A failure when `text` is over the spec's size limit. */
+function oversized(text: string, file: string): ParseFailure | undefined {
+  const bytes = text.length > SPEC_LIMITS.maxBytes / 4 ? Buffer.byteLength(text) : text.length;
+  if (bytes <= SPEC_LIMITS.maxBytes) return undefined;
+  // Indexing the lines of a huge text is work the limit is there to avoid: show its start only.
+  const start = new LineIndex(text.slice(0, 200)).at(0);
+  return failure(file, [limitDiagnostic(file, `the spec is ${bytes} bytes; at most ${SPEC_LIMITS.maxBytes} (2 MiB) are accepted`, start)]);
 }
 
 function parseJsonText(text: string, value: unknown, file: string): ParseResult {

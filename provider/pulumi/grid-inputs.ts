@@ -144,14 +144,6 @@ export function plainToken(value: unknown): string | undefined {
 }
 
 /**
- * The token for a call: the resource's own, else `SUTRA_GRID_TOKEN` from the environment (which
- * is how `pulumi import` and `Grid.get` authenticate, having no state to carry one).
- */
-export function resolveToken(value: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return plainToken(value) ?? (env['SUTRA_GRID_TOKEN']?.trim() || undefined);
-}
-
-/**
  * A JSON pointer inside the spec as a Pulumi property path rooted at `root`:
  * `/clusters/0/nodes` -> `spec.clusters[0].nodes`; keys that are not identifiers are quoted
  * (`spec.agents[1].labels["topology.kubernetes.io/zone"]`).

@@ -5,9 +5,10 @@
  * (what the dynamic-provider host passes over gRPC) and opens its own short master session.
  */
 import type * as pulumi from '@pulumi/pulumi';
+import { readGrid, resolveToken, waitConverged, waitDrained, type MasterClient } from '../../client/index.js';
 import { parseDuration } from '../../schema/index.js';
 import { checkInputs } from './grid-check.js';
-import { parsePlan, planLines, readLiveGrid, waitConverged, waitDrained, type LiveGrid } from './grid-converge.js';
+import { liveGrid, planLines, type LiveGrid } from './grid-outputs.js';
 import {
   addressFromId,
   declaredClusters,
@@ -16,13 +17,12 @@ import {
   gridId,
   jsonEqual,
   plainToken,
-  resolveToken,
   specName,
   type GridProviderOutputs,
   type SpecObject,
 } from './grid-inputs.js';
 import { GridInitError, PulumiGridError } from './errors.js';
-import { withMaster, type MasterSession, type MasterTarget } from './master-session.js';
+import { withMaster, type MasterTarget } from './master-session.js';
 import { containsUnknown, unwrapSecret, wireSecret } from './wire.js';
 
 type Props = Record<string, unknown>;
@@ -38,7 +38,8 @@ function compact<T extends Props>(o: T): T {
 function targetOf(props: Props, id?: string, callTimeoutMs?: number): MasterTarget {
   const address = typeof props['masterAddress'] === 'string' ? props['masterAddress'] : id !== undefined ? addressFromId(id) : '';
   if (address === '') throw new PulumiGridError('GRID_INPUT_INVALID', 'masterAddress', 'is required (no masterAddress in the inputs and no id)');
-  const token = resolveToken(props['token']);
+  // The resource's own token, else SUTRA_GRID_TOKEN (how `pulumi import` and `Grid.get` authenticate).
+  const token = resolveToken({ value: plainToken(props['token']) });
   return compact({ address, token, callTimeoutMs });
 }
 
@@ -77,7 +78,7 @@ function outputsOf(inputs: Props, spec: SpecObject, generation: number, live: Li
  * The master's dry-run plan for `spec`, as display lines (empty: nothing to do). A master holding
  * another grid is one line saying so: applying would be refused, not planned.
  */
-async function dryRunLines(master: MasterSession, spec: SpecObject): Promise<string[]> {
+async function dryRunLines(master: MasterClient, spec: SpecObject): Promise<string[]> {
   const current = await master.getSpec();
   if (current.specJson !== '') {
     const holding = specName(JSON.parse(current.specJson));
@@ -85,7 +86,7 @@ async function dryRunLines(master: MasterSession, spec: SpecObject): Promise<str
       return [`! master ${master.address} holds grid "${holding}" (generation ${current.generation}); it will not be replaced by "${specName(spec)}"`];
     }
   }
-  return planLines(parsePlan((await master.applySpec(JSON.stringify(spec), undefined, true)).planJson));
+  return planLines((await master.applySpec(JSON.stringify(spec), undefined, true)).plan);
 }
 
 /**
@@ -153,24 +154,23 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<pulum
  * failures are {@link GridInitError}s carrying the id and outputs, so the engine records the
  * resource and the next `up` finishes it with an update rather than a second create.
  */
-async function applyAndConverge(master: MasterSession, inputs: Props, expectedGeneration: number | undefined) {
+async function applyAndConverge(master: MasterClient, inputs: Props, expectedGeneration: number | undefined) {
   const spec = specOf(inputs);
-  const specJson = JSON.stringify(spec);
   const id = gridId(master.address);
-  const applied = await master.applySpec(specJson, expectedGeneration, false);
-  const plan = parsePlan(applied.planJson);
+  const { plan, generation } = await master.applySpec(JSON.stringify(spec), expectedGeneration, false);
   if (plan.unplaced.length > 0) {
-    const live = await readLiveGrid(master, spec);
+    const live = liveGrid(spec, await readGrid(master));
     const reasons = plan.unplaced.map((u) => u.reason);
-    throw new GridInitError('GRID_UNPLACED', id, outputsOf(inputs, spec, applied.generation, live) as unknown as Props, reasons,
-      `grid "${specName(spec)}" was applied (generation ${applied.generation}) but the master cannot place every node:\n  ${reasons.join('\n  ')}`);
+    throw new GridInitError('GRID_UNPLACED', id, outputsOf(inputs, spec, generation, live) as unknown as Props, reasons,
+      `grid "${specName(spec)}" was applied (generation ${generation}) but the master cannot place every node:\n  ${reasons.join('\n  ')}`);
   }
-  const timeoutMs = timeoutOf(inputs);
-  const { live, gaps } = await waitConverged(master, spec, specJson, applied.generation, { timeoutMs });
-  const outs = outputsOf(inputs, spec, applied.generation, live);
-  if (gaps.length > 0) {
+  // The spec was sent once; the wait only reads the grid.
+  const result = await waitConverged(master, generation, { timeoutMs: timeoutOf(inputs) });
+  const outs = outputsOf(inputs, spec, generation, liveGrid(spec, result.view ?? (await readGrid(master))));
+  if (!result.done) {
+    const gaps = [...result.remaining];
     throw new GridInitError('GRID_CONVERGE_TIMEOUT', id, outs as unknown as Props, gaps,
-      `grid "${specName(spec)}" (generation ${applied.generation}) did not converge within ${inputs['convergeTimeout'] ?? DEFAULT_CONVERGE_TIMEOUT}:\n  ${gaps.join('\n  ')}`);
+      `grid "${specName(spec)}" (generation ${generation}) did not converge within ${inputs['convergeTimeout'] ?? DEFAULT_CONVERGE_TIMEOUT}:\n  ${gaps.join('\n  ')}`);
   }
   return { id, outs };
 }
@@ -225,7 +225,7 @@ export async function read(id: string, props?: Props): Promise<pulumi.dynamic.Re
     const spec = JSON.parse(current.specJson) as SpecObject;
     const oldName = specName(old['spec']);
     if (oldName !== '' && oldName !== specName(spec)) return { id: '' };
-    const live = await readLiveGrid(master, spec);
+    const live = liveGrid(spec, await readGrid(master));
     const echoed: Props = compact({
       masterAddress: target.address,
       token: target.token,
@@ -256,7 +256,7 @@ export async function deleteGrid(id: string, props: Props): Promise<void> {
         for (const c of declaredClusters(live)) clusters.add(c.name);
         await master.deleteSpec(current.generation, specName(live));
       }
-      const up = await waitDrained(master, clusters, { timeoutMs: timeoutOf(props) });
+      const { remaining: up } = await waitDrained(master, clusters, { timeoutMs: timeoutOf(props) });
       if (up.length > 0) {
         throw new PulumiGridError('GRID_CONVERGE_TIMEOUT', '',
           `grid "${specName(spec)}" was deleted from master ${master.address} but these nodes did not stop within ${props['convergeTimeout'] ?? DEFAULT_CONVERGE_TIMEOUT}:\n  ${up.join('\n  ')}`);

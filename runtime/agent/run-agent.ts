@@ -17,7 +17,7 @@ export function agentListeningLine(agentId: string, address: string): string {
 export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   const file = flags.config !== undefined ? loadAgentConfig(flags.config) : {};
   const tokenFile = flags.tokenFile ?? (file['agent']?.['token_file'] as string | undefined);
-  const opts = compileAgentOptions(file, flags, resolveToken(tokenFile));
+  const opts = compileAgentOptions(file, flags, resolveToken({ file: tokenFile }));
   const logger = createLogger('sutra-grid-agent').child({ agentId: opts.agentId });
   const platform = await createPlatform(opts, logger);
   const agent = new Agent(opts, platform, logger);

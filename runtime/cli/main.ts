@@ -20,7 +20,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
 import { registerStorageServerCommand } from './commands/storage-server.js';
 import { formatError } from '../../errors/index.js';
-import { DEFAULT_MASTER } from './master-client.js';
+import { DEFAULT_MASTER } from './client-flags.js';
 import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 
 /** Builds the program with every verb registered. */

@@ -1,8 +1,19 @@
-import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { AgentRegistry } from './agent-registry.js';
 
 /** Overall grid health. */
 export type GridHealth = 'healthy' | 'degraded' | 'critical';
+
+/** Agents and nodes counted, and the grid's grade. */
+export interface GridCounts {
+  readonly agentsTotal: number;
+  readonly agentsHealthy: number;
+  readonly agentsDegraded: number;
+  readonly agentsOffline: number;
+  readonly nodesTotal: number;
+  readonly nodesRunning: number;
+  readonly nodesFailed: number;
+  readonly health: GridHealth;
+}
 
 /**
  * Counts agents and nodes and grades the grid:
@@ -13,7 +24,7 @@ export type GridHealth = 'healthy' | 'degraded' | 'critical';
  * Nodes of offline agents are counted in `nodesTotal` (the master last saw them) but never as
  * running, since nobody can vouch for them.
  */
-export function computeClusterStatus(registry: AgentRegistry): GetClusterStatusResponse {
+export function computeClusterStatus(registry: AgentRegistry): GridCounts {
   let healthy = 0;
   let degraded = 0;
   let offline = 0;
@@ -41,9 +52,5 @@ export function computeClusterStatus(registry: AgentRegistry): GetClusterStatusR
     nodesRunning: running,
     nodesFailed: failed,
     health,
-    clusters: [],
-    specGeneration: 0,
-    eventsDropped: 0,
-    eventStoreError: '',
   };
 }

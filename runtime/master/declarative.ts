@@ -1,20 +1,35 @@
-import type { GetClusterStatusResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { clusterStatus, type ClusterHealthState, type Plan } from '../../plan/index.js';
+import { clusterStatus, type ClusterHealthState, type ClusterStatus, type Plan } from '../../plan/index.js';
 import { RuntimeError } from '../errors.js';
-import { checkSpecSize } from '../../client/transport.js';
+import { checkSpecSize } from '../../client/index.js';
+import type { NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
-import type { HandlerFactory } from './master-context.js';
 import type { AgentRegistry } from './agent-registry.js';
-import { computeClusterStatus } from './cluster-status.js';
+import { computeClusterStatus, type GridCounts } from './cluster-status.js';
 import type { NodeOperations } from './node-operations.js';
 import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
-import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
+import { Reconciler, type ReconcileProgress, type ReconcilerEvents } from './reconcile/reconciler.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
 
 export { compileSpecJson, MAX_WIRE_DIAGNOSTICS } from './reconcile/compile-spec.js';
+
+/** What an ApplySpec did: the plan comes encoded (see handlers/encoded-plan.ts). */
+export interface ApplyOutcome {
+  readonly generation: number;
+  readonly changed: boolean;
+  readonly encodedPlan: Uint8Array;
+}
+
+/** GetClusterStatus in domain terms. */
+export interface GridStatus extends GridCounts {
+  readonly clusters: readonly ClusterStatus[];
+  readonly specGeneration: number;
+  readonly eventsDropped: number;
+  readonly eventStoreError: string;
+  readonly reconcile: ReconcileProgress;
+}
 
 /** How long a new cluster may take to become healthy before its health is reported as an alarm. */
 const NEW_CLUSTER_GRACE_MS = 120_000;
@@ -100,11 +115,11 @@ export class DeclarativeControl {
   }
 
   /** Per-cluster status of the applied spec. */
-  clusters(): GetClusterStatusResponse['clusters'] {
+  clusters(): ClusterStatus[] {
     const d = this.desired.desired();
     if (d === undefined) return [];
     const nodes = this.live().nodes;
-    return d.spec.clusters.map((c) => clusterStatus(c, nodes)).map((s) => ({ ...s }));
+    return d.spec.clusters.map((c) => clusterStatus(c, nodes));
   }
 
   private observeClusters(): void {
@@ -130,54 +145,58 @@ export class DeclarativeControl {
     for (const name of [...this.converging.keys()]) if (!seen.has(name)) this.converging.delete(name);
   }
 
-  /** ApplySpec, GetSpec, DeleteSpec, ListNodes (roles as assigned) and GetClusterStatus with per-cluster health. */
-  handlers(): HandlerFactory {
-    return (ctx) => {
-      return {
-        applySpec: async (req) => {
-          // Before any work. Only new specs are held to the limit: one stored before it still loads,
-          // so its grid can be fixed by applying a smaller spec.
-          checkSpecSize(req.specJson);
-          // Planned against the grid as it is when the spec's turn comes (applies are serialized).
-          const work = (specJson: string, keep: boolean) => this.specWorker.run({ specJson, live: this.live(), keep });
-          const result = await this.desired.apply(req.specJson, req.expectedGeneration, req.dryRun, work);
-          const { summary } = result;
-          if (result.changed) {
-            this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${summary.create} to create, ${summary.destroy} to destroy)`);
-            this.o.events?.specApplied?.({ generation: result.generation, plan: { summary }, deleted: false });
-          }
-          return { planJson: result.planJson, generation: result.generation, changed: result.changed };
-        },
-        getSpec: () => {
-          const c = this.desired.current();
-          return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
-        },
-        deleteSpec: async (req) => {
-          // Destructive, so never implied: an empty request (or a body the decoder read as one) deletes nothing.
-          if (req.expectedGeneration === undefined && req.gridName === '') {
-            throw new RuntimeError('INVALID_ARGUMENT', 'expected_generation or grid_name: is required; DeleteSpec must name the generation (GetSpec) or the grid it deletes', {
-              field: 'expected_generation',
-            });
-          }
-          const generation = await this.desired.delete(req.expectedGeneration, req.gridName);
-          this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
-          this.o.events?.specApplied?.({ generation, plan: { summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 } }, deleted: true });
-          return { generation };
-        },
-        listNodes: (req) => {
-          const leaders = this.desired.desired()?.leaders ?? {};
-          const nodes = ctx.registry.nodes.list({ agentId: req.agentId, cluster: req.cluster });
-          // Roles as the master assigns them: a promotion changes no process, only who leads.
-          return { nodes: nodes.map((n) => (n.cluster !== '' && leaders[n.cluster] !== undefined && n.role !== 'standalone' ? { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica' } : n)) };
-        },
-        getClusterStatus: () => ({
-          ...computeClusterStatus(ctx.registry),
-          clusters: this.clusters(),
-          specGeneration: this.desired.current().generation,
-          eventsDropped: this.o.eventStats?.().dropped ?? 0,
-          eventStoreError: this.o.eventStats?.().storeError ?? '',
-        }),
-      };
+  /**
+   * Checks, plans and (unless a dry run) applies a spec; applies are serialized and each is planned
+   * against the grid as it is when its turn comes. The plan comes back encoded by the spec worker.
+   */
+  async apply(specJson: string, expectedGeneration: number | undefined, dryRun: boolean): Promise<ApplyOutcome> {
+    // Before any work. Only new specs are held to the limit: one stored before it still loads,
+    // so its grid can be fixed by applying a smaller spec.
+    checkSpecSize(specJson);
+    const work = (json: string, keep: boolean) => this.specWorker.run({ specJson: json, live: this.live(), keep });
+    const result = await this.desired.apply(specJson, expectedGeneration, dryRun, work);
+    const { summary } = result;
+    if (result.changed) {
+      this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${summary.create} to create, ${summary.destroy} to destroy)`);
+      this.o.events?.specApplied?.({ generation: result.generation, plan: { summary }, deleted: false });
+    }
+    return { generation: result.generation, changed: result.changed, encodedPlan: result.encodedPlan };
+  }
+
+  /**
+   * Deletes the applied spec (its nodes are then stopped). Destructive, so never implied: the
+   * caller names the generation or the grid it deletes.
+   * @throws RuntimeError INVALID_ARGUMENT when neither is given.
+   */
+  async delete(expectedGeneration: number | undefined, gridName: string): Promise<number> {
+    if (expectedGeneration === undefined && gridName === '') {
+      throw new RuntimeError('INVALID_ARGUMENT', 'expected_generation or grid_name: is required; DeleteSpec must name the generation (GetSpec) or the grid it deletes', {
+        field: 'expected_generation',
+      });
+    }
+    const generation = await this.desired.delete(expectedGeneration, gridName);
+    this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
+    this.o.events?.specApplied?.({ generation, plan: { summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 } }, deleted: true });
+    return generation;
+  }
+
+  /** Nodes with roles as the master assigns them: a promotion changes no process, only who leads. */
+  nodes(filter: { agentId?: string; cluster?: string }): NodeView[] {
+    const leaders = this.desired.desired()?.leaders ?? {};
+    return this.o.registry.nodes
+      .list(filter)
+      .map((n) => (n.cluster !== '' && leaders[n.cluster] !== undefined && n.role !== 'standalone' ? { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica' } : n));
+  }
+
+  /** The whole grid's status: agent and node counts, each cluster of the spec, the reconciler's progress. */
+  status(): GridStatus {
+    return {
+      ...computeClusterStatus(this.o.registry),
+      clusters: this.clusters(),
+      specGeneration: this.desired.current().generation,
+      eventsDropped: this.o.eventStats?.().dropped ?? 0,
+      eventStoreError: this.o.eventStats?.().storeError ?? '',
+      reconcile: this.reconciler.progress,
     };
   }
 }

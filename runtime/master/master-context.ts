@@ -8,7 +8,6 @@ import type { PolicyInForce } from './policy-in-force.js';
 
 // For declarative.ts, whose handlers still import it from here until another change moves them
 // under handlers/: the handler types live with the handlers, at the wire edge.
-export type { HandlerFactory } from './handlers/master-handlers.js';
 
 /** Everything a handler module needs, owned by the {@link Master}: the core, in domain terms. */
 export interface MasterContext {

@@ -26,7 +26,7 @@ function bindError(err: unknown, host: string, port: number): unknown {
  * stderr and an exit code (exit-codes.ts).
  */
 export async function runStorageServer(flags: StorageServerFlags): Promise<void> {
-  const opts = { ...compileStorageFlags(flags), token: resolveToken(flags.tokenFile, {}), log: (line: string) => void process.stderr.write(`storage-server: ${line}\n`) };
+  const opts = { ...compileStorageFlags(flags), token: resolveToken({ file: flags.tokenFile }, {}), log: (line: string) => void process.stderr.write(`storage-server: ${line}\n`) };
   let server: StorageServer | undefined;
   await runUntilSignal(
     { run: () => server?.run() ?? Promise.resolve(), shutdown: () => server?.shutdown() ?? Promise.resolve() },

@@ -1,14 +1,15 @@
 /**
- * followEvents against a real master: a Ctrl+C that came before the watch started (e.g. while
- * `up` listed the last event index) ends it at once instead of following forever.
+ * MasterClient.watchEvents, as `up` and `events --follow` use it, against a real master: a Ctrl+C
+ * that came before the watch started (e.g. while `up` listed the last event index) ends it at once
+ * instead of following forever.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { followEvents } from '../../runtime/cli/event-stream.js';
+import { withMaster } from '../../client/index.js';
 import { cleanup, startMaster } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
-describe('followEvents', () => {
+describe('watchEvents', () => {
   it('returns at once for a signal aborted before the call', async () => {
     const master = await startMaster();
     const ac = new AbortController();
@@ -16,7 +17,7 @@ describe('followEvents', () => {
     const seen: number[] = [];
     const t0 = Date.now();
     const outcome = await Promise.race([
-      followEvents(master.address, undefined, 1, undefined, { onEvent: (e) => seen.push(e.index) }, ac.signal).then(() => 'ended'),
+      withMaster({ address: master.address }, (m) => m.watchEvents(1, undefined, { onEvent: (e) => seen.push(e.index) }, ac.signal)).then(() => 'ended'),
       new Promise((r) => setTimeout(() => r('still following after 3 s'), 3_000)),
     ]);
     expect(outcome).toBe('ended');

@@ -75,7 +75,7 @@ describe('bad specs with a real master', () => {
     const res = await grid.cli('apply', file, '--auto-approve', '--timeout', '4s');
     expect(res.code, res.stdout).toBe(1);
     expect(res.stderr).toMatch(/not converged after 4s: .*cluster kg: 2 of 5 nodes unplaced/);
-    expect(res.stderr).toContain('cluster kg: 3/5 running');
+    expect(res.stderr).toContain('cluster kg: 3 of 5 nodes running');
     // What can be placed is placed: lowest ordinals first.
     const nodes = await grid.nodes();
     expect(nodes.filter((n) => n.status === 'running').map((n) => n.nodeId).sort()).toEqual(['kg-0', 'kg-1', 'kg-2']);

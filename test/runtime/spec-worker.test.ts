@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { planFromWire } from '../../client/index.js';
+import { Plan } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { GridError } from '../../runtime/errors.js';
 import { compileSpecJson } from '../../runtime/master/reconcile/compile-spec.js';
 import { SpecWorker } from '../../runtime/master/reconcile/spec-worker.js';
@@ -48,7 +50,9 @@ describe('spec worker', () => {
     const good = JSON.stringify({ name: 'w', agents: [{ id: 'a', platform: 'kubernetes', capacity: { nodes: 2 } }], clusters: [{ name: 'c', nodes: 2 }] });
     const dry = await worker.run({ specJson: good, live: NO_LIVE, keep: false });
     expect(dry.compiled).toBeUndefined();
-    expect(JSON.parse(dry.planJson)).toMatchObject({ unplaced: [{ cluster: 'c' }] });
+    // The plan comes back encoded, as ApplySpec sends it.
+    expect(planFromWire(Plan.decode(dry.encodedPlan))).toMatchObject({ unplaced: [{ cluster: 'c' }] });
+    expect(dry.summary).toEqual({ create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 });
     const kept = await worker.run({ specJson: good, live: NO_LIVE, keep: true });
     expect(kept.compiled).toEqual(compileSpecJson(good));
     expect(kept.canonical).toBe(JSON.stringify(JSON.parse(kept.canonical!)));
@@ -62,7 +66,7 @@ describe('spec worker', () => {
       `import { parentPort, threadId } from 'node:worker_threads';
 parentPort.on('message', (m) => {
   if (m.job.specJson === 'hang') for (;;);
-  parentPort.postMessage({ id: m.id, ok: true, result: { planJson: String(threadId), summary: {} } });
+  parentPort.postMessage({ id: m.id, ok: true, result: { threadId } });
 });
 `,
     );
@@ -74,6 +78,7 @@ parentPort.on('message', (m) => {
     expect(late?.code).toBe('DEADLINE_EXCEEDED');
     expect(late?.message).toMatch(/^spec_json: .*the master's limit of 1000 ms for spec work; nothing was applied$/);
     const next = await worker.run({ specJson: 'x', live: NO_LIVE, keep: false });
-    expect(Number(next.planJson)).toBeGreaterThan(Number(first.planJson));
+    const threadOf = (r: unknown): number => (r as { threadId: number }).threadId;
+    expect(threadOf(next)).toBeGreaterThan(threadOf(first));
   }, 30_000);
 });

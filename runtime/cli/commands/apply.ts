@@ -2,8 +2,9 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../../schema/index.js';
 import { ConfigError, RuntimeError } from '../../errors.js';
-import { waitConverged } from '../converge.js';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { waitConverged } from '../../../client/index.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
+import { nodeProgress } from '../node-progress.js';
 import { printJson } from '../output.js';
 import { loadSpecForCommand } from '../spec-file.js';
 import { hasChanges, planSpec, renderSpecPlan } from './plan.js';
@@ -41,8 +42,8 @@ export function registerApplyCommand(program: Command): void {
   ).action(async (file: string, opts: ApplyFlags, cmd: Command) => {
     const timeoutMs = parseTimeout(opts.timeout ?? '5m');
     const spec = await loadSpecForCommand(file);
-    await withMaster(cmd, async (conn, { json }) => {
-      const planned = await planSpec(conn, spec);
+    await withMaster(cmd, async (master, { json }) => {
+      const planned = await planSpec(master, spec);
       const say = (line: string): void => {
         (json ? process.stderr : process.stdout).write(`${line}\n`);
       };
@@ -51,15 +52,16 @@ export function registerApplyCommand(program: Command): void {
         if (!process.stdin.isTTY) throw new ConfigError('--auto-approve', 'is required when stdin is not a terminal');
         if (!(await confirm())) throw new RuntimeError('INVALID_ARGUMENT', 'apply cancelled; nothing was changed');
       }
-      const applied = await conn.call('applySpec', { specJson: spec.json, expectedGeneration: planned.generation, dryRun: false });
+      const applied = await master.applySpec(spec.json, planned.generation);
       if (applied.changed) say(`Spec stored as generation ${applied.generation}.`);
       if (opts.wait === false) {
         if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: null });
         return;
       }
-      const result = await waitConverged(conn, spec.json, timeoutMs, (line) => say(`  ${line}`));
-      if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.converged, remaining: result.remaining });
-      if (!result.converged) {
+      // The spec was sent once; the wait only reads the grid.
+      const result = await waitConverged(master, applied.generation, { timeoutMs, onView: nodeProgress((line) => say(`  ${line}`)) });
+      if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.done, remaining: result.remaining });
+      if (!result.done) {
         throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${opts.timeout}: ${result.remaining.join('; ')}`);
       }
       say(`Apply complete. The grid matches ${file} (generation ${applied.generation}).`);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../../schema/index.js';
 import { ConfigError } from '../../errors.js';
-import { eventJson, followEvents, formatWireEvent } from '../event-stream.js';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { eventJson, formatWireEvent } from '../event-stream.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson } from '../output.js';
 import { intFlag } from './parse-flags.js';
 import { DEFAULT_LIST_LIMIT } from '../../events/index.js';
@@ -49,8 +49,8 @@ export function registerEventsCommand(program: Command): void {
     }
     const filter = { types: flags.type ?? [], agentId: flags.agent ?? '', nodeId: flags.node ?? '', cluster: flags.cluster ?? '' };
     const request = { filter, sinceIndex: intFlag(flags.sinceIndex, '--since-index', 0), sinceUs, untilUs: 0, limit: intFlag(flags.limit, '--limit', 0) };
-    await withMaster(cmd, async (conn, settings) => {
-      const listed = await conn.call('listEvents', request);
+    await withMaster(cmd, async (master, settings) => {
+      const listed = await master.call('listEvents', request);
       const print = settings.json
         ? (e: (typeof listed.events)[number]) => process.stdout.write(`${JSON.stringify(eventJson(e))}\n`)
         : (e: (typeof listed.events)[number]) => process.stdout.write(`${formatWireEvent(e)}\n`);
@@ -67,7 +67,7 @@ export function registerEventsCommand(program: Command): void {
       const from = limited && last !== undefined ? last.index + 1 : Math.max(listed.lastIndex, request.sinceIndex - 1) + 1;
       const stop = abortOnSignal();
       try {
-        await followEvents(settings.address, settings.token, from, filter, {
+        await master.watchEvents(from, filter, {
           onEvent: print,
           onTruncated: (requested, start) => process.stderr.write(`events ${requested}-${start - 1} were removed by retention; following from ${start}\n`),
         }, stop.signal);

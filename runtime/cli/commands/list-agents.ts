@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { formatAge, printJson, printTable } from '../output.js';
 
 /** `sutra-grid list-agents`: every registered agent with its health and node count. */
 export function registerListAgentsCommand(program: Command): void {
   addClientOptions(program.command('list-agents').description('list registered agents')).action(async (_opts, cmd: Command) => {
-    await withMaster(cmd, async (conn, { json }) => {
-      const { agents } = await conn.call('listAgents', {});
+    await withMaster(cmd, async (master, { json }) => {
+      const { agents } = await master.call('listAgents', {});
       if (json) {
         return printJson({
           agents: agents.map((a) => ({

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson, printTable } from '../output.js';
 
 /** `sutra-grid list-nodes [--agent ID] [--cluster NAME]`: the master's view of every node. */
@@ -11,8 +11,8 @@ export function registerListNodesCommand(program: Command): void {
       .option('--agent <id>', 'only nodes of this agent')
       .option('--cluster <name>', 'only nodes of this declared cluster'),
   ).action(async (opts: { agent?: string; cluster?: string }, cmd: Command) => {
-    await withMaster(cmd, async (conn, { json }) => {
-      const { nodes } = await conn.call('listNodes', { agentId: opts.agent ?? '', cluster: opts.cluster ?? '' });
+    await withMaster(cmd, async (master, { json }) => {
+      const nodes = await master.listNodes({ agentId: opts.agent ?? '', cluster: opts.cluster ?? '' });
       if (json) {
         return printJson({
           nodes: nodes.map((n) => ({

@@ -53,7 +53,7 @@ export function registerMasterCommand(program: Command): void {
       const master = new Master({
         listen: flags.listen,
         dataDir: flags.dataDir,
-        token: resolveToken(flags.tokenFile ?? rootTokenFile),
+        token: resolveToken({ file: flags.tokenFile ?? rootTokenFile }),
         heartbeatInterval: flags.heartbeatInterval,
         degradedAfter: flags.degradedAfter,
         offlineAfter: flags.offlineAfter,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, RuntimeError } from '../../errors.js';
-import type { MasterConnection } from '../master-client.js';
+import type { MasterClient } from '../../../client/index.js';
 import { oneOf } from './parse-flags.js';
 
 /**
@@ -43,9 +43,9 @@ export function nodeIdOf(arg: string | undefined, flags: NodeRefFlags, usage: st
  * own call, which reports it (NODE_NOT_FOUND).
  * @throws GridError NODE_NOT_FOUND when the node is on another agent.
  */
-export async function checkNodeAgent(conn: MasterConnection, nodeId: string, agentId: string | undefined): Promise<void> {
+export async function checkNodeAgent(master: MasterClient, nodeId: string, agentId: string | undefined): Promise<void> {
   if (agentId === undefined || agentId === '') return;
-  const { nodes } = await conn.call('listNodes', { agentId: '', cluster: '' });
+  const nodes = await master.listNodes();
   const copies = nodes.filter((n) => n.nodeId === nodeId);
   if (copies.length === 0 || copies.some((n) => n.agentId === agentId)) return;
   const where = [...new Set(copies.map((n) => `"${n.agentId}"`))].join(', ');

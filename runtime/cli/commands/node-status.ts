@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printFields, printJson } from '../output.js';
 import { addNodeRefOptions, checkNodeAgent, nodeIdOf, type NodeRefFlags } from './node-ref.js';
 
@@ -12,9 +12,9 @@ export function registerNodeStatusCommand(program: Command): void {
     addNodeRefOptions(program.command('node-status').description("show one node's status (live from its agent)"), 'show'),
   ).action(async (nodeIdArg: string | undefined, opts: NodeRefFlags, cmd: Command) => {
     const nodeId = nodeIdOf(nodeIdArg, opts, 'sutra-grid node-status NODE_ID (or --node NODE_ID)');
-    await withMaster(cmd, async (conn, { json }) => {
-      await checkNodeAgent(conn, nodeId, opts.agent);
-      const { node, stale } = await conn.call('getStorageNodeStatus', { nodeId });
+    await withMaster(cmd, async (master, { json }) => {
+      await checkNodeAgent(master, nodeId, opts.agent);
+      const { node, stale } = await master.call('getStorageNodeStatus', { nodeId });
       const view = {
         nodeId: node?.nodeId ?? nodeId,
         agentId: node?.agentId ?? '',

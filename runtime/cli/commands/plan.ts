@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { renderPlan, type Plan } from '../../../plan/index.js';
 import { canonicalJson } from '../../../schema/index.js';
-import { dryRun } from '../converge.js';
-import { addClientOptions, withMaster, type MasterConnection } from '../master-client.js';
+import type { MasterClient } from '../../../client/index.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson } from '../output.js';
 import { loadSpecForCommand, type LoadedSpec } from '../spec-file.js';
 
@@ -16,10 +16,10 @@ export interface SpecPlan {
 }
 
 /** Plans `spec` against the master: the dry-run plan and whether the stored spec would change. */
-export async function planSpec(conn: MasterConnection, spec: LoadedSpec): Promise<SpecPlan> {
-  const current = await conn.call('getSpec', {});
-  const { plan } = await dryRun(conn, spec.json);
-  const specChanged = current.specJson === '' || current.specJson !== canonicalJson(JSON.parse(spec.json));
+export async function planSpec(master: MasterClient, spec: LoadedSpec): Promise<SpecPlan> {
+  const current = await master.getSpec();
+  const { plan } = await master.applySpec(spec.json, undefined, true);
+  const specChanged = current.specJson === '' || current.specJson !== canonicalJson(spec.input);
   return { plan, generation: current.generation, specChanged };
 }
 
@@ -44,8 +44,8 @@ export function registerPlanCommand(program: Command): void {
     program.command('plan').description('show what applying a grid.yaml would change (exit 0: none, 2: changes, 1: error)').argument('<file>', 'grid spec (YAML)'),
   ).action(async (file: string, _opts: unknown, cmd: Command) => {
     const spec = await loadSpecForCommand(file);
-    await withMaster(cmd, async (conn, { json }) => {
-      const p = await planSpec(conn, spec);
+    await withMaster(cmd, async (master, { json }) => {
+      const p = await planSpec(master, spec);
       if (json) printJson({ ...p.plan, specChanged: p.specChanged, generation: p.generation });
       else process.stdout.write(`${renderSpecPlan(p)}\n`);
       process.exitCode = hasChanges(p) ? 2 : 0;

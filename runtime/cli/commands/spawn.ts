@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson } from '../output.js';
 import { intFlag, oneOf } from './parse-flags.js';
 
@@ -34,8 +34,8 @@ export function registerSpawnCommand(program: Command): void {
         ['--node-id', opts.nodeId],
       ]) ?? '',
     };
-    await withMaster(cmd, async (conn, { json }) => {
-      const { node } = await conn.call('spawnStorageNode', request, SPAWN_TIMEOUT_MS);
+    await withMaster(cmd, async (master, { json }) => {
+      const { node } = await master.call('spawnStorageNode', request, SPAWN_TIMEOUT_MS);
       const view = { nodeId: node?.nodeId ?? '', agentId: node?.agentId ?? '', port: node?.port ?? 0, pid: node?.pid ?? 0, status: node?.status ?? '' };
       if (json) return printJson(view);
       process.stdout.write(`node ${view.nodeId} ${view.status} on agent ${view.agentId} (port ${view.port}, pid ${view.pid})\n`);

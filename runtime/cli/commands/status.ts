@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printFields, printJson } from '../output.js';
 
 /** `12 dropped; store failing: ENOSPC ...` or `12 dropped (store recovered)`. */
@@ -10,8 +10,8 @@ function eventsLine(e: { dropped: number; storeError: string }): string {
 /** `sutra-grid status`: agent and node counts and the overall grid health. */
 export function registerStatusCommand(program: Command): void {
   addClientOptions(program.command('status').description('show grid health: agent and node counts, and event store trouble')).action(async (_opts, cmd: Command) => {
-    await withMaster(cmd, async (conn, { json }) => {
-      const s = await conn.call('getClusterStatus', {});
+    await withMaster(cmd, async (master, { json }) => {
+      const s = await master.getClusterStatus();
       const view = {
         agents: { total: s.agentsTotal, healthy: s.agentsHealthy, degraded: s.agentsDegraded, offline: s.agentsOffline },
         nodes: { total: s.nodesTotal, running: s.nodesRunning, failed: s.nodesFailed },

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addClientOptions, withMaster } from '../master-client.js';
+import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson } from '../output.js';
 import { addNodeRefOptions, checkNodeAgent, nodeIdOf, type NodeRefFlags } from './node-ref.js';
 import { intFlag } from './parse-flags.js';
@@ -17,9 +17,9 @@ export function registerStopCommand(program: Command): void {
   ).action(async (nodeIdArg: string | undefined, opts: NodeRefFlags & { grace?: string }, cmd: Command) => {
     const nodeId = nodeIdOf(nodeIdArg, opts, 'sutra-grid stop NODE_ID (or --node NODE_ID)');
     const graceMs = intFlag(opts.grace, '--grace', 0);
-    await withMaster(cmd, async (conn, { json }) => {
-      await checkNodeAgent(conn, nodeId, opts.agent);
-      const { node } = await conn.call('stopStorageNode', { nodeId, graceMs }, 15_000 + graceMs);
+    await withMaster(cmd, async (master, { json }) => {
+      await checkNodeAgent(master, nodeId, opts.agent);
+      const { node } = await master.call('stopStorageNode', { nodeId, graceMs }, 15_000 + graceMs);
       const view = { nodeId: node?.nodeId ?? nodeId, agentId: node?.agentId ?? '', status: node?.status ?? '', lastExit: node?.lastExit ?? '' };
       if (json) return printJson(view);
       process.stdout.write(`node ${view.nodeId} on agent ${view.agentId} is ${view.status}${view.lastExit ? ` (${view.lastExit})` : ''}\n`);

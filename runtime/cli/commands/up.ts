@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../../schema/index.js';
 import { createLogger } from '../../common/logger.js';
-import { resolveToken } from '../../../client/transport.js';
+import { MasterClient, resolveToken, waitConverged } from '../../../client/index.js';
 import { ConfigError, RuntimeError } from '../../errors.js';
-import { waitConverged } from '../converge.js';
-import { followEvents, formatWireEvent } from '../event-stream.js';
-import { MasterConnection } from '../master-client.js';
+import { formatWireEvent } from '../event-stream.js';
+import { nodeProgress } from '../node-progress.js';
 import { formatTable } from '../output.js';
 import { onStopSignals } from '../run-until-signal.js';
 import { loadSpecForCommand } from '../spec-file.js';
@@ -51,7 +50,7 @@ export function registerUpCommand(program: Command): void {
       const spec = await loadSpecForCommand(file);
       // The daemons (master, agents, Docker client) load only for `up`, not for every CLI verb.
       const { LocalGrid } = await import('../local-grid.js');
-      const token = resolveToken(flags.tokenFile);
+      const token = resolveToken({ file: flags.tokenFile });
       // The daemons' JSON logs stay quiet unless asked for: `up` prints its own readable lines.
       const logger = createLogger('sutra-grid-up', process.env['LOG_LEVEL'] ?? 'error');
       const grid = new LocalGrid({
@@ -77,29 +76,29 @@ export function registerUpCommand(program: Command): void {
         out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
         out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
         if (token === undefined) out('no token: the master and agents listen on loopback only');
-        const conn = new MasterConnection({ address, token, json: false });
+        const master = new MasterClient({ address, token });
         try {
-          const before = await conn.call('getSpec', {});
-          const applied = await conn.call('applySpec', { specJson: spec.json, expectedGeneration: before.generation, dryRun: false });
+          const before = await master.getSpec();
+          const applied = await master.applySpec(spec.json, before.generation);
           out(applied.changed ? `applied ${file} as generation ${applied.generation}` : `resuming generation ${applied.generation} (spec unchanged)`);
-          const converged = await waitConverged(conn, spec.json, timeoutMs, (line) => out(`  ${line}`), 300, interrupt.signal);
+          const converged = await waitConverged(master, applied.generation, { timeoutMs, signal: interrupt.signal, onView: nodeProgress((line) => out(`  ${line}`)) });
           // Ctrl+C while waiting stops the grid now, not after the convergence timeout.
-          if (converged.interrupted === true) return;
-          out(converged.converged ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
-          out(await statusTable(conn));
+          if (converged.interrupted) return;
+          out(converged.done ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
+          out(await statusTable(master));
           if (flags.detachAfterConverge === true) {
-            if (!converged.converged) throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
+            if (!converged.done) throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
             return;
           }
           out('following lifecycle events; Ctrl+C stops the grid');
-          const { lastIndex } = await conn.call('listEvents', { filter: undefined, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 1 });
-          await followEvents(address, token, lastIndex + 1, undefined, {
+          const lastIndex = await master.lastEventIndex();
+          await master.watchEvents(lastIndex + 1, undefined, {
             onEvent: (e) => {
               if (!LIFECYCLE.has(e.type)) out(formatWireEvent(e));
             },
           }, interrupt.signal);
         } finally {
-          conn.close();
+          master.close();
         }
       } finally {
         out('stopping the grid...');
@@ -113,8 +112,8 @@ export function registerUpCommand(program: Command): void {
     });
 }
 
-async function statusTable(conn: MasterConnection): Promise<string> {
-  const [{ nodes }, status] = await Promise.all([conn.call('listNodes', { agentId: '', cluster: '' }), conn.call('getClusterStatus', {})]);
+async function statusTable(master: MasterClient): Promise<string> {
+  const [nodes, status] = await Promise.all([master.listNodes(), master.getClusterStatus()]);
   const clusters = status.clusters.map((c) => `cluster ${c.name}: ${c.health} (${c.running}/${c.desired} running${c.leaderNodeId ? `, leader ${c.leaderNodeId}` : ''})`);
   const table = formatTable(
     ['node', 'cluster', 'role', 'agent', 'status', 'port', 'pid'],

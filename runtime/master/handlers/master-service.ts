@@ -3,6 +3,7 @@ import { GridMasterService } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { wrapService } from '../../common/grpc-server.js';
 import { RuntimeError } from '../../errors.js';
 import type { MasterContext } from '../master-context.js';
+import { serializeEncodedPlans } from './encoded-plan.js';
 import { createAgentHandlers } from './agent-handlers.js';
 import type { HandlerFactory, MasterHandlers } from './master-handlers.js';
 import { createNodeHandlers } from './node-handlers.js';
@@ -42,7 +43,7 @@ export function createMasterService(
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
   const handlers = assembleMasterHandlers(ctx, extra);
   return {
-    definition: GridMasterService,
+    definition: serializeEncodedPlans(GridMasterService),
     impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, ctx.options.token),
   };
 }

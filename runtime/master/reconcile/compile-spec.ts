@@ -3,7 +3,7 @@
  * in its spec worker (spec-worker.ts), off the event loop; loading a stored spec at start-up runs
  * it directly, before the master serves.
  */
-import { formatDiagnostic, parseGridSpec, type CompiledGridSpec, type Diagnostic } from '../../../schema/index.js';
+import { formatDiagnostic, parseGridSpec, parseGridSpecJson, type CompiledGridSpec, type Diagnostic, type GridSpecInput } from '../../../schema/index.js';
 import { GridError, RuntimeError } from '../../errors.js';
 
 /** Diagnostics sent back in one ApplySpec error; the count of the rest follows them. */
@@ -12,16 +12,24 @@ export const MAX_WIRE_DIAGNOSTICS = 10;
 /** Longest line of one diagnostic in an ApplySpec error (a long key or value is cut). */
 const MAX_DIAGNOSTIC_CHARS = 240;
 
+/** ApplySpec's spec_json, parsed once: the spec as written (its canonical form is what is stored) and compiled. */
+export interface ParsedSpec {
+  readonly spec: GridSpecInput;
+  readonly compiled: CompiledGridSpec;
+}
+
 /**
- * Spec JSON (as ApplySpec carries it) to a compiled spec.
+ * Spec JSON (as ApplySpec carries it) to the spec as written and its compiled form, with one
+ * JSON.parse on the way of a valid spec.
  * @throws GridError SPEC_INVALID (INVALID_ARGUMENT) naming `spec_json`: empty, not JSON, or
  * invalid, with the first {@link MAX_WIRE_DIAGNOSTICS}
  * problems and the count of the rest (a status must stay small whatever the spec).
  */
-export function compileSpecJson(specJson: string): CompiledGridSpec {
+export function parseSpecJson(specJson: string): ParsedSpec {
   if (specJson.trim() === '') throw new RuntimeError('SPEC_INVALID', 'spec_json: is empty', { field: 'spec_json' });
+  let value: unknown;
   try {
-    JSON.parse(specJson);
+    value = JSON.parse(specJson);
   } catch (err) {
     // Text past a spec limit (1 KB of '[' nests too deep) is refused for that, placed at
     // line:col, whatever else is wrong with it; anything else that is not JSON says so.
@@ -31,9 +39,16 @@ export function compileSpecJson(specJson: string): CompiledGridSpec {
     const why = oneLine((err as Error).message);
     throw new RuntimeError('SPEC_INVALID', `spec_json: is not JSON (${why}); ApplySpec takes the spec as JSON (\`sutra-grid apply FILE\` converts YAML)`, { field: 'spec_json' });
   }
-  const result = parseGridSpec(specJson, 'spec_json');
+  // JSON that is not an object is no spec: the general parser says so as it always has.
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const result = isObject ? parseGridSpecJson(specJson, value as object, 'spec_json') : parseGridSpec(specJson, 'spec_json');
   if (!result.ok) throw invalid(result.diagnostics.filter((d) => d.severity === 'error'));
-  return result.compiled;
+  return { spec: result.spec, compiled: result.compiled };
+}
+
+/** The compiled spec of {@link parseSpecJson} (a stored spec, loaded at start-up). */
+export function compileSpecJson(specJson: string): CompiledGridSpec {
+  return parseSpecJson(specJson).compiled;
 }
 
 /**

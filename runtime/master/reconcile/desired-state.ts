@@ -17,9 +17,9 @@ export type SpecCompiler = (specJson: string) => CompiledGridSpec;
 export type SpecWork = (specJson: string, keep: boolean) => Promise<SpecJobResult>;
 
 export interface ApplyResult {
-  /** The plan, as JSON. */
-  readonly planJson: string;
   readonly summary: PlanSummary;
+  /** The plan, as the bytes of the wire's Plan message (spec-job.ts). */
+  readonly encodedPlan: Uint8Array;
   /** The generation in force after the call. */
   readonly generation: number;
   /** True when the stored spec changed (never on dry-run). */
@@ -94,8 +94,8 @@ export class DesiredStateManager {
   /** Validates, plans and, unless `dryRun`, stores `specJson`. */
   apply(specJson: string, expectedGeneration: number | undefined, dryRun: boolean, work: SpecWork): Promise<ApplyResult> {
     return this.exclusive(async () => {
-      const { planJson, summary, compiled, canonical } = await work(specJson, !dryRun);
-      const result = { planJson, summary };
+      const { summary, encodedPlan, compiled, canonical } = await work(specJson, !dryRun);
+      const result = { summary, encodedPlan };
       if (dryRun) return { ...result, generation: this.stored.generation, changed: false };
       if (compiled === undefined || canonical === undefined) throw new RuntimeError('INTERNAL', 'spec work returned no compiled spec to store');
       this.checkGeneration(expectedGeneration);

@@ -1,5 +1,5 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
+import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction, type Unplaced } from '../../../plan/index.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../../client/transport.js';
@@ -20,6 +20,16 @@ export interface ReconcilerEvents {
   nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
   leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string }): void;
   placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
+}
+
+/** How far the reconciler is with the applied spec (GetClusterStatus reports it to waiting clients). */
+export interface ReconcileProgress {
+  /** Spec generation of the last pass that had a spec (0: none yet). */
+  readonly generation: number;
+  /** Actions of the last plan, and any still running, that have not completed. */
+  readonly pendingActions: number;
+  /** What the last plan could not place. */
+  readonly unplaced: readonly Unplaced[];
 }
 
 /** The master-side operations the reconciler drives; each call goes to a real agent. */
@@ -104,6 +114,9 @@ export class Reconciler {
   private triggered = false;
   private passes = 0;
   private lastPlan: Plan | undefined;
+  private lastGeneration = 0;
+  /** Actions (by {@link actionKey}) of the last plan and those in flight that have not completed yet. */
+  private readonly outstanding = new Set<string>();
 
   constructor(private readonly host: ReconcilerHost, opts: ReconcilerOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
@@ -131,6 +144,11 @@ export class Reconciler {
   /** The plan of the last pass, before its actions ran. */
   get lastPlanned(): Plan | undefined {
     return this.lastPlan;
+  }
+
+  /** Where the reconciler stands: what a client waiting for an apply needs to know it is done. */
+  get progress(): ReconcileProgress {
+    return { generation: this.lastGeneration, pendingActions: this.outstanding.size, unplaced: this.lastPlan?.unplaced ?? [] };
   }
 
   /**
@@ -182,6 +200,10 @@ export class Reconciler {
     const live = this.withInFlight(observed);
     const plan = planGrid(desired.spec, live, { assignments: this.assignments });
     this.lastPlan = plan;
+    this.lastGeneration = desired.generation;
+    // Left to do: this plan (in-flight actions are planned as done, so they are added back).
+    this.outstanding.clear();
+    for (const a of [...plan.actions, ...this.inFlight.values()]) this.outstanding.add(actionKey(a));
     this.reportUnplaced(plan);
     const settling = !this.settled(desired.spec, live);
     const now = this.now();
@@ -313,6 +335,7 @@ export class Reconciler {
           break;
       }
       this.failures.delete(a.nodeId);
+      this.outstanding.delete(actionKey(a));
     } catch (err) {
       const count = (this.failures.get(a.nodeId)?.count ?? 0) + 1;
       const delay = backoffDelay(count - 1, { initialMs: 500, maxMs: 30_000 });
@@ -353,6 +376,11 @@ export class Reconciler {
       }
     }
   }
+}
+
+/** Identifies an action across passes: the same op on the same node and agent. */
+function actionKey(a: PlanAction): string {
+  return `${a.op}\u0000${a.nodeId}\u0000${a.agentId}`;
 }
 
 /** A replace on the agent the node already runs on (a memory change): the node restarts in place. */

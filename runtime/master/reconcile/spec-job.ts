@@ -1,13 +1,14 @@
 /**
  * The CPU-heavy half of an ApplySpec, as one pure function: parse, validate and compile the spec,
- * plan it against a snapshot of the live grid, and render the plan. At the spec limits this costs
- * up to a second or two (a 150,000-node plan), so the master runs it in its spec worker
- * (spec-worker.ts), never on the event loop that serves heartbeats.
+ * plan it against a snapshot of the live grid, and encode the plan for the wire. At the spec
+ * limits this costs up to a second or two (a 150,000-node plan), so the master runs it in its spec
+ * worker (spec-worker.ts), never on the event loop that serves heartbeats.
  */
 import { canonicalJson, type CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, planToJson, type LiveState, type PlanSummary } from '../../../plan/index.js';
+import { planGrid, type LiveState, type PlanSummary } from '../../../plan/index.js';
+import { encodePlan } from '../../../client/index.js';
 import { GridError, type ErrorContext, type RuntimeErrorCode, RuntimeError } from '../../errors.js';
-import { compileSpecJson } from './compile-spec.js';
+import { parseSpecJson } from './compile-spec.js';
 
 /** One ApplySpec's spec work; plain data, so it crosses to the worker by structured clone. */
 export interface SpecJob {
@@ -24,9 +25,12 @@ export interface SpecJob {
 
 /** What a {@link SpecJob} produces; plain data (strings, numbers, arrays, objects). */
 export interface SpecJobResult {
-  /** The plan as ApplySpec returns it (JSON, no indentation). */
-  readonly planJson: string;
   readonly summary: PlanSummary;
+  /**
+   * The plan ApplySpec returns, encoded here: at the spec limits it is tens of MB, which the
+   * master's event loop only forwards (see encoded-plan.ts).
+   */
+  readonly encodedPlan: Uint8Array;
   /** Set when the job was a `keep` job. */
   readonly compiled?: CompiledGridSpec;
   /** The spec's canonical JSON (what is stored and compared); set when the job was a `keep` job. */
@@ -39,14 +43,15 @@ export type SerializedError =
   | { readonly kind: 'other'; readonly message: string };
 
 /**
- * Runs a job. @throws GridError SPEC_INVALID with the diagnostics of {@link compileSpecJson};
+ * Runs a job. @throws GridError SPEC_INVALID with the diagnostics of {@link parseSpecJson};
  * a plan engine error as it is thrown.
  */
 export function runSpecJob(job: SpecJob): SpecJobResult {
-  const compiled = compileSpecJson(job.specJson);
+  // Parsed once: the same value is compiled and, when kept, stored in canonical form.
+  const { spec, compiled } = parseSpecJson(job.specJson);
   const plan = planGrid(compiled, job.live);
-  const out = { planJson: planToJson(plan, 0), summary: plan.summary };
-  return job.keep ? { ...out, compiled, canonical: canonicalJson(JSON.parse(job.specJson)) } : out;
+  const out = { summary: plan.summary, encodedPlan: encodePlan(plan) };
+  return job.keep ? { ...out, compiled, canonical: canonicalJson(spec) } : out;
 }
 
 /** `err` as plain data; {@link deserializeError} rebuilds it with the same code and message. */

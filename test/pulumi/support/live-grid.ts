@@ -3,8 +3,8 @@
  * started with the shared test helpers), all requiring one shared token. Call `cleanup` from
  * test/helpers/processes.ts in `afterAll`/`afterEach` to stop them. Needs `npm run build` first.
  */
-import type { NodeInfo } from '../../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { withMaster, type MasterSession } from '../../../provider/pulumi/master-session.js';
+import type { GridNode, MasterClient } from '../../../client/index.js';
+import { withMaster } from '../../../provider/pulumi/master-session.js';
 import { eventually, startAgent, startMaster } from '../../helpers/processes.js';
 
 /** A running master and its agents. */
@@ -13,9 +13,9 @@ export interface LiveGrid {
   readonly token: string;
   readonly agentIds: readonly string[];
   /** Runs `fn` with a session on the master (an operator acting outside Pulumi). */
-  master<T>(fn: (m: MasterSession) => Promise<T>): Promise<T>;
+  master<T>(fn: (m: MasterClient) => Promise<T>): Promise<T>;
   /** Nodes of `cluster` in status `running`. */
-  runningNodes(cluster: string): Promise<NodeInfo[]>;
+  runningNodes(cluster: string): Promise<GridNode[]>;
   /** The master's output so far, for diagnosing a failure. */
   masterLogs(): string;
 }
@@ -66,7 +66,7 @@ export async function startLiveGrid(opts: { agentIds: readonly string[]; maxNode
  * heals itself; what matters is that it is, or is again, as declared.
  */
 export async function expectRunning(grid: LiveGrid, cluster: string, count: number, timeoutMs = 15_000): Promise<void> {
-  let last: NodeInfo[] = [];
+  let last: GridNode[] = [];
   try {
     await eventually(async () => {
       last = await grid.master(async (m) => (await m.listNodes()).filter((n) => n.cluster === cluster));

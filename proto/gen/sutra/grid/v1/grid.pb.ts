@@ -28,6 +28,62 @@ export const protobufPackage = "sutra.grid.v1";
 
 export const protobufFileName = "sutra/grid/v1/grid.proto";
 
+/** What a plan action does to a node (plan/types.ts PlanOp). */
+export enum PlanOp {
+  PLAN_OP_UNSPECIFIED = 0,
+  /** PLAN_OP_CREATE - Spawn node_id on agent_id. */
+  PLAN_OP_CREATE = 1,
+  /** PLAN_OP_DESTROY - Stop and remove the copy of node_id on agent_id. */
+  PLAN_OP_DESTROY = 2,
+  /** PLAN_OP_UPDATE - Change the node's role in place (promotion or demotion); no restart. */
+  PLAN_OP_UPDATE = 3,
+  /** PLAN_OP_REPLACE - Stop the copy on from_agent_id, then spawn it on agent_id (which may be the same agent). */
+  PLAN_OP_REPLACE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function planOpFromJSON(object: any): PlanOp {
+  switch (object) {
+    case 0:
+    case "PLAN_OP_UNSPECIFIED":
+      return PlanOp.PLAN_OP_UNSPECIFIED;
+    case 1:
+    case "PLAN_OP_CREATE":
+      return PlanOp.PLAN_OP_CREATE;
+    case 2:
+    case "PLAN_OP_DESTROY":
+      return PlanOp.PLAN_OP_DESTROY;
+    case 3:
+    case "PLAN_OP_UPDATE":
+      return PlanOp.PLAN_OP_UPDATE;
+    case 4:
+    case "PLAN_OP_REPLACE":
+      return PlanOp.PLAN_OP_REPLACE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PlanOp.UNRECOGNIZED;
+  }
+}
+
+export function planOpToJSON(object: PlanOp): string {
+  switch (object) {
+    case PlanOp.PLAN_OP_UNSPECIFIED:
+      return "PLAN_OP_UNSPECIFIED";
+    case PlanOp.PLAN_OP_CREATE:
+      return "PLAN_OP_CREATE";
+    case PlanOp.PLAN_OP_DESTROY:
+      return "PLAN_OP_DESTROY";
+    case PlanOp.PLAN_OP_UPDATE:
+      return "PLAN_OP_UPDATE";
+    case PlanOp.PLAN_OP_REPLACE:
+      return "PLAN_OP_REPLACE";
+    case PlanOp.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface AgentCapacity {
   maxNodes: number;
   /** 0 = not limited. */
@@ -204,6 +260,21 @@ export interface GetClusterStatusResponse {
   eventsDropped: number;
   /** Set when the event store is failing. */
   eventStoreError: string;
+  /** Where the reconciler stands: a client waiting for an apply reads here when its generation is done. */
+  reconcile?: ReconcileStatus | undefined;
+}
+
+/** The reconciler's progress towards the applied spec. */
+export interface ReconcileStatus {
+  /** Spec generation of the reconciler's last pass (0: no pass with a spec yet). */
+  generation: number;
+  /**
+   * Actions of that pass (and earlier ones) not completed yet: still to start, running, or failed
+   * and waiting for their retry. 0 once every planned action has run.
+   */
+  pendingActions: number;
+  /** Nodes of the last pass that could not be placed, per cluster, with why. */
+  unplaced: PlanUnplaced[];
 }
 
 export interface ApplySpecRequest {
@@ -215,10 +286,64 @@ export interface ApplySpecRequest {
 }
 
 export interface ApplySpecResponse {
-  /** The plan as JSON (provider/plan's Plan type). */
-  planJson: string;
   /** The generation now in force (unchanged on dry-run or when the spec is unchanged). */
   generation: number;
+  changed: boolean;
+  /** What applying does (did) to the live grid: plan/'s Plan, field for field. */
+  plan?: Plan | undefined;
+}
+
+/** One step of a plan. */
+export interface PlanAction {
+  op: PlanOp;
+  cluster: string;
+  nodeId: string;
+  agentId: string;
+  /** Set for replace: where the copy being replaced runs. */
+  fromAgentId?:
+    | string
+    | undefined;
+  /** leader, replica or standalone after the action (for destroy: the role the node had, maybe empty). */
+  role: string;
+  /** Memory after the action (for destroy: the memory the node had). */
+  memoryMb: number;
+  reason: string;
+}
+
+/** Nodes of one cluster the scheduler could not place. */
+export interface PlanUnplaced {
+  cluster: string;
+  nodeIds: string[];
+  /** e.g. "cluster kg: 2 of 5 nodes unplaced: capacity exhausted on agent-1 (4/4)". */
+  reason: string;
+}
+
+/** A destroy that waits until its agent is reachable again. */
+export interface PlanDeferred {
+  cluster: string;
+  nodeId: string;
+  agentId: string;
+  reason: string;
+}
+
+/** Counts of a plan by kind; unchanged counts declared nodes left as they are. */
+export interface PlanSummary {
+  create: number;
+  destroy: number;
+  update: number;
+  replace: number;
+  unchanged: number;
+}
+
+/** The plan engine's answer: actions in execution order (destroys, updates, replaces, creates). */
+export interface Plan {
+  actions: PlanAction[];
+  unplaced: PlanUnplaced[];
+  deferred: PlanDeferred[];
+  summary?:
+    | PlanSummary
+    | undefined;
+  /** True when there is at least one action to run. */
   changed: boolean;
 }
 
@@ -2557,6 +2682,7 @@ function createBaseGetClusterStatusResponse(): GetClusterStatusResponse {
     specGeneration: 0,
     eventsDropped: 0,
     eventStoreError: "",
+    reconcile: undefined,
   };
 }
 
@@ -2597,6 +2723,9 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     }
     if (message.eventStoreError !== "") {
       writer.uint32(98).string(message.eventStoreError);
+    }
+    if (message.reconcile !== undefined) {
+      ReconcileStatus.encode(message.reconcile, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2710,6 +2839,14 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
             message.eventStoreError = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.reconcile = ReconcileStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2778,6 +2915,7 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
         : isSet(object.event_store_error)
         ? globalThis.String(object.event_store_error)
         : "",
+      reconcile: isSet(object.reconcile) ? ReconcileStatus.fromJSON(object.reconcile) : undefined,
     };
   },
 
@@ -2819,6 +2957,9 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     if (message.eventStoreError !== "") {
       obj.eventStoreError = message.eventStoreError;
     }
+    if (message.reconcile !== undefined) {
+      obj.reconcile = ReconcileStatus.toJSON(message.reconcile);
+    }
     return obj;
   },
 
@@ -2839,6 +2980,116 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     message.specGeneration = object.specGeneration ?? 0;
     message.eventsDropped = object.eventsDropped ?? 0;
     message.eventStoreError = object.eventStoreError ?? "";
+    message.reconcile = (object.reconcile !== undefined && object.reconcile !== null)
+      ? ReconcileStatus.fromPartial(object.reconcile)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReconcileStatus(): ReconcileStatus {
+  return { generation: 0, pendingActions: 0, unplaced: [] };
+}
+
+export const ReconcileStatus: MessageFns<ReconcileStatus> = {
+  encode(message: ReconcileStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== 0) {
+      writer.uint32(8).int64(message.generation);
+    }
+    if (message.pendingActions !== 0) {
+      writer.uint32(16).uint32(message.pendingActions);
+    }
+    for (const v of message.unplaced) {
+      PlanUnplaced.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pendingActions = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unplaced.push(PlanUnplaced.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconcileStatus {
+    return {
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      pendingActions: isSet(object.pendingActions)
+        ? globalThis.Number(object.pendingActions)
+        : isSet(object.pending_actions)
+        ? globalThis.Number(object.pending_actions)
+        : 0,
+      unplaced: globalThis.Array.isArray(object?.unplaced)
+        ? object.unplaced.map((e: any) => PlanUnplaced.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReconcileStatus): unknown {
+    const obj: any = {};
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.pendingActions !== 0) {
+      obj.pendingActions = Math.round(message.pendingActions);
+    }
+    if (message.unplaced?.length) {
+      obj.unplaced = message.unplaced.map((e) => PlanUnplaced.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReconcileStatus>): ReconcileStatus {
+    return ReconcileStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReconcileStatus>): ReconcileStatus {
+    const message = createBaseReconcileStatus();
+    message.generation = object.generation ?? 0;
+    message.pendingActions = object.pendingActions ?? 0;
+    message.unplaced = object.unplaced?.map((e) => PlanUnplaced.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2957,19 +3208,19 @@ export const ApplySpecRequest: MessageFns<ApplySpecRequest> = {
 };
 
 function createBaseApplySpecResponse(): ApplySpecResponse {
-  return { planJson: "", generation: 0, changed: false };
+  return { generation: 0, changed: false, plan: undefined };
 }
 
 export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
   encode(message: ApplySpecResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.planJson !== "") {
-      writer.uint32(10).string(message.planJson);
-    }
     if (message.generation !== 0) {
       writer.uint32(16).int64(message.generation);
     }
     if (message.changed !== false) {
       writer.uint32(24).bool(message.changed);
+    }
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2987,14 +3238,6 @@ export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.planJson = reader.string();
-            continue;
-          }
           case 2: {
             if (tag !== 16) {
               break;
@@ -3005,6 +3248,697 @@ export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
           }
           case 3: {
             if (tag !== 24) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApplySpecResponse {
+    return {
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+      plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined,
+    };
+  },
+
+  toJSON(message: ApplySpecResponse): unknown {
+    const obj: any = {};
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApplySpecResponse>): ApplySpecResponse {
+    return ApplySpecResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApplySpecResponse>): ApplySpecResponse {
+    const message = createBaseApplySpecResponse();
+    message.generation = object.generation ?? 0;
+    message.changed = object.changed ?? false;
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBasePlanAction(): PlanAction {
+  return { op: 0, cluster: "", nodeId: "", agentId: "", fromAgentId: undefined, role: "", memoryMb: 0, reason: "" };
+}
+
+export const PlanAction: MessageFns<PlanAction> = {
+  encode(message: PlanAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.op !== 0) {
+      writer.uint32(8).int32(message.op);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(26).string(message.nodeId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    if (message.fromAgentId !== undefined) {
+      writer.uint32(42).string(message.fromAgentId);
+    }
+    if (message.role !== "") {
+      writer.uint32(50).string(message.role);
+    }
+    if (message.memoryMb !== 0) {
+      writer.uint32(56).uint32(message.memoryMb);
+    }
+    if (message.reason !== "") {
+      writer.uint32(66).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.op = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fromAgentId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.memoryMb = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanAction {
+    return {
+      op: isSet(object.op) ? planOpFromJSON(object.op) : 0,
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      fromAgentId: isSet(object.fromAgentId)
+        ? globalThis.String(object.fromAgentId)
+        : isSet(object.from_agent_id)
+        ? globalThis.String(object.from_agent_id)
+        : undefined,
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      memoryMb: isSet(object.memoryMb)
+        ? globalThis.Number(object.memoryMb)
+        : isSet(object.memory_mb)
+        ? globalThis.Number(object.memory_mb)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PlanAction): unknown {
+    const obj: any = {};
+    if (message.op !== 0) {
+      obj.op = planOpToJSON(message.op);
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.fromAgentId !== undefined) {
+      obj.fromAgentId = message.fromAgentId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.memoryMb !== 0) {
+      obj.memoryMb = Math.round(message.memoryMb);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlanAction>): PlanAction {
+    return PlanAction.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlanAction>): PlanAction {
+    const message = createBasePlanAction();
+    message.op = object.op ?? 0;
+    message.cluster = object.cluster ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.fromAgentId = object.fromAgentId ?? undefined;
+    message.role = object.role ?? "";
+    message.memoryMb = object.memoryMb ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBasePlanUnplaced(): PlanUnplaced {
+  return { cluster: "", nodeIds: [], reason: "" };
+}
+
+export const PlanUnplaced: MessageFns<PlanUnplaced> = {
+  encode(message: PlanUnplaced, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    for (const v of message.nodeIds) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanUnplaced {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanUnplaced();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanUnplaced {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      nodeIds: globalThis.Array.isArray(object?.nodeIds)
+        ? object.nodeIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.node_ids)
+        ? object.node_ids.map((e: any) => globalThis.String(e))
+        : [],
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PlanUnplaced): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.nodeIds?.length) {
+      obj.nodeIds = message.nodeIds;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlanUnplaced>): PlanUnplaced {
+    return PlanUnplaced.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlanUnplaced>): PlanUnplaced {
+    const message = createBasePlanUnplaced();
+    message.cluster = object.cluster ?? "";
+    message.nodeIds = object.nodeIds?.map((e) => e) || [];
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBasePlanDeferred(): PlanDeferred {
+  return { cluster: "", nodeId: "", agentId: "", reason: "" };
+}
+
+export const PlanDeferred: MessageFns<PlanDeferred> = {
+  encode(message: PlanDeferred, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanDeferred {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanDeferred();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanDeferred {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PlanDeferred): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlanDeferred>): PlanDeferred {
+    return PlanDeferred.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlanDeferred>): PlanDeferred {
+    const message = createBasePlanDeferred();
+    message.cluster = object.cluster ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBasePlanSummary(): PlanSummary {
+  return { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 };
+}
+
+export const PlanSummary: MessageFns<PlanSummary> = {
+  encode(message: PlanSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.create !== 0) {
+      writer.uint32(8).uint32(message.create);
+    }
+    if (message.destroy !== 0) {
+      writer.uint32(16).uint32(message.destroy);
+    }
+    if (message.update !== 0) {
+      writer.uint32(24).uint32(message.update);
+    }
+    if (message.replace !== 0) {
+      writer.uint32(32).uint32(message.replace);
+    }
+    if (message.unchanged !== 0) {
+      writer.uint32(40).uint32(message.unchanged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.create = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.destroy = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.update = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.replace = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.unchanged = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanSummary {
+    return {
+      create: isSet(object.create) ? globalThis.Number(object.create) : 0,
+      destroy: isSet(object.destroy) ? globalThis.Number(object.destroy) : 0,
+      update: isSet(object.update) ? globalThis.Number(object.update) : 0,
+      replace: isSet(object.replace) ? globalThis.Number(object.replace) : 0,
+      unchanged: isSet(object.unchanged) ? globalThis.Number(object.unchanged) : 0,
+    };
+  },
+
+  toJSON(message: PlanSummary): unknown {
+    const obj: any = {};
+    if (message.create !== 0) {
+      obj.create = Math.round(message.create);
+    }
+    if (message.destroy !== 0) {
+      obj.destroy = Math.round(message.destroy);
+    }
+    if (message.update !== 0) {
+      obj.update = Math.round(message.update);
+    }
+    if (message.replace !== 0) {
+      obj.replace = Math.round(message.replace);
+    }
+    if (message.unchanged !== 0) {
+      obj.unchanged = Math.round(message.unchanged);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlanSummary>): PlanSummary {
+    return PlanSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlanSummary>): PlanSummary {
+    const message = createBasePlanSummary();
+    message.create = object.create ?? 0;
+    message.destroy = object.destroy ?? 0;
+    message.update = object.update ?? 0;
+    message.replace = object.replace ?? 0;
+    message.unchanged = object.unchanged ?? 0;
+    return message;
+  },
+};
+
+function createBasePlan(): Plan {
+  return { actions: [], unplaced: [], deferred: [], summary: undefined, changed: false };
+}
+
+export const Plan: MessageFns<Plan> = {
+  encode(message: Plan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.actions) {
+      PlanAction.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.unplaced) {
+      PlanUnplaced.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.deferred) {
+      PlanDeferred.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.summary !== undefined) {
+      PlanSummary.encode(message.summary, writer.uint32(34).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(40).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Plan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actions.push(PlanAction.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.unplaced.push(PlanUnplaced.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deferred.push(PlanDeferred.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.summary = PlanSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
               break;
             }
 
@@ -3023,25 +3957,33 @@ export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
     }
   },
 
-  fromJSON(object: any): ApplySpecResponse {
+  fromJSON(object: any): Plan {
     return {
-      planJson: isSet(object.planJson)
-        ? globalThis.String(object.planJson)
-        : isSet(object.plan_json)
-        ? globalThis.String(object.plan_json)
-        : "",
-      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      actions: globalThis.Array.isArray(object?.actions) ? object.actions.map((e: any) => PlanAction.fromJSON(e)) : [],
+      unplaced: globalThis.Array.isArray(object?.unplaced)
+        ? object.unplaced.map((e: any) => PlanUnplaced.fromJSON(e))
+        : [],
+      deferred: globalThis.Array.isArray(object?.deferred)
+        ? object.deferred.map((e: any) => PlanDeferred.fromJSON(e))
+        : [],
+      summary: isSet(object.summary) ? PlanSummary.fromJSON(object.summary) : undefined,
       changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
     };
   },
 
-  toJSON(message: ApplySpecResponse): unknown {
+  toJSON(message: Plan): unknown {
     const obj: any = {};
-    if (message.planJson !== "") {
-      obj.planJson = message.planJson;
+    if (message.actions?.length) {
+      obj.actions = message.actions.map((e) => PlanAction.toJSON(e));
     }
-    if (message.generation !== 0) {
-      obj.generation = Math.round(message.generation);
+    if (message.unplaced?.length) {
+      obj.unplaced = message.unplaced.map((e) => PlanUnplaced.toJSON(e));
+    }
+    if (message.deferred?.length) {
+      obj.deferred = message.deferred.map((e) => PlanDeferred.toJSON(e));
+    }
+    if (message.summary !== undefined) {
+      obj.summary = PlanSummary.toJSON(message.summary);
     }
     if (message.changed !== false) {
       obj.changed = message.changed;
@@ -3049,13 +3991,17 @@ export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
     return obj;
   },
 
-  create(base?: DeepPartial<ApplySpecResponse>): ApplySpecResponse {
-    return ApplySpecResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<Plan>): Plan {
+    return Plan.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<ApplySpecResponse>): ApplySpecResponse {
-    const message = createBaseApplySpecResponse();
-    message.planJson = object.planJson ?? "";
-    message.generation = object.generation ?? 0;
+  fromPartial(object: DeepPartial<Plan>): Plan {
+    const message = createBasePlan();
+    message.actions = object.actions?.map((e) => PlanAction.fromPartial(e)) || [];
+    message.unplaced = object.unplaced?.map((e) => PlanUnplaced.fromPartial(e)) || [];
+    message.deferred = object.deferred?.map((e) => PlanDeferred.fromPartial(e)) || [];
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? PlanSummary.fromPartial(object.summary)
+      : undefined;
     message.changed = object.changed ?? false;
     return message;
   },
@@ -4458,7 +5404,7 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
  * One rule for every method: a body that is not well-formed protobuf, a missing required field and
  * a malformed id are INVALID_ARGUMENT naming the field; an unknown agent is NOT_FOUND and nothing is
  * recorded for it. Requests are at most 5 MiB (a spec at most 4 MiB), answers at most 64 MiB
- * (runtime/common/grpc-limits.ts).
+ * (client/wire-limits.ts).
  */
 export type GridMasterService = typeof GridMasterService;
 export const GridMasterService = {

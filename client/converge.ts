@@ -1,0 +1,164 @@
+/**
+ * Waiting for the grid after one ApplySpec (or DeleteSpec): the spec is never sent again. The
+ * master's event stream (WatchEvents) is the wake-up; each wake-up reads the grid (ListNodes,
+ * GetClusterStatus with the reconciler's progress) and judges it. A read also happens after
+ * `maxQuietMs` without events, for what no event marks (the reconciler finishing its last action).
+ */
+import type { MasterClient } from './master-client.js';
+import type { GridNode, GridStatus } from './node-wire.js';
+
+/** The grid as one read saw it. */
+export interface GridView {
+  readonly nodes: readonly GridNode[];
+  readonly status: GridStatus;
+}
+
+/** Knobs of a wait. */
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  /** Ends the wait early (Ctrl+C): the result says `interrupted`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Called with every view read (progress lines). */
+  readonly onView?: ((view: GridView) => void) | undefined;
+  /** Longest time between two reads while no event arrives. @default 1000 */
+  readonly maxQuietMs?: number | undefined;
+}
+
+/** Where the grid stands when a wait ends. */
+export interface WaitResult {
+  /** True when nothing was left. */
+  readonly done: boolean;
+  /** What is left, one line per cluster, node or reconciler state; empty when done. */
+  readonly remaining: readonly string[];
+  /** True when `signal` ended the wait first. */
+  readonly interrupted: boolean;
+  /** The last view read (undefined only when interrupted before the first read). */
+  readonly view: GridView | undefined;
+}
+
+/** Statuses of a node on its way somewhere: never converged while one is present. */
+const TRANSITIONAL: ReadonlySet<string> = new Set(['starting', 'restarting', 'stopping']);
+/** Statuses of a node whose process is gone. */
+const GONE: ReadonlySet<string> = new Set(['stopped', 'failed']);
+
+/** Events that change nothing a wait looks at. */
+const QUIET_EVENTS: ReadonlySet<string> = new Set(['AgentHeartbeat']);
+
+/**
+ * Waits until the grid matches the spec applied as `generation`: the master and its reconciler
+ * have reached it, every planned action has run, every node is placed, every declared node runs
+ * and no node of an undeclared cluster is up.
+ */
+export function waitConverged(master: MasterClient, generation: number, opts: WaitOptions): Promise<WaitResult> {
+  return waitUntil(master, (view) => convergenceGaps(view, generation), opts);
+}
+
+/** Waits until no node of `clusters` is up any more (after a DeleteSpec); `remaining` lists those still up. */
+export function waitDrained(master: MasterClient, clusters: ReadonlySet<string>, opts: WaitOptions): Promise<WaitResult> {
+  return waitUntil(master, ({ nodes }) => nodes.filter((n) => clusters.has(n.cluster) && !GONE.has(n.status)).map((n) => `cluster ${n.cluster}: node ${describeNode(n)}`), opts);
+}
+
+/**
+ * Why `view` does not match the spec applied as `generation` yet, one line per reason; empty when
+ * it does. The declared clusters are the master's (GetClusterStatus lists the applied spec's).
+ */
+export function convergenceGaps(view: GridView, generation: number): string[] {
+  const { nodes, status } = view;
+  const gaps: string[] = [];
+  const r = status.reconcile;
+  if (status.specGeneration < generation) gaps.push(`the master has not started generation ${generation} yet (at ${status.specGeneration})`);
+  else if (r.generation < generation) gaps.push(`the reconciler has not planned generation ${generation} yet (at ${r.generation})`);
+  for (const u of r.unplaced) gaps.push(u.reason);
+  if (r.pendingActions > 0) gaps.push(`still planned: ${r.pendingActions} action${r.pendingActions === 1 ? '' : 's'} not finished`);
+  const names = new Set(status.clusters.map((c) => c.name));
+  for (const c of status.clusters) {
+    const mine = nodes.filter((n) => n.cluster === c.name);
+    const running = mine.filter((n) => n.status === 'running');
+    const moving = mine.filter((n) => TRANSITIONAL.has(n.status) || n.status === 'failed');
+    if (running.length !== c.desired || mine.some((n) => TRANSITIONAL.has(n.status))) {
+      const detail = moving.length > 0 ? ` (${moving.map(describeNode).join('; ')})` : '';
+      gaps.push(`cluster ${c.name}: ${running.length} of ${c.desired} nodes running${detail}`);
+    }
+  }
+  const leftovers = nodes.filter((n) => n.cluster !== '' && !names.has(n.cluster) && !GONE.has(n.status));
+  for (const n of leftovers) gaps.push(`node ${n.nodeId} of undeclared cluster ${n.cluster} is still ${n.status} on ${n.agentId}`);
+  return gaps;
+}
+
+function describeNode(n: GridNode): string {
+  const exit = n.lastExit ? `, ${n.lastExit}` : '';
+  return `${n.nodeId} on ${n.agentId}: ${n.status}${exit}`;
+}
+
+/** Reads the grid: its nodes and status, at once. */
+export async function readGrid(master: MasterClient): Promise<GridView> {
+  const [nodes, status] = await Promise.all([master.listNodes(), master.getClusterStatus()]);
+  return { nodes, status };
+}
+
+/** Reads until `gapsOf` finds nothing left, the timeout passes, or `signal` aborts. */
+async function waitUntil(master: MasterClient, gapsOf: (view: GridView) => string[], opts: WaitOptions): Promise<WaitResult> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const maxQuietMs = opts.maxQuietMs ?? 1000;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const wake = new Wake();
+  const onEvent = (e: { type: string }): void => {
+    if (!QUIET_EVENTS.has(e.type)) wake.set();
+  };
+  // The watch starts after the newest event known before the first read, so every change after
+  // that read wakes the loop. A watch that cannot start or breaks leaves the reads every maxQuietMs.
+  const last = await master.lastEventIndex().catch(() => undefined);
+  const watching = last === undefined ? Promise.resolve() : master.watchEvents(last + 1, undefined, { onEvent }, stop.signal).catch(() => undefined);
+  let view: GridView | undefined;
+  let remaining: string[] = [];
+  try {
+    for (;;) {
+      if (opts.signal?.aborted === true) return { done: false, remaining, interrupted: true, view };
+      wake.clear();
+      view = await readGrid(master);
+      opts.onView?.(view);
+      remaining = gapsOf(view);
+      if (remaining.length === 0) return { done: true, remaining, interrupted: false, view };
+      const left = deadline - Date.now();
+      if (left <= 0) return { done: false, remaining, interrupted: false, view };
+      await wake.wait(Math.min(maxQuietMs, left), stop.signal);
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    stop.abort();
+    await watching;
+  }
+}
+
+/** A flag set by events and awaited by the loop: an event during a read wakes the next wait at once. */
+class Wake {
+  #set = false;
+  #wake: (() => void) | undefined;
+
+  set(): void {
+    this.#set = true;
+    this.#wake?.();
+  }
+
+  clear(): void {
+    this.#set = false;
+  }
+
+  /** Resolves once set, after `ms`, or when `signal` aborts, whichever comes first. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#set || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The one client of the grid master, for everything outside it: the CLI, the Pulumi provider, the
+ * benchmarks. Calls carry the token and a deadline; the declarative and read calls answer in domain
+ * types (a {@link Plan}, {@link GridNode}s, a {@link GridStatus}); every failure is a ClientError
+ * with a stable code (client/master-errors.ts).
+ */
+import type { ClientReadableStream, Interceptor } from '@grpc/grpc-js';
+import type { Plan } from '../plan/index.js';
+import { GridMasterClient, type Event, type EventFilter, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { ClientError } from './errors.js';
+import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
+import { classifyMasterError } from './master-errors.js';
+import { nodeFromWire, statusFromWire, type GridNode, type GridStatus } from './node-wire.js';
+import { planFromWire } from './plan-wire.js';
+import { clientChannelOptions, MAX_SPEC_BYTES, specSizeProblem } from './wire-limits.js';
+
+/** An event as the master streams it (the CLI prints them as they are). */
+export type WireEvent = Event;
+/** Which events a watch or a listing returns. */
+export type WireEventFilter = EventFilter;
+
+/** Per-call deadline: long enough for a loaded two-core machine, short enough for a stuck master. */
+export const MASTER_CALL_TIMEOUT_MS = 15_000;
+
+/** Where the master is, and how to call it. */
+export interface MasterClientOptions {
+  /** host:port of the master. */
+  readonly address: string;
+  /** The shared token, when the master requires one ('' counts as none). */
+  readonly token?: string | undefined;
+  /** Deadline of each call. @default MASTER_CALL_TIMEOUT_MS */
+  readonly callTimeoutMs?: number | undefined;
+  /** grpc-js interceptors run around every call (tracing, metrics, counting calls in tests). */
+  readonly interceptors?: readonly Interceptor[] | undefined;
+}
+
+/** The spec a master holds. */
+export interface AppliedSpec {
+  /** Canonical JSON; '' when no spec is applied (never was, or deleted). */
+  readonly specJson: string;
+  readonly generation: number;
+  readonly appliedAtMs: number;
+}
+
+/** What ApplySpec answered. */
+export interface ApplyOutcome {
+  readonly plan: Plan;
+  /** The generation in force (unchanged on a dry run, or when the spec is unchanged). */
+  readonly generation: number;
+  /** True when the stored spec changed (never on a dry run). */
+  readonly changed: boolean;
+}
+
+/** Callbacks of {@link MasterClient.watchEvents}. */
+export interface WatchHandlers {
+  onEvent(e: WireEvent): void;
+  /** The stream starts later than asked: retention removed the events in between. */
+  onTruncated?(requested: number, start: number): void;
+}
+
+/** Method names of the generated client that are unary calls. */
+type UnaryName = {
+  [K in keyof GridMasterClient]: GridMasterClient[K] extends (req: infer _R, md: never, opts: never, cb: never) => unknown ? K : never;
+}[keyof GridMasterClient];
+type RequestOf<K extends UnaryName> = Parameters<GridMasterClient[K]>[0];
+type ResponseOf<K extends UnaryName> = Parameters<GridMasterClient[K]> extends [unknown, ...unknown[], infer CB]
+  ? CB extends (err: never, res: infer R) => void
+    ? R
+    : never
+  : never;
+
+/** One channel to a master; close it when done, or use {@link withMaster}. */
+export class MasterClient {
+  readonly address: string;
+  readonly #client: GridMasterClient;
+  readonly #token: string | undefined;
+  readonly #timeoutMs: number;
+
+  constructor(opts: MasterClientOptions) {
+    this.address = opts.address;
+    this.#token = opts.token === '' ? undefined : opts.token;
+    this.#timeoutMs = opts.callTimeoutMs ?? MASTER_CALL_TIMEOUT_MS;
+    const interceptors = opts.interceptors === undefined ? {} : { interceptors: [...opts.interceptors] };
+    this.#client = new GridMasterClient(opts.address, insecureCredentials, { ...clientChannelOptions(), ...interceptors });
+  }
+
+  /** The applied spec. */
+  async getSpec(): Promise<AppliedSpec> {
+    const { specJson, generation, appliedAtMs } = await this.call('getSpec', {});
+    return { specJson, generation, appliedAtMs };
+  }
+
+  /**
+   * Plans and, unless `dryRun`, stores `specJson`; the master's reconciler then converges to it.
+   * @throws ClientError SPEC_INVALID, without sending it, for a spec over {@link MAX_SPEC_BYTES}
+   * (the transport would refuse it with a less useful message); STALE_GENERATION when
+   * `expectedGeneration` is not the applied one; SPEC_INVALID for a spec the master refuses.
+   */
+  async applySpec(specJson: string, expectedGeneration?: number, dryRun = false): Promise<ApplyOutcome> {
+    const tooBig = specSizeProblem(specJson);
+    if (tooBig !== undefined) {
+      throw new ClientError('SPEC_INVALID', `spec_json: not sent to master ${this.address}: ${tooBig}`, { field: 'spec_json', limit: MAX_SPEC_BYTES, reason: tooBig });
+    }
+    const res = await this.call('applySpec', { specJson, expectedGeneration, dryRun });
+    return { plan: planFromWire(res.plan), generation: res.generation, changed: res.changed };
+  }
+
+  /**
+   * Removes the applied spec, named by its generation and (when not empty) its grid's name; the
+   * master then stops its nodes. Returns the new generation.
+   */
+  async deleteSpec(expectedGeneration: number | undefined, gridName = ''): Promise<number> {
+    return (await this.call('deleteSpec', { expectedGeneration, gridName })).generation;
+  }
+
+  /** Nodes as their agents last reported them, optionally of one agent or cluster only. */
+  async listNodes(filter: { readonly agentId?: string; readonly cluster?: string } = {}): Promise<GridNode[]> {
+    const { nodes } = await this.call('listNodes', { agentId: filter.agentId ?? '', cluster: filter.cluster ?? '' });
+    return nodes.map((n, i) => nodeFromWire(n, `nodes[${i}]`));
+  }
+
+  /** Agent and node counts, per-cluster health and the reconciler's progress. */
+  async getClusterStatus(): Promise<GridStatus> {
+    return statusFromWire(await this.call('getClusterStatus', {}));
+  }
+
+  /** Index of the newest event (0 when there is none): a watch from the next one sees only what follows. */
+  async lastEventIndex(): Promise<number> {
+    return (await this.call('listEvents', { filter: undefined, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 1 })).lastIndex;
+  }
+
+  /**
+   * Follows WatchEvents from `fromIndex` until `signal` aborts (also before the call) or the master
+   * ends the stream. Resolves on a clean end or an abort; rejects with a ClientError otherwise.
+   */
+  watchEvents(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
+    // An abort that came before the stream exists has no stream to cancel: the watch would run on.
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const stream: ClientReadableStream<WatchEventsResponse> = this.#client.watchEvents({ fromIndex, filter }, authMetadata(this.#token));
+      const onAbort = (): void => stream.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (err?: unknown): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (err === undefined || signal.aborted) resolve();
+        else reject(classifyMasterError(err, this.address, 'WatchEvents'));
+      };
+      stream.on('data', (m: WatchEventsResponse) => {
+        if (m.start !== undefined && m.start.truncated) handlers.onTruncated?.(m.start.requestedIndex, m.start.startIndex);
+        if (m.event !== undefined) handlers.onEvent(m.event);
+      });
+      stream.on('error', (err) => finish(err));
+      stream.on('end', () => finish());
+    });
+  }
+
+  /** Any other unary RPC by its method name, e.g. `call('listAgents', {})`, answered in wire types. */
+  async call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs = this.#timeoutMs): Promise<ResponseOf<K>> {
+    const fn = this.#client[method] as unknown as Parameters<typeof unary<RequestOf<K>, ResponseOf<K>>>[0];
+    try {
+      return await unary(fn, this.#client, request, this.#token, timeoutMs);
+    } catch (err) {
+      throw classifyMasterError(err, this.address, `${method.charAt(0).toUpperCase()}${method.slice(1)}`);
+    }
+  }
+
+  /** Closes the channel; calls still running fail. */
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** Opens a client, runs `fn` with it, and always closes it. */
+export async function withMaster<T>(opts: MasterClientOptions, fn: (master: MasterClient) => Promise<T>): Promise<T> {
+  const master = new MasterClient(opts);
+  try {
+    return await fn(master);
+  } finally {
+    master.close();
+  }
+}

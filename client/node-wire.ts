@@ -1,0 +1,126 @@
+/**
+ * What the master reports about the grid (ListNodes, GetClusterStatus) in domain types: statuses,
+ * roles and healths as the unions the plan engine uses, not the wire's free strings. A value this
+ * client does not know is refused by name rather than passed on as a string nobody checks.
+ */
+import type { ClusterHealthState, ClusterStatus, NodeStatus, Unplaced } from '../plan/index.js';
+import type { NodeRole } from '../schema/index.js';
+import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { GetClusterStatusResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { ClientError } from './errors.js';
+import { unplacedFromWire } from './plan-wire.js';
+
+/** A storage node as its agent last reported it to the master. */
+export interface GridNode {
+  readonly nodeId: string;
+  readonly agentId: string;
+  readonly port: number;
+  /** OS process id, or the container's init pid; 0 when not running. */
+  readonly pid: number;
+  readonly status: NodeStatus;
+  readonly storagePath: string;
+  readonly memoryMb: number;
+  readonly restarts: number;
+  readonly startedAtMs: number;
+  /** Declarative owner; empty for nodes spawned by hand. */
+  readonly cluster: string;
+  /** As the master assigns it (a promotion changes no process); empty for nodes spawned by hand. */
+  readonly role: NodeRole | '';
+  /** How the last run ended, e.g. `exit code 1`; empty if it never ended. */
+  readonly lastExit: string;
+  readonly containerId: string;
+  /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
+  readonly generation: number;
+}
+
+/** The reconciler's progress towards the applied spec. */
+export interface ReconcileState {
+  /** Spec generation of its last pass (0: none yet). */
+  readonly generation: number;
+  /** Actions planned and not completed yet (to start, running, or failed and to be retried). */
+  readonly pendingActions: number;
+  /** Nodes it could not place, per cluster, with why. */
+  readonly unplaced: readonly Unplaced[];
+}
+
+/** The grid as GetClusterStatus reports it. */
+export interface GridStatus {
+  readonly agentsTotal: number;
+  readonly agentsHealthy: number;
+  readonly agentsDegraded: number;
+  readonly agentsOffline: number;
+  readonly nodesTotal: number;
+  readonly nodesRunning: number;
+  readonly nodesFailed: number;
+  readonly health: ClusterHealthState;
+  /** The applied spec's clusters (none when no spec is applied, or it was deleted). */
+  readonly clusters: readonly ClusterStatus[];
+  readonly specGeneration: number;
+  /** Events dropped because the event store failed and the buffer was full. */
+  readonly eventsDropped: number;
+  /** Set while the event store is failing. */
+  readonly eventStoreError: string;
+  readonly reconcile: ReconcileState;
+}
+
+const STATUSES: ReadonlySet<string> = new Set<NodeStatus>(['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed']);
+const ROLES: ReadonlySet<string> = new Set<NodeRole | ''>(['', 'standalone', 'leader', 'replica']);
+const HEALTHS: ReadonlySet<string> = new Set<ClusterHealthState>(['healthy', 'degraded', 'critical']);
+
+/**
+ * A node the master reported, as a {@link GridNode}.
+ * @throws ClientError MASTER_ANSWER_INVALID naming `field` for a status or role this client does not know.
+ */
+export function nodeFromWire(n: NodeInfo, field = 'node'): GridNode {
+  return {
+    nodeId: n.nodeId,
+    agentId: n.agentId,
+    port: n.port,
+    pid: n.pid,
+    status: known(STATUSES, n.status, `${field}.status`) as NodeStatus,
+    storagePath: n.storagePath,
+    memoryMb: n.memoryMb,
+    restarts: n.restarts,
+    startedAtMs: n.startedAtMs,
+    cluster: n.cluster,
+    role: known(ROLES, n.role, `${field}.role`) as NodeRole | '',
+    lastExit: n.lastExit,
+    containerId: n.containerId,
+    generation: n.generation,
+  };
+}
+
+/**
+ * A GetClusterStatus answer as a {@link GridStatus}; a master that reports no reconciler state
+ * (an older one) reads as a reconciler that has not started.
+ * @throws ClientError MASTER_ANSWER_INVALID naming the field for a health this client does not know.
+ */
+export function statusFromWire(s: GetClusterStatusResponse): GridStatus {
+  const r = s.reconcile;
+  return {
+    agentsTotal: s.agentsTotal,
+    agentsHealthy: s.agentsHealthy,
+    agentsDegraded: s.agentsDegraded,
+    agentsOffline: s.agentsOffline,
+    nodesTotal: s.nodesTotal,
+    nodesRunning: s.nodesRunning,
+    nodesFailed: s.nodesFailed,
+    health: known(HEALTHS, s.health, 'health') as ClusterHealthState,
+    clusters: s.clusters.map((c, i) => ({
+      name: c.name,
+      desired: c.desired,
+      running: c.running,
+      health: known(HEALTHS, c.health, `clusters[${i}].health`) as ClusterHealthState,
+      leaderNodeId: c.leaderNodeId,
+    })),
+    specGeneration: s.specGeneration,
+    eventsDropped: s.eventsDropped,
+    eventStoreError: s.eventStoreError,
+    reconcile: { generation: r?.generation ?? 0, pendingActions: r?.pendingActions ?? 0, unplaced: (r?.unplaced ?? []).map(unplacedFromWire) },
+  };
+}
+
+function known(values: ReadonlySet<string>, value: string, field: string): string {
+  if (values.has(value)) return value;
+  throw new ClientError('MASTER_ANSWER_INVALID', `${field}: unknown value ${JSON.stringify(value)} (expected one of ${[...values].filter((v) => v !== '').join(', ')})`, { field });
+}

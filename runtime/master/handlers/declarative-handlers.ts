@@ -1,0 +1,33 @@
+import { unplacedToWire } from '../../../client/index.js';
+import { nodeToWire } from '../../common/grid-wire.js';
+import type { DeclarativeControl } from '../declarative.js';
+import { withEncodedPlan } from './encoded-plan.js';
+import type { HandlerFactory } from './master-handlers.js';
+
+/**
+ * ApplySpec, GetSpec, DeleteSpec, ListNodes (roles as assigned) and GetClusterStatus (with
+ * per-cluster health and the reconciler's progress): the wire edge of the declarative control.
+ */
+export function declarativeHandlers(control: DeclarativeControl): HandlerFactory {
+  return () => ({
+    applySpec: async (req) => {
+      const outcome = await control.apply(req.specJson, req.expectedGeneration, req.dryRun);
+      return withEncodedPlan({ generation: outcome.generation, changed: outcome.changed }, outcome.encodedPlan);
+    },
+    getSpec: () => {
+      const c = control.desired.current();
+      return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
+    },
+    deleteSpec: async (req) => ({ generation: await control.delete(req.expectedGeneration, req.gridName) }),
+    listNodes: (req) => ({ nodes: control.nodes({ agentId: req.agentId, cluster: req.cluster }).map(nodeToWire) }),
+    getClusterStatus: () => {
+      const status = control.status();
+      const { generation, pendingActions, unplaced } = status.reconcile;
+      return {
+        ...status,
+        clusters: status.clusters.map((c) => ({ ...c })),
+        reconcile: { generation, pendingActions, unplaced: unplaced.map(unplacedToWire) },
+      };
+    },
+  });
+}
