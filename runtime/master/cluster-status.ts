@@ -1,19 +1,11 @@
+import type { GridStatus } from '../../client/index.js';
 import type { AgentRegistry } from './agent-registry.js';
 
 /** Overall grid health. */
 export type GridHealth = 'healthy' | 'degraded' | 'critical';
 
-/** Agents and nodes counted, and the grid's grade. */
-export interface GridCounts {
-  readonly agentsTotal: number;
-  readonly agentsHealthy: number;
-  readonly agentsDegraded: number;
-  readonly agentsOffline: number;
-  readonly nodesTotal: number;
-  readonly nodesRunning: number;
-  readonly nodesFailed: number;
-  readonly health: GridHealth;
-}
+/** Agents and nodes counted, and the grid's grade: GetClusterStatus without the spec's part. */
+export type GridCounts = Omit<GridStatus, 'clusters' | 'specGeneration' | 'eventsDropped' | 'eventStoreError' | 'reconcile'>;
 
 /**
  * Counts agents and nodes and grades the grid:

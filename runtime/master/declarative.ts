@@ -1,15 +1,15 @@
 import { clusterStatus, type ClusterHealthState, type ClusterStatus, type Plan } from '../../plan/index.js';
 import { RuntimeError } from '../errors.js';
-import { checkSpecSize } from '../../client/index.js';
+import { checkSpecSize, type GridStatus } from '../../client/index.js';
 import type { NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentRegistry } from './agent-registry.js';
-import { computeClusterStatus, type GridCounts } from './cluster-status.js';
+import { computeClusterStatus } from './cluster-status.js';
 import type { NodeOperations } from './node-operations.js';
 import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
-import { Reconciler, type ReconcileProgress, type ReconcilerEvents } from './reconcile/reconciler.js';
+import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
 
@@ -20,15 +20,6 @@ export interface ApplyOutcome {
   readonly generation: number;
   readonly changed: boolean;
   readonly encodedPlan: Uint8Array;
-}
-
-/** GetClusterStatus in domain terms. */
-export interface GridStatus extends GridCounts {
-  readonly clusters: readonly ClusterStatus[];
-  readonly specGeneration: number;
-  readonly eventsDropped: number;
-  readonly eventStoreError: string;
-  readonly reconcile: ReconcileProgress;
 }
 
 /** How long a new cluster may take to become healthy before its health is reported as an alarm. */

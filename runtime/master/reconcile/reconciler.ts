@@ -1,8 +1,9 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction, type Unplaced } from '../../../plan/index.js';
+import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../../client/transport.js';
+import type { ReconcileState } from '../../../client/index.js';
 import { ActionQueue } from './action-queue.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */
@@ -20,16 +21,6 @@ export interface ReconcilerEvents {
   nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
   leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string }): void;
   placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
-}
-
-/** How far the reconciler is with the applied spec (GetClusterStatus reports it to waiting clients). */
-export interface ReconcileProgress {
-  /** Spec generation of the last pass that had a spec (0: none yet). */
-  readonly generation: number;
-  /** Actions of the last plan, and any still running, that have not completed. */
-  readonly pendingActions: number;
-  /** What the last plan could not place. */
-  readonly unplaced: readonly Unplaced[];
 }
 
 /** The master-side operations the reconciler drives; each call goes to a real agent. */
@@ -147,7 +138,8 @@ export class Reconciler {
   }
 
   /** Where the reconciler stands: what a client waiting for an apply needs to know it is done. */
-  get progress(): ReconcileProgress {
+  /** How far the reconciler is with the applied spec (GetClusterStatus reports it to waiting clients). */
+  get progress(): ReconcileState {
     return { generation: this.lastGeneration, pendingActions: this.outstanding.size, unplaced: this.lastPlan?.unplaced ?? [] };
   }
 
