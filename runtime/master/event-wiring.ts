@@ -34,7 +34,8 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
       emit({ type: 'SpecApplied', payload: { generation: e.generation, nodes: e.plan.summary.create + e.plan.summary.unchanged + e.plan.summary.replace + e.plan.summary.update } }),
     nodeReplaced: (e) =>
       emit({ type: 'NodeReplaced', agentId: e.toAgentId, nodeId: e.nodeId, cluster: e.cluster, payload: { oldNodeId: e.nodeId, reason: `${e.reason} (from ${e.fromAgentId || 'unknown agent'})` } }),
-    leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: ++term } }),
+    // The master's recorded term; a counter only for a reconciler host that keeps none.
+    leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: e.term ?? ++term } }),
     placementFailed: (e) => emit({ type: 'PlacementFailed', cluster: e.cluster, payload: { reason: e.reason, group: e.cluster } }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };

@@ -13,12 +13,14 @@ export interface DesiredState {
   readonly spec: CompiledGridSpec;
   readonly generation: number;
   readonly leaders: Readonly<Record<string, string>>;
+  /** The term each recorded leader leads (leader-replicas clusters). */
+  readonly terms?: Readonly<Record<string, number>>;
 }
 
 /** Lifecycle facts the reconciler reports (the master turns them into events). */
 export interface ReconcilerEvents {
   nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
-  leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string }): void;
+  leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string; term?: number }): void;
   placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
 }
 
@@ -37,6 +39,11 @@ export interface ReconcilerHost {
   setLeader(cluster: string, nodeId: string): Promise<void>;
   /** True when the desired state was loaded from the store at start (a master restart). */
   resumed?(): boolean;
+  /**
+   * After each pass is planned: brings running nodes to what the master records (replication roles,
+   * leaders, terms). Must not wait on the nodes: it starts its own work.
+   */
+  afterPass?(desired: DesiredState): void;
 }
 
 export interface ReconcilerOptions {
@@ -205,6 +212,7 @@ export class Reconciler {
       signal,
     };
     const done = Promise.all(runnable.map((a) => this.enqueue(a, ctx)));
+    this.host.afterPass?.(desired);
     return { plan, done };
   }
 
@@ -297,7 +305,8 @@ export class Reconciler {
           const previous = desired.leaders[a.cluster] ?? '';
           if (a.role === 'leader') {
             await this.host.setLeader(a.cluster, a.nodeId);
-            this.events.leaderChanged?.({ cluster: a.cluster, nodeId: a.nodeId, previous, reason: a.reason });
+            const term = this.host.desired()?.terms?.[a.cluster];
+            this.events.leaderChanged?.({ cluster: a.cluster, nodeId: a.nodeId, previous, reason: a.reason, ...(term !== undefined ? { term } : {}) });
           }
           break;
         }
