@@ -31,6 +31,7 @@ describe('AgentClientPool deadlines', () => {
         return new Promise((resolve) => setTimeout(() => resolve({ node }), 900));
       },
       listNodes: () => ({ nodes: [node] }),
+      configureNode: () => ({ node }),
     };
     const server = await startGrpcServer('127.0.0.1:0', [{ definition: GridAgentService, impl: wrapService(GridAgentService, impl, undefined) }], undefined);
     servers.push(server);

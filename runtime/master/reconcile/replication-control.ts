@@ -127,12 +127,8 @@ export class ReplicationControl {
     const term = Math.max(d.terms?.[cluster] ?? 0, this.highestTerm(cluster)) + 1;
     await this.deps.record(cluster, nodeId, term);
     this.deps.logger.warn({ cluster, nodeId, previous, term }, `cluster ${cluster}: promoting ${nodeId} (${position(chosen.replication)}) to leader of term ${term}${previous !== undefined ? ` in place of ${previous}` : ''}`);
-    try {
-      await this.deps.ops.configure(chosen.agentId, { nodeId, role: 'leader', leaderAddress: '', term, ...clusterSettings(c) });
-    } catch (err) {
-      // Recorded: the step after the next pass tells it again.
-      this.deps.logger.warn({ cluster, nodeId, term, err: (err as Error).message }, `cluster ${cluster}: telling ${nodeId} it leads term ${term} failed; retrying`);
-    }
+    // Recorded: should this fail, the step after the next pass tells it again.
+    await this.configure(chosen, 'leader', '', term, c);
     const now = this.deps.desired();
     if (now !== undefined) this.syncCluster(now, c);
   }
@@ -167,14 +163,14 @@ export class ReplicationControl {
     }
     if (leader === undefined) return;
     if (differs(leader.replication!, 'leader', '', term, c)) {
-      this.configure(leader, 'leader', '', term, c);
+      void this.configure(leader, 'leader', '', term, c);
       return;
     }
     const address = this.addressOf(leader);
     if (address === undefined) return;
     for (const n of running) {
       if (n.nodeId === leaderId) continue;
-      if (differs(n.replication!, 'replica', address, term, c)) this.configure(n, 'replica', address, term, c);
+      if (differs(n.replication!, 'replica', address, term, c)) void this.configure(n, 'replica', address, term, c);
     }
   }
 
@@ -191,25 +187,27 @@ export class ReplicationControl {
     );
   }
 
-  private configure(n: NodeView, role: Role, leaderAddress: string, term: number, c: CompiledClusterSpec): void {
+  /**
+   * Tells one node its role through its agent, unless a call to it is in flight or backing off
+   * after a failure. Never rejects: a failure is logged and backs off.
+   */
+  private async configure(n: NodeView, role: Role, leaderAddress: string, term: number, c: CompiledClusterSpec): Promise<void> {
     const key = `${n.agentId}\u0000${n.nodeId}`;
     const f = this.failures.get(key);
     if (this.inFlight.has(key) || (f !== undefined && f.retryAtMs > Date.now())) return;
     this.inFlight.add(key);
-    this.deps.ops.configure(n.agentId, { nodeId: n.nodeId, role, leaderAddress, term, ...clusterSettings(c) }).then(
-      () => {
-        this.inFlight.delete(key);
-        this.failures.delete(key);
-      },
-      (err: unknown) => {
-        this.inFlight.delete(key);
-        const count = (f?.count ?? 0) + 1;
-        const delay = backoffDelay(count - 1, RETRY);
-        this.failures.set(key, { count, retryAtMs: Date.now() + delay });
-        const level = count === 1 ? 'warn' : 'debug';
-        this.deps.logger[level]({ nodeId: n.nodeId, agentId: n.agentId, role, term, err: (err as Error).message, retryInMs: delay }, `configuring ${n.nodeId} as ${role} of term ${term} failed`);
-      },
-    );
+    try {
+      await this.deps.ops.configure(n.agentId, { nodeId: n.nodeId, role, leaderAddress, term, ...clusterSettings(c) });
+      this.failures.delete(key);
+    } catch (err) {
+      const count = (f?.count ?? 0) + 1;
+      const delay = backoffDelay(count - 1, RETRY);
+      this.failures.set(key, { count, retryAtMs: Date.now() + delay });
+      const level = count === 1 ? 'warn' : 'debug';
+      this.deps.logger[level]({ nodeId: n.nodeId, agentId: n.agentId, role, term, err: (err as Error).message, retryInMs: delay }, `configuring ${n.nodeId} as ${role} of term ${term} failed`);
+    } finally {
+      this.inFlight.delete(key);
+    }
   }
 
   /** Every copy of the cluster's declared nodes that runs on an agent the master can reach. */
