@@ -64,5 +64,17 @@ describe('a declared leader-replicas cluster', () => {
       expect(refused.details).toContain(addressOf(leader!));
     }
     expect((await client(leader!).queryConcept('nope')).found).toBe(false);
+
+    // WHEN the master restarts, it keeps the cluster's leader and term (kept with the spec)
+    const address = grid.master.address;
+    await grid.master.stop('SIGTERM');
+    await grid.startMaster(address);
+    await eventually(async () => (await roles(grid!, 'kg')).all.length === 3, 15_000);
+    // Reconcile passes run every 200 ms: a master that lost the term would have raised it by now.
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await roles(grid, 'kg');
+    expect(after.leader?.nodeId).toBe(leader!.nodeId);
+    expect(after.all.map((n) => n.replication?.term)).toEqual([term, term, term]);
+    expect(await grid.events('LeaderChanged')).toEqual([]);
   });
 });
