@@ -80,14 +80,15 @@ export function checkSpawnReplication(req: ReplicationSettings & { readonly role
  */
 export function checkConfigure(req: ConfigureRequest, current: { readonly role: string; readonly replication: NodeReplicationSpec | undefined }): NodeReplicationSpec {
   const nodeId = req.nodeId;
-  if (!isReplicated(current.role) || current.replication === undefined) {
+  if (!isReplicated(current.role)) {
     throw new RuntimeError('NOT_REPLICATED', `node "${nodeId}" was spawned ${current.role === '' ? 'without a role' : `as ${current.role}`}: only leader and replica nodes take a replication role`, { nodeId });
   }
   if (!isReplicated(req.role)) throw bad('role', `expected leader or replica, got ${quote(req.role)}`, nodeId);
   const s = checkSettings(req, req.role, nodeId);
   if (s.term < 1) throw bad('term', 'must be at least 1', nodeId);
   if (req.role === 'replica' && s.leaderAddress === '') throw bad('leader_address', 'required for a replica (HOST:PORT of its leader)', nodeId);
-  const cur = current.replication;
+  // A node re-adopted without its settings (a container labelled by an older agent): defaults.
+  const cur = current.replication ?? { grid: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0 };
   return {
     grid: cur.grid,
     leaderAddress: s.leaderAddress,
@@ -96,6 +97,26 @@ export function checkConfigure(req: ConfigureRequest, current: { readonly role: 
     syncQuorum: s.syncQuorum !== 0 ? s.syncQuorum : cur.syncQuorum,
     syncTimeoutMs: s.syncTimeoutMs !== 0 ? s.syncTimeoutMs : cur.syncTimeoutMs,
   };
+}
+
+/**
+ * Replication settings read back from where a node's launch was recorded (a container's labels),
+ * checked as a spawn's are; undefined when absent or not valid (the node then runs on, with the
+ * storage-server's defaults should it restart, and its term.json).
+ */
+export function recordedReplication(v: unknown, spec: { readonly nodeId: string; readonly role: string; readonly cluster: string }): NodeReplicationSpec | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const [grid, leaderAddress, durability] = [str('grid'), str('leaderAddress'), str('durability')];
+  const [term, syncQuorum, syncTimeoutMs] = [num('term'), num('syncQuorum'), num('syncTimeoutMs')];
+  if (grid === undefined || leaderAddress === undefined || durability === undefined || term === undefined || syncQuorum === undefined || syncTimeoutMs === undefined) return undefined;
+  try {
+    return checkSpawnReplication({ role: spec.role, cluster: spec.cluster, grid, leaderAddress, durability, term, syncQuorum, syncTimeoutMs }, spec.nodeId);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
 import { ReplicationControl } from './reconcile/replication-control.js';
+import type { ReplicationEvents } from './reconcile/replication-watch.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
 
@@ -21,7 +22,7 @@ export { compileSpecJson, MAX_WIRE_DIAGNOSTICS } from './reconcile/compile-spec.
 const NEW_CLUSTER_GRACE_MS = 120_000;
 
 /** Declarative lifecycle facts, for the event bus. */
-export interface DeclarativeEvents extends ReconcilerEvents {
+export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents {
   specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
 }
@@ -67,6 +68,7 @@ export class DeclarativeControl {
       desired: () => this.desired.desired(),
       record: (cluster, nodeId, term) => this.desired.setLeader(cluster, nodeId, term),
       logger: o.logger.child({ component: 'replication' }),
+      ...(o.events !== undefined ? { events: o.events } : {}),
     });
     this.reconciler = new Reconciler(
       {

@@ -62,6 +62,14 @@ describe('failover of a sync leader-replicas cluster', () => {
       return n?.replication?.role === 'leader' && n.replication.term === newTerm ? n : undefined;
     }, 15_000);
 
+    // ...the role changes are events: the new leader, and the other replica following it in the new term
+    const roleChanges = await eventually(async () => {
+      const events = (await grid!.events('RoleChanged')).filter((e) => e.payload['term'] === newTerm);
+      return events.length >= 2 ? events : undefined;
+    }, 10_000);
+    expect(roleChanges.find((e) => e.nodeId === newLeader.nodeId)?.payload).toEqual({ role: 'leader', term: newTerm });
+    expect(roleChanges.find((e) => e.nodeId !== newLeader.nodeId && e.nodeId !== oldLeader.nodeId)?.payload).toEqual({ role: 'replica', term: newTerm, leader: addressOf(newLeader) });
+
     // ...holding every write that was acknowledged
     expect(acked().length).toBeGreaterThanOrEqual(200);
     const nc = client(newLeader);

@@ -26,7 +26,9 @@ describe('a declared leader-replicas cluster', () => {
     await grid.startMaster();
     const ids = ['a1', 'a2', 'a3'];
     await Promise.all(ids.map((id) => grid!.agent(id)));
-    await grid.apply(grid.writeSpec(gridSpec(ids.map((id) => ({ id })), [{ name: 'kg', nodes: 3, topology: 'leader-replicas', replication: { durability: 'async' } }])));
+    // (replaceAfter long: a restarted master waits for every declared agent before it acts on absences)
+    const spec = gridSpec(ids.map((id) => ({ id })), [{ name: 'kg', nodes: 3, topology: 'leader-replicas', replication: { durability: 'async' } }], { replaceAfter: '10m' });
+    await grid.apply(grid.writeSpec(spec));
 
     // THEN every node knows its role in one term, and the replicas follow the leader's address
     const { leader, replicas } = await eventually(async () => {

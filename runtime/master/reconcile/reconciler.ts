@@ -54,7 +54,7 @@ export interface ReconcilerOptions {
   /** Actions calling the same agent run at most this many at a time. @default half of concurrency */
   readonly perAgentConcurrency?: number;
   /**
-   * After the master starts, no node is created or replaced until every declared agent has
+   * After the master starts, no node is created, replaced or promoted until every declared agent has
    * registered or this long has passed (plus the spec's `replaceAfter` when the spec was loaded
    * from the store): agents must first tell a restarted master what they run, or it would start
    * duplicates. @default 0
@@ -195,7 +195,9 @@ export class Reconciler {
     const rolling = new Set<string>();
     const runnable = plan.actions.filter((a) => {
       if (this.inFlight.has(a.nodeId)) return false;
-      if (settling && (a.op === 'create' || a.op === 'replace')) return false;
+      // A node absent while agents may still be re-registering is not lost: nothing is created,
+      // replaced or promoted in its place until they have (a promotion starts a new term).
+      if (settling && a.op !== 'destroy') return false;
       const f = this.failures.get(a.nodeId);
       if (f !== undefined && f.retryAtMs > now) return false;
       if (!isRestartInPlace(a)) return true;
@@ -241,7 +243,7 @@ export class Reconciler {
   /**
    * After a restart, a declared agent that has not registered yet may still run nodes the master
    * cannot see (agents re-register with a reconnect backoff of several seconds). Such an agent is
-   * treated like one offline since the start: nothing is created or replaced before the settle
+   * treated like one offline since the start: nothing is created, replaced or promoted before the settle
    * period plus the spec's replaceAfter grace, as long as a running master keeps an offline
    * agent's nodes. A master that starts with no stored spec has nothing to wait for but --settle.
    */

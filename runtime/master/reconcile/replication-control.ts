@@ -19,6 +19,7 @@ import type { NodeReplication, NodeView, ReplicationSettings } from '../../commo
 import type { AgentRegistry } from '../agent-registry.js';
 import type { NodeOperations } from '../node-operations.js';
 import type { DesiredState } from './reconciler.js';
+import { ReplicationWatch, type ReplicationEvents } from './replication-watch.js';
 
 /** What the replication control needs from the master. */
 export interface ReplicationControlDeps {
@@ -28,6 +29,8 @@ export interface ReplicationControlDeps {
   /** Durably records `nodeId` as the cluster's leader in `term` (terms only rise). */
   readonly record: (cluster: string, nodeId: string, term: number) => Promise<void>;
   readonly logger: Logger;
+  /** Told of role changes, catch-ups and lag, as the nodes report them. */
+  readonly events?: ReplicationEvents;
 }
 
 /** The replication part of a spawn of a declared node. */
@@ -76,8 +79,11 @@ export class ReplicationControl {
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
   /** Clusters whose record is being written (a term adopted or raised). */
   private readonly recording = new Set<string>();
+  private readonly watch: ReplicationWatch;
 
-  constructor(private readonly deps: ReplicationControlDeps) {}
+  constructor(private readonly deps: ReplicationControlDeps) {
+    this.watch = new ReplicationWatch(deps.events ?? {});
+  }
 
   /**
    * The grid name and replication settings a declared node is spawned with. A leader always starts
@@ -137,9 +143,10 @@ export class ReplicationControl {
    * Brings every running leader and replica of the leader-replicas clusters to the record: the
    * leader leads the recorded term; once it reports so, every other node follows it in that term.
    * Only nodes whose report differs are told, one call per node at a time, failures backing off.
-   * Returns at once: the calls run on their own.
+   * Returns at once: the calls run on their own. Reports role changes, catch-ups and lag first.
    */
   sync(d: DesiredState): void {
+    this.watch.observe(this.deps.registry.nodes.list());
     for (const c of d.spec.clusters) if (c.topology === 'leader-replicas') this.syncCluster(d, c);
   }
 
