@@ -30,6 +30,7 @@ const WIRE_EDGES = [
   'runtime/master/event-mirror-client.ts', // the master's StorageService client for its event mirror
   'runtime/agent/agent-service.ts', // the GridAgent service
   'runtime/agent/master-connection.ts', // the agent's calls to its master (GridMaster client)
+  'runtime/agent/node-control.ts', // the agent's calls to its nodes' StorageControl
   'runtime/events/event-wire.ts', // events <-> Event, ListEvents, WatchEvents, ReportNodeEvents
   'runtime/events/storage-mirror-wire.ts', // the event mirror's StorageService calls
   'runtime/storage/storage-service.ts', // the StorageService, StorageControl, StorageReplication services

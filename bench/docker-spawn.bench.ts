@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { DockerPlatform } from '../runtime/agent/docker-platform.js';
 import { NodeSupervisor } from '../runtime/agent/node-supervisor.js';
 import { silentLogger } from '../runtime/common/logger.js';
+import { NO_REPLICATION } from '../runtime/common/grid-types.js';
 import { freePort, PROBE_INTERVAL_MS } from './bench-support.js';
 import type { DockerNetworkMode } from '../runtime/agent/docker-container-spec.js';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
       const nodeId = `n${i + 1}`;
       const port = await freePort();
       let t0 = performance.now();
-      await supervisor.spawn({ nodeId, port, memoryMb: 128, storagePath: '', cluster: 'bench', role: 'storage', generation: 1 });
+      await supervisor.spawn({ nodeId, port, memoryMb: 128, storagePath: '', cluster: 'bench', role: 'storage', generation: 1, ...NO_REPLICATION });
       if (i >= 0) platformMs.push(performance.now() - t0);
 
       // Crash: SIGKILL of the container's process -> die event -> restart -> SERVING again.

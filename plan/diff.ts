@@ -172,13 +172,18 @@ function checkKeeper(
   }
 }
 
-/** Leader choice of a leader-replicas cluster: keep a live leader, else promote, else elect a new slot. */
+/**
+ * Leader choice of a leader-replicas cluster: keep a live leader, else promote, else elect a new
+ * slot. A leader whose agent is offline is not kept, even within `replaceAfter`: nobody can vouch
+ * that it still takes writes, and a replica holding every acknowledged write is ready to. (Its
+ * copy is left alone until the agent returns; the new term fences it.)
+ */
 function chooseLeader(w: ClusterWork): { ordinal: number | undefined; promoted: boolean } {
   const moving = new Set(w.pending.map((p) => p.ordinal));
   let leader: number | undefined;
   let leaderRank = Infinity;
   for (const [o, k] of w.keepers) {
-    if (k.node.role !== 'leader') continue;
+    if (k.node.role !== 'leader' || !k.reachable) continue;
     // Prefer a leader we may act on, then a running one, then the lowest ordinal.
     const rank = (k.condition === 'good' ? 0 : 2) + (k.node.status === 'running' ? 0 : 1);
     if (rank < leaderRank || (rank === leaderRank && o < (leader ?? Infinity))) {
@@ -187,13 +192,14 @@ function chooseLeader(w: ClusterWork): { ordinal: number | undefined; promoted: 
     }
   }
   if (leader !== undefined) return { ordinal: leader, promoted: false };
-  let candidate: number | undefined;
+  // The running replica holding the most: every write a sync leader acknowledged is on it.
+  let candidate: { ordinal: number; node: LiveNode } | undefined;
   for (const [o, k] of w.keepers) {
     if (k.condition === 'good' && k.node.status === 'running' && !moving.has(o) && !w.resized.has(o)) {
-      if (candidate === undefined || o < candidate) candidate = o;
+      if (candidate === undefined || holdsMore(k.node, o, candidate.node, candidate.ordinal)) candidate = { ordinal: o, node: k.node };
     }
   }
-  if (candidate !== undefined) return { ordinal: candidate, promoted: true };
+  if (candidate !== undefined) return { ordinal: candidate.ordinal, promoted: true };
   let first: number | undefined;
   for (const p of w.pending) if (first === undefined || p.ordinal < first) first = p.ordinal;
   return { ordinal: first, promoted: false };
@@ -264,6 +270,19 @@ function place(ctx: Context, w: ClusterWork): void {
       reason: `cluster ${cluster.name}: ${missing.length} of ${cluster.nodes} nodes unplaced: ${result.reason}`,
     });
   }
+}
+
+/** Whether node `a` (at ordinal `ao`) is the better promotion: a later last log term, a longer log, then the lower ordinal. */
+function holdsMore(a: LiveNode, ao: number, b: LiveNode, bo: number): boolean {
+  const ra = a.replication;
+  const rb = b.replication;
+  const termA = ra?.lastLogTerm ?? 0;
+  const termB = rb?.lastLogTerm ?? 0;
+  if (termA !== termB) return termA > termB;
+  const posA = ra?.logPosition ?? 0;
+  const posB = rb?.logPosition ?? 0;
+  if (posA !== posB) return posA > posB;
+  return ao < bo;
 }
 
 function roleReason(from: NodeRole | '', to: NodeRole, promoted: boolean, sawLeader: boolean): string {

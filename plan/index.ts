@@ -12,6 +12,7 @@ export type {
   Deferred,
   LiveAgent,
   LiveNode,
+  LiveReplication,
   LiveState,
   NodeStatus,
   Plan,

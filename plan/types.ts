@@ -44,6 +44,22 @@ export interface LiveNode {
    * returning after its node was replaced elsewhere): the later start is the replacement.
    */
   readonly startedAtMs?: number;
+  /**
+   * Where a leader's or replica's log stands, as the node reported it: a failover promotes the
+   * running replica holding the most (highest `lastLogTerm`, then `logPosition`). Absent when not
+   * reported (then it ranks as an empty log).
+   */
+  readonly replication?: LiveReplication;
+}
+
+/** A node's log position as it reported it. */
+export interface LiveReplication {
+  /** The term the node is in. */
+  readonly term: number;
+  /** Term of the node's last log record (0 for an empty log). */
+  readonly lastLogTerm: number;
+  /** Records in the node's log. */
+  readonly logPosition: number;
 }
 
 /** Snapshot of the grid as the master sees it. */

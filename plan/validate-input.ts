@@ -80,6 +80,10 @@ export function validateLive(live: LiveState): void {
     if (!STATUS.has(n.status)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].status`, `unknown status ${JSON.stringify(n.status)}`);
     if (!ROLE.has(n.role)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].role`, `unknown role ${JSON.stringify(n.role)}`);
     if (!isCount(n.memoryMb)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].memoryMb`, 'must be an integer >= 0');
+    const r = n.replication;
+    if (r !== undefined && !(isCount(r.term) && isCount(r.lastLogTerm) && isCount(r.logPosition))) {
+      throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].replication`, 'term, lastLogTerm and logPosition must be integers >= 0');
+    }
     // One agent cannot run two copies of one node id; two agents can (that is what the diff resolves).
     const key = `${n.agentId}\u0000${n.nodeId}`;
     if (seen.has(key)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}]`, `node ${n.nodeId} reported twice by agent ${n.agentId}`);

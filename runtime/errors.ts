@@ -29,6 +29,8 @@ export type RuntimeErrorCode =
   | 'NOT_LEADER'
   | 'STALE_TERM'
   | 'QUORUM_UNAVAILABLE'
+  | 'NOT_REPLICATED'
+  | 'PROMOTION_REFUSED'
   | 'INTERNAL';
 
 /** Base of every runtime error: a {@link GridError} whose code is one of {@link RuntimeErrorCode}. */
@@ -70,6 +72,10 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   NOT_LEADER: GrpcStatus.FAILED_PRECONDITION,
   STALE_TERM: GrpcStatus.FAILED_PRECONDITION,
   QUORUM_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  /** A replication change asked of a node without a replication role. */
+  NOT_REPLICATED: GrpcStatus.FAILED_PRECONDITION,
+  /** A promotion the replicas' positions do not allow (another holds more). */
+  PROMOTION_REFUSED: GrpcStatus.FAILED_PRECONDITION,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

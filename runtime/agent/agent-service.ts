@@ -1,6 +1,8 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   GridAgentService,
+  type ConfigureNodeRequest,
+  type ConfigureNodeResponse,
   type GetNodeStatusRequest,
   type GetNodeStatusResponse,
   type ListNodesResponse,
@@ -11,7 +13,7 @@ import {
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { optionalId, requireId } from '../common/grpc-edge.js';
 import { wrapService } from '../common/grpc-server.js';
-import { nodeToWire } from '../common/grid-wire.js';
+import { configureFromWire, nodeToWire } from '../common/grid-wire.js';
 import type { NodeSupervisor } from './node-supervisor.js';
 
 /**
@@ -32,14 +34,24 @@ export function createAgentService(supervisor: NodeSupervisor, token: string | u
           cluster: req.cluster,
           role: req.role,
           generation: req.generation,
+          grid: req.grid,
+          term: req.term,
+          leaderAddress: req.leaderAddress,
+          durability: req.durability,
+          syncQuorum: req.syncQuorum,
+          syncTimeoutMs: req.syncTimeoutMs,
         });
         return { node: nodeToWire(node) };
+      },
+      async configureNode(req: ConfigureNodeRequest): Promise<ConfigureNodeResponse> {
+        const nodeId = requireId('node_id', req.nodeId);
+        return { node: nodeToWire(await supervisor.configure({ ...configureFromWire(req), nodeId })) };
       },
       async stopNode(req: StopNodeRequest): Promise<StopNodeResponse> {
         return { node: nodeToWire(await supervisor.stop(requireId('node_id', req.nodeId), req.graceMs)) };
       },
       async getNodeStatus(req: GetNodeStatusRequest): Promise<GetNodeStatusResponse> {
-        return { node: nodeToWire(supervisor.get(requireId('node_id', req.nodeId))) };
+        return { node: nodeToWire(await supervisor.status(requireId('node_id', req.nodeId))) };
       },
       async listNodes(): Promise<ListNodesResponse> {
         return { nodes: supervisor.list().map(nodeToWire) };

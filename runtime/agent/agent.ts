@@ -9,6 +9,7 @@ import type { GridPolicy } from '../common/grid-types.js';
 import { describeEffectivePolicy, isOwnConfig, resolvePolicy, type EffectivePolicy } from './grid-policy.js';
 import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
+import { nodeToken } from './node-token.js';
 import type { NodePlatform } from './platform.js';
 
 /** Agent daemon lifecycle. */
@@ -71,6 +72,7 @@ export class Agent {
         healthCheckIntervalMs: m.healthCheckIntervalMs,
         stopGraceMs: m.stopGraceMs,
         restart: this.ownPolicy.restart,
+        nodeToken: opts.token !== undefined ? nodeToken(opts.token) : undefined,
       },
       logger.child({ component: 'supervisor' }),
       (e) => this.link?.reportEvent(e),

@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import { RuntimeError } from '../errors.js';
 import { containerName, nodeLabels } from './docker-labels.js';
 import type { NodeLaunchSpec } from './platform.js';
+import { replicationArgs } from './replication-assignment.js';
 
 /** Below this a Node.js storage-server cannot start reliably inside its memory cgroup. */
 export const MIN_CONTAINER_MEMORY_MB = 64;
@@ -73,6 +74,7 @@ export function containerCreateOptions(settings: ContainerSettings, spec: NodeLa
     '--memory', String(spec.memoryMb),
     // Inside its own namespace the server must accept the forwarded connections on the bridge.
     '--host', bridged ? '0.0.0.0' : '127.0.0.1',
+    ...replicationArgs(spec),
   ];
   // Structured mounts, not `src:dst:opts` bind strings: no character of a path can add a field.
   const mounts: Dockerode.MountSettings[] = [{ Type: 'bind', Source: spec.storagePath, Target: CONTAINER_DATA_DIR, ReadOnly: false }];

@@ -4,6 +4,7 @@
  * `sutra.spec`, so nothing else needs to be persisted.
  */
 import type { NodeLaunchSpec } from './platform.js';
+import { recordedReplication } from './replication-assignment.js';
 
 /** Label keys set on every node container. */
 export const LABEL = {
@@ -72,5 +73,6 @@ export function specFromLabels(labels: Readonly<Record<string, string>> | undefi
     cluster: parsed.cluster,
     role: parsed.role,
     generation: parsed.generation,
+    replication: recordedReplication((parsed as { replication?: unknown }).replication, parsed),
   };
 }

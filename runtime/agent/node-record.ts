@@ -1,6 +1,7 @@
 import type { GridError } from '../errors.js';
 import type { HealthProbe } from './health-probe.js';
-import type { NodeEvent, NodeEventType, NodeStatus, NodeView } from '../common/grid-types.js';
+import type { NodeControl } from './node-control.js';
+import type { NodeEvent, NodeEventType, NodeReplication, NodeStatus, NodeView } from '../common/grid-types.js';
 import type { ExitInfo, NodeLaunchSpec } from './platform.js';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
@@ -43,6 +44,14 @@ export interface NodeRecord {
   runServing: boolean;
   /** Whether the current run is a restart (decides the event once it is running). */
   runIsRestart: boolean;
+  /** The node's StorageControl (leader and replica nodes), opened with its probe. */
+  control: NodeControl | undefined;
+  /** The node's replication as it last answered (see node-replication.ts). */
+  replication: NodeReplication | undefined;
+  /** The run has reached its leader's position (or leads) since it started or was pointed at a new leader. */
+  caughtUp: boolean;
+  /** Polls the replication of the current run. */
+  replicationPoll: NodeJS.Timeout | undefined;
 }
 
 /** Statuses a spawn waits for. */
@@ -90,6 +99,10 @@ export function newNodeRecord(spec: NodeLaunchSpec, restart: RestartPolicyOption
     portMoves: 0,
     runServing: false,
     runIsRestart: false,
+    control: undefined,
+    replication: undefined,
+    caughtUp: false,
+    replicationPoll: undefined,
   };
 }
 
@@ -110,5 +123,6 @@ export function nodeView(r: NodeRecord, agentId: string): NodeView {
     lastExit: r.lastExit,
     containerId: r.containerId,
     generation: r.spec.generation,
+    ...(r.replication !== undefined ? { replication: r.replication } : {}),
   };
 }

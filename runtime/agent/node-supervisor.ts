@@ -9,7 +9,9 @@ import { NodePorts } from './node-ports.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { describeExit, newNodeRecord, nodeView, NODE_EVENT_SEVERITY, SETTLED, type NodeRecord } from './node-record.js';
 import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
-import type { NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
+import { checkConfigure, checkSpawnReplication, isReplicated } from './replication-assignment.js';
+import { ReplicationReader } from './node-replication.js';
+import type { ConfigureRequest, NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
 import type { NodeEventSink, SupervisorOptions } from './node-types.js';
 
 /** Liveness probes that may fail in a row before a running node is killed and restarted. */
@@ -33,6 +35,7 @@ export class NodeSupervisor {
   private readonly ports: NodePorts;
   /** The restart policy in force: the agent's config, until the grid's policy replaces it. */
   private restartOptions: RestartPolicyOptions;
+  private readonly replication: ReplicationReader;
 
   constructor(
     private readonly platform: NodePlatform,
@@ -41,6 +44,7 @@ export class NodeSupervisor {
     private readonly onEvent: NodeEventSink = () => {},
   ) {
     this.restartOptions = opts.restart;
+    this.replication = new ReplicationReader(opts.nodeToken, opts.healthCheckIntervalMs, logger);
     this.ports = new NodePorts({ start: opts.portRangeStart, size: opts.portRangeSize }, opts.agentId, () =>
       [...this.nodes.values()].map((r) => ({ nodeId: r.spec.nodeId, port: r.spec.port })),
     );
@@ -95,6 +99,30 @@ export class NodeSupervisor {
     return this.view(this.record(nodeId));
   }
 
+  /** One node, its replication read afresh when it runs with a replication role. @throws GridError NODE_NOT_FOUND */
+  async status(nodeId: string): Promise<NodeView> {
+    const r = this.record(nodeId);
+    if (r.status === 'running') await this.replication.read(r);
+    return this.view(r);
+  }
+
+  /**
+   * Changes a leader's or replica's role, leader, term or durability: relayed to the node's SetRole
+   * when it runs, and kept in its record either way, so a restart starts it with these values. A
+   * refusal of the node (a term below its own) leaves the record as it was.
+   * @throws GridError NODE_NOT_FOUND, INVALID_ARGUMENT naming the field, NOT_REPLICATED, or the node's refusal
+   */
+  async configure(req: ConfigureRequest): Promise<NodeView> {
+    const r = this.record(req.nodeId);
+    const next = checkConfigure(req, { role: r.spec.role, replication: r.spec.replication });
+    if (r.status === 'running') {
+      const role = req.role as 'leader' | 'replica';
+      await this.replication.setRole(r, { role, leader: next.leaderAddress, term: next.term, durability: next.durability, syncQuorum: next.syncQuorum });
+    }
+    r.spec = { ...r.spec, role: req.role, replication: next };
+    return this.view(r);
+  }
+
   private record(nodeId: string): NodeRecord {
     const r = this.nodes.get(nodeId);
     if (r === undefined) throw new RuntimeError('NODE_NOT_FOUND', `node "${nodeId}" not found on agent ${this.opts.agentId}`, { nodeId, agentId: this.opts.agentId });
@@ -113,13 +141,14 @@ export class NodeSupervisor {
     if (req.port !== 0) checkPortRange(req.port, nodeId);
     const storagePath = resolveStoragePath(this.opts.dataPath, req.storagePath, nodeId);
     const memoryMb = req.memoryMb === 0 ? this.opts.defaultMemoryMb : req.memoryMb;
+    const replication = checkSpawnReplication(req, nodeId);
 
     const existing = this.nodes.get(nodeId);
     if (existing !== undefined && existing.status !== 'failed') {
       const s = existing.spec;
       const same =
         (req.port === 0 || req.port === s.port) && memoryMb === s.memoryMb && storagePath === s.storagePath &&
-        req.cluster === s.cluster && req.role === s.role && req.generation === s.generation && existing.status !== 'stopping';
+        req.cluster === s.cluster && sameRole(req.role, s.role) && req.generation === s.generation && existing.status !== 'stopping';
       if (!same) throw new RuntimeError('NODE_EXISTS', `node "${nodeId}" already exists on agent ${this.opts.agentId} with a different spec`, { nodeId, field: 'node_id' });
       return this.awaitOutcome(existing);
     }
@@ -142,7 +171,7 @@ export class NodeSupervisor {
       );
     }
     // The record claims the id and capacity at once (synchronously), before any await.
-    const spec: NodeLaunchSpec = { nodeId, port: req.port, memoryMb, storagePath, cluster: req.cluster, role: req.role, generation: req.generation };
+    const spec: NodeLaunchSpec = { nodeId, port: req.port, memoryMb, storagePath, cluster: req.cluster, role: req.role, generation: req.generation, replication };
     const rec = newNodeRecord(spec, this.restartOptions);
     rec.portPinned = req.port !== 0;
     this.nodes.set(nodeId, rec);
@@ -176,6 +205,7 @@ export class NodeSupervisor {
     r.launchedAt = Date.now();
     r.runServing = false;
     r.runIsRestart = isRestart;
+    this.replication.resetRun(r);
     // The port was free when the node got it, but a crashed node's port may have been taken since.
     if (isRestart && !r.portPinned) {
       const free = await portFree(r.spec.port);
@@ -232,6 +262,9 @@ export class NodeSupervisor {
       void this.platform.stop(r.spec.nodeId, 0);
       return;
     }
+    // The first report of a leader or replica says where it stands (a new replica is catching up).
+    await this.replication.read(r);
+    if (ac.signal.aborted) return;
     const durationMs = Date.now() - r.launchedAt;
     r.everRan = true;
     r.runServing = true;
@@ -240,6 +273,7 @@ export class NodeSupervisor {
     if (kind === 'restart') this.emit(r, 'NodeRestarted', { restartCount: r.restarts, newPid: r.pid }, `node ${r.spec.nodeId} restarted (restart #${r.restarts}, pid ${r.pid})`);
     else if (kind === 'spawn') this.emit(r, 'SpawnSucceeded', { pid: r.pid, port: r.spec.port, durationMs }, `node ${r.spec.nodeId} running (pid ${r.pid}, port ${r.spec.port}) in ${durationMs} ms`);
     this.startLiveness(r, ac);
+    this.replication.start(r, ac.signal);
   }
 
   /**
@@ -283,6 +317,7 @@ export class NodeSupervisor {
 
   private endRun(r: NodeRecord): void {
     r.abort.abort();
+    this.replication.stop(r);
     if (r.liveness) clearInterval(r.liveness);
     r.liveness = undefined;
     r.pid = 0;
@@ -356,6 +391,7 @@ export class NodeSupervisor {
         r.spec = { ...r.spec, port: to };
         r.probe?.close();
         r.probe = undefined;
+        this.replication.closeControl(r);
         r.lastExit = `${taken}, moved to ${to}`;
         this.emit(r, 'NodePortMoved', { fromPort: from, toPort: to, reason: taken }, `node ${r.spec.nodeId}: ${r.lastExit}`);
         void this.launch(r, r.runIsRestart);
@@ -405,6 +441,7 @@ export class NodeSupervisor {
       await this.platform.stop(nodeId, graceMs > 0 ? graceMs : this.opts.stopGraceMs);
       r.pid = 0;
       r.probe?.close();
+      this.replication.closeControl(r);
       this.setStatus(r, 'stopped');
       if (this.nodes.get(nodeId) === r) this.nodes.delete(nodeId);
       const durationMs = Date.now() - t0;
@@ -455,7 +492,13 @@ export class NodeSupervisor {
     for (const r of this.nodes.values()) {
       this.endRunKeepPid(r);
       r.probe?.close();
+      this.replication.closeControl(r);
     }
     await this.platform.close();
   }
+}
+
+/** A leader and a replica are one node in two roles (a promotion changes it): not a different spec. */
+function sameRole(a: string, b: string): boolean {
+  return a === b || (isReplicated(a) && isReplicated(b));
 }

@@ -19,4 +19,6 @@ export interface SupervisorOptions {
   readonly healthCheckIntervalMs: number;
   readonly stopGraceMs: number;
   readonly restart: RestartPolicyOptions;
+  /** What nodes check on calls (the node token derived from the agent's), for StorageControl; undefined when tokenless. */
+  readonly nodeToken?: string | undefined;
 }

@@ -4,6 +4,8 @@
  * re-adopts instances. Implementations: process (this folder), docker.
  */
 
+import type { NodeReplicationSpec } from './replication-assignment.js';
+
 /** Everything a platform needs to start one storage node. Paths are already validated. */
 export interface NodeLaunchSpec {
   readonly nodeId: string;
@@ -14,6 +16,8 @@ export interface NodeLaunchSpec {
   readonly cluster: string;
   readonly role: string;
   readonly generation: number;
+  /** Grid, term, leader and durability of a leader or replica (see replicationArgs); absent otherwise. */
+  readonly replication?: NodeReplicationSpec | undefined;
 }
 
 /** A started instance of a node. */

@@ -6,6 +6,7 @@ import type { AdoptedNode, ExitInfo, ExitListener, NodeInstance, NodeLaunchSpec,
 import { NodeStateFiles } from './node-state-files.js';
 import { makeNodeDir, openNodeLog } from './node-dir.js';
 import { ownsListener } from './port-owner.js';
+import { replicationArgs } from './replication-assignment.js';
 
 /** How the process platform runs the storage server. */
 export interface ProcessPlatformOptions {
@@ -90,7 +91,7 @@ export class ProcessPlatform implements NodePlatform {
 
   /** argv (command first) a node is started with. */
   argvFor(spec: NodeLaunchSpec): string[] {
-    const args = ['--port', String(spec.port), '--storage-path', spec.storagePath, '--memory', String(spec.memoryMb)];
+    const args = ['--port', String(spec.port), '--storage-path', spec.storagePath, '--memory', String(spec.memoryMb), ...replicationArgs(spec)];
     return this.opts.binaryPath !== undefined ? [this.opts.binaryPath, ...args] : [process.execPath, this.opts.bundledEntry, ...args];
   }
 

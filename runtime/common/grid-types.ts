@@ -31,10 +31,56 @@ export interface NodeView {
   readonly containerId: string;
   /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
   readonly generation: number;
+  /**
+   * The node's replication as it last answered (the agent reads it with its health checks);
+   * undefined for a node without a replication role or one that has not answered yet.
+   */
+  readonly replication?: NodeReplication | undefined;
+}
+
+/** A node's replication as the node itself reports it (StorageControl.GetReplicationStatus). */
+export interface NodeReplication {
+  /** leader, replica or standalone: the node's own view (a leader that saw a higher term stepped down). */
+  readonly role: string;
+  readonly term: number;
+  /** HOST:PORT a replica follows; '' when it does not know it. */
+  readonly leader: string;
+  /** async or sync. */
+  readonly durability: string;
+  readonly syncQuorum: number;
+  /** Records durable in the node's log, and the term of the last one: what decides who holds the most. */
+  readonly logPosition: number;
+  readonly lastLogTerm: number;
+  /** Replica: the leader's position as last heard; lag = leaderLogPosition - logPosition. */
+  readonly leaderLogPosition: number;
+  /**
+   * Replica: not yet at its leader's position since it started or was pointed at a new leader. A
+   * replica that caught up and then lost its leader is not catching up (it holds the data).
+   */
+  readonly catchingUp: boolean;
+  /** Replica: its stream from the leader is open. */
+  readonly connected: boolean;
+  /** When the agent read it (ms). */
+  readonly readAtMs: number;
+}
+
+/**
+ * How the grid configures a node's replication (leader and replica roles only): empty and zero
+ * values take the storage-server's defaults.
+ */
+export interface ReplicationSettings {
+  /** HOST:PORT of a replica's leader; '' when not known yet. */
+  readonly leaderAddress: string;
+  /** Leadership term of the role; 0 takes the node's default. */
+  readonly term: number;
+  /** async, sync, or '' (the node's default). */
+  readonly durability: string;
+  readonly syncQuorum: number;
+  readonly syncTimeoutMs: number;
 }
 
 /** A spawn as the master asks an agent for it: zero/empty fields take the agent's defaults. */
-export interface SpawnRequest {
+export interface SpawnRequest extends ReplicationSettings {
   /** Chosen by the caller so that a retried spawn is idempotent; '' lets the agent pick one. */
   readonly nodeId: string;
   readonly port: number;
@@ -43,6 +89,17 @@ export interface SpawnRequest {
   readonly cluster: string;
   readonly role: string;
   readonly generation: number;
+  /** The grid's name (passed to nodes with a replication role). */
+  readonly grid: string;
+}
+
+/** The replication fields of a spawn without a replication role (all the storage-server's defaults). */
+export const NO_REPLICATION: ReplicationSettings & { readonly grid: string } = { grid: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0 };
+
+/** A change of a running node's replication (ConfigureNode): role leader or replica. */
+export interface ConfigureRequest extends ReplicationSettings {
+  readonly nodeId: string;
+  readonly role: string;
 }
 
 /** A stop as the master asks an agent for it; `graceMs` 0 takes the agent's default grace. */

@@ -3,20 +3,43 @@
  * agent.proto and grid.proto. The gRPC services and clients of the master and the agent call these;
  * nothing past them sees a generated type.
  */
-import type { NodeInfo, SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { ConfigureNodeRequest, NodeInfo, NodeReplication as WireReplication, SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import type { AgentInfo, AgentPolicy, AgentStatus, Event, HeartbeatRequest, HeartbeatResponse, RegisterAgentResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import type { AgentBeat, AgentDescriptor, AgentView, BeatAnswer, GridPolicy, NodeEvent, NodeStatus, NodeView, Registration, SpawnRequest } from './grid-types.js';
+import type {
+  AgentBeat,
+  AgentDescriptor,
+  AgentView,
+  BeatAnswer,
+  ConfigureRequest,
+  GridPolicy,
+  NodeEvent,
+  NodeReplication,
+  NodeStatus,
+  NodeView,
+  Registration,
+  SpawnRequest,
+} from './grid-types.js';
 
 const NODE_STATUSES: ReadonlySet<string> = new Set<NodeStatus>(['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed']);
 
 /** A wire node as the domain view; a status this master does not know counts as `starting`. */
 export function nodeFromWire(n: NodeInfo): NodeView {
-  return { ...n, status: NODE_STATUSES.has(n.status) ? (n.status as NodeStatus) : 'starting' };
+  const { replication, ...rest } = n;
+  return {
+    ...rest,
+    status: NODE_STATUSES.has(n.status) ? (n.status as NodeStatus) : 'starting',
+    ...(replication !== undefined ? { replication: { ...replication } } : {}),
+  };
 }
 
 /** A node view as the wire NodeInfo (the same fields, field for field). */
 export function nodeToWire(v: NodeView): NodeInfo {
-  return { ...v };
+  const { replication, ...rest } = v;
+  return { ...rest, replication: replication !== undefined ? replicationToWire(replication) : undefined };
+}
+
+function replicationToWire(r: NodeReplication): WireReplication {
+  return { ...r };
 }
 
 /** A registering agent as the domain descriptor; no capacity sent means not limited. */
@@ -36,6 +59,16 @@ export function agentViewToWire(v: AgentView): AgentStatus {
 
 /** A spawn request as the wire SpawnNodeRequest. */
 export function spawnToWire(r: SpawnRequest): SpawnNodeRequest {
+  return { ...r };
+}
+
+/** A replication change as the wire ConfigureNodeRequest. */
+export function configureToWire(r: ConfigureRequest): ConfigureNodeRequest {
+  return { ...r };
+}
+
+/** A wire ConfigureNodeRequest as the domain request (checked by the agent). */
+export function configureFromWire(r: ConfigureNodeRequest): ConfigureRequest {
   return { ...r };
 }
 

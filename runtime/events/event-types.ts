@@ -43,6 +43,14 @@ export interface EventPayloads {
   EventLogRecovered: { damagedFiles: number; recoveredRecords: number; lostIndexes: number; nextIndex: number; report: string };
   /** The stored spec was damaged; the master started from its last good copy (`file` is the damaged one). */
   SpecRecovered: { file: string; problem: string; fallback: string; generation: number };
+  /** A leader or replica reports another role or term than before (`leader`: whom a replica follows). */
+  RoleChanged: { role: string; term: number; leader?: string };
+  /** A replica is behind its leader and copying its log (new, restarted, or pointed at a new leader). */
+  CatchUpStarted: { logPosition: number; leaderLogPosition: number };
+  /** The replica reached its leader's position. */
+  CatchUpDone: { logPosition: number; durationMs: number };
+  /** A caught-up replica fell more than the threshold behind its leader (records). */
+  ReplicationLagging: { lagRecords: number; logPosition: number; leaderLogPosition: number };
 }
 
 /** Every event type name. */
@@ -229,6 +237,26 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     severity: 'error', fold: false,
     fields: { file: 'string', problem: 'string', fallback: 'string', generation: 'number' },
     format: (e) => `stored spec ${e.payload.file} ${e.payload.problem}; started from its last good copy ${e.payload.fallback} as generation ${e.payload.generation}`,
+  },
+  RoleChanged: {
+    severity: 'info', fold: false,
+    fields: { role: 'string', term: 'number', leader: 'string?' },
+    format: (e) => `${node(e)} is ${e.payload.role} in term ${e.payload.term}${e.payload.leader ? `, following ${e.payload.leader}` : ''}`,
+  },
+  CatchUpStarted: {
+    severity: 'info', fold: false,
+    fields: { logPosition: 'number', leaderLogPosition: 'number' },
+    format: (e) => `${node(e)} catching up with its leader from position ${e.payload.logPosition} (leader at ${e.payload.leaderLogPosition})`,
+  },
+  CatchUpDone: {
+    severity: 'info', fold: false,
+    fields: { logPosition: 'number', durationMs: 'number' },
+    format: (e) => `${node(e)} caught up with its leader at position ${e.payload.logPosition} in ${e.payload.durationMs} ms`,
+  },
+  ReplicationLagging: {
+    severity: 'warning', fold: false,
+    fields: { lagRecords: 'number', logPosition: 'number', leaderLogPosition: 'number' },
+    format: (e) => `${node(e)} lags ${e.payload.lagRecords} records behind its leader (at ${e.payload.logPosition} of ${e.payload.leaderLogPosition})`,
   },
 };
 

@@ -1,6 +1,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../../client/transport.js';
-import type { NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
+import type { ConfigureRequest, NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
 import { stopCallDeadlineMs } from '../common/stop-grace.js';
 import { AgentConnection } from './agent-connection.js';
 
@@ -10,6 +10,8 @@ export interface AgentCallDeadlines {
   /** Margin on top of the stop's grace (the requested one, else the agent's default). */
   readonly stopMs: number;
   readonly statusMs: number;
+  /** ConfigureNode: the agent's SetRole on the node (a durable term.json write). @default 10000 */
+  readonly configureMs?: number;
 }
 
 /** spawn 30 s, stop the grace plus 10 s, status (and list) 5 s. */
@@ -61,6 +63,11 @@ export class AgentClientPool {
   /** Asks the agent for one node's live status (deadline: status). */
   getNodeStatus(agentId: string, address: string, req: { readonly nodeId: string }): Promise<NodeView> {
     return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => c.status(req.nodeId, ms));
+  }
+
+  /** Asks the agent to change a node's replication role, leader or term (deadline: configure). */
+  configureNode(agentId: string, address: string, req: ConfigureRequest): Promise<NodeView> {
+    return this.call(agentId, address, this.deadlines.configureMs ?? 10_000, (c, ms) => c.configure(req, ms));
   }
 
   /** Asks the agent for all its nodes (deadline: status). */

@@ -1,7 +1,7 @@
 import { GridAgentClient, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
-import type { NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
-import { nodeFromWire, spawnToWire } from '../common/grid-wire.js';
+import type { ConfigureRequest, NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
+import { configureToWire, nodeFromWire, spawnToWire } from '../common/grid-wire.js';
 import { RuntimeError } from '../errors.js';
 
 /**
@@ -36,6 +36,12 @@ export class AgentConnection {
   async status(nodeId: string, timeoutMs: number): Promise<NodeView> {
     const c = this.client;
     return this.answered((await unary(c.getNodeStatus, c, { nodeId }, this.token, timeoutMs)).node);
+  }
+
+  /** ConfigureNode. */
+  async configure(req: ConfigureRequest, timeoutMs: number): Promise<NodeView> {
+    const c = this.client;
+    return this.answered((await unary(c.configureNode, c, configureToWire(req), this.token, timeoutMs)).node);
   }
 
   /** ListNodes. */

@@ -10,6 +10,8 @@ import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
+import { ReplicationControl } from './reconcile/replication-control.js';
+import type { ReplicationEvents } from './reconcile/replication-watch.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
 
@@ -26,7 +28,7 @@ export interface ApplyOutcome {
 const NEW_CLUSTER_GRACE_MS = 120_000;
 
 /** Declarative lifecycle facts, for the event bus. */
-export interface DeclarativeEvents extends ReconcilerEvents {
+export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents {
   specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
 }
@@ -54,6 +56,8 @@ export interface DeclarativeOptions {
 export class DeclarativeControl {
   readonly desired: DesiredStateManager;
   readonly reconciler: Reconciler;
+  /** Terms, leaders and roles of leader-replicas clusters. */
+  readonly replication: ReplicationControl;
   /** Runs ApplySpec's parse, validate, compile and plan off the event loop; started on first use. */
   private readonly specWorker: SpecWorker;
   private readonly health = new Map<string, ClusterHealthState>();
@@ -64,18 +68,28 @@ export class DeclarativeControl {
     // The stored spec is compiled on the event loop at start-up, before the master serves.
     this.desired = new DesiredStateManager(o.store, compileSpecJson, () => this.reconciler.trigger());
     this.specWorker = new SpecWorker({ logger: o.logger.child({ component: 'spec-worker' }) });
+    this.replication = new ReplicationControl({
+      registry: o.registry,
+      ops: o.ops,
+      desired: () => this.desired.desired(),
+      record: (cluster, nodeId, term) => this.desired.setLeader(cluster, nodeId, term),
+      logger: o.logger.child({ component: 'replication' }),
+      ...(o.events !== undefined ? { events: o.events } : {}),
+    });
     this.reconciler = new Reconciler(
       {
         desired: () => this.desired.desired(),
         live: () => this.live(),
         spawn: async (agentId, n) => {
-          await o.ops.spawn({ agentId, nodeId: n.nodeId, memoryMb: n.memoryMb, cluster: n.cluster, role: n.role, generation: n.generation, replacing: true });
+          const replication = await this.replication.spawnFields(n.cluster, n.nodeId, n.role);
+          await o.ops.spawn({ agentId, nodeId: n.nodeId, memoryMb: n.memoryMb, cluster: n.cluster, role: n.role, generation: n.generation, replacing: true, ...replication });
         },
         stop: async (agentId, nodeId) => {
           await o.ops.stop(nodeId, 0, agentId);
         },
-        setLeader: (cluster, nodeId) => this.desired.setLeader(cluster, nodeId),
+        setLeader: (cluster, nodeId) => this.replication.promote(cluster, nodeId),
         resumed: () => this.desired.resumed,
+        afterPass: (desired) => this.replication.sync(desired),
       },
       {
         intervalMs: o.reconcileIntervalMs,
@@ -102,7 +116,8 @@ export class DeclarativeControl {
   }
 
   private live() {
-    return buildLiveState(this.o.registry, this.desired.desired()?.leaders ?? {}, this.o.offlineAfterMs(), Date.now());
+    const d = this.desired.desired();
+    return buildLiveState(this.o.registry, d?.leaders ?? {}, this.o.offlineAfterMs(), Date.now(), d?.terms);
   }
 
   /** Per-cluster status of the applied spec. */

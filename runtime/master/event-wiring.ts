@@ -34,8 +34,22 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
       emit({ type: 'SpecApplied', payload: { generation: e.generation, nodes: e.plan.summary.create + e.plan.summary.unchanged + e.plan.summary.replace + e.plan.summary.update } }),
     nodeReplaced: (e) =>
       emit({ type: 'NodeReplaced', agentId: e.toAgentId, nodeId: e.nodeId, cluster: e.cluster, payload: { oldNodeId: e.nodeId, reason: `${e.reason} (from ${e.fromAgentId || 'unknown agent'})` } }),
-    leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: ++term } }),
+    // The master's recorded term; a counter only for a reconciler host that keeps none.
+    leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: e.term ?? ++term } }),
     placementFailed: (e) => emit({ type: 'PlacementFailed', cluster: e.cluster, payload: { reason: e.reason, group: e.cluster } }),
+    roleChanged: (e) =>
+      emit({ type: 'RoleChanged', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { role: e.role, term: e.term, ...(e.leader !== '' ? { leader: e.leader } : {}) } }),
+    catchUpStarted: (e) =>
+      emit({ type: 'CatchUpStarted', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { logPosition: e.logPosition, leaderLogPosition: e.leaderLogPosition } }),
+    catchUpDone: (e) => emit({ type: 'CatchUpDone', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { logPosition: e.logPosition, durationMs: e.durationMs } }),
+    replicationLagging: (e) =>
+      emit({
+        type: 'ReplicationLagging',
+        agentId: e.agentId,
+        nodeId: e.nodeId,
+        cluster: e.cluster,
+        payload: { lagRecords: e.lagRecords, logPosition: e.logPosition, leaderLogPosition: e.leaderLogPosition },
+      }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };
       if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });

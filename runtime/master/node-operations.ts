@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
 import { statusName } from '../../client/transport.js';
-import type { NodeView } from '../common/grid-types.js';
+import type { ConfigureRequest, NodeView, ReplicationSettings } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
 import type { AgentRecord, AgentRegistry } from './agent-registry.js';
@@ -18,6 +18,9 @@ export interface SpawnNodeInput {
   readonly cluster?: string;
   readonly role?: string;
   readonly generation?: number;
+  /** The grid's name and the replication settings of a leader or replica; unset for any other node. */
+  readonly grid?: string;
+  readonly replication?: ReplicationSettings;
   /**
    * The reconciler replacing a node: a copy on another agent (offline, or about to be stopped) does
    * not block the spawn. Imperative spawns leave this unset and get NODE_EXISTS.
@@ -88,6 +91,8 @@ export class NodeOperations {
         cluster: input.cluster ?? '',
         role: input.role ?? '',
         generation: input.generation ?? 0,
+        grid: input.grid ?? '',
+        ...(input.replication ?? { leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0 }),
       });
       const node = { ...spawned, agentId };
       this.registry.nodes.upsert(node, Date.now(), this.pinMs());
@@ -127,12 +132,30 @@ export class NodeOperations {
   }
 
   /**
+   * Changes the replication of a node's copy on `agentId` through its agent (ConfigureNode) and
+   * records the node as the agent answers.
+   * @throws GridError NODE_NOT_FOUND / AGENT_NOT_FOUND, or the agent's own status with the agent named.
+   */
+  async configure(agentId: string, req: ConfigureRequest): Promise<NodeView> {
+    this.requireNode(req.nodeId, agentId);
+    const agent = this.registry.require(agentId);
+    try {
+      const node = { ...(await this.pool.configureNode(agentId, agent.info.address, req)), agentId };
+      this.registry.nodes.upsert(node, Date.now());
+      this.logger.info({ agentId, nodeId: req.nodeId, role: req.role, term: req.term, leader: req.leaderAddress }, `node ${req.nodeId} on ${agentId}: ${req.role} in term ${req.term}${req.leaderAddress !== '' ? ` following ${req.leaderAddress}` : ''}`);
+      return node;
+    } catch (err) {
+      throw agentCallError(agentId, agent.info.address, 'configure', err);
+    }
+  }
+
+  /**
    * A node's status, asked of its agent in real time; when the agent cannot be reached (or is
-   * offline), the master's cached value with `stale: true`.
+   * offline), the master's cached value with `stale: true`. `agentId` picks one copy of the node.
    * @throws GridError NODE_NOT_FOUND when neither the master nor the agent knows the node.
    */
-  async status(nodeId: string): Promise<NodeStatusResult> {
-    const cached = this.requireNode(nodeId);
+  async status(nodeId: string, agentId?: string): Promise<NodeStatusResult> {
+    const cached = this.requireNode(nodeId, agentId);
     const agent = this.registry.get(cached.agentId);
     if (agent === undefined || agent.health === 'offline') return { node: cached, stale: true };
     try {

@@ -12,6 +12,12 @@ export interface StoredSpec {
   /** Current leader of each leader-replicas cluster: promotions survive a master restart. */
   readonly leaders: Readonly<Record<string, string>>;
   /**
+   * The leadership term of each leader-replicas cluster: the term its recorded leader leads. Only
+   * rises, and is kept across deletes and re-applies, so no term is ever given to two leaders.
+   * Absent in specs stored before terms existed.
+   */
+  readonly terms?: Readonly<Record<string, number>>;
+  /**
    * Set by DeleteSpec. The last spec is kept so the reconciler still knows which nodes it owns and
    * stops them, also after a master restart; GetSpec reports no spec.
    */
@@ -253,6 +259,10 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
   if (leaders === null || typeof leaders !== 'object' || Array.isArray(leaders) || Object.values(leaders).some((v) => typeof v !== 'string')) {
     return `has bad leaders: must map cluster names to node ids, got ${quote(leaders)}`;
   }
+  const terms = o['terms'] ?? {};
+  if (terms === null || typeof terms !== 'object' || Array.isArray(terms) || Object.values(terms).some((v) => typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
+    return `has bad terms: must map cluster names to non-negative integers, got ${quote(terms)}`;
+  }
   const deleted = o['deleted'] ?? false;
   if (typeof deleted !== 'boolean') return `has a bad deleted flag: must be true or false, got ${quote(deleted)}`;
   const specJson = o['specJson'];
@@ -264,5 +274,5 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
       return `holds a spec that does not compile: ${lines.slice(0, 2).join(' ').slice(0, 300)}`;
     }
   }
-  return { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, deleted };
+  return { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, terms: terms as Record<string, number>, deleted };
 }

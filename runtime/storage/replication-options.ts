@@ -29,7 +29,10 @@ export interface ReplicationOptions {
   readonly nodeId: string;
   /** @default 'standalone' */
   readonly role: StorageRoleName;
-  /** HOST:PORT of the leader (a replica), empty otherwise. */
+  /**
+   * HOST:PORT of the leader (a replica), empty otherwise. A replica started without one (its leader
+   * has no address yet) follows nobody and refuses writes until SetRole names its leader.
+   */
   readonly leader: string;
   /** Leadership term the role belongs to. @default 1 for a leader or replica, 0 standalone */
   readonly term: number;
@@ -69,8 +72,8 @@ function oneOf<T extends string>(value: string, flag: string, allowed: readonly 
 }
 
 /**
- * Validates the replication flags; every refusal names the flag. A replica needs `--leader` and
- * `--node-id`; `--leader` is refused on any other role, and `--durability sync` on a standalone node
+ * Validates the replication flags; every refusal names the flag. A replica needs `--node-id` (and
+ * follows nobody until told its leader when `--leader` is missing); `--leader` is refused on any other role, and `--durability sync` on a standalone node
  * (it has no replicas to wait for).
  */
 export function compileReplicationFlags(flags: ReplicationFlags): ReplicationOptions {
@@ -83,7 +86,7 @@ export function compileReplicationFlags(flags: ReplicationFlags): ReplicationOpt
     const problem = addressProblem(flags.leader);
     if (problem !== undefined) throw new ConfigError('--leader', problem);
     leader = flags.leader;
-  } else if (role === 'replica') throw new ConfigError('--leader', 'is required with --role replica');
+  }
   const term = flags.term === undefined ? (role === 'standalone' ? 0 : 1) : intFlag(flags.term, '--term', role === 'standalone' ? 0 : 1, MAX_TERM);
   const durability = flags.durability === undefined ? 'async' : oneOf(flags.durability, '--durability', ['async', 'sync'] as const);
   if (durability === 'sync' && role === 'standalone') throw new ConfigError('--durability', 'sync needs --role leader or replica (a standalone node has no replicas)');

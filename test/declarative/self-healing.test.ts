@@ -208,6 +208,8 @@ describe('declarative self-healing with real processes', () => {
     expect(after.back.role).toBe('replica');
     const changes = await grid.events('LeaderChanged');
     expect(changes.map((e) => e.nodeId)).toContain(after.newLeader.nodeId);
+    // The replacement counts as running once it holds the new leader's data.
+    await eventually(async () => (await grid!.client.clusterStatus()).clusters[0]?.running === 3, 20_000);
     expect((await grid.client.clusterStatus()).clusters[0]).toMatchObject({ name: 'kg', leaderNodeId: after.newLeader.nodeId, running: 3, desired: 3 });
     expect((await grid.client.getSpec()).generation).toBe(1);
 

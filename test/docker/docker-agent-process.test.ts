@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
 import { GridAgentClient, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { insecureCredentials, unary } from '../../client/index.js';
+import { NO_REPLICATION } from '../../runtime/common/grid-types.js';
 import { agentContainers, DOCKER_SOCKET, freePort, removeAgentContainers, requireEngine, requireImage, roundTrip, tempDataDir, uniqueAgentId } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -114,7 +115,7 @@ describe('sutra-grid agent with platform = "docker"', () => {
     const ports = [await freePort(), await freePort()];
     const spawned: NodeInfo[] = [];
     for (const [i, port] of ports.entries()) {
-      const res = await unary(c1.spawnNode, c1, { nodeId: `n${i}`, port, memoryMb: 0, storagePath: '', cluster: 'c1', role: 'storage', generation: 1 }, undefined, 30_000);
+      const res = await unary(c1.spawnNode, c1, { nodeId: `n${i}`, port, memoryMb: 0, storagePath: '', cluster: 'c1', role: 'storage', generation: 1, ...NO_REPLICATION }, undefined, 30_000);
       spawned.push(res.node!);
     }
     c1.close();

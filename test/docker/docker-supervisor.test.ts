@@ -9,7 +9,7 @@ import type Dockerode from 'dockerode';
 import { silentLogger } from '../../runtime/common/logger.js';
 import { DockerPlatform, type DockerPlatformOptions } from '../../runtime/agent/docker-platform.js';
 import { NodeSupervisor } from '../../runtime/agent/node-supervisor.js';
-import type { NodeEvent, SpawnRequest } from '../../runtime/common/grid-types.js';
+import { NO_REPLICATION, type NodeEvent, type SpawnRequest } from '../../runtime/common/grid-types.js';
 import type { SupervisorOptions } from '../../runtime/agent/node-types.js';
 import { GridError } from '../../runtime/errors.js';
 import {
@@ -84,7 +84,7 @@ async function startAgent(agentId: string, overrides: { platform?: Partial<Docke
 }
 
 async function request(nodeId: string, overrides: Partial<SpawnRequest> = {}): Promise<SpawnRequest> {
-  return { nodeId, port: await freePort(), memoryMb: 128, storagePath: '', cluster: 'c1', role: 'storage', generation: 1, ...overrides };
+  return { nodeId, port: await freePort(), memoryMb: 128, storagePath: '', cluster: 'c1', role: 'storage', generation: 1, ...NO_REPLICATION, ...overrides };
 }
 
 async function spawnError(agent: Agent, req: SpawnRequest): Promise<GridError> {

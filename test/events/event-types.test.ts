@@ -43,6 +43,10 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   EventStoreRecovered: { dropped: 0, downForMs: 2000, error: 'ENOSPC' },
   EventLogRecovered: { damagedFiles: 1, recoveredRecords: 44, lostIndexes: 1, nextIndex: 101, report: 'seg-1.log: 1 bad record' },
   SpecRecovered: { file: '/d/spec.json', problem: 'is empty', fallback: '/d/spec.json.prev', generation: 5 },
+  RoleChanged: { role: 'replica', term: 3, leader: '10.0.0.1:50051' },
+  CatchUpStarted: { logPosition: 0, leaderLogPosition: 10000 },
+  CatchUpDone: { logPosition: 10000, durationMs: 1800 },
+  ReplicationLagging: { lagRecords: 2500, logPosition: 7500, leaderLogPosition: 10000 },
 };
 
 function sample<K extends EventType>(type: K, index = 1): GridEvent {
@@ -53,8 +57,8 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move and the two damage reports', () => {
-    expect(EVENT_TYPES).toHaveLength(26);
+  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports and the 4 of replication', () => {
+    expect(EVENT_TYPES).toHaveLength(30);
     expect(defaultSeverity('EventLogRecovered')).toBe('error');
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');

@@ -6,9 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { GridAgentClient, type NodeInfo, type SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { GridAgentClient, type ConfigureNodeRequest, type NodeInfo, type SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { unary } from '../../client/index.js';
 import { HealthClient, type HealthCheckResponse } from '../../runtime/common/health.js';
+import { NO_REPLICATION } from '../../runtime/common/grid-types.js';
 import { storagePortConfig } from './ports.js';
 import { startDaemon, tempDir, trackPid, type DaemonProcess } from './processes.js';
 
@@ -80,7 +81,7 @@ export class TestAgentClient {
 
   /** Spawns and tracks the pid so cleanup() kills it even if the agent does not. */
   async spawn(req: Partial<SpawnNodeRequest> = {}): Promise<NodeInfo> {
-    const full: SpawnNodeRequest = { nodeId: '', port: 0, memoryMb: 0, storagePath: '', cluster: '', role: '', generation: 0, ...req };
+    const full: SpawnNodeRequest = { nodeId: '', port: 0, memoryMb: 0, storagePath: '', cluster: '', role: '', generation: 0, ...NO_REPLICATION, ...req };
     const res = await this.call<SpawnNodeRequest, { node?: NodeInfo }>(this.raw.spawnNode, full);
     trackPid(res.node!.pid);
     return res.node!;
@@ -92,6 +93,12 @@ export class TestAgentClient {
 
   async status(nodeId: string): Promise<NodeInfo> {
     return (await this.call<unknown, { node?: NodeInfo }>(this.raw.getNodeStatus, { nodeId }, 5_000)).node!;
+  }
+
+  /** ConfigureNode: unset fields keep the node's values (empty/zero). */
+  async configure(req: Partial<ConfigureNodeRequest> & { nodeId: string }): Promise<NodeInfo> {
+    const full: ConfigureNodeRequest = { role: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0, ...req };
+    return (await this.call<ConfigureNodeRequest, { node?: NodeInfo }>(this.raw.configureNode, full, 15_000)).node!;
   }
 
   async list(): Promise<NodeInfo[]> {

@@ -27,11 +27,28 @@ describe('planGrid self-healing', () => {
   });
 
   it('leaves nodes on a degraded agent or an agent offline within the grace alone', () => {
-    for (const over of [{ health: 'degraded' as const }, { health: 'offline' as const, offlineForMs: 30_000 }]) {
-      const plan = planGrid(spec, withAgent1(over));
-      expect(plan.actions).toEqual([]);
-      expect(plan.summary.unchanged).toBe(3);
-    }
+    const plan = planGrid(spec, withAgent1({ health: 'degraded' }));
+    expect(plan.actions).toEqual([]);
+    expect(plan.summary.unchanged).toBe(3);
+    // A replica on an offline agent is not replaced within the grace either.
+    const replicaAway = { ...healthy(), agents: healthy().agents.map((a) => (a.id === 'agent-3' ? liveAgent('agent-3', { health: 'offline', offlineForMs: 30_000 }) : a)) };
+    expect(planGrid(spec, replicaAway).actions).toEqual([]);
+  });
+
+  it('promotes a replica at once when the leader\'s agent goes offline, and replaces the node only after the grace', () => {
+    const plan = planGrid(spec, withAgent1({ health: 'offline', offlineForMs: 30_000 }));
+    expect(plan.actions.map((a) => `${a.op} ${a.nodeId}@${a.agentId} ${a.role}: ${a.reason}`)).toEqual(['update kg-1@agent-2 leader: leader lost: promote']);
+  });
+
+  it('promotes the running replica holding the most of the log: last log term first, then position, then the lowest ordinal', () => {
+    const lost = (replication: Record<string, { term: number; lastLogTerm: number; logPosition: number }>): string[] => {
+      const live = withAgent1({ health: 'offline', offlineForMs: 30_000 });
+      const nodes = live.nodes.map((n) => (replication[n.nodeId] !== undefined ? { ...n, replication: replication[n.nodeId] } : n));
+      return planGrid(spec, { ...live, nodes }).actions.filter((a) => a.role === 'leader').map((a) => a.nodeId);
+    };
+    expect(lost({ 'kg-1': { term: 2, lastLogTerm: 2, logPosition: 90 }, 'kg-2': { term: 2, lastLogTerm: 2, logPosition: 100 } })).toEqual(['kg-2']);
+    expect(lost({ 'kg-1': { term: 3, lastLogTerm: 3, logPosition: 5 }, 'kg-2': { term: 3, lastLogTerm: 2, logPosition: 100 } })).toEqual(['kg-1']);
+    expect(lost({ 'kg-1': { term: 2, lastLogTerm: 2, logPosition: 7 }, 'kg-2': { term: 2, lastLogTerm: 2, logPosition: 7 } })).toEqual(['kg-1']);
   });
 
   it('replaces the nodes of an agent offline past the grace elsewhere, promoting a replica', () => {
@@ -40,8 +57,8 @@ describe('planGrid self-healing', () => {
     expect(brief(plan)).toEqual(['update kg-1@agent-2', 'replace kg-0@agent-2<-agent-1']);
     expect(plan.actions[1]!.reason).toBe('agent-1 offline for 1m1s (grace 1m)');
     expect(plan.actions[1]!.role).toBe('replica');
-    // The grace can be overridden by the caller.
-    expect(planGrid(spec, live, { replaceAfterMs: 120_000 }).actions).toEqual([]);
+    // The grace can be overridden by the caller: then only the promotion.
+    expect(brief(planGrid(spec, live, { replaceAfterMs: 120_000 }))).toEqual(['update kg-1@agent-2']);
   });
 
   it('keeps exactly one copy when the agent returns: the stale copy is destroyed, not duplicated', () => {

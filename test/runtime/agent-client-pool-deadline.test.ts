@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GridAgentService, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { startGrpcServer, wrapService, type GrpcServerHandle } from '../../runtime/common/grpc-server.js';
 import { AgentClientPool } from '../../runtime/master/index.js';
+import { NO_REPLICATION } from '../../runtime/common/grid-types.js';
 import { fakeNode } from '../helpers/grid-client.js';
 
 const servers: GrpcServerHandle[] = [];
@@ -30,6 +31,7 @@ describe('AgentClientPool deadlines', () => {
         return new Promise((resolve) => setTimeout(() => resolve({ node }), 900));
       },
       listNodes: () => ({ nodes: [node] }),
+      configureNode: () => ({ node }),
     };
     const server = await startGrpcServer('127.0.0.1:0', [{ definition: GridAgentService, impl: wrapService(GridAgentService, impl, undefined) }], undefined);
     servers.push(server);
@@ -37,7 +39,7 @@ describe('AgentClientPool deadlines', () => {
     pools.push(p);
     await p.listNodes('a1', server.address); // the channel is connected
 
-    const spawn = p.spawnNode('a1', server.address, { nodeId: 'n1', port: 0, memoryMb: 0, storagePath: '', cluster: '', role: '', generation: 0 }).then(() => undefined, (e: unknown) => e as ServiceError);
+    const spawn = p.spawnNode('a1', server.address, { nodeId: 'n1', port: 0, memoryMb: 0, storagePath: '', cluster: '', role: '', generation: 0, ...NO_REPLICATION }).then(() => undefined, (e: unknown) => e as ServiceError);
     const status = p.getNodeStatus('a1', server.address, { nodeId: 'n1' });
     expect((await spawn)?.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
     // The sibling completes on its first attempt, on the client that was never dropped.

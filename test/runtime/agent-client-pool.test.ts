@@ -30,6 +30,7 @@ async function agentServer(failures: number[], token?: string): Promise<{ addres
       return code === undefined ? { node } : fail(code);
     },
     listNodes: () => ({ nodes: [node] }),
+    configureNode: () => ({ node }),
   };
   const server = await startGrpcServer('127.0.0.1:0', [{ definition: GridAgentService, impl: wrapService(GridAgentService, impl, token) }], token);
   servers.push(server);

@@ -38,6 +38,8 @@ describe('replication flags', () => {
   it('default to a standalone node in term 0, as before roles existed', () => {
     expect(compileReplicationFlags({})).toMatchObject({ role: 'standalone', term: 0, leader: '', durability: 'async', syncQuorum: 1, syncTimeoutMs: 5000 });
     expect(compileReplicationFlags({ role: 'replica', leader: '127.0.0.1:5000', nodeId: 'kg-1' })).toMatchObject({ role: 'replica', term: 1 });
+    // A replica spawned before its leader has an address: it follows nobody until SetRole names one.
+    expect(compileReplicationFlags({ role: 'replica', nodeId: 'kg-1', term: '3' })).toMatchObject({ role: 'replica', leader: '', term: 3 });
     expect(compileReplicationFlags({ role: 'leader', durability: 'sync', syncQuorum: '2', syncTimeout: '750ms', term: '4' })).toMatchObject({
       term: 4,
       durability: 'sync',
@@ -48,7 +50,6 @@ describe('replication flags', () => {
 
   it.each([
     [{ role: 'primary' }, '--role'],
-    [{ role: 'replica', nodeId: 'kg-1' }, '--leader'],
     [{ role: 'replica', leader: '127.0.0.1:1' }, '--node-id'],
     [{ role: 'replica', nodeId: 'kg-1', leader: 'nohost' }, '--leader'],
     [{ role: 'replica', nodeId: 'kg-1', leader: '127.0.0.1:0' }, '--leader'],

@@ -116,7 +116,7 @@ describe('storage-server replication', () => {
     const dir = tempDir('repl-');
     const cases: Array<[string[], string]> = [
       [['--role', 'primary'], '--role'],
-      [['--role', 'replica', '--node-id', 'kg-1'], '--leader'],
+      [['--role', 'replica', '--node-id', 'kg-1', '--leader', 'nohost'], '--leader'],
       [['--role', 'replica', '--leader', '127.0.0.1:1'], '--node-id'],
       [['--role', 'leader', '--term', 'two'], '--term'],
       [['--role', 'leader', '--durability', 'eventual'], '--durability'],

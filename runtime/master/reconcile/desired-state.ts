@@ -72,7 +72,7 @@ export class DesiredStateManager {
   desired(): DesiredState | undefined {
     if (this.compiled === undefined) return undefined;
     const spec = this.stored.deleted === true ? { ...this.compiled, clusters: [] } : this.compiled;
-    return { spec, generation: this.stored.generation, leaders: this.stored.leaders };
+    return { spec, generation: this.stored.generation, leaders: this.stored.leaders, terms: this.stored.terms ?? {} };
   }
 
   /**
@@ -103,7 +103,7 @@ export class DesiredStateManager {
         return { ...result, generation: this.stored.generation, changed: false };
       }
       const leaders = this.stored.deleted === true ? {} : keepDeclared(this.stored.leaders, compiled);
-      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders }, compiled);
+      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders, terms: this.stored.terms }, compiled);
       return { ...result, generation: this.stored.generation, changed: true };
     });
   }
@@ -126,11 +126,16 @@ export class DesiredStateManager {
     });
   }
 
-  /** Durably records a promotion. */
-  setLeader(cluster: string, nodeId: string): Promise<void> {
+  /**
+   * Durably records a promotion, and the term the leader leads when given (terms only rise: a
+   * lower one is ignored).
+   */
+  setLeader(cluster: string, nodeId: string, term?: number): Promise<void> {
     return this.exclusive(async () => {
-      if (this.compiled === undefined || this.stored.leaders[cluster] === nodeId) return;
-      await this.save({ ...this.stored, leaders: { ...this.stored.leaders, [cluster]: nodeId } }, this.compiled);
+      const terms = this.stored.terms ?? {};
+      const newTerm = term !== undefined && term > (terms[cluster] ?? 0);
+      if (this.compiled === undefined || (this.stored.leaders[cluster] === nodeId && !newTerm)) return;
+      await this.save({ ...this.stored, leaders: { ...this.stored.leaders, [cluster]: nodeId }, ...(newTerm ? { terms: { ...terms, [cluster]: term } } : {}) }, this.compiled);
     });
   }
 

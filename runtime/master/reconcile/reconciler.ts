@@ -14,12 +14,14 @@ export interface DesiredState {
   readonly spec: CompiledGridSpec;
   readonly generation: number;
   readonly leaders: Readonly<Record<string, string>>;
+  /** The term each recorded leader leads (leader-replicas clusters). */
+  readonly terms?: Readonly<Record<string, number>>;
 }
 
 /** Lifecycle facts the reconciler reports (the master turns them into events). */
 export interface ReconcilerEvents {
   nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
-  leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string }): void;
+  leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string; term?: number }): void;
   placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
 }
 
@@ -38,6 +40,11 @@ export interface ReconcilerHost {
   setLeader(cluster: string, nodeId: string): Promise<void>;
   /** True when the desired state was loaded from the store at start (a master restart). */
   resumed?(): boolean;
+  /**
+   * After each pass is planned: brings running nodes to what the master records (replication roles,
+   * leaders, terms). Must not wait on the nodes: it starts its own work.
+   */
+  afterPass?(desired: DesiredState): void;
 }
 
 export interface ReconcilerOptions {
@@ -48,7 +55,7 @@ export interface ReconcilerOptions {
   /** Actions calling the same agent run at most this many at a time. @default half of concurrency */
   readonly perAgentConcurrency?: number;
   /**
-   * After the master starts, no node is created or replaced until every declared agent has
+   * After the master starts, no node is created, replaced or promoted until every declared agent has
    * registered or this long has passed (plus the spec's `replaceAfter` when the spec was loaded
    * from the store): agents must first tell a restarted master what they run, or it would start
    * duplicates. @default 0
@@ -202,7 +209,9 @@ export class Reconciler {
     const rolling = new Set<string>();
     const runnable = plan.actions.filter((a) => {
       if (this.inFlight.has(a.nodeId)) return false;
-      if (settling && (a.op === 'create' || a.op === 'replace')) return false;
+      // A node absent while agents may still be re-registering is not lost: nothing is created,
+      // replaced or promoted in its place until they have (a promotion starts a new term).
+      if (settling && a.op !== 'destroy') return false;
       const f = this.failures.get(a.nodeId);
       if (f !== undefined && f.retryAtMs > now) return false;
       if (!isRestartInPlace(a)) return true;
@@ -219,6 +228,7 @@ export class Reconciler {
       signal,
     };
     const done = Promise.all(runnable.map((a) => this.enqueue(a, ctx)));
+    this.host.afterPass?.(desired);
     return { plan, done };
   }
 
@@ -247,7 +257,7 @@ export class Reconciler {
   /**
    * After a restart, a declared agent that has not registered yet may still run nodes the master
    * cannot see (agents re-register with a reconnect backoff of several seconds). Such an agent is
-   * treated like one offline since the start: nothing is created or replaced before the settle
+   * treated like one offline since the start: nothing is created, replaced or promoted before the settle
    * period plus the spec's replaceAfter grace, as long as a running master keeps an offline
    * agent's nodes. A master that starts with no stored spec has nothing to wait for but --settle.
    */
@@ -311,7 +321,8 @@ export class Reconciler {
           const previous = desired.leaders[a.cluster] ?? '';
           if (a.role === 'leader') {
             await this.host.setLeader(a.cluster, a.nodeId);
-            this.events.leaderChanged?.({ cluster: a.cluster, nodeId: a.nodeId, previous, reason: a.reason });
+            const term = this.host.desired()?.terms?.[a.cluster];
+            this.events.leaderChanged?.({ cluster: a.cluster, nodeId: a.nodeId, previous, reason: a.reason, ...(term !== undefined ? { term } : {}) });
           }
           break;
         }

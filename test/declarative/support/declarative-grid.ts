@@ -45,6 +45,8 @@ export interface SpecCluster {
   readonly topology?: 'standalone' | 'leader-replicas';
   readonly placement?: 'spread' | 'binpack';
   readonly agents?: readonly string[];
+  /** `clusters[].replication` (leader-replicas): durability, syncQuorum, syncTimeout. */
+  readonly replication?: Record<string, string | number>;
 }
 
 /**
@@ -61,6 +63,7 @@ export function gridSpec(agents: readonly SpecAgent[], clusters: readonly SpecCl
       name: c.name,
       nodes: c.nodes,
       ...(c.topology ? { topology: c.topology } : {}),
+      ...(c.replication ? { replication: { ...c.replication } } : {}),
       ...(c.placement || c.agents ? { placement: { ...(c.placement ? { strategy: c.placement } : {}), ...(c.agents ? { agents: [...c.agents] } : {}) } } : {}),
     })),
   };

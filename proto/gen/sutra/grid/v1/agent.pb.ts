@@ -46,6 +46,42 @@ export interface NodeInfo {
   containerId: string;
   /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
   generation: number;
+  /**
+   * Where the node stands in its cluster's replication, as it last answered
+   * StorageControl.GetReplicationStatus; absent for a node without a replication role (standalone,
+   * spawned by hand) or one that has not answered yet.
+   */
+  replication?: NodeReplication | undefined;
+}
+
+/** A node's replication as the node reports it (see storage.proto ReplicationStatus). */
+export interface NodeReplication {
+  /**
+   * leader, replica or standalone: the node's own view, which may differ from the role assigned
+   * (a leader that saw a higher term stepped down on its own).
+   */
+  role: string;
+  term: number;
+  /** HOST:PORT of the leader a replica follows; empty when it does not know it. */
+  leader: string;
+  /** async or sync. */
+  durability: string;
+  syncQuorum: number;
+  /** Records durable in the node's log, and the term of the last one. */
+  logPosition: number;
+  lastLogTerm: number;
+  /** Replica: the leader's log position as last heard (lag = leader_log_position - log_position). */
+  leaderLogPosition: number;
+  /**
+   * Replica: has not yet reached its leader's position since it started or was pointed at a new
+   * leader (a new replica copying the leader's data). A replica that caught up and then lost its
+   * leader is not catching up: it holds the data, `connected` says the stream is down.
+   */
+  catchingUp: boolean;
+  /** Replica: its stream from the leader is open. */
+  connected: boolean;
+  /** When the agent read it (wall clock, ms). */
+  readAtMs: number;
 }
 
 export interface SpawnNodeRequest {
@@ -58,8 +94,24 @@ export interface SpawnNodeRequest {
   /** Relative to (or absolute under) the agent's data_path; empty picks <data_path>/nodes/<node_id>. */
   storagePath: string;
   cluster: string;
+  /** leader, replica or standalone; the replication fields below apply to leader and replica. */
   role: string;
   generation: number;
+  /** The grid's name, passed to the node (--grid); empty for none. */
+  grid: string;
+  /** Leadership term of the role (--term); 0 takes the node's default. */
+  term: number;
+  /**
+   * HOST:PORT of the leader, for a replica; empty when not known yet (the node then follows nobody
+   * and refuses writes until ConfigureNode names its leader).
+   */
+  leaderAddress: string;
+  /** async or sync; empty takes the node's default (async). */
+  durability: string;
+  /** Replicas a sync write waits for; 0 takes the node's default (1). */
+  syncQuorum: number;
+  /** How long a sync write waits for its quorum; 0 takes the node's default (5 s). */
+  syncTimeoutMs: number;
 }
 
 export interface SpawnNodeResponse {
@@ -81,6 +133,26 @@ export interface GetNodeStatusRequest {
 }
 
 export interface GetNodeStatusResponse {
+  node?: NodeInfo | undefined;
+}
+
+export interface ConfigureNodeRequest {
+  nodeId: string;
+  /** leader or replica (a node spawned standalone stays standalone). */
+  role: string;
+  /** HOST:PORT of the leader; required for a replica, empty for a leader. */
+  leaderAddress: string;
+  /** At least 1, and never below the node's term (the node refuses it: FAILED_PRECONDITION). */
+  term: number;
+  /** async or sync; empty keeps the current setting. */
+  durability: string;
+  /** 0 keeps the current quorum. */
+  syncQuorum: number;
+  /** 0 keeps the current timeout. Applies from the node's next start (SetRole does not change it). */
+  syncTimeoutMs: number;
+}
+
+export interface ConfigureNodeResponse {
   node?: NodeInfo | undefined;
 }
 
@@ -107,6 +179,7 @@ function createBaseNodeInfo(): NodeInfo {
     lastExit: "",
     containerId: "",
     generation: 0,
+    replication: undefined,
   };
 }
 
@@ -153,6 +226,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.generation !== 0) {
       writer.uint32(112).int64(message.generation);
+    }
+    if (message.replication !== undefined) {
+      NodeReplication.encode(message.replication, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -282,6 +358,14 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.generation = longToNumber(reader.int64());
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.replication = NodeReplication.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -338,6 +422,7 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         ? globalThis.String(object.container_id)
         : "",
       generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      replication: isSet(object.replication) ? NodeReplication.fromJSON(object.replication) : undefined,
     };
   },
 
@@ -385,6 +470,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.generation !== 0) {
       obj.generation = Math.round(message.generation);
     }
+    if (message.replication !== undefined) {
+      obj.replication = NodeReplication.toJSON(message.replication);
+    }
     return obj;
   },
 
@@ -407,12 +495,294 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.lastExit = object.lastExit ?? "";
     message.containerId = object.containerId ?? "";
     message.generation = object.generation ?? 0;
+    message.replication = (object.replication !== undefined && object.replication !== null)
+      ? NodeReplication.fromPartial(object.replication)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNodeReplication(): NodeReplication {
+  return {
+    role: "",
+    term: 0,
+    leader: "",
+    durability: "",
+    syncQuorum: 0,
+    logPosition: 0,
+    lastLogTerm: 0,
+    leaderLogPosition: 0,
+    catchingUp: false,
+    connected: false,
+    readAtMs: 0,
+  };
+}
+
+export const NodeReplication: MessageFns<NodeReplication> = {
+  encode(message: NodeReplication, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    if (message.leader !== "") {
+      writer.uint32(26).string(message.leader);
+    }
+    if (message.durability !== "") {
+      writer.uint32(34).string(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      writer.uint32(40).uint32(message.syncQuorum);
+    }
+    if (message.logPosition !== 0) {
+      writer.uint32(48).uint64(message.logPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      writer.uint32(56).uint64(message.lastLogTerm);
+    }
+    if (message.leaderLogPosition !== 0) {
+      writer.uint32(64).uint64(message.leaderLogPosition);
+    }
+    if (message.catchingUp !== false) {
+      writer.uint32(72).bool(message.catchingUp);
+    }
+    if (message.connected !== false) {
+      writer.uint32(80).bool(message.connected);
+    }
+    if (message.readAtMs !== 0) {
+      writer.uint32(88).int64(message.readAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeReplication {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeReplication();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leader = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.durability = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.syncQuorum = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.logPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lastLogTerm = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.leaderLogPosition = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.catchingUp = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.connected = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.readAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeReplication {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+      durability: isSet(object.durability) ? globalThis.String(object.durability) : "",
+      syncQuorum: isSet(object.syncQuorum)
+        ? globalThis.Number(object.syncQuorum)
+        : isSet(object.sync_quorum)
+        ? globalThis.Number(object.sync_quorum)
+        : 0,
+      logPosition: isSet(object.logPosition)
+        ? globalThis.Number(object.logPosition)
+        : isSet(object.log_position)
+        ? globalThis.Number(object.log_position)
+        : 0,
+      lastLogTerm: isSet(object.lastLogTerm)
+        ? globalThis.Number(object.lastLogTerm)
+        : isSet(object.last_log_term)
+        ? globalThis.Number(object.last_log_term)
+        : 0,
+      leaderLogPosition: isSet(object.leaderLogPosition)
+        ? globalThis.Number(object.leaderLogPosition)
+        : isSet(object.leader_log_position)
+        ? globalThis.Number(object.leader_log_position)
+        : 0,
+      catchingUp: isSet(object.catchingUp)
+        ? globalThis.Boolean(object.catchingUp)
+        : isSet(object.catching_up)
+        ? globalThis.Boolean(object.catching_up)
+        : false,
+      connected: isSet(object.connected) ? globalThis.Boolean(object.connected) : false,
+      readAtMs: isSet(object.readAtMs)
+        ? globalThis.Number(object.readAtMs)
+        : isSet(object.read_at_ms)
+        ? globalThis.Number(object.read_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeReplication): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leader !== "") {
+      obj.leader = message.leader;
+    }
+    if (message.durability !== "") {
+      obj.durability = message.durability;
+    }
+    if (message.syncQuorum !== 0) {
+      obj.syncQuorum = Math.round(message.syncQuorum);
+    }
+    if (message.logPosition !== 0) {
+      obj.logPosition = Math.round(message.logPosition);
+    }
+    if (message.lastLogTerm !== 0) {
+      obj.lastLogTerm = Math.round(message.lastLogTerm);
+    }
+    if (message.leaderLogPosition !== 0) {
+      obj.leaderLogPosition = Math.round(message.leaderLogPosition);
+    }
+    if (message.catchingUp !== false) {
+      obj.catchingUp = message.catchingUp;
+    }
+    if (message.connected !== false) {
+      obj.connected = message.connected;
+    }
+    if (message.readAtMs !== 0) {
+      obj.readAtMs = Math.round(message.readAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeReplication>): NodeReplication {
+    return NodeReplication.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeReplication>): NodeReplication {
+    const message = createBaseNodeReplication();
+    message.role = object.role ?? "";
+    message.term = object.term ?? 0;
+    message.leader = object.leader ?? "";
+    message.durability = object.durability ?? "";
+    message.syncQuorum = object.syncQuorum ?? 0;
+    message.logPosition = object.logPosition ?? 0;
+    message.lastLogTerm = object.lastLogTerm ?? 0;
+    message.leaderLogPosition = object.leaderLogPosition ?? 0;
+    message.catchingUp = object.catchingUp ?? false;
+    message.connected = object.connected ?? false;
+    message.readAtMs = object.readAtMs ?? 0;
     return message;
   },
 };
 
 function createBaseSpawnNodeRequest(): SpawnNodeRequest {
-  return { nodeId: "", port: 0, memoryMb: 0, storagePath: "", cluster: "", role: "", generation: 0 };
+  return {
+    nodeId: "",
+    port: 0,
+    memoryMb: 0,
+    storagePath: "",
+    cluster: "",
+    role: "",
+    generation: 0,
+    grid: "",
+    term: 0,
+    leaderAddress: "",
+    durability: "",
+    syncQuorum: 0,
+    syncTimeoutMs: 0,
+  };
 }
 
 export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
@@ -437,6 +807,24 @@ export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
     }
     if (message.generation !== 0) {
       writer.uint32(56).int64(message.generation);
+    }
+    if (message.grid !== "") {
+      writer.uint32(66).string(message.grid);
+    }
+    if (message.term !== 0) {
+      writer.uint32(72).uint64(message.term);
+    }
+    if (message.leaderAddress !== "") {
+      writer.uint32(82).string(message.leaderAddress);
+    }
+    if (message.durability !== "") {
+      writer.uint32(90).string(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      writer.uint32(96).uint32(message.syncQuorum);
+    }
+    if (message.syncTimeoutMs !== 0) {
+      writer.uint32(104).uint32(message.syncTimeoutMs);
     }
     return writer;
   },
@@ -510,6 +898,54 @@ export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
             message.generation = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.grid = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.leaderAddress = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.durability = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.syncQuorum = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.syncTimeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -543,6 +979,24 @@ export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
       cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
       role: isSet(object.role) ? globalThis.String(object.role) : "",
       generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      grid: isSet(object.grid) ? globalThis.String(object.grid) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leaderAddress: isSet(object.leaderAddress)
+        ? globalThis.String(object.leaderAddress)
+        : isSet(object.leader_address)
+        ? globalThis.String(object.leader_address)
+        : "",
+      durability: isSet(object.durability) ? globalThis.String(object.durability) : "",
+      syncQuorum: isSet(object.syncQuorum)
+        ? globalThis.Number(object.syncQuorum)
+        : isSet(object.sync_quorum)
+        ? globalThis.Number(object.sync_quorum)
+        : 0,
+      syncTimeoutMs: isSet(object.syncTimeoutMs)
+        ? globalThis.Number(object.syncTimeoutMs)
+        : isSet(object.sync_timeout_ms)
+        ? globalThis.Number(object.sync_timeout_ms)
+        : 0,
     };
   },
 
@@ -569,6 +1023,24 @@ export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
     if (message.generation !== 0) {
       obj.generation = Math.round(message.generation);
     }
+    if (message.grid !== "") {
+      obj.grid = message.grid;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leaderAddress !== "") {
+      obj.leaderAddress = message.leaderAddress;
+    }
+    if (message.durability !== "") {
+      obj.durability = message.durability;
+    }
+    if (message.syncQuorum !== 0) {
+      obj.syncQuorum = Math.round(message.syncQuorum);
+    }
+    if (message.syncTimeoutMs !== 0) {
+      obj.syncTimeoutMs = Math.round(message.syncTimeoutMs);
+    }
     return obj;
   },
 
@@ -584,6 +1056,12 @@ export const SpawnNodeRequest: MessageFns<SpawnNodeRequest> = {
     message.cluster = object.cluster ?? "";
     message.role = object.role ?? "";
     message.generation = object.generation ?? 0;
+    message.grid = object.grid ?? "";
+    message.term = object.term ?? 0;
+    message.leaderAddress = object.leaderAddress ?? "";
+    message.durability = object.durability ?? "";
+    message.syncQuorum = object.syncQuorum ?? 0;
+    message.syncTimeoutMs = object.syncTimeoutMs ?? 0;
     return message;
   },
 };
@@ -955,6 +1433,254 @@ export const GetNodeStatusResponse: MessageFns<GetNodeStatusResponse> = {
   },
 };
 
+function createBaseConfigureNodeRequest(): ConfigureNodeRequest {
+  return { nodeId: "", role: "", leaderAddress: "", term: 0, durability: "", syncQuorum: 0, syncTimeoutMs: 0 };
+}
+
+export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
+  encode(message: ConfigureNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.leaderAddress !== "") {
+      writer.uint32(26).string(message.leaderAddress);
+    }
+    if (message.term !== 0) {
+      writer.uint32(32).uint64(message.term);
+    }
+    if (message.durability !== "") {
+      writer.uint32(42).string(message.durability);
+    }
+    if (message.syncQuorum !== 0) {
+      writer.uint32(48).uint32(message.syncQuorum);
+    }
+    if (message.syncTimeoutMs !== 0) {
+      writer.uint32(56).uint32(message.syncTimeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigureNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigureNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.leaderAddress = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.durability = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.syncQuorum = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.syncTimeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigureNodeRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      leaderAddress: isSet(object.leaderAddress)
+        ? globalThis.String(object.leaderAddress)
+        : isSet(object.leader_address)
+        ? globalThis.String(object.leader_address)
+        : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      durability: isSet(object.durability) ? globalThis.String(object.durability) : "",
+      syncQuorum: isSet(object.syncQuorum)
+        ? globalThis.Number(object.syncQuorum)
+        : isSet(object.sync_quorum)
+        ? globalThis.Number(object.sync_quorum)
+        : 0,
+      syncTimeoutMs: isSet(object.syncTimeoutMs)
+        ? globalThis.Number(object.syncTimeoutMs)
+        : isSet(object.sync_timeout_ms)
+        ? globalThis.Number(object.sync_timeout_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConfigureNodeRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.leaderAddress !== "") {
+      obj.leaderAddress = message.leaderAddress;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.durability !== "") {
+      obj.durability = message.durability;
+    }
+    if (message.syncQuorum !== 0) {
+      obj.syncQuorum = Math.round(message.syncQuorum);
+    }
+    if (message.syncTimeoutMs !== 0) {
+      obj.syncTimeoutMs = Math.round(message.syncTimeoutMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfigureNodeRequest>): ConfigureNodeRequest {
+    return ConfigureNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfigureNodeRequest>): ConfigureNodeRequest {
+    const message = createBaseConfigureNodeRequest();
+    message.nodeId = object.nodeId ?? "";
+    message.role = object.role ?? "";
+    message.leaderAddress = object.leaderAddress ?? "";
+    message.term = object.term ?? 0;
+    message.durability = object.durability ?? "";
+    message.syncQuorum = object.syncQuorum ?? 0;
+    message.syncTimeoutMs = object.syncTimeoutMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseConfigureNodeResponse(): ConfigureNodeResponse {
+  return { node: undefined };
+}
+
+export const ConfigureNodeResponse: MessageFns<ConfigureNodeResponse> = {
+  encode(message: ConfigureNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      NodeInfo.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigureNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigureNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = NodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigureNodeResponse {
+    return { node: isSet(object.node) ? NodeInfo.fromJSON(object.node) : undefined };
+  },
+
+  toJSON(message: ConfigureNodeResponse): unknown {
+    const obj: any = {};
+    if (message.node !== undefined) {
+      obj.node = NodeInfo.toJSON(message.node);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfigureNodeResponse>): ConfigureNodeResponse {
+    return ConfigureNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfigureNodeResponse>): ConfigureNodeResponse {
+    const message = createBaseConfigureNodeResponse();
+    message.node = (object.node !== undefined && object.node !== null) ? NodeInfo.fromPartial(object.node) : undefined;
+    return message;
+  },
+};
+
 function createBaseListNodesRequest(): ListNodesRequest {
   return {};
 }
@@ -1116,6 +1842,21 @@ export const GridAgentService = {
     responseSerialize: (value: ListNodesResponse): Buffer => Buffer.from(ListNodesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNodesResponse => ListNodesResponse.decode(value),
   },
+  /**
+   * Changes a node's replication role, leader, term, durability or quorum: relayed live to the
+   * node's StorageControl.SetRole when it runs, and kept in the agent's record of the node so the
+   * agent's own restarts of it start with the latest values.
+   */
+  configureNode: {
+    path: "/sutra.grid.v1.GridAgent/ConfigureNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfigureNodeRequest): Buffer => Buffer.from(ConfigureNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfigureNodeRequest => ConfigureNodeRequest.decode(value),
+    responseSerialize: (value: ConfigureNodeResponse): Buffer =>
+      Buffer.from(ConfigureNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfigureNodeResponse => ConfigureNodeResponse.decode(value),
+  },
 } as const;
 
 export interface GridAgentServer extends UntypedServiceImplementation {
@@ -1125,6 +1866,12 @@ export interface GridAgentServer extends UntypedServiceImplementation {
   stopNode: handleUnaryCall<StopNodeRequest, StopNodeResponse>;
   getNodeStatus: handleUnaryCall<GetNodeStatusRequest, GetNodeStatusResponse>;
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
+  /**
+   * Changes a node's replication role, leader, term, durability or quorum: relayed live to the
+   * node's StorageControl.SetRole when it runs, and kept in the agent's record of the node so the
+   * agent's own restarts of it start with the latest values.
+   */
+  configureNode: handleUnaryCall<ConfigureNodeRequest, ConfigureNodeResponse>;
 }
 
 export interface GridAgentClient extends Client {
@@ -1189,6 +1936,26 @@ export interface GridAgentClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNodesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes a node's replication role, leader, term, durability or quorum: relayed live to the
+   * node's StorageControl.SetRole when it runs, and kept in the agent's record of the node so the
+   * agent's own restarts of it start with the latest values.
+   */
+  configureNode(
+    request: ConfigureNodeRequest,
+    callback: (error: ServiceError | null, response: ConfigureNodeResponse) => void,
+  ): ClientUnaryCall;
+  configureNode(
+    request: ConfigureNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfigureNodeResponse) => void,
+  ): ClientUnaryCall;
+  configureNode(
+    request: ConfigureNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfigureNodeResponse) => void,
   ): ClientUnaryCall;
 }
 
