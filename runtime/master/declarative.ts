@@ -8,7 +8,7 @@ import { computeClusterStatus } from './cluster-status.js';
 import type { NodeOperations } from './node-operations.js';
 import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
-import { buildLiveState } from './reconcile/live-state.js';
+import { buildLiveState, countedStatus } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
 import { ReplicationControl } from './reconcile/replication-control.js';
 import type { ReplicationEvents } from './reconcile/replication-watch.js';
@@ -186,12 +186,19 @@ export class DeclarativeControl {
     return generation;
   }
 
-  /** Nodes with roles as the master assigns them: a promotion changes no process, only who leads. */
+  /**
+   * Nodes with roles as the master assigns them (a promotion changes no process, only who leads),
+   * and statuses as the master counts them: a replica still catching up is `starting`, as the plan,
+   * the cluster's health and a waiting `apply` see it.
+   */
   nodes(filter: { agentId?: string; cluster?: string }): NodeView[] {
-    const leaders = this.desired.desired()?.leaders ?? {};
-    return this.o.registry.nodes
-      .list(filter)
-      .map((n) => (n.cluster !== '' && leaders[n.cluster] !== undefined && n.role !== 'standalone' ? { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica' } : n));
+    const d = this.desired.desired();
+    const leaders = d?.leaders ?? {};
+    const terms = d?.terms ?? {};
+    return this.o.registry.nodes.list(filter).map((n) => {
+      if (n.cluster === '' || leaders[n.cluster] === undefined || n.role === 'standalone') return n;
+      return { ...n, role: leaders[n.cluster] === n.nodeId ? 'leader' : 'replica', status: countedStatus(n, terms[n.cluster]) };
+    });
   }
 
   /** The whole grid's status: agent and node counts, each cluster of the spec, the reconciler's progress. */
