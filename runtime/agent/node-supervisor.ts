@@ -102,7 +102,7 @@ export class NodeSupervisor {
   /** One node, its replication read afresh when it runs with a replication role. @throws GridError NODE_NOT_FOUND */
   async status(nodeId: string): Promise<NodeView> {
     const r = this.record(nodeId);
-    if (r.status === 'running') await this.replication.read(r);
+    if (r.status === 'running') await this.replication.read(r, true);
     return this.view(r);
   }
 
