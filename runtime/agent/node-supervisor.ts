@@ -145,6 +145,7 @@ export class NodeSupervisor {
 
     const existing = this.nodes.get(nodeId);
     if (existing !== undefined && existing.status !== 'failed') {
+      // Role (leader or replica) and replication settings change live (ConfigureNode): not compared.
       const s = existing.spec;
       const same =
         (req.port === 0 || req.port === s.port) && memoryMb === s.memoryMb && storagePath === s.storagePath &&
