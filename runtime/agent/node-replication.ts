@@ -19,7 +19,8 @@ const MAX_POLL_MS = 1000;
 /** Reads and changes the replication of the supervisor's nodes. */
 export class ReplicationReader {
   private readonly pollMs: number;
-  private readonly busy = new WeakSet<NodeRecord>();
+  /** The read in flight of each node. */
+  private readonly reading = new WeakMap<NodeRecord, Promise<void>>();
   /** Bumped by every change of the node's role or run: a read started before it is stale. */
   private readonly epochs = new WeakMap<NodeRecord, number>();
 
@@ -49,19 +50,30 @@ export class ReplicationReader {
 
   /**
    * Reads the node's replication once, within the deadline; a failed read keeps the last answer
-   * (the node may be busy; the liveness probe judges whether it is alive). Never throws.
+   * (the node may be busy; the liveness probe judges whether it is alive). One read per node at a
+   * time: a poll finding one in flight skips its turn; a `fresh` read (a status asked for, as a
+   * promotion does) waits for it and reads again, so its answer is from after the call. Never throws.
    */
-  async read(r: NodeRecord): Promise<void> {
-    if (!this.watches(r) || this.busy.has(r)) return;
-    this.busy.add(r);
+  async read(r: NodeRecord, fresh = false): Promise<void> {
+    if (!this.watches(r)) return;
+    const inFlight = this.reading.get(r);
+    if (inFlight !== undefined) {
+      if (!fresh) return;
+      await inFlight;
+      return this.read(r, fresh);
+    }
+    const run = this.readOnce(r).finally(() => this.reading.delete(r));
+    this.reading.set(r, run);
+    await run;
+  }
+
+  private async readOnce(r: NodeRecord): Promise<void> {
     const epoch = this.epochs.get(r) ?? 0;
     try {
       const answer = await this.control(r).status(READ_DEADLINE_MS);
       if ((this.epochs.get(r) ?? 0) === epoch) this.store(r, answer);
     } catch (err) {
       this.logger.debug({ nodeId: r.spec.nodeId, err: (err as Error).message }, 'replication status read failed');
-    } finally {
-      this.busy.delete(r);
     }
   }
 

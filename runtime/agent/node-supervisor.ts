@@ -102,7 +102,7 @@ export class NodeSupervisor {
   /** One node, its replication read afresh when it runs with a replication role. @throws GridError NODE_NOT_FOUND */
   async status(nodeId: string): Promise<NodeView> {
     const r = this.record(nodeId);
-    if (r.status === 'running') await this.replication.read(r);
+    if (r.status === 'running') await this.replication.read(r, true);
     return this.view(r);
   }
 
@@ -145,6 +145,7 @@ export class NodeSupervisor {
 
     const existing = this.nodes.get(nodeId);
     if (existing !== undefined && existing.status !== 'failed') {
+      // Role (leader or replica) and replication settings change live (ConfigureNode): not compared.
       const s = existing.spec;
       const same =
         (req.port === 0 || req.port === s.port) && memoryMb === s.memoryMb && storagePath === s.storagePath &&

@@ -107,7 +107,8 @@ describe('agent: leader and replica nodes', () => {
 
   it('a hung node delays neither the agent\'s answers nor its heartbeats', async () => {
     const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
-    const agent = await startAgent({ master: master.address });
+    // Liveness probes 5 s apart: the hung node is not killed (three failed probes) while the test looks at it.
+    const agent = await startAgent({ master: master.address, config: { monitoring: { health_check_interval_secs: 5 } } });
     const c = new TestAgentClient(agent.address);
     const m = new TestMasterClient(master.address);
     const leader = await c.spawn({ nodeId: 'kg-0', role: 'leader', cluster: 'kg', term: 1 });
@@ -115,8 +116,7 @@ describe('agent: leader and replica nodes', () => {
     try {
       // WHEN the node stops answering (SIGSTOP: its socket accepts, nothing replies)
       process.kill(leader.pid, 'SIGSTOP');
-      // (Not for long: three failed liveness probes, 0.5 s apart, would have it killed and restarted.)
-      await new Promise((r) => setTimeout(r, 600));
+      await new Promise((r) => setTimeout(r, 1500));
       // THEN the agent still answers at once, and a fresh status read gives up within its deadline
       let t0 = Date.now();
       expect((await c.list()).map((n) => n.nodeId)).toEqual(['kg-0']);
@@ -129,9 +129,13 @@ describe('agent: leader and replica nodes', () => {
       // ...and it kept beating: the master heard from it recently and holds it healthy
       const { agents } = await m.listAgents();
       expect(agents.find((a) => a.info?.agentId === agent.id)).toMatchObject({ health: 'healthy' });
-      expect(Date.now() - agents.find((a) => a.info?.agentId === agent.id)!.lastHeartbeatMs).toBeLessThan(2000);
+      expect(Date.now() - agents.find((a) => a.info?.agentId === agent.id)!.lastHeartbeatMs).toBeLessThan(3000);
     } finally {
-      process.kill(leader.pid, 'SIGCONT');
+      try {
+        process.kill(leader.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
       m.close();
       c.close();
     }

@@ -136,7 +136,7 @@ export class ReplicationControl {
     // Recorded: should this fail, the step after the next pass tells it again.
     await this.configure(chosen, 'leader', '', term, c);
     const now = this.deps.desired();
-    if (now !== undefined) this.syncCluster(now, c);
+    if (now !== undefined) this.syncCluster(now, c, this.deps.registry.nodes.list({ cluster }));
   }
 
   /**
@@ -146,13 +146,23 @@ export class ReplicationControl {
    * Returns at once: the calls run on their own. Reports role changes, catch-ups and lag first.
    */
   sync(d: DesiredState): void {
-    this.watch.observe(this.deps.registry.nodes.list());
-    for (const c of d.spec.clusters) if (c.topology === 'leader-replicas') this.syncCluster(d, c);
+    const nodes = this.deps.registry.nodes.list();
+    this.watch.observe(nodes);
+    // One walk over the nodes, not one per cluster.
+    const byCluster = new Map<string, NodeView[]>();
+    for (const n of nodes) {
+      if (n.replication === undefined) continue;
+      const list = byCluster.get(n.cluster);
+      if (list === undefined) byCluster.set(n.cluster, [n]);
+      else list.push(n);
+    }
+    for (const c of d.spec.clusters) if (c.topology === 'leader-replicas') this.syncCluster(d, c, byCluster.get(c.name) ?? []);
   }
 
-  private syncCluster(d: DesiredState, c: CompiledClusterSpec): void {
+  /** {@link sync} of one cluster, given (at least) its nodes. */
+  private syncCluster(d: DesiredState, c: CompiledClusterSpec, nodes: readonly NodeView[]): void {
     if (this.recording.has(c.name)) return;
-    const running = this.runningCopies(c).filter((n) => n.replication !== undefined && (n.role === 'leader' || n.role === 'replica'));
+    const running = this.runningCopies(c, nodes).filter((n) => n.replication !== undefined && (n.role === 'leader' || n.role === 'replica'));
     let leaderId = d.leaders[c.name];
     const term = d.terms?.[c.name];
     if (leaderId === undefined) {
@@ -161,7 +171,7 @@ export class ReplicationControl {
       if (leaderId === undefined) return;
     }
     const leader = latest(running.filter((n) => n.nodeId === leaderId));
-    const highest = Math.max(0, ...running.map((n) => n.replication!.term));
+    const highest = running.reduce((max, n) => Math.max(max, n.replication!.term), 0);
     // The record is behind a node (an old store, or a leader-to-be already past it): a new term.
     const stale = term === undefined || highest > term || (leader !== undefined && leader.replication!.role !== 'leader' && leader.replication!.term >= term);
     if (stale) {
@@ -217,11 +227,11 @@ export class ReplicationControl {
     }
   }
 
-  /** Every copy of the cluster's declared nodes that runs on an agent the master can reach. */
-  private runningCopies(c: CompiledClusterSpec): NodeView[] {
-    return this.deps.registry.nodes.list({ cluster: c.name }).filter((n) => {
+  /** Every copy of the cluster's declared nodes (from `nodes`, else all it has) that runs on an agent the master can reach. */
+  private runningCopies(c: CompiledClusterSpec, nodes: readonly NodeView[] = this.deps.registry.nodes.list({ cluster: c.name })): NodeView[] {
+    return nodes.filter((n) => {
       const o = ordinalOf(c.name, n.nodeId);
-      return o !== undefined && o < c.nodes && n.status === 'running' && this.reachable(n.agentId);
+      return n.cluster === c.name && o !== undefined && o < c.nodes && n.status === 'running' && this.reachable(n.agentId);
     });
   }
 
@@ -244,7 +254,7 @@ export class ReplicationControl {
 
   /** The highest term any copy of the cluster's nodes reported (0: none). */
   private highestTerm(cluster: string): number {
-    return Math.max(0, ...this.deps.registry.nodes.list({ cluster }).map((n) => n.replication?.term ?? 0));
+    return this.deps.registry.nodes.list({ cluster }).reduce((max, n) => Math.max(max, n.replication?.term ?? 0), 0);
   }
 
   /** HOST:PORT of the recorded leader when it runs leading the recorded term, else ''. */
