@@ -60,8 +60,8 @@ export class TestMasterClient {
     return this.call(this.raw.getSpec, {});
   }
 
-  applySpec(specJson: string, expectedGeneration?: number, dryRun = false): Promise<pb.ApplySpecResponse> {
-    return this.call(this.raw.applySpec, { specJson, expectedGeneration, dryRun });
+  applySpec(specJson: string, expectedGeneration?: number, dryRun = false, timeoutMs?: number): Promise<pb.ApplySpecResponse> {
+    return this.call(this.raw.applySpec, { specJson, expectedGeneration, dryRun }, timeoutMs);
   }
 
   deleteSpec(expectedGeneration?: number, gridName = ''): Promise<pb.DeleteSpecResponse> {
