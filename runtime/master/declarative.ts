@@ -60,7 +60,8 @@ export class DeclarativeControl {
   readonly replication: ReplicationControl;
   /** Runs ApplySpec's parse, validate, compile and plan off the event loop; started on first use. */
   private readonly specWorker: SpecWorker;
-  private readonly health = new Map<string, ClusterHealthState>();
+  /** Per cluster, the health last reported and whether any node ran then (see observeClusters). */
+  private readonly health = new Map<string, { health: ClusterHealthState; anyRunning: boolean }>();
   /** When each cluster was first seen, until it is healthy for the first time. */
   private readonly converging = new Map<string, number>();
 
@@ -133,8 +134,11 @@ export class DeclarativeControl {
     const seen = new Set<string>();
     for (const s of statuses) {
       seen.add(s.name);
-      const previous = this.health.get(s.name);
-      if (previous === s.health) continue;
+      const last = this.health.get(s.name);
+      const previous = last?.health;
+      const anyRunning = s.running > 0;
+      // A critical cluster that loses its last node is news again: "no leader" became "nothing runs".
+      if (previous === s.health && (s.health !== 'critical' || last?.anyRunning === anyRunning)) continue;
       if (previous === undefined && s.health !== 'healthy') {
         // A cluster that is still being created is not critical: no alarm until it was healthy
         // once, or has failed to get there within the grace.
@@ -143,7 +147,7 @@ export class DeclarativeControl {
         if (Date.now() - since < NEW_CLUSTER_GRACE_MS) continue;
       }
       this.converging.delete(s.name);
-      this.health.set(s.name, s.health as ClusterHealthState);
+      this.health.set(s.name, { health: s.health as ClusterHealthState, anyRunning });
       this.o.logger.info({ cluster: s.name, running: s.running, desired: s.desired }, `cluster ${s.name} is ${s.health} (${s.running}/${s.desired} running)`);
       this.o.events?.clusterHealthChanged?.({ cluster: s.name, health: s.health as ClusterHealthState, previous, running: s.running, desired: s.desired });
     }
