@@ -1,4 +1,6 @@
 import type { GridStatus } from '../../client/index.js';
+import type { NodeStatus } from '../../plan/index.js';
+import type { NodeView } from '../common/grid-types.js';
 import type { AgentRegistry } from './agent-registry.js';
 
 /** Overall grid health. */
@@ -14,9 +16,10 @@ export type GridCounts = Omit<GridStatus, 'clusters' | 'specGeneration' | 'event
  * - `degraded`: anything in between (some agent degraded/offline, or some node failed).
  *
  * Nodes of offline agents are counted in `nodesTotal` (the master last saw them) but never as
- * running, since nobody can vouch for them.
+ * running, since nobody can vouch for them. `statusOf` says how a node counts: the declarative
+ * control counts a replica still catching up as starting, as its clusters and ListNodes do.
  */
-export function computeClusterStatus(registry: AgentRegistry): GridCounts {
+export function computeClusterStatus(registry: AgentRegistry, statusOf: (n: NodeView) => NodeStatus = (n) => n.status): GridCounts {
   let healthy = 0;
   let degraded = 0;
   let offline = 0;
@@ -29,8 +32,9 @@ export function computeClusterStatus(registry: AgentRegistry): GridCounts {
     else offline++;
     for (const node of registry.nodes.list({ agentId: agent.info.agentId })) {
       nodesTotal++;
-      if (node.status === 'failed') failed++;
-      else if (node.status === 'running' && agent.health !== 'offline') running++;
+      const status = statusOf(node);
+      if (status === 'failed') failed++;
+      else if (status === 'running' && agent.health !== 'offline') running++;
     }
   }
   const total = registry.size;

@@ -207,8 +207,9 @@ export class DeclarativeControl {
 
   /** The whole grid's status: agent and node counts, each cluster of the spec, the reconciler's progress. */
   status(): GridStatus {
+    const terms = this.desired.desired()?.terms ?? {};
     return {
-      ...computeClusterStatus(this.o.registry),
+      ...computeClusterStatus(this.o.registry, (n) => (n.cluster !== '' ? countedStatus(n, terms[n.cluster]) : n.status)),
       clusters: this.clusters(),
       specGeneration: this.desired.current().generation,
       eventsDropped: this.o.eventStats?.().dropped ?? 0,

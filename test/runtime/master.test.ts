@@ -109,6 +109,29 @@ describe('master: registration', () => {
   });
 });
 
+describe('master: grid-wide counts', () => {
+  it('counts a replica still catching up as starting, not running, as its cluster and ListNodes do', async () => {
+    const master = await startMaster();
+    const c = new TestMasterClient(master.address);
+    try {
+      const replication = {
+        role: 'replica', term: 1, leader: '127.0.0.1:1', durability: 'async', syncQuorum: 0, logPosition: 10, lastLogTerm: 1,
+        leaderLogPosition: 500, catchingUp: true, connected: true, readAtMs: Date.now(),
+      };
+      await c.register(fakeAgent('a'), [
+        fakeNode('kg-0', 'a', { cluster: 'kg', role: 'leader', replication: { ...replication, role: 'leader', leader: '', leaderLogPosition: 0, catchingUp: false } }),
+        fakeNode('kg-1', 'a', { cluster: 'kg', role: 'replica', replication }),
+      ]);
+      const status = await c.clusterStatus();
+      expect([status.nodesTotal, status.nodesRunning]).toEqual([2, 1]);
+      await c.heartbeat('a', [fakeNode('kg-0', 'a'), fakeNode('kg-1', 'a', { cluster: 'kg', role: 'replica', replication: { ...replication, catchingUp: false } })]);
+      expect((await c.clusterStatus()).nodesRunning).toBe(2);
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe('master: agent health', () => {
   it('goes healthy -> degraded -> offline without heartbeats, and recovers on the next one', async () => {
     const master = await startMaster({ args: FAST });
