@@ -32,6 +32,11 @@ export interface WaitResult {
   readonly remaining: readonly string[];
   /** True when `signal` ended the wait first. */
   readonly interrupted: boolean;
+  /**
+   * Set when the wait ended because the change failed for good (a rollout that failed or was
+   * reverted): why. `remaining` starts with the same line.
+   */
+  readonly failed?: string;
   /** The last view read (undefined only when interrupted before the first read). */
   readonly view: GridView | undefined;
 }
@@ -50,7 +55,14 @@ const QUIET_EVENTS: ReadonlySet<string> = new Set(['AgentHeartbeat']);
  * and no node of an undeclared cluster is up.
  */
 export function waitConverged(master: MasterClient, generation: number, opts: WaitOptions): Promise<WaitResult> {
-  return waitUntil(master, (view) => convergenceGaps(view, generation), opts);
+  return waitUntil(master, (view) => convergenceGaps(view, generation), opts, (view) => rolloutFailure(view, generation));
+}
+
+/** Why the spec applied as `generation` cannot converge any more: a rollout of it failed or was reverted. */
+export function rolloutFailure(view: GridView, generation: number): string | undefined {
+  const failed = view.status.reconcile.rollouts.filter((r) => r.generation === generation && (r.state === 'failed' || r.state === 'reverted'));
+  if (failed.length === 0) return undefined;
+  return failed.map((r) => `rollout of cluster ${r.cluster} ${r.state === 'reverted' ? 'failed and was reverted' : 'failed'}: ${r.reason}`).join('; ');
 }
 
 /** Waits until no node of `clusters` is up any more (after a DeleteSpec); `remaining` lists those still up. */
@@ -69,6 +81,11 @@ export function convergenceGaps(view: GridView, generation: number): string[] {
   if (status.specGeneration < generation) gaps.push(`the master has not started generation ${generation} yet (at ${status.specGeneration})`);
   else if (r.generation < generation) gaps.push(`the reconciler has not planned generation ${generation} yet (at ${r.generation})`);
   for (const u of r.unplaced) gaps.push(u.reason);
+  for (const o of r.rollouts) {
+    if (o.generation !== generation) continue;
+    if (o.state === 'rolling') gaps.push(`cluster ${o.cluster}: rolling restart at step ${o.step}, ${o.nodesDone} of ${o.nodesTotal} nodes restarted and healthy`);
+    if (o.state === 'reverting') gaps.push(`cluster ${o.cluster}: rollout failed (${o.reason}); reverting to the last good spec`);
+  }
   if (r.pendingActions > 0) gaps.push(`still planned: ${r.pendingActions} action${r.pendingActions === 1 ? '' : 's'} not finished`);
   const names = new Set(status.clusters.map((c) => c.name));
   for (const c of status.clusters) {
@@ -96,8 +113,13 @@ export async function readGrid(master: MasterClient): Promise<GridView> {
   return { nodes, status };
 }
 
-/** Reads until `gapsOf` finds nothing left, the timeout passes, or `signal` aborts. */
-async function waitUntil(master: MasterClient, gapsOf: (view: GridView) => string[], opts: WaitOptions): Promise<WaitResult> {
+/** Reads until `gapsOf` finds nothing left, `failureOf` finds a failure, the timeout passes, or `signal` aborts. */
+async function waitUntil(
+  master: MasterClient,
+  gapsOf: (view: GridView) => string[],
+  opts: WaitOptions,
+  failureOf: (view: GridView) => string | undefined = () => undefined,
+): Promise<WaitResult> {
   const deadline = Date.now() + opts.timeoutMs;
   const maxQuietMs = opts.maxQuietMs ?? 1000;
   const stop = new AbortController();
@@ -121,6 +143,8 @@ async function waitUntil(master: MasterClient, gapsOf: (view: GridView) => strin
       opts.onView?.(view);
       remaining = gapsOf(view);
       if (remaining.length === 0) return { done: true, remaining, interrupted: false, view };
+      const failed = failureOf(view);
+      if (failed !== undefined) return { done: false, remaining: [failed, ...remaining], interrupted: false, view, failed };
       const left = deadline - Date.now();
       if (left <= 0) return { done: false, remaining, interrupted: false, view };
       await wake.wait(Math.min(maxQuietMs, left), stop.signal);

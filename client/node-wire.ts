@@ -41,6 +41,29 @@ export interface ReconcileState {
   readonly pendingActions: number;
   /** Nodes it could not place, per cluster, with why. */
   readonly unplaced: readonly Unplaced[];
+  /** Rolling restarts in progress or finished for the current generation, then recent failed ones. */
+  readonly rollouts: readonly RolloutStatus[];
+}
+
+/**
+ * Where a cluster's rolling restart stands: `reverting` is a failed one whose policy goes back to
+ * the last good spec, `reverted` once that spec is applied again; `failed` and `reverted` are final.
+ */
+export type RolloutState = 'rolling' | 'done' | 'failed' | 'reverting' | 'reverted';
+
+/** One cluster's rolling restart to one spec generation. */
+export interface RolloutStatus {
+  readonly cluster: string;
+  readonly generation: number;
+  readonly state: RolloutState;
+  /** Highest step started (steps as the plan numbers them). */
+  readonly step: number;
+  /** Nodes restarted and healthy for the policy's minHealthyTime. */
+  readonly nodesDone: number;
+  /** Nodes the rollout restarts (started and still planned). */
+  readonly nodesTotal: number;
+  /** Why it failed (and where it was reverted to); empty otherwise. */
+  readonly reason: string;
 }
 
 /** The grid as GetClusterStatus reports it. */
@@ -65,6 +88,7 @@ export interface GridStatus {
 
 const STATUSES: ReadonlySet<string> = new Set<NodeStatus>(['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed']);
 const ROLES: ReadonlySet<string> = new Set<NodeRole | ''>(['', 'standalone', 'leader', 'replica']);
+const ROLLOUT_STATES: ReadonlySet<string> = new Set<RolloutState>(['rolling', 'done', 'failed', 'reverting', 'reverted']);
 const HEALTHS: ReadonlySet<string> = new Set<ClusterHealthState>(['healthy', 'degraded', 'critical']);
 
 /**
@@ -116,7 +140,12 @@ export function statusFromWire(s: GetClusterStatusResponse): GridStatus {
     specGeneration: s.specGeneration,
     eventsDropped: s.eventsDropped,
     eventStoreError: s.eventStoreError,
-    reconcile: { generation: r?.generation ?? 0, pendingActions: r?.pendingActions ?? 0, unplaced: (r?.unplaced ?? []).map(unplacedFromWire) },
+    reconcile: {
+      generation: r?.generation ?? 0,
+      pendingActions: r?.pendingActions ?? 0,
+      unplaced: (r?.unplaced ?? []).map(unplacedFromWire),
+      rollouts: (r?.rollouts ?? []).map((o, i) => ({ ...o, state: known(ROLLOUT_STATES, o.state, `reconcile.rollouts[${i}].state`) as RolloutState })),
+    },
   };
 }
 

@@ -31,6 +31,7 @@ export function planToWire(plan: Plan): pb.Plan {
       role: a.role,
       memoryMb: a.memoryMb,
       reason: a.reason,
+      step: a.step,
     })),
     unplaced: plan.unplaced.map(unplacedToWire),
     deferred: plan.deferred.map((d) => ({ ...d })),
@@ -92,7 +93,8 @@ function actionFromWire(a: pb.PlanAction, field: string): PlanAction {
   if (op === undefined) throw invalid(`${field}.op`, `unknown plan op ${a.op}`);
   if (!ROLES.has(a.role)) throw invalid(`${field}.role`, `unknown role ${JSON.stringify(a.role)}`);
   const action = { op, cluster: a.cluster, nodeId: a.nodeId, agentId: a.agentId, role: a.role as NodeRole | '', memoryMb: a.memoryMb, reason: a.reason };
-  return a.fromAgentId === undefined ? action : { ...action, fromAgentId: a.fromAgentId };
+  const moved = a.fromAgentId === undefined ? action : { ...action, fromAgentId: a.fromAgentId };
+  return a.step === undefined ? moved : { ...moved, step: a.step };
 }
 
 function invalid(field: string, why: string): ClientError {

@@ -60,7 +60,7 @@ export function planGrid(spec: CompiledGridSpec, live: LiveState, opts: PlanOpti
     agents: new Map(live.agents.map((a) => [a.id, a])),
     graceMs: opts.replaceAfterMs ?? spec.monitoring.replaceAfterMs,
     assignments: opts.assignments ?? {},
-    out: new PlanCollector(clusterOrder),
+    out: new PlanCollector(clusterOrder, new Map(spec.clusters.map((c) => [c.name, c.update.maxUnavailable]))),
   };
 
   const byCluster = new Map<string, LiveNode[]>();

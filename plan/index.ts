@@ -6,6 +6,7 @@ export { planGrid } from './diff.js';
 export { clusterHealth, clusterStatus, type ClusterHealthState, type ClusterStatus } from './health.js';
 export { renderAction, renderPlan, planToJson } from './render.js';
 export { nodeIdFor, ordinalOf } from './node-identity.js';
+export { isRestartInPlace } from './plan-collector.js';
 export { PlanError, type PlanErrorCode } from './errors.js';
 export type {
   AgentHealth,

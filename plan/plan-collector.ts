@@ -21,8 +21,14 @@ export class PlanCollector {
   private readonly unplacedList: Unplaced[] = [];
   private unchanged = 0;
 
-  /** `clusterOrder` ranks declared clusters; undeclared ones sort first, by name. */
-  constructor(private readonly clusterOrder: ReadonlyMap<string, number>) {}
+  /**
+   * `clusterOrder` ranks declared clusters; undeclared ones sort first, by name. `maxUnavailable`
+   * sizes each declared cluster's rollout steps.
+   */
+  constructor(
+    private readonly clusterOrder: ReadonlyMap<string, number>,
+    private readonly maxUnavailable: ReadonlyMap<string, number> = new Map(),
+  ) {}
 
   action(
     op: PlanOp,
@@ -72,9 +78,11 @@ export class PlanCollector {
     const key = (e: { clusterRank: number; ordinal: number }, v: { cluster: string; nodeId: string; agentId: string }) => ({
       clusterRank: e.clusterRank, ordinal: e.ordinal, c: v.cluster, n: v.nodeId, a: v.agentId,
     });
-    const actions = [...this.entries]
-      .sort((x, y) => OP_RANK[x.action.op] - OP_RANK[y.action.op] || byKey(key(x, x.action), key(y, y.action)))
-      .map((e) => e.action);
+    const actions = this.withSteps(
+      [...this.entries]
+        .sort((x, y) => OP_RANK[x.action.op] - OP_RANK[y.action.op] || byKey(key(x, x.action), key(y, y.action)))
+        .map((e) => e.action),
+    );
     const deferred = [...this.deferredEntries].sort((x, y) => byKey(key(x, x.d), key(y, y.d))).map((e) => e.d);
     const count = (op: PlanOp): number => actions.filter((a) => a.op === op).length;
     return {
@@ -92,9 +100,50 @@ export class PlanCollector {
     };
   }
 
+  /**
+   * Numbers each cluster's restarts in place into rollout steps: replicas (and standalone nodes) in
+   * node order, `maxUnavailable` per step, then the leader in a step of its own, so it restarts
+   * last, once every other node runs the new spec.
+   */
+  private withSteps(actions: PlanAction[]): PlanAction[] {
+    const byCluster = new Map<string, PlanAction[]>();
+    for (const a of actions) {
+      if (!isRestartInPlace(a)) continue;
+      const list = byCluster.get(a.cluster) ?? [];
+      list.push(a);
+      byCluster.set(a.cluster, list);
+    }
+    if (byCluster.size === 0) return actions;
+    const steps = new Map<PlanAction, number>();
+    for (const [cluster, list] of byCluster) {
+      const perStep = Math.max(1, this.maxUnavailable.get(cluster) ?? 1);
+      const others = list.filter((a) => a.role !== 'leader');
+      others.forEach((a, i) => steps.set(a, Math.floor(i / perStep) + 1));
+      const last = others.length === 0 ? 0 : Math.floor((others.length - 1) / perStep) + 1;
+      for (const a of list) if (a.role === 'leader') steps.set(a, last + 1);
+    }
+    const ranked = actions.map((a) => (steps.has(a) ? { ...a, step: steps.get(a)! } : a));
+    // A cluster's replaces are adjacent (sorted by op, then cluster): order each run by step, moves
+    // (no step) first; the sort is stable, so nodes keep their order within a step.
+    const out: PlanAction[] = [];
+    for (let i = 0; i < ranked.length; ) {
+      const a = ranked[i]!;
+      let j = i + 1;
+      if (a.op === 'replace') while (j < ranked.length && ranked[j]!.op === 'replace' && ranked[j]!.cluster === a.cluster) j++;
+      out.push(...ranked.slice(i, j).sort((x, y) => (x.step ?? 0) - (y.step ?? 0)));
+      i = j;
+    }
+    return out;
+  }
+
   private rank(cluster: string): number {
     return this.clusterOrder.get(cluster) ?? -1;
   }
+}
+
+/** A replace on the agent the node already runs on: the node restarts in place (a memory change). */
+export function isRestartInPlace(a: PlanAction): boolean {
+  return a.op === 'replace' && a.fromAgentId === a.agentId;
 }
 
 function cmp(a: string, b: string): number {

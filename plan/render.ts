@@ -13,7 +13,8 @@ export function renderAction(a: PlanAction): string {
     ? `on ${a.agentId} (from ${a.fromAgentId})`
     : `on ${a.agentId}`;
   const what = a.role ? `${a.role}, ${formatMemory(a.memoryMb)}` : formatMemory(a.memoryMb);
-  return `${PREFIX[a.op]} ${a.op} ${a.nodeId} ${where} (${what}): ${a.reason}`;
+  const step = a.step !== undefined ? ` [step ${a.step}]` : '';
+  return `${PREFIX[a.op]} ${a.op} ${a.nodeId} ${where} (${what})${step}: ${a.reason}`;
 }
 
 /**

@@ -104,6 +104,12 @@ export interface PlanAction {
   /** Memory after the action (for `destroy`: the memory the node had). */
   readonly memoryMb: number;
   readonly reason: string;
+  /**
+   * For a restart in place (a replace on the node's own agent): the rollout step it belongs to,
+   * from 1. A cluster's steps run one after another, each once the previous one's nodes are healthy
+   * (its update policy): replicas first, up to `maxUnavailable` per step, the leader alone last.
+   */
+  readonly step?: number;
 }
 
 /** Nodes of one cluster the scheduler could not place, with why. */

@@ -28,6 +28,12 @@ export function compileDefaulted(spec: GridSpecDefaulted): CompiledGridSpec {
     nodes: cluster.nodes,
     topology: cluster.topology,
     replication: compileReplication(cluster, `clusters[${i}].replication`),
+    update: {
+      maxUnavailable: cluster.update.maxUnavailable,
+      minHealthyMs: parseDuration(cluster.update.minHealthyTime, `clusters[${i}].update.minHealthyTime`),
+      healthyDeadlineMs: parseDuration(cluster.update.healthyDeadline, `clusters[${i}].update.healthyDeadline`),
+      autoRevert: cluster.update.autoRevert,
+    },
     memoryMb: cluster.memory === undefined ? storageMemoryMb : parseSize(cluster.memory, `clusters[${i}].memory`),
     placement: {
       strategy: cluster.placement.strategy,

@@ -22,6 +22,18 @@ export interface CompiledReplication {
   readonly syncTimeoutMs: number;
 }
 
+/** How a change that restarts nodes rolls through a cluster (every field defaulted). */
+export interface CompiledUpdatePolicy {
+  /** Nodes that may be down for the change at once. */
+  readonly maxUnavailable: number;
+  /** How long a restarted node must run before the next step. */
+  readonly minHealthyMs: number;
+  /** A step not healthy (for minHealthyMs) this long after it started fails the rollout. */
+  readonly healthyDeadlineMs: number;
+  /** A failed rollout applies the last spec whose rollout succeeded. */
+  readonly autoRevert: boolean;
+}
+
 /** How nodes are spread over eligible agents. */
 export type PlacementStrategy = 'spread' | 'binpack';
 
@@ -73,6 +85,7 @@ export interface CompiledClusterSpec {
   readonly topology: Topology;
   /** Meaningful for leader-replicas; a standalone cluster carries the async default. */
   readonly replication: CompiledReplication;
+  readonly update: CompiledUpdatePolicy;
   readonly memoryMb: number;
   readonly placement: {
     readonly strategy: PlacementStrategy;

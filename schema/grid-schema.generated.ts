@@ -310,6 +310,36 @@ export const gridSchema = {
             }
           }
         },
+        "update": {
+          "description": "How a change that restarts nodes (a memory change) rolls through the cluster: a few nodes at a time, each healthy for a while before the next, replicas first and the leader last after it hands over to an up-to-date replica.",
+          "type": "object",
+          "additionalProperties": false,
+          "default": {},
+          "properties": {
+            "maxUnavailable": {
+              "description": "Nodes of the cluster that may be down for the change at once (restarting, or restarted and not yet healthy for minHealthyTime).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 5000,
+              "default": 1
+            },
+            "minHealthyTime": {
+              "description": "How long a restarted node must run healthy before the next step starts, e.g. 10s.",
+              "$ref": "#/$defs/duration",
+              "default": "10s"
+            },
+            "healthyDeadline": {
+              "description": "A restarted node that is not healthy this long after its step started fails the rollout: no further node of the cluster is restarted, e.g. 5m.",
+              "$ref": "#/$defs/duration",
+              "default": "5m"
+            },
+            "autoRevert": {
+              "description": "When a rollout fails, apply the last spec whose rollout succeeded again (the nodes already changed go back).",
+              "type": "boolean",
+              "default": false
+            }
+          }
+        },
         "placement": {
           "description": "Where the nodes may go and how they are spread.",
           "type": "object",

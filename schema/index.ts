@@ -11,6 +11,7 @@ export type {
   CompiledMonitoring,
   CompiledRestartPolicy,
   CompiledReplication,
+  CompiledUpdatePolicy,
   CompiledStorageDefaults,
   Durability,
   Platform,

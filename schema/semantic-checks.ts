@@ -43,6 +43,7 @@ export function checkSemantics(raw: unknown, defaulted: unknown): RawDiagnostic[
   if (!checkTotals(reporter, agents, clusters)) return reporter.diagnostics;
   checkPlacementAndCapacity(reporter, agents, clusters, agentIndex, storageMemory);
   clusters.forEach((cluster, c) => checkReplication(reporter, cluster, c));
+  clusters.forEach((cluster, c) => checkUpdatePolicy(reporter, cluster, c));
   for (const problem of checkPorts(spec)) reporter.report(problem.code, problem.path, problem.message);
   return reporter.diagnostics;
 }
@@ -260,7 +261,6 @@ function checkPlacementAndCapacity(
   }
 }
 
-/** Up to two agents that can host a node: enough to tell "one" from "several" without a full scan. */
 /** A replication block only means something on leader-replicas, and a quorum must be reachable. */
 function checkReplication(reporter: Reporter, cluster: Json | undefined, c: number): void {
   const replication = obj(cluster?.replication);
@@ -280,6 +280,23 @@ function checkReplication(reporter: Reporter, cluster: Json | undefined, c: numb
       `cluster "${name}": a sync write waits for ${quorum} replica(s) but the cluster has ${nodes - 1}; every write would fail (add nodes, lower syncQuorum or choose async)`);
   }
   if (replication.syncTimeout !== undefined) readDuration(reporter, replication.syncTimeout, ['clusters', c, 'replication', 'syncTimeout']);
+}
+
+/** Up to two agents that can host a node: enough to tell "one" from "several" without a full scan. */
+/**
+ * A step must be healthy for minHealthyTime before its healthyDeadline, so the deadline must be
+ * longer, or every rollout would fail at its first step.
+ */
+function checkUpdatePolicy(reporter: Reporter, cluster: Json | undefined, c: number): void {
+  const update = obj(cluster?.update);
+  if (!update) return;
+  const path = ['clusters', c, 'update'];
+  const minHealthy = readDuration(reporter, update.minHealthyTime, [...path, 'minHealthyTime']);
+  const deadline = readDuration(reporter, update.healthyDeadline, [...path, 'healthyDeadline']);
+  if (minHealthy !== undefined && deadline !== undefined && deadline <= minHealthy) {
+    reporter.report('SPEC_UNIT', [...path, 'healthyDeadline'],
+      `cluster "${str(cluster?.name) ?? `clusters[${c}]`}": healthyDeadline (${String(update.healthyDeadline)}) must be longer than minHealthyTime (${String(update.minHealthyTime)}): every rollout would fail at its first step`);
+  }
 }
 
 function firstHosts(eligible: readonly number[], canHost: (a: number) => boolean): number[] {

@@ -51,6 +51,16 @@ export interface EventPayloads {
   CatchUpDone: { logPosition: number; durationMs: number };
   /** A caught-up replica fell more than the threshold behind its leader (records). */
   ReplicationLagging: { lagRecords: number; logPosition: number; leaderLogPosition: number };
+  /** A rolling restart restarts the event's node, in step `step` of the cluster's rollout to `generation`. */
+  RolloutStepStarted: { generation: number; step: number };
+  /** The restarted node ran healthy for the policy's minHealthyTime (`durationMs` from its restart). */
+  RolloutStepDone: { generation: number; step: number; durationMs: number };
+  /** Every node of the cluster's rollout to `generation` restarted and ran healthy. */
+  RolloutDone: { generation: number; nodes: number; durationMs: number };
+  /** A restarted node was not healthy within the policy's healthyDeadline: no further node restarts. */
+  RolloutFailed: { generation: number; reason: string; autoRevert: boolean };
+  /** A failed rollout's autoRevert applied the last good spec (of `goodGeneration`) again as `toGeneration`. */
+  RolloutReverted: { fromGeneration: number; toGeneration: number; goodGeneration: number; reason: string };
 }
 
 /** Every event type name. */
@@ -257,6 +267,31 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     severity: 'warning', fold: false,
     fields: { lagRecords: 'number', logPosition: 'number', leaderLogPosition: 'number' },
     format: (e) => `${node(e)} lags ${e.payload.lagRecords} records behind its leader (at ${e.payload.logPosition} of ${e.payload.leaderLogPosition})`,
+  },
+  RolloutStepStarted: {
+    severity: 'info', fold: false,
+    fields: { generation: 'number', step: 'number' },
+    format: (e) => `cluster ${e.cluster} rollout to generation ${e.payload.generation}: step ${e.payload.step} restarts ${node(e)}`,
+  },
+  RolloutStepDone: {
+    severity: 'info', fold: false,
+    fields: { generation: 'number', step: 'number', durationMs: 'number' },
+    format: (e) => `cluster ${e.cluster} rollout to generation ${e.payload.generation}: ${node(e)} healthy after ${e.payload.durationMs} ms (step ${e.payload.step})`,
+  },
+  RolloutDone: {
+    severity: 'info', fold: false,
+    fields: { generation: 'number', nodes: 'number', durationMs: 'number' },
+    format: (e) => `cluster ${e.cluster} rolled out generation ${e.payload.generation}: ${e.payload.nodes} nodes in ${e.payload.durationMs} ms`,
+  },
+  RolloutFailed: {
+    severity: 'error', fold: false,
+    fields: { generation: 'number', reason: 'string', autoRevert: 'boolean' },
+    format: (e) => `cluster ${e.cluster} rollout to generation ${e.payload.generation} failed: ${e.payload.reason}${e.payload.autoRevert ? '; reverting' : '; stopped'}`,
+  },
+  RolloutReverted: {
+    severity: 'warning', fold: false,
+    fields: { fromGeneration: 'number', toGeneration: 'number', goodGeneration: 'number', reason: 'string' },
+    format: (e) => `cluster ${e.cluster} rollout to generation ${e.payload.fromGeneration} reverted: the spec of generation ${e.payload.goodGeneration} applied again as ${e.payload.toGeneration}`,
   },
 };
 

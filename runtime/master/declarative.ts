@@ -30,6 +30,7 @@ const NEW_CLUSTER_GRACE_MS = 120_000;
 /** Declarative lifecycle facts, for the event bus. */
 export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents {
   specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
+  rolloutReverted?(e: { cluster: string; fromGeneration: number; toGeneration: number; goodGeneration: number; reason: string }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
 }
 
@@ -91,6 +92,10 @@ export class DeclarativeControl {
         setLeader: (cluster, nodeId) => this.replication.promote(cluster, nodeId),
         resumed: () => this.desired.resumed,
         afterPass: (desired) => this.replication.sync(desired),
+        converged: (generation) => {
+          this.desired.markGood(generation).catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'could not record the last good spec'));
+        },
+        revert: (cluster, reason) => this.revert(cluster, reason),
       },
       {
         intervalMs: o.reconcileIntervalMs,
@@ -100,6 +105,21 @@ export class DeclarativeControl {
         ...(o.events !== undefined ? { events: o.events } : {}),
       },
     );
+  }
+
+  /**
+   * After a failed rollout under autoRevert: applies the last good spec again, as a new generation
+   * (checked against the generation read, so a user's apply in between wins).
+   */
+  private async revert(cluster: string, reason: string): Promise<number | undefined> {
+    const good = this.desired.good();
+    const current = this.desired.current();
+    if (good === undefined || good.specJson === current.specJson) return undefined;
+    const outcome = await this.apply(good.specJson, current.generation, false);
+    if (!outcome.changed) return undefined;
+    this.o.logger.warn({ cluster, from: current.generation, to: outcome.generation }, `rollout of cluster ${cluster} failed (${reason}): reverted to the spec of generation ${good.generation} as generation ${outcome.generation}`);
+    this.o.events?.rolloutReverted?.({ cluster, fromGeneration: current.generation, toGeneration: outcome.generation, goodGeneration: good.generation, reason });
+    return outcome.generation;
   }
 
   /** Loads the stored spec; call before serving. Resolves with why a stored spec is held unenforced. */

@@ -50,6 +50,15 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
         cluster: e.cluster,
         payload: { lagRecords: e.lagRecords, logPosition: e.logPosition, leaderLogPosition: e.leaderLogPosition },
       }),
+    rolloutStepStarted: (e) =>
+      emit({ type: 'RolloutStepStarted', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { generation: e.generation, step: e.step } }),
+    rolloutStepDone: (e) =>
+      emit({ type: 'RolloutStepDone', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { generation: e.generation, step: e.step, durationMs: e.durationMs } }),
+    rolloutDone: (e) => emit({ type: 'RolloutDone', cluster: e.cluster, payload: { generation: e.generation, nodes: e.nodes, durationMs: e.durationMs } }),
+    rolloutFailed: (e) =>
+      emit({ type: 'RolloutFailed', nodeId: e.nodeId, cluster: e.cluster, payload: { generation: e.generation, reason: e.reason, autoRevert: e.autoRevert } }),
+    rolloutReverted: (e) =>
+      emit({ type: 'RolloutReverted', cluster: e.cluster, payload: { fromGeneration: e.fromGeneration, toGeneration: e.toGeneration, goodGeneration: e.goodGeneration, reason: e.reason } }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };
       if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });

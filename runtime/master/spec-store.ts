@@ -22,6 +22,11 @@ export interface StoredSpec {
    * stops them, also after a master restart; GetSpec reports no spec.
    */
   readonly deleted?: boolean;
+  /**
+   * The last spec the grid fully reached (every node placed and running, no rollout failed): what
+   * a failed rollout with autoRevert goes back to. Absent until one was reached.
+   */
+  readonly good?: { readonly specJson: string; readonly generation: number };
 }
 
 /**
@@ -265,6 +270,13 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
   }
   const deleted = o['deleted'] ?? false;
   if (typeof deleted !== 'boolean') return `has a bad deleted flag: must be true or false, got ${quote(deleted)}`;
+  const good = o['good'];
+  if (good !== undefined) {
+    const g = good as Record<string, unknown> | null;
+    if (g === null || typeof g !== 'object' || typeof g['specJson'] !== 'string' || typeof g['generation'] !== 'number' || !Number.isSafeInteger(g['generation'])) {
+      return `has a bad good spec: must be {specJson, generation}, got ${quote(good)}`;
+    }
+  }
   const specJson = o['specJson'];
   if (specJson !== '' && check !== undefined) {
     try {
@@ -274,5 +286,6 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
       return `holds a spec that does not compile: ${lines.slice(0, 2).join(' ').slice(0, 300)}`;
     }
   }
-  return { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, terms: terms as Record<string, number>, deleted };
+  const base = { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, terms: terms as Record<string, number>, deleted };
+  return good === undefined ? base : { ...base, good: good as { specJson: string; generation: number } };
 }

@@ -46,7 +46,7 @@ describe('waitConverged', () => {
     expect(result.done, `${result.remaining.join('; ')}\n${grid.masterLogs()}`).toBe(true);
     expect(result.remaining).toEqual([]);
     expect(result.view?.nodes.filter((n) => n.status === 'running').map((n) => n.nodeId).sort()).toEqual(['kv-0', 'kv-1', 'kv-2']);
-    expect(result.view?.status.reconcile).toEqual({ generation: 1, pendingActions: 0, unplaced: [] });
+    expect(result.view?.status.reconcile).toEqual({ generation: 1, pendingActions: 0, unplaced: [], rollouts: [] });
     expect(views.at(-1)).toBe(result.view);
     // THEN the spec crossed the wire once; the wait only followed the event stream and read the grid
     expect(count(calls, 'ApplySpec')).toBe(1);

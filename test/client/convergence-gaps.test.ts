@@ -26,7 +26,7 @@ function view(nodes: GridNode[], specGeneration: number, reconcile: Partial<Reco
       agentsTotal: 1, agentsHealthy: 1, agentsDegraded: 0, agentsOffline: 0, nodesTotal: nodes.length, nodesRunning: 0, nodesFailed: 0,
       health: 'healthy', clusters: clusters.map((c) => ({ name: c.name, desired: c.nodes, running: 0, health: 'critical', leaderNodeId: '' })),
       specGeneration, eventsDropped: 0, eventStoreError: '',
-      reconcile: { generation: specGeneration, pendingActions: 0, unplaced: [], ...reconcile },
+      reconcile: { generation: specGeneration, pendingActions: 0, unplaced: [], rollouts: [], ...reconcile },
     },
   };
 }

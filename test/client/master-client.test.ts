@@ -31,7 +31,7 @@ describe('MasterClient', () => {
     await withMaster({ address: master.address }, async (m) => {
       // GIVEN an empty master
       expect(await m.getSpec()).toMatchObject({ specJson: '', generation: 0 });
-      expect((await m.getClusterStatus()).reconcile).toEqual({ generation: 0, pendingActions: 0, unplaced: [] });
+      expect((await m.getClusterStatus()).reconcile).toEqual({ generation: 0, pendingActions: 0, unplaced: [], rollouts: [] });
 
       // WHEN a spec is planned: a typed plan, nothing stored (its agent has not registered, so nothing can be placed)
       const dry = await m.applySpec(JSON.stringify(SPEC), undefined, true);

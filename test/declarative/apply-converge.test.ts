@@ -103,14 +103,14 @@ describe('declarative apply with real processes', () => {
     grid = new DeclarativeGrid();
     await grid.startMaster();
     await Promise.all(AGENTS.map((a) => grid!.agent(a.id)));
-    const spec = (memory: string): Record<string, unknown> => ({ ...gridSpec(AGENTS, [{ name: 'kv', nodes: 2 }]), storage: { memory } });
+    const spec = (memory: string): Record<string, unknown> => ({ ...gridSpec(AGENTS, [{ name: 'kv', nodes: 2, update: { minHealthyTime: '500ms' } }]), storage: { memory } });
     await grid.apply(grid.writeSpec(spec('64Mi')));
-    const before = await grid.nodes();
+    const before = (await grid.nodes()).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
 
     const file = grid.writeSpec(spec('96Mi'));
     const plan = await grid.cli('plan', file);
     expect(plan.code, plan.stderr).toBe(2);
-    for (const n of before) expect(plan.stdout).toContain(`-/+ replace ${n.nodeId} on ${n.agentId} (standalone, 96 MiB): memory 64 MiB -> 96 MiB: restart on ${n.agentId}`);
+    before.forEach((n, i) => expect(plan.stdout).toContain(`-/+ replace ${n.nodeId} on ${n.agentId} (standalone, 96 MiB) [step ${i + 1}]: memory 64 MiB -> 96 MiB: restart on ${n.agentId}`));
     await grid.apply(file);
 
     const after = await grid.nodes();

@@ -47,6 +47,11 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   CatchUpStarted: { logPosition: 0, leaderLogPosition: 10000 },
   CatchUpDone: { logPosition: 10000, durationMs: 1800 },
   ReplicationLagging: { lagRecords: 2500, logPosition: 7500, leaderLogPosition: 10000 },
+  RolloutStepStarted: { generation: 4, step: 1 },
+  RolloutStepDone: { generation: 4, step: 1, durationMs: 10400 },
+  RolloutDone: { generation: 4, nodes: 3, durationMs: 35000 },
+  RolloutFailed: { generation: 4, reason: 'kg-1 was not healthy for 10s within 5m of its restart (step 1)', autoRevert: true },
+  RolloutReverted: { fromGeneration: 4, toGeneration: 5, goodGeneration: 3, reason: 'kg-1 was not healthy' },
 };
 
 function sample<K extends EventType>(type: K, index = 1): GridEvent {
@@ -57,8 +62,8 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports and the 4 of replication', () => {
-    expect(EVENT_TYPES).toHaveLength(30);
+  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports, the 4 of replication and the 5 of rollouts', () => {
+    expect(EVENT_TYPES).toHaveLength(35);
     expect(defaultSeverity('EventLogRecovered')).toBe('error');
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrid, PlanError, type LiveState } from '../../plan/index.js';
+import { planGrid, PlanError, renderAction, type LiveState } from '../../plan/index.js';
 import { agentSpec, applyPlan, brief, clusterSpec, gridSpec, liveAgent, liveAgentsOf, liveNode } from './fixtures.js';
 
 const twoAgents = [agentSpec('agent-1'), agentSpec('agent-2')];
@@ -45,9 +45,22 @@ describe('planGrid diff', () => {
     const spec = gridSpec(twoAgents, [clusterSpec('kg', 2, { memoryMb: 512 })]);
     const live = { agents: liveAgentsOf(spec), nodes: [liveNode('kg-0', 'agent-1'), liveNode('kg-1', 'agent-2')] };
     const plan = planGrid(spec, live);
-    expect(brief(plan)).toEqual(['replace kg-0@agent-1', 'replace kg-1@agent-2']);
-    expect(plan.actions[0]).toMatchObject({ op: 'replace', fromAgentId: 'agent-1', memoryMb: 512, role: 'leader' });
-    expect(plan.actions[0]!.reason).toBe('memory 256 MiB -> 512 MiB: restart on agent-1');
+    // The replica restarts first (step 1), the leader last in a step of its own.
+    expect(brief(plan)).toEqual(['replace kg-1@agent-2', 'replace kg-0@agent-1']);
+    expect(plan.actions[1]).toMatchObject({ op: 'replace', fromAgentId: 'agent-1', memoryMb: 512, role: 'leader', step: 2 });
+    expect(plan.actions[0]).toMatchObject({ role: 'replica', step: 1 });
+    expect(plan.actions[1]!.reason).toBe('memory 256 MiB -> 512 MiB: restart on agent-1');
+  });
+
+  it('numbers a rolling restart in steps of maxUnavailable, replicas in node order, the leader alone last', () => {
+    const update = { maxUnavailable: 2, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
+    const spec = gridSpec(twoAgents, [clusterSpec('kg', 6, { memoryMb: 512, update }), clusterSpec('st', 2, { memoryMb: 512, topology: 'standalone' })]);
+    const nodes = [0, 1, 2, 3, 4, 5].map((i) => liveNode(`kg-${i}`, i % 2 === 0 ? 'agent-1' : 'agent-2', { role: i === 2 ? 'leader' : 'replica' }));
+    nodes.push(liveNode('st-0', 'agent-1', { role: 'standalone' }), liveNode('st-1', 'agent-2', { role: 'standalone' }));
+    const plan = planGrid(spec, { agents: liveAgentsOf(spec), nodes });
+    const steps = plan.actions.map((a) => `${a.nodeId}:${a.step ?? '-'}`);
+    expect(steps).toEqual(['kg-0:1', 'kg-1:1', 'kg-3:2', 'kg-4:2', 'kg-5:3', 'kg-2:4', 'st-0:1', 'st-1:2']);
+    expect(renderAction(plan.actions[5]!)).toContain('(leader, 512 MiB) [step 4]: memory');
   });
 
   it('moves a node whose memory no longer fits its agent', () => {

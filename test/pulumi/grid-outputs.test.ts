@@ -25,7 +25,7 @@ describe('outputs', () => {
     const status: GridStatus = {
       agentsTotal: 1, agentsHealthy: 1, agentsDegraded: 0, agentsOffline: 0, nodesTotal: 4, nodesRunning: 4, nodesFailed: 0,
       health: 'healthy', clusters: [{ name: 'kg', desired: 2, running: 2, health: 'healthy', leaderNodeId: '' }], specGeneration: 3,
-      eventsDropped: 0, eventStoreError: '', reconcile: { generation: 3, pendingActions: 0, unplaced: [] },
+      eventsDropped: 0, eventStoreError: '', reconcile: { generation: 3, pendingActions: 0, unplaced: [], rollouts: [] },
     };
     const live = liveGrid(spec, { nodes, status });
     expect(live.placements.map((p) => p.nodeId)).toEqual(['kg-1', 'kg-2']);

@@ -60,7 +60,8 @@ export function registerApplyCommand(program: Command): void {
       }
       // The spec was sent once; the wait only reads the grid.
       const result = await waitConverged(master, applied.generation, { timeoutMs, onView: nodeProgress((line) => say(`  ${line}`)) });
-      if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.done, remaining: result.remaining });
+      if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.done, remaining: result.remaining, ...(result.failed !== undefined ? { failed: result.failed } : {}) });
+      if (result.failed !== undefined) throw new RuntimeError('ROLLOUT_FAILED', result.failed);
       if (!result.done) {
         throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${opts.timeout}: ${result.remaining.join('; ')}`);
       }

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { printFields, printJson } from '../output.js';
+import type { RolloutStatus } from '../../../client/index.js';
+
+/** `cluster kg to generation 4: rolling, step 2, 1 of 3 nodes done` (and why, when it failed). */
+function rolloutLine(r: RolloutStatus): string {
+  const why = r.reason !== '' ? `: ${r.reason}` : '';
+  return `cluster ${r.cluster} to generation ${r.generation}: ${r.state}, step ${r.step}, ${r.nodesDone} of ${r.nodesTotal} nodes done${why}`;
+}
 
 /** `12 dropped; store failing: ENOSPC ...` or `12 dropped (store recovered)`. */
 function eventsLine(e: { dropped: number; storeError: string }): string {
@@ -18,6 +25,7 @@ export function registerStatusCommand(program: Command): void {
         health: s.health,
         // Only when something is wrong, so the healthy shape stays what scripts already parse.
         ...(s.eventsDropped > 0 || s.eventStoreError !== '' ? { events: { dropped: s.eventsDropped, storeError: s.eventStoreError } } : {}),
+        ...(s.reconcile.rollouts.length > 0 ? { rollouts: s.reconcile.rollouts } : {}),
       };
       if (json) return printJson(view);
       printFields([
@@ -25,6 +33,7 @@ export function registerStatusCommand(program: Command): void {
         ['agents', `${view.agents.total} total, ${view.agents.healthy} healthy, ${view.agents.degraded} degraded, ${view.agents.offline} offline`],
         ['nodes', `${view.nodes.total} total, ${view.nodes.running} running, ${view.nodes.failed} failed`],
         ...(view.events !== undefined ? [['events', eventsLine(view.events)] as [string, string]] : []),
+        ...s.reconcile.rollouts.map((r): [string, string] => ['rollout', rolloutLine(r)]),
       ]);
     });
   });

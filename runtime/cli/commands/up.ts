@@ -84,9 +84,10 @@ export function registerUpCommand(program: Command): void {
           const converged = await waitConverged(master, applied.generation, { timeoutMs, signal: interrupt.signal, onView: nodeProgress((line) => out(`  ${line}`)) });
           // Ctrl+C while waiting stops the grid now, not after the convergence timeout.
           if (converged.interrupted) return;
-          out(converged.done ? 'grid converged' : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
+          out(converged.done ? 'grid converged' : converged.failed !== undefined ? converged.failed : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
           out(await statusTable(master));
           if (flags.detachAfterConverge === true) {
+            if (converged.failed !== undefined) throw new RuntimeError('ROLLOUT_FAILED', converged.failed);
             if (!converged.done) throw new RuntimeError('DEADLINE_EXCEEDED', `not converged after ${flags.timeout}`);
             return;
           }

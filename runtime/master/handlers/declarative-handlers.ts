@@ -22,11 +22,11 @@ export function declarativeHandlers(control: DeclarativeControl): HandlerFactory
     listNodes: (req) => ({ nodes: control.nodes({ agentId: req.agentId, cluster: req.cluster }).map(nodeToWire) }),
     getClusterStatus: () => {
       const status = control.status();
-      const { generation, pendingActions, unplaced } = status.reconcile;
+      const { generation, pendingActions, unplaced, rollouts } = status.reconcile;
       return {
         ...status,
         clusters: status.clusters.map((c) => ({ ...c })),
-        reconcile: { generation, pendingActions, unplaced: unplaced.map(unplacedToWire) },
+        reconcile: { generation, pendingActions, unplaced: unplaced.map(unplacedToWire), rollouts: rollouts.map((r) => ({ ...r })) },
       };
     },
   });

@@ -103,7 +103,8 @@ export class DesiredStateManager {
         return { ...result, generation: this.stored.generation, changed: false };
       }
       const leaders = this.stored.deleted === true ? {} : keepDeclared(this.stored.leaders, compiled);
-      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders, terms: this.stored.terms }, compiled);
+      const good = this.stored.good;
+      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders, terms: this.stored.terms, ...(good ? { good } : {}) }, compiled);
       return { ...result, generation: this.stored.generation, changed: true };
     });
   }
@@ -124,6 +125,23 @@ export class DesiredStateManager {
       await this.save({ ...this.stored, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders: {}, deleted: true }, this.compiled);
       return this.stored.generation;
     });
+  }
+
+  /**
+   * Records that the grid reached `generation`: its spec becomes the one a failed rollout reverts
+   * to. Ignored when a newer spec was applied meanwhile.
+   */
+  markGood(generation: number): Promise<void> {
+    return this.exclusive(async () => {
+      const s = this.stored;
+      if (this.compiled === undefined || s.deleted === true || s.generation !== generation || s.good?.generation === generation) return;
+      await this.save({ ...s, good: { specJson: s.specJson, generation } }, this.compiled);
+    });
+  }
+
+  /** The last spec the grid fully reached (see {@link markGood}), if any. */
+  good(): { specJson: string; generation: number } | undefined {
+    return this.stored.deleted === true ? undefined : this.stored.good;
   }
 
   /**

@@ -1,10 +1,11 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
+import { isRestartInPlace, planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../../client/transport.js';
 import type { ReconcileState } from '../../../client/index.js';
 import { ActionQueue } from './action-queue.js';
+import { RolloutTracker, type RolloutEvents } from './rollout-tracker.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */
 const OBSERVE_EVERY_MS = 100;
@@ -19,7 +20,7 @@ export interface DesiredState {
 }
 
 /** Lifecycle facts the reconciler reports (the master turns them into events). */
-export interface ReconcilerEvents {
+export interface ReconcilerEvents extends RolloutEvents {
   nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
   leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string; term?: number }): void;
   placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
@@ -40,6 +41,16 @@ export interface ReconcilerHost {
   setLeader(cluster: string, nodeId: string): Promise<void>;
   /** True when the desired state was loaded from the store at start (a master restart). */
   resumed?(): boolean;
+  /**
+   * The grid reached `generation` (nothing planned, nothing in flight, nothing unplaced, no failed
+   * rollout): its spec is the last good one a failed rollout reverts to.
+   */
+  converged?(generation: number): void;
+  /**
+   * A rollout of `cluster` failed under a policy with autoRevert: applies the last good spec again
+   * as a new generation and resolves with it; undefined when there is none to go back to.
+   */
+  revert?(cluster: string, reason: string): Promise<number | undefined>;
   /**
    * After each pass is planned: brings running nodes to what the master records (replication roles,
    * leaders, terms). Must not wait on the nodes: it starts its own work.
@@ -115,6 +126,8 @@ export class Reconciler {
   private lastGeneration = 0;
   /** Actions (by {@link actionKey}) of the last plan and those in flight that have not completed yet. */
   private readonly outstanding = new Set<string>();
+  private readonly rollouts: RolloutTracker;
+  private lastConverged = 0;
 
   constructor(private readonly host: ReconcilerHost, opts: ReconcilerOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 1000;
@@ -126,6 +139,7 @@ export class Reconciler {
     this.settleMs = opts.settleMs ?? 0;
     this.observe = opts.observe ?? (() => undefined);
     this.startedAtMs = this.now();
+    this.rollouts = new RolloutTracker(this.events, this.now);
   }
 
   /** Asks for a pass as soon as possible (after an apply, a registration, a node failure). */
@@ -147,7 +161,7 @@ export class Reconciler {
   /** Where the reconciler stands: what a client waiting for an apply needs to know it is done. */
   /** How far the reconciler is with the applied spec (GetClusterStatus reports it to waiting clients). */
   get progress(): ReconcileState {
-    return { generation: this.lastGeneration, pendingActions: this.outstanding.size, unplaced: this.lastPlan?.unplaced ?? [] };
+    return { generation: this.lastGeneration, pendingActions: this.outstanding.size, unplaced: this.lastPlan?.unplaced ?? [], rollouts: this.rollouts.status() };
   }
 
   /**
@@ -204,9 +218,18 @@ export class Reconciler {
     this.outstanding.clear();
     for (const a of [...plan.actions, ...this.inFlight.values()]) this.outstanding.add(actionKey(a));
     this.reportUnplaced(plan);
+    const inFlightIds = new Set(this.inFlight.keys());
+    for (const failed of this.rollouts.observe(desired.generation, desired.spec.clusters, plan, observed, inFlightIds)) {
+      if (failed.state === 'reverting') void this.revert(failed.cluster, failed.generation, failed.reason);
+    }
+    this.reportConverged(desired.generation, plan, observed);
     const settling = !this.settled(desired.spec, live);
     const now = this.now();
-    const rolling = new Set<string>();
+    const firstStep = new Map<string, number>();
+    for (const a of plan.actions) {
+      if (isRestartInPlace(a) && !this.inFlight.has(a.nodeId)) firstStep.set(a.cluster, Math.min(firstStep.get(a.cluster) ?? Infinity, a.step ?? 1));
+    }
+    const starting = new Set<string>();
     const runnable = plan.actions.filter((a) => {
       if (this.inFlight.has(a.nodeId)) return false;
       // A node absent while agents may still be re-registering is not lost: nothing is created,
@@ -215,8 +238,9 @@ export class Reconciler {
       const f = this.failures.get(a.nodeId);
       if (f !== undefined && f.retryAtMs > now) return false;
       if (!isRestartInPlace(a)) return true;
-      if (rolling.has(a.cluster) || !this.mayRestart(a, observed)) return false;
-      rolling.add(a.cluster);
+      if (!this.rollouts.mayStart(a, observed, inFlightIds, starting, firstStep)) return false;
+      starting.add(a.nodeId);
+      this.rollouts.started(a, desired.generation);
       return true;
     });
     if (runnable.length > 0) {
@@ -233,14 +257,32 @@ export class Reconciler {
   }
 
   /**
-   * A restart in place takes a running node down: only when nothing else of its cluster is in
-   * flight (the previous restart's node runs again) and another node of the cluster still runs.
-   * A single-node cluster has no other node to keep up.
+   * Tells the host once per generation that the grid reached it: nothing left to do, every declared
+   * node running, and its rollouts (if any) done.
    */
-  private mayRestart(a: PlanAction, live: LiveState): boolean {
-    for (const other of this.inFlight.values()) if (other.cluster === a.cluster) return false;
-    const others = live.nodes.filter((n) => n.cluster === a.cluster && n.nodeId !== a.nodeId);
-    return others.length === 0 || others.some((n) => n.status === 'running');
+  private reportConverged(generation: number, plan: Plan, live: LiveState): void {
+    if (generation === this.lastConverged || plan.changed || plan.unplaced.length > 0 || this.inFlight.size > 0) return;
+    if (live.nodes.some((n) => n.cluster !== '' && n.status !== 'running')) return;
+    if (this.rollouts.status().some((r) => r.generation === generation && r.state !== 'done')) return;
+    this.lastConverged = generation;
+    this.host.converged?.(generation);
+  }
+
+  /** Goes back to the last good spec after a failed rollout (autoRevert). */
+  private async revert(cluster: string, generation: number, reason: string): Promise<void> {
+    try {
+      const to = await this.host.revert?.(cluster, reason);
+      if (to === undefined) {
+        this.logger.warn({ cluster }, `rollout of cluster ${cluster} failed and there is no earlier good spec to revert to`);
+        this.rollouts.revertEnded(cluster, generation, { why: 'no earlier good spec (or a newer spec was applied)' });
+        return;
+      }
+      this.rollouts.revertEnded(cluster, generation, { toGeneration: to });
+      this.trigger();
+    } catch (err) {
+      this.logger.error({ cluster, err: (err as Error).message }, `reverting cluster ${cluster} after its failed rollout failed`);
+      this.rollouts.revertEnded(cluster, generation, { why: (err as Error).message });
+    }
   }
 
   /** Marks the action in flight at once (the next pass skips it) and queues it. */
@@ -386,7 +428,4 @@ function actionKey(a: PlanAction): string {
   return `${a.op}\u0000${a.nodeId}\u0000${a.agentId}`;
 }
 
-/** A replace on the agent the node already runs on (a memory change): the node restarts in place. */
-function isRestartInPlace(a: PlanAction): boolean {
-  return a.op === 'replace' && a.fromAgentId === a.agentId;
-}
+

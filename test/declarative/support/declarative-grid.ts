@@ -47,6 +47,10 @@ export interface SpecCluster {
   readonly agents?: readonly string[];
   /** `clusters[].replication` (leader-replicas): durability, syncQuorum, syncTimeout. */
   readonly replication?: Record<string, string | number>;
+  /** `clusters[].update`: maxUnavailable, minHealthyTime, healthyDeadline, autoRevert. */
+  readonly update?: Record<string, string | number | boolean>;
+  /** `clusters[].memory`. */
+  readonly memory?: string;
 }
 
 /**
@@ -64,6 +68,8 @@ export function gridSpec(agents: readonly SpecAgent[], clusters: readonly SpecCl
       nodes: c.nodes,
       ...(c.topology ? { topology: c.topology } : {}),
       ...(c.replication ? { replication: { ...c.replication } } : {}),
+      ...(c.update ? { update: { ...c.update } } : {}),
+      ...(c.memory ? { memory: c.memory } : {}),
       ...(c.placement || c.agents ? { placement: { ...(c.placement ? { strategy: c.placement } : {}), ...(c.agents ? { agents: [...c.agents] } : {}) } } : {}),
     })),
   };

@@ -275,6 +275,24 @@ export interface ReconcileStatus {
   pendingActions: number;
   /** Nodes of the last pass that could not be placed, per cluster, with why. */
   unplaced: PlanUnplaced[];
+  /** Rolling restarts in progress or finished for the current generation, then recent failed ones. */
+  rollouts: RolloutStatus[];
+}
+
+/** One cluster's rolling restart to one spec generation (its update policy paces it). */
+export interface RolloutStatus {
+  cluster: string;
+  generation: number;
+  /** rolling, done, failed or reverted. */
+  state: string;
+  /** Highest step started, as the plan numbers them. */
+  step: number;
+  /** Nodes restarted and healthy for the policy's minHealthyTime. */
+  nodesDone: number;
+  /** Nodes the rollout restarts (started and still planned). */
+  nodesTotal: number;
+  /** Why it failed, and where it was reverted to; empty otherwise. */
+  reason: string;
 }
 
 export interface ApplySpecRequest {
@@ -308,6 +326,11 @@ export interface PlanAction {
   /** Memory after the action (for destroy: the memory the node had). */
   memoryMb: number;
   reason: string;
+  /**
+   * A restart in place: its rollout step in the cluster, from 1 (steps run in order, each once
+   * the previous one is healthy; the leader last).
+   */
+  step?: number | undefined;
 }
 
 /** Nodes of one cluster the scheduler could not place. */
@@ -2988,7 +3011,7 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
 };
 
 function createBaseReconcileStatus(): ReconcileStatus {
-  return { generation: 0, pendingActions: 0, unplaced: [] };
+  return { generation: 0, pendingActions: 0, unplaced: [], rollouts: [] };
 }
 
 export const ReconcileStatus: MessageFns<ReconcileStatus> = {
@@ -3001,6 +3024,9 @@ export const ReconcileStatus: MessageFns<ReconcileStatus> = {
     }
     for (const v of message.unplaced) {
       PlanUnplaced.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.rollouts) {
+      RolloutStatus.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -3042,6 +3068,14 @@ export const ReconcileStatus: MessageFns<ReconcileStatus> = {
             message.unplaced.push(PlanUnplaced.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rollouts.push(RolloutStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3065,6 +3099,9 @@ export const ReconcileStatus: MessageFns<ReconcileStatus> = {
       unplaced: globalThis.Array.isArray(object?.unplaced)
         ? object.unplaced.map((e: any) => PlanUnplaced.fromJSON(e))
         : [],
+      rollouts: globalThis.Array.isArray(object?.rollouts)
+        ? object.rollouts.map((e: any) => RolloutStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -3079,6 +3116,9 @@ export const ReconcileStatus: MessageFns<ReconcileStatus> = {
     if (message.unplaced?.length) {
       obj.unplaced = message.unplaced.map((e) => PlanUnplaced.toJSON(e));
     }
+    if (message.rollouts?.length) {
+      obj.rollouts = message.rollouts.map((e) => RolloutStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -3090,6 +3130,180 @@ export const ReconcileStatus: MessageFns<ReconcileStatus> = {
     message.generation = object.generation ?? 0;
     message.pendingActions = object.pendingActions ?? 0;
     message.unplaced = object.unplaced?.map((e) => PlanUnplaced.fromPartial(e)) || [];
+    message.rollouts = object.rollouts?.map((e) => RolloutStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRolloutStatus(): RolloutStatus {
+  return { cluster: "", generation: 0, state: "", step: 0, nodesDone: 0, nodesTotal: 0, reason: "" };
+}
+
+export const RolloutStatus: MessageFns<RolloutStatus> = {
+  encode(message: RolloutStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(16).int64(message.generation);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.step !== 0) {
+      writer.uint32(32).uint32(message.step);
+    }
+    if (message.nodesDone !== 0) {
+      writer.uint32(40).uint32(message.nodesDone);
+    }
+    if (message.nodesTotal !== 0) {
+      writer.uint32(48).uint32(message.nodesTotal);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nodesDone = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.nodesTotal = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RolloutStatus {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      nodesDone: isSet(object.nodesDone)
+        ? globalThis.Number(object.nodesDone)
+        : isSet(object.nodes_done)
+        ? globalThis.Number(object.nodes_done)
+        : 0,
+      nodesTotal: isSet(object.nodesTotal)
+        ? globalThis.Number(object.nodesTotal)
+        : isSet(object.nodes_total)
+        ? globalThis.Number(object.nodes_total)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RolloutStatus): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.nodesDone !== 0) {
+      obj.nodesDone = Math.round(message.nodesDone);
+    }
+    if (message.nodesTotal !== 0) {
+      obj.nodesTotal = Math.round(message.nodesTotal);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RolloutStatus>): RolloutStatus {
+    return RolloutStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RolloutStatus>): RolloutStatus {
+    const message = createBaseRolloutStatus();
+    message.cluster = object.cluster ?? "";
+    message.generation = object.generation ?? 0;
+    message.state = object.state ?? "";
+    message.step = object.step ?? 0;
+    message.nodesDone = object.nodesDone ?? 0;
+    message.nodesTotal = object.nodesTotal ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -3309,7 +3523,17 @@ export const ApplySpecResponse: MessageFns<ApplySpecResponse> = {
 };
 
 function createBasePlanAction(): PlanAction {
-  return { op: 0, cluster: "", nodeId: "", agentId: "", fromAgentId: undefined, role: "", memoryMb: 0, reason: "" };
+  return {
+    op: 0,
+    cluster: "",
+    nodeId: "",
+    agentId: "",
+    fromAgentId: undefined,
+    role: "",
+    memoryMb: 0,
+    reason: "",
+    step: undefined,
+  };
 }
 
 export const PlanAction: MessageFns<PlanAction> = {
@@ -3337,6 +3561,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     }
     if (message.reason !== "") {
       writer.uint32(66).string(message.reason);
+    }
+    if (message.step !== undefined) {
+      writer.uint32(72).uint32(message.step);
     }
     return writer;
   },
@@ -3418,6 +3645,14 @@ export const PlanAction: MessageFns<PlanAction> = {
             message.reason = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3456,6 +3691,7 @@ export const PlanAction: MessageFns<PlanAction> = {
         ? globalThis.Number(object.memory_mb)
         : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      step: isSet(object.step) ? globalThis.Number(object.step) : undefined,
     };
   },
 
@@ -3485,6 +3721,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.step !== undefined) {
+      obj.step = Math.round(message.step);
+    }
     return obj;
   },
 
@@ -3501,6 +3740,7 @@ export const PlanAction: MessageFns<PlanAction> = {
     message.role = object.role ?? "";
     message.memoryMb = object.memoryMb ?? 0;
     message.reason = object.reason ?? "";
+    message.step = object.step ?? undefined;
     return message;
   },
 };
