@@ -50,6 +50,8 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
         cluster: e.cluster,
         payload: { lagRecords: e.lagRecords, logPosition: e.logPosition, leaderLogPosition: e.leaderLogPosition },
       }),
+    agentCordoned: (e) => emit({ type: 'AgentCordoned', agentId: e.agentId, payload: { by: e.by, reason: e.reason } }),
+    agentUncordoned: (e) => emit({ type: 'AgentUncordoned', agentId: e.agentId, payload: { by: e.by, stillCordoned: e.stillCordoned } }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };
       if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });
