@@ -18,4 +18,16 @@ export {
 export { classifyMasterError, type MasterErrorContext } from './master-errors.js';
 export { waitConverged, waitDrained, convergenceGaps, readGrid, type GridView, type WaitOptions, type WaitResult } from './converge.js';
 export { planToWire, planFromWire, encodePlan, encodeApplySpecResponse, unplacedToWire, unplacedFromWire } from './plan-wire.js';
-export { nodeFromWire, statusFromWire, type GridNode, type GridStatus, type ReconcileState, type RolloutState, type RolloutStatus } from './node-wire.js';
+export {
+  nodeFromWire,
+  statusFromWire,
+  cordonFromWire,
+  cordonedBy,
+  type AgentCordonState,
+  type CordonOutcome,
+  type GridNode,
+  type GridStatus,
+  type ReconcileState,
+  type RolloutState,
+  type RolloutStatus,
+} from './node-wire.js';

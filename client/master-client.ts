@@ -10,7 +10,7 @@ import { GridMasterClient, type Event, type EventFilter, type WatchEventsRespons
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
 import { classifyMasterError } from './master-errors.js';
-import { nodeFromWire, statusFromWire, type GridNode, type GridStatus } from './node-wire.js';
+import { cordonFromWire, nodeFromWire, statusFromWire, type CordonOutcome, type GridNode, type GridStatus } from './node-wire.js';
 import { planFromWire } from './plan-wire.js';
 import { clientChannelOptions, MAX_SPEC_BYTES, specSizeProblem } from './wire-limits.js';
 
@@ -122,6 +122,27 @@ export class MasterClient {
   /** Agent and node counts, per-cluster health and the reconciler's progress. */
   async getClusterStatus(): Promise<GridStatus> {
     return statusFromWire(await this.call('getClusterStatus', {}));
+  }
+
+  /**
+   * Cordons `agentId`: the master places no new node on it, its nodes stay. Kept by the master
+   * across restarts; a second call with another reason replaces the reason.
+   * @throws ClientError NOT_FOUND for an agent neither registered nor declared in the applied
+   * spec; INVALID_ARGUMENT for a malformed id or a reason over 256 characters.
+   */
+  async cordonAgent(agentId: string, reason = ''): Promise<CordonOutcome> {
+    const res = await this.call('cordonAgent', { agentId, reason });
+    return { cordon: cordonFromWire(res.cordon), changed: res.changed };
+  }
+
+  /**
+   * Lifts the operator's cordon of `agentId`. An agent the applied spec cordons stays cordoned:
+   * the outcome's `cordon` says so.
+   * @throws ClientError as {@link cordonAgent}.
+   */
+  async uncordonAgent(agentId: string): Promise<CordonOutcome> {
+    const res = await this.call('uncordonAgent', { agentId });
+    return { cordon: cordonFromWire(res.cordon), changed: res.changed };
   }
 
   /** Index of the newest event (0 when there is none): a watch from the next one sees only what follows. */

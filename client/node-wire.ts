@@ -6,7 +6,7 @@
 import type { ClusterHealthState, ClusterStatus, NodeStatus, Unplaced } from '../plan/index.js';
 import type { NodeRole } from '../schema/index.js';
 import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
-import type { GetClusterStatusResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { AgentCordon as WireCordon, GetClusterStatusResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { ClientError } from './errors.js';
 import { unplacedFromWire } from './plan-wire.js';
 
@@ -31,6 +31,36 @@ export interface GridNode {
   readonly containerId: string;
   /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
   readonly generation: number;
+}
+
+/** Why an agent takes no new nodes: the applied spec cordons it, an operator did, or both. */
+export interface AgentCordonState {
+  readonly bySpec: boolean;
+  readonly byOperator: boolean;
+  /** The operator's reason ('' when none was given). */
+  readonly reason: string;
+  /** When the operator cordoned it (ms); 0 when only the spec does. */
+  readonly sinceMs: number;
+}
+
+/** What CordonAgent or UncordonAgent did. */
+export interface CordonOutcome {
+  /** The agent's cordon after the call; undefined when the agent is schedulable. */
+  readonly cordon: AgentCordonState | undefined;
+  /** False when the call changed nothing. */
+  readonly changed: boolean;
+}
+
+/** An agent's wire cordon; unset and "cordoned by nobody" both read as not cordoned. */
+export function cordonFromWire(c: WireCordon | undefined): AgentCordonState | undefined {
+  if (c === undefined || (!c.bySpec && !c.byOperator)) return undefined;
+  return { bySpec: c.bySpec, byOperator: c.byOperator, reason: c.reason, sinceMs: c.sinceMs };
+}
+
+/** `spec`, `operator`, `spec+operator`, or '' for an agent that is not cordoned: how list-agents shows it. */
+export function cordonedBy(c: AgentCordonState | undefined): string {
+  if (c === undefined) return '';
+  return [c.bySpec ? 'spec' : '', c.byOperator ? 'operator' : ''].filter((s) => s !== '').join('+');
 }
 
 /** The reconciler's progress towards the applied spec. */

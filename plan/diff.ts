@@ -56,7 +56,7 @@ export function planGrid(spec: CompiledGridSpec, live: LiveState, opts: PlanOpti
   validateOptions(opts);
   const clusterOrder = new Map(spec.clusters.map((c, i) => [c.name, i]));
   const ctx: Context = {
-    pool: new AgentPool(spec, live.agents),
+    pool: new AgentPool(spec, live.agents, live.cordons),
     agents: new Map(live.agents.map((a) => [a.id, a])),
     graceMs: opts.replaceAfterMs ?? spec.monitoring.replaceAfterMs,
     assignments: opts.assignments ?? {},

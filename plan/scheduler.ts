@@ -1,6 +1,6 @@
 /**
- * Decides which agent each new node goes to. Filter (healthy, declared in the spec, the declared
- * platform, pins or label selector, free node slots, free ports, free memory), then score
+ * Decides which agent each new node goes to. Filter (declared in the spec, not cordoned, healthy,
+ * the declared platform, pins or label selector, free node slots, free ports, free memory), then score
  * (`spread` or `binpack`), ties broken by agent id, so the same input always yields the same
  * placement. The pool tracks usage as the plan is built: destroys release, placements charge.
  */
@@ -17,7 +17,7 @@ interface PoolAgent {
   readonly spec: CompiledAgentSpec | undefined;
   readonly live: LiveAgent | undefined;
   readonly labels: Readonly<Record<string, string>>;
-  /** Why this agent takes no new node at all (offline, undeclared, wrong platform...). */
+  /** Why this agent takes no new node at all (cordoned, offline, undeclared, wrong platform...). */
   readonly blocked: { readonly kind: BlockKind; readonly text: string } | undefined;
   readonly nodeCap: number;
   readonly portCap: number;
@@ -27,7 +27,7 @@ interface PoolAgent {
   usedMem: number;
 }
 
-type BlockKind = 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
+type BlockKind = 'cordoned' | 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
 
 /** A node waiting for an agent. `avoid` is tried last (the agent where it just failed). */
 export interface Slot {
@@ -70,7 +70,8 @@ export class AgentPool {
   /** Candidate lists by pins+selector: many clusters share a selector, each filter costs a pass over all agents. */
   private readonly candidateCache = new Map<string, PoolAgent[]>();
 
-  constructor(spec: CompiledGridSpec, liveAgents: readonly LiveAgent[]) {
+  /** `cordons`: the operator's cordons, agent id -> reason (see `LiveState.cordons`). */
+  constructor(spec: CompiledGridSpec, liveAgents: readonly LiveAgent[], cordons: Readonly<Record<string, string>> = {}) {
     const specById = new Map(spec.agents.map((a) => [a.id, a]));
     const liveById = new Map(liveAgents.map((a) => [a.id, a]));
     const ids = [...new Set([...specById.keys(), ...liveById.keys()])].sort();
@@ -86,7 +87,7 @@ export class AgentPool {
         live: l,
         // Declared labels win: selectors are written against the spec, and validated there.
         labels: { ...l?.labels, ...s?.labels },
-        blocked: blockOf(id, s, l),
+        blocked: blockOf(id, s, l, Object.hasOwn(cordons, id)),
         nodeCap: tighter(s?.capacity.nodes ?? 0, l?.capacity.nodes ?? 0),
         portCap: ports,
         memCap: tighter(s?.capacity.memoryMb ?? 0, l?.capacity.memoryMb ?? 0),
@@ -125,15 +126,20 @@ export class AgentPool {
     m.set(rank, (m.get(rank) ?? 0) + delta);
   }
 
-  /** Whether `agentId` can take `extraMb` more memory without another node slot (a resize in place). */
+  /**
+   * Whether `agentId` can take `extraMb` more memory without another node slot (a resize in place).
+   * A cordoned agent can: the node restarts where it is, which places nothing new there.
+   */
   canGrow(agentId: string, extraMb: number): boolean {
     const a = this.byId.get(agentId);
-    return a !== undefined && a.blocked === undefined && a.usedMem + extraMb <= a.memCap;
+    return a !== undefined && (a.blocked === undefined || a.blocked.kind === 'cordoned') && a.usedMem + extraMb <= a.memCap;
   }
 
   /**
    * Why a node of `cluster` may not stay on `agentId` under the current spec (agent dropped from
-   * the spec, no longer pinned or selected), or undefined when it may. Health is not judged here.
+   * the spec, no longer pinned or selected), or undefined when it may. Health is not judged here,
+   * nor a cordon: a cordoned agent keeps its nodes. (Draining an agent, issue 13, is the seam:
+   * a drained agent's nodes would be reported here, and so moved under the update policy.)
    */
   misplacement(cluster: CompiledClusterSpec, agentId: string): string | undefined {
     const a = this.byId.get(agentId);
@@ -302,6 +308,7 @@ export class AgentPool {
         case 'capacity': parts.push(`capacity exhausted on ${listSome(items)}`); break;
         case 'ports': parts.push(`ports exhausted on ${listSome(items)}`); break;
         case 'memory': parts.push(`not enough memory for ${formatMemory(mb)} on ${listSome(items)}`); break;
+        case 'cordoned': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} cordoned`); break;
         case 'offline': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} offline`); break;
         case 'degraded': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} degraded`); break;
         case 'unregistered': parts.push(`${listSome(items)} ${many ? 'have' : 'has'} not registered`); break;
@@ -316,8 +323,10 @@ function platformText(a: { id: string; live?: LiveAgent | undefined; spec?: Comp
   return `${a.id} runs ${a.live?.platform}, spec declares ${a.spec?.platform}`;
 }
 
-function blockOf(id: string, s: CompiledAgentSpec | undefined, l: LiveAgent | undefined): PoolAgent['blocked'] {
+function blockOf(id: string, s: CompiledAgentSpec | undefined, l: LiveAgent | undefined, operatorCordon: boolean): PoolAgent['blocked'] {
   if (!s) return { kind: 'undeclared', text: `${id} is not declared in the spec` };
+  // Before health: a cordon is the operator's decision and outlives the agent's state.
+  if (s.cordoned === true || operatorCordon) return { kind: 'cordoned', text: `${id} is cordoned` };
   if (!l) return { kind: 'unregistered', text: `${id} has not registered` };
   if (l.health !== 'healthy') return { kind: l.health, text: `${id} is ${l.health}` };
   if (l.platform !== s.platform) return { kind: 'platform', text: platformText({ id, live: l, spec: s }) };

@@ -66,6 +66,13 @@ export interface LiveReplication {
 export interface LiveState {
   readonly agents: readonly LiveAgent[];
   readonly nodes: readonly LiveNode[];
+  /**
+   * Agents an operator cordoned (`sutra-grid cordon`), agent id -> the reason given ('' for none).
+   * Like a spec's `agents[].cordoned`, a cordon keeps new nodes off the agent and leaves its nodes
+   * where they are. Kept here, not on {@link LiveAgent}, because an agent that has not registered
+   * (yet, or again) can be cordoned too. Absent: none.
+   */
+  readonly cordons?: Readonly<Record<string, string>>;
 }
 
 /** Knobs of {@link planGrid}; all optional. */

@@ -74,6 +74,10 @@ export function validateLive(live: LiveState): void {
     if (!HEALTH.has(a.health)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.agents[${i}].health`, `unknown health ${JSON.stringify(a.health)}`);
     if (!(a.offlineForMs >= 0)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.agents[${i}].offlineForMs`, 'must be >= 0');
   });
+  for (const [agentId, reason] of Object.entries(live.cordons ?? {})) {
+    if (!agentId) throw new PlanError('PLAN_INVALID_LIVE_STATE', 'live.cordons', 'agent id must not be empty');
+    if (typeof reason !== 'string') throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.cordons.${agentId}`, 'reason must be a string');
+  }
   const seen = new Set<string>();
   live.nodes.forEach((n, i) => {
     if (!n.nodeId) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].nodeId`, 'must not be empty');

@@ -22,6 +22,7 @@ export function compileDefaulted(spec: GridSpecDefaulted): CompiledGridSpec {
       memoryMb: agent.capacity.memory === undefined ? 0 : parseSize(agent.capacity.memory, `agents[${i}].capacity.memory`),
     },
     labels: { ...(agent.labels as Record<string, string>) },
+    ...(agent.cordoned ? { cordoned: true } : {}),
   }));
   const clusters = spec.clusters.map((cluster, i): CompiledClusterSpec => ({
     name: cluster.name,

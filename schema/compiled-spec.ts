@@ -77,6 +77,11 @@ export interface CompiledAgentSpec {
     readonly memoryMb: number;
   };
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * True when the spec cordons the agent (`agents[].cordoned`): no new node is placed on it, its
+   * nodes stay. Absent means false, so specs compiled before the field existed read the same.
+   */
+  readonly cordoned?: boolean;
 }
 
 export interface CompiledClusterSpec {

@@ -248,6 +248,11 @@ export const gridSchema = {
           "description": "Labels that cluster placement selectors match, e.g. { zone: a }.",
           "$ref": "#/$defs/labels",
           "default": {}
+        },
+        "cordoned": {
+          "description": "Cordon the agent: no new node is placed on it (creates and replacements go elsewhere), its running nodes stay. `sutra-grid cordon` does the same without a spec change; the agent is cordoned when either says so.",
+          "type": "boolean",
+          "default": false
         }
       }
     },

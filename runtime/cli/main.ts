@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerCordonCommands } from './commands/cordon.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerUpCommand } from './commands/up.js';
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   registerStatusCommand(program);
   registerListAgentsCommand(program);
   registerListNodesCommand(program);
+  registerCordonCommands(program);
   registerSpawnCommand(program);
   registerStopCommand(program);
   registerNodeStatusCommand(program);

@@ -144,13 +144,25 @@ export interface AgentDescriptor {
   readonly portRangeSize: number;
 }
 
-/** One agent as the master reports it: what it registered, its health and its nodes. */
+/** One agent as the master reports it: what it registered, its health, its nodes and its cordon. */
 export interface AgentView {
   readonly info: AgentDescriptor;
   readonly health: AgentHealth;
   readonly lastHeartbeatMs: number;
   readonly registeredAtMs: number;
   readonly nodes: readonly NodeView[];
+  /** Set when the agent is cordoned (takes no new nodes). */
+  readonly cordon?: AgentCordon | undefined;
+}
+
+/** Who cordoned an agent: the applied spec (`agents[].cordoned`), an operator, or both. */
+export interface AgentCordon {
+  readonly bySpec: boolean;
+  readonly byOperator: boolean;
+  /** The operator's reason ('' when none was given, or only the spec cordons it). */
+  readonly reason: string;
+  /** When the operator cordoned it (ms); 0 when only the spec does. */
+  readonly sinceMs: number;
 }
 
 /**

@@ -4,9 +4,10 @@
  * nothing past them sees a generated type.
  */
 import type { ConfigureNodeRequest, NodeInfo, NodeReplication as WireReplication, SpawnNodeRequest } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import type { AgentInfo, AgentPolicy, AgentStatus, Event, HeartbeatRequest, HeartbeatResponse, RegisterAgentResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
+import type { AgentCordon as WireCordon, AgentInfo, AgentPolicy, AgentStatus, Event, HeartbeatRequest, HeartbeatResponse, RegisterAgentResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type {
   AgentBeat,
+  AgentCordon,
   AgentDescriptor,
   AgentView,
   BeatAnswer,
@@ -54,7 +55,19 @@ export function agentToWire(d: AgentDescriptor): AgentInfo {
 
 /** One agent of ListAgents. */
 export function agentViewToWire(v: AgentView): AgentStatus {
-  return { info: agentToWire(v.info), health: v.health, lastHeartbeatMs: v.lastHeartbeatMs, registeredAtMs: v.registeredAtMs, nodes: v.nodes.map(nodeToWire) };
+  return {
+    info: agentToWire(v.info),
+    health: v.health,
+    lastHeartbeatMs: v.lastHeartbeatMs,
+    registeredAtMs: v.registeredAtMs,
+    nodes: v.nodes.map(nodeToWire),
+    cordon: cordonToWire(v.cordon),
+  };
+}
+
+/** An agent's cordon as the wire AgentCordon; unset when the agent is not cordoned. */
+export function cordonToWire(c: AgentCordon | undefined): WireCordon | undefined {
+  return c === undefined ? undefined : { ...c };
 }
 
 /** A spawn request as the wire SpawnNodeRequest. */

@@ -14,6 +14,10 @@ export interface EventPayloads {
   AgentOffline: { sinceHeartbeatMs: number };
   AgentRecovered: { downForMs: number };
   AgentUnregistered: { reason: string };
+  /** The agent takes no new nodes (`by`: operator or spec; `reason`: the operator's, may be empty). */
+  AgentCordoned: { by: string; reason: string };
+  /** A cordon was lifted (`by`: operator or spec); `stillCordoned` when the other one remains. */
+  AgentUncordoned: { by: string; stillCordoned: boolean };
   SpawnRequested: { port?: number; reason?: string };
   SpawnSucceeded: { pid: number; port: number; durationMs: number };
   SpawnFailed: { reason: string };
@@ -147,6 +151,17 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     severity: 'info', fold: false,
     fields: { reason: 'string' },
     format: (e) => `agent ${e.agentId} unregistered: ${e.payload.reason}`,
+  },
+  AgentCordoned: {
+    severity: 'info', fold: false,
+    fields: { by: 'string', reason: 'string' },
+    format: (e) => `agent ${e.agentId} cordoned by the ${e.payload.by}${e.payload.reason ? `: ${e.payload.reason}` : ''} (no new nodes; its nodes stay)`,
+  },
+  AgentUncordoned: {
+    severity: 'info', fold: false,
+    fields: { by: 'string', stillCordoned: 'boolean' },
+    format: (e) =>
+      `agent ${e.agentId} uncordoned by the ${e.payload.by}${e.payload.stillCordoned ? `, still cordoned by the ${e.payload.by === 'spec' ? 'operator' : 'spec'}` : '; it takes new nodes again'}`,
   },
   SpawnRequested: {
     severity: 'info', fold: false,

@@ -1,10 +1,11 @@
-import { clusterStatus, type ClusterHealthState, type ClusterStatus, type Plan } from '../../plan/index.js';
+import { clusterStatus, type ClusterHealthState, type ClusterStatus, type LiveState, type Plan } from '../../plan/index.js';
 import { RuntimeError } from '../errors.js';
 import { checkSpecSize, type GridStatus } from '../../client/index.js';
 import type { NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { computeClusterStatus } from './cluster-status.js';
+import { CordonControl, type CordonEvents } from './cordons.js';
 import type { NodeOperations } from './node-operations.js';
 import { compileSpecJson } from './reconcile/compile-spec.js';
 import { DesiredStateManager } from './reconcile/desired-state.js';
@@ -28,7 +29,7 @@ export interface ApplyOutcome {
 const NEW_CLUSTER_GRACE_MS = 120_000;
 
 /** Declarative lifecycle facts, for the event bus. */
-export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents {
+export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents, CordonEvents {
   specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
   rolloutReverted?(e: { cluster: string; fromGeneration: number; toGeneration: number; goodGeneration: number; reason: string }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
@@ -59,6 +60,8 @@ export class DeclarativeControl {
   readonly reconciler: Reconciler;
   /** Terms, leaders and roles of leader-replicas clusters. */
   readonly replication: ReplicationControl;
+  /** Which agents take no new nodes (the spec's cordons and the operator's). */
+  readonly cordons: CordonControl;
   /** Runs ApplySpec's parse, validate, compile and plan off the event loop; started on first use. */
   private readonly specWorker: SpecWorker;
   /** Per cluster, the health last reported and whether any node ran then (see observeClusters). */
@@ -69,6 +72,7 @@ export class DeclarativeControl {
   constructor(private readonly o: DeclarativeOptions) {
     // The stored spec is compiled on the event loop at start-up, before the master serves.
     this.desired = new DesiredStateManager(o.store, compileSpecJson, () => this.reconciler.trigger());
+    this.cordons = new CordonControl({ registry: o.registry, desired: this.desired, logger: o.logger.child({ component: 'cordons' }), events: o.events });
     this.specWorker = new SpecWorker({ logger: o.logger.child({ component: 'spec-worker' }) });
     this.replication = new ReplicationControl({
       registry: o.registry,
@@ -136,9 +140,9 @@ export class DeclarativeControl {
     }
   }
 
-  private live() {
+  private live(): LiveState {
     const d = this.desired.desired();
-    return buildLiveState(this.o.registry, d?.leaders ?? {}, this.o.offlineAfterMs(), Date.now(), d?.terms);
+    return { ...buildLiveState(this.o.registry, d?.leaders ?? {}, this.o.offlineAfterMs(), Date.now(), d?.terms), cordons: this.cordons.forPlan() };
   }
 
   /** Per-cluster status of the applied spec. */
@@ -189,6 +193,7 @@ export class DeclarativeControl {
     if (result.changed) {
       this.o.logger.info({ generation: result.generation }, `spec applied: generation ${result.generation} (${summary.create} to create, ${summary.destroy} to destroy)`);
       this.o.events?.specApplied?.({ generation: result.generation, plan: { summary }, deleted: false });
+      this.cordons.specChanged(result.previous, this.desired.inForce());
     }
     return { generation: result.generation, changed: result.changed, encodedPlan: result.encodedPlan };
   }
@@ -204,9 +209,11 @@ export class DeclarativeControl {
         field: 'expected_generation',
       });
     }
+    const before = this.desired.inForce();
     const generation = await this.desired.delete(expectedGeneration, gridName);
     this.o.logger.info({ generation }, `spec deleted: generation ${generation}; its nodes are being stopped`);
     this.o.events?.specApplied?.({ generation, plan: { summary: { create: 0, destroy: 0, update: 0, replace: 0, unchanged: 0 } }, deleted: true });
+    this.cordons.specChanged(before, this.desired.inForce());
     return generation;
   }
 

@@ -59,6 +59,8 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
       emit({ type: 'RolloutFailed', nodeId: e.nodeId, cluster: e.cluster, payload: { generation: e.generation, reason: e.reason, autoRevert: e.autoRevert } }),
     rolloutReverted: (e) =>
       emit({ type: 'RolloutReverted', cluster: e.cluster, payload: { fromGeneration: e.fromGeneration, toGeneration: e.toGeneration, goodGeneration: e.goodGeneration, reason: e.reason } }),
+    agentCordoned: (e) => emit({ type: 'AgentCordoned', agentId: e.agentId, payload: { by: e.by, reason: e.reason } }),
+    agentUncordoned: (e) => emit({ type: 'AgentUncordoned', agentId: e.agentId, payload: { by: e.by, stillCordoned: e.stillCordoned } }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };
       if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });

@@ -18,6 +18,11 @@ export interface StoredSpec {
    */
   readonly terms?: Readonly<Record<string, number>>;
   /**
+   * The operator's cordons (CordonAgent), by agent id: kept across applies and deletes, removed
+   * only by UncordonAgent. Absent in specs stored before cordons existed.
+   */
+  readonly cordons?: Readonly<Record<string, StoredCordon>>;
+  /**
    * Set by DeleteSpec. The last spec is kept so the reconciler still knows which nodes it owns and
    * stops them, also after a master restart; GetSpec reports no spec.
    */
@@ -27,6 +32,14 @@ export interface StoredSpec {
    * a failed rollout with autoRevert goes back to. Absent until one was reached.
    */
   readonly good?: { readonly specJson: string; readonly generation: number };
+}
+
+/** An operator's cordon of one agent. */
+export interface StoredCordon {
+  /** Why, as the operator said it ('' for none). */
+  readonly reason: string;
+  /** When it was cordoned (ms since the epoch). */
+  readonly sinceMs: number;
 }
 
 /**
@@ -268,6 +281,10 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
   if (terms === null || typeof terms !== 'object' || Array.isArray(terms) || Object.values(terms).some((v) => typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
     return `has bad terms: must map cluster names to non-negative integers, got ${quote(terms)}`;
   }
+  const cordons = o['cordons'] ?? {};
+  if (cordons === null || typeof cordons !== 'object' || Array.isArray(cordons) || Object.values(cordons).some((v) => !isStoredCordon(v))) {
+    return `has bad cordons: must map agent ids to {reason, sinceMs}, got ${quote(cordons)}`;
+  }
   const deleted = o['deleted'] ?? false;
   if (typeof deleted !== 'boolean') return `has a bad deleted flag: must be true or false, got ${quote(deleted)}`;
   const good = o['good'];
@@ -286,6 +303,12 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
       return `holds a spec that does not compile: ${lines.slice(0, 2).join(' ').slice(0, 300)}`;
     }
   }
-  const base = { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, terms: terms as Record<string, number>, deleted };
-  return good === undefined ? base : { ...base, good: good as { specJson: string; generation: number } };
+  const cordoned = Object.keys(cordons).length > 0 ? { cordons: cordons as Record<string, StoredCordon> } : {};
+  return { specJson, generation, appliedAtMs, leaders: leaders as Record<string, string>, terms: terms as Record<string, number>, ...cordoned, deleted, ...(good === undefined ? {} : { good: good as { specJson: string; generation: number } }) };
+}
+
+function isStoredCordon(v: unknown): v is StoredCordon {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c['reason'] === 'string' && typeof c['sinceMs'] === 'number' && Number.isSafeInteger(c['sinceMs']) && c['sinceMs'] >= 0;
 }

@@ -47,7 +47,7 @@ function refused(res: CliResult, message: RegExp): void {
 
 describe("the seeds' CLI forms", () => {
   it('list-agents and status with --master http://HOST:PORT (and a trailing slash)', async () => {
-    expect(await cli('list-agents')).toMatch(/^agent-001\s+healthy\s+process/m);
+    expect(await cli('list-agents')).toMatch(/^agent-001\s+healthy\s+-\s+process/m);
     const res = await runCli(['--master', `${url}/`, 'status']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^agents\s+1 total, 1 healthy/m);

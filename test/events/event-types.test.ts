@@ -23,6 +23,8 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   AgentOffline: { sinceHeartbeatMs: 60000 },
   AgentRecovered: { downForMs: 70000 },
   AgentUnregistered: { reason: 'shutdown' },
+  AgentCordoned: { by: 'operator', reason: 'kernel upgrade' },
+  AgentUncordoned: { by: 'operator', stillCordoned: false },
   SpawnRequested: { port: 50051 },
   SpawnSucceeded: { pid: 4242, port: 50051, durationMs: 120 },
   SpawnFailed: { reason: 'port in use' },
@@ -62,8 +64,8 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports, the 4 of replication and the 5 of rollouts', () => {
-    expect(EVENT_TYPES).toHaveLength(35);
+  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports, the 4 of replication, the 2 of cordons and the 5 of rollouts', () => {
+    expect(EVENT_TYPES).toHaveLength(37);
     expect(defaultSeverity('EventLogRecovered')).toBe('error');
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');

@@ -147,6 +147,8 @@ describe('one rule for every method', () => {
       ['RegisterAgent', () => c.register(fakeAgent('')), 'agent.agent_id'],
       ['ApplySpec', () => c.applySpec(''), 'spec_json'],
       ['DeleteSpec', () => c.deleteSpec(), 'expected_generation or grid_name'],
+      ['CordonAgent', () => c.cordon(''), 'agent_id'],
+      ['UncordonAgent', () => c.uncordon(''), 'agent_id'],
     ] as const) {
       const res = await codeOf(call());
       expect(res.code, what).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -160,6 +162,8 @@ describe('one rule for every method', () => {
       ['UnregisterAgent', () => c.unregister('ghost')],
       ['ReportNodeEvents', () => report('ghost', 'n-ghost')],
       ['SpawnStorageNode', () => c.spawn({ agentId: 'ghost' })],
+      ['CordonAgent', () => c.cordon('ghost')],
+      ['UncordonAgent', () => c.uncordon('ghost')],
     ] as const) {
       const res = await codeOf(call());
       expect(res.code, what).toBe(GrpcStatus.NOT_FOUND);
@@ -174,6 +178,8 @@ describe('one rule for every method', () => {
     }, 10_000);
     expect(listed.filter((e) => e.nodeId === 'n-known')).toHaveLength(1);
     expect(listed.filter((e) => e.nodeId === 'n-ghost' || e.nodeId === 'n-empty' || e.agentId === 'ghost')).toEqual([]);
+    // No cordon was recorded for the ghost either: a spec naming it later finds it schedulable.
+    expect((await c.listAgents()).agents.filter((a) => a.cordon !== undefined)).toEqual([]);
   });
 
   it('a YAML spec sent as spec_json is INVALID_ARGUMENT saying it is not JSON, not INTERNAL', async () => {

@@ -32,6 +32,14 @@ export class TestMasterClient {
     return this.call(this.raw.unregisterAgent, { agentId });
   }
 
+  cordon(agentId: string, reason = ''): Promise<pb.CordonAgentResponse> {
+    return this.call(this.raw.cordonAgent, { agentId, reason });
+  }
+
+  uncordon(agentId: string): Promise<pb.UncordonAgentResponse> {
+    return this.call(this.raw.uncordonAgent, { agentId });
+  }
+
   listAgents(): Promise<pb.ListAgentsResponse> {
     return this.call(this.raw.listAgents, {});
   }

@@ -275,7 +275,9 @@ describe('master: CLI', () => {
       ]);
       const m = ['--master', master.address];
       const agents = await runCli(['list-agents', ...m, '--json']);
-      expect(JSON.parse(agents.stdout)).toEqual({ agents: [{ id: 'agent-a', status: 'healthy', platform: 'process', maxNodes: 3, nodes: 2 }] });
+      expect(JSON.parse(agents.stdout)).toEqual({
+        agents: [{ id: 'agent-a', status: 'healthy', cordoned: false, cordonedBy: '', cordonReason: '', platform: 'process', maxNodes: 3, nodes: 2 }],
+      });
       const status = await runCli(['--json', ...m, 'status']);
       expect(JSON.parse(status.stdout)).toEqual({
         agents: { total: 1, healthy: 1, degraded: 0, offline: 0 },

@@ -1,17 +1,25 @@
 import type { Command } from 'commander';
+import { cordonedBy, cordonFromWire } from '../../../client/index.js';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { formatAge, printJson, printTable } from '../output.js';
 
-/** `sutra-grid list-agents`: every registered agent with its health and node count. */
+/** A reason longer than this is cut in the table (`--json` has it whole). */
+const REASON_CHARS = 40;
+
+/** `sutra-grid list-agents`: every registered agent with its health, cordon and node count. */
 export function registerListAgentsCommand(program: Command): void {
   addClientOptions(program.command('list-agents').description('list registered agents')).action(async (_opts, cmd: Command) => {
     await withMaster(cmd, async (master, { json }) => {
       const { agents } = await master.call('listAgents', {});
+      const rows = agents.map((a) => ({ a, cordon: cordonFromWire(a.cordon) }));
       if (json) {
         return printJson({
-          agents: agents.map((a) => ({
+          agents: rows.map(({ a, cordon }) => ({
             id: a.info?.agentId ?? '',
             status: a.health,
+            cordoned: cordon !== undefined,
+            cordonedBy: cordonedBy(cordon),
+            cordonReason: cordon?.reason ?? '',
             platform: a.info?.platform ?? '',
             maxNodes: a.info?.capacity?.maxNodes ?? 0,
             nodes: a.nodes.length,
@@ -19,10 +27,11 @@ export function registerListAgentsCommand(program: Command): void {
         });
       }
       printTable(
-        ['id', 'status', 'platform', 'address', 'nodes', 'max', 'last heartbeat'],
-        agents.map((a) => [
+        ['id', 'status', 'cordoned', 'platform', 'address', 'nodes', 'max', 'last heartbeat'],
+        rows.map(({ a, cordon }) => [
           a.info?.agentId ?? '',
           a.health,
+          cordonCell(cordonedBy(cordon), cordon?.reason ?? ''),
           a.info?.platform ?? '',
           a.info?.address ?? '',
           a.nodes.length,
@@ -33,4 +42,12 @@ export function registerListAgentsCommand(program: Command): void {
       );
     });
   });
+}
+
+/** `-`, `spec`, `operator (reason)`, `spec+operator (reason)`. */
+function cordonCell(by: string, reason: string): string {
+  if (by === '') return '-';
+  if (reason === '') return by;
+  const cut = [...reason].length > REASON_CHARS ? `${[...reason].slice(0, REASON_CHARS - 3).join('')}...` : reason;
+  return `${by} (${cut})`;
 }

@@ -28,6 +28,8 @@ export interface MasterHandlers {
   applySpec: UnaryHandler<pb.ApplySpecRequest, pb.ApplySpecResponse>;
   getSpec: UnaryHandler<pb.GetSpecRequest, pb.GetSpecResponse>;
   deleteSpec: UnaryHandler<pb.DeleteSpecRequest, pb.DeleteSpecResponse>;
+  cordonAgent: UnaryHandler<pb.CordonAgentRequest, pb.CordonAgentResponse>;
+  uncordonAgent: UnaryHandler<pb.UncordonAgentRequest, pb.UncordonAgentResponse>;
   listEvents: UnaryHandler<pb.ListEventsRequest, pb.ListEventsResponse>;
   watchEvents: StreamHandler<pb.WatchEventsRequest, pb.WatchEventsResponse>;
 }

@@ -7,7 +7,6 @@ import { serializeEncodedPlans } from './encoded-plan.js';
 import { createAgentHandlers } from './agent-handlers.js';
 import type { HandlerFactory, MasterHandlers } from './master-handlers.js';
 import { createNodeHandlers } from './node-handlers.js';
-import { createQueryHandlers } from './query-handlers.js';
 
 /**
  * Merges handler modules into one GridMaster implementation in which every RPC is named exactly
@@ -31,9 +30,9 @@ export function mergeHandlers(parts: readonly Partial<MasterHandlers>[], rpcs: r
   return merged as unknown as MasterHandlers;
 }
 
-/** The GridMaster handlers: the master's own modules, then the declarative and event ones. */
+/** The GridMaster handlers: the master's own modules, then the declarative, cordon and event ones. */
 export function assembleMasterHandlers(ctx: MasterContext, extra: readonly HandlerFactory[] = []): MasterHandlers {
-  return mergeHandlers([createAgentHandlers, createNodeHandlers, createQueryHandlers, ...extra].map((factory) => factory(ctx)));
+  return mergeHandlers([createAgentHandlers, createNodeHandlers, ...extra].map((factory) => factory(ctx)));
 }
 
 /** The GridMaster service ready for `startGrpcServer`: token check and error mapping applied. */

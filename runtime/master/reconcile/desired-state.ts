@@ -2,7 +2,7 @@ import type { CompiledGridSpec } from '../../../schema/index.js';
 import type { PlanSummary } from '../../../plan/index.js';
 import { RuntimeError } from '../../errors.js';
 import { quote } from '../../common/grpc-edge.js';
-import { NO_SPEC, type SpecStore, type StoredSpec } from '../spec-store.js';
+import { NO_SPEC, type SpecStore, type StoredCordon, type StoredSpec } from '../spec-store.js';
 import type { DesiredState } from './reconciler.js';
 import type { SpecJobResult } from './spec-job.js';
 
@@ -24,6 +24,8 @@ export interface ApplyResult {
   readonly generation: number;
   /** True when the stored spec changed (never on dry-run). */
   readonly changed: boolean;
+  /** When `changed`: the spec in force before (undefined when none was), to tell what the change did. */
+  readonly previous?: CompiledGridSpec | undefined;
 }
 
 /**
@@ -103,9 +105,10 @@ export class DesiredStateManager {
         return { ...result, generation: this.stored.generation, changed: false };
       }
       const leaders = this.stored.deleted === true ? {} : keepDeclared(this.stored.leaders, compiled);
-      const good = this.stored.good;
-      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders, terms: this.stored.terms, ...(good ? { good } : {}) }, compiled);
-      return { ...result, generation: this.stored.generation, changed: true };
+      const previous = this.inForce();
+      const { terms, cordons, good } = this.stored;
+      await this.save({ specJson: canonical, generation: this.stored.generation + 1, appliedAtMs: Date.now(), leaders, terms, cordons, ...(good ? { good } : {}) }, compiled);
+      return { ...result, generation: this.stored.generation, changed: true, previous };
     });
   }
 
@@ -157,6 +160,32 @@ export class DesiredStateManager {
     });
   }
 
+  /** The applied spec in force: undefined when none was applied, it was deleted, or it is held. */
+  inForce(): CompiledGridSpec | undefined {
+    return this.stored.deleted === true ? undefined : this.compiled;
+  }
+
+  /** The operator's cordons, by agent id (see `StoredSpec.cordons`). */
+  cordons(): Readonly<Record<string, StoredCordon>> {
+    return this.stored.cordons ?? {};
+  }
+
+  /**
+   * Durably sets the operator's cordon of `agentId`, or removes it when `cordon` is undefined.
+   * Resolves false when that changed nothing (the same reason again, or no cordon to remove). The
+   * reconciler is triggered, so an uncordoned agent takes waiting nodes at once.
+   */
+  setCordon(agentId: string, cordon: StoredCordon | undefined): Promise<boolean> {
+    return this.exclusive(async () => {
+      const { [agentId]: before, ...others } = this.stored.cordons ?? {};
+      if (before === undefined && cordon === undefined) return false;
+      if (before !== undefined && cordon !== undefined && before.reason === cordon.reason) return false;
+      const cordons = cordon === undefined ? others : { ...others, [agentId]: cordon };
+      await this.save({ ...this.stored, cordons }, this.compiled);
+      return true;
+    });
+  }
+
   private checkGeneration(expected: number | undefined): void {
     if (expected !== undefined && expected !== this.stored.generation) {
       throw new RuntimeError(
@@ -167,7 +196,7 @@ export class DesiredStateManager {
     }
   }
 
-  private async save(next: StoredSpec, compiled: CompiledGridSpec): Promise<void> {
+  private async save(next: StoredSpec, compiled: CompiledGridSpec | undefined): Promise<void> {
     await this.store.save(next);
     this.stored = next;
     this.compiled = compiled;

@@ -328,7 +328,7 @@ export class Reconciler {
       if (nodes.some((n) => n.nodeId === a.nodeId && n.agentId === a.agentId)) continue;
       nodes.push({ nodeId: a.nodeId, agentId: a.agentId, cluster: a.cluster, role: a.role, status: 'starting', port: 0, memoryMb: a.memoryMb, restarts: 0, generation: 0 });
     }
-    return { agents: live.agents, nodes };
+    return { ...live, nodes };
   }
 
   private reportUnplaced(plan: Plan): void {

@@ -36,6 +36,8 @@ export interface SpecAgent {
   readonly id: string;
   readonly nodes?: number;
   readonly labels?: Record<string, string>;
+  /** `agents[].cordoned: true`. */
+  readonly cordoned?: boolean;
 }
 
 /** One cluster of a test spec. */
@@ -62,7 +64,7 @@ export function gridSpec(agents: readonly SpecAgent[], clusters: readonly SpecCl
     name: 'test',
     monitoring: { heartbeatInterval: '200ms', degradedAfter: '800ms', offlineAfter: '1600ms', replaceAfter: '1s', restart: { backoff: '50ms' }, ...monitoring },
     storage: { memory: '64Mi' },
-    agents: agents.map((a) => ({ id: a.id, platform: 'process', capacity: { nodes: a.nodes ?? 4 }, ...(a.labels ? { labels: a.labels } : {}) })),
+    agents: agents.map((a) => ({ id: a.id, platform: 'process', capacity: { nodes: a.nodes ?? 4 }, ...(a.labels ? { labels: a.labels } : {}), ...(a.cordoned ? { cordoned: true } : {}) })),
     clusters: clusters.map((c) => ({
       name: c.name,
       nodes: c.nodes,

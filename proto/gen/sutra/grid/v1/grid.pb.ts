@@ -119,6 +119,8 @@ export interface AgentStatus {
   lastHeartbeatMs: number;
   registeredAtMs: number;
   nodes: NodeInfo[];
+  /** Set when the agent is cordoned (takes no new nodes); unset when it is schedulable. */
+  cordon?: AgentCordon | undefined;
 }
 
 export interface RegisterAgentRequest {
@@ -220,6 +222,43 @@ export interface ListAgentsRequest {
 
 export interface ListAgentsResponse {
   agents: AgentStatus[];
+}
+
+/** Who cordoned an agent; an agent is cordoned when either says so. */
+export interface AgentCordon {
+  /** The applied spec declares it (agents[].cordoned). */
+  bySpec: boolean;
+  /** An operator cordoned it (CordonAgent), with `reason` (may be empty) at `since_ms`. */
+  byOperator: boolean;
+  reason: string;
+  sinceMs: number;
+}
+
+export interface CordonAgentRequest {
+  agentId: string;
+  /** Why, shown in list-agents and the AgentCordoned event; at most 256 characters. */
+  reason: string;
+}
+
+export interface CordonAgentResponse {
+  cordon?:
+    | AgentCordon
+    | undefined;
+  /** False when the operator's cordon was already there with the same reason. */
+  changed: boolean;
+}
+
+export interface UncordonAgentRequest {
+  agentId: string;
+}
+
+export interface UncordonAgentResponse {
+  /** Still set when the spec cordons the agent. */
+  cordon?:
+    | AgentCordon
+    | undefined;
+  /** False when there was no operator cordon to remove. */
+  changed: boolean;
 }
 
 export interface ListStorageNodesRequest {
@@ -893,7 +932,7 @@ export const AgentInfo_LabelsEntry: MessageFns<AgentInfo_LabelsEntry> = {
 };
 
 function createBaseAgentStatus(): AgentStatus {
-  return { info: undefined, health: "", lastHeartbeatMs: 0, registeredAtMs: 0, nodes: [] };
+  return { info: undefined, health: "", lastHeartbeatMs: 0, registeredAtMs: 0, nodes: [], cordon: undefined };
 }
 
 export const AgentStatus: MessageFns<AgentStatus> = {
@@ -912,6 +951,9 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     }
     for (const v of message.nodes) {
       NodeInfo.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.cordon !== undefined) {
+      AgentCordon.encode(message.cordon, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -969,6 +1011,14 @@ export const AgentStatus: MessageFns<AgentStatus> = {
             message.nodes.push(NodeInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cordon = AgentCordon.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -996,6 +1046,7 @@ export const AgentStatus: MessageFns<AgentStatus> = {
         ? globalThis.Number(object.registered_at_ms)
         : 0,
       nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeInfo.fromJSON(e)) : [],
+      cordon: isSet(object.cordon) ? AgentCordon.fromJSON(object.cordon) : undefined,
     };
   },
 
@@ -1016,6 +1067,9 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     if (message.nodes?.length) {
       obj.nodes = message.nodes.map((e) => NodeInfo.toJSON(e));
     }
+    if (message.cordon !== undefined) {
+      obj.cordon = AgentCordon.toJSON(message.cordon);
+    }
     return obj;
   },
 
@@ -1029,6 +1083,9 @@ export const AgentStatus: MessageFns<AgentStatus> = {
     message.lastHeartbeatMs = object.lastHeartbeatMs ?? 0;
     message.registeredAtMs = object.registeredAtMs ?? 0;
     message.nodes = object.nodes?.map((e) => NodeInfo.fromPartial(e)) || [];
+    message.cordon = (object.cordon !== undefined && object.cordon !== null)
+      ? AgentCordon.fromPartial(object.cordon)
+      : undefined;
     return message;
   },
 };
@@ -2342,6 +2399,471 @@ export const ListAgentsResponse: MessageFns<ListAgentsResponse> = {
   fromPartial(object: DeepPartial<ListAgentsResponse>): ListAgentsResponse {
     const message = createBaseListAgentsResponse();
     message.agents = object.agents?.map((e) => AgentStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAgentCordon(): AgentCordon {
+  return { bySpec: false, byOperator: false, reason: "", sinceMs: 0 };
+}
+
+export const AgentCordon: MessageFns<AgentCordon> = {
+  encode(message: AgentCordon, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bySpec !== false) {
+      writer.uint32(8).bool(message.bySpec);
+    }
+    if (message.byOperator !== false) {
+      writer.uint32(16).bool(message.byOperator);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(32).int64(message.sinceMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentCordon {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentCordon();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.bySpec = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.byOperator = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentCordon {
+    return {
+      bySpec: isSet(object.bySpec)
+        ? globalThis.Boolean(object.bySpec)
+        : isSet(object.by_spec)
+        ? globalThis.Boolean(object.by_spec)
+        : false,
+      byOperator: isSet(object.byOperator)
+        ? globalThis.Boolean(object.byOperator)
+        : isSet(object.by_operator)
+        ? globalThis.Boolean(object.by_operator)
+        : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AgentCordon): unknown {
+    const obj: any = {};
+    if (message.bySpec !== false) {
+      obj.bySpec = message.bySpec;
+    }
+    if (message.byOperator !== false) {
+      obj.byOperator = message.byOperator;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentCordon>): AgentCordon {
+    return AgentCordon.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentCordon>): AgentCordon {
+    const message = createBaseAgentCordon();
+    message.bySpec = object.bySpec ?? false;
+    message.byOperator = object.byOperator ?? false;
+    message.reason = object.reason ?? "";
+    message.sinceMs = object.sinceMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCordonAgentRequest(): CordonAgentRequest {
+  return { agentId: "", reason: "" };
+}
+
+export const CordonAgentRequest: MessageFns<CordonAgentRequest> = {
+  encode(message: CordonAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonAgentRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CordonAgentRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CordonAgentRequest>): CordonAgentRequest {
+    return CordonAgentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CordonAgentRequest>): CordonAgentRequest {
+    const message = createBaseCordonAgentRequest();
+    message.agentId = object.agentId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCordonAgentResponse(): CordonAgentResponse {
+  return { cordon: undefined, changed: false };
+}
+
+export const CordonAgentResponse: MessageFns<CordonAgentResponse> = {
+  encode(message: CordonAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cordon !== undefined) {
+      AgentCordon.encode(message.cordon, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cordon = AgentCordon.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonAgentResponse {
+    return {
+      cordon: isSet(object.cordon) ? AgentCordon.fromJSON(object.cordon) : undefined,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+    };
+  },
+
+  toJSON(message: CordonAgentResponse): unknown {
+    const obj: any = {};
+    if (message.cordon !== undefined) {
+      obj.cordon = AgentCordon.toJSON(message.cordon);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CordonAgentResponse>): CordonAgentResponse {
+    return CordonAgentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CordonAgentResponse>): CordonAgentResponse {
+    const message = createBaseCordonAgentResponse();
+    message.cordon = (object.cordon !== undefined && object.cordon !== null)
+      ? AgentCordon.fromPartial(object.cordon)
+      : undefined;
+    message.changed = object.changed ?? false;
+    return message;
+  },
+};
+
+function createBaseUncordonAgentRequest(): UncordonAgentRequest {
+  return { agentId: "" };
+}
+
+export const UncordonAgentRequest: MessageFns<UncordonAgentRequest> = {
+  encode(message: UncordonAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonAgentRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+    };
+  },
+
+  toJSON(message: UncordonAgentRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UncordonAgentRequest>): UncordonAgentRequest {
+    return UncordonAgentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UncordonAgentRequest>): UncordonAgentRequest {
+    const message = createBaseUncordonAgentRequest();
+    message.agentId = object.agentId ?? "";
+    return message;
+  },
+};
+
+function createBaseUncordonAgentResponse(): UncordonAgentResponse {
+  return { cordon: undefined, changed: false };
+}
+
+export const UncordonAgentResponse: MessageFns<UncordonAgentResponse> = {
+  encode(message: UncordonAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cordon !== undefined) {
+      AgentCordon.encode(message.cordon, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UncordonAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUncordonAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cordon = AgentCordon.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UncordonAgentResponse {
+    return {
+      cordon: isSet(object.cordon) ? AgentCordon.fromJSON(object.cordon) : undefined,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+    };
+  },
+
+  toJSON(message: UncordonAgentResponse): unknown {
+    const obj: any = {};
+    if (message.cordon !== undefined) {
+      obj.cordon = AgentCordon.toJSON(message.cordon);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UncordonAgentResponse>): UncordonAgentResponse {
+    return UncordonAgentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UncordonAgentResponse>): UncordonAgentResponse {
+    const message = createBaseUncordonAgentResponse();
+    message.cordon = (object.cordon !== undefined && object.cordon !== null)
+      ? AgentCordon.fromPartial(object.cordon)
+      : undefined;
+    message.changed = object.changed ?? false;
     return message;
   },
 };
@@ -5805,6 +6327,31 @@ export const GridMasterService = {
     responseSerialize: (value: DeleteSpecResponse): Buffer => Buffer.from(DeleteSpecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteSpecResponse => DeleteSpecResponse.decode(value),
   },
+  /**
+   * --- cordon: no new placements on an agent, its nodes stay ---
+   * Persisted by the master (survives its restart). NOT_FOUND for an agent neither registered nor
+   * declared in the applied spec. Both answer with the agent's cordon after the call: an agent the
+   * spec cordons (agents[].cordoned) stays cordoned after UncordonAgent.
+   */
+  cordonAgent: {
+    path: "/sutra.grid.v1.GridMaster/CordonAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CordonAgentRequest): Buffer => Buffer.from(CordonAgentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CordonAgentRequest => CordonAgentRequest.decode(value),
+    responseSerialize: (value: CordonAgentResponse): Buffer => Buffer.from(CordonAgentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CordonAgentResponse => CordonAgentResponse.decode(value),
+  },
+  uncordonAgent: {
+    path: "/sutra.grid.v1.GridMaster/UncordonAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UncordonAgentRequest): Buffer => Buffer.from(UncordonAgentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UncordonAgentRequest => UncordonAgentRequest.decode(value),
+    responseSerialize: (value: UncordonAgentResponse): Buffer =>
+      Buffer.from(UncordonAgentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UncordonAgentResponse => UncordonAgentResponse.decode(value),
+  },
   /** --- events --- */
   listEvents: {
     path: "/sutra.grid.v1.GridMaster/ListEvents" as const,
@@ -5858,6 +6405,14 @@ export interface GridMasterServer extends UntypedServiceImplementation {
    * deletes (the applied generation or the grid's name): an empty request is INVALID_ARGUMENT.
    */
   deleteSpec: handleUnaryCall<DeleteSpecRequest, DeleteSpecResponse>;
+  /**
+   * --- cordon: no new placements on an agent, its nodes stay ---
+   * Persisted by the master (survives its restart). NOT_FOUND for an agent neither registered nor
+   * declared in the applied spec. Both answer with the agent's cordon after the call: an agent the
+   * spec cordons (agents[].cordoned) stays cordoned after UncordonAgent.
+   */
+  cordonAgent: handleUnaryCall<CordonAgentRequest, CordonAgentResponse>;
+  uncordonAgent: handleUnaryCall<UncordonAgentRequest, UncordonAgentResponse>;
   /** --- events --- */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Replays from from_index, then follows live, with no gap between the two. */
@@ -6081,6 +6636,42 @@ export interface GridMasterClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteSpecResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * --- cordon: no new placements on an agent, its nodes stay ---
+   * Persisted by the master (survives its restart). NOT_FOUND for an agent neither registered nor
+   * declared in the applied spec. Both answer with the agent's cordon after the call: an agent the
+   * spec cordons (agents[].cordoned) stays cordoned after UncordonAgent.
+   */
+  cordonAgent(
+    request: CordonAgentRequest,
+    callback: (error: ServiceError | null, response: CordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  cordonAgent(
+    request: CordonAgentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  cordonAgent(
+    request: CordonAgentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  uncordonAgent(
+    request: UncordonAgentRequest,
+    callback: (error: ServiceError | null, response: UncordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  uncordonAgent(
+    request: UncordonAgentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UncordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  uncordonAgent(
+    request: UncordonAgentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UncordonAgentResponse) => void,
   ): ClientUnaryCall;
   /** --- events --- */
   listEvents(

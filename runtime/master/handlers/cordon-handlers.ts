@@ -1,0 +1,31 @@
+import { agentViewToWire, cordonToWire } from '../../common/grid-wire.js';
+import type { CordonControl } from '../cordons.js';
+import type { MasterContext } from '../master-context.js';
+import type { HandlerFactory } from './master-handlers.js';
+
+/**
+ * ListAgents (each registered agent with its health, nodes and cordon), CordonAgent and
+ * UncordonAgent: the agents as an operator sees and steers them. Read-only but for the cordons;
+ * none of them calls an agent.
+ */
+export function cordonHandlers(cordons: CordonControl): HandlerFactory {
+  return (ctx: MasterContext) => ({
+    listAgents: () => {
+      const { registry } = ctx;
+      const cordonOf = cordons.lookup();
+      return {
+        agents: registry.list().map((a) =>
+          agentViewToWire({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }), cordon: cordonOf(a.info.agentId) }),
+        ),
+      };
+    },
+    cordonAgent: async (req) => {
+      const { cordon, changed } = await cordons.cordon(req.agentId, req.reason);
+      return { cordon: cordonToWire(cordon), changed };
+    },
+    uncordonAgent: async (req) => {
+      const { cordon, changed } = await cordons.uncordon(req.agentId);
+      return { cordon: cordonToWire(cordon), changed };
+    },
+  });
+}
