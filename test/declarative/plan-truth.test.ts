@@ -4,7 +4,7 @@
  * for each, the creates, destroys, replaces and updates `plan --json` printed equal what `apply`
  * then did, as the node lists before and after show it (not as the plan says), and the next plan
  * is empty. Seeded and reproducible: PLAN_TRUTH_SEED replays a run, PLAN_TRUTH_EDITS sets its
- * length (`npm run plan-truth` runs 200; CI runs a short one).
+ * length (`npm run plan-truth` runs 200 from a random seed; CI runs a short one from seed 1).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '../helpers/prng.js';
@@ -12,7 +12,8 @@ import { DeclarativeGrid } from './support/declarative-grid.js';
 
 const EDITS = Number(process.env['PLAN_TRUTH_EDITS'] ?? 10);
 // A fixed seed by default, so CI runs the same edits every time; `npm run plan-truth` picks a new one.
-const SEED = Number(process.env['PLAN_TRUTH_SEED'] ?? 1);
+const SEED_TEXT = process.env['PLAN_TRUTH_SEED'] ?? '1';
+const SEED = SEED_TEXT === 'random' ? Date.now() % 1_000_000 : Number(SEED_TEXT);
 const AGENT_IDS = ['a1', 'a2', 'a3', 'a4'];
 const CLUSTER_NAMES = ['c1', 'c2', 'c3', 'c4'];
 
