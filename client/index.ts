@@ -11,6 +11,8 @@ export {
   type MasterClientOptions,
   type AppliedSpec,
   type ApplyOutcome,
+  type PromoteOutcome,
+  type RestartOutcome,
   type WatchHandlers,
   type WireEvent,
   type WireEventFilter,
@@ -18,4 +20,4 @@ export {
 export { classifyMasterError, type MasterErrorContext } from './master-errors.js';
 export { waitConverged, waitDrained, convergenceGaps, readGrid, type GridView, type WaitOptions, type WaitResult } from './converge.js';
 export { planToWire, planFromWire, encodePlan, encodeApplySpecResponse, unplacedToWire, unplacedFromWire } from './plan-wire.js';
-export { nodeFromWire, statusFromWire, type GridNode, type GridStatus, type ReconcileState } from './node-wire.js';
+export { nodeFromWire, statusFromWire, type GridNode, type GridNodeReplication, type GridStatus, type ReconcileState } from './node-wire.js';

@@ -31,6 +31,7 @@ export type RuntimeErrorCode =
   | 'QUORUM_UNAVAILABLE'
   | 'NOT_REPLICATED'
   | 'PROMOTION_REFUSED'
+  | 'NODE_NOT_RUNNING'
   | 'INTERNAL';
 
 /** Base of every runtime error: a {@link GridError} whose code is one of {@link RuntimeErrorCode}. */
@@ -76,6 +77,8 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   NOT_REPLICATED: GrpcStatus.FAILED_PRECONDITION,
   /** A promotion the replicas' positions do not allow (another holds more). */
   PROMOTION_REFUSED: GrpcStatus.FAILED_PRECONDITION,
+  /** An action that needs the node running (a handover, a restart of a leader) found it otherwise. */
+  NODE_NOT_RUNNING: GrpcStatus.FAILED_PRECONDITION,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

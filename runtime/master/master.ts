@@ -15,6 +15,7 @@ import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } 
 import { createMasterService } from './handlers/master-service.js';
 import { eventHandlers } from './handlers/event-handlers.js';
 import { declarativeHandlers } from './handlers/declarative-handlers.js';
+import { operatorHandlers } from './handlers/operator-handlers.js';
 import { NodeOperations } from './node-operations.js';
 import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
@@ -147,7 +148,7 @@ export class Master {
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
+      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
     } catch (err) {
       this.currentState = 'failed';
