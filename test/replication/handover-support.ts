@@ -74,7 +74,7 @@ export async function settledCluster(durability: 'async' | 'sync', extra: readon
       const r = await roles(grid, 'kg');
       const following = r.replicas.length === 2 && r.replicas.every((n) => n.replication?.leader === addressOf(r.leader!) && n.replication.catchingUp === false);
       return r.leader?.replication?.role === 'leader' && following ? r : undefined;
-    }, 30_000);
+    }, 60_000);
     return { grid, leader: settled.leader!, replicas: settled.replicas };
   } catch (err) {
     await grid.teardown();

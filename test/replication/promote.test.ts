@@ -44,7 +44,7 @@ describe.each(['async', 'sync'] as const)('promote in a %s cluster', (durability
     const chosen = replicas[0]!;
     const writers = ['p', 'q'].map((prefix) => new LeaderFollowingWriter(addressOf(oldLeader), prefix));
     const acked = (): string[] => writers.flatMap((w) => w.acked);
-    await eventually(() => acked().length >= 200, 20_000);
+    await eventually(() => acked().length >= 200, 60_000);
 
     // WHEN the operator promotes a replica
     const res = await runCli(['promote', chosen.nodeId, '--master', grid.master.address], { timeoutMs: 90_000 });
@@ -54,7 +54,7 @@ describe.each(['async', 'sync'] as const)('promote in a %s cluster', (durability
     expect(res.stdout.trim()).toMatch(new RegExp(`^${chosen.nodeId} is now the leader of cluster kg in term ${oldTerm + 1} \\(took over from ${oldLeader.nodeId} at log position \\d+\\)$`));
     // ...writes go on, on the new leader
     const atPromotion = acked().length;
-    await eventually(() => acked().length >= atPromotion + 100, 20_000);
+    await eventually(() => acked().length >= atPromotion + 100, 60_000);
     await Promise.all(writers.map((w) => w.stop()));
     for (const w of writers) expect(w.writers).toEqual([addressOf(oldLeader), addressOf(chosen)]);
 
@@ -72,17 +72,17 @@ describe.each(['async', 'sync'] as const)('promote in a %s cluster', (durability
     for (const n of nodes) if ((await codeOf(client(n).learnConcept(`probe-${n.nodeId}`, 'probe'))).code === 0) accepting.push(n.nodeId);
     expect(accepting).toEqual([chosen.nodeId]);
     // ...the change is an event with its term, and every node ends in the new term following the new leader
-    const changed = await eventually(async () => (await grid!.events('LeaderChanged')).find((e) => e.cluster === 'kg' && e.nodeId === chosen.nodeId), 10_000);
+    const changed = await eventually(async () => (await grid!.events('LeaderChanged')).find((e) => e.cluster === 'kg' && e.nodeId === chosen.nodeId), 30_000);
     expect(changed.payload).toEqual({ leaderId: chosen.nodeId, term: oldTerm + 1 });
     const final = await eventually(async () => {
       const r = await roles(grid!, 'kg');
       const ok = r.leader?.nodeId === chosen.nodeId && r.leader.replication?.term === oldTerm + 1 && r.replicas.every((n) => n.replication?.term === oldTerm + 1 && n.replication.leader === addressOf(chosen));
       return ok && r.replicas.length === 2 ? r : undefined;
-    }, 20_000);
+    }, 60_000);
     // ...and the old leader converges to the new leader's data
     expect(final.replicas.map((n) => n.nodeId)).toContain(oldLeader.nodeId);
-    await eventually(async () => (await missingOn(client(oldLeader), acked())).length === 0, 20_000, 250);
-  });
+    await eventually(async () => (await missingOn(client(oldLeader), acked())).length === 0, 60_000, 250);
+  }, 240_000);
 });
 
 describe('promote refusals', () => {
@@ -90,7 +90,7 @@ describe('promote refusals', () => {
     // GIVEN a leader-replicas cluster and a standalone one
     const c = await settledCluster('async', [{ name: 'solo', nodes: 1, topology: 'standalone' }]);
     grid = c.grid;
-    const solo = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running'), 20_000);
+    const solo = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running'), 60_000);
 
     // THEN an unknown node: NOT_FOUND, one line on stderr, exit 1
     const unknown = await runCli(['promote', 'no-such-node', '--master', grid.master.address]);
@@ -122,14 +122,14 @@ describe('promote refusals', () => {
     expect(r.leader?.nodeId).toBe(c.leader.nodeId);
     expect(r.leader?.replication?.term).toBe(c.leader.replication!.term);
     expect((await grid.events('LeaderChanged')).filter((e) => e.cluster === 'kg')).toEqual([]);
-  });
+  }, 180_000);
 
   it('list-nodes shows role, term and log position', async () => {
     const c = await settledCluster('async');
     grid = c.grid;
     await client(c.leader).learnConcept('one', 'a write');
     // (Positions as the agents last read them: every node at 1 once the replicas have it.)
-    await eventually(async () => (await grid!.nodes('kg')).every((n) => n.replication?.logPosition === 1), 10_000);
+    await eventually(async () => (await grid!.nodes('kg')).every((n) => n.replication?.logPosition === 1), 30_000);
     const res = await runCli(['list-nodes', '--cluster', 'kg', '--master', grid.master.address]);
     expect(res.code, res.stderr).toBe(0);
     const [header, ...lines] = res.stdout.trim().split('\n');
@@ -145,5 +145,5 @@ describe('promote refusals', () => {
     expect(status.stdout).toMatch(new RegExp(`role\\s+replica, following ${addressOf(c.leader).replace(/\./g, '\\.')}`));
     expect(status.stdout).toMatch(new RegExp(`term\\s+${term}\\n`));
     expect(status.stdout).toMatch(/position\s+1 of 1\n/);
-  });
+  }, 180_000);
 });

@@ -35,7 +35,7 @@ describe('restart', () => {
     grid = c.grid;
     const written = await writeConcepts(client(c.leader), 'k', 300, 16);
     const replica = c.replicas[0]!;
-    await eventually(async () => (await missingOn(client(replica), written)).length === 0, 20_000, 200);
+    await eventually(async () => (await missingOn(client(replica), written)).length === 0, 60_000, 200);
 
     // WHEN a replica is restarted
     trackPid(replica.pid);
@@ -47,7 +47,7 @@ describe('restart', () => {
     const back = await eventually(async () => {
       const n = (await roles(grid!, 'kg')).all.find((x) => x.nodeId === replica.nodeId);
       return n?.replication?.role === 'replica' && n.replication.leader === addressOf(c.leader) && !n.replication.catchingUp ? n : undefined;
-    }, 20_000);
+    }, 60_000);
     expect(back.pid).not.toBe(replica.pid);
     expect(back.agentId).toBe(replica.agentId);
     expect(back.storagePath).toBe(replica.storagePath);
@@ -68,7 +68,7 @@ describe('restart', () => {
       const old = r.all.find((x) => x.nodeId === c.leader.nodeId);
       const settled = r.leader !== undefined && r.leader.nodeId === handedTo && r.leader.replication?.term === term && old?.replication?.role === 'replica' && !old.replication.catchingUp;
       return settled && old.replication!.leader === addressOf(r.leader!) ? { leader: r.leader!, old } : undefined;
-    }, 20_000);
+    }, 60_000);
     // ...and the old leader runs again under a new process, as a replica holding every write, refusing writes
     expect(isAlive(c.leader.pid)).toBe(false);
     expect(after.old.pid).not.toBe(c.leader.pid);
@@ -88,13 +88,13 @@ describe('restart', () => {
     }, 10_000);
     expect(events.map((e) => e.nodeId).sort()).toEqual([c.leader.nodeId, replica.nodeId].sort());
     expect(events.find((e) => e.nodeId === c.leader.nodeId)?.payload['reason']).toBe(`restarted by an operator after handing leadership over to ${handedTo}`);
-  });
+  }, 300_000);
 
   it('restarts a standalone node with its data, from its own disk', async () => {
     // GIVEN a standalone node holding 200 writes
     const c = await settledCluster('async', [{ name: 'solo', nodes: 1, topology: 'standalone' }]);
     grid = c.grid;
-    const solo = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running'), 20_000);
+    const solo = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running'), 60_000);
     const written = await writeConcepts(client(solo), 's', 200, 16);
 
     // WHEN it is restarted
@@ -102,7 +102,7 @@ describe('restart', () => {
     await restart(solo.nodeId);
 
     // THEN it runs under a new process, on its own data, with every write and taking new ones
-    const back = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running' && n.pid !== solo.pid), 20_000);
+    const back = await eventually(async () => (await grid!.nodes('solo')).find((n) => n.status === 'running' && n.pid !== solo.pid), 60_000);
     expect(isAlive(solo.pid)).toBe(false);
     expect(back.storagePath).toBe(solo.storagePath);
     expect(await missingOn(client(back), written)).toEqual([]);
@@ -111,7 +111,7 @@ describe('restart', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const copies = (await grid.nodes('solo')).filter((n) => n.nodeId === solo.nodeId);
     expect(copies.map((n) => n.pid)).toEqual([back.pid]);
-  });
+  }, 180_000);
 
   it('an unknown node is NOT_FOUND: one line, exit 1', async () => {
     grid = new DeclarativeGrid();
@@ -121,5 +121,5 @@ describe('restart', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toContain('node "no-such-node" not found');
-  });
+  }, 120_000);
 });
