@@ -7,8 +7,7 @@
 import { RuntimeError } from '../errors.js';
 import type { ConfigureRequest, ReplicationSettings } from '../common/grid-types.js';
 import { addressProblem } from '../storage/flag-values.js';
-import { MAX_SYNC_QUORUM, MAX_TERM } from '../storage/replication-options.js';
-import { MAX_HAND_OVER_MS } from '../storage/replication-node.js';
+import { MAX_HAND_OVER_MS, MAX_SYNC_QUORUM, MAX_TERM } from '../storage/replication-options.js';
 
 /** A node's replication settings as its record keeps them (leader and replica roles only). */
 export interface NodeReplicationSpec extends ReplicationSettings {

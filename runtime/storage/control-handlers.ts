@@ -18,8 +18,8 @@ import {
 import { requireId } from '../common/grpc-edge.js';
 import { addressProblem } from './flag-values.js';
 import { badField } from './replication-errors.js';
-import { MAX_SYNC_QUORUM, type DurabilityName, type StorageRoleName } from './replication-options.js';
-import { MAX_HAND_OVER_MS, type ReplicationNode, type ReplicationStatusView, type RoleChange } from './replication-node.js';
+import { MAX_HAND_OVER_MS, MAX_SYNC_QUORUM, type DurabilityName, type StorageRoleName } from './replication-options.js';
+import type { ReplicationNode, ReplicationStatusView, RoleChange } from './replication-node.js';
 import type { ReplicateAsk } from './replication-source.js';
 
 const ROLE_OF: Partial<Record<StorageRole, StorageRoleName>> = {

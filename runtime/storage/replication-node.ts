@@ -23,8 +23,6 @@ export interface RoleChange {
   readonly handOverMs?: number | undefined;
 }
 
-/** Longest a leader refuses writes for one handover: past it, a handover the grid abandoned ends. */
-export const MAX_HAND_OVER_MS = 60_000;
 
 /** Where a node stands (GetReplicationStatus). */
 export interface ReplicationStatusView extends RoleAssignment {
