@@ -51,6 +51,27 @@ export interface ApplyOutcome {
   readonly changed: boolean;
 }
 
+/** What PromoteNode answered: a completed handover. */
+export interface PromoteOutcome {
+  readonly cluster: string;
+  readonly nodeId: string;
+  readonly previousLeader: string;
+  readonly term: number;
+  /** The log position handed over. */
+  readonly logPosition: number;
+}
+
+/** What RestartNode answered. */
+export interface RestartOutcome {
+  readonly node: GridNode;
+  /** The new leader when the restarted node led and handed over first; '' otherwise. */
+  readonly handedOverTo: string;
+}
+
+/** A handover waits up to 10 s for the replica plus its own steps; a restart adds a stop and a start. */
+const PROMOTE_TIMEOUT_MS = 60_000;
+const RESTART_TIMEOUT_MS = 120_000;
+
 /** Callbacks of {@link MasterClient.watchEvents}. */
 export interface WatchHandlers {
   onEvent(e: WireEvent): void;
@@ -117,6 +138,26 @@ export class MasterClient {
   async listNodes(filter: { readonly agentId?: string; readonly cluster?: string } = {}): Promise<GridNode[]> {
     const { nodes } = await this.call('listNodes', { agentId: filter.agentId ?? '', cluster: filter.cluster ?? '' });
     return nodes.map((n, i) => nodeFromWire(n, `nodes[${i}]`));
+  }
+
+  /**
+   * Hands the leadership of the node's cluster to it (a caught-up replica) with no acknowledged
+   * write lost. @throws ClientError NOT_FOUND for an unknown node, FAILED_PRECONDITION saying why
+   * it cannot be promoted (not a replica of a leader-replicas cluster, not running, not caught up).
+   */
+  async promoteNode(nodeId: string): Promise<PromoteOutcome> {
+    const r = await this.call('promoteNode', { nodeId }, Math.max(this.#timeoutMs, PROMOTE_TIMEOUT_MS));
+    return { cluster: r.cluster, nodeId: r.nodeId, previousLeader: r.previousLeader, term: r.term, logPosition: r.logPosition };
+  }
+
+  /**
+   * Restarts the node in place, keeping its data; a leader with a caught-up replica hands over
+   * first. @throws ClientError NOT_FOUND for an unknown node, or the failure of a step.
+   */
+  async restartNode(nodeId: string): Promise<RestartOutcome> {
+    const r = await this.call('restartNode', { nodeId }, Math.max(this.#timeoutMs, RESTART_TIMEOUT_MS));
+    if (r.node === undefined) throw new ClientError('MASTER_ANSWER_INVALID', `node: missing from the RestartNode answer of master ${this.address}`, { field: 'node' });
+    return { node: nodeFromWire(r.node), handedOverTo: r.handedOverTo };
   }
 
   /** Agent and node counts, per-cluster health and the reconciler's progress. */

@@ -31,6 +31,26 @@ export interface GridNode {
   readonly containerId: string;
   /** Spec generation the node was spawned for (0 for nodes spawned by hand). */
   readonly generation: number;
+  /** Where the node stands in its cluster's replication, as it last answered; unset for a node without a replication role. */
+  readonly replication?: GridNodeReplication | undefined;
+}
+
+/** A leader's or replica's replication as the node itself reports it. */
+export interface GridNodeReplication {
+  /** leader, replica or standalone: the node's own view (it may lag the master's assignment briefly). */
+  readonly role: string;
+  readonly term: number;
+  /** HOST:PORT a replica follows; empty when it does not know it. */
+  readonly leader: string;
+  /** Records durable in the node's log. */
+  readonly logPosition: number;
+  readonly lastLogTerm: number;
+  /** Replica: its leader's position as last heard. */
+  readonly leaderLogPosition: number;
+  /** Replica: still copying its leader's log. */
+  readonly catchingUp: boolean;
+  /** Replica: its stream from the leader is open. */
+  readonly connected: boolean;
 }
 
 /** Why an agent takes no new nodes: the applied spec cordons it, an operator did, or both. */
@@ -141,6 +161,20 @@ export function nodeFromWire(n: NodeInfo, field = 'node'): GridNode {
     lastExit: n.lastExit,
     containerId: n.containerId,
     generation: n.generation,
+    ...(n.replication !== undefined
+      ? {
+          replication: {
+            role: n.replication.role,
+            term: n.replication.term,
+            leader: n.replication.leader,
+            logPosition: n.replication.logPosition,
+            lastLogTerm: n.replication.lastLogTerm,
+            leaderLogPosition: n.replication.leaderLogPosition,
+            catchingUp: n.replication.catchingUp,
+            connected: n.replication.connected,
+          },
+        }
+      : {}),
   };
 }
 

@@ -32,6 +32,7 @@ export type RuntimeErrorCode =
   | 'NOT_REPLICATED'
   | 'PROMOTION_REFUSED'
   | 'ROLLOUT_FAILED'
+  | 'NODE_NOT_RUNNING'
   | 'INTERNAL';
 
 /** Base of every runtime error: a {@link GridError} whose code is one of {@link RuntimeErrorCode}. */
@@ -79,6 +80,8 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   PROMOTION_REFUSED: GrpcStatus.FAILED_PRECONDITION,
   /** A rolling change stopped: a restarted node did not become healthy within the policy's deadline. */
   ROLLOUT_FAILED: GrpcStatus.ABORTED,
+  /** An action that needs the node running (a handover, a restart of a leader) found it otherwise. */
+  NODE_NOT_RUNNING: GrpcStatus.FAILED_PRECONDITION,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 

@@ -19,6 +19,8 @@ export interface RoleChange {
   readonly durability: string;
   /** 0 keeps the node's quorum. */
   readonly syncQuorum: number;
+  /** A leader handing over within its term refuses writes this long (ms); 0: none. */
+  readonly handOverMs?: number;
 }
 
 const ROLE_NAME: Partial<Record<StorageRole, string>> = {
@@ -73,6 +75,7 @@ export class NodeControl {
       term: change.term,
       durability: WIRE_DURABILITY[change.durability] ?? WriteDurability.WRITE_DURABILITY_UNSPECIFIED,
       syncQuorum: change.syncQuorum,
+      handOverMs: change.handOverMs ?? 0,
     };
     return fromWire((await unary(c.setRole, c, req, this.token, timeoutMs)).status);
   }

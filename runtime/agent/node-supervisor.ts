@@ -115,6 +115,13 @@ export class NodeSupervisor {
   async configure(req: ConfigureRequest): Promise<NodeView> {
     const r = this.record(req.nodeId);
     const next = checkConfigure(req, { role: r.spec.role, replication: r.spec.replication });
+    const handOverMs = req.handOverMs ?? 0;
+    if (handOverMs > 0) {
+      // A handover is a moment of the running node, not a setting: the record keeps its role.
+      if (r.status !== 'running') throw new RuntimeError('NODE_NOT_RUNNING', `node "${req.nodeId}" is ${r.status}: only a running leader hands over`, { nodeId: req.nodeId });
+      await this.replication.setRole(r, { role: 'leader', leader: '', term: next.term, durability: '', syncQuorum: 0, handOverMs });
+      return this.view(r);
+    }
     if (r.status === 'running') {
       const role = req.role as 'leader' | 'replica';
       await this.replication.setRole(r, { role, leader: next.leaderAddress, term: next.term, durability: next.durability, syncQuorum: next.syncQuorum });

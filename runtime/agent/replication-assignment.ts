@@ -7,7 +7,7 @@
 import { RuntimeError } from '../errors.js';
 import type { ConfigureRequest, ReplicationSettings } from '../common/grid-types.js';
 import { addressProblem } from '../storage/flag-values.js';
-import { MAX_SYNC_QUORUM, MAX_TERM } from '../storage/replication-options.js';
+import { MAX_HAND_OVER_MS, MAX_SYNC_QUORUM, MAX_TERM } from '../storage/replication-options.js';
 
 /** A node's replication settings as its record keeps them (leader and replica roles only). */
 export interface NodeReplicationSpec extends ReplicationSettings {
@@ -87,6 +87,9 @@ export function checkConfigure(req: ConfigureRequest, current: { readonly role: 
   const s = checkSettings(req, req.role, nodeId);
   if (s.term < 1) throw bad('term', 'must be at least 1', nodeId);
   if (req.role === 'replica' && s.leaderAddress === '') throw bad('leader_address', 'required for a replica (HOST:PORT of its leader)', nodeId);
+  const handOverMs = req.handOverMs ?? 0;
+  if (!Number.isInteger(handOverMs) || handOverMs < 0 || handOverMs > MAX_HAND_OVER_MS) throw bad('hand_over_ms', `${handOverMs} is out of range 0-${MAX_HAND_OVER_MS}`, nodeId);
+  if (handOverMs > 0 && req.role !== 'leader') throw bad('hand_over_ms', `only a leader hands over (role is ${quote(req.role)})`, nodeId);
   // A node re-adopted without its settings (a container labelled by an older agent): defaults.
   const cur = current.replication ?? { grid: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0 };
   return {

@@ -16,6 +16,8 @@ import { registerListAgentsCommand } from './commands/list-agents.js';
 import { registerListNodesCommand } from './commands/list-nodes.js';
 import { registerMasterCommand } from './commands/master.js';
 import { registerNodeStatusCommand } from './commands/node-status.js';
+import { registerPromoteCommand } from './commands/promote.js';
+import { registerRestartCommand } from './commands/restart.js';
 import { registerSpawnCommand } from './commands/spawn.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
@@ -44,6 +46,8 @@ function buildProgram(): Command {
   registerSpawnCommand(program);
   registerStopCommand(program);
   registerNodeStatusCommand(program);
+  registerPromoteCommand(program);
+  registerRestartCommand(program);
   registerValidateCommand(program);
   registerPlanCommand(program);
   registerApplyCommand(program);

@@ -100,6 +100,11 @@ export const NO_REPLICATION: ReplicationSettings & { readonly grid: string } = {
 export interface ConfigureRequest extends ReplicationSettings {
   readonly nodeId: string;
   readonly role: string;
+  /**
+   * A leader kept in its term refuses writes this long (ms) while still serving its log: a planned
+   * handover. Relayed to the running node only, never kept for its restarts. 0 or unset: none.
+   */
+  readonly handOverMs?: number;
 }
 
 /** A stop as the master asks an agent for it; `graceMs` 0 takes the agent's default grace. */

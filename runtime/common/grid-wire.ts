@@ -77,7 +77,7 @@ export function spawnToWire(r: SpawnRequest): SpawnNodeRequest {
 
 /** A replication change as the wire ConfigureNodeRequest. */
 export function configureToWire(r: ConfigureRequest): ConfigureNodeRequest {
-  return { ...r };
+  return { ...r, handOverMs: r.handOverMs ?? 0 };
 }
 
 /** A wire ConfigureNodeRequest as the domain request (checked by the agent). */

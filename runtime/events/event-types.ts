@@ -26,7 +26,8 @@ export interface EventPayloads {
   StopFailed: { reason: string };
   /** Exactly one of `exitCode` (normal exit) or `signal` (killed) is set. */
   NodeCrashed: { exitCode?: number; signal?: string };
-  NodeRestarted: { restartCount: number; newPid: number };
+  /** `reason` is set for a restart an operator asked for (`sutra-grid restart`), unset for the agent's own. */
+  NodeRestarted: { restartCount: number; newPid: number; reason?: string };
   ClusterHealthy: { healthyNodes: number; totalNodes: number };
   ClusterDegraded: { healthyNodes: number; totalNodes: number; reason?: string };
   ClusterCritical: { healthyNodes: number; totalNodes: number; reason?: string };
@@ -200,8 +201,8 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
   },
   NodeRestarted: {
     severity: 'warning', fold: false,
-    fields: { restartCount: 'number', newPid: 'number' },
-    format: (e) => `${node(e)} restarted (restart #${e.payload.restartCount}, pid ${e.payload.newPid})`,
+    fields: { restartCount: 'number', newPid: 'number', reason: 'string?' },
+    format: (e) => (e.payload.reason ? `${node(e)} ${e.payload.reason} (pid ${e.payload.newPid})` : `${node(e)} restarted (restart #${e.payload.restartCount}, pid ${e.payload.newPid})`),
   },
   ClusterHealthy: {
     severity: 'info', fold: false,

@@ -12,6 +12,8 @@ import { DesiredStateManager } from './reconcile/desired-state.js';
 import { buildLiveState, countedStatus } from './reconcile/live-state.js';
 import { Reconciler, type ReconcilerEvents } from './reconcile/reconciler.js';
 import { ReplicationControl } from './reconcile/replication-control.js';
+import { NodeRestart } from './reconcile/node-restart.js';
+import { PlannedHandover } from './reconcile/planned-handover.js';
 import type { ReplicationEvents } from './reconcile/replication-watch.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
@@ -33,6 +35,8 @@ export interface DeclarativeEvents extends ReconcilerEvents, ReplicationEvents, 
   specApplied?(e: { generation: number; plan: Pick<Plan, 'summary'>; deleted: boolean }): void;
   rolloutReverted?(e: { cluster: string; fromGeneration: number; toGeneration: number; goodGeneration: number; reason: string }): void;
   clusterHealthChanged?(e: { cluster: string; health: ClusterHealthState; previous: ClusterHealthState | undefined; running: number; desired: number }): void;
+  /** An operator's restart of a node completed (`handedOverTo`: the new leader when it led). */
+  nodeRestarted?(e: { node: NodeView; handedOverTo: string }): void;
 }
 
 export interface DeclarativeOptions {
@@ -62,6 +66,10 @@ export class DeclarativeControl {
   readonly replication: ReplicationControl;
   /** Which agents take no new nodes (the spec's cordons and the operator's). */
   readonly cordons: CordonControl;
+  /** Planned promotions (PromoteNode). */
+  readonly handover: PlannedHandover;
+  /** Restarts in place (RestartNode). */
+  readonly restarts: NodeRestart;
   /** Runs ApplySpec's parse, validate, compile and plan off the event loop; started on first use. */
   private readonly specWorker: SpecWorker;
   /** Per cluster, the health last reported and whether any node ran then (see observeClusters). */
@@ -109,6 +117,26 @@ export class DeclarativeControl {
         ...(o.events !== undefined ? { events: o.events } : {}),
       },
     );
+    const record = (cluster: string, nodeId: string, term: number): Promise<void> => this.desired.setLeader(cluster, nodeId, term);
+    this.handover = new PlannedHandover({
+      registry: o.registry,
+      ops: o.ops,
+      control: this.replication,
+      desired: () => this.desired.desired(),
+      record,
+      logger: o.logger.child({ component: 'handover' }),
+      ...(o.events !== undefined ? { events: o.events } : {}),
+    });
+    this.restarts = new NodeRestart({
+      registry: o.registry,
+      ops: o.ops,
+      control: this.replication,
+      handover: this.handover,
+      reconciler: this.reconciler,
+      desired: () => this.desired.desired(),
+      logger: o.logger.child({ component: 'restart' }),
+      restarted: (e) => o.events?.nodeRestarted?.(e),
+    });
   }
 
   /**

@@ -36,6 +36,14 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
       emit({ type: 'NodeReplaced', agentId: e.toAgentId, nodeId: e.nodeId, cluster: e.cluster, payload: { oldNodeId: e.nodeId, reason: `${e.reason} (from ${e.fromAgentId || 'unknown agent'})` } }),
     // The master's recorded term; a counter only for a reconciler host that keeps none.
     leaderChanged: (e) => emit({ type: 'LeaderChanged', nodeId: e.nodeId, cluster: e.cluster, payload: { leaderId: e.nodeId, term: e.term ?? ++term } }),
+    nodeRestarted: (e) =>
+      emit({
+        type: 'NodeRestarted',
+        agentId: e.node.agentId,
+        nodeId: e.node.nodeId,
+        cluster: e.node.cluster,
+        payload: { restartCount: e.node.restarts, newPid: e.node.pid, reason: `restarted by an operator${e.handedOverTo !== '' ? ` after handing leadership over to ${e.handedOverTo}` : ''}` },
+      }),
     placementFailed: (e) => emit({ type: 'PlacementFailed', cluster: e.cluster, payload: { reason: e.reason, group: e.cluster } }),
     roleChanged: (e) =>
       emit({ type: 'RoleChanged', agentId: e.agentId, nodeId: e.nodeId, cluster: e.cluster, payload: { role: e.role, term: e.term, ...(e.leader !== '' ? { leader: e.leader } : {}) } }),

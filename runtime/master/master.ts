@@ -16,6 +16,7 @@ import { createMasterService } from './handlers/master-service.js';
 import { eventHandlers } from './handlers/event-handlers.js';
 import { declarativeHandlers } from './handlers/declarative-handlers.js';
 import { cordonHandlers } from './handlers/cordon-handlers.js';
+import { operatorHandlers } from './handlers/operator-handlers.js';
 import { NodeOperations } from './node-operations.js';
 import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
@@ -148,7 +149,7 @@ export class Master {
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
+      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
     } catch (err) {
       this.currentState = 'failed';

@@ -18,7 +18,7 @@ import {
 import { requireId } from '../common/grpc-edge.js';
 import { addressProblem } from './flag-values.js';
 import { badField } from './replication-errors.js';
-import { MAX_SYNC_QUORUM, type DurabilityName, type StorageRoleName } from './replication-options.js';
+import { MAX_HAND_OVER_MS, MAX_SYNC_QUORUM, type DurabilityName, type StorageRoleName } from './replication-options.js';
 import type { ReplicationNode, ReplicationStatusView, RoleChange } from './replication-node.js';
 import type { ReplicateAsk } from './replication-source.js';
 
@@ -61,7 +61,9 @@ export function roleChangeFrom(req: SetRoleRequest): RoleChange {
   else if (req.durability === WriteDurability.WRITE_DURABILITY_SYNC) durability = 'sync';
   else if (req.durability !== WriteDurability.WRITE_DURABILITY_UNSPECIFIED) throw badField('durability', `unknown value ${req.durability}`);
   if (req.syncQuorum > MAX_SYNC_QUORUM) throw badField('sync_quorum', `${req.syncQuorum} is more than ${MAX_SYNC_QUORUM}`);
-  return { role, leader, term, durability, syncQuorum: req.syncQuorum === 0 ? undefined : req.syncQuorum };
+  if (req.handOverMs > MAX_HAND_OVER_MS) throw badField('hand_over_ms', `${req.handOverMs} is more than ${MAX_HAND_OVER_MS}`);
+  if (req.handOverMs > 0 && role !== 'leader') throw badField('hand_over_ms', `only a leader hands over (role is ${role})`);
+  return { role, leader, term, durability, syncQuorum: req.syncQuorum === 0 ? undefined : req.syncQuorum, handOverMs: req.handOverMs };
 }
 
 /** A ReplicateRequest, checked. @throws RuntimeError INVALID_ARGUMENT naming the field */

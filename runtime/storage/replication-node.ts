@@ -19,7 +19,10 @@ export interface RoleChange {
   readonly term: number;
   readonly durability?: DurabilityName | undefined;
   readonly syncQuorum?: number | undefined;
+  /** A leader handing over within its term: refuse writes this long (ms) while serving the log. */
+  readonly handOverMs?: number | undefined;
 }
+
 
 /** Where a node stands (GetReplicationStatus). */
 export interface ReplicationStatusView extends RoleAssignment {
@@ -60,6 +63,11 @@ export class ReplicationNode implements SourceHost, FollowerHost {
   private stopped = false;
   /** host:port this node is bound to, to tell a "leader" hint naming this very node. */
   private selfAddress = '';
+  /**
+   * Until when (wall clock) this leader refuses writes: a planned handover. It expires on its own,
+   * so a grid that dies mid-handover leaves a leader, not a cluster that refuses every write.
+   */
+  private handOverUntilMs = 0;
 
   private constructor(
     private readonly store: ConceptStore,
@@ -119,9 +127,16 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     return notLeader(this.a.role, this.a.term, this.a.leader);
   }
 
-  /** @throws RuntimeError NOT_LEADER (FAILED_PRECONDITION naming the leader) on a replica */
+  /** @throws RuntimeError NOT_LEADER (FAILED_PRECONDITION naming the leader) on a replica or a leader handing over */
   checkWritable(): void {
     if (this.a.role === 'replica') throw this.notLeader();
+    const left = this.handOverUntilMs - Date.now();
+    if (this.a.role === 'leader' && left > 0) {
+      throw new RuntimeError('NOT_LEADER', `this leader is handing over leadership of term ${this.a.term} and refuses writes (for at most ${left} ms more): retry on the new leader`, {
+        leader: '',
+        term: this.a.term,
+      });
+    }
   }
 
   /**
@@ -143,6 +158,7 @@ export class ReplicationNode implements SourceHost, FollowerHost {
   async setRole(change: RoleChange): Promise<ReplicationStatusView> {
     const cur = this.a;
     if (change.term < cur.term) throw staleTerm('SetRole', change.term, cur.term);
+    if ((change.handOverMs ?? 0) > 0) return this.handOver(change.term, change.handOverMs ?? 0);
     const same = change.term === cur.term;
     if (change.role === 'leader' && same && cur.role !== 'leader') throw needsLaterTerm(`SetRole: a ${cur.role} becomes leader`, cur.term);
     if (change.role === 'replica' && same && cur.role === 'leader') throw needsLaterTerm('SetRole: a leader becomes a replica', cur.term);
@@ -152,6 +168,31 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     const durability = change.durability ?? cur.durability;
     if (durability === 'sync' && change.role === 'standalone') throw badField('durability', 'sync needs a leader or replica role');
     await this.enter({ role: change.role, leader: change.leader, term: change.term, durability, syncQuorum: change.syncQuorum ?? cur.syncQuorum });
+    return this.status();
+  }
+
+  /**
+   * A planned handover: refuses new writes for `ms` while replicas still stream the log, and
+   * answers once every record appended is durable here, so the status's position is the last one a
+   * successor needs. Only a leader within its own term hands over; any later assignment ends it.
+   */
+  private async handOver(term: number, ms: number): Promise<ReplicationStatusView> {
+    if (this.a.role !== 'leader' || term !== this.a.term) {
+      throw badField('hand_over_ms', `only a leader hands over, within its own term (this node is a ${this.a.role} in term ${this.a.term}; asked for term ${term})`);
+    }
+    this.handOverUntilMs = Date.now() + ms;
+    this.log(`handing over leadership of term ${term}: refusing writes for at most ${ms} ms`);
+    // Writes checked before the fence were appended in the same tick: wait for them to be durable.
+    const target = this.store.appendedPosition;
+    if (this.store.position < target) {
+      await new Promise<void>((resolve) => {
+        const off = this.store.onDurable((p) => {
+          if (p < target) return;
+          off();
+          resolve();
+        });
+      });
+    }
     return this.status();
   }
 
@@ -184,6 +225,7 @@ export class ReplicationNode implements SourceHost, FollowerHost {
   private async enter(next: RoleAssignment, persist = true): Promise<void> {
     const prev = this.a;
     this.a = next;
+    this.handOverUntilMs = 0;
     const leftLeadership = prev.role === 'leader' && (next.role !== 'leader' || next.term !== prev.term);
     if (leftLeadership) {
       this.tracker.failAll(`this node stopped leading term ${prev.term}`);

@@ -48,6 +48,8 @@ export interface ReplicationOptions {
 export const MAX_TERM = Number.MAX_SAFE_INTEGER;
 /** The largest sync quorum (a cluster has at most 5,000 nodes; waiting on more than 1,000 is a mistake). */
 export const MAX_SYNC_QUORUM = 1000;
+/** Longest a leader refuses writes for one handover (SetRole hand_over_ms): past it, a handover the grid abandoned ends. */
+export const MAX_HAND_OVER_MS = 60_000;
 /** Default of `--sync-timeout`. */
 export const DEFAULT_SYNC_TIMEOUT_MS = 5000;
 

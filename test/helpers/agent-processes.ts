@@ -97,7 +97,7 @@ export class TestAgentClient {
 
   /** ConfigureNode: unset fields keep the node's values (empty/zero). */
   async configure(req: Partial<ConfigureNodeRequest> & { nodeId: string }): Promise<NodeInfo> {
-    const full: ConfigureNodeRequest = { role: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0, ...req };
+    const full: ConfigureNodeRequest = { role: '', leaderAddress: '', term: 0, durability: '', syncQuorum: 0, syncTimeoutMs: 0, handOverMs: 0, ...req };
     return (await this.call<ConfigureNodeRequest, { node?: NodeInfo }>(this.raw.configureNode, full, 15_000)).node!;
   }
 

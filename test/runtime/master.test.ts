@@ -286,13 +286,13 @@ describe('master: CLI', () => {
       });
       const table = await runCli(['list-nodes', ...m]);
       const lines = table.stdout.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^NODE\s+AGENT\s+STATUS\s+PORT/);
+      expect(lines[0]).toMatch(/^NODE\s+AGENT\s+STATUS\s+ROLE\s+TERM\s+POSITION\s+PORT/);
       // Columns line up: "STATUS" starts where each row's status starts.
       const col = lines[0]!.indexOf('STATUS');
       expect(lines.slice(1).map((l) => l.slice(col).split(/\s+/)[0])).toEqual(['running', 'failed']);
       const nodeStatus = await runCli(['node-status', 'n2', ...m, '--json']);
       // The fake agent is unreachable, so the answer is the cached value, flagged.
-      expect(JSON.parse(nodeStatus.stdout)).toEqual({ nodeId: 'n2', agentId: 'agent-a', port: 7002, pid: 0, status: 'failed', restarts: 3, stale: true });
+      expect(JSON.parse(nodeStatus.stdout)).toEqual({ nodeId: 'n2', agentId: 'agent-a', port: 7002, pid: 0, status: 'failed', restarts: 3, role: '', term: 0, logPosition: 0, stale: true });
     } finally {
       c.close();
     }

@@ -2,7 +2,11 @@ import type { Command } from 'commander';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson, printTable } from '../output.js';
 
-/** `sutra-grid list-nodes [--agent ID] [--cluster NAME]`: the master's view of every node. */
+/**
+ * `sutra-grid list-nodes [--agent ID] [--cluster NAME]`: the master's view of every node. ROLE is
+ * the role the master assigns; TERM and POSITION (records in the node's log) are what a leader or
+ * replica last reported, '-' for a node without replication.
+ */
 export function registerListNodesCommand(program: Command): void {
   addClientOptions(
     program
@@ -26,12 +30,26 @@ export function registerListNodesCommand(program: Command): void {
             memoryMb: n.memoryMb,
             cluster: n.cluster,
             role: n.role,
+            term: n.replication?.term ?? 0,
+            logPosition: n.replication?.logPosition ?? 0,
           })),
         });
       }
       printTable(
-        ['node', 'agent', 'status', 'port', 'pid', 'restarts', 'cluster', 'storage path'],
-        nodes.map((n) => [n.nodeId, n.agentId, n.status, n.port, n.pid || '-', n.restarts, n.cluster || '-', n.storagePath]),
+        ['node', 'agent', 'status', 'role', 'term', 'position', 'port', 'pid', 'restarts', 'cluster', 'storage path'],
+        nodes.map((n) => [
+          n.nodeId,
+          n.agentId,
+          n.status,
+          n.role || '-',
+          n.replication?.term ?? '-',
+          n.replication?.logPosition ?? '-',
+          n.port,
+          n.pid || '-',
+          n.restarts,
+          n.cluster || '-',
+          n.storagePath,
+        ]),
         '(no nodes)',
       );
     });

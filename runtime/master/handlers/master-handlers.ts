@@ -32,6 +32,8 @@ export interface MasterHandlers {
   uncordonAgent: UnaryHandler<pb.UncordonAgentRequest, pb.UncordonAgentResponse>;
   listEvents: UnaryHandler<pb.ListEventsRequest, pb.ListEventsResponse>;
   watchEvents: StreamHandler<pb.WatchEventsRequest, pb.WatchEventsResponse>;
+  promoteNode: UnaryHandler<pb.PromoteNodeRequest, pb.PromoteNodeResponse>;
+  restartNode: UnaryHandler<pb.RestartNodeRequest, pb.RestartNodeResponse>;
 }
 
 /** Builds some of the handlers from the context; the master merges them, each RPC named once. */

@@ -197,6 +197,22 @@ export class Reconciler {
     });
   }
 
+  /**
+   * Runs `fn` (an operator's restart of `a.nodeId`) with the node left out of every pass's actions,
+   * as an action of the reconciler's own would be: nothing recreates, replaces or promotes it
+   * meanwhile. Waits for an action of the reconciler's on the node to end first.
+   */
+  async holding<T>(a: PlanAction, fn: () => Promise<T>): Promise<T> {
+    while (this.inFlight.has(a.nodeId)) await new Promise((r) => setTimeout(r, 50));
+    this.inFlight.set(a.nodeId, a);
+    try {
+      return await fn();
+    } finally {
+      if (this.inFlight.get(a.nodeId) === a) this.inFlight.delete(a.nodeId);
+      this.trigger();
+    }
+  }
+
   /** One plan-and-act pass that waits for its own actions. Exposed for tests that step the reconciler by hand. */
   async pass(signal?: AbortSignal): Promise<Plan | undefined> {
     const started = this.start(signal);

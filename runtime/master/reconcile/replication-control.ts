@@ -43,7 +43,7 @@ export interface SpawnReplication {
 type Role = 'leader' | 'replica';
 
 /** The settings a node of `c` is brought to (all but role, leader and term). */
-function clusterSettings(c: CompiledClusterSpec): Pick<ReplicationSettings, 'durability' | 'syncQuorum' | 'syncTimeoutMs'> {
+export function clusterSettings(c: CompiledClusterSpec): Pick<ReplicationSettings, 'durability' | 'syncQuorum' | 'syncTimeoutMs'> {
   return { durability: c.replication.durability, syncQuorum: c.replication.syncQuorum, syncTimeoutMs: c.replication.syncTimeoutMs };
 }
 
@@ -60,7 +60,7 @@ function differs(r: NodeReplication, role: Role, leader: string, term: number, c
 }
 
 /** Whether `a` holds more of the log than `b`: a later last log term, then a longer log. */
-function holdsMore(a: NodeReplication, b: NodeReplication | undefined): boolean {
+export function holdsMore(a: NodeReplication, b: NodeReplication | undefined): boolean {
   if (b === undefined) return true;
   return a.lastLogTerm !== b.lastLogTerm ? a.lastLogTerm > b.lastLogTerm : a.logPosition > b.logPosition;
 }
@@ -79,6 +79,8 @@ export class ReplicationControl {
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
   /** Clusters whose record is being written (a term adopted or raised). */
   private readonly recording = new Set<string>();
+  /** Clusters an operator's handover drives by itself (planned-handover.ts): no sync, no failover meanwhile. */
+  private readonly held = new Set<string>();
   private readonly watch: ReplicationWatch;
 
   constructor(private readonly deps: ReplicationControlDeps) {
@@ -115,6 +117,7 @@ export class ReplicationControl {
     const d = this.deps.desired();
     const c = d?.spec.clusters.find((x) => x.name === cluster);
     if (d === undefined || c === undefined || c.topology !== 'leader-replicas') return;
+    if (this.held.has(cluster)) throw new RuntimeError('PROMOTION_REFUSED', `cluster ${cluster}: a planned handover is in progress`, { cluster, nodeId });
     const previous = d.leaders[cluster];
     const fresh = await this.readRunning(c);
     const chosen = fresh.find((n) => n.nodeId === nodeId);
@@ -130,7 +133,7 @@ export class ReplicationControl {
         { cluster, nodeId, better: better.nodeId },
       );
     }
-    const term = Math.max(d.terms?.[cluster] ?? 0, this.highestTerm(cluster)) + 1;
+    const term = this.nextTerm(cluster);
     await this.deps.record(cluster, nodeId, term);
     this.deps.logger.warn({ cluster, nodeId, previous, term }, `cluster ${cluster}: promoting ${nodeId} (${position(chosen.replication)}) to leader of term ${term}${previous !== undefined ? ` in place of ${previous}` : ''}`);
     // Recorded: should this fail, the step after the next pass tells it again.
@@ -159,9 +162,33 @@ export class ReplicationControl {
     for (const c of d.spec.clusters) if (c.topology === 'leader-replicas') this.syncCluster(d, c, byCluster.get(c.name) ?? []);
   }
 
+  /**
+   * Leaves the cluster to the caller (a planned handover) until {@link release}: sync does not
+   * configure its nodes and a failover promotion is refused meanwhile.
+   * @returns false when it is held already
+   */
+  hold(cluster: string): boolean {
+    if (this.held.has(cluster)) return false;
+    this.held.add(cluster);
+    return true;
+  }
+
+  /** Ends a {@link hold} and brings the cluster's nodes to the record at once (replicas follow the new leader). */
+  release(cluster: string): void {
+    this.held.delete(cluster);
+    const d = this.deps.desired();
+    const c = d?.spec.clusters.find((x) => x.name === cluster);
+    if (d !== undefined && c !== undefined && c.topology === 'leader-replicas') this.syncCluster(d, c, this.deps.registry.nodes.list({ cluster }));
+  }
+
+  /** The term a new leader of the cluster gets: above the recorded one and above any a node reports. */
+  nextTerm(cluster: string): number {
+    return Math.max(this.deps.desired()?.terms?.[cluster] ?? 0, this.highestTerm(cluster)) + 1;
+  }
+
   /** {@link sync} of one cluster, given (at least) its nodes. */
   private syncCluster(d: DesiredState, c: CompiledClusterSpec, nodes: readonly NodeView[]): void {
-    if (this.recording.has(c.name)) return;
+    if (this.recording.has(c.name) || this.held.has(c.name)) return;
     const running = this.runningCopies(c, nodes).filter((n) => n.replication !== undefined && (n.role === 'leader' || n.role === 'replica'));
     let leaderId = d.leaders[c.name];
     const term = d.terms?.[c.name];
@@ -269,7 +296,7 @@ export class ReplicationControl {
   }
 
   /** Where replicas reach a node: its agent's host and the node's port. */
-  private addressOf(n: NodeView): string | undefined {
+  addressOf(n: NodeView): string | undefined {
     const agent = this.deps.registry.get(n.agentId);
     if (agent === undefined || n.port <= 0) return undefined;
     const address = agent.info.address;
@@ -283,6 +310,6 @@ export class ReplicationControl {
 }
 
 /** The most recently started of some copies of one node. */
-function latest(copies: readonly NodeView[]): NodeView | undefined {
+export function latest(copies: readonly NodeView[]): NodeView | undefined {
   return [...copies].sort((a, b) => b.startedAtMs - a.startedAtMs)[0];
 }

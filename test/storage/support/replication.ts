@@ -67,8 +67,8 @@ export class ReplicationClient {
     this.data = new TestStorageClient(address);
   }
 
-  async setRole(role: StorageRole, term: number, leader = '', durability = WriteDurability.WRITE_DURABILITY_UNSPECIFIED, syncQuorum = 0): Promise<ReplicationStatus> {
-    const res = await unary(this.control.setRole, this.control, { role, leader, term, durability, syncQuorum }, undefined, 10_000);
+  async setRole(role: StorageRole, term: number, leader = '', durability = WriteDurability.WRITE_DURABILITY_UNSPECIFIED, syncQuorum = 0, handOverMs = 0): Promise<ReplicationStatus> {
+    const res = await unary(this.control.setRole, this.control, { role, leader, term, durability, syncQuorum, handOverMs }, undefined, 10_000);
     return res.status!;
   }
 

@@ -150,6 +150,11 @@ export interface ConfigureNodeRequest {
   syncQuorum: number;
   /** 0 keeps the current timeout. Applies from the node's next start (SetRole does not change it). */
   syncTimeoutMs: number;
+  /**
+   * A leader kept in its term stops taking writes for this long while it keeps serving its log
+   * (a planned handover, see storage.proto SetRoleRequest.hand_over_ms); not kept for restarts.
+   */
+  handOverMs: number;
 }
 
 export interface ConfigureNodeResponse {
@@ -1434,7 +1439,16 @@ export const GetNodeStatusResponse: MessageFns<GetNodeStatusResponse> = {
 };
 
 function createBaseConfigureNodeRequest(): ConfigureNodeRequest {
-  return { nodeId: "", role: "", leaderAddress: "", term: 0, durability: "", syncQuorum: 0, syncTimeoutMs: 0 };
+  return {
+    nodeId: "",
+    role: "",
+    leaderAddress: "",
+    term: 0,
+    durability: "",
+    syncQuorum: 0,
+    syncTimeoutMs: 0,
+    handOverMs: 0,
+  };
 }
 
 export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
@@ -1459,6 +1473,9 @@ export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
     }
     if (message.syncTimeoutMs !== 0) {
       writer.uint32(56).uint32(message.syncTimeoutMs);
+    }
+    if (message.handOverMs !== 0) {
+      writer.uint32(64).uint32(message.handOverMs);
     }
     return writer;
   },
@@ -1532,6 +1549,14 @@ export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
             message.syncTimeoutMs = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.handOverMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1569,6 +1594,11 @@ export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
         : isSet(object.sync_timeout_ms)
         ? globalThis.Number(object.sync_timeout_ms)
         : 0,
+      handOverMs: isSet(object.handOverMs)
+        ? globalThis.Number(object.handOverMs)
+        : isSet(object.hand_over_ms)
+        ? globalThis.Number(object.hand_over_ms)
+        : 0,
     };
   },
 
@@ -1595,6 +1625,9 @@ export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
     if (message.syncTimeoutMs !== 0) {
       obj.syncTimeoutMs = Math.round(message.syncTimeoutMs);
     }
+    if (message.handOverMs !== 0) {
+      obj.handOverMs = Math.round(message.handOverMs);
+    }
     return obj;
   },
 
@@ -1610,6 +1643,7 @@ export const ConfigureNodeRequest: MessageFns<ConfigureNodeRequest> = {
     message.durability = object.durability ?? "";
     message.syncQuorum = object.syncQuorum ?? 0;
     message.syncTimeoutMs = object.syncTimeoutMs ?? 0;
+    message.handOverMs = object.handOverMs ?? 0;
     return message;
   },
 };

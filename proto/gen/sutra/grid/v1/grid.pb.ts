@@ -502,6 +502,45 @@ export interface WatchEventsResponse {
   event?: Event | undefined;
 }
 
+/**
+ * A planned handover: the node, a caught-up replica of a leader-replicas cluster, becomes leader
+ * of the next term with no acknowledged write lost. The leader stops taking writes, the replica
+ * reaches its log position, then leads; the old leader follows it. NOT_FOUND for an unknown node;
+ * FAILED_PRECONDITION (saying why) when the node is not a running replica of a leader-replicas
+ * cluster, or did not catch up in time (the old leader then leads on).
+ */
+export interface PromoteNodeRequest {
+  nodeId: string;
+}
+
+export interface PromoteNodeResponse {
+  cluster: string;
+  nodeId: string;
+  /** The leader it replaced. */
+  previousLeader: string;
+  /** The term it leads. */
+  term: number;
+  /** The log position handed over (every record the old leader held). */
+  logPosition: number;
+}
+
+/**
+ * Restarts one node in place through its agent: the same id, data directory and role settings.
+ * The leader of a cluster with a caught-up replica is handed over first (as PromoteNode) and comes
+ * back as a replica. NOT_FOUND for an unknown node.
+ */
+export interface RestartNodeRequest {
+  nodeId: string;
+}
+
+export interface RestartNodeResponse {
+  node?:
+    | NodeInfo
+    | undefined;
+  /** The node that leads instead, when the restarted node was the leader and handed over; else empty. */
+  handedOverTo: string;
+}
+
 function createBaseAgentCapacity(): AgentCapacity {
   return { maxNodes: 0, memoryMb: 0 };
 }
@@ -6160,6 +6199,386 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
   },
 };
 
+function createBasePromoteNodeRequest(): PromoteNodeRequest {
+  return { nodeId: "" };
+}
+
+export const PromoteNodeRequest: MessageFns<PromoteNodeRequest> = {
+  encode(message: PromoteNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteNodeRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PromoteNodeRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PromoteNodeRequest>): PromoteNodeRequest {
+    return PromoteNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PromoteNodeRequest>): PromoteNodeRequest {
+    const message = createBasePromoteNodeRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBasePromoteNodeResponse(): PromoteNodeResponse {
+  return { cluster: "", nodeId: "", previousLeader: "", term: 0, logPosition: 0 };
+}
+
+export const PromoteNodeResponse: MessageFns<PromoteNodeResponse> = {
+  encode(message: PromoteNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.previousLeader !== "") {
+      writer.uint32(26).string(message.previousLeader);
+    }
+    if (message.term !== 0) {
+      writer.uint32(32).uint64(message.term);
+    }
+    if (message.logPosition !== 0) {
+      writer.uint32(40).uint64(message.logPosition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PromoteNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePromoteNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.previousLeader = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.logPosition = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PromoteNodeResponse {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      previousLeader: isSet(object.previousLeader)
+        ? globalThis.String(object.previousLeader)
+        : isSet(object.previous_leader)
+        ? globalThis.String(object.previous_leader)
+        : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      logPosition: isSet(object.logPosition)
+        ? globalThis.Number(object.logPosition)
+        : isSet(object.log_position)
+        ? globalThis.Number(object.log_position)
+        : 0,
+    };
+  },
+
+  toJSON(message: PromoteNodeResponse): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.previousLeader !== "") {
+      obj.previousLeader = message.previousLeader;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.logPosition !== 0) {
+      obj.logPosition = Math.round(message.logPosition);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PromoteNodeResponse>): PromoteNodeResponse {
+    return PromoteNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PromoteNodeResponse>): PromoteNodeResponse {
+    const message = createBasePromoteNodeResponse();
+    message.cluster = object.cluster ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.previousLeader = object.previousLeader ?? "";
+    message.term = object.term ?? 0;
+    message.logPosition = object.logPosition ?? 0;
+    return message;
+  },
+};
+
+function createBaseRestartNodeRequest(): RestartNodeRequest {
+  return { nodeId: "" };
+}
+
+export const RestartNodeRequest: MessageFns<RestartNodeRequest> = {
+  encode(message: RestartNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartNodeRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RestartNodeRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestartNodeRequest>): RestartNodeRequest {
+    return RestartNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestartNodeRequest>): RestartNodeRequest {
+    const message = createBaseRestartNodeRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartNodeResponse(): RestartNodeResponse {
+  return { node: undefined, handedOverTo: "" };
+}
+
+export const RestartNodeResponse: MessageFns<RestartNodeResponse> = {
+  encode(message: RestartNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      NodeInfo.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    if (message.handedOverTo !== "") {
+      writer.uint32(18).string(message.handedOverTo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = NodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handedOverTo = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartNodeResponse {
+    return {
+      node: isSet(object.node) ? NodeInfo.fromJSON(object.node) : undefined,
+      handedOverTo: isSet(object.handedOverTo)
+        ? globalThis.String(object.handedOverTo)
+        : isSet(object.handed_over_to)
+        ? globalThis.String(object.handed_over_to)
+        : "",
+    };
+  },
+
+  toJSON(message: RestartNodeResponse): unknown {
+    const obj: any = {};
+    if (message.node !== undefined) {
+      obj.node = NodeInfo.toJSON(message.node);
+    }
+    if (message.handedOverTo !== "") {
+      obj.handedOverTo = message.handedOverTo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RestartNodeResponse>): RestartNodeResponse {
+    return RestartNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RestartNodeResponse>): RestartNodeResponse {
+    const message = createBaseRestartNodeResponse();
+    message.node = (object.node !== undefined && object.node !== null) ? NodeInfo.fromPartial(object.node) : undefined;
+    message.handedOverTo = object.handedOverTo ?? "";
+    return message;
+  },
+};
+
 /**
  * GridMaster is the control plane: agents register with it, clients drive it.
  *
@@ -6372,6 +6791,25 @@ export const GridMasterService = {
     responseSerialize: (value: WatchEventsResponse): Buffer => Buffer.from(WatchEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
   },
+  /** --- operator actions on one node (see the messages at the end of this file) --- */
+  promoteNode: {
+    path: "/sutra.grid.v1.GridMaster/PromoteNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PromoteNodeRequest): Buffer => Buffer.from(PromoteNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PromoteNodeRequest => PromoteNodeRequest.decode(value),
+    responseSerialize: (value: PromoteNodeResponse): Buffer => Buffer.from(PromoteNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PromoteNodeResponse => PromoteNodeResponse.decode(value),
+  },
+  restartNode: {
+    path: "/sutra.grid.v1.GridMaster/RestartNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartNodeRequest): Buffer => Buffer.from(RestartNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartNodeRequest => RestartNodeRequest.decode(value),
+    responseSerialize: (value: RestartNodeResponse): Buffer => Buffer.from(RestartNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartNodeResponse => RestartNodeResponse.decode(value),
+  },
 } as const;
 
 export interface GridMasterServer extends UntypedServiceImplementation {
@@ -6417,6 +6855,9 @@ export interface GridMasterServer extends UntypedServiceImplementation {
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Replays from from_index, then follows live, with no gap between the two. */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
+  /** --- operator actions on one node (see the messages at the end of this file) --- */
+  promoteNode: handleUnaryCall<PromoteNodeRequest, PromoteNodeResponse>;
+  restartNode: handleUnaryCall<RestartNodeRequest, RestartNodeResponse>;
 }
 
 export interface GridMasterClient extends Client {
@@ -6696,6 +7137,37 @@ export interface GridMasterClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchEventsResponse>;
+  /** --- operator actions on one node (see the messages at the end of this file) --- */
+  promoteNode(
+    request: PromoteNodeRequest,
+    callback: (error: ServiceError | null, response: PromoteNodeResponse) => void,
+  ): ClientUnaryCall;
+  promoteNode(
+    request: PromoteNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PromoteNodeResponse) => void,
+  ): ClientUnaryCall;
+  promoteNode(
+    request: PromoteNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PromoteNodeResponse) => void,
+  ): ClientUnaryCall;
+  restartNode(
+    request: RestartNodeRequest,
+    callback: (error: ServiceError | null, response: RestartNodeResponse) => void,
+  ): ClientUnaryCall;
+  restartNode(
+    request: RestartNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartNodeResponse) => void,
+  ): ClientUnaryCall;
+  restartNode(
+    request: RestartNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartNodeResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const GridMasterClient = makeGenericClientConstructor(

@@ -189,6 +189,13 @@ export interface SetRoleRequest {
   durability: WriteDurability;
   /** Replicas a sync write waits for; 0 keeps the node's current value (1 by default). */
   syncQuorum: number;
+  /**
+   * A planned handover (role LEADER in the node's own term, on a leader): the leader refuses new
+   * writes for this long (at most 60000 ms) while still serving its log to replicas, and answers
+   * once every record it appended is durable, so the answer's log_position is final. Any later
+   * SetRole ends it. 0: no handover.
+   */
+  handOverMs: number;
 }
 
 export interface SetRoleResponse {
@@ -1450,7 +1457,7 @@ export const GetNeighborsResponse: MessageFns<GetNeighborsResponse> = {
 };
 
 function createBaseSetRoleRequest(): SetRoleRequest {
-  return { role: 0, leader: "", term: 0, durability: 0, syncQuorum: 0 };
+  return { role: 0, leader: "", term: 0, durability: 0, syncQuorum: 0, handOverMs: 0 };
 }
 
 export const SetRoleRequest: MessageFns<SetRoleRequest> = {
@@ -1469,6 +1476,9 @@ export const SetRoleRequest: MessageFns<SetRoleRequest> = {
     }
     if (message.syncQuorum !== 0) {
       writer.uint32(40).uint32(message.syncQuorum);
+    }
+    if (message.handOverMs !== 0) {
+      writer.uint32(48).uint32(message.handOverMs);
     }
     return writer;
   },
@@ -1526,6 +1536,14 @@ export const SetRoleRequest: MessageFns<SetRoleRequest> = {
             message.syncQuorum = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.handOverMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1549,6 +1567,11 @@ export const SetRoleRequest: MessageFns<SetRoleRequest> = {
         : isSet(object.sync_quorum)
         ? globalThis.Number(object.sync_quorum)
         : 0,
+      handOverMs: isSet(object.handOverMs)
+        ? globalThis.Number(object.handOverMs)
+        : isSet(object.hand_over_ms)
+        ? globalThis.Number(object.hand_over_ms)
+        : 0,
     };
   },
 
@@ -1569,6 +1592,9 @@ export const SetRoleRequest: MessageFns<SetRoleRequest> = {
     if (message.syncQuorum !== 0) {
       obj.syncQuorum = Math.round(message.syncQuorum);
     }
+    if (message.handOverMs !== 0) {
+      obj.handOverMs = Math.round(message.handOverMs);
+    }
     return obj;
   },
 
@@ -1582,6 +1608,7 @@ export const SetRoleRequest: MessageFns<SetRoleRequest> = {
     message.term = object.term ?? 0;
     message.durability = object.durability ?? 0;
     message.syncQuorum = object.syncQuorum ?? 0;
+    message.handOverMs = object.handOverMs ?? 0;
     return message;
   },
 };
