@@ -52,8 +52,6 @@ export class LeaseKeeper {
   /** When the last call the master answered was sent (monotonic ms); undefined before any. */
   private sentAtMs: number | undefined;
   private leaseMs = leaseMsFor(undefined);
-  /** One renewal in flight per node: a hung node holds up its own renewals only. */
-  private readonly renewing = new WeakSet<NodeRecord>();
 
   constructor(
     private readonly reader: ReplicationReader,
@@ -110,20 +108,21 @@ export class LeaseKeeper {
     void this.renew(r);
   }
 
-  /** Renews the node's lease when it runs, leads, is confirmed and a lease is left. Never rejects. */
+  /**
+   * Renews the node's lease when it runs, leads, is confirmed and a lease is left. Renewals of one
+   * node may overlap (a busy node answers late; the node keeps the furthest end): each ends by its
+   * own deadline, so a hung node has at most leaseMs / heartbeat of them in flight. Never rejects.
+   */
   async renew(r: NodeRecord): Promise<void> {
     const rep = r.replication;
-    if (r.status !== 'running' || rep?.role !== 'leader' || r.leaseUnconfirmed || !isLeased(r) || this.renewing.has(r)) return;
+    if (r.status !== 'running' || rep?.role !== 'leader' || r.leaseUnconfirmed || !isLeased(r)) return;
     const ms = Math.floor(this.remainingMs());
     if (ms < MIN_RENEWAL_MS) return;
-    this.renewing.add(r);
     try {
       await this.reader.renewLease(r, rep.term, ms);
     } catch (err) {
       // The node is busy, restarting, or no longer leads that term (the next read says so).
       this.logger.debug({ nodeId: r.spec.nodeId, term: rep.term, err: (err as Error).message }, 'write lease renewal failed');
-    } finally {
-      this.renewing.delete(r);
     }
   }
 }

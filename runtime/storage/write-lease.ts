@@ -30,11 +30,15 @@ export class WriteLease {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Grants the lease of `term` for `ms` from now (a renewal of the same term replaces the expiry). */
+  /**
+   * Grants the lease of `term` for `ms` from now. Within a term a lease only grows: renewals may
+   * overlap and arrive out of order, and each is safe up to its own end.
+   */
   grant(term: number, ms: number): void {
     const wasHeld = this.held(term);
+    const until = this.now() + ms;
+    this.untilMs = term === this.term ? Math.max(this.untilMs, until) : until;
     this.term = term;
-    this.untilMs = this.now() + ms;
     if (!wasHeld && this.lapseLogged) this.log(`write lease of term ${term} granted: taking writes`);
     this.lapseLogged = false;
   }
