@@ -13,6 +13,8 @@
  *     (the master's and the agent's monotonic clocks run apart by far less than half) and the
  *     renewal's flight: a renewal carries its lease's end as its deadline, and the node cuts the
  *     lease to it, so one that leaves late grants nothing past that end.
+ *     A restarted master promotes nothing for its settle period plus replaceAfter unless it has
+ *     heard from every declared agent, which outlasts a lease begun before it died.
  *  3. A lease that lapsed is not renewed by the next answer: the master may have promoted another
  *     node while it heard nothing of this agent. The agent reports the leader unconfirmed; the
  *     master either tells it its assignment again (ConfigureNode as leader of the same term, which

@@ -8,6 +8,8 @@
  * Order of a failover: the new leader is told first (SetRole leader, T+1); replicas are pointed at
  * it only once it reports leading T+1. A deposed leader the master cannot reach learns the term from
  * the replicas moved away from it (they announce it), and from the master when its agent returns.
+ * Its write lease (runtime/agent/lease-keeper.ts) stopped its writes before the promotion; a
+ * leader whose lease lapsed is renewed only once this control confirms it (same assignment again).
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { CompiledClusterSpec } from '../../../schema/index.js';
