@@ -80,7 +80,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function nodesOf(agentId: string): NodeView[] {
+/** Nodes without replication reports: the same object serves the wire (unary) and the domain (stream) beats. */
+function nodesOf(agentId: string): Array<Omit<NodeView, 'replication'>> {
   return [1, 2].map((i) => ({
     nodeId: `${agentId}-n${i}`, agentId, port: 7000 + i, pid: 1000 + i, status: 'running', storagePath: `/data/${agentId}/n${i}`,
     memoryMb: 512, restarts: 0, startedAtMs: Date.now(), cluster: 'bench', role: i === 1 ? 'leader' : 'replica', lastExit: '', containerId: '', generation: 1,

@@ -29,6 +29,7 @@ export type RuntimeErrorCode =
   | 'NOT_LEADER'
   | 'STALE_TERM'
   | 'QUORUM_UNAVAILABLE'
+  | 'LEASE_EXPIRED'
   | 'NOT_REPLICATED'
   | 'PROMOTION_REFUSED'
   | 'ROLLOUT_FAILED'
@@ -74,6 +75,8 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   NOT_LEADER: GrpcStatus.FAILED_PRECONDITION,
   STALE_TERM: GrpcStatus.FAILED_PRECONDITION,
   QUORUM_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  /** A leader whose write lease lapsed (its grid link is cut): retry, the grid may fail over. */
+  LEASE_EXPIRED: GrpcStatus.UNAVAILABLE,
   /** A replication change asked of a node without a replication role. */
   NOT_REPLICATED: GrpcStatus.FAILED_PRECONDITION,
   /** A promotion the replicas' positions do not allow (another holds more). */

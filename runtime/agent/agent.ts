@@ -104,6 +104,7 @@ export class Agent {
         heartbeatIntervalMs: this.opts.monitoring.heartbeatIntervalMs,
         nodes: () => this.supervisor.list(),
         onPolicy: (p) => this.applyPolicy(p),
+        onAnswered: (sentAtMs, p) => this.supervisor.masterAnswered(sentAtMs, p.offlineAfterMs),
         logger: this.logger.child({ component: 'master-link' }),
         info: {
           agentId: this.opts.agentId,

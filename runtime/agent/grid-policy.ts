@@ -8,7 +8,7 @@ export interface EffectivePolicy {
   readonly restart: RestartPolicyOptions;
 }
 
-/** True when the grid's policy sets no value: the agent's own config applies. */
+/** True when the grid's policy sets no value of the agent's config (offlineAfter is the master's own): the agent's own config applies. */
 export function isOwnConfig(p: GridPolicy): boolean {
   return p.heartbeatIntervalMs === undefined && p.maxRestarts === undefined && p.restartWindowMs === undefined && p.restartBackoffMs === undefined;
 }

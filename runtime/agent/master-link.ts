@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { backoffDelay, sleep, statusName } from '../../client/transport.js';
 import type { AgentDescriptor, BeatAnswer, GridPolicy, NodeEvent, NodeView } from '../common/grid-types.js';
@@ -23,6 +24,12 @@ export interface MasterLinkOptions {
    * after the link has switched to its heartbeat interval.
    */
   readonly onPolicy?: (policy: GridPolicy) => void;
+  /**
+   * Told after each registration and heartbeat the master answered, with when that call was sent
+   * (monotonic ms, performance.now): the master saw the agent no earlier than that, so it holds the
+   * agent online until at least `sentAtMs + policy.offlineAfterMs`. Write leases are granted from it.
+   */
+  readonly onAnswered?: (sentAtMs: number, policy: GridPolicy) => void;
   /** Reconnect backoff while the master is away. @default 200 -> 5000 ms */
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
@@ -181,6 +188,7 @@ export class MasterLink {
 
   private async register(): Promise<void> {
     const nodes = this.opts.nodes();
+    const sentAtMs = performance.now();
     const res = await this.master().register(this.opts.info, nodes, CALL_TIMEOUT_MS);
     this.follow(res.heartbeatIntervalMs, res.policy);
     const was = this.stateValue;
@@ -189,6 +197,7 @@ export class MasterLink {
       { master: this.opts.masterEndpoint, masterId: res.masterId, nodes: nodes.length, heartbeatMs: this.intervalMs },
       was === 'disconnected' ? 'master is back: re-registered' : 'registered with the master',
     );
+    this.answered(sentAtMs);
     void this.flushEvents();
   }
 
@@ -217,13 +226,25 @@ export class MasterLink {
 
   private async heartbeat(): Promise<void> {
     try {
+      const sentAtMs = performance.now();
       const res = await this.beat(this.master());
       this.follow(res.heartbeatIntervalMs, res.policy);
+      this.answered(sentAtMs);
       void this.flushEvents();
     } catch (err) {
       // Already handled when the stream broke (onStreamBroken), or the link is stopping.
       if (this.abort.signal.aborted || this.stateValue !== 'registered') return;
       this.lost(err as ServiceError);
+    }
+  }
+
+  /** Passes a master's answer on to {@link MasterLinkOptions.onAnswered}; a throwing listener does not break the link. */
+  private answered(sentAtMs: number): void {
+    if (this.abort.signal.aborted) return;
+    try {
+      this.opts.onAnswered?.(sentAtMs, this.policy);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'master answer listener threw');
     }
   }
 

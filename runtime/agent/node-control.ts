@@ -1,6 +1,6 @@
 /**
  * The agent's calls to one node's StorageControl (a wire edge): GetReplicationStatus with the
- * health checks, SetRole for ConfigureNode. Answers are converted to domain values here; every call
+ * health checks, SetRole for ConfigureNode, RenewLease after the master's answers. Answers are converted to domain values here; every call
  * has a deadline, so a hung node costs the caller that long and no more.
  */
 import { StorageControlClient, StorageRole, WriteDurability, type ReplicationStatus } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
@@ -8,7 +8,7 @@ import { clientChannelOptions, insecureCredentials, unary } from '../../client/t
 import type { NodeReplication } from '../common/grid-types.js';
 
 /** A node's replication as it answered, before the agent stamps and latches it. */
-export type ReplicationAnswer = Omit<NodeReplication, 'readAtMs'>;
+export type ReplicationAnswer = Omit<NodeReplication, 'readAtMs' | 'leaseUnconfirmed'>;
 
 /** A SetRole as the agent relays it. */
 export interface RoleChange {
@@ -78,6 +78,17 @@ export class NodeControl {
       handOverMs: change.handOverMs ?? 0,
     };
     return fromWire((await unary(c.setRole, c, req, this.token, timeoutMs)).status);
+  }
+
+  /**
+   * RenewLease: the leader of `term` may take writes for `leaseMs` from when it receives the call,
+   * and no later than the call's deadline, which is the same instant as seen from here: a renewal
+   * that leaves late grants no more. @returns the lease granted (0: the node has none)
+   * @throws the node's refusal (FAILED_PRECONDITION: not leading `term`) or the call's error
+   */
+  async renewLease(term: number, leaseMs: number): Promise<number> {
+    const c = this.client;
+    return (await unary(c.renewLease, c, { term, leaseMs }, this.token, leaseMs)).leaseMs;
   }
 
   close(): void {

@@ -52,6 +52,11 @@ export interface NodeRecord {
   caughtUp: boolean;
   /** Polls the replication of the current run. */
   replicationPoll: NodeJS.Timeout | undefined;
+  /**
+   * A leader whose write lease lapsed while the agent did not hear from the master: not renewed
+   * until the master confirms it (ConfigureNode), and reported so (see lease-keeper.ts).
+   */
+  leaseUnconfirmed: boolean;
 }
 
 /** Statuses a spawn waits for. */
@@ -103,6 +108,7 @@ export function newNodeRecord(spec: NodeLaunchSpec, restart: RestartPolicyOption
     replication: undefined,
     caughtUp: false,
     replicationPoll: undefined,
+    leaseUnconfirmed: false,
   };
 }
 
@@ -123,6 +129,6 @@ export function nodeView(r: NodeRecord, agentId: string): NodeView {
     lastExit: r.lastExit,
     containerId: r.containerId,
     generation: r.spec.generation,
-    ...(r.replication !== undefined ? { replication: r.replication } : {}),
+    ...(r.replication !== undefined ? { replication: r.leaseUnconfirmed ? { ...r.replication, leaseUnconfirmed: true } : r.replication } : {}),
   };
 }

@@ -106,6 +106,11 @@ export class ReplicationReader {
     this.store(r, answer);
   }
 
+  /** Extends the node's write lease of `term` by `leaseMs` (lease-keeper.ts). @throws the node's refusal or the call's error */
+  async renewLease(r: NodeRecord, term: number, leaseMs: number): Promise<void> {
+    await this.control(r).renewLease(term, leaseMs);
+  }
+
   /** Closes the node's control channel (its port moved, or the agent closes). */
   closeControl(r: NodeRecord): void {
     r.control?.close();

@@ -11,6 +11,7 @@ import { describeExit, newNodeRecord, nodeView, NODE_EVENT_SEVERITY, SETTLED, ty
 import { checkNodeId, checkPortRange, checkStoragePathOverlap, portFree, resolveStoragePath } from './spawn-checks.js';
 import { checkConfigure, checkSpawnReplication, isReplicated } from './replication-assignment.js';
 import { ReplicationReader } from './node-replication.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { ConfigureRequest, NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
 import type { NodeEventSink, SupervisorOptions } from './node-types.js';
 
@@ -36,6 +37,7 @@ export class NodeSupervisor {
   /** The restart policy in force: the agent's config, until the grid's policy replaces it. */
   private restartOptions: RestartPolicyOptions;
   private readonly replication: ReplicationReader;
+  private readonly leases: LeaseKeeper;
 
   constructor(
     private readonly platform: NodePlatform,
@@ -45,6 +47,7 @@ export class NodeSupervisor {
   ) {
     this.restartOptions = opts.restart;
     this.replication = new ReplicationReader(opts.nodeToken, opts.healthCheckIntervalMs, logger);
+    this.leases = new LeaseKeeper(this.replication, logger);
     this.ports = new NodePorts({ start: opts.portRangeStart, size: opts.portRangeSize }, opts.agentId, () =>
       [...this.nodes.values()].map((r) => ({ nodeId: r.spec.nodeId, port: r.spec.port })),
     );
@@ -52,7 +55,16 @@ export class NodeSupervisor {
   }
 
   private view(r: NodeRecord): NodeView {
+    this.leases.sweep(r);
     return nodeView(r, this.opts.agentId);
+  }
+
+  /**
+   * The master answered a call the agent sent at `sentAtMs` (monotonic): the grid leaders' write
+   * leases are renewed from it (lease-keeper.ts).
+   */
+  masterAnswered(sentAtMs: number, offlineAfterMs: number | undefined): void {
+    this.leases.answered(sentAtMs, offlineAfterMs, this.nodes.values());
   }
 
   private emit(r: NodeRecord, type: NodeEventType, payload: Record<string, unknown>, message: string): void {
@@ -127,6 +139,7 @@ export class NodeSupervisor {
       await this.replication.setRole(r, { role, leader: next.leaderAddress, term: next.term, durability: next.durability, syncQuorum: next.syncQuorum });
     }
     r.spec = { ...r.spec, role: req.role, replication: next };
+    this.leases.confirmed(r);
     return this.view(r);
   }
 
@@ -225,7 +238,7 @@ export class NodeSupervisor {
     }
     let instance: NodeInstance;
     try {
-      const starting = this.platform.start(r.spec);
+      const starting = this.platform.start({ ...r.spec, writeLeaseUntilMs: this.leases.launchUntilMs(r) });
       r.starting = starting;
       instance = await starting;
     } catch (err) {
@@ -485,6 +498,7 @@ export class NodeSupervisor {
         // than the replacement the master started elsewhere meanwhile.
         r.startedAtMs = startedAtMs ?? Date.now();
         r.everRan = true;
+        this.leases.adopted(r);
         this.nodes.set(spec.nodeId, r);
         this.logger.info({ nodeId: spec.nodeId, pid: instance.pid, port: spec.port }, 'adopted node left running by a previous agent');
         const ac = new AbortController();

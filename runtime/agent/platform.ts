@@ -18,6 +18,11 @@ export interface NodeLaunchSpec {
   readonly generation: number;
   /** Grid, term, leader and durability of a leader or replica (see replicationArgs); absent otherwise. */
   readonly replication?: NodeReplicationSpec | undefined;
+  /**
+   * A leader's or replica's write lease at start: wall-clock ms until which it may take writes as
+   * leader (0: not before the agent renews it). Set afresh at every launch (lease-keeper.ts).
+   */
+  readonly writeLeaseUntilMs?: number | undefined;
 }
 
 /** A started instance of a node. */

@@ -127,7 +127,13 @@ export function recordedReplication(v: unknown, spec: { readonly nodeId: string;
  * without one starts exactly as before). Quorum and timeout go only with sync durability, the only
  * mode they mean something in (the server refuses them otherwise).
  */
-export function replicationArgs(spec: { readonly nodeId: string; readonly cluster: string; readonly role: string; readonly replication?: NodeReplicationSpec | undefined }): string[] {
+export function replicationArgs(spec: {
+  readonly nodeId: string;
+  readonly cluster: string;
+  readonly role: string;
+  readonly replication?: NodeReplicationSpec | undefined;
+  readonly writeLeaseUntilMs?: number | undefined;
+}): string[] {
   const r = spec.replication;
   if (!isReplicated(spec.role) || r === undefined) return [];
   const args = ['--role', spec.role, '--node-id', spec.nodeId];
@@ -140,5 +146,6 @@ export function replicationArgs(spec: { readonly nodeId: string; readonly cluste
     if (r.syncQuorum > 0) args.push('--sync-quorum', String(r.syncQuorum));
     if (r.syncTimeoutMs > 0) args.push('--sync-timeout', `${r.syncTimeoutMs}ms`);
   }
+  if (spec.writeLeaseUntilMs !== undefined) args.push('--write-lease-until', String(Math.max(0, Math.floor(spec.writeLeaseUntilMs))));
   return args;
 }

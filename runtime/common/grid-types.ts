@@ -62,6 +62,11 @@ export interface NodeReplication {
   readonly connected: boolean;
   /** When the agent read it (ms). */
   readonly readAtMs: number;
+  /**
+   * Leader: its write lease lapsed while its agent did not hear from the master; it takes no writes
+   * until the master confirms it still leads (ConfigureNode). Set by the agent, not the node.
+   */
+  readonly leaseUnconfirmed?: boolean;
 }
 
 /**
@@ -184,6 +189,11 @@ export interface GridPolicy {
   readonly restartWindowMs?: number;
   /** First restart delay; doubles on each further restart. */
   readonly restartBackoffMs?: number;
+  /**
+   * Silence after which the master holds an agent offline and fails over its leaders (sent with or
+   * without a spec): the agent's leaders' write leases stay well inside it.
+   */
+  readonly offlineAfterMs?: number;
 }
 
 /** One heartbeat: the agent's nodes as they are now. */

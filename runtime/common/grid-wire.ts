@@ -40,7 +40,7 @@ export function nodeToWire(v: NodeView): NodeInfo {
 }
 
 function replicationToWire(r: NodeReplication): WireReplication {
-  return { ...r };
+  return { ...r, leaseUnconfirmed: r.leaseUnconfirmed ?? false };
 }
 
 /** A registering agent as the domain descriptor; no capacity sent means not limited. */
@@ -102,6 +102,7 @@ export function policyFromWire(p: AgentPolicy | undefined): GridPolicy | undefin
     ...(p.maxRestarts !== undefined ? { maxRestarts: p.maxRestarts } : {}),
     ...(p.restartWindowMs !== undefined && p.restartWindowMs > 0 ? { restartWindowMs: p.restartWindowMs } : {}),
     ...(p.restartBackoffMs !== undefined ? { restartBackoffMs: p.restartBackoffMs } : {}),
+    ...(p.offlineAfterMs !== undefined && p.offlineAfterMs > 0 ? { offlineAfterMs: p.offlineAfterMs } : {}),
   };
 }
 

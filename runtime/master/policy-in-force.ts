@@ -34,13 +34,15 @@ export function policyInForce(applied: AppliedMonitoring, flags: CompiledMasterO
 
 /**
  * The policy as agents receive it: only what an applied spec says is set, so an agent tells "no
- * spec, use your own config" from a spec's values.
+ * spec, use your own config" from a spec's values; and, always, the offlineAfter the master holds
+ * agents to, which bounds their leaders' write leases.
  */
 export function agentPolicyOf(p: PolicyInForce): GridPolicy {
-  if (p.spec === undefined) return { generation: p.generation };
+  if (p.spec === undefined) return { generation: p.generation, offlineAfterMs: p.offlineAfterMs };
   const r = p.spec.restart;
   return {
     generation: p.generation,
+    offlineAfterMs: p.offlineAfterMs,
     heartbeatIntervalMs: p.spec.heartbeatIntervalMs,
     maxRestarts: r.maxRestarts,
     restartWindowMs: r.windowMs,

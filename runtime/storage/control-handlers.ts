@@ -11,6 +11,8 @@ import {
   type GetReplicationStatusResponse,
   type ReplicateRequest,
   type ReplicateResponse,
+  type RenewLeaseRequest,
+  type RenewLeaseResponse,
   type ReplicationStatus,
   type SetRoleRequest,
   type SetRoleResponse,
@@ -18,6 +20,7 @@ import {
 import { requireId } from '../common/grpc-edge.js';
 import { addressProblem } from './flag-values.js';
 import { badField } from './replication-errors.js';
+import { MAX_LEASE_MS } from './write-lease.js';
 import { MAX_HAND_OVER_MS, MAX_SYNC_QUORUM, type DurabilityName, type StorageRoleName } from './replication-options.js';
 import type { ReplicationNode, ReplicationStatusView, RoleChange } from './replication-node.js';
 import type { ReplicateAsk } from './replication-source.js';
@@ -97,6 +100,18 @@ export function toWireStatus(s: ReplicationStatusView): ReplicationStatus {
   };
 }
 
+/**
+ * The lease a RenewLease grants: `lease_ms`, cut to what is left of the call's deadline. The agent
+ * sets the deadline to its lease's end, so a renewal held up in flight (its sender paused before
+ * the request left) grants no more than its sender meant.
+ */
+export function leaseOf(req: RenewLeaseRequest, deadline: Date | number | undefined, nowMs = Date.now()): number {
+  if (req.leaseMs < 1 || req.leaseMs > MAX_LEASE_MS) throw badField('lease_ms', `${req.leaseMs} is out of range 1-${MAX_LEASE_MS}`);
+  const end = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (end === undefined || !Number.isFinite(end)) return req.leaseMs;
+  return Math.max(0, Math.min(req.leaseMs, Math.floor(end - nowMs)));
+}
+
 /** StorageControl's handlers. */
 export function controlHandlers(node: ReplicationNode): Record<string, (req: never) => Promise<unknown>> {
   return {
@@ -105,6 +120,11 @@ export function controlHandlers(node: ReplicationNode): Record<string, (req: nev
     },
     async getReplicationStatus(): Promise<GetReplicationStatusResponse> {
       return { status: toWireStatus(node.status()) };
+    },
+    async renewLease(req: RenewLeaseRequest, call?: { getDeadline?: () => Date | number }): Promise<RenewLeaseResponse> {
+      const term = positiveTerm(req.term);
+      const ms = leaseOf(req, call?.getDeadline?.());
+      return { leaseMs: ms > 0 ? node.renewLease(term, ms) : 0 };
     },
   };
 }

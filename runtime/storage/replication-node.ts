@@ -6,6 +6,7 @@ import { badField, needsLaterTerm, notLeader, staleTerm } from './replication-er
 import type { DurabilityName, ReplicationOptions, StorageRoleName } from './replication-options.js';
 import { ReplicationSource, type ReplicaProgressView, type SourceHost } from './replication-source.js';
 import { startingAssignment, TermFile, type RoleAssignment } from './term-file.js';
+import { WriteLease } from './write-lease.js';
 
 /** An address bound to every interface, which nobody can dial as this node. */
 function isWildcard(address: string): boolean {
@@ -74,6 +75,7 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     private readonly termFile: TermFile,
     private readonly settings: NodeSettings,
     private a: RoleAssignment,
+    private readonly lease: WriteLease,
   ) {
     this.tracker = new QuorumTracker(a.syncQuorum);
     this.tracker.onCommit = (p) => store.commit(p);
@@ -92,7 +94,11 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     if (note !== '') settings.log(note);
     if (assignment.role === 'replica' && opts.nodeId === '') throw badField('--node-id', `${termFile.path} makes this node a replica, which needs --node-id`);
     if (file === undefined ? assignment.role !== 'standalone' || assignment.term > 0 : JSON.stringify(file) !== JSON.stringify(assignment)) await termFile.write(assignment);
-    return new ReplicationNode(store, termFile, { ...settings, grid: opts.grid, cluster: opts.cluster, nodeId: opts.nodeId, syncTimeoutMs: opts.syncTimeoutMs }, assignment);
+    const lease = new WriteLease(opts.writeLeaseUntilMs !== undefined, settings.log);
+    // Read once, here: from now on the lease runs on the monotonic clock.
+    const initialMs = (opts.writeLeaseUntilMs ?? 0) - Date.now();
+    if (initialMs > 0) lease.grant(assignment.term, initialMs);
+    return new ReplicationNode(store, termFile, { ...settings, grid: opts.grid, cluster: opts.cluster, nodeId: opts.nodeId, syncTimeoutMs: opts.syncTimeoutMs }, assignment, lease);
   }
 
   /** Starts what the starting role needs (a replica's follower, a sync leader's read gate), once bound to `selfAddress`. */
@@ -127,26 +133,51 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     return notLeader(this.a.role, this.a.term, this.a.leader);
   }
 
-  /** @throws RuntimeError NOT_LEADER (FAILED_PRECONDITION naming the leader) on a replica or a leader handing over */
+  /**
+   * @throws RuntimeError NOT_LEADER (FAILED_PRECONDITION naming the leader) on a replica or a leader
+   * handing over; LEASE_EXPIRED (UNAVAILABLE) on a leader whose write lease lapsed
+   */
   checkWritable(): void {
     if (this.a.role === 'replica') throw this.notLeader();
+    if (this.a.role !== 'leader') return;
     const left = this.handOverUntilMs - Date.now();
-    if (this.a.role === 'leader' && left > 0) {
+    if (left > 0) {
       throw new RuntimeError('NOT_LEADER', `this leader is handing over leadership of term ${this.a.term} and refuses writes (for at most ${left} ms more): retry on the new leader`, {
         leader: '',
         term: this.a.term,
       });
     }
+    this.lease.check(this.a.term, 'write');
   }
 
   /**
-   * Resolves when a write whose record is at `position` (0: it changed nothing) may be acknowledged:
-   * at once unless this node is a sync leader, then once its quorum holds the record.
-   * @throws RuntimeError QUORUM_UNAVAILABLE (UNAVAILABLE) when the quorum does not answer in time
+   * Resolves when a write taken in `term` whose record is at `position` (0: it changed nothing) may
+   * be acknowledged: at once unless this node is a sync leader, then once its quorum holds the
+   * record; in either case only while the lease of `term` still holds (a leader cut off while the
+   * write waited must not acknowledge it: another node may lead by now).
+   * @throws RuntimeError QUORUM_UNAVAILABLE (UNAVAILABLE) when the quorum does not answer in time;
+   * LEASE_EXPIRED (UNAVAILABLE) when the lease lapsed meanwhile
    */
-  async acknowledge(position: number): Promise<void> {
-    if (position === 0 || this.a.role !== 'leader' || this.a.durability !== 'sync') return;
-    await this.tracker.waitFor(position, this.settings.syncTimeoutMs);
+  async acknowledge(position: number, term: number): Promise<void> {
+    if (position === 0 || this.a.role !== 'leader') return;
+    if (this.a.durability === 'sync') await this.tracker.waitFor(position, this.settings.syncTimeoutMs);
+    this.lease.check(term, `acknowledging the write at log position ${position}`);
+  }
+
+  /**
+   * Extends this leader's write lease of `term` by `ms` from now. @returns the lease granted (0 for
+   * a node without a lease: its writes never lapse)
+   * @throws RuntimeError STALE_TERM (FAILED_PRECONDITION) for another term than the node's;
+   * NOT_LEADER when it does not lead
+   */
+  renewLease(term: number, ms: number): number {
+    const cur = this.a.term;
+    if (term < cur) throw staleTerm('RenewLease', term, cur);
+    if (term > cur) throw new RuntimeError('STALE_TERM', `RenewLease: term ${term} is past this node's term ${cur}: it was not assigned here`, { field: 'term', term: cur });
+    if (this.a.role !== 'leader' || this.stopped) throw this.notLeader();
+    if (!this.lease.enabled) return 0;
+    this.lease.grant(term, ms);
+    return ms;
   }
 
   /**

@@ -18,6 +18,7 @@ export interface ReplicationFlags {
   readonly durability?: string | undefined;
   readonly syncQuorum?: string | undefined;
   readonly syncTimeout?: string | undefined;
+  readonly writeLeaseUntil?: string | undefined;
 }
 
 /** Checked replication options of a storage node. */
@@ -42,6 +43,12 @@ export interface ReplicationOptions {
   readonly syncQuorum: number;
   /** How long a sync write waits for its quorum before failing UNAVAILABLE. @default 5000 */
   readonly syncTimeoutMs: number;
+  /**
+   * Wall-clock time (Unix ms) until which the node, leading its starting term, may take writes; then
+   * only while StorageControl.RenewLease extends its lease (0: not before the first renewal).
+   * Undefined: the node has no lease, and a leader's writes never lapse (a node run by hand).
+   */
+  readonly writeLeaseUntilMs?: number | undefined;
 }
 
 /** The highest term: terms travel as uint64 but stay exact JavaScript integers. */
@@ -76,7 +83,7 @@ function oneOf<T extends string>(value: string, flag: string, allowed: readonly 
 /**
  * Validates the replication flags; every refusal names the flag. A replica needs `--node-id` (and
  * follows nobody until told its leader when `--leader` is missing); `--leader` is refused on any other role, and `--durability sync` on a standalone node
- * (it has no replicas to wait for).
+ * (it has no replicas to wait for), and so is `--write-lease-until` (it has no lease).
  */
 export function compileReplicationFlags(flags: ReplicationFlags): ReplicationOptions {
   const role = flags.role === undefined ? 'standalone' : oneOf(flags.role, '--role', ROLES);
@@ -94,6 +101,7 @@ export function compileReplicationFlags(flags: ReplicationFlags): ReplicationOpt
   if (durability === 'sync' && role === 'standalone') throw new ConfigError('--durability', 'sync needs --role leader or replica (a standalone node has no replicas)');
   if (flags.syncQuorum !== undefined && durability !== 'sync') throw new ConfigError('--sync-quorum', 'only applies with --durability sync');
   if (flags.syncTimeout !== undefined && durability !== 'sync') throw new ConfigError('--sync-timeout', 'only applies with --durability sync');
+  if (flags.writeLeaseUntil !== undefined && role === 'standalone') throw new ConfigError('--write-lease-until', 'needs --role leader or replica (a standalone node has no lease)');
   return {
     grid: flags.grid === undefined ? '' : idFlag(flags.grid, '--grid'),
     cluster: flags.cluster === undefined ? '' : idFlag(flags.cluster, '--cluster'),
@@ -104,5 +112,6 @@ export function compileReplicationFlags(flags: ReplicationFlags): ReplicationOpt
     durability,
     syncQuorum: flags.syncQuorum === undefined ? 1 : intFlag(flags.syncQuorum, '--sync-quorum', 1, MAX_SYNC_QUORUM),
     syncTimeoutMs: flags.syncTimeout === undefined ? DEFAULT_SYNC_TIMEOUT_MS : durationFlag(flags.syncTimeout, '--sync-timeout', 10, 600_000),
+    writeLeaseUntilMs: flags.writeLeaseUntil === undefined ? undefined : intFlag(flags.writeLeaseUntil, '--write-lease-until', 0, Number.MAX_SAFE_INTEGER),
   };
 }

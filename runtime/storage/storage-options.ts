@@ -70,6 +70,7 @@ const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
   '--durability': 'durability',
   '--sync-quorum': 'syncQuorum',
   '--sync-timeout': 'syncTimeout',
+  '--write-lease-until': 'writeLeaseUntil',
 };
 
 /**

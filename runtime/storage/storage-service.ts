@@ -38,23 +38,25 @@ export function createStorageServices(store: ConceptStore, node: ReplicationNode
 }
 
 /**
- * Writes go through the node: refused on a replica, stamped with the term (checked and appended in
- * one tick, so a role change cannot fall between), acknowledged when the durability allows.
+ * Writes go through the node: refused on a replica and on a leader without its lease, stamped with the term (checked and appended in
+ * one tick, so a role change cannot fall between), acknowledged when the durability allows and the lease still holds.
  */
 function storageHandlers(store: ConceptStore, node: ReplicationNode): Record<string, (req: never) => Promise<unknown>> {
   return {
     async learnConcept(req: LearnConceptRequest): Promise<LearnConceptResponse> {
       node.checkWritable();
-      const r = await store.learnConcept(req.id, req.content, req.attributes, node.term);
-      await node.acknowledge(r.position);
+      const term = node.term;
+      const r = await store.learnConcept(req.id, req.content, req.attributes, term);
+      await node.acknowledge(r.position, term);
       return { id: r.id, created: r.created };
     },
     async learnAssociation(req: LearnAssociationRequest): Promise<LearnAssociationResponse> {
       const a = req.association;
       if (a === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'association: required', { field: 'association' });
       node.checkWritable();
-      const r = await store.learnAssociation(a, node.term);
-      await node.acknowledge(r.position);
+      const term = node.term;
+      const r = await store.learnAssociation(a, term);
+      await node.acknowledge(r.position, term);
       return { created: r.created };
     },
     async queryConcept(req: QueryConceptRequest): Promise<QueryConceptResponse> {

@@ -78,9 +78,9 @@ describe("the spec's policy on standalone processes", () => {
     await grid.agent('a1', { monitoring: { heartbeat_interval_secs: 1 } });
     await grid.agentProcess('a1').waitForLog(/registered with the master/);
 
-    // Before a spec, the wire says so: a policy with no value set.
+    // Before a spec, the wire says so: a policy with no value set but the master's offlineAfter (its flag), which bounds leases.
     const before = await grid.client.heartbeat('a1');
-    expect(before.policy).toEqual({ generation: 0 });
+    expect(before.policy).toEqual({ generation: 0, offlineAfterMs: 60_000 });
     expect(before.heartbeatIntervalMs).toBe(1000);
 
     await grid.apply(grid.writeSpec(gridSpec([{ id: 'a1' }], [{ name: 'kv', nodes: 1 }])));

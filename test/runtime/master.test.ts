@@ -116,7 +116,7 @@ describe('master: grid-wide counts', () => {
     try {
       const replication = {
         role: 'replica', term: 1, leader: '127.0.0.1:1', durability: 'async', syncQuorum: 0, logPosition: 10, lastLogTerm: 1,
-        leaderLogPosition: 500, catchingUp: true, connected: true, readAtMs: Date.now(),
+        leaderLogPosition: 500, catchingUp: true, connected: true, readAtMs: Date.now(), leaseUnconfirmed: false,
       };
       await c.register(fakeAgent('a'), [
         fakeNode('kg-0', 'a', { cluster: 'kg', role: 'leader', replication: { ...replication, role: 'leader', leader: '', leaderLogPosition: 0, catchingUp: false } }),

@@ -8,6 +8,8 @@
  * Order of a failover: the new leader is told first (SetRole leader, T+1); replicas are pointed at
  * it only once it reports leading T+1. A deposed leader the master cannot reach learns the term from
  * the replicas moved away from it (they announce it), and from the master when its agent returns.
+ * Its write lease (runtime/agent/lease-keeper.ts) stopped its writes before the promotion; a
+ * leader whose lease lapsed is renewed only once this control confirms it (same assignment again).
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { CompiledClusterSpec } from '../../../schema/index.js';
@@ -47,11 +49,16 @@ export function clusterSettings(c: CompiledClusterSpec): Pick<ReplicationSetting
   return { durability: c.replication.durability, syncQuorum: c.replication.syncQuorum, syncTimeoutMs: c.replication.syncTimeoutMs };
 }
 
-/** Whether the node's report differs from the assignment (the quorum counts only for sync). */
+/**
+ * Whether the node's report differs from the assignment (the quorum counts only for sync). A leader
+ * whose agent awaits the master's word before renewing its write lease (it lapsed while the agent
+ * was cut off) is told again: the same assignment, which confirms it still leads.
+ */
 function differs(r: NodeReplication, role: Role, leader: string, term: number, c: CompiledClusterSpec): boolean {
   const want = c.replication;
   return (
     r.role !== role ||
+    (role === 'leader' && r.leaseUnconfirmed === true) ||
     r.term !== term ||
     (role === 'replica' && r.leader !== leader) ||
     r.durability !== want.durability ||
@@ -77,7 +84,7 @@ export class ReplicationControl {
   /** Configures in flight, by agent and node. */
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
-  /** Clusters whose record is being written (a term adopted or raised). */
+  /** Clusters whose record is being written (a term adopted or raised), or whose leader is being replaced. */
   private readonly recording = new Set<string>();
   /** Clusters an operator's handover drives by itself (planned-handover.ts): no sync, no failover meanwhile. */
   private readonly held = new Set<string>();
@@ -111,15 +118,36 @@ export class ReplicationControl {
    * when another holds more of the log (a later last log term, or a longer log), the promotion is
    * refused, and the fresh reads (now in the node table) make the next plan choose that one. Then
    * the term is recorded, the new leader told, and the replicas pointed at it (by {@link sync}).
-   * @throws RuntimeError PROMOTION_REFUSED when the node cannot be read or another replica holds more
+   * The cluster's sync waits meanwhile: a leader whose agent comes back is not confirmed (its write
+   * lease renewed) while it is being replaced; one back before the reads is kept instead.
+   * @throws RuntimeError PROMOTION_REFUSED when the node cannot be read, another replica holds more,
+   * or the leader it would replace runs and leads again
    */
   async promote(cluster: string, nodeId: string): Promise<void> {
+    if (this.recording.has(cluster)) throw new RuntimeError('PROMOTION_REFUSED', `cluster ${cluster}: its leader record is being written: not promoting ${nodeId} meanwhile`, { cluster, nodeId });
+    this.recording.add(cluster);
+    try {
+      await this.replaceLeader(cluster, nodeId);
+    } finally {
+      this.recording.delete(cluster);
+    }
+    const d = this.deps.desired();
+    const c = d?.spec.clusters.find((x) => x.name === cluster);
+    if (d !== undefined && c !== undefined && c.topology === 'leader-replicas') this.syncCluster(d, c, this.deps.registry.nodes.list({ cluster }));
+  }
+
+  /** {@link promote} up to telling the new leader. */
+  private async replaceLeader(cluster: string, nodeId: string): Promise<void> {
     const d = this.deps.desired();
     const c = d?.spec.clusters.find((x) => x.name === cluster);
     if (d === undefined || c === undefined || c.topology !== 'leader-replicas') return;
     if (this.held.has(cluster)) throw new RuntimeError('PROMOTION_REFUSED', `cluster ${cluster}: a planned handover is in progress`, { cluster, nodeId });
     const previous = d.leaders[cluster];
     const fresh = await this.readRunning(c);
+    const back = fresh.find((n) => n.nodeId === previous && previous !== nodeId && n.replication?.role === 'leader' && n.replication.term === d.terms?.[cluster]);
+    if (back !== undefined) {
+      throw new RuntimeError('PROMOTION_REFUSED', `cluster ${cluster}: its leader ${previous} runs and leads term ${back.replication!.term} again (its agent is back): not replacing it`, { cluster, nodeId });
+    }
     const chosen = fresh.find((n) => n.nodeId === nodeId);
     if (chosen === undefined) throw new RuntimeError('PROMOTION_REFUSED', `cluster ${cluster}: ${nodeId} could not be read: not promoting it blind`, { cluster, nodeId });
     const better = fresh
@@ -138,8 +166,6 @@ export class ReplicationControl {
     this.deps.logger.warn({ cluster, nodeId, previous, term }, `cluster ${cluster}: promoting ${nodeId} (${position(chosen.replication)}) to leader of term ${term}${previous !== undefined ? ` in place of ${previous}` : ''}`);
     // Recorded: should this fail, the step after the next pass tells it again.
     await this.configure(chosen, 'leader', '', term, c);
-    const now = this.deps.desired();
-    if (now !== undefined) this.syncCluster(now, c, this.deps.registry.nodes.list({ cluster }));
   }
 
   /**

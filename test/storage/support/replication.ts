@@ -72,6 +72,11 @@ export class ReplicationClient {
     return res.status!;
   }
 
+  /** RenewLease; `deadlineMs` bounds the call (the node cuts the lease to it). @returns the lease granted */
+  async renewLease(term: number, leaseMs: number, deadlineMs = leaseMs + 10_000): Promise<number> {
+    return (await unary(this.control.renewLease, this.control, { term, leaseMs }, undefined, deadlineMs)).leaseMs;
+  }
+
   async status(): Promise<ReplicationStatus> {
     return (await unary(this.control.getReplicationStatus, this.control, {}, undefined, 10_000)).status!;
   }

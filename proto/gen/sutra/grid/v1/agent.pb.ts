@@ -82,6 +82,12 @@ export interface NodeReplication {
   connected: boolean;
   /** When the agent read it (wall clock, ms). */
   readAtMs: number;
+  /**
+   * Leader: its write lease lapsed while the agent did not hear from the master, so it takes no
+   * writes until the master confirms it still leads (ConfigureNode): the master may have promoted
+   * another node meanwhile.
+   */
+  leaseUnconfirmed: boolean;
 }
 
 export interface SpawnNodeRequest {
@@ -520,6 +526,7 @@ function createBaseNodeReplication(): NodeReplication {
     catchingUp: false,
     connected: false,
     readAtMs: 0,
+    leaseUnconfirmed: false,
   };
 }
 
@@ -557,6 +564,9 @@ export const NodeReplication: MessageFns<NodeReplication> = {
     }
     if (message.readAtMs !== 0) {
       writer.uint32(88).int64(message.readAtMs);
+    }
+    if (message.leaseUnconfirmed !== false) {
+      writer.uint32(96).bool(message.leaseUnconfirmed);
     }
     return writer;
   },
@@ -662,6 +672,14 @@ export const NodeReplication: MessageFns<NodeReplication> = {
             message.readAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.leaseUnconfirmed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -711,6 +729,11 @@ export const NodeReplication: MessageFns<NodeReplication> = {
         : isSet(object.read_at_ms)
         ? globalThis.Number(object.read_at_ms)
         : 0,
+      leaseUnconfirmed: isSet(object.leaseUnconfirmed)
+        ? globalThis.Boolean(object.leaseUnconfirmed)
+        : isSet(object.lease_unconfirmed)
+        ? globalThis.Boolean(object.lease_unconfirmed)
+        : false,
     };
   },
 
@@ -749,6 +772,9 @@ export const NodeReplication: MessageFns<NodeReplication> = {
     if (message.readAtMs !== 0) {
       obj.readAtMs = Math.round(message.readAtMs);
     }
+    if (message.leaseUnconfirmed !== false) {
+      obj.leaseUnconfirmed = message.leaseUnconfirmed;
+    }
     return obj;
   },
 
@@ -768,6 +794,7 @@ export const NodeReplication: MessageFns<NodeReplication> = {
     message.catchingUp = object.catchingUp ?? false;
     message.connected = object.connected ?? false;
     message.readAtMs = object.readAtMs ?? 0;
+    message.leaseUnconfirmed = object.leaseUnconfirmed ?? false;
     return message;
   },
 };

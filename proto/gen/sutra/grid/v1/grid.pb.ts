@@ -151,7 +151,15 @@ export interface AgentPolicy {
     | number
     | undefined;
   /** First restart delay; doubles on each further restart. */
-  restartBackoffMs?: number | undefined;
+  restartBackoffMs?:
+    | number
+    | undefined;
+  /**
+   * Silence after which the master holds an agent offline (and fails over its leaders): the agent
+   * keeps its leaders' write leases shorter than this, so a cut-off leader stops taking writes
+   * before another is promoted. Sent with or without a spec; absent from an older master.
+   */
+  offlineAfterMs?: number | undefined;
 }
 
 export interface RegisterAgentResponse {
@@ -1223,6 +1231,7 @@ function createBaseAgentPolicy(): AgentPolicy {
     maxRestarts: undefined,
     restartWindowMs: undefined,
     restartBackoffMs: undefined,
+    offlineAfterMs: undefined,
   };
 }
 
@@ -1242,6 +1251,9 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
     }
     if (message.restartBackoffMs !== undefined) {
       writer.uint32(40).uint64(message.restartBackoffMs);
+    }
+    if (message.offlineAfterMs !== undefined) {
+      writer.uint32(48).uint64(message.offlineAfterMs);
     }
     return writer;
   },
@@ -1299,6 +1311,14 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
             message.restartBackoffMs = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.offlineAfterMs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1334,6 +1354,11 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
         : isSet(object.restart_backoff_ms)
         ? globalThis.Number(object.restart_backoff_ms)
         : undefined,
+      offlineAfterMs: isSet(object.offlineAfterMs)
+        ? globalThis.Number(object.offlineAfterMs)
+        : isSet(object.offline_after_ms)
+        ? globalThis.Number(object.offline_after_ms)
+        : undefined,
     };
   },
 
@@ -1354,6 +1379,9 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
     if (message.restartBackoffMs !== undefined) {
       obj.restartBackoffMs = Math.round(message.restartBackoffMs);
     }
+    if (message.offlineAfterMs !== undefined) {
+      obj.offlineAfterMs = Math.round(message.offlineAfterMs);
+    }
     return obj;
   },
 
@@ -1367,6 +1395,7 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
     message.maxRestarts = object.maxRestarts ?? undefined;
     message.restartWindowMs = object.restartWindowMs ?? undefined;
     message.restartBackoffMs = object.restartBackoffMs ?? undefined;
+    message.offlineAfterMs = object.offlineAfterMs ?? undefined;
     return message;
   },
 };

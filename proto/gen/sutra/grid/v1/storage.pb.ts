@@ -202,6 +202,21 @@ export interface SetRoleResponse {
   status?: ReplicationStatus | undefined;
 }
 
+export interface RenewLeaseRequest {
+  /** The term the lease is for: the node's own, as its leader. */
+  term: number;
+  /**
+   * How long from now the leader may accept writes (1 to 600000). The call's deadline, when
+   * earlier, cuts it short: a renewal delayed in flight grants no more than its sender meant.
+   */
+  leaseMs: number;
+}
+
+export interface RenewLeaseResponse {
+  /** The lease granted, in milliseconds from when the node received the call. */
+  leaseMs: number;
+}
+
 export interface GetReplicationStatusRequest {
 }
 
@@ -1678,6 +1693,168 @@ export const SetRoleResponse: MessageFns<SetRoleResponse> = {
     message.status = (object.status !== undefined && object.status !== null)
       ? ReplicationStatus.fromPartial(object.status)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseRenewLeaseRequest(): RenewLeaseRequest {
+  return { term: 0, leaseMs: 0 };
+}
+
+export const RenewLeaseRequest: MessageFns<RenewLeaseRequest> = {
+  encode(message: RenewLeaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.term !== 0) {
+      writer.uint32(8).uint64(message.term);
+    }
+    if (message.leaseMs !== 0) {
+      writer.uint32(16).uint32(message.leaseMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewLeaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewLeaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaseMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewLeaseRequest {
+    return {
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leaseMs: isSet(object.leaseMs)
+        ? globalThis.Number(object.leaseMs)
+        : isSet(object.lease_ms)
+        ? globalThis.Number(object.lease_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RenewLeaseRequest): unknown {
+    const obj: any = {};
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leaseMs !== 0) {
+      obj.leaseMs = Math.round(message.leaseMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewLeaseRequest>): RenewLeaseRequest {
+    return RenewLeaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewLeaseRequest>): RenewLeaseRequest {
+    const message = createBaseRenewLeaseRequest();
+    message.term = object.term ?? 0;
+    message.leaseMs = object.leaseMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRenewLeaseResponse(): RenewLeaseResponse {
+  return { leaseMs: 0 };
+}
+
+export const RenewLeaseResponse: MessageFns<RenewLeaseResponse> = {
+  encode(message: RenewLeaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaseMs !== 0) {
+      writer.uint32(8).uint32(message.leaseMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewLeaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewLeaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.leaseMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewLeaseResponse {
+    return {
+      leaseMs: isSet(object.leaseMs)
+        ? globalThis.Number(object.leaseMs)
+        : isSet(object.lease_ms)
+        ? globalThis.Number(object.lease_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RenewLeaseResponse): unknown {
+    const obj: any = {};
+    if (message.leaseMs !== 0) {
+      obj.leaseMs = Math.round(message.leaseMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewLeaseResponse>): RenewLeaseResponse {
+    return RenewLeaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewLeaseResponse>): RenewLeaseResponse {
+    const message = createBaseRenewLeaseResponse();
+    message.leaseMs = object.leaseMs ?? 0;
     return message;
   },
 };
@@ -3181,6 +3358,20 @@ export const StorageControlService = {
       Buffer.from(GetReplicationStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetReplicationStatusResponse => GetReplicationStatusResponse.decode(value),
   },
+  /**
+   * Extends a leader's write lease (a node started with --write-lease-until): the leader accepts
+   * writes only while it holds one. Refused with FAILED_PRECONDITION when the node does not lead
+   * `term` (a stale or unknown term, or a replica).
+   */
+  renewLease: {
+    path: "/sutra.grid.v1.StorageControl/RenewLease" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RenewLeaseRequest): Buffer => Buffer.from(RenewLeaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenewLeaseRequest => RenewLeaseRequest.decode(value),
+    responseSerialize: (value: RenewLeaseResponse): Buffer => Buffer.from(RenewLeaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RenewLeaseResponse => RenewLeaseResponse.decode(value),
+  },
 } as const;
 
 export interface StorageControlServer extends UntypedServiceImplementation {
@@ -3192,6 +3383,12 @@ export interface StorageControlServer extends UntypedServiceImplementation {
    */
   setRole: handleUnaryCall<SetRoleRequest, SetRoleResponse>;
   getReplicationStatus: handleUnaryCall<GetReplicationStatusRequest, GetReplicationStatusResponse>;
+  /**
+   * Extends a leader's write lease (a node started with --write-lease-until): the leader accepts
+   * writes only while it holds one. Refused with FAILED_PRECONDITION when the node does not lead
+   * `term` (a stale or unknown term, or a replica).
+   */
+  renewLease: handleUnaryCall<RenewLeaseRequest, RenewLeaseResponse>;
 }
 
 export interface StorageControlClient extends Client {
@@ -3230,6 +3427,26 @@ export interface StorageControlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetReplicationStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Extends a leader's write lease (a node started with --write-lease-until): the leader accepts
+   * writes only while it holds one. Refused with FAILED_PRECONDITION when the node does not lead
+   * `term` (a stale or unknown term, or a replica).
+   */
+  renewLease(
+    request: RenewLeaseRequest,
+    callback: (error: ServiceError | null, response: RenewLeaseResponse) => void,
+  ): ClientUnaryCall;
+  renewLease(
+    request: RenewLeaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RenewLeaseResponse) => void,
+  ): ClientUnaryCall;
+  renewLease(
+    request: RenewLeaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RenewLeaseResponse) => void,
   ): ClientUnaryCall;
 }
 
