@@ -60,7 +60,12 @@ function addRoute(app: FastifyInstance, api: MasterApi, r: GridRoute): void {
 /** Builds the app (not listening yet): the tests' `inject` and {@link startHttpServer} share it. */
 export async function buildHttpApp(api: MasterApi, metrics: GridMetrics): Promise<FastifyInstance> {
   const token = api.options.token;
-  const app = Fastify({ loggerInstance: api.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({
+    loggerInstance: api.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMIT,
+    return503OnClosing: true,
+    // An unknown field is refused, not silently dropped (fastify's default removes it).
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -69,6 +74,8 @@ export async function buildHttpApp(api: MasterApi, metrics: GridMetrics): Promis
       ...(token !== undefined ? { security: [{ bearer: [] }] } : {}),
     },
   });
+  // Bodies are JSON (or, for specs, YAML): never text/plain, which a form on another site can send.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', guard(token));
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const p = fastifyProblem(err) ?? problemOf(err);
