@@ -26,7 +26,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   let buffer = '';
   let ended = false;
   // One read at a time, kept across a timeout (and its rejection on close handled), so no read is lost or left unhandled.
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  let pending: ReturnType<typeof reader.read> | undefined;
   const parse = (block: string): SseFrame | undefined => {
     let id: string | undefined;
     let event: string | undefined;
