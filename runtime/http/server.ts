@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { MAX_SPEC_BYTES } from '../../client/transport.js';
 import { splitHostPort } from '../common/grpc-server.js';
+import { RuntimeError } from '../errors.js';
 import type { MasterApi, MasterFrontEnd } from '../master/index.js';
 import { guard } from './guard.js';
 import type { GridMetrics } from './metrics.js';
@@ -106,7 +107,12 @@ export async function buildHttpApp(api: MasterApi, metrics: GridMetrics): Promis
 export async function startHttpServer(api: MasterApi, listen: string, metrics: GridMetrics): Promise<MasterFrontEnd> {
   const { host, port } = splitHostPort(listen, '--http');
   const app = await buildHttpApp(api, metrics);
-  await app.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port });
+  try {
+    await app.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new RuntimeError('CONFIG_INVALID', `--http: cannot listen on ${listen}: ${(err as Error).message}`, { field: '--http' }, { cause: err });
+  }
   const bound = app.server.address();
   const address = typeof bound === 'object' && bound !== null ? `${host}:${bound.port}` : listen;
   metrics.attach(api);

@@ -2,6 +2,7 @@
  * The HTTP API's token, its flag on `sutra-grid master`, and `sutra-grid up` turning it on: real
  * processes.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { portBlock } from '../helpers/ports.js';
@@ -66,6 +67,17 @@ describe('--http', () => {
     const open = await runCli(['master', '--listen', '127.0.0.1:0', '--http', '0.0.0.0:0', '--data-dir', tempDir('master-')]);
     expect(open.code).not.toBe(0);
     expect(open.stderr).toMatch(/--http: refusing to listen on 0\.0\.0\.0 without a token.*\(INSECURE_BIND\)/);
+    // A taken port: the master does not start, and says which flag.
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const busy = await runCli(['master', '--listen', '127.0.0.1:0', '--http', `127.0.0.1:${port}`, '--data-dir', tempDir('master-')]);
+      expect(busy.code).not.toBe(0);
+      expect(busy.stderr).toMatch(/--http: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('`sutra-grid up` serves the HTTP API of its grid on a free loopback port and prints it', async () => {
