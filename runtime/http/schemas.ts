@@ -28,6 +28,9 @@ export const PROBLEM_SCHEMA = {
 export const AGENT_SCHEMA = object({
   id: str,
   status: { type: 'string', enum: ['healthy', 'degraded', 'offline'] },
+  cordoned: { type: 'boolean', description: 'no new nodes are placed on it' },
+  cordonedBy: { type: 'string', description: '`spec`, `operator`, `spec+operator`, or empty' },
+  cordonReason: str,
   platform: str,
   maxNodes: int,
   nodes: { type: 'integer', description: 'nodes the master lists on this agent' },
@@ -62,9 +65,15 @@ export const STATUS_SCHEMA = object({
   nodes: object({ total: int, running: int, failed: int }),
   health: str,
   events: object({ dropped: int, storeError: str }, 'present only when the event store dropped events or fails'),
+  rollouts: { type: 'array', description: 'present only while rollouts are known (as reconcile.rollouts)', items: { type: 'object', additionalProperties: true } },
   clusters: { type: 'array', items: object({ name: str, desired: int, running: int, health: str, leaderNodeId: str }) },
   specGeneration: int,
-  reconcile: object({ generation: int, pendingActions: int, unplaced: { type: 'array', items: object({ cluster: str, nodeIds: { type: 'array', items: str }, reason: str }) } }),
+  reconcile: object({
+    generation: int,
+    pendingActions: int,
+    unplaced: { type: 'array', items: object({ cluster: str, nodeIds: { type: 'array', items: str }, reason: str }) },
+    rollouts: { type: 'array', items: object({ cluster: str, generation: int, state: str, step: int, nodesDone: int, nodesTotal: int, reason: str }) },
+  }),
 });
 
 export const EVENT_SCHEMA = object({

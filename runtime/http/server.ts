@@ -54,6 +54,14 @@ function addRoute(app: FastifyInstance, api: MasterApi, r: GridRoute): void {
     schema: { ...r.schema, summary: r.summary },
     config: { access: r.access },
     ...(r.specBody === true ? { bodyLimit: MAX_SPEC_BYTES } : {}),
+    // A POST without a body is an empty object: the answer then names the missing field.
+    ...(r.method === 'POST' && r.specBody !== true
+      ? {
+          preValidation: async (req: FastifyRequest) => {
+            req.body ??= {};
+          },
+        }
+      : {}),
     handler: (req: FastifyRequest, reply: FastifyReply) => r.handler(api, req, reply),
   });
 }

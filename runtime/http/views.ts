@@ -3,15 +3,18 @@
  * with `--json` (runtime/cli/commands/*), each with a few more fields a dashboard needs. The CLI's
  * fields keep their names and meaning, so a script can switch between the two.
  */
-import type { AgentView, NodeView } from '../common/grid-types.js';
-import type { GridStatus } from '../../client/index.js';
+import type { AgentCordon, AgentView, NodeView } from '../common/grid-types.js';
+import { cordonedBy, type CordonOutcome, type GridStatus } from '../../client/index.js';
 import { formatEventMessage, type GridEvent } from '../events/index.js';
 
-/** `list-agents --json`: one agent (`nodes` is a count, as there). */
-export function agentJson(a: AgentView): Record<string, unknown> {
+/** `list-agents --json`: one agent (`nodes` is a count, as there) with its cordon. */
+export function agentJson(a: AgentView, cordon: AgentCordon | undefined): Record<string, unknown> {
   return {
     id: a.info.agentId,
     status: a.health,
+    cordoned: cordon !== undefined,
+    cordonedBy: cordonedBy(cordon),
+    cordonReason: cordon?.reason ?? '',
     platform: a.info.platform,
     maxNodes: a.info.capacity.maxNodes,
     nodes: a.nodes.length,
@@ -53,10 +56,21 @@ export function statusJson(s: GridStatus): Record<string, unknown> {
     health: s.health,
     // As the CLI: only when something is wrong, so the healthy shape stays what scripts parse.
     ...(s.eventsDropped > 0 || s.eventStoreError !== '' ? { events: { dropped: s.eventsDropped, storeError: s.eventStoreError } } : {}),
+    ...(s.reconcile.rollouts.length > 0 ? { rollouts: s.reconcile.rollouts.map((r) => ({ ...r })) } : {}),
     clusters: s.clusters.map((c) => ({ ...c })),
     specGeneration: s.specGeneration,
-    reconcile: { generation: s.reconcile.generation, pendingActions: s.reconcile.pendingActions, unplaced: s.reconcile.unplaced.map((u) => ({ ...u, nodeIds: [...u.nodeIds] })) },
+    reconcile: {
+      generation: s.reconcile.generation,
+      pendingActions: s.reconcile.pendingActions,
+      unplaced: s.reconcile.unplaced.map((u) => ({ ...u, nodeIds: [...u.nodeIds] })),
+      rollouts: s.reconcile.rollouts.map((r) => ({ ...r })),
+    },
   };
+}
+
+/** `cordon --json` / `uncordon --json`: the agent's cordon after the call. */
+export function cordonJson(agentId: string, o: CordonOutcome): Record<string, unknown> {
+  return { agentId, cordoned: o.cordon !== undefined, by: cordonedBy(o.cordon), reason: o.cordon?.reason ?? '', changed: o.changed };
 }
 
 /** `events --json`: one event, the wire's fields with the payload parsed. */

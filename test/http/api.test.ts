@@ -133,6 +133,26 @@ describe('HTTP API: agents, nodes, spawn and stop', () => {
     for (const [k, v] of Object.entries(cli.agents[0]!)) expect(a.body.agents[0]![k], k).toEqual(v);
   });
 
+  it('POST agents/:id/cordon and uncordon: as the CLI, shown in GET agents', async () => {
+    const c = await grid.post('agents/a1/cordon', { reason: 'disk swap' });
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body).toEqual({ agentId: 'a1', cordoned: true, by: 'operator', reason: 'disk swap', changed: true });
+    const listed = await grid.call<{ agents: Array<Record<string, unknown>> }>('agents');
+    expect(listed.body.agents[0]).toMatchObject({ id: 'a1', cordoned: true, cordonedBy: 'operator', cordonReason: 'disk swap' });
+    const cli = (await cliJson('list-agents')) as { agents: Array<Record<string, unknown>> };
+    for (const [k, v] of Object.entries(cli.agents[0]!)) expect(listed.body.agents[0]![k], k).toEqual(v);
+    // Without a body: cordoned already, the reason given before is replaced by none.
+    const again = await grid.call('agents/a1/cordon', { method: 'POST' });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ cordoned: true });
+    const u = await grid.post('agents/a1/uncordon', {});
+    expect(u.body).toEqual({ agentId: 'a1', cordoned: false, by: '', reason: '', changed: true });
+    expectProblem(await grid.post('agents/ghost/cordon', {}), 404, 'NOT_FOUND');
+    expectProblem(await grid.post('agents/a1/cordon', { reason: 'x'.repeat(300) }), 400, 'INVALID_ARGUMENT', 'reason');
+    expectProblem(await grid.post('agents/a1/cordon', { why: 'x' }), 400, 'INVALID_ARGUMENT', 'why');
+    expect((await grid.call<{ agents: Array<Record<string, unknown>> }>('agents')).body.agents[0]).toMatchObject({ cordoned: false });
+  });
+
   it('POST spawn, GET nodes/:id, POST stop', async () => {
     const spawned = await grid.post('spawn', { agentId: 'a1', nodeId: 'by-hand' });
     expect(spawned.status, JSON.stringify(spawned.body)).toBe(200);
@@ -232,6 +252,8 @@ describe('HTTP API: events, limits, origin, OpenAPI', () => {
         'POST /api/grid/stop',
         'POST /api/grid/plan',
         'POST /api/grid/apply',
+        'POST /api/grid/agents/{id}/cordon',
+        'POST /api/grid/agents/{id}/uncordon',
       ].sort(),
     );
     for (const methods of Object.values(a.body.paths)) {

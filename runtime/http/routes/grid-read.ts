@@ -16,9 +16,10 @@ export const READ_ROUTES: readonly GridRoute[] = [
     summary: 'registered agents with their health (`sutra-grid list-agents --json`)',
     access: 'read',
     schema: { response: answers(object({ agents: { type: 'array', items: AGENT_SCHEMA } })) },
-    handler: async ({ registry }) => ({
-      agents: registry.list().map((a) => agentJson({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }) })),
-    }),
+    handler: async ({ registry, declarative }) => {
+      const cordonOf = declarative.cordons.lookup();
+      return { agents: registry.list().map((a) => agentJson({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }) }, cordonOf(a.info.agentId))) };
+    },
   },
   {
     method: 'GET',

@@ -5,7 +5,11 @@
  */
 import type { MasterApi } from '../../master/index.js';
 import { optionalId, requireId } from '../../common/grpc-edge.js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { RuntimeError } from '../../errors.js';
+import { problem, ProblemError } from '../problem.js';
 import { ID_SCHEMA, answers, int, object, str } from '../schemas.js';
+import { cordonJson } from '../views.js';
 import type { GridRoute } from './grid-route.js';
 
 interface SpawnBody {
@@ -24,20 +28,50 @@ interface StopBody {
 
 /**
  * An action on one node or agent, `POST /nodes/:id/<verb>` or `POST /agents/:id/<verb>`: restart,
- * promote, cordon, drain, uncordon each become one entry of {@link ACTIONS} once the master has the
- * operation, e.g.
+ * promote and drain each become one entry of {@link ACTIONS} once the master has the operation, e.g.
  * `{ on: 'nodes', verb: 'restart', summary: 'restart a node in place', run: (api, id) => api.ops.restart(id) }`.
  */
 export interface ActionDef {
   readonly on: 'nodes' | 'agents';
   readonly verb: string;
   readonly summary: string;
+  /** The JSON body's properties, when the action takes any (all optional). */
+  readonly body?: Readonly<Record<string, unknown>>;
   /** Calls the master's operation; resolves with the JSON answer. */
   run(api: MasterApi, id: string, body: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
 
 /** The actions the API offers beside spawn and stop (see {@link ActionDef}). */
-export const ACTIONS: readonly ActionDef[] = [];
+export const ACTIONS: readonly ActionDef[] = [
+  {
+    on: 'agents',
+    verb: 'cordon',
+    summary: 'place no new nodes on the agent; its nodes stay (`sutra-grid cordon --json`)',
+    body: { reason: { type: 'string', maxLength: 1024, description: 'why, shown in list-agents and the AgentCordoned event (at most 256 characters)' } },
+    run: cordonAgent,
+  },
+  { on: 'agents', verb: 'uncordon', summary: "lift the operator's cordon; 409 while the spec still cordons the agent (`sutra-grid uncordon --json`)", run: uncordonAgent },
+];
+
+async function cordonAgent(api: MasterApi, agentId: string, body: Readonly<Record<string, unknown>>): Promise<unknown> {
+  const reason = body['reason'] ?? '';
+  if (typeof reason !== 'string') throw new RuntimeError('INVALID_ARGUMENT', 'reason: must be a string', { field: 'reason' });
+  return cordonJson(agentId, await api.declarative.cordons.cordon(agentId, reason));
+}
+
+async function uncordonAgent(api: MasterApi, agentId: string): Promise<unknown> {
+  const outcome = await api.declarative.cordons.uncordon(agentId);
+  // As the CLI, which exits 1: the operator's intent (a schedulable agent) was not met.
+  if (outcome.cordon?.bySpec === true) {
+    throw new ProblemError(
+      problem('CORDONED_BY_SPEC', GrpcStatus.FAILED_PRECONDITION, `agent ${agentId} is still cordoned: the applied spec declares it (agents[].cordoned); remove that and apply to uncordon it`, {
+        field: 'id',
+        cordon: cordonJson(agentId, outcome),
+      }),
+    );
+  }
+  return cordonJson(agentId, outcome);
+}
 
 /** The route of one {@link ActionDef}. */
 export function actionRoute(a: ActionDef): GridRoute {
@@ -48,7 +82,7 @@ export function actionRoute(a: ActionDef): GridRoute {
     access: 'operate',
     schema: {
       params: { type: 'object', properties: { id: ID_SCHEMA }, required: ['id'] },
-      body: { type: 'object', additionalProperties: true },
+      body: { type: 'object', properties: { ...(a.body ?? {}) }, additionalProperties: false },
       response: answers({ type: 'object', additionalProperties: true }, 404, 409, 503),
     },
     handler: (api, req) => a.run(api, requireId('id', (req.params as { id: string }).id), (req.body ?? {}) as Record<string, unknown>),
