@@ -54,8 +54,33 @@ const wireRule = {
   },
 };
 
+/**
+ * Inside runtime/, the HTTP front-end sits above the master: it uses the master through its barrel,
+ * and the master never imports it (the entry points inject it, see MasterDeps.http). Only the
+ * entry points (runtime/cli) load it.
+ */
+const RUNTIME_PARTS = [
+  {
+    files: ['runtime/master/**/*.ts', 'runtime/events/**/*.ts', 'runtime/agent/**/*.ts', 'runtime/common/**/*.ts', 'runtime/storage/**/*.ts'],
+    patterns: [{ group: ['**/http/**'], message: 'runtime/http sits above the daemons: the entry point injects it (MasterDeps.http); do not import it here.' }],
+  },
+  {
+    files: ['runtime/http/**/*.ts'],
+    patterns: [
+      { group: ['**/master/**', '!**/master/index.js'], message: 'use runtime/master through its barrel (master/index.js).' },
+      { group: ['**/cli/**'], message: 'runtime/cli is the entry point above runtime/http.' },
+    ],
+  },
+];
+
 function layerRules(name) {
-  return { files: [`${name}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(name) }] } };
+  const base = layerPatterns(name);
+  const rules = [{ files: [`${name}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: base }] } }];
+  // A later config object replaces a rule's options: each part repeats its layer's patterns.
+  for (const part of RUNTIME_PARTS) {
+    if (name === 'runtime') rules.push({ files: part.files, rules: { 'no-restricted-imports': ['error', { patterns: [...base, ...part.patterns] }] } });
+  }
+  return rules;
 }
 
 function layerPatterns(name) {
@@ -90,6 +115,6 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
-  ...Object.keys(LAYERS).map(layerRules),
+  ...Object.keys(LAYERS).flatMap(layerRules),
   wireRule,
 );

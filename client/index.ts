@@ -19,7 +19,7 @@ export {
 } from './master-client.js';
 export { classifyMasterError, type MasterErrorContext } from './master-errors.js';
 export { waitConverged, waitDrained, convergenceGaps, readGrid, type GridView, type WaitOptions, type WaitResult } from './converge.js';
-export { planToWire, planFromWire, encodePlan, encodeApplySpecResponse, unplacedToWire, unplacedFromWire } from './plan-wire.js';
+export { planToWire, planFromWire, encodePlan, decodePlan, encodeApplySpecResponse, unplacedToWire, unplacedFromWire } from './plan-wire.js';
 export {
   nodeFromWire,
   statusFromWire,

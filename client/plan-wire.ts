@@ -78,6 +78,15 @@ export function planFromWire(wire: pb.Plan | undefined): Plan {
   };
 }
 
+/**
+ * The plan from the bytes of a `Plan` message ({@link encodePlan}): what the master's spec worker
+ * produced, for an in-process front-end (the HTTP API) that answers in JSON.
+ * @throws ClientError MASTER_ANSWER_INVALID as {@link planFromWire}.
+ */
+export function decodePlan(bytes: Uint8Array): Plan {
+  return planFromWire(pb.Plan.decode(bytes));
+}
+
 /** Unplaced nodes of one cluster, as the plan and the reconciler's status carry them. */
 export function unplacedToWire(u: Unplaced): pb.PlanUnplaced {
   return { cluster: u.cluster, nodeIds: [...u.nodeIds], reason: u.reason };

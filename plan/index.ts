@@ -5,6 +5,7 @@
 export { planGrid } from './diff.js';
 export { clusterHealth, clusterStatus, type ClusterHealthState, type ClusterStatus } from './health.js';
 export { renderAction, renderPlan, planToJson } from './render.js';
+export { renderSpecPlan, hasChanges, specDiffers, type SpecPlan } from './spec-plan.js';
 export { nodeIdFor, ordinalOf } from './node-identity.js';
 export { isRestartInPlace } from './plan-collector.js';
 export { PlanError, type PlanErrorCode } from './errors.js';

@@ -22,6 +22,8 @@ export interface LocalGridOptions {
   readonly logger: Logger;
   /** Overrides the spec's master address (tests use 127.0.0.1:0). */
   readonly masterListen?: string;
+  /** HOST:PORT of the master's HTTP API and /metrics; undefined = none. */
+  readonly http?: string;
 }
 
 /**
@@ -48,6 +50,11 @@ export class LocalGrid {
     return this.masterAddressValue;
   }
 
+  /** host:port of the master's HTTP API, once started with `http`. */
+  get httpAddress(): string | undefined {
+    return this.master?.httpAddress;
+  }
+
   /** The spec's agents this grid runs itself. */
   static localAgents(spec: CompiledGridSpec): CompiledAgentSpec[] {
     return spec.agents.filter((a) => a.platform === 'process');
@@ -59,16 +66,18 @@ export class LocalGrid {
     // The spec's thresholds once it is applied; as flags, they also hold before (or without) it.
     const m = spec.monitoring;
     try {
+      const http = this.o.http !== undefined ? (await import('../http/index.js')).masterHttpDeps() : {};
       this.master = new Master(
         {
           listen: this.o.masterListen ?? spec.master.address,
+          http: this.o.http,
           dataDir: join(stateDir, 'master'),
           token,
           heartbeatInterval: m.heartbeatIntervalMs,
           degradedAfter: m.degradedAfterMs,
           offlineAfter: m.offlineAfterMs,
         },
-        { logger: logger.child({ component: 'master' }) },
+        { logger: logger.child({ component: 'master' }), ...http },
       );
       this.masterAddressValue = await this.master.start();
       const local = LocalGrid.localAgents(spec);

@@ -35,6 +35,8 @@ export interface EventBusOptions {
   readonly clock?: () => number;
   /** Told about every store failure (the master logs it); must not throw. */
   readonly onStoreError?: (err: unknown) => void;
+  /** Told how long each batch write took and whether it succeeded (the master's metrics); must not throw. */
+  readonly onWrite?: (e: { seconds: number; events: number; ok: boolean }) => void;
 }
 
 /** `EventBusOptions` with every default filled in and every value checked. */
@@ -70,5 +72,6 @@ export function compileBusOptions(o: EventBusOptions): CompiledBusOptions {
     validatePayloads: o.validatePayloads ?? true,
     clock: o.clock ?? wallClockUs,
     onStoreError: o.onStoreError ?? (() => undefined),
+    onWrite: o.onWrite ?? (() => undefined),
   };
 }

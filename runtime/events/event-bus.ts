@@ -231,6 +231,7 @@ export class EventBus implements WatchSource {
     this.lastCommitStartMs = Date.now();
     this.inFlight = batch.length;
     let committed = false;
+    const started = process.hrtime.bigint();
     try {
       await this.store.append(batch);
       committed = true;
@@ -248,6 +249,11 @@ export class EventBus implements WatchSource {
     } finally {
       this.inFlight = 0;
       this.writing = undefined;
+    }
+    try {
+      this.o.onWrite({ seconds: Number(process.hrtime.bigint() - started) / 1e9, events: batch.length, ok: committed });
+    } catch {
+      // a metrics bug must not stop the writer
     }
     // Outside the try: whatever happens after a successful append must never re-queue the batch.
     if (committed) this.onCommitted();

@@ -17,6 +17,7 @@ import { PlannedHandover } from './reconcile/planned-handover.js';
 import type { ReplicationEvents } from './reconcile/replication-watch.js';
 import { SpecWorker } from './reconcile/spec-worker.js';
 import type { SpecStore } from './spec-store.js';
+import type { MasterMetrics } from './master-metrics.js';
 
 export { compileSpecJson, MAX_WIRE_DIAGNOSTICS } from './reconcile/compile-spec.js';
 
@@ -53,6 +54,8 @@ export interface DeclarativeOptions {
   readonly events?: DeclarativeEvents;
   /** Event store health for GetClusterStatus. */
   readonly eventStats?: () => { dropped: number; storeError: string | null };
+  /** Told how long reconcile passes take and how their actions end. */
+  readonly metrics?: MasterMetrics | undefined;
 }
 
 /**
@@ -114,6 +117,7 @@ export class DeclarativeControl {
         settleMs: o.settleMs,
         observe: () => this.observeClusters(),
         logger: o.logger.child({ component: 'reconciler' }),
+        metrics: o.metrics,
         ...(o.events !== undefined ? { events: o.events } : {}),
       },
     );

@@ -11,3 +11,6 @@ export { NodeTable, type NodeFilter } from './node-table.js';
 export { AgentClientPool, DEFAULT_AGENT_DEADLINES, type AgentCallDeadlines } from './agent-client-pool.js';
 export { NodeOperations, type SpawnNodeInput, type NodeStatusResult } from './node-operations.js';
 export { computeClusterStatus, type GridHealth } from './cluster-status.js';
+export { DeclarativeControl, type ApplyOutcome } from './declarative.js';
+export type { MasterMetrics } from './master-metrics.js';
+export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory } from './master-api.js';

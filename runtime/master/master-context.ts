@@ -2,6 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
 import type { AgentRegistry } from './agent-registry.js';
 import type { MasterEvents } from './master-events.js';
+import type { MasterMetrics } from './master-metrics.js';
 import type { CompiledMasterOptions } from './master-options.js';
 import type { NodeOperations } from './node-operations.js';
 import type { PolicyInForce } from './policy-in-force.js';
@@ -23,4 +24,6 @@ export interface MasterContext {
   readonly policy: () => PolicyInForce;
   /** Aborted when the master starts draining: long-lived streams end on it. */
   readonly stopping: AbortSignal;
+  /** Told what the master measures; undefined when nobody keeps metrics. */
+  readonly metrics?: MasterMetrics | undefined;
 }

@@ -7,6 +7,11 @@ import { DEFAULT_MASTER_ADDRESS } from '../../client/transport.js';
 export interface MasterOptions {
   /** HOST:PORT to serve on; port 0 picks a free one. @default "127.0.0.1:7000" */
   readonly listen?: string;
+  /**
+   * HOST:PORT of the HTTP API, `/metrics` included (`--http`); port 0 picks a free one. Same bind
+   * policy as `listen`: without a token, loopback only. @default undefined (no HTTP listener)
+   */
+  readonly http?: string | undefined;
   /** Directory the master owns (created 0700). */
   readonly dataDir: string;
   /** Shared token every caller must present; undefined = no auth (loopback only). */
@@ -46,6 +51,7 @@ export interface MasterOptions {
 /** Options compiled to internal units (milliseconds), validated. */
 export interface CompiledMasterOptions {
   readonly listen: string;
+  readonly http: string | undefined;
   readonly dataDir: string;
   readonly token: string | undefined;
   readonly heartbeatIntervalMs: number;
@@ -65,6 +71,7 @@ export interface CompiledMasterOptions {
 /** The CLI flag each option is set by, so errors name what the user typed. */
 const FLAG: Record<string, string> = {
   listen: '--listen',
+  http: '--http',
   dataDir: '--data-dir',
   heartbeatInterval: '--heartbeat-interval',
   degradedAfter: '--degraded-after',
@@ -106,9 +113,18 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     throw new ConfigError('--listen', `expected HOST:PORT (port 0-65535), got "${listen}"`, { cause: err });
   }
   checkBindPolicy(listen, opts.token, '--listen');
+  if (opts.http !== undefined) {
+    try {
+      splitHostPort(opts.http, '--http');
+    } catch (err) {
+      throw new ConfigError('--http', `expected HOST:PORT (port 0-65535), got "${opts.http}"`, { cause: err });
+    }
+    checkBindPolicy(opts.http, opts.token, '--http');
+  }
   if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new ConfigError('--data-dir', 'is required');
   let compiled: CompiledMasterOptions = {
     listen,
+    http: opts.http,
     dataDir: opts.dataDir,
     token: opts.token,
     heartbeatIntervalMs: durationMs(opts.heartbeatInterval, '5s', 'heartbeatInterval'),

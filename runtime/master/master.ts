@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ShutdownTimeoutError, RuntimeError } from '../errors.js';
+import { ConfigError, ShutdownTimeoutError, RuntimeError } from '../errors.js';
 import { startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
@@ -23,6 +23,8 @@ import { FileSpecStore, type SpecStore } from './spec-store.js';
 import { EventBus, StorageMirror, mirrorCursorPath } from '../events/index.js';
 import { connectEventStorage, type EventStorageClient } from './event-mirror-client.js';
 import { declarativeEventsToBus, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
+import { observe, type MasterMetrics } from './master-metrics.js';
+import type { HttpFrontEndFactory, MasterApi, MasterFrontEnd } from './master-api.js';
 
 /**
  * Lifecycle of the master daemon:
@@ -45,6 +47,10 @@ export interface MasterDeps {
   readonly specStore?: SpecStore;
   /** Declarative lifecycle hook (spec applied, node replaced, leader changed, cluster health). */
   readonly declarativeEvents?: DeclarativeEvents;
+  /** Told what the master measures (latencies, passes, event writes); see master-metrics.ts. */
+  readonly metrics?: MasterMetrics;
+  /** Starts the HTTP API when the options name an `http` address (required then). */
+  readonly http?: HttpFrontEndFactory;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -82,6 +88,9 @@ export class Master {
   /** The policy the health monitor last enforced, and when it last changed from which. */
   private enforced: PolicyInForce | undefined;
   private policyChange: { readonly atMs: number; readonly previous: PolicyInForce } | undefined;
+  private readonly metrics: MasterMetrics | undefined;
+  private readonly httpFactory: HttpFrontEndFactory | undefined;
+  private http: MasterFrontEnd | undefined;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
@@ -92,7 +101,17 @@ export class Master {
     this.extraHandlers = deps.handlers ?? [];
     this.specStore = deps.specStore;
     this.declarativeEvents = deps.declarativeEvents;
+    this.metrics = deps.metrics;
+    this.httpFactory = deps.http;
+    if (this.options.http !== undefined && this.httpFactory === undefined) {
+      throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
+    }
     this.pool = new AgentClientPool(this.options.token);
+  }
+
+  /** HOST:PORT of the HTTP API, once started with `http` set; undefined otherwise. */
+  get httpAddress(): string | undefined {
+    return this.http?.address;
   }
 
   /** The declarative half (applied spec, reconciler); available once started. */
@@ -132,8 +151,20 @@ export class Master {
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), () =>
         // An agent may still beat at the flags' interval until the spec's policy reaches it: the longer of the two.
         2 * Math.max(o.heartbeatIntervalMs, this.policy().heartbeatIntervalMs),
+        this.metrics,
       );
-      this.context = { options: o, masterId, registry: this.registry, pool: this.pool, ops, events: this.events, logger: this.logger, policy: this.policy, stopping: this.abort.signal };
+      this.context = {
+        options: o,
+        masterId,
+        registry: this.registry,
+        pool: this.pool,
+        ops,
+        events: this.events,
+        logger: this.logger,
+        policy: this.policy,
+        stopping: this.abort.signal,
+        metrics: this.metrics,
+      };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,
         ops,
@@ -144,6 +175,7 @@ export class Master {
         settleMs: o.settleMs,
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
         eventStats: () => eventStoreHealth(bus),
+        metrics: this.metrics,
       });
       const held = await this.declarativeControl.init();
       if (held !== undefined) {
@@ -151,8 +183,10 @@ export class Master {
       }
       const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
       this.server = await startGrpcServer(o.listen, [service], o.token);
+      if (o.http !== undefined && this.httpFactory !== undefined) this.http = await this.httpFactory(this.api(ops, bus), o.http);
     } catch (err) {
       this.currentState = 'failed';
+      await this.server?.close(0);
       this.pool.close();
       await this.closeEvents();
       this.resolveStopped();
@@ -169,6 +203,7 @@ export class Master {
       { address: this.server.address, dataDir: o.dataDir, auth: o.token !== undefined, masterId: this.ctx.masterId },
       `master listening on ${this.server.address}`,
     );
+    if (this.http !== undefined) this.logger.info({ http: this.http.address }, `master HTTP API listening on http://${this.http.address}`);
     this.logger.info(`token ${o.token !== undefined ? 'required' : 'not set (loopback only)'}`);
     this.enforcedPolicy();
     return this.server.address;
@@ -210,11 +245,14 @@ export class Master {
         // Load balancers and agents probing health see the drain before connections close.
         server.health.setStatus('', 'NOT_SERVING');
         const graceful = new Promise<void>((resolve) => server.server.tryShutdown(() => resolve()));
+        // The HTTP API drains beside it: its event streams ended with the abort above.
+        const httpClosed = this.http?.close(timeoutMs) ?? Promise.resolve();
         forced = await Promise.race([
           graceful.then(() => false),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
         ]);
         await server.close(0);
+        await httpClosed;
       }
       await this.monitor;
       await this.reconcileLoop;
@@ -240,6 +278,7 @@ export class Master {
       maxPending: o.eventBuffer,
       seriesFlushMs: o.eventSeriesFlushMs,
       onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
+      onWrite: (e) => observe(this.metrics, 'eventWrite', e),
       // Outside the events dir: losing that dir must not make an index be handed out again.
       highWaterMarkPath: join(o.dataDir, 'events.hwm'),
     });
@@ -261,6 +300,11 @@ export class Master {
     await this.mirror?.stop().catch(() => undefined);
     this.mirrorClient?.close();
     await this.bus?.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'event store close failed'));
+  }
+
+  /** The services a front-end calls: the same objects the gRPC handlers use. */
+  private api(ops: NodeOperations, bus: EventBus): MasterApi {
+    return { options: this.options, registry: this.registry, ops, declarative: this.declarative, events: bus, stopping: this.abort.signal, logger: this.logger.child({ component: 'http' }) };
   }
 
   /** The event bus, once started. */

@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import type { AgentClientPool } from './agent-client-pool.js';
 import type { AgentRecord, AgentRegistry } from './agent-registry.js';
 import { emitSafely, type MasterEvents } from './master-events.js';
+import { observe, secondsSince, type MasterMetrics } from './master-metrics.js';
 
 /** What to spawn. Everything but `agentId` is optional; zero/empty means "let the agent choose". */
 export interface SpawnNodeInput {
@@ -52,6 +53,8 @@ export class NodeOperations {
     private readonly logger: Logger,
     /** How long a freshly spawned node survives a heartbeat that does not list it yet (ms), as the policy in force says now. */
     private readonly pinMs: () => number,
+    /** Told how long each spawn and stop took. */
+    private readonly metrics?: MasterMetrics,
   ) {}
 
   /**
@@ -82,6 +85,7 @@ export class NodeOperations {
 
     emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port, cluster: input.cluster ?? '' }, this.onListenerError);
     this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
+    const started = process.hrtime.bigint();
     try {
       const spawned = await this.pool.spawnNode(agentId, agent.info.address, {
         nodeId,
@@ -96,10 +100,12 @@ export class NodeOperations {
       });
       const node = { ...spawned, agentId };
       this.registry.nodes.upsert(node, Date.now(), this.pinMs());
+      observe(this.metrics, 'nodeOperation', { op: 'spawn', seconds: secondsSince(started), ok: true });
       emitSafely(this.events, 'spawnSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId: node.nodeId, port: node.port, pid: node.pid }, `node ${node.nodeId} is ${node.status} on agent ${agentId} (port ${node.port}, pid ${node.pid})`);
       return node;
     } catch (err) {
+      observe(this.metrics, 'nodeOperation', { op: 'spawn', seconds: secondsSince(started), ok: false });
       const wrapped = agentCallError(agentId, agent.info.address, 'spawn', err);
       emitSafely(this.events, 'spawnFailed', { agentId, nodeId, cluster: input.cluster ?? '', code: wrapped.code, message: wrapped.details }, this.onListenerError);
       this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `spawn of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
@@ -117,13 +123,16 @@ export class NodeOperations {
     agentId = agent.info.agentId;
     emitSafely(this.events, 'stopRequested', { agentId, nodeId, cluster: cached.cluster }, this.onListenerError);
     this.logger.info({ agentId, nodeId }, `stopping node ${nodeId} on agent ${agentId}`);
+    const started = process.hrtime.bigint();
     try {
       const node = { ...(await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs })), agentId };
       this.registry.nodes.upsert(node, Date.now());
+      observe(this.metrics, 'nodeOperation', { op: 'stop', seconds: secondsSince(started), ok: true });
       emitSafely(this.events, 'stopSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId }, `node ${nodeId} on agent ${agentId} is ${node.status}`);
       return node;
     } catch (err) {
+      observe(this.metrics, 'nodeOperation', { op: 'stop', seconds: secondsSince(started), ok: false });
       const wrapped = agentCallError(agentId, agent.info.address, 'stop', err);
       emitSafely(this.events, 'stopFailed', { agentId, nodeId, cluster: cached.cluster, code: wrapped.code, message: wrapped.details }, this.onListenerError);
       this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `stop of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);

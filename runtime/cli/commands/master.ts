@@ -7,6 +7,7 @@ import { DEFAULT_MASTER_ADDRESS } from '../../../client/transport.js';
 /** Raw `sutra-grid master` flags. */
 interface MasterFlags {
   readonly listen: string;
+  readonly http?: string;
   readonly dataDir?: string;
   readonly heartbeatInterval?: string;
   readonly degradedAfter?: string;
@@ -32,6 +33,7 @@ export function registerMasterCommand(program: Command): void {
     .command('master')
     .description('run the grid master: agents register with it, clients drive it')
     .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', DEFAULT_MASTER_ADDRESS)
+    .option('--http <host:port>', 'also serve the HTTP API and /metrics here (off by default; port 0 = any free port)')
     .option('--data-dir <dir>', 'directory the master keeps its state in (created 0700)')
     .option('--heartbeat-interval <duration>', 'interval agents heartbeat at (default 5s)')
     .option('--degraded-after <duration>', 'silence after which an agent is degraded (default 15s)')
@@ -50,8 +52,11 @@ export function registerMasterCommand(program: Command): void {
       const { ConfigError } = await import('../../errors.js');
       if (!flags.dataDir) throw new ConfigError('--data-dir', 'is required (where the master keeps its state)');
       const rootTokenFile = cmd.parent?.opts<{ tokenFile?: string }>().tokenFile;
+      // fastify and prom-client load only for a master that serves HTTP.
+      const http = flags.http !== undefined ? (await import('../../http/index.js')).masterHttpDeps() : {};
       const master = new Master({
         listen: flags.listen,
+        http: flags.http,
         dataDir: flags.dataDir,
         token: resolveToken({ file: flags.tokenFile ?? rootTokenFile }),
         heartbeatInterval: flags.heartbeatInterval,
@@ -65,7 +70,7 @@ export function registerMasterCommand(program: Command): void {
         eventMaxAge: flags.eventMaxAge,
         eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
         eventSeriesFlush: flags.eventSeriesFlush,
-      });
+      }, http);
       await runUntilSignal(master, () => master.start());
     });
 }

@@ -1,38 +1,17 @@
 import type { Command } from 'commander';
-import { renderPlan, type Plan } from '../../../plan/index.js';
-import { canonicalJson } from '../../../schema/index.js';
+import { hasChanges, renderSpecPlan, specDiffers, type SpecPlan } from '../../../plan/index.js';
 import type { MasterClient } from '../../../client/index.js';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson } from '../output.js';
 import { loadSpecForCommand, type LoadedSpec } from '../spec-file.js';
 
-/** A plan plus whether the spec's own settings differ from the applied one. */
-export interface SpecPlan {
-  readonly plan: Plan;
-  /** The applied generation the plan was made against (ApplySpec's expected_generation). */
-  readonly generation: number;
-  /** True when the stored spec differs (e.g. monitoring settings) even if no node changes. */
-  readonly specChanged: boolean;
-}
+export { hasChanges, renderSpecPlan, type SpecPlan };
 
 /** Plans `spec` against the master: the dry-run plan and whether the stored spec would change. */
 export async function planSpec(master: MasterClient, spec: LoadedSpec): Promise<SpecPlan> {
   const current = await master.getSpec();
   const { plan } = await master.applySpec(spec.json, undefined, true);
-  const specChanged = current.specJson === '' || current.specJson !== canonicalJson(spec.input);
-  return { plan, generation: current.generation, specChanged };
-}
-
-/** Renders a plan, adding the spec-settings line terraform users expect when only settings change. */
-export function renderSpecPlan(p: SpecPlan): string {
-  const text = renderPlan(p.plan);
-  if (!p.specChanged || p.plan.changed) return text;
-  return `  ~ update spec settings (generation ${p.generation} -> ${p.generation + 1})\n\n${text.replace(/^No changes\. The grid matches the spec\.$/m, 'Plan: spec settings change; no node changes.')}`;
-}
-
-/** True when applying would change anything. */
-export function hasChanges(p: SpecPlan): boolean {
-  return p.plan.changed || p.specChanged || p.plan.unplaced.length > 0;
+  return { plan, generation: current.generation, specChanged: specDiffers(current.specJson, spec.input) };
 }
 
 /**

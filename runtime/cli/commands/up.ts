@@ -14,6 +14,7 @@ interface UpFlags {
   readonly stateDir: string;
   readonly timeout: string;
   readonly listen?: string;
+  readonly http: string | false;
   readonly tokenFile?: string;
   readonly detachAfterConverge?: boolean;
 }
@@ -38,6 +39,8 @@ export function registerUpCommand(program: Command): void {
     .option('--state-dir <dir>', 'where the master keeps its state (resumed on the next run)', '.grid')
     .option('--timeout <duration>', 'how long to wait for the first convergence', '2m')
     .option('--listen <host:port>', "master address (default: the spec's master.address)")
+    .option('--http <host:port>', 'HTTP API and /metrics address', '127.0.0.1:0')
+    .option('--no-http', 'serve no HTTP API')
     .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
     .option('--detach-after-converge', 'stop everything once converged (for scripts and tests)')
     .action(async (file: string, flags: UpFlags) => {
@@ -59,6 +62,7 @@ export function registerUpCommand(program: Command): void {
         token,
         logger,
         ...(flags.listen !== undefined ? { masterListen: flags.listen } : {}),
+        ...(flags.http !== false ? { http: flags.http } : {}),
       });
       // Ctrl+C, kill and a closed terminal all drain; a second says it is still stopping; a third
       // kills the nodes and exits, so no node outlives `up` short of kill -9 (adopted on the next run).
@@ -74,6 +78,7 @@ export function registerUpCommand(program: Command): void {
         if (interrupt.signal.aborted) return;
         const local = LocalGrid.localAgents(spec.compiled).map((a) => a.id);
         out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
+        if (grid.httpAddress !== undefined) out(`HTTP API on http://${grid.httpAddress}/api/grid, metrics on http://${grid.httpAddress}/metrics`);
         out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
         if (token === undefined) out('no token: the master and agents listen on loopback only');
         const master = new MasterClient({ address, token });

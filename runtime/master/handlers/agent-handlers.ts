@@ -4,6 +4,7 @@ import { RuntimeError } from '../../errors.js';
 import { toServiceError } from '../../common/grpc-server.js';
 import { agentFromWire, beatAnswerToWire, beatFromWire, nodeFromWire, registrationToWire } from '../../common/grid-wire.js';
 import { emitSafely } from '../master-events.js';
+import { observe } from '../master-metrics.js';
 import type { MasterContext } from '../master-context.js';
 import { agentPolicyOf } from '../policy-in-force.js';
 import type { MasterHandlers } from './master-handlers.js';
@@ -19,7 +20,10 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
     const agentId = requireId('agent_id', req.agentId);
     const beat = beatFromWire(req);
-    const recovered = registry.heartbeat(agentId, beat.nodes, Date.now());
+    const now = Date.now();
+    const previousMs = registry.get(agentId)?.lastHeartbeatMs;
+    const recovered = registry.heartbeat(agentId, beat.nodes, now);
+    if (previousMs !== undefined && previousMs > 0) observe(ctx.metrics, 'heartbeat', { agentId, intervalSeconds: (now - previousMs) / 1000 });
     if (recovered !== undefined) {
       logger.info({ agentId, from: recovered.from, silentForMs: recovered.silentForMs }, `agent ${agentId} recovered (was ${recovered.from} for ${recovered.silentForMs} ms of silence)`);
       emitSafely(events, 'agentRecovered', { agentId, previous: recovered.from, silentForMs: recovered.silentForMs }, onListenerError);

@@ -6,6 +6,7 @@ import { backoffDelay } from '../../../client/transport.js';
 import type { ReconcileState } from '../../../client/index.js';
 import { ActionQueue } from './action-queue.js';
 import { RolloutTracker, type RolloutEvents } from './rollout-tracker.js';
+import { observe as observeMetric, secondsSince, type MasterMetrics } from '../master-metrics.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */
 const OBSERVE_EVERY_MS = 100;
@@ -81,6 +82,8 @@ export interface ReconcilerOptions {
    * is promoted, the promoted cluster before its lost node is replaced).
    */
   readonly observe?: () => void;
+  /** Told how long each pass took to plan and how each action ended. */
+  readonly metrics?: MasterMetrics | undefined;
 }
 
 /** Attempts at stopping a copy before its replacement is given up for this pass. */
@@ -111,6 +114,7 @@ export class Reconciler {
   private readonly events: ReconcilerEvents;
   private readonly now: () => number;
   private readonly observe: () => void;
+  private readonly metrics: MasterMetrics | undefined;
   private lastObservedMs = 0;
   private readonly startedAtMs: number;
   private readonly settleMs: number;
@@ -138,6 +142,7 @@ export class Reconciler {
     this.now = opts.now ?? Date.now;
     this.settleMs = opts.settleMs ?? 0;
     this.observe = opts.observe ?? (() => undefined);
+    this.metrics = opts.metrics;
     this.startedAtMs = this.now();
     this.rollouts = new RolloutTracker(this.events, this.now);
   }
@@ -222,6 +227,7 @@ export class Reconciler {
 
   /** Plans and queues the runnable actions; `done` resolves once those actions have finished. */
   private start(signal?: AbortSignal): { plan: Plan | undefined; done: Promise<unknown> } {
+    const started = process.hrtime.bigint();
     this.observeNow();
     const desired = this.host.desired();
     if (desired === undefined) return { plan: undefined, done: Promise.resolve() };
@@ -269,6 +275,7 @@ export class Reconciler {
     };
     const done = Promise.all(runnable.map((a) => this.enqueue(a, ctx)));
     this.host.afterPass?.(desired);
+    observeMetric(this.metrics, 'reconcilePass', { seconds: secondsSince(started), actions: runnable.length });
     return { plan, done };
   }
 
@@ -397,7 +404,9 @@ export class Reconciler {
       }
       this.failures.delete(a.nodeId);
       this.outstanding.delete(actionKey(a));
+      observeMetric(this.metrics, 'reconcileAction', { op: a.op, ok: true });
     } catch (err) {
+      observeMetric(this.metrics, 'reconcileAction', { op: a.op, ok: false });
       const count = (this.failures.get(a.nodeId)?.count ?? 0) + 1;
       const delay = backoffDelay(count - 1, { initialMs: 500, maxMs: 30_000 });
       this.failures.set(a.nodeId, { count, retryAtMs: this.now() + delay });
