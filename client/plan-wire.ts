@@ -32,6 +32,7 @@ export function planToWire(plan: Plan): pb.Plan {
       memoryMb: a.memoryMb,
       reason: a.reason,
       step: a.step,
+      handoverTo: a.handoverTo,
     })),
     unplaced: plan.unplaced.map(unplacedToWire),
     deferred: plan.deferred.map((d) => ({ ...d })),
@@ -103,7 +104,8 @@ function actionFromWire(a: pb.PlanAction, field: string): PlanAction {
   if (!ROLES.has(a.role)) throw invalid(`${field}.role`, `unknown role ${JSON.stringify(a.role)}`);
   const action = { op, cluster: a.cluster, nodeId: a.nodeId, agentId: a.agentId, role: a.role as NodeRole | '', memoryMb: a.memoryMb, reason: a.reason };
   const moved = a.fromAgentId === undefined ? action : { ...action, fromAgentId: a.fromAgentId };
-  return a.step === undefined ? moved : { ...moved, step: a.step };
+  const stepped = a.step === undefined ? moved : { ...moved, step: a.step };
+  return a.handoverTo === undefined ? stepped : { ...stepped, handoverTo: a.handoverTo };
 }
 
 function invalid(field: string, why: string): ClientError {

@@ -224,6 +224,13 @@ function place(ctx: Context, w: ClusterWork): void {
     const roleChange = n.role === role ? '' : roleReason(n.role, role, leader.promoted, w.sawLeader);
     if (w.resized.has(o)) {
       const change = `memory ${formatMemory(n.memoryMb)} -> ${formatMemory(cluster.memoryMb)}: restart on ${n.agentId}`;
+      // A running leader restarts last, and first hands its leadership to a running replica with
+      // no acknowledged write lost: it comes back as that replica's replica.
+      const heir = role === 'leader' && !roleChange && n.status === 'running' ? handoverHeir(w, o) : undefined;
+      if (heir !== undefined) {
+        ctx.out.action('replace', cluster.name, n.nodeId, n.agentId, 'replica', cluster.memoryMb, `${change}; hands leadership to ${heir} first`, n.agentId, { handoverTo: heir });
+        continue;
+      }
       const reason = roleChange ? `${change}; ${roleChange}` : change;
       ctx.out.action('replace', cluster.name, n.nodeId, n.agentId, role, cluster.memoryMb, reason, n.agentId);
     } else if (roleChange) {
@@ -270,6 +277,21 @@ function place(ctx: Context, w: ClusterWork): void {
       reason: `cluster ${cluster.name}: ${missing.length} of ${cluster.nodes} nodes unplaced: ${result.reason}`,
     });
   }
+}
+
+/**
+ * The replica a restarting leader (at `leaderOrdinal`) hands over to: a good, running keeper that
+ * stays on its agent, holding the most of the log (then the lowest ordinal); none when there is no
+ * such replica (a cluster of one node restarts its leader in place).
+ */
+function handoverHeir(w: ClusterWork, leaderOrdinal: number): string | undefined {
+  const moving = new Set(w.pending.map((p) => p.ordinal));
+  let heir: { ordinal: number; node: LiveNode } | undefined;
+  for (const [o, k] of w.keepers) {
+    if (o === leaderOrdinal || moving.has(o) || k.condition !== 'good' || k.node.status !== 'running') continue;
+    if (heir === undefined || holdsMore(k.node, o, heir.node, heir.ordinal)) heir = { ordinal: o, node: k.node };
+  }
+  return heir?.node.nodeId;
 }
 
 /** Whether node `a` (at ordinal `ao`) is the better promotion: a later last log term, a longer log, then the lower ordinal. */

@@ -39,12 +39,14 @@ export class PlanCollector {
     memoryMb: number,
     reason: string,
     fromAgentId?: string,
+    extra: { handoverTo?: string } = {},
   ): void {
     // Literal key order here is the JSON key order of the plan.
-    const action: PlanAction =
+    const base: PlanAction =
       fromAgentId === undefined
         ? { op, cluster, nodeId, agentId, role, memoryMb, reason }
         : { op, cluster, nodeId, agentId, fromAgentId, role, memoryMb, reason };
+    const action: PlanAction = extra.handoverTo !== undefined ? { ...base, handoverTo: extra.handoverTo } : base;
     this.entries.push({ action, clusterRank: this.rank(cluster), ordinal: ordinalOf(cluster, nodeId) ?? Infinity });
   }
 
@@ -102,8 +104,8 @@ export class PlanCollector {
 
   /**
    * Numbers each cluster's restarts in place into rollout steps: replicas (and standalone nodes) in
-   * node order, `maxUnavailable` per step, then the leader in a step of its own, so it restarts
-   * last, once every other node runs the new spec.
+   * node order, `maxUnavailable` per step, then the leader (handing over first, when it can) in a
+   * step of its own, so it restarts last, once every other node runs the new spec.
    */
   private withSteps(actions: PlanAction[]): PlanAction[] {
     const byCluster = new Map<string, PlanAction[]>();
@@ -117,10 +119,11 @@ export class PlanCollector {
     const steps = new Map<PlanAction, number>();
     for (const [cluster, list] of byCluster) {
       const perStep = Math.max(1, this.maxUnavailable.get(cluster) ?? 1);
-      const others = list.filter((a) => a.role !== 'leader');
+      const last = (a: PlanAction): boolean => a.role === 'leader' || a.handoverTo !== undefined;
+      const others = list.filter((a) => !last(a));
       others.forEach((a, i) => steps.set(a, Math.floor(i / perStep) + 1));
-      const last = others.length === 0 ? 0 : Math.floor((others.length - 1) / perStep) + 1;
-      for (const a of list) if (a.role === 'leader') steps.set(a, last + 1);
+      const lastStep = others.length === 0 ? 0 : Math.floor((others.length - 1) / perStep) + 1;
+      for (const a of list) if (last(a)) steps.set(a, lastStep + 1);
     }
     const ranked = actions.map((a) => (steps.has(a) ? { ...a, step: steps.get(a)! } : a));
     // A cluster's replaces are adjacent (sorted by op, then cluster): order each run by step, moves

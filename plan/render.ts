@@ -12,7 +12,8 @@ export function renderAction(a: PlanAction): string {
   const where = a.op === 'replace' && a.fromAgentId !== undefined && a.fromAgentId !== a.agentId
     ? `on ${a.agentId} (from ${a.fromAgentId})`
     : `on ${a.agentId}`;
-  const what = a.role ? `${a.role}, ${formatMemory(a.memoryMb)}` : formatMemory(a.memoryMb);
+  const role = a.handoverTo !== undefined ? `leader -> ${a.role}` : a.role;
+  const what = role ? `${role}, ${formatMemory(a.memoryMb)}` : formatMemory(a.memoryMb);
   const step = a.step !== undefined ? ` [step ${a.step}]` : '';
   return `${PREFIX[a.op]} ${a.op} ${a.nodeId} ${where} (${what})${step}: ${a.reason}`;
 }

@@ -117,6 +117,11 @@ export interface PlanAction {
    * (its update policy): replicas first, up to `maxUnavailable` per step, the leader alone last.
    */
   readonly step?: number;
+  /**
+   * A leader's restart in place: the replica it first hands its leadership to (a planned handover,
+   * no acknowledged write lost); the node then restarts as that replica's replica (`role`).
+   */
+  readonly handoverTo?: string;
 }
 
 /** Nodes of one cluster the scheduler could not place, with why. */

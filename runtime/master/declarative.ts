@@ -105,6 +105,9 @@ export class DeclarativeControl {
           await o.ops.stop(nodeId, 0, agentId);
         },
         setLeader: (cluster, nodeId) => this.replication.promote(cluster, nodeId),
+        handOver: async (_cluster, nodeId) => {
+          await this.handover.promote(nodeId);
+        },
         resumed: () => this.desired.resumed,
         afterPass: (desired) => this.replication.sync(desired),
         converged: (generation) => {

@@ -14,8 +14,8 @@ export class TestStorageClient {
     this.raw = new StorageServiceClient(address, credentials.createInsecure());
   }
 
-  private call<Req, Res>(method: unknown, req: Req): Promise<Res> {
-    return unary(method as Unary<Req, Res>, this.raw, req, this.token, 10_000);
+  private call<Req, Res>(method: unknown, req: Req, deadlineMs = 10_000): Promise<Res> {
+    return unary(method as Unary<Req, Res>, this.raw, req, this.token, deadlineMs);
   }
 
   learnConcept(id: string, content: string, attributes: Record<string, string> = {}): Promise<{ id: string; created: boolean }> {
@@ -26,8 +26,8 @@ export class TestStorageClient {
     return this.call(this.raw.learnAssociation, { association: a });
   }
 
-  queryConcept(id: string): Promise<{ found: boolean; concept?: Concept }> {
-    return this.call(this.raw.queryConcept, { id });
+  queryConcept(id: string, deadlineMs = 10_000): Promise<{ found: boolean; concept?: Concept }> {
+    return this.call(this.raw.queryConcept, { id }, deadlineMs);
   }
 
   neighbors(id: string, type = '', limit = 0): Promise<{ associations: Association[] }> {

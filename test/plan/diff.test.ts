@@ -47,9 +47,11 @@ describe('planGrid diff', () => {
     const plan = planGrid(spec, live);
     // The replica restarts first (step 1), the leader last in a step of its own.
     expect(brief(plan)).toEqual(['replace kg-1@agent-2', 'replace kg-0@agent-1']);
-    expect(plan.actions[1]).toMatchObject({ op: 'replace', fromAgentId: 'agent-1', memoryMb: 512, role: 'leader', step: 2 });
+    // ...after handing its leadership to the replica (it restarts as that one's replica)
+    expect(plan.actions[1]).toMatchObject({ op: 'replace', fromAgentId: 'agent-1', memoryMb: 512, role: 'replica', step: 2, handoverTo: 'kg-1' });
     expect(plan.actions[0]).toMatchObject({ role: 'replica', step: 1 });
-    expect(plan.actions[1]!.reason).toBe('memory 256 MiB -> 512 MiB: restart on agent-1');
+    expect(plan.actions[0]).not.toHaveProperty('handoverTo');
+    expect(plan.actions[1]!.reason).toBe('memory 256 MiB -> 512 MiB: restart on agent-1; hands leadership to kg-1 first');
   });
 
   it('numbers a rolling restart in steps of maxUnavailable, replicas in node order, the leader alone last', () => {
@@ -60,7 +62,15 @@ describe('planGrid diff', () => {
     const plan = planGrid(spec, { agents: liveAgentsOf(spec), nodes });
     const steps = plan.actions.map((a) => `${a.nodeId}:${a.step ?? '-'}`);
     expect(steps).toEqual(['kg-0:1', 'kg-1:1', 'kg-3:2', 'kg-4:2', 'kg-5:3', 'kg-2:4', 'st-0:1', 'st-1:2']);
-    expect(renderAction(plan.actions[5]!)).toContain('(leader, 512 MiB) [step 4]: memory');
+    expect(renderAction(plan.actions[5]!)).toContain('(leader -> replica, 512 MiB) [step 4]: memory 256 MiB -> 512 MiB: restart on agent-1; hands leadership to kg-0 first');
+  });
+
+  it('restarts a leader with no running replica in place, as leader (nobody to hand over to)', () => {
+    const spec = gridSpec(twoAgents, [clusterSpec('kg', 2, { memoryMb: 512 })]);
+    const live = { agents: liveAgentsOf(spec), nodes: [liveNode('kg-0', 'agent-1'), liveNode('kg-1', 'agent-2', { role: 'replica', status: 'failed' })] };
+    const leader = planGrid(spec, live).actions.find((a) => a.nodeId === 'kg-0');
+    expect(leader).toMatchObject({ op: 'replace', role: 'leader' });
+    expect(leader).not.toHaveProperty('handoverTo');
   });
 
   it('moves a node whose memory no longer fits its agent', () => {

@@ -75,6 +75,8 @@ export function applyPlan(live: LiveState, plan: Plan): LiveState {
   for (const a of plan.actions) {
     if (a.op === 'destroy') drop(a.nodeId, a.agentId);
     if (a.op === 'update') nodes = nodes.map((n) => (n.nodeId === a.nodeId && n.agentId === a.agentId ? { ...n, role: a.role } : n));
+    // A leader's restart hands its leadership over first.
+    if (a.handoverTo !== undefined) nodes = nodes.map((n) => (n.nodeId === a.handoverTo ? { ...n, role: 'leader' } : n));
     if (a.op === 'replace' && a.fromAgentId) drop(a.nodeId, a.fromAgentId);
     if (a.op === 'create' || a.op === 'replace') {
       nodes.push({

@@ -43,6 +43,12 @@ export interface ReconcilerHost {
   /** True when the desired state was loaded from the store at start (a master restart). */
   resumed?(): boolean;
   /**
+   * Hands the leadership of `cluster` to its replica `nodeId` with no acknowledged write lost (a
+   * planned promotion); resolves once the replica leads. Rejects when it cannot (the old leader
+   * then leads on).
+   */
+  handOver?(cluster: string, nodeId: string): Promise<void>;
+  /**
    * The grid reached `generation` (nothing planned, nothing in flight, nothing unplaced, no failed
    * rollout): its spec is the last good one a failed rollout reverts to.
    */
@@ -396,6 +402,9 @@ export class Reconciler {
           // and waiting for its calls to time out would delay the replacement. A reachable one
           // must have stopped the old copy before the new one is spawned (on the same agent the
           // spawn would collide with a copy still stopping).
+          // A leader's restart hands its leadership over first (a retry after the handover
+          // succeeded finds the heir leading already and goes on with the restart).
+          if (a.handoverTo !== undefined && desired.leaders[a.cluster] !== a.handoverTo) await this.host.handOver?.(a.cluster, a.handoverTo);
           if (a.fromAgentId !== undefined && ctx.reachable.has(a.fromAgentId)) await this.stopUntilGone(a.fromAgentId, a.nodeId);
           this.assignments[a.nodeId] = a.agentId;
           await this.host.spawn(a.agentId, { nodeId: a.nodeId, memoryMb: a.memoryMb, cluster: a.cluster, role: a.role, generation: desired.generation });

@@ -24,6 +24,7 @@ export const FAST_MASTER_ARGS = [
 
 /** An event as `events --json` prints it. */
 export interface GridEvent {
+  readonly index: number;
   readonly type: string;
   readonly agentId: string;
   readonly nodeId: string;

@@ -377,7 +377,14 @@ export interface PlanAction {
    * A restart in place: its rollout step in the cluster, from 1 (steps run in order, each once
    * the previous one is healthy; the leader last).
    */
-  step?: number | undefined;
+  step?:
+    | number
+    | undefined;
+  /**
+   * A leader's restart in place: the replica it hands its leadership to first (no acknowledged
+   * write lost); it then restarts as a replica (role).
+   */
+  handoverTo?: string | undefined;
 }
 
 /** Nodes of one cluster the scheduler could not place. */
@@ -4123,6 +4130,7 @@ function createBasePlanAction(): PlanAction {
     memoryMb: 0,
     reason: "",
     step: undefined,
+    handoverTo: undefined,
   };
 }
 
@@ -4154,6 +4162,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     }
     if (message.step !== undefined) {
       writer.uint32(72).uint32(message.step);
+    }
+    if (message.handoverTo !== undefined) {
+      writer.uint32(82).string(message.handoverTo);
     }
     return writer;
   },
@@ -4243,6 +4254,14 @@ export const PlanAction: MessageFns<PlanAction> = {
             message.step = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.handoverTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4282,6 +4301,11 @@ export const PlanAction: MessageFns<PlanAction> = {
         : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       step: isSet(object.step) ? globalThis.Number(object.step) : undefined,
+      handoverTo: isSet(object.handoverTo)
+        ? globalThis.String(object.handoverTo)
+        : isSet(object.handover_to)
+        ? globalThis.String(object.handover_to)
+        : undefined,
     };
   },
 
@@ -4314,6 +4338,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     if (message.step !== undefined) {
       obj.step = Math.round(message.step);
     }
+    if (message.handoverTo !== undefined) {
+      obj.handoverTo = message.handoverTo;
+    }
     return obj;
   },
 
@@ -4331,6 +4358,7 @@ export const PlanAction: MessageFns<PlanAction> = {
     message.memoryMb = object.memoryMb ?? 0;
     message.reason = object.reason ?? "";
     message.step = object.step ?? undefined;
+    message.handoverTo = object.handoverTo ?? undefined;
     return message;
   },
 };
