@@ -110,13 +110,21 @@ export class TermFile {
 }
 
 /**
- * The assignment a node starts with. The term file wins over the flags unless the flags carry a
- * higher term: an agent restarting a node passes the flags it was first spawned with, and a node
+ * The assignment a node starts with. A node started standalone is standalone. Otherwise the term
+ * file wins over the flags unless the flags carry a higher term: an agent restarting a node passes the flags it was first spawned with, and a node
  * promoted or deposed since then must not go back to its old role. A leader whose log already holds
  * records of a later term than its own (someone else led since) starts deposed: a replica with no
  * known leader, refusing writes until the grid says who leads.
  */
 export function startingAssignment(flags: RoleAssignment, file: RoleAssignment | undefined, lastLogTerm: number): { assignment: RoleAssignment; note: string } {
+  // A node started standalone never took a replication role since (a standalone node refuses role
+  // changes): a term file saying otherwise is left by an earlier node of a removed cluster that had
+  // the same id and data directory, and following it would make this one a leader or a replica
+  // nobody assigned (a replica without a node id cannot even start).
+  if (flags.role === 'standalone') {
+    const note = file !== undefined && file.role !== 'standalone' ? `${TERM_FILE} (term ${file.term}, ${file.role}) was left by an earlier node with this data directory: starting standalone, as the flags say` : '';
+    return { assignment: flags, note };
+  }
   let a = flags;
   let note = '';
   if (file !== undefined && file.term >= flags.term) {

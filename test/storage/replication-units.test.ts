@@ -107,6 +107,20 @@ describe('term file and starting assignment', () => {
     expect(deposed.assignment).toEqual({ ...leader1, role: 'replica', leader: '', term: 4 });
     expect(deposed.note).toMatch(/deposed/);
   });
+
+  it('starts a node spawned standalone as standalone, whatever an earlier node left in its data directory', () => {
+    // (The plan truth property test found it: a standalone cluster re-created with the name of a
+    // removed leader-replicas one reused c1-1's data directory, and its replica term file made the
+    // new node exit for want of a --node-id.)
+    const standalone: RoleAssignment = { role: 'standalone', leader: '', term: 0, durability: 'async', syncQuorum: 1 };
+    const replica2: RoleAssignment = { role: 'replica', leader: 'b:1', term: 2, durability: 'sync', syncQuorum: 1 };
+    for (const left of [replica2, leader1]) {
+      const start = startingAssignment(standalone, left, 2);
+      expect(start.assignment).toEqual(standalone);
+      expect(start.note).toMatch(/left by an earlier node with this data directory: starting standalone/);
+    }
+    expect(startingAssignment(standalone, undefined, 0)).toEqual({ assignment: standalone, note: '' });
+  });
 });
 
 describe('quorum tracker', () => {
