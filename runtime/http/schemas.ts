@@ -54,6 +54,8 @@ export const NODE_SCHEMA = object({
   memoryMb: int,
   cluster: str,
   role: str,
+  term: int,
+  logPosition: int,
   lastExit: str,
   startedAtMs: int,
   generation: int,

@@ -41,6 +41,8 @@ export function nodeJson(n: NodeView): Record<string, unknown> {
     memoryMb: n.memoryMb,
     cluster: n.cluster,
     role: n.role,
+    term: n.replication?.term ?? 0,
+    logPosition: n.replication?.logPosition ?? 0,
     lastExit: n.lastExit,
     startedAtMs: n.startedAtMs,
     generation: n.generation,
