@@ -25,6 +25,7 @@ export {
   statusFromWire,
   cordonFromWire,
   cordonedBy,
+  drainState,
   type AgentCordonState,
   type CordonOutcome,
   type GridNode,

@@ -177,7 +177,18 @@ export class MasterClient {
   }
 
   /**
-   * Lifts the operator's cordon of `agentId`. An agent the applied spec cordons stays cordoned:
+   * Drains `agentId`: cordons it and has the master move its nodes of declared clusters to other
+   * agents, under their update policy for `deadlineMs` (0: 5 minutes), unpaced after that.
+   * Resolves once the drain is recorded, not when it is done (watch ListNodes of the agent).
+   * @throws ClientError as {@link cordonAgent}; INVALID_ARGUMENT for a deadline below 0 or over 24 h.
+   */
+  async drainAgent(agentId: string, deadlineMs = 0, reason = ''): Promise<CordonOutcome> {
+    const res = await this.call('drainAgent', { agentId, deadlineMs, reason });
+    return { cordon: cordonFromWire(res.cordon), changed: res.changed };
+  }
+
+  /**
+   * Lifts the operator's cordon of `agentId` (and ends a drain). An agent the applied spec cordons stays cordoned:
    * the outcome's `cordon` says so.
    * @throws ClientError as {@link cordonAgent}.
    */

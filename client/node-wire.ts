@@ -59,11 +59,15 @@ export interface AgentCordonState {
   readonly byOperator: boolean;
   /** The operator's reason ('' when none was given). */
   readonly reason: string;
-  /** When the operator cordoned it (ms); 0 when only the spec does. */
+  /** When the operator cordoned it, or started draining it (ms); 0 when only the spec does. */
   readonly sinceMs: number;
+  /** While an operator drains it: the drain's deadline (ms since the epoch); 0 otherwise. */
+  readonly drainDeadlineMs: number;
+  /** Draining, and no node of a declared cluster is left on it. */
+  readonly drained: boolean;
 }
 
-/** What CordonAgent or UncordonAgent did. */
+/** What CordonAgent, DrainAgent or UncordonAgent did. */
 export interface CordonOutcome {
   /** The agent's cordon after the call; undefined when the agent is schedulable. */
   readonly cordon: AgentCordonState | undefined;
@@ -74,7 +78,13 @@ export interface CordonOutcome {
 /** An agent's wire cordon; unset and "cordoned by nobody" both read as not cordoned. */
 export function cordonFromWire(c: WireCordon | undefined): AgentCordonState | undefined {
   if (c === undefined || (!c.bySpec && !c.byOperator)) return undefined;
-  return { bySpec: c.bySpec, byOperator: c.byOperator, reason: c.reason, sinceMs: c.sinceMs };
+  return { bySpec: c.bySpec, byOperator: c.byOperator, reason: c.reason, sinceMs: c.sinceMs, drainDeadlineMs: c.drainDeadlineMs, drained: c.drained };
+}
+
+/** `draining` or `drained` for an agent an operator drains, else '': how list-agents shows it. */
+export function drainState(c: AgentCordonState | undefined): '' | 'draining' | 'drained' {
+  if (c === undefined || c.drainDeadlineMs === 0) return '';
+  return c.drained ? 'drained' : 'draining';
 }
 
 /** `spec`, `operator`, `spec+operator`, or '' for an agent that is not cordoned: how list-agents shows it. */

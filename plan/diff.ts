@@ -27,6 +27,8 @@ interface Pending {
   readonly kind: 'create' | 'replace' | 'move';
   readonly from?: JudgedCopy;
   readonly reason: string;
+  /** A move off a draining agent: a rollout step of its cluster. */
+  readonly paced?: boolean;
 }
 
 /** The verdict on one declared cluster before placement. */
@@ -56,7 +58,7 @@ export function planGrid(spec: CompiledGridSpec, live: LiveState, opts: PlanOpti
   validateOptions(opts);
   const clusterOrder = new Map(spec.clusters.map((c, i) => [c.name, i]));
   const ctx: Context = {
-    pool: new AgentPool(spec, live.agents, live.cordons),
+    pool: new AgentPool(spec, live.agents, live.cordons, live.draining),
     agents: new Map(live.agents.map((a) => [a.id, a])),
     graceMs: opts.replaceAfterMs ?? spec.monitoring.replaceAfterMs,
     assignments: opts.assignments ?? {},
@@ -158,7 +160,7 @@ function checkKeeper(
   const n = copy.node;
   const misplaced = ctx.pool.misplacement(cluster, n.agentId);
   if (misplaced !== undefined) {
-    pending.push({ ordinal, kind: 'move', from: copy, reason: misplaced });
+    pending.push({ ordinal, kind: 'move', from: copy, reason: misplaced, ...(ctx.pool.isDraining(n.agentId) ? { paced: true } : {}) });
     return;
   }
   if (n.memoryMb === cluster.memoryMb) return;
@@ -172,14 +174,40 @@ function checkKeeper(
   }
 }
 
+/** Who leads a leader-replicas cluster after this plan. */
+interface LeaderChoice {
+  readonly ordinal: number | undefined;
+  readonly promoted: boolean;
+  /** The leader leaves a draining agent: the replica it first hands its leadership to. */
+  readonly heir?: string;
+  /** The leader must leave a draining agent but no replica can take over yet: it stays this pass. */
+  readonly held?: number;
+}
+
 /**
  * Leader choice of a leader-replicas cluster: keep a live leader, else promote, else elect a new
  * slot. A leader whose agent is offline is not kept, even within `replaceAfter`: nobody can vouch
  * that it still takes writes, and a replica holding every acknowledged write is ready to. (Its
  * copy is left alone until the agent returns; the new term fences it.)
+ *
+ * A leader on a draining agent is never moved as leader (a new copy starts empty, and replicas
+ * following an empty leader would cut their logs back): it first hands its leadership to the
+ * running replica holding the most (a planned handover, as for a restart) and moves as that
+ * replica's replica. Until one runs off the agent (the replicas move first), the leader stays.
  */
-function chooseLeader(w: ClusterWork): { ordinal: number | undefined; promoted: boolean } {
-  const moving = new Set(w.pending.map((p) => p.ordinal));
+function chooseLeader(w: ClusterWork): LeaderChoice {
+  const kept = keptLeader(w);
+  if (kept === undefined) return promoteOrElect(w);
+  const move = w.pending.find((p) => p.ordinal === kept && p.paced === true);
+  if (move === undefined) return { ordinal: kept, promoted: false };
+  const heir = handoverHeir(w, kept);
+  if (heir !== undefined) return { ordinal: kept, promoted: false, heir };
+  // A cluster of one node has nobody to hand over to: its leader moves as it is.
+  return w.cluster.nodes > 1 ? { ordinal: kept, promoted: false, held: kept } : { ordinal: kept, promoted: false };
+}
+
+/** The live leader kept, if any. */
+function keptLeader(w: ClusterWork): number | undefined {
   let leader: number | undefined;
   let leaderRank = Infinity;
   for (const [o, k] of w.keepers) {
@@ -191,15 +219,25 @@ function chooseLeader(w: ClusterWork): { ordinal: number | undefined; promoted: 
       leaderRank = rank;
     }
   }
-  if (leader !== undefined) return { ordinal: leader, promoted: false };
-  // The running replica holding the most: every write a sync leader acknowledged is on it.
+  return leader;
+}
+
+/** The running replica holding the most, that neither moves nor restarts: every write a sync leader acknowledged is on it. */
+function bestReplica(w: ClusterWork): number | undefined {
+  const moving = new Set(w.pending.map((p) => p.ordinal));
   let candidate: { ordinal: number; node: LiveNode } | undefined;
   for (const [o, k] of w.keepers) {
     if (k.condition === 'good' && k.node.status === 'running' && !moving.has(o) && !w.resized.has(o)) {
       if (candidate === undefined || holdsMore(k.node, o, candidate.node, candidate.ordinal)) candidate = { ordinal: o, node: k.node };
     }
   }
-  if (candidate !== undefined) return { ordinal: candidate.ordinal, promoted: true };
+  return candidate?.ordinal;
+}
+
+/** No live leader: promote the best running replica, else elect the first slot to place. */
+function promoteOrElect(w: ClusterWork): LeaderChoice {
+  const candidate = bestReplica(w);
+  if (candidate !== undefined) return { ordinal: candidate, promoted: true };
   let first: number | undefined;
   for (const p of w.pending) if (first === undefined || p.ordinal < first) first = p.ordinal;
   return { ordinal: first, promoted: false };
@@ -209,9 +247,10 @@ function chooseLeader(w: ClusterWork): { ordinal: number | undefined; promoted: 
 function place(ctx: Context, w: ClusterWork): void {
   const { cluster } = w;
   const leaderReplicas = cluster.topology === 'leader-replicas';
-  const leader = leaderReplicas ? chooseLeader(w) : { ordinal: undefined, promoted: false };
+  const leader: LeaderChoice = leaderReplicas ? chooseLeader(w) : { ordinal: undefined, promoted: false };
   const roleOf = (o: number): NodeRole => (!leaderReplicas ? 'standalone' : o === leader.ordinal ? 'leader' : 'replica');
-  const pendingByOrdinal = new Set(w.pending.map((p) => p.ordinal));
+  const held = leader.held;
+  const pendingByOrdinal = new Set(w.pending.filter((p) => p.ordinal !== held).map((p) => p.ordinal));
 
   for (const [o, k] of w.keepers) {
     if (pendingByOrdinal.has(o)) continue;
@@ -240,7 +279,7 @@ function place(ctx: Context, w: ClusterWork): void {
     }
   }
 
-  const pending = [...w.pending].sort((a, b) => a.ordinal - b.ordinal);
+  const pending = w.pending.filter((p) => p.ordinal !== held).sort((a, b) => a.ordinal - b.ordinal);
   const slots: Slot[] = pending.map((p) =>
     p.from?.node.status === 'failed' || p.kind === 'move'
       ? { ordinal: p.ordinal, memoryMb: cluster.memoryMb, avoid: p.from!.node.agentId }
@@ -266,8 +305,14 @@ function place(ctx: Context, w: ClusterWork): void {
       continue;
     }
     if (p.kind === 'move' && from) ctx.pool.release(from.agentId, cluster.name, from.memoryMb);
+    const paced = p.paced === true;
+    if (from && p.ordinal === leader.ordinal && leader.heir !== undefined) {
+      // The leader leaves a draining agent: it hands over first and comes back as the heir's replica.
+      ctx.out.action('replace', cluster.name, nodeId, agentId, 'replica', cluster.memoryMb, `${p.reason}; hands leadership to ${leader.heir} first`, from.agentId, { handoverTo: leader.heir, paced });
+      continue;
+    }
     const role = roleOf(p.ordinal);
-    if (from) ctx.out.action('replace', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason, from.agentId);
+    if (from) ctx.out.action('replace', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason, from.agentId, { paced });
     else ctx.out.action('create', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason);
   }
   if (missing.length > 0) {

@@ -19,6 +19,8 @@ export class PlanCollector {
   private readonly entries: Entry[] = [];
   private readonly deferredEntries: { d: Deferred; clusterRank: number; ordinal: number }[] = [];
   private readonly unplacedList: Unplaced[] = [];
+  /** Actions that are rollout steps besides the restarts in place (moves off a draining agent). */
+  private readonly paced = new Set<PlanAction>();
   private unchanged = 0;
 
   /**
@@ -39,7 +41,7 @@ export class PlanCollector {
     memoryMb: number,
     reason: string,
     fromAgentId?: string,
-    extra: { handoverTo?: string } = {},
+    extra: { handoverTo?: string; paced?: boolean } = {},
   ): void {
     // Literal key order here is the JSON key order of the plan.
     const base: PlanAction =
@@ -47,6 +49,7 @@ export class PlanCollector {
         ? { op, cluster, nodeId, agentId, role, memoryMb, reason }
         : { op, cluster, nodeId, agentId, fromAgentId, role, memoryMb, reason };
     const action: PlanAction = extra.handoverTo !== undefined ? { ...base, handoverTo: extra.handoverTo } : base;
+    if (extra.paced === true) this.paced.add(action);
     this.entries.push({ action, clusterRank: this.rank(cluster), ordinal: ordinalOf(cluster, nodeId) ?? Infinity });
   }
 
@@ -103,14 +106,15 @@ export class PlanCollector {
   }
 
   /**
-   * Numbers each cluster's restarts in place into rollout steps: replicas (and standalone nodes) in
-   * node order, `maxUnavailable` per step, then the leader (handing over first, when it can) in a
-   * step of its own, so it restarts last, once every other node runs the new spec.
+   * Numbers each cluster's restarts in place and paced moves (`extra.paced`: off a draining agent)
+   * into rollout steps: replicas (and standalone nodes) in node order, `maxUnavailable` per step,
+   * then the leader (handing over first, when it can) in a step of its own, so it goes last, once
+   * every other node is done.
    */
   private withSteps(actions: PlanAction[]): PlanAction[] {
     const byCluster = new Map<string, PlanAction[]>();
     for (const a of actions) {
-      if (!isRestartInPlace(a)) continue;
+      if (!isRestartInPlace(a) && !this.paced.has(a)) continue;
       const list = byCluster.get(a.cluster) ?? [];
       list.push(a);
       byCluster.set(a.cluster, list);

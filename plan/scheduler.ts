@@ -27,7 +27,7 @@ interface PoolAgent {
   usedMem: number;
 }
 
-type BlockKind = 'cordoned' | 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
+type BlockKind = 'draining' | 'cordoned' | 'offline' | 'degraded' | 'unregistered' | 'undeclared' | 'platform';
 
 /** A node waiting for an agent. `avoid` is tried last (the agent where it just failed). */
 export interface Slot {
@@ -70,8 +70,16 @@ export class AgentPool {
   /** Candidate lists by pins+selector: many clusters share a selector, each filter costs a pass over all agents. */
   private readonly candidateCache = new Map<string, PoolAgent[]>();
 
-  /** `cordons`: the operator's cordons, agent id -> reason (see `LiveState.cordons`). */
-  constructor(spec: CompiledGridSpec, liveAgents: readonly LiveAgent[], cordons: Readonly<Record<string, string>> = {}) {
+  /**
+   * `cordons`: the operator's cordons, agent id -> reason (see `LiveState.cordons`); `draining`:
+   * the agents being drained (see `LiveState.draining`).
+   */
+  constructor(
+    spec: CompiledGridSpec,
+    liveAgents: readonly LiveAgent[],
+    cordons: Readonly<Record<string, string>> = {},
+    private readonly draining: Readonly<Record<string, number>> = {},
+  ) {
     const specById = new Map(spec.agents.map((a) => [a.id, a]));
     const liveById = new Map(liveAgents.map((a) => [a.id, a]));
     const ids = [...new Set([...specById.keys(), ...liveById.keys()])].sort();
@@ -87,7 +95,7 @@ export class AgentPool {
         live: l,
         // Declared labels win: selectors are written against the spec, and validated there.
         labels: { ...l?.labels, ...s?.labels },
-        blocked: blockOf(id, s, l, Object.hasOwn(cordons, id)),
+        blocked: blockOf(id, s, l, Object.hasOwn(cordons, id), Object.hasOwn(draining, id)),
         nodeCap: tighter(s?.capacity.nodes ?? 0, l?.capacity.nodes ?? 0),
         portCap: ports,
         memCap: tighter(s?.capacity.memoryMb ?? 0, l?.capacity.memoryMb ?? 0),
@@ -132,18 +140,23 @@ export class AgentPool {
    */
   canGrow(agentId: string, extraMb: number): boolean {
     const a = this.byId.get(agentId);
-    return a !== undefined && (a.blocked === undefined || a.blocked.kind === 'cordoned') && a.usedMem + extraMb <= a.memCap;
+    return a !== undefined && (a.blocked === undefined || a.blocked.kind === 'cordoned' || a.blocked.kind === 'draining') && a.usedMem + extraMb <= a.memCap;
+  }
+
+  /** Whether an operator drains `agentId`: its nodes' moves are rollout steps. */
+  isDraining(agentId: string): boolean {
+    return Object.hasOwn(this.draining, agentId);
   }
 
   /**
    * Why a node of `cluster` may not stay on `agentId` under the current spec (agent dropped from
-   * the spec, no longer pinned or selected), or undefined when it may. Health is not judged here,
-   * nor a cordon: a cordoned agent keeps its nodes. (Draining an agent, issue 13, is the seam:
-   * a drained agent's nodes would be reported here, and so moved under the update policy.)
+   * the spec, no longer pinned or selected, being drained), or undefined when it may. Health is not
+   * judged here, nor a cordon: a cordoned agent keeps its nodes, a draining one does not.
    */
   misplacement(cluster: CompiledClusterSpec, agentId: string): string | undefined {
     const a = this.byId.get(agentId);
     if (!a?.spec) return `${agentId} is not declared in the spec`;
+    if (this.isDraining(agentId)) return `${agentId} is draining`;
     if (a.live && a.live.platform !== a.spec.platform) return platformText(a);
     const { agents: pins, selector } = cluster.placement;
     if (pins.length > 0 && !pins.includes(agentId)) return `${agentId} is not among the pinned agents ${pins.join(', ')}`;
@@ -308,6 +321,7 @@ export class AgentPool {
         case 'capacity': parts.push(`capacity exhausted on ${listSome(items)}`); break;
         case 'ports': parts.push(`ports exhausted on ${listSome(items)}`); break;
         case 'memory': parts.push(`not enough memory for ${formatMemory(mb)} on ${listSome(items)}`); break;
+        case 'draining': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} draining`); break;
         case 'cordoned': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} cordoned`); break;
         case 'offline': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} offline`); break;
         case 'degraded': parts.push(`${listSome(items)} ${many ? 'are' : 'is'} degraded`); break;
@@ -323,8 +337,9 @@ function platformText(a: { id: string; live?: LiveAgent | undefined; spec?: Comp
   return `${a.id} runs ${a.live?.platform}, spec declares ${a.spec?.platform}`;
 }
 
-function blockOf(id: string, s: CompiledAgentSpec | undefined, l: LiveAgent | undefined, operatorCordon: boolean): PoolAgent['blocked'] {
+function blockOf(id: string, s: CompiledAgentSpec | undefined, l: LiveAgent | undefined, operatorCordon: boolean, draining: boolean): PoolAgent['blocked'] {
   if (!s) return { kind: 'undeclared', text: `${id} is not declared in the spec` };
+  if (draining) return { kind: 'draining', text: `${id} is draining` };
   // Before health: a cordon is the operator's decision and outlives the agent's state.
   if (s.cordoned === true || operatorCordon) return { kind: 'cordoned', text: `${id} is cordoned` };
   if (!l) return { kind: 'unregistered', text: `${id} has not registered` };

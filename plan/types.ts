@@ -73,6 +73,14 @@ export interface LiveState {
    * (yet, or again) can be cordoned too. Absent: none.
    */
   readonly cordons?: Readonly<Record<string, string>>;
+  /**
+   * Agents an operator drains (`sutra-grid drain`), agent id -> the drain's deadline (ms since the
+   * epoch). A draining agent is cordoned too (it is in {@link cordons}); its nodes of declared
+   * clusters move to other agents, as rollout steps of their cluster (a node that fits nowhere
+   * stays, reported unplaced naming the drain). The plan does not read the deadline: the
+   * reconciler stops pacing the moves once it passes. Absent: none.
+   */
+  readonly draining?: Readonly<Record<string, number>>;
 }
 
 /** Knobs of {@link planGrid}; all optional. */
@@ -112,9 +120,10 @@ export interface PlanAction {
   readonly memoryMb: number;
   readonly reason: string;
   /**
-   * For a restart in place (a replace on the node's own agent): the rollout step it belongs to,
-   * from 1. A cluster's steps run one after another, each once the previous one's nodes are healthy
-   * (its update policy): replicas first, up to `maxUnavailable` per step, the leader alone last.
+   * For a restart in place (a replace on the node's own agent) and a move off a draining agent:
+   * the rollout step it belongs to, from 1. A cluster's steps run one after another, each once the
+   * previous one's nodes are healthy (its update policy): replicas first, up to `maxUnavailable`
+   * per step, the leader alone last. Absent: the action is not paced.
    */
   readonly step?: number;
   /**

@@ -78,6 +78,10 @@ export function validateLive(live: LiveState): void {
     if (!agentId) throw new PlanError('PLAN_INVALID_LIVE_STATE', 'live.cordons', 'agent id must not be empty');
     if (typeof reason !== 'string') throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.cordons.${agentId}`, 'reason must be a string');
   }
+  for (const [agentId, deadline] of Object.entries(live.draining ?? {})) {
+    if (!agentId) throw new PlanError('PLAN_INVALID_LIVE_STATE', 'live.draining', 'agent id must not be empty');
+    if (!isCount(deadline)) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.draining.${agentId}`, 'deadline must be an integer >= 0 (ms since the epoch)');
+  }
   const seen = new Set<string>();
   live.nodes.forEach((n, i) => {
     if (!n.nodeId) throw new PlanError('PLAN_INVALID_LIVE_STATE', `live.nodes[${i}].nodeId`, 'must not be empty');

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerApplyCommand } from './commands/apply.js';
 import { registerCordonCommands } from './commands/cordon.js';
+import { registerDrainCommand } from './commands/drain.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerUpCommand } from './commands/up.js';
@@ -43,6 +44,7 @@ function buildProgram(): Command {
   registerListAgentsCommand(program);
   registerListNodesCommand(program);
   registerCordonCommands(program);
+  registerDrainCommand(program);
   registerSpawnCommand(program);
   registerStopCommand(program);
   registerNodeStatusCommand(program);

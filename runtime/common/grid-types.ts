@@ -171,8 +171,12 @@ export interface AgentCordon {
   readonly byOperator: boolean;
   /** The operator's reason ('' when none was given, or only the spec cordons it). */
   readonly reason: string;
-  /** When the operator cordoned it (ms); 0 when only the spec does. */
+  /** When the operator cordoned it, or started draining it (ms); 0 when only the spec does. */
   readonly sinceMs: number;
+  /** While the operator drains it (DrainAgent): the drain's deadline (ms since the epoch); 0 otherwise. */
+  readonly drainDeadlineMs: number;
+  /** Draining and no node of a declared cluster is left on it. */
+  readonly drained: boolean;
 }
 
 /**

@@ -18,6 +18,10 @@ export interface EventPayloads {
   AgentCordoned: { by: string; reason: string };
   /** A cordon was lifted (`by`: operator or spec); `stillCordoned` when the other one remains. */
   AgentUncordoned: { by: string; stillCordoned: boolean };
+  /** An operator started draining the agent (or changed the drain): its nodes move away, paced until `deadlineMs` (ms since the epoch). */
+  AgentDrainStarted: { deadlineMs: number; reason: string };
+  /** A draining agent holds no node of a declared cluster any more, `durationMs` after the drain started. */
+  AgentDrained: { durationMs: number };
   SpawnRequested: { port?: number; reason?: string };
   SpawnSucceeded: { pid: number; port: number; durationMs: number };
   SpawnFailed: { reason: string };
@@ -163,6 +167,17 @@ const TYPES: { readonly [K in EventType]: TypeInfo<K> } = {
     fields: { by: 'string', stillCordoned: 'boolean' },
     format: (e) =>
       `agent ${e.agentId} uncordoned by the ${e.payload.by}${e.payload.stillCordoned ? `, still cordoned by the ${e.payload.by === 'spec' ? 'operator' : 'spec'}` : '; it takes new nodes again'}`,
+  },
+  AgentDrainStarted: {
+    severity: 'info', fold: false,
+    fields: { deadlineMs: 'number', reason: 'string' },
+    format: (e) =>
+      `agent ${e.agentId} draining${e.payload.reason ? ` (${e.payload.reason})` : ''}: its nodes move to other agents, paced by their update policy until ${new Date(e.payload.deadlineMs).toISOString()}`,
+  },
+  AgentDrained: {
+    severity: 'info', fold: false,
+    fields: { durationMs: 'number' },
+    format: (e) => `agent ${e.agentId} drained in ${e.payload.durationMs} ms: it holds no declared node (uncordon it to place nodes on it again)`,
   },
   SpawnRequested: {
     severity: 'info', fold: false,

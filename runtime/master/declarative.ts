@@ -114,6 +114,7 @@ export class DeclarativeControl {
           this.desired.markGood(generation).catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'could not record the last good spec'));
         },
         revert: (cluster, reason) => this.revert(cluster, reason),
+        drainDeadlines: () => this.cordons.draining(),
       },
       {
         intervalMs: o.reconcileIntervalMs,
@@ -177,7 +178,7 @@ export class DeclarativeControl {
 
   private live(): LiveState {
     const d = this.desired.desired();
-    return { ...buildLiveState(this.o.registry, d?.leaders ?? {}, this.o.offlineAfterMs(), Date.now(), d?.terms), cordons: this.cordons.forPlan() };
+    return { ...buildLiveState(this.o.registry, d?.leaders ?? {}, this.o.offlineAfterMs(), Date.now(), d?.terms), cordons: this.cordons.forPlan(), draining: this.cordons.draining() };
   }
 
   /** Per-cluster status of the applied spec. */
@@ -189,6 +190,7 @@ export class DeclarativeControl {
   }
 
   private observeClusters(): void {
+    this.cordons.observeDrains();
     const statuses = this.clusters();
     const seen = new Set<string>();
     for (const s of statuses) {

@@ -69,6 +69,8 @@ export function declarativeEventsToBus(bus: EventBus): DeclarativeEvents {
       emit({ type: 'RolloutReverted', cluster: e.cluster, payload: { fromGeneration: e.fromGeneration, toGeneration: e.toGeneration, goodGeneration: e.goodGeneration, reason: e.reason } }),
     agentCordoned: (e) => emit({ type: 'AgentCordoned', agentId: e.agentId, payload: { by: e.by, reason: e.reason } }),
     agentUncordoned: (e) => emit({ type: 'AgentUncordoned', agentId: e.agentId, payload: { by: e.by, stillCordoned: e.stillCordoned } }),
+    agentDrainStarted: (e) => emit({ type: 'AgentDrainStarted', agentId: e.agentId, payload: { deadlineMs: e.deadlineMs, reason: e.reason } }),
+    agentDrained: (e) => emit({ type: 'AgentDrained', agentId: e.agentId, payload: { durationMs: e.durationMs } }),
     clusterHealthChanged: (e) => {
       const counts = { healthyNodes: e.running, totalNodes: e.desired };
       if (e.health === 'healthy') emit({ type: 'ClusterHealthy', cluster: e.cluster, payload: counts });

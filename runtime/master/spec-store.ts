@@ -38,8 +38,14 @@ export interface StoredSpec {
 export interface StoredCordon {
   /** Why, as the operator said it ('' for none). */
   readonly reason: string;
-  /** When it was cordoned (ms since the epoch). */
+  /** When it was cordoned (ms since the epoch); for a drain, when the drain started. */
   readonly sinceMs: number;
+  /**
+   * Present while the agent is being drained (DrainAgent): when the drain's deadline passes (ms
+   * since the epoch). Until then its nodes move away under their clusters' update policy; after
+   * it, they move without waiting for one another.
+   */
+  readonly drainDeadlineMs?: number;
 }
 
 /**
@@ -283,7 +289,7 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
   }
   const cordons = o['cordons'] ?? {};
   if (cordons === null || typeof cordons !== 'object' || Array.isArray(cordons) || Object.values(cordons).some((v) => !isStoredCordon(v))) {
-    return `has bad cordons: must map agent ids to {reason, sinceMs}, got ${quote(cordons)}`;
+    return `has bad cordons: must map agent ids to {reason, sinceMs, drainDeadlineMs?}, got ${quote(cordons)}`;
   }
   const deleted = o['deleted'] ?? false;
   if (typeof deleted !== 'boolean') return `has a bad deleted flag: must be true or false, got ${quote(deleted)}`;
@@ -310,5 +316,7 @@ export function storedSpecProblem(text: string, check?: (specJson: string) => vo
 function isStoredCordon(v: unknown): v is StoredCordon {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const c = v as Record<string, unknown>;
+  const deadline = c['drainDeadlineMs'];
+  if (deadline !== undefined && !(typeof deadline === 'number' && Number.isSafeInteger(deadline) && deadline >= 0)) return false;
   return typeof c['reason'] === 'string' && typeof c['sinceMs'] === 'number' && Number.isSafeInteger(c['sinceMs']) && c['sinceMs'] >= 0;
 }

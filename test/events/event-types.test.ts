@@ -25,6 +25,8 @@ const SAMPLES: { [K in EventType]: EventPayloads[K] } = {
   AgentUnregistered: { reason: 'shutdown' },
   AgentCordoned: { by: 'operator', reason: 'kernel upgrade' },
   AgentUncordoned: { by: 'operator', stillCordoned: false },
+  AgentDrainStarted: { deadlineMs: 1_764_149_700_000, reason: 'hardware swap' },
+  AgentDrained: { durationMs: 42_000 },
   SpawnRequested: { port: 50051 },
   SpawnSucceeded: { pid: 4242, port: 50051, durationMs: 120 },
   SpawnFailed: { reason: 'port in use' },
@@ -64,8 +66,8 @@ function sample<K extends EventType>(type: K, index = 1): GridEvent {
 }
 
 describe('event types', () => {
-  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports, the 4 of replication, the 2 of cordons and the 5 of rollouts', () => {
-    expect(EVENT_TYPES).toHaveLength(37);
+  it('has the 17 seed types, the 5 declarative ones, the store warning, the port move, the two damage reports, the 4 of replication, the 2 of cordons, the 2 of drains and the 5 of rollouts', () => {
+    expect(EVENT_TYPES).toHaveLength(39);
     expect(defaultSeverity('EventLogRecovered')).toBe('error');
     expect(defaultSeverity('NodeCrashed')).toBe('error');
     expect(defaultSeverity('AgentDegraded')).toBe('warning');

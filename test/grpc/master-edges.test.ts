@@ -149,6 +149,9 @@ describe('one rule for every method', () => {
       ['DeleteSpec', () => c.deleteSpec(), 'expected_generation or grid_name'],
       ['CordonAgent', () => c.cordon(''), 'agent_id'],
       ['UncordonAgent', () => c.uncordon(''), 'agent_id'],
+      ['DrainAgent', () => c.drain(''), 'agent_id'],
+      ['DrainAgent', () => c.drain(AGENT, -1), 'deadline_ms'],
+      ['DrainAgent', () => c.drain(AGENT, 24 * 3600_000 + 1), 'deadline_ms'],
     ] as const) {
       const res = await codeOf(call());
       expect(res.code, what).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -164,6 +167,7 @@ describe('one rule for every method', () => {
       ['SpawnStorageNode', () => c.spawn({ agentId: 'ghost' })],
       ['CordonAgent', () => c.cordon('ghost')],
       ['UncordonAgent', () => c.uncordon('ghost')],
+      ['DrainAgent', () => c.drain('ghost')],
     ] as const) {
       const res = await codeOf(call());
       expect(res.code, what).toBe(GrpcStatus.NOT_FOUND);

@@ -36,6 +36,10 @@ export class TestMasterClient {
     return this.call(this.raw.cordonAgent, { agentId, reason });
   }
 
+  drain(agentId: string, deadlineMs = 0, reason = ''): Promise<pb.DrainAgentResponse> {
+    return this.call(this.raw.drainAgent, { agentId, deadlineMs, reason });
+  }
+
   uncordon(agentId: string): Promise<pb.UncordonAgentResponse> {
     return this.call(this.raw.uncordonAgent, { agentId });
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../runtime/common/logger.js';
 import { AgentRegistry } from '../../runtime/master/agent-registry.js';
-import { CordonControl, type CordonEvents } from '../../runtime/master/cordons.js';
+import { CordonControl, DEFAULT_DRAIN_DEADLINE_MS, drainDeadline, type CordonEvents } from '../../runtime/master/cordons.js';
 import { compileSpecJson } from '../../runtime/master/reconcile/compile-spec.js';
 import { DesiredStateManager, type SpecWork } from '../../runtime/master/reconcile/desired-state.js';
 import { FileSpecStore, storedSpecProblem } from '../../runtime/master/spec-store.js';
@@ -81,10 +81,51 @@ describe('CordonControl on a file spec store', () => {
   it('counts a stored file with a malformed cordon as damaged', () => {
     const base = { specJson: '', generation: 3, appliedAtMs: 0, leaders: {} };
     expect(storedSpecProblem(JSON.stringify({ ...base, cordons: { a1: { reason: 'r', sinceMs: 5 } } }))).toMatchObject({ cordons: { a1: { reason: 'r', sinceMs: 5 } } });
-    expect(storedSpecProblem(JSON.stringify({ ...base, cordons: { a1: 'yes' } }))).toMatch(/^has bad cordons: must map agent ids to \{reason, sinceMs\}/);
+    expect(storedSpecProblem(JSON.stringify({ ...base, cordons: { a1: 'yes' } }))).toMatch(/^has bad cordons: must map agent ids to \{reason, sinceMs, drainDeadlineMs\?\}/);
+    expect(storedSpecProblem(JSON.stringify({ ...base, cordons: { a1: { reason: 'r', sinceMs: 5, drainDeadlineMs: 'soon' } } }))).toMatch(/^has bad cordons/);
+    expect(storedSpecProblem(JSON.stringify({ ...base, cordons: { a1: { reason: 'r', sinceMs: 5, drainDeadlineMs: 9 } } }))).toMatchObject({ cordons: { a1: { drainDeadlineMs: 9 } } });
     expect(storedSpecProblem(JSON.stringify({ ...base, cordons: [] }))).toMatch(/^has bad cordons/);
     const dir = tempDir();
     writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...base, cordons: { a1: { reason: 'r', sinceMs: -1 } } }));
     return expect(new FileSpecStore(dir).load()).rejects.toMatchObject({ code: 'STATE_DAMAGED' });
+  });
+
+  it('keeps a drain across a reopen; a new deadline is a change, a cordon keeps the drain, uncordon ends it; drained is told once', async () => {
+    const dir = tempDir();
+    const seen: string[] = [];
+    const events: CordonEvents = {
+      agentDrainStarted: (e) => seen.push(`drain ${e.agentId} until ${e.deadlineMs}: ${e.reason}`),
+      agentDrained: (e) => seen.push(`drained ${e.agentId}${e.durationMs >= 0 ? '' : ' (negative duration)'}`),
+    };
+    const first = await open(dir, events);
+    await first.desired.apply(spec(false), 0, false, work);
+    const deadline = Date.now() + 60_000;
+    expect(await first.cordons.drain('a1', deadline, 'swap')).toMatchObject({ changed: true, cordon: { byOperator: true, reason: 'swap', drainDeadlineMs: deadline } });
+    expect(await first.cordons.drain('a1', deadline, 'swap')).toMatchObject({ changed: false });
+    expect(await first.cordons.drain('a1', deadline + 1, 'swap')).toMatchObject({ changed: true, cordon: { drainDeadlineMs: deadline + 1 } });
+    expect(first.cordons.draining()).toEqual({ a1: deadline + 1 });
+    expect(first.cordons.forPlan()).toEqual({ a1: 'swap' });
+    // A cordon of a draining agent changes its reason, not the drain.
+    expect(await first.cordons.cordon('a1', 'swap, then reboot')).toMatchObject({ changed: true, cordon: { drainDeadlineMs: deadline + 1 } });
+
+    // No node of a declared cluster is on a1 (no agent even registered): drained, told once.
+    expect(first.cordons.of('a1')).toMatchObject({ drained: true });
+    first.cordons.observeDrains();
+    first.cordons.observeDrains();
+    // A restarted master does not tell of a drain that had ended before.
+    const second = await open(dir, events);
+    expect(second.cordons.draining()).toEqual({ a1: deadline + 1 });
+    expect(second.cordons.of('a1')).toMatchObject({ drained: true });
+    second.cordons.observeDrains();
+    expect(await second.cordons.uncordon('a1')).toEqual({ changed: true, cordon: undefined });
+    expect(second.cordons.draining()).toEqual({});
+    expect(seen).toEqual([`drain a1 until ${deadline}: swap`, `drain a1 until ${deadline + 1}: swap`, 'drained a1']);
+  });
+
+  it('drain deadlines: 0 is the default, negative or over 24 h is refused by name', () => {
+    expect(drainDeadline(0, 1000)).toBe(1000 + DEFAULT_DRAIN_DEADLINE_MS);
+    expect(drainDeadline(90_000, 1000)).toBe(91_000);
+    expect(() => drainDeadline(-1, 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', context: { field: 'deadline_ms' } }));
+    expect(() => drainDeadline(24 * 3600_000 + 1, 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', context: { field: 'deadline_ms' } }));
   });
 });

@@ -94,7 +94,7 @@ describe('grid: nodes through master and agent', () => {
     expect(relearned.map(key)).toEqual(before.map(key));
     expect(before.every((n) => isAlive(n.pid))).toBe(true);
     expect(json<{ agents: unknown[] }>(await runCli(['list-agents', ...m])).agents).toEqual([
-      { id: 'a1', status: 'healthy', cordoned: false, cordonedBy: '', cordonReason: '', platform: 'process', maxNodes: expect.any(Number), nodes: 2 },
+      { id: 'a1', status: 'healthy', cordoned: false, cordonedBy: '', cordonReason: '', drain: '', drainDeadlineMs: 0, platform: 'process', maxNodes: expect.any(Number), nodes: 2 },
     ]);
     // Nothing was started twice: exactly the two original node processes run under the agent's dir.
     expect(agent.logs()).not.toMatch(/restart/i);

@@ -276,7 +276,7 @@ describe('master: CLI', () => {
       const m = ['--master', master.address];
       const agents = await runCli(['list-agents', ...m, '--json']);
       expect(JSON.parse(agents.stdout)).toEqual({
-        agents: [{ id: 'agent-a', status: 'healthy', cordoned: false, cordonedBy: '', cordonReason: '', platform: 'process', maxNodes: 3, nodes: 2 }],
+        agents: [{ id: 'agent-a', status: 'healthy', cordoned: false, cordonedBy: '', cordonReason: '', drain: '', drainDeadlineMs: 0, platform: 'process', maxNodes: 3, nodes: 2 }],
       });
       const status = await runCli(['--json', ...m, 'status']);
       expect(JSON.parse(status.stdout)).toEqual({

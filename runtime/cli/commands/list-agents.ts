@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { cordonedBy, cordonFromWire } from '../../../client/index.js';
+import { cordonedBy, cordonFromWire, drainState } from '../../../client/index.js';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { formatAge, printJson, printTable } from '../output.js';
 
 /** A reason longer than this is cut in the table (`--json` has it whole). */
 const REASON_CHARS = 40;
 
-/** `sutra-grid list-agents`: every registered agent with its health, cordon and node count. */
+/** `sutra-grid list-agents`: every registered agent with its health, cordon (or drain) and node count. */
 export function registerListAgentsCommand(program: Command): void {
   addClientOptions(program.command('list-agents').description('list registered agents')).action(async (_opts, cmd: Command) => {
     await withMaster(cmd, async (master, { json }) => {
@@ -20,6 +20,8 @@ export function registerListAgentsCommand(program: Command): void {
             cordoned: cordon !== undefined,
             cordonedBy: cordonedBy(cordon),
             cordonReason: cordon?.reason ?? '',
+            drain: drainState(cordon),
+            drainDeadlineMs: cordon?.drainDeadlineMs ?? 0,
             platform: a.info?.platform ?? '',
             maxNodes: a.info?.capacity?.maxNodes ?? 0,
             nodes: a.nodes.length,
@@ -31,7 +33,7 @@ export function registerListAgentsCommand(program: Command): void {
         rows.map(({ a, cordon }) => [
           a.info?.agentId ?? '',
           a.health,
-          cordonCell(cordonedBy(cordon), cordon?.reason ?? ''),
+          cordonCell(cordonedBy(cordon).replace('operator', drainState(cordon) || 'operator'), cordon?.reason ?? ''),
           a.info?.platform ?? '',
           a.info?.address ?? '',
           a.nodes.length,
@@ -44,7 +46,7 @@ export function registerListAgentsCommand(program: Command): void {
   });
 }
 
-/** `-`, `spec`, `operator (reason)`, `spec+operator (reason)`. */
+/** `-`, `spec`, `operator (reason)`, `spec+operator (reason)`; `draining` or `drained` in place of `operator` for a drain. */
 function cordonCell(by: string, reason: string): string {
   if (by === '') return '-';
   if (reason === '') return by;

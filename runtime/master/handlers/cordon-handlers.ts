@@ -1,12 +1,12 @@
 import { agentViewToWire, cordonToWire } from '../../common/grid-wire.js';
-import type { CordonControl } from '../cordons.js';
+import { drainDeadline, type CordonControl } from '../cordons.js';
 import type { MasterContext } from '../master-context.js';
 import type { HandlerFactory } from './master-handlers.js';
 
 /**
- * ListAgents (each registered agent with its health, nodes and cordon), CordonAgent and
+ * ListAgents (each registered agent with its health, nodes and cordon), CordonAgent, DrainAgent and
  * UncordonAgent: the agents as an operator sees and steers them. Read-only but for the cordons;
- * none of them calls an agent.
+ * none of them calls an agent (a drain's moves are the reconciler's work).
  */
 export function cordonHandlers(cordons: CordonControl): HandlerFactory {
   return (ctx: MasterContext) => ({
@@ -21,6 +21,10 @@ export function cordonHandlers(cordons: CordonControl): HandlerFactory {
     },
     cordonAgent: async (req) => {
       const { cordon, changed } = await cordons.cordon(req.agentId, req.reason);
+      return { cordon: cordonToWire(cordon), changed };
+    },
+    drainAgent: async (req) => {
+      const { cordon, changed } = await cordons.drain(req.agentId, drainDeadline(req.deadlineMs, Date.now()), req.reason);
       return { cordon: cordonToWire(cordon), changed };
     },
     uncordonAgent: async (req) => {

@@ -29,6 +29,7 @@ export interface MasterHandlers {
   getSpec: UnaryHandler<pb.GetSpecRequest, pb.GetSpecResponse>;
   deleteSpec: UnaryHandler<pb.DeleteSpecRequest, pb.DeleteSpecResponse>;
   cordonAgent: UnaryHandler<pb.CordonAgentRequest, pb.CordonAgentResponse>;
+  drainAgent: UnaryHandler<pb.DrainAgentRequest, pb.DrainAgentResponse>;
   uncordonAgent: UnaryHandler<pb.UncordonAgentRequest, pb.UncordonAgentResponse>;
   listEvents: UnaryHandler<pb.ListEventsRequest, pb.ListEventsResponse>;
   watchEvents: StreamHandler<pb.WatchEventsRequest, pb.WatchEventsResponse>;

@@ -172,14 +172,15 @@ export class DesiredStateManager {
 
   /**
    * Durably sets the operator's cordon of `agentId`, or removes it when `cordon` is undefined.
-   * Resolves false when that changed nothing (the same reason again, or no cordon to remove). The
-   * reconciler is triggered, so an uncordoned agent takes waiting nodes at once.
+   * Resolves false when that changed nothing (the same reason and drain deadline again, or no
+   * cordon to remove). The reconciler is triggered, so an uncordoned agent takes waiting nodes at
+   * once and a drained one's nodes start to move.
    */
   setCordon(agentId: string, cordon: StoredCordon | undefined): Promise<boolean> {
     return this.exclusive(async () => {
       const { [agentId]: before, ...others } = this.stored.cordons ?? {};
       if (before === undefined && cordon === undefined) return false;
-      if (before !== undefined && cordon !== undefined && before.reason === cordon.reason) return false;
+      if (before !== undefined && cordon !== undefined && before.reason === cordon.reason && before.drainDeadlineMs === cordon.drainDeadlineMs) return false;
       const cordons = cordon === undefined ? others : { ...others, [agentId]: cordon };
       await this.save({ ...this.stored, cordons }, this.compiled);
       return true;

@@ -1,5 +1,5 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
-import { isRestartInPlace, planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
+import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../../client/transport.js';
@@ -63,6 +63,11 @@ export interface ReconcilerHost {
    * leaders, terms). Must not wait on the nodes: it starts its own work.
    */
   afterPass?(desired: DesiredState): void;
+  /**
+   * Agents being drained, agent id -> the drain's deadline (ms since the epoch): past it, moves
+   * off the agent start without waiting for the update policy.
+   */
+  drainDeadlines?(): Readonly<Record<string, number>>;
 }
 
 export interface ReconcilerOptions {
@@ -108,8 +113,9 @@ interface PassContext {
  * starts the actions on a queue bounded in total and per agent, without waiting for them: a slow
  * or hung agent delays only its own actions, and the next pass starts independent work at once. A
  * node with an operation in flight is left out of the next plans until it completes (planned as if
- * it had); a failing node backs off exponentially. Restarts in place (a memory change) go one node
- * of a cluster at a time, each once the previous one runs again: a cluster never drops to zero.
+ * it had); a failing node backs off exponentially. Paced actions (restarts in place, moves off a
+ * draining agent) go in their cluster's rollout steps, each once the previous one runs again: a
+ * cluster never drops to zero.
  */
 export class Reconciler {
   private readonly intervalMs: number;
@@ -253,9 +259,12 @@ export class Reconciler {
     this.reportConverged(desired.generation, plan, observed);
     const settling = !this.settled(desired.spec, live);
     const now = this.now();
+    const deadlines = this.host.drainDeadlines?.() ?? {};
+    // Past its drain's deadline, a move off the agent is no longer a step: it goes at once.
+    const paced = (a: PlanAction): boolean => a.step !== undefined && !(a.fromAgentId !== undefined && a.fromAgentId !== a.agentId && now >= (deadlines[a.fromAgentId] ?? Infinity));
     const firstStep = new Map<string, number>();
     for (const a of plan.actions) {
-      if (isRestartInPlace(a) && !this.inFlight.has(a.nodeId)) firstStep.set(a.cluster, Math.min(firstStep.get(a.cluster) ?? Infinity, a.step ?? 1));
+      if (paced(a) && !this.inFlight.has(a.nodeId)) firstStep.set(a.cluster, Math.min(firstStep.get(a.cluster) ?? Infinity, a.step ?? 1));
     }
     const starting = new Set<string>();
     const runnable = plan.actions.filter((a) => {
@@ -265,7 +274,7 @@ export class Reconciler {
       if (settling && a.op !== 'destroy') return false;
       const f = this.failures.get(a.nodeId);
       if (f !== undefined && f.retryAtMs > now) return false;
-      if (!isRestartInPlace(a)) return true;
+      if (!paced(a)) return true;
       if (!this.rollouts.mayStart(a, observed, inFlightIds, starting, firstStep)) return false;
       starting.add(a.nodeId);
       this.rollouts.started(a, desired.generation);
@@ -423,7 +432,7 @@ export class Reconciler {
     } finally {
       this.inFlight.delete(a.nodeId);
       // A rolling restart's next node, or a retry, waits for a pass.
-      if (isRestartInPlace(a)) this.trigger();
+      if (a.step !== undefined) this.trigger();
       // Observing costs a walk over every node: after a promotion always (a changed leader is news),
       // otherwise at most every OBSERVE_EVERY_MS, so a 10,000-node apply does not walk 10,000 times.
       const now = this.now();

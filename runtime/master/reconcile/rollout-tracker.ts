@@ -1,5 +1,5 @@
 import type { CompiledClusterSpec, CompiledUpdatePolicy } from '../../../schema/index.js';
-import { isRestartInPlace, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
+import type { LiveState, Plan, PlanAction } from '../../../plan/index.js';
 import type { RolloutState, RolloutStatus } from '../../../client/index.js';
 
 /** Rollout facts the tracker reports (the master turns them into events). */
@@ -31,7 +31,7 @@ interface ClusterRollout {
   readonly policy: CompiledUpdatePolicy;
   readonly startedAtMs: number;
   readonly steps: Map<string, Step>;
-  /** Nodes the last pass planned to restart in place. */
+  /** Nodes the last pass planned as rollout steps (restarts in place, moves off a draining agent). */
   planned: ReadonlySet<string>;
   state: RolloutState;
   reason: string;
@@ -40,7 +40,8 @@ interface ClusterRollout {
 }
 
 /**
- * Keeps each cluster's rolling restart to its update policy: a restart in place starts only while
+ * Keeps each cluster's rolling restart to its update policy: a paced action (`step` set: a restart
+ * in place, or a move off a draining agent) starts only while
  * fewer than `maxUnavailable` nodes of its cluster are down (not running, restarting, or restarted
  * and not yet healthy for `minHealthyTime`), and only from the plan's first pending step, so the
  * leader goes last. A restarted node not healthy within `healthyDeadline` of its start fails the
@@ -63,7 +64,7 @@ export class RolloutTracker {
   observe(generation: number, clusters: readonly CompiledClusterSpec[], plan: Plan, live: LiveState, inFlight: ReadonlySet<string>): RolloutStatus[] {
     const planned = new Map<string, Set<string>>();
     for (const a of plan.actions) {
-      if (!isRestartInPlace(a)) continue;
+      if (a.step === undefined) continue;
       const ids = planned.get(a.cluster) ?? new Set<string>();
       ids.add(a.nodeId);
       planned.set(a.cluster, ids);
@@ -84,6 +85,9 @@ export class RolloutTracker {
         this.rollouts.set(c.name, r);
       }
       r.planned = ids;
+      // New steps after a finished rollout of the same generation (a drain started, or a drain's
+      // leader may now hand over and move): the rollout goes on.
+      if (r.state === 'done' && ids.size > 0) r.state = 'rolling';
       if (r.state !== 'rolling') continue;
       for (const s of r.steps.values()) {
         if (s.done) continue;
@@ -110,7 +114,7 @@ export class RolloutTracker {
   }
 
   /**
-   * Whether the restart in place `a` may start now. `starting` holds the restarts this pass already
+   * Whether the paced action `a` may start now. `starting` holds the restarts this pass already
    * let start (their cluster's nodes are down from now on); `firstStep` is the lowest step each
    * cluster still has planned.
    */

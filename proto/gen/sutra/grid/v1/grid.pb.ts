@@ -239,7 +239,12 @@ export interface AgentCordon {
   /** An operator cordoned it (CordonAgent), with `reason` (may be empty) at `since_ms`. */
   byOperator: boolean;
   reason: string;
+  /** When the operator cordoned it, or started draining it. */
   sinceMs: number;
+  /** While the operator drains it (DrainAgent): the drain's deadline, ms since the epoch; 0 otherwise. */
+  drainDeadlineMs: number;
+  /** Draining, and no node of a declared cluster is left on it. */
+  drained: boolean;
 }
 
 export interface CordonAgentRequest {
@@ -253,6 +258,22 @@ export interface CordonAgentResponse {
     | AgentCordon
     | undefined;
   /** False when the operator's cordon was already there with the same reason. */
+  changed: boolean;
+}
+
+export interface DrainAgentRequest {
+  agentId: string;
+  /** How long the drain keeps to the update policy, from now; 0 = 5 minutes, at most 24 h. */
+  deadlineMs: number;
+  /** Why, shown in list-agents and the AgentDrainStarted event; at most 256 characters. */
+  reason: string;
+}
+
+export interface DrainAgentResponse {
+  cordon?:
+    | AgentCordon
+    | undefined;
+  /** False when the agent was already draining with the same deadline and reason. */
   changed: boolean;
 }
 
@@ -2479,7 +2500,7 @@ export const ListAgentsResponse: MessageFns<ListAgentsResponse> = {
 };
 
 function createBaseAgentCordon(): AgentCordon {
-  return { bySpec: false, byOperator: false, reason: "", sinceMs: 0 };
+  return { bySpec: false, byOperator: false, reason: "", sinceMs: 0, drainDeadlineMs: 0, drained: false };
 }
 
 export const AgentCordon: MessageFns<AgentCordon> = {
@@ -2495,6 +2516,12 @@ export const AgentCordon: MessageFns<AgentCordon> = {
     }
     if (message.sinceMs !== 0) {
       writer.uint32(32).int64(message.sinceMs);
+    }
+    if (message.drainDeadlineMs !== 0) {
+      writer.uint32(40).int64(message.drainDeadlineMs);
+    }
+    if (message.drained !== false) {
+      writer.uint32(48).bool(message.drained);
     }
     return writer;
   },
@@ -2544,6 +2571,22 @@ export const AgentCordon: MessageFns<AgentCordon> = {
             message.sinceMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.drainDeadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.drained = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2574,6 +2617,12 @@ export const AgentCordon: MessageFns<AgentCordon> = {
         : isSet(object.since_ms)
         ? globalThis.Number(object.since_ms)
         : 0,
+      drainDeadlineMs: isSet(object.drainDeadlineMs)
+        ? globalThis.Number(object.drainDeadlineMs)
+        : isSet(object.drain_deadline_ms)
+        ? globalThis.Number(object.drain_deadline_ms)
+        : 0,
+      drained: isSet(object.drained) ? globalThis.Boolean(object.drained) : false,
     };
   },
 
@@ -2591,6 +2640,12 @@ export const AgentCordon: MessageFns<AgentCordon> = {
     if (message.sinceMs !== 0) {
       obj.sinceMs = Math.round(message.sinceMs);
     }
+    if (message.drainDeadlineMs !== 0) {
+      obj.drainDeadlineMs = Math.round(message.drainDeadlineMs);
+    }
+    if (message.drained !== false) {
+      obj.drained = message.drained;
+    }
     return obj;
   },
 
@@ -2603,6 +2658,8 @@ export const AgentCordon: MessageFns<AgentCordon> = {
     message.byOperator = object.byOperator ?? false;
     message.reason = object.reason ?? "";
     message.sinceMs = object.sinceMs ?? 0;
+    message.drainDeadlineMs = object.drainDeadlineMs ?? 0;
+    message.drained = object.drained ?? false;
     return message;
   },
 };
@@ -2775,6 +2832,202 @@ export const CordonAgentResponse: MessageFns<CordonAgentResponse> = {
   },
   fromPartial(object: DeepPartial<CordonAgentResponse>): CordonAgentResponse {
     const message = createBaseCordonAgentResponse();
+    message.cordon = (object.cordon !== undefined && object.cordon !== null)
+      ? AgentCordon.fromPartial(object.cordon)
+      : undefined;
+    message.changed = object.changed ?? false;
+    return message;
+  },
+};
+
+function createBaseDrainAgentRequest(): DrainAgentRequest {
+  return { agentId: "", deadlineMs: 0, reason: "" };
+}
+
+export const DrainAgentRequest: MessageFns<DrainAgentRequest> = {
+  encode(message: DrainAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(16).int64(message.deadlineMs);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainAgentRequest {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: DrainAgentRequest): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainAgentRequest>): DrainAgentRequest {
+    return DrainAgentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainAgentRequest>): DrainAgentRequest {
+    const message = createBaseDrainAgentRequest();
+    message.agentId = object.agentId ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainAgentResponse(): DrainAgentResponse {
+  return { cordon: undefined, changed: false };
+}
+
+export const DrainAgentResponse: MessageFns<DrainAgentResponse> = {
+  encode(message: DrainAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cordon !== undefined) {
+      AgentCordon.encode(message.cordon, writer.uint32(10).fork()).join();
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cordon = AgentCordon.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainAgentResponse {
+    return {
+      cordon: isSet(object.cordon) ? AgentCordon.fromJSON(object.cordon) : undefined,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+    };
+  },
+
+  toJSON(message: DrainAgentResponse): unknown {
+    const obj: any = {};
+    if (message.cordon !== undefined) {
+      obj.cordon = AgentCordon.toJSON(message.cordon);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DrainAgentResponse>): DrainAgentResponse {
+    return DrainAgentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DrainAgentResponse>): DrainAgentResponse {
+    const message = createBaseDrainAgentResponse();
     message.cordon = (object.cordon !== undefined && object.cordon !== null)
       ? AgentCordon.fromPartial(object.cordon)
       : undefined;
@@ -6828,6 +7081,21 @@ export const GridMasterService = {
       Buffer.from(UncordonAgentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UncordonAgentResponse => UncordonAgentResponse.decode(value),
   },
+  /**
+   * Cordons the agent and moves its nodes of declared clusters to other agents, as rollout steps of
+   * their clusters' update policy until the deadline, unpaced after it. Persisted like a cordon;
+   * UncordonAgent ends it. NOT_FOUND and INVALID_ARGUMENT as for CordonAgent; a deadline_ms below 0
+   * or above 24 h is INVALID_ARGUMENT.
+   */
+  drainAgent: {
+    path: "/sutra.grid.v1.GridMaster/DrainAgent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainAgentRequest): Buffer => Buffer.from(DrainAgentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainAgentRequest => DrainAgentRequest.decode(value),
+    responseSerialize: (value: DrainAgentResponse): Buffer => Buffer.from(DrainAgentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainAgentResponse => DrainAgentResponse.decode(value),
+  },
   /** --- events --- */
   listEvents: {
     path: "/sutra.grid.v1.GridMaster/ListEvents" as const,
@@ -6908,6 +7176,13 @@ export interface GridMasterServer extends UntypedServiceImplementation {
    */
   cordonAgent: handleUnaryCall<CordonAgentRequest, CordonAgentResponse>;
   uncordonAgent: handleUnaryCall<UncordonAgentRequest, UncordonAgentResponse>;
+  /**
+   * Cordons the agent and moves its nodes of declared clusters to other agents, as rollout steps of
+   * their clusters' update policy until the deadline, unpaced after it. Persisted like a cordon;
+   * UncordonAgent ends it. NOT_FOUND and INVALID_ARGUMENT as for CordonAgent; a deadline_ms below 0
+   * or above 24 h is INVALID_ARGUMENT.
+   */
+  drainAgent: handleUnaryCall<DrainAgentRequest, DrainAgentResponse>;
   /** --- events --- */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /** Replays from from_index, then follows live, with no gap between the two. */
@@ -7170,6 +7445,27 @@ export interface GridMasterClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UncordonAgentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cordons the agent and moves its nodes of declared clusters to other agents, as rollout steps of
+   * their clusters' update policy until the deadline, unpaced after it. Persisted like a cordon;
+   * UncordonAgent ends it. NOT_FOUND and INVALID_ARGUMENT as for CordonAgent; a deadline_ms below 0
+   * or above 24 h is INVALID_ARGUMENT.
+   */
+  drainAgent(
+    request: DrainAgentRequest,
+    callback: (error: ServiceError | null, response: DrainAgentResponse) => void,
+  ): ClientUnaryCall;
+  drainAgent(
+    request: DrainAgentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainAgentResponse) => void,
+  ): ClientUnaryCall;
+  drainAgent(
+    request: DrainAgentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainAgentResponse) => void,
   ): ClientUnaryCall;
   /** --- events --- */
   listEvents(
