@@ -114,8 +114,12 @@ function edit(d: GridDecl, rnd: () => number): { next: GridDecl; what: string } 
   }
 }
 
+/**
+ * The copies that exist: a destroyed node's agent may list it as `stopped` (no process) for a
+ * moment after apply returns; it is gone, as its destroy said.
+ */
 async function seen(g: DeclarativeGrid): Promise<Map<string, Seen>> {
-  const nodes = await g.nodes();
+  const nodes = (await g.nodes()).filter((n) => n.status !== 'stopped');
   return new Map(nodes.map((n) => [`${n.nodeId}@${n.agentId}`, { nodeId: n.nodeId, agentId: n.agentId, pid: n.pid, memoryMb: n.memoryMb, role: n.role, status: n.status }]));
 }
 
