@@ -175,7 +175,6 @@ export class Reconciler {
     return this.lastPlan;
   }
 
-  /** Where the reconciler stands: what a client waiting for an apply needs to know it is done. */
   /** How far the reconciler is with the applied spec (GetClusterStatus reports it to waiting clients). */
   get progress(): ReconcileState {
     return { generation: this.lastGeneration, pendingActions: this.outstanding.size, unplaced: this.lastPlan?.unplaced ?? [], rollouts: this.rollouts.status() };
@@ -407,13 +406,13 @@ export class Reconciler {
           break;
         }
         case 'replace':
+          // A leader's restart or move hands its leadership over first (a retry after the
+          // handover succeeded finds the heir leading already and goes on).
+          if (a.handoverTo !== undefined && desired.leaders[a.cluster] !== a.handoverTo) await this.host.handOver?.(a.cluster, a.handoverTo);
           // An offline agent is not asked: its copy is removed by the plan when the agent returns,
           // and waiting for its calls to time out would delay the replacement. A reachable one
           // must have stopped the old copy before the new one is spawned (on the same agent the
           // spawn would collide with a copy still stopping).
-          // A leader's restart hands its leadership over first (a retry after the handover
-          // succeeded finds the heir leading already and goes on with the restart).
-          if (a.handoverTo !== undefined && desired.leaders[a.cluster] !== a.handoverTo) await this.host.handOver?.(a.cluster, a.handoverTo);
           if (a.fromAgentId !== undefined && ctx.reachable.has(a.fromAgentId)) await this.stopUntilGone(a.fromAgentId, a.nodeId);
           this.assignments[a.nodeId] = a.agentId;
           await this.host.spawn(a.agentId, { nodeId: a.nodeId, memoryMb: a.memoryMb, cluster: a.cluster, role: a.role, generation: desired.generation });
