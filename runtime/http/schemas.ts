@@ -31,6 +31,8 @@ export const AGENT_SCHEMA = object({
   cordoned: { type: 'boolean', description: 'no new nodes are placed on it' },
   cordonedBy: { type: 'string', description: '`spec`, `operator`, `spec+operator`, or empty' },
   cordonReason: str,
+  drain: { type: 'string', description: '`draining`, `drained`, or empty' },
+  drainDeadlineMs: int,
   platform: str,
   maxNodes: int,
   nodes: { type: 'integer', description: 'nodes the master lists on this agent' },

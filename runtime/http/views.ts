@@ -4,7 +4,7 @@
  * fields keep their names and meaning, so a script can switch between the two.
  */
 import type { AgentCordon, AgentView, NodeView } from '../common/grid-types.js';
-import { cordonedBy, type CordonOutcome, type GridStatus } from '../../client/index.js';
+import { cordonedBy, drainState, type CordonOutcome, type GridStatus } from '../../client/index.js';
 import { formatEventMessage, type GridEvent } from '../events/index.js';
 
 /** `list-agents --json`: one agent (`nodes` is a count, as there) with its cordon. */
@@ -15,6 +15,8 @@ export function agentJson(a: AgentView, cordon: AgentCordon | undefined): Record
     cordoned: cordon !== undefined,
     cordonedBy: cordonedBy(cordon),
     cordonReason: cordon?.reason ?? '',
+    drain: drainState(cordon),
+    drainDeadlineMs: cordon?.drainDeadlineMs ?? 0,
     platform: a.info.platform,
     maxNodes: a.info.capacity.maxNodes,
     nodes: a.nodes.length,
