@@ -159,11 +159,16 @@ describe('partition of a leader alone (its agent stopped with SIGSTOP)', () => {
     stoppedPid = undefined;
 
     // THEN the old leader is a replica of the new term, following the new leader, caught up
+    let lastSeen: unknown;
     await eventually(async () => {
-      const n = (await roles(grid!, 'kg')).all.find((x) => x.nodeId === oldLeader.nodeId);
+      const nodes = await grid!.nodes('kg');
+      lastSeen = nodes.map((x) => ({ nodeId: x.nodeId, agentId: x.agentId, status: x.status, role: x.role, replication: x.replication }));
+      const n = nodes.filter((x) => x.status === 'running').find((x) => x.nodeId === oldLeader.nodeId);
       const r = n?.replication;
       return r?.role === 'replica' && r.term === newTerm && r.leader === addressOf(newLeader) && !r.catchingUp && r.leaseUnconfirmed === false ? n : undefined;
-    }, 30_000, 200);
+    }, 60_000, 200).catch((err: unknown) => {
+      throw new Error(`the old leader did not rejoin as a replica of term ${newTerm} following ${addressOf(newLeader)}: ${(err as Error).message}; last seen ${JSON.stringify(lastSeen)}\nmaster log:\n${grid!.masterLogs().split('\n').slice(-30).join('\n')}`);
+    });
     // ...refuses writes, naming the new leader
     const refused = await codeOf(client(oldLeader).learnConcept('stale', 'written to the old leader'));
     expect(refused.code, refused.details).toBe(GrpcStatus.FAILED_PRECONDITION);
