@@ -6,13 +6,12 @@
  * (their timestamps), and the first write a node accepts. Each failover gets a grid of its own, so
  * the samples are independent; the grid is gone when it returns (or throws).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
-import { MasterClient } from '../client/index.js';
-import { CLI, PROBE_INTERVAL_MS } from './bench-support.js';
-import { BenchStorageClient, pidsMentioning, sleep, waitFor, type BenchScope } from './replication-support.js';
+import type { MasterClient } from '../client/index.js';
+import { addressOf, runCli, startBenchGrid } from './bench-grid.js';
+import { BenchStorageClient, sleep, waitFor, type BenchScope } from './replication-support.js';
 
 /** Agent heartbeat interval of the grid (the spec's monitoring and the master's flag agree). */
 export const HEARTBEAT_MS = 200;
@@ -44,17 +43,6 @@ function spec(offlineAfterMs: number): string {
     '',
   ].join('\n');
 }
-
-/** Runs the CLI to completion; rejects with its output unless it exits 0. */
-function runCli(args: readonly string[]): Promise<string> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((res, rej) => proc.once('exit', (code) => (code === 0 ? res(out) : rej(new Error(`sutra-grid ${args[0]} exited ${code}:\n${out}`)))));
-}
-
-const addressOf = (n: NodeInfo): string => `127.0.0.1:${n.port}`;
 
 /** The cluster once its leader leads and both replicas follow it, caught up, in the leader's term. */
 async function steadyCluster(master: MasterClient): Promise<{ leader: NodeInfo; replicas: NodeInfo[] }> {
@@ -92,36 +80,13 @@ async function firstAcceptedWrite(clients: readonly BenchStorageClient[], t0: nu
 
 /** Builds a grid under `scope`, fails its leader over once, tears it down. */
 export async function failoverOnce(scope: BenchScope, offlineAfterMs: number, preWrites = 200): Promise<FailoverSample> {
-  const dir = scope.dir('grid');
-  const daemons: ChildProcess[] = [];
-  const agents = new Map<string, ChildProcess>();
+  const grid = await startBenchGrid(scope, { agents: AGENTS, nodesPerAgent: 2, heartbeatMs: HEARTBEAT_MS, offlineAfterMs });
+  const { dir, master, agents } = grid;
   const clients: BenchStorageClient[] = [];
-  let master: MasterClient | undefined;
   try {
-    const m = await scope.daemon(
-      ['master', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'master'), '--heartbeat-interval', `${HEARTBEAT_MS}ms`, '--degraded-after', `${Math.round(offlineAfterMs / 2)}ms`,
-        '--offline-after', `${offlineAfterMs}ms`, '--health-check-interval', '50ms', '--reconcile-interval', '200ms'],
-      /master listening on ([^\s"]+)/,
-    );
-    daemons.push(m.proc);
-    master = new MasterClient({ address: m.address, callTimeoutMs: 10_000 });
-    // Node ports in a block of this grid's own (the bench runs in a network namespace of its own).
-    const portBase = 21_000 + Math.floor(Math.random() * 500) * 20;
-    for (const [i, id] of AGENTS.entries()) {
-      const config = join(dir, `${id}.toml`);
-      writeFileSync(config, [
-        '[agent]', `agent_id = "${id}"`, `master_endpoint = "${m.address}"`, 'agent_port = 0', 'max_storage_nodes = 2',
-        '[storage]', `data_path = "${join(dir, id)}"`, 'default_memory_mb = 64', `default_port_range_start = ${portBase + i * 6}`, 'port_range_size = 6',
-        '[monitoring]', `heartbeat_interval_secs = ${HEARTBEAT_MS / 1000}`, 'health_check_interval_secs = 0.5', 'restart_backoff_ms = 50', 'stop_grace_secs = 3',
-        `startup_probe_interval_ms = ${PROBE_INTERVAL_MS}`,
-      ].join('\n'));
-      const a = await scope.daemon(['agent', '--config', config], new RegExp(`agent ${id} listening on (\\S+)`));
-      daemons.push(a.proc);
-      agents.set(id, a.proc);
-    }
     const specFile = join(dir, 'grid.yaml');
     writeFileSync(specFile, spec(offlineAfterMs));
-    await runCli(['apply', specFile, '--auto-approve', '--timeout', '90s', '--master', m.address]);
+    await runCli(['apply', specFile, '--auto-approve', '--timeout', '90s', '--master', grid.masterAddress]);
     const { leader, replicas } = await steadyCluster(master);
 
     // Data on the cluster, and a client connected to every node before the loss.
@@ -141,7 +106,7 @@ export async function failoverOnce(scope: BenchScope, offlineAfterMs: number, pr
 
     const oldTerm = leader.replication!.term;
     const events = await waitFor('AgentOffline and LeaderChanged', async () => {
-      const res = await master!.call('listEvents', {
+      const res = await master.call('listEvents', {
         filter: { types: ['AgentOffline', 'LeaderChanged'], agentId: '', nodeId: '', cluster: '' }, sinceIndex: 0, sinceUs: wall0 * 1000, untilUs: 0, limit: 1000,
       });
       const offline = res.events.find((e) => e.type === 'AgentOffline' && e.agentId === leader.agentId);
@@ -161,16 +126,6 @@ export async function failoverOnce(scope: BenchScope, offlineAfterMs: number, pr
     };
   } finally {
     for (const c of clients) c.close();
-    master?.close();
-    // Agents first (each stops its nodes), then the master; then whatever the killed agent left.
-    await Promise.all(daemons.slice(1).map((d) => scope.stop(d)));
-    if (daemons[0]) await scope.stop(daemons[0]);
-    for (const pid of pidsMentioning(dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    await grid.teardown();
   }
 }

@@ -34,7 +34,7 @@ function buildSpec(): CompiledGridSpec {
       nodes: NODES_PER_CLUSTER,
       topology: c % 3 === 0 ? 'standalone' : 'leader-replicas',
       replication: { durability: c % 3 === 0 ? 'async' : 'sync', syncQuorum: 1, syncTimeoutMs: 5_000 },
-      update: { maxUnavailable: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
+      update: { maxUnavailable: 1, maxSurge: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
       memoryMb: 256 + (c % 4) * 128,
       placement: { strategy: c % 2 === 0 ? 'spread' : 'binpack', agents: pins, selector },
     });

@@ -33,6 +33,7 @@ export function planToWire(plan: Plan): pb.Plan {
       reason: a.reason,
       step: a.step,
       handoverTo: a.handoverTo,
+      surge: a.surge,
     })),
     unplaced: plan.unplaced.map(unplacedToWire),
     deferred: plan.deferred.map((d) => ({ ...d })),
@@ -105,7 +106,8 @@ function actionFromWire(a: pb.PlanAction, field: string): PlanAction {
   const action = { op, cluster: a.cluster, nodeId: a.nodeId, agentId: a.agentId, role: a.role as NodeRole | '', memoryMb: a.memoryMb, reason: a.reason };
   const moved = a.fromAgentId === undefined ? action : { ...action, fromAgentId: a.fromAgentId };
   const stepped = a.step === undefined ? moved : { ...moved, step: a.step };
-  return a.handoverTo === undefined ? stepped : { ...stepped, handoverTo: a.handoverTo };
+  const handing = a.handoverTo === undefined ? stepped : { ...stepped, handoverTo: a.handoverTo };
+  return a.surge === true ? { ...handing, surge: true as const } : handing;
 }
 
 function invalid(field: string, why: string): ClientError {

@@ -308,11 +308,12 @@ function place(ctx: Context, w: ClusterWork): void {
     const paced = p.paced === true;
     if (from && p.ordinal === leader.ordinal && leader.heir !== undefined) {
       // The leader leaves a draining agent: it hands over first and comes back as the heir's replica.
-      ctx.out.action('replace', cluster.name, nodeId, agentId, 'replica', cluster.memoryMb, `${p.reason}; hands leadership to ${leader.heir} first`, from.agentId, { handoverTo: leader.heir, paced });
+      const surge = surges(ctx, cluster, p, 'replica');
+      ctx.out.action('replace', cluster.name, nodeId, agentId, 'replica', cluster.memoryMb, `${p.reason}; hands leadership to ${leader.heir} first`, from.agentId, { handoverTo: leader.heir, paced, surge });
       continue;
     }
     const role = roleOf(p.ordinal);
-    if (from) ctx.out.action('replace', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason, from.agentId, { paced });
+    if (from) ctx.out.action('replace', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason, from.agentId, { paced, surge: surges(ctx, cluster, p, role) });
     else ctx.out.action('create', cluster.name, nodeId, agentId, role, cluster.memoryMb, p.reason);
   }
   if (missing.length > 0) {
@@ -356,4 +357,16 @@ function roleReason(from: NodeRole | '', to: NodeRole, promoted: boolean, sawLea
   if (to === 'leader') return promoted && sawLeader ? 'leader lost: promote' : `no leader: elect (role ${from || 'none'} -> leader)`;
   if (from === 'leader' && to === 'replica') return 'duplicate leader: demote to replica';
   return `role ${from || 'none'} -> ${to}`;
+}
+
+/**
+ * Whether a move starts its new copy before the old one stops (the cluster's `maxSurge`): only
+ * for a running copy on a healthy agent (the old copy must answer its stop later), and never as a
+ * leader: two copies of one leader would both take writes, so a leader hands over first and
+ * moves as a replica.
+ */
+function surges(ctx: Context, cluster: CompiledClusterSpec, p: Pending, role: NodeRole): boolean {
+  const from = p.from?.node;
+  if (p.kind !== 'move' || from === undefined || cluster.update.maxSurge < 1 || role === 'leader') return false;
+  return from.status === 'running' && ctx.agents.get(from.agentId)?.health === 'healthy';
 }

@@ -41,14 +41,15 @@ export class PlanCollector {
     memoryMb: number,
     reason: string,
     fromAgentId?: string,
-    extra: { handoverTo?: string; paced?: boolean } = {},
+    extra: { handoverTo?: string; paced?: boolean; surge?: boolean } = {},
   ): void {
     // Literal key order here is the JSON key order of the plan.
     const base: PlanAction =
       fromAgentId === undefined
         ? { op, cluster, nodeId, agentId, role, memoryMb, reason }
         : { op, cluster, nodeId, agentId, fromAgentId, role, memoryMb, reason };
-    const action: PlanAction = extra.handoverTo !== undefined ? { ...base, handoverTo: extra.handoverTo } : base;
+    const handing: PlanAction = extra.handoverTo !== undefined ? { ...base, handoverTo: extra.handoverTo } : base;
+    const action: PlanAction = extra.surge === true && fromAgentId !== undefined && fromAgentId !== agentId ? { ...handing, surge: true } : handing;
     if (extra.paced === true) this.paced.add(action);
     this.entries.push({ action, clusterRank: this.rank(cluster), ordinal: ordinalOf(cluster, nodeId) ?? Infinity });
   }

@@ -15,7 +15,8 @@ export function renderAction(a: PlanAction): string {
   const role = a.handoverTo !== undefined ? `leader -> ${a.role}` : a.role;
   const what = role ? `${role}, ${formatMemory(a.memoryMb)}` : formatMemory(a.memoryMb);
   const step = a.step !== undefined ? ` [step ${a.step}]` : '';
-  return `${PREFIX[a.op]} ${a.op} ${a.nodeId} ${where} (${what})${step}: ${a.reason}`;
+  const surge = a.surge === true ? ' [new copy first]' : '';
+  return `${PREFIX[a.op]} ${a.op} ${a.nodeId} ${where} (${what})${step}${surge}: ${a.reason}`;
 }
 
 /**

@@ -131,6 +131,12 @@ export interface PlanAction {
    * no acknowledged write lost); the node then restarts as that replica's replica (`role`).
    */
   readonly handoverTo?: string;
+  /**
+   * A move (to another agent) that starts the new copy first and stops the old one once the new
+   * one runs and, for a replica, has caught up with its leader (the cluster's `update.maxSurge`):
+   * the node never goes down. Absent: the old copy stops before the new one starts.
+   */
+  readonly surge?: true;
 }
 
 /** Nodes of one cluster the scheduler could not place, with why. */

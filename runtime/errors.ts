@@ -33,6 +33,7 @@ export type RuntimeErrorCode =
   | 'NOT_REPLICATED'
   | 'PROMOTION_REFUSED'
   | 'ROLLOUT_FAILED'
+  | 'MOVE_NOT_READY'
   | 'NODE_NOT_RUNNING'
   | 'INTERNAL';
 
@@ -83,6 +84,7 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   PROMOTION_REFUSED: GrpcStatus.FAILED_PRECONDITION,
   /** A rolling change stopped: a restarted node did not become healthy within the policy's deadline. */
   ROLLOUT_FAILED: GrpcStatus.ABORTED,
+  MOVE_NOT_READY: GrpcStatus.UNAVAILABLE,
   /** An action that needs the node running (a handover, a restart of a leader) found it otherwise. */
   NODE_NOT_RUNNING: GrpcStatus.FAILED_PRECONDITION,
   INTERNAL: GrpcStatus.INTERNAL,

@@ -31,6 +31,7 @@ export function compileDefaulted(spec: GridSpecDefaulted): CompiledGridSpec {
     replication: compileReplication(cluster, `clusters[${i}].replication`),
     update: {
       maxUnavailable: cluster.update.maxUnavailable,
+      maxSurge: cluster.update.maxSurge,
       minHealthyMs: parseDuration(cluster.update.minHealthyTime, `clusters[${i}].update.minHealthyTime`),
       healthyDeadlineMs: parseDuration(cluster.update.healthyDeadline, `clusters[${i}].update.healthyDeadline`),
       autoRevert: cluster.update.autoRevert,

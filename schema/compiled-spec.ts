@@ -26,6 +26,8 @@ export interface CompiledReplication {
 export interface CompiledUpdatePolicy {
   /** Nodes that may be down for the change at once. */
   readonly maxUnavailable: number;
+  /** Extra copies a move may start before the old copy stops (0: stop first). */
+  readonly maxSurge: number;
   /** How long a restarted node must run before the next step. */
   readonly minHealthyMs: number;
   /** A step not healthy (for minHealthyMs) this long after it started fails the rollout. */

@@ -328,6 +328,13 @@ export const gridSchema = {
               "maximum": 5000,
               "default": 1
             },
+            "maxSurge": {
+              "description": "Copies of the cluster's nodes that may run besides the declared ones during a move (a drain, a changed pin or label): the new copy starts on its new agent and, for a replica, catches up with the leader before the old copy stops, so the node never goes down and a one-replica move loses no data. 0: the old copy stops first (its agent's slot is free before the new one starts). A restart in place (a memory change) cannot surge: both copies would share the node's data directory.",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 5000,
+              "default": 1
+            },
             "minHealthyTime": {
               "description": "How long a restarted node must run healthy before the next step starts, e.g. 10s.",
               "$ref": "#/$defs/duration",

@@ -75,7 +75,7 @@ export function replicateAskFrom(req: ReplicateRequest): ReplicateAsk {
   const term = positiveTerm(req.term);
   if (req.lastLogTerm > term) throw badField('last_log_term', `${req.lastLogTerm} is past the replica's term ${term}`);
   if (req.fromPosition === 0 && req.lastLogTerm !== 0) throw badField('last_log_term', 'must be 0 for an empty log (from_position 0)');
-  return { replicaId, term, fromPosition: req.fromPosition, lastLogTerm: req.lastLogTerm, leader: leaderField('leader', req.leader, false) };
+  return { replicaId, copy: copyField(req.copy), term, fromPosition: req.fromPosition, lastLogTerm: req.lastLogTerm, leader: leaderField('leader', req.leader, false) };
 }
 
 /** The wire form of a node's status. */
@@ -137,7 +137,15 @@ export function replicationHandlers(node: ReplicationNode): Record<string, (req:
     },
     async ackReplication(req: AckReplicationRequest): Promise<AckReplicationResponse> {
       const replicaId = requireId('replica_id', req.replicaId);
-      return { term: await node.source.ack(replicaId, positiveTerm(req.term), req.position) };
+      return { term: await node.source.ack(replicaId, copyField(req.copy), positiveTerm(req.term), req.position) };
     },
   };
+}
+
+const COPY = /^[0-9a-f]{0,32}$/;
+
+/** A replica process's instance id (empty from a replica that sends none). */
+function copyField(copy: string): string {
+  if (!COPY.test(copy)) throw badField('copy', `must be at most 32 lowercase hex digits, got ${JSON.stringify(copy.slice(0, 40))}`);
+  return copy;
 }

@@ -45,14 +45,37 @@ export class QuorumTracker {
     this.recompute();
   }
 
+  /**
+   * Forgets a replica process that is gone (a newer process of its node streams now). The commit
+   * position never goes back: what was committed stays committed.
+   */
+  forget(replicaId: string): void {
+    this.acked.delete(replicaId);
+  }
+
   /** Forgets every ack (a new term: positions acked before are not known to match the new log). */
   reset(): void {
     this.acked.clear();
     this.committed = 0;
   }
 
+  /**
+   * Each node's durable position: the furthest of its processes (two copies of a moving replica
+   * count once, never twice toward the quorum). A key's node id ends at the first NUL (see the
+   * replication source's session keys); a key without one is its own node.
+   */
+  private byNode(): number[] {
+    const nodes = new Map<string, number>();
+    for (const [key, position] of this.acked) {
+      const cut = key.indexOf('\u0000');
+      const node = cut < 0 ? key : key.slice(0, cut);
+      nodes.set(node, Math.max(nodes.get(node) ?? 0, position));
+    }
+    return [...nodes.values()];
+  }
+
   private recompute(): void {
-    const sorted = [...this.acked.values()].sort((a, b) => b - a);
+    const sorted = this.byNode().sort((a, b) => b - a);
     const commit = sorted.length >= this.quorum ? sorted[this.quorum - 1]! : 0;
     if (commit <= this.committed) return;
     this.committed = commit;
@@ -74,7 +97,7 @@ export class QuorumTracker {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
-        const holding = [...this.acked.values()].filter((p) => p >= position).length;
+        const holding = this.byNode().filter((p) => p >= position).length;
         reject(quorumUnavailable(position, this.quorum, holding, timeoutMs));
       }, timeoutMs);
       const w: Waiter = { position, resolve, reject, timer };

@@ -13,6 +13,8 @@ const ACK_TIMEOUT_MS = 5000;
 export interface FollowerHost {
   readonly term: number;
   readonly nodeId: string;
+  /** This process's instance (hex): the leader tells two copies of one node apart by it. */
+  readonly copy: string;
   /** The leader streams in a higher term: take it (durably) before any of its records is appended. */
   adoptTerm(term: number): Promise<void>;
   /** One line for the node's log. */
@@ -104,7 +106,7 @@ export class ReplicaFollower {
     const from = this.store.appendedPosition;
     this.ackSent = from;
     const call = this.client.replicate(
-      { replicaId: this.host.nodeId, term: this.host.term, fromPosition: from, lastLogTerm: this.store.terms.termAt(from) ?? 0, leader: this.leader },
+      { replicaId: this.host.nodeId, copy: this.host.copy, term: this.host.term, fromPosition: from, lastLogTerm: this.store.terms.termAt(from) ?? 0, leader: this.leader },
       authMetadata(this.token),
     );
     this.call = call;
@@ -170,7 +172,7 @@ export class ReplicaFollower {
       try {
         while (this.ackSent < this.ackTarget && !this.abort.signal.aborted) {
           const position = this.ackTarget;
-          await unary(this.client.ackReplication, this.client, { replicaId: this.host.nodeId, term: this.host.term, position }, this.token, ACK_TIMEOUT_MS);
+          await unary(this.client.ackReplication, this.client, { replicaId: this.host.nodeId, copy: this.host.copy, term: this.host.term, position }, this.token, ACK_TIMEOUT_MS);
           this.ackSent = Math.max(this.ackSent, position);
         }
       } catch (err) {
@@ -191,7 +193,7 @@ export class ReplicaFollower {
  */
 export async function announceTerm(oldLeader: string, term: number, newLeader: string, nodeId: string, token: string | undefined): Promise<void> {
   const client = new StorageReplicationClient(oldLeader, insecureCredentials, clientChannelOptions());
-  const call = client.replicate({ replicaId: nodeId, term, fromPosition: 0, lastLogTerm: 0, leader: newLeader }, authMetadata(token), { deadline: Date.now() + 2000 });
+  const call = client.replicate({ replicaId: nodeId, copy: '', term, fromPosition: 0, lastLogTerm: 0, leader: newLeader }, authMetadata(token), { deadline: Date.now() + 2000 });
   await new Promise<void>((resolve) => {
     call.once('data', () => resolve());
     call.on('error', () => resolve());

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { RuntimeError } from '../errors.js';
 import type { ConceptStore } from './concept-store.js';
 import { QuorumTracker } from './quorum-tracker.js';
@@ -124,6 +125,9 @@ export class ReplicationNode implements SourceHost, FollowerHost {
   get nodeId(): string {
     return this.settings.nodeId;
   }
+
+  /** This process's instance, new at each start: see FollowerHost.copy. */
+  readonly copy = randomBytes(8).toString('hex');
 
   log(line: string): void {
     this.settings.log(line);

@@ -30,6 +30,8 @@ export interface ReplicaProgressView {
 /** A checked ReplicateRequest. */
 export interface ReplicateAsk {
   readonly replicaId: string;
+  /** The replica process's instance: copies of one node stream side by side. */
+  readonly copy: string;
   readonly term: number;
   readonly fromPosition: number;
   readonly lastLogTerm: number;
@@ -48,6 +50,8 @@ export interface SourceHost {
 
 interface Session {
   readonly replicaId: string;
+  /** {@link sessionKey} of the replica's node and process. */
+  readonly key: string;
   sent: number;
   connected: boolean;
   caughtUp: boolean;
@@ -94,17 +98,26 @@ export class ReplicationSource {
       call.end();
       return;
     }
-    const previous = this.sessions.get(ask.replicaId);
+    const key = sessionKey(ask.replicaId, ask.copy);
+    // Earlier processes of this node that are gone (a restart) are forgotten; one still
+    // streaming is another copy (a move starting its new copy first) and streams on.
+    for (const s of this.sessions.values()) {
+      if (s.replicaId === ask.replicaId && s.key !== key && !s.connected) {
+        this.sessions.delete(s.key);
+        this.tracker.forget(s.key);
+      }
+    }
+    const previous = this.sessions.get(key);
     if (previous === undefined && this.sessions.size >= MAX_REPLICAS) {
       throw new RuntimeError('CAPACITY_EXCEEDED', `this leader already tracks ${MAX_REPLICAS} replicas`, { field: 'replica_id' });
     }
-    // A newer stream from the same replica replaces the old one, which just ends.
+    // A newer stream from the same replica process replaces the old one, which just ends.
     previous?.abort.abort();
     const caughtUp = ask.fromPosition >= this.store.position;
-    const session: Session = { replicaId: ask.replicaId, sent: ask.fromPosition, connected: true, caughtUp, lastAckAtMs: previous?.lastAckAtMs ?? 0, abort: new AbortController() };
-    this.sessions.set(ask.replicaId, session);
+    const session: Session = { replicaId: ask.replicaId, key, sent: ask.fromPosition, connected: true, caughtUp, lastAckAtMs: previous?.lastAckAtMs ?? 0, abort: new AbortController() };
+    this.sessions.set(key, session);
     // The handshake proved the replica durably holds this prefix of our log.
-    this.tracker.ack(ask.replicaId, ask.fromPosition);
+    this.tracker.ack(key, ask.fromPosition);
     const signal = session.abort.signal;
     const end = (): void => session.abort.abort();
     call.on('cancelled', end);
@@ -153,15 +166,15 @@ export class ReplicationSource {
   }
 
   /** A replica's durable position. @throws FAILED_PRECONDITION for a stale term or an unknown replica */
-  async ack(replicaId: string, term: number, position: number): Promise<number> {
+  async ack(replicaId: string, copy: string, term: number, position: number): Promise<number> {
     if (term < this.host.term) throw staleTerm(`ack from replica ${replicaId}`, term, this.host.term);
     const current = await this.checkTerm(term, '', `replica ${replicaId}`);
-    const s = this.sessions.get(replicaId);
+    const s = this.sessions.get(sessionKey(replicaId, copy));
     if (s === undefined) {
       throw new RuntimeError('STALE_TERM', `replica ${replicaId} has no replication stream from this leader in term ${current}`, { field: 'replica_id' });
     }
     if (position > s.sent) throw badField('position', `${position} is past the ${s.sent} records sent to replica ${replicaId}`);
-    this.tracker.ack(replicaId, position);
+    this.tracker.ack(s.key, position);
     s.lastAckAtMs = Date.now();
     if (position >= this.store.position) s.caughtUp = true;
     return current;
@@ -180,13 +193,18 @@ export class ReplicationSource {
   progress(): ReplicaProgressView[] {
     return [...this.sessions.values()].map((s) => ({
       replicaId: s.replicaId,
-      ackedPosition: this.tracker.ackedBy(s.replicaId),
+      ackedPosition: this.tracker.ackedBy(s.key),
       sentPosition: s.sent,
       connected: s.connected,
       catchingUp: !s.caughtUp,
       lastAckAtMs: s.lastAckAtMs,
     }));
   }
+}
+
+/** A replica process as the leader tracks it: its node id and its instance. */
+function sessionKey(replicaId: string, copy: string): string {
+  return `${replicaId}\u0000${copy}`;
 }
 
 /** Resolves on `event` or on abort. */

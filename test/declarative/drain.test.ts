@@ -160,4 +160,55 @@ describe('drain at a real master', () => {
     expect((await grid.events('RolloutStepStarted')).map((e) => e.nodeId)).toEqual(['kv-0']);
     expect((await grid.events('AgentDrainStarted')).map((e) => e.payload['reason'])).toEqual(['', '']);
   }, 180_000);
+
+  it('a replica leaving a drained agent starts its new copy first (maxSurge): the node runs all along, its data on the new copy before the old stops', async () => {
+    // GIVEN a 2-node cluster, its leader on a2 and its replica on a1, and a3 free
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    await Promise.all(['a1', 'a2', 'a3'].map((id) => grid!.agent(id)));
+    const agents = [{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }];
+    await grid.apply(grid.writeSpec(gridSpec(agents, [{ name: 'kv', nodes: 2, topology: 'leader-replicas', agents: ['a1', 'a2'], update: { minHealthyTime: '300ms' } }])));
+    const before = await eventually(async () => {
+      const r = await roles(grid!, 'kv');
+      return r.leader !== undefined && r.replicas.length === 1 && r.replicas[0]!.replication?.leader === addressOf(r.leader) && !r.replicas[0]!.replication.catchingUp ? r : undefined;
+    }, 30_000);
+    const replica = before.replicas[0]!;
+    const written = await writeConcepts(client(before.leader!), 'c', 300);
+    expect(written).toHaveLength(300);
+    await eventually(async () => (await missingOn(client(replica), written)).length === 0, 20_000, 200);
+
+    // WHEN the replica's agent is drained (the pin widened to a3 so it has somewhere to go), sampling the node every 100 ms
+    let sampling = true;
+    const samples: { running: number; copies: string[] }[] = [];
+    const sampler = (async () => {
+      while (sampling) {
+        const copies = (await grid!.nodes('kv')).filter((n) => n.nodeId === replica.nodeId);
+        samples.push({ running: copies.filter((n) => n.status === 'running').length, copies: copies.map((n) => `${n.agentId}:${n.status}`) });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await grid.apply(grid.writeSpec(gridSpec(agents, [{ name: 'kv', nodes: 2, topology: 'leader-replicas', agents: ['a1', 'a2', 'a3'], update: { minHealthyTime: '300ms' } }])));
+    const drained = await cli(grid, 'drain', replica.agentId, '--deadline', '2m');
+    expect(drained.code, drained.stdout + drained.stderr).toBe(0);
+    const moved = await eventually(async () => {
+      const copies = (await grid!.nodes('kv')).filter((n) => n.nodeId === replica.nodeId && n.status !== 'stopped');
+      return copies.length === 1 && copies[0]!.agentId === 'a3' && copies[0]!.status === 'running' ? copies[0]! : undefined;
+    }, 60_000, 200);
+    sampling = false;
+    await sampler;
+
+    // THEN at every sample a copy of the replica ran (a stop-first move has a gap), and the new copy
+    // started (and caught up, counted as starting) beside the old one still running
+    expect(samples.length).toBeGreaterThan(5);
+    const shown = JSON.stringify(samples.slice(-30));
+    expect(samples.filter((x) => x.running === 0), shown).toEqual([]);
+    expect(samples.some((x) => x.copies.includes(`${replica.agentId}:running`) && x.copies.some((c) => c.startsWith('a3:'))), shown).toBe(true);
+    // ...the new copy holds every write, the leader never changed, and a1 holds nothing
+    expect(await missingOn(client(moved), written)).toEqual([]);
+    expect((await roles(grid, 'kv')).leader?.nodeId).toBe(before.leader!.nodeId);
+    expect(grid.nodePids(replica.agentId)).toEqual([]);
+    const replaced = await grid.events('NodeReplaced');
+    expect(replaced.map((e) => [e.nodeId, e.agentId])).toEqual([[replica.nodeId, 'a3']]);
+    expect(replaced[0]!.payload['reason']).toContain(`(from ${replica.agentId})`);
+  }, 180_000);
 });

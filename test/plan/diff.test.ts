@@ -55,7 +55,7 @@ describe('planGrid diff', () => {
   });
 
   it('numbers a rolling restart in steps of maxUnavailable, replicas in node order, the leader alone last', () => {
-    const update = { maxUnavailable: 2, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
+    const update = { maxUnavailable: 2, maxSurge: 1, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
     const spec = gridSpec(twoAgents, [clusterSpec('kg', 6, { memoryMb: 512, update }), clusterSpec('st', 2, { memoryMb: 512, topology: 'standalone' })]);
     const nodes = [0, 1, 2, 3, 4, 5].map((i) => liveNode(`kg-${i}`, i % 2 === 0 ? 'agent-1' : 'agent-2', { role: i === 2 ? 'leader' : 'replica' }));
     nodes.push(liveNode('st-0', 'agent-1', { role: 'standalone' }), liveNode('st-1', 'agent-2', { role: 'standalone' }));

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LiveState, Plan } from '../../plan/index.js';
-import { planGrid } from '../../plan/index.js';
+import { planGrid, renderPlan } from '../../plan/index.js';
 import { agentSpec, clusterSpec, gridSpec, liveAgentsOf, liveNode } from './fixtures.js';
 
 const standalone = { topology: 'standalone' as const };
@@ -39,7 +39,7 @@ describe('plan: draining agents', () => {
   });
 
   it('numbers the moves with the restarts in place of the same cluster, maxUnavailable per step', () => {
-    const update = { maxUnavailable: 2, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
+    const update = { maxUnavailable: 2, maxSurge: 1, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false };
     const spec = gridSpec(agents(3), [clusterSpec('s', 4, { ...standalone, memoryMb: 512, update })]);
     const nodes = ['agent-1', 'agent-2', 'agent-2', 'agent-3'].map((agent, i) => liveNode(`s-${i}`, agent, { role: 'standalone' }));
     const plan = planGrid(spec, draining({ agents: liveAgentsOf(spec), nodes }, 'agent-1'));
@@ -81,6 +81,33 @@ describe('plan: draining agents', () => {
     const spec = gridSpec(agents(2), [clusterSpec('kg', 1)]);
     const plan = planGrid(spec, draining({ agents: liveAgentsOf(spec), nodes: [liveNode('kg-0', 'agent-1')] }, 'agent-1'));
     expect(steps(plan)).toEqual(['replace kg-0@agent-2<-agent-1 [step 1] leader']);
+  });
+
+  it('a move starts its new copy first (maxSurge), a leader after handing over; never as a leader', () => {
+    const spec = gridSpec(agents(4), [clusterSpec('kg', 3)]);
+    const nodes = [liveNode('kg-0', 'agent-1'), liveNode('kg-1', 'agent-1'), liveNode('kg-2', 'agent-2')];
+    const plan = planGrid(spec, draining({ agents: liveAgentsOf(spec), nodes }, 'agent-1'));
+    expect(plan.actions.map((a) => [a.nodeId, a.surge])).toEqual([['kg-1', true], ['kg-0', true]]);
+    expect(renderPlan(plan).split('\n')[0]).toBe('-/+ replace kg-1 on agent-4 (from agent-1) (replica, 256 MiB) [step 1] [new copy first]: agent-1 is draining');
+
+    // maxSurge 0: the old copies stop first.
+    const noSurge = gridSpec(agents(4), [clusterSpec('kg', 3, { update: { maxUnavailable: 1, maxSurge: 0, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false } })]);
+    expect(planGrid(noSurge, draining({ agents: liveAgentsOf(noSurge), nodes }, 'agent-1')).actions.map((a) => a.surge)).toEqual([undefined, undefined]);
+
+    // A one-node cluster's leader has nobody to hand over to: two copies would both lead.
+    const single = gridSpec(agents(2), [clusterSpec('kg', 1)]);
+    expect(planGrid(single, draining({ agents: liveAgentsOf(single), nodes: [liveNode('kg-0', 'agent-1')] }, 'agent-1')).actions[0]!.surge).toBeUndefined();
+
+    // Nodes on a degraded agent are left alone, a drain's moves too: nothing surges off it.
+    const degraded = liveAgentsOf(spec).map((a) => (a.id === 'agent-1' ? { ...a, health: 'degraded' as const } : a));
+    expect(planGrid(spec, draining({ agents: degraded, nodes }, 'agent-1')).actions).toEqual([]);
+  });
+
+  it('a restart in place never surges: both copies would share the node\'s data directory', () => {
+    const spec = gridSpec(agents(2), [clusterSpec('s', 2, { ...standalone, memoryMb: 512 })]);
+    const nodes = [liveNode('s-0', 'agent-1', { role: 'standalone' }), liveNode('s-1', 'agent-2', { role: 'standalone' })];
+    const plan = planGrid(spec, { agents: liveAgentsOf(spec), nodes });
+    expect(plan.actions.map((a) => [a.op, a.fromAgentId === a.agentId, a.surge])).toEqual([['replace', true, undefined], ['replace', true, undefined]]);
   });
 
   it('a node that fits nowhere stays on the draining agent, reported unplaced naming the drain', () => {

@@ -12,7 +12,7 @@ export function clusterSpec(name: string, nodes: number, over: Partial<CompiledC
     nodes,
     topology: 'leader-replicas',
     replication: { durability: nodes > 1 ? 'sync' : 'async', syncQuorum: 1, syncTimeoutMs: 5_000 },
-    update: { maxUnavailable: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
+    update: { maxUnavailable: 1, maxSurge: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
     memoryMb: 256,
     placement: { strategy: 'spread', agents: [], selector: {} },
     ...over,

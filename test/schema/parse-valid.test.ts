@@ -39,7 +39,7 @@ describe('the examples', () => {
           nodes: 3,
           topology: 'leader-replicas',
           replication: { durability: 'sync', syncQuorum: 1, syncTimeoutMs: 5_000 },
-          update: { maxUnavailable: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
+          update: { maxUnavailable: 1, maxSurge: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false },
           memoryMb: 256,
           placement: { strategy: 'spread', agents: [], selector: {} },
         },
@@ -86,7 +86,7 @@ describe('defaults and units', () => {
       },
       storage: { dataPath: './.grid/data', memoryMb: 256, portRange: { start: 50051, end: 50250 } },
       agents: [{ id: 'a', platform: 'process', capacity: { nodes: 2, memoryMb: 0 }, labels: {} }],
-      clusters: [{ name: 'c', nodes: 1, topology: 'standalone', replication: { durability: 'async', syncQuorum: 1, syncTimeoutMs: 5_000 }, update: { maxUnavailable: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false }, memoryMb: 256, placement: { strategy: 'spread', agents: [], selector: {} } }],
+      clusters: [{ name: 'c', nodes: 1, topology: 'standalone', replication: { durability: 'async', syncQuorum: 1, syncTimeoutMs: 5_000 }, update: { maxUnavailable: 1, maxSurge: 1, minHealthyMs: 10_000, healthyDeadlineMs: 300_000, autoRevert: false }, memoryMb: 256, placement: { strategy: 'spread', agents: [], selector: {} } }],
     });
   });
 

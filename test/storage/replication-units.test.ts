@@ -143,6 +143,18 @@ describe('quorum tracker', () => {
     q.setQuorum(1);
     expect(q.commitPosition).toBe(7);
   });
+
+  it('counts two processes of one node (a moving replica) once toward the quorum', () => {
+    const q = new QuorumTracker(2);
+    q.ack('kg-1\u0000old', 9);
+    q.ack('kg-1\u0000new', 9);
+    expect(q.commitPosition).toBe(0);
+    q.ack('kg-2\u0000x', 4);
+    expect(q.commitPosition).toBe(4);
+    q.forget('kg-1\u0000old');
+    q.ack('kg-2\u0000x', 9);
+    expect(q.commitPosition).toBe(9);
+  });
 });
 
 describe('concept store replication', () => {

@@ -131,11 +131,14 @@ describe('storage-server failover', () => {
     expect((await rc.data.queryConcept('stale')).found).toBe(false);
     expect(await ac.status()).toMatchObject({ role: StorageRole.STORAGE_ROLE_LEADER, term: 3 });
     // Wire bounds: a replica id that is not an id, a last_log_term past the replica's term.
-    const badId = await codeOf(ac.firstReplicateMessage({ replicaId: 'x'.repeat(100), term: 3, fromPosition: 0, lastLogTerm: 0, leader: '' }));
+    const badId = await codeOf(ac.firstReplicateMessage({ replicaId: 'x'.repeat(100), copy: '', term: 3, fromPosition: 0, lastLogTerm: 0, leader: '' }));
     expect(badId.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(badId.details).toContain('replica_id');
-    const badTerm = await codeOf(ac.firstReplicateMessage({ replicaId: 'kg-5', term: 3, fromPosition: 1, lastLogTerm: 4, leader: '' }));
+    const badTerm = await codeOf(ac.firstReplicateMessage({ replicaId: 'kg-5', copy: '', term: 3, fromPosition: 1, lastLogTerm: 4, leader: '' }));
     expect(badTerm.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(badTerm.details).toContain('last_log_term');
+    const badCopy = await codeOf(ac.firstReplicateMessage({ replicaId: 'kg-5', copy: 'Not-Hex', term: 3, fromPosition: 0, lastLogTerm: 0, leader: '' }));
+    expect(badCopy.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(badCopy.details).toContain('copy');
   });
 });

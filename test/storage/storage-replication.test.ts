@@ -62,6 +62,34 @@ describe('storage-server replication', () => {
     expect((await c1.status()).catchingUp).toBe(true);
   });
 
+  it('two copies of one replica (a move starting the new copy first) stream side by side; a restarted copy replaces its own stream only', async () => {
+    const leader = await startNode(leaderArgs('kg-0', 1, ['--durability', 'sync', '--sync-quorum', '1']));
+    const lc = client(leader.address);
+    const old = await startNode(replicaArgs('kg-1', leader.address));
+    const first = await writeConcepts(lc.data, 'a', 100);
+    // WHEN a second copy of kg-1 starts elsewhere (its own data dir) while the first streams
+    const fresh = await startNode(replicaArgs('kg-1', leader.address));
+    const more = await writeConcepts(lc.data, 'b', 100);
+    // THEN both hold everything, and the leader keeps two connected streams for kg-1
+    await Promise.all([converged(client(old.address), lc), converged(client(fresh.address), lc)]);
+    for (const n of [old, fresh]) expect(await missingOn(client(n.address).data, [...first, ...more])).toEqual([]);
+    await eventually(async () => {
+      const r = (await lc.status()).replicas;
+      return r.length === 2 && r.every((x) => x.replicaId === 'kg-1' && x.connected && !x.catchingUp && x.ackedPosition === 200);
+    }, 10_000);
+    // WHEN the old copy stops (the move's end) THEN sync writes go on through the new one
+    await old.proc.stop('SIGTERM', 8_000);
+    expect(await writeConcepts(lc.data, 'c', 10)).toHaveLength(10);
+    // ...and a restart of the new copy replaces the gone copy's session instead of adding one
+    await fresh.proc.stop('SIGTERM', 8_000);
+    const again = await restartNode(fresh);
+    await converged(client(again.address), lc);
+    await eventually(async () => {
+      const r = (await lc.status()).replicas;
+      return r.length === 1 && r[0]!.connected;
+    }, 10_000);
+  });
+
   it('refuses writes on a replica with FAILED_PRECONDITION naming the leader, and serves reads', async () => {
     const leader = await startNode(leaderArgs('kg-0'));
     const replica = await startNode(replicaArgs('kg-1', leader.address));

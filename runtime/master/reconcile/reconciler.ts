@@ -1,112 +1,18 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
 import { planGrid, type LiveNode, type LiveState, type Plan, type PlanAction } from '../../../plan/index.js';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/logger.js';
 import { backoffDelay } from '../../../client/transport.js';
 import type { ReconcileState } from '../../../client/index.js';
 import { ActionQueue } from './action-queue.js';
-import { RolloutTracker, type RolloutEvents } from './rollout-tracker.js';
+import { RolloutTracker } from './rollout-tracker.js';
+import { ActionRunner, type PassContext } from './action-runner.js';
 import { observe as observeMetric, secondsSince, type MasterMetrics } from '../master-metrics.js';
+import type { ReconcilerEvents, ReconcilerHost, ReconcilerOptions } from './reconciler-host.js';
+
+export type { DesiredState, ReconcilerEvents, ReconcilerHost, ReconcilerOptions } from './reconciler-host.js';
 
 /** Least time between two observations after actions (see ReconcilerOptions.observe). */
 const OBSERVE_EVERY_MS = 100;
-
-/** What the reconciler converges to: the applied spec and who currently leads each cluster. */
-export interface DesiredState {
-  readonly spec: CompiledGridSpec;
-  readonly generation: number;
-  readonly leaders: Readonly<Record<string, string>>;
-  /** The term each recorded leader leads (leader-replicas clusters). */
-  readonly terms?: Readonly<Record<string, number>>;
-}
-
-/** Lifecycle facts the reconciler reports (the master turns them into events). */
-export interface ReconcilerEvents extends RolloutEvents {
-  nodeReplaced?(e: { cluster: string; nodeId: string; fromAgentId: string; toAgentId: string; reason: string }): void;
-  leaderChanged?(e: { cluster: string; nodeId: string; previous: string; reason: string; term?: number }): void;
-  placementFailed?(e: { cluster: string; nodeIds: readonly string[]; reason: string }): void;
-}
-
-/** The master-side operations the reconciler drives; each call goes to a real agent. */
-export interface ReconcilerHost {
-  desired(): DesiredState | undefined;
-  /** Live agents and nodes, with the master's leader assignments already applied to roles. */
-  live(): LiveState;
-  spawn(agentId: string, node: { nodeId: string; memoryMb: number; cluster: string; role: string; generation: number }): Promise<void>;
-  /**
-   * Stops the node's copy on `agentId`; resolves once its process is gone. Rejects with the gRPC
-   * status as `code` (or GridError code NODE_NOT_FOUND when the master no longer lists the copy).
-   */
-  stop(agentId: string, nodeId: string): Promise<void>;
-  /** Durably records a new leader (a promotion survives a master restart). */
-  setLeader(cluster: string, nodeId: string): Promise<void>;
-  /** True when the desired state was loaded from the store at start (a master restart). */
-  resumed?(): boolean;
-  /**
-   * Hands the leadership of `cluster` to its replica `nodeId` with no acknowledged write lost (a
-   * planned promotion); resolves once the replica leads. Rejects when it cannot (the old leader
-   * then leads on).
-   */
-  handOver?(cluster: string, nodeId: string): Promise<void>;
-  /**
-   * The grid reached `generation` (nothing planned, nothing in flight, nothing unplaced, no failed
-   * rollout): its spec is the last good one a failed rollout reverts to.
-   */
-  converged?(generation: number): void;
-  /**
-   * A rollout of `cluster` failed under a policy with autoRevert: applies the last good spec again
-   * as a new generation and resolves with it; undefined when there is none to go back to.
-   */
-  revert?(cluster: string, reason: string): Promise<number | undefined>;
-  /**
-   * After each pass is planned: brings running nodes to what the master records (replication roles,
-   * leaders, terms). Must not wait on the nodes: it starts its own work.
-   */
-  afterPass?(desired: DesiredState): void;
-  /**
-   * Agents being drained, agent id -> the drain's deadline (ms since the epoch): past it, moves
-   * off the agent start without waiting for the update policy.
-   */
-  drainDeadlines?(): Readonly<Record<string, number>>;
-}
-
-export interface ReconcilerOptions {
-  /** Time between passes when nothing triggers one. @default 1000 */
-  readonly intervalMs?: number;
-  /** Actions run at most this many at a time. @default 8 */
-  readonly concurrency?: number;
-  /** Actions calling the same agent run at most this many at a time. @default half of concurrency */
-  readonly perAgentConcurrency?: number;
-  /**
-   * After the master starts, no node is created, replaced or promoted until every declared agent has
-   * registered or this long has passed (plus the spec's `replaceAfter` when the spec was loaded
-   * from the store): agents must first tell a restarted master what they run, or it would start
-   * duplicates. @default 0
-   */
-  readonly settleMs?: number;
-  readonly logger?: Logger;
-  readonly events?: ReconcilerEvents;
-  readonly now?: () => number;
-  /**
-   * Called at the start of every pass (before planning) and after each action: an observer sees
-   * every state the reconciler acts on and every state it makes (a lost leader before its replica
-   * is promoted, the promoted cluster before its lost node is replaced).
-   */
-  readonly observe?: () => void;
-  /** Told how long each pass took to plan and how each action ended. */
-  readonly metrics?: MasterMetrics | undefined;
-}
-
-/** Attempts at stopping a copy before its replacement is given up for this pass. */
-const STOP_ATTEMPTS = 3;
-
-/** What a pass knows about the agents it acts on. */
-interface PassContext {
-  readonly desired: DesiredState;
-  /** Agents the master can call now (registered and not offline). */
-  readonly reachable: ReadonlySet<string>;
-  readonly signal: AbortSignal | undefined;
-}
 
 /**
  * Keeps live state equal to the applied spec: each pass plans against what the master sees and
@@ -143,6 +49,7 @@ export class Reconciler {
   /** Actions (by {@link actionKey}) of the last plan and those in flight that have not completed yet. */
   private readonly outstanding = new Set<string>();
   private readonly rollouts: RolloutTracker;
+  private readonly runner: ActionRunner;
   private lastConverged = 0;
 
   constructor(private readonly host: ReconcilerHost, opts: ReconcilerOptions = {}) {
@@ -157,6 +64,7 @@ export class Reconciler {
     this.metrics = opts.metrics;
     this.startedAtMs = this.now();
     this.rollouts = new RolloutTracker(this.events, this.now);
+    this.runner = new ActionRunner(host, this.events, this.logger, this.assignments, this.now);
   }
 
   /** Asks for a pass as soon as possible (after an apply, a registration, a node failure). */
@@ -266,6 +174,7 @@ export class Reconciler {
       if (paced(a) && !this.inFlight.has(a.nodeId)) firstStep.set(a.cluster, Math.min(firstStep.get(a.cluster) ?? Infinity, a.step ?? 1));
     }
     const starting = new Set<string>();
+    const surging = this.surgesInFlight();
     const runnable = plan.actions.filter((a) => {
       if (this.inFlight.has(a.nodeId)) return false;
       // A node absent while agents may still be re-registering is not lost: nothing is created,
@@ -273,10 +182,15 @@ export class Reconciler {
       if (settling && a.op !== 'destroy') return false;
       const f = this.failures.get(a.nodeId);
       if (f !== undefined && f.retryAtMs > now) return false;
-      if (!paced(a)) return true;
-      if (!this.rollouts.mayStart(a, observed, inFlightIds, starting, firstStep)) return false;
-      starting.add(a.nodeId);
-      this.rollouts.started(a, desired.generation);
+      // A move that starts its new copy first waits while its cluster has maxSurge extra copies.
+      const surge = a.surge === true ? surging.get(a.cluster) ?? 0 : 0;
+      if (a.surge === true && surge >= (desired.spec.clusters.find((c) => c.name === a.cluster)?.update.maxSurge ?? 0)) return false;
+      if (paced(a)) {
+        if (!this.rollouts.mayStart(a, observed, inFlightIds, starting, firstStep)) return false;
+        starting.add(a.nodeId);
+        this.rollouts.started(a, desired.generation);
+      }
+      if (a.surge === true) surging.set(a.cluster, surge + 1);
       return true;
     });
     if (runnable.length > 0) {
@@ -291,6 +205,13 @@ export class Reconciler {
     this.host.afterPass?.(desired);
     observeMetric(this.metrics, 'reconcilePass', { seconds: secondsSince(started), actions: runnable.length });
     return { plan, done };
+  }
+
+  /** Moves in flight that run two copies of their node, by cluster. */
+  private surgesInFlight(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.inFlight.values()) if (a.surge === true) out.set(a.cluster, (out.get(a.cluster) ?? 0) + 1);
+    return out;
   }
 
   /**
@@ -381,44 +302,12 @@ export class Reconciler {
   }
 
   private async act(a: PlanAction, ctx: PassContext): Promise<void> {
-    const { desired, signal } = ctx;
-    if (signal?.aborted) {
+    if (ctx.signal?.aborted) {
       this.inFlight.delete(a.nodeId);
       return;
     }
     try {
-      switch (a.op) {
-        case 'create':
-          await this.host.spawn(a.agentId, { nodeId: a.nodeId, memoryMb: a.memoryMb, cluster: a.cluster, role: a.role, generation: desired.generation });
-          this.assignments[a.nodeId] = a.agentId;
-          break;
-        case 'destroy':
-          await this.stopUntilGone(a.agentId, a.nodeId);
-          if (this.assignments[a.nodeId] === a.agentId) delete this.assignments[a.nodeId];
-          break;
-        case 'update': {
-          const previous = desired.leaders[a.cluster] ?? '';
-          if (a.role === 'leader') {
-            await this.host.setLeader(a.cluster, a.nodeId);
-            const term = this.host.desired()?.terms?.[a.cluster];
-            this.events.leaderChanged?.({ cluster: a.cluster, nodeId: a.nodeId, previous, reason: a.reason, ...(term !== undefined ? { term } : {}) });
-          }
-          break;
-        }
-        case 'replace':
-          // A leader's restart or move hands its leadership over first (a retry after the
-          // handover succeeded finds the heir leading already and goes on).
-          if (a.handoverTo !== undefined && desired.leaders[a.cluster] !== a.handoverTo) await this.host.handOver?.(a.cluster, a.handoverTo);
-          // An offline agent is not asked: its copy is removed by the plan when the agent returns,
-          // and waiting for its calls to time out would delay the replacement. A reachable one
-          // must have stopped the old copy before the new one is spawned (on the same agent the
-          // spawn would collide with a copy still stopping).
-          if (a.fromAgentId !== undefined && ctx.reachable.has(a.fromAgentId)) await this.stopUntilGone(a.fromAgentId, a.nodeId);
-          this.assignments[a.nodeId] = a.agentId;
-          await this.host.spawn(a.agentId, { nodeId: a.nodeId, memoryMb: a.memoryMb, cluster: a.cluster, role: a.role, generation: desired.generation });
-          this.events.nodeReplaced?.({ cluster: a.cluster, nodeId: a.nodeId, fromAgentId: a.fromAgentId ?? '', toAgentId: a.agentId, reason: a.reason });
-          break;
-      }
+      await this.runner.run(a, ctx);
       this.failures.delete(a.nodeId);
       this.outstanding.delete(actionKey(a));
       observeMetric(this.metrics, 'reconcileAction', { op: a.op, ok: true });
@@ -442,26 +331,6 @@ export class Reconciler {
   private observeNow(): void {
     this.lastObservedMs = this.now();
     this.observe();
-  }
-
-  /**
-   * Stops a copy and resolves once it is gone: a copy its agent (or the master) no longer knows
-   * is gone already; a stop that did not answer in time is asked again (the agent's stop is
-   * idempotent: the second ask waits for the same stop) before anything is spawned in its place.
-   */
-  private async stopUntilGone(agentId: string, nodeId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.host.stop(agentId, nodeId);
-        return;
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (code === 'NODE_NOT_FOUND' || code === GrpcStatus.NOT_FOUND) return;
-        const again = code === GrpcStatus.DEADLINE_EXCEEDED || code === GrpcStatus.UNAVAILABLE;
-        if (!again || attempt >= STOP_ATTEMPTS) throw err;
-        this.logger.warn({ nodeId, agentId, attempt }, `stop of ${nodeId} on ${agentId} not confirmed; asking again before replacing it`);
-      }
-    }
   }
 }
 

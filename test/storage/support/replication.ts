@@ -81,8 +81,8 @@ export class ReplicationClient {
     return (await unary(this.control.getReplicationStatus, this.control, {}, undefined, 10_000)).status!;
   }
 
-  ack(replicaId: string, term: number, position: number): Promise<{ term: number }> {
-    return unary(this.replication.ackReplication, this.replication, { replicaId, term, position }, undefined, 10_000);
+  ack(replicaId: string, term: number, position: number, copy = ''): Promise<{ term: number }> {
+    return unary(this.replication.ackReplication, this.replication, { replicaId, copy, term, position }, undefined, 10_000);
   }
 
   /** Opens a Replicate stream and returns its first message, or the error it ends with. */

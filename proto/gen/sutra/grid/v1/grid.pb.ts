@@ -405,7 +405,14 @@ export interface PlanAction {
    * A leader's restart in place: the replica it hands its leadership to first (no acknowledged
    * write lost); it then restarts as a replica (role).
    */
-  handoverTo?: string | undefined;
+  handoverTo?:
+    | string
+    | undefined;
+  /**
+   * A move that starts the new copy first and stops the old one once the new runs (and, for a
+   * replica, has caught up): the cluster's update.maxSurge. Absent: the old copy stops first.
+   */
+  surge?: boolean | undefined;
 }
 
 /** Nodes of one cluster the scheduler could not place. */
@@ -4384,6 +4391,7 @@ function createBasePlanAction(): PlanAction {
     reason: "",
     step: undefined,
     handoverTo: undefined,
+    surge: undefined,
   };
 }
 
@@ -4418,6 +4426,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     }
     if (message.handoverTo !== undefined) {
       writer.uint32(82).string(message.handoverTo);
+    }
+    if (message.surge !== undefined) {
+      writer.uint32(88).bool(message.surge);
     }
     return writer;
   },
@@ -4515,6 +4526,14 @@ export const PlanAction: MessageFns<PlanAction> = {
             message.handoverTo = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.surge = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4559,6 +4578,7 @@ export const PlanAction: MessageFns<PlanAction> = {
         : isSet(object.handover_to)
         ? globalThis.String(object.handover_to)
         : undefined,
+      surge: isSet(object.surge) ? globalThis.Boolean(object.surge) : undefined,
     };
   },
 
@@ -4594,6 +4614,9 @@ export const PlanAction: MessageFns<PlanAction> = {
     if (message.handoverTo !== undefined) {
       obj.handoverTo = message.handoverTo;
     }
+    if (message.surge !== undefined) {
+      obj.surge = message.surge;
+    }
     return obj;
   },
 
@@ -4612,6 +4635,7 @@ export const PlanAction: MessageFns<PlanAction> = {
     message.reason = object.reason ?? "";
     message.step = object.step ?? undefined;
     message.handoverTo = object.handoverTo ?? undefined;
+    message.surge = object.surge ?? undefined;
     return message;
   },
 };

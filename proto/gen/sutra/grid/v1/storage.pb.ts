@@ -284,6 +284,12 @@ export interface ReplicateRequest {
    * follows it.
    */
   leader: string;
+  /**
+   * The replica process's instance (hex, at most 32 characters; empty from older replicas): two
+   * copies of one node (a move that starts the new copy before stopping the old) stream side by
+   * side instead of replacing each other's stream.
+   */
+  copy: string;
 }
 
 export interface ReplicateResponse {
@@ -321,6 +327,8 @@ export interface AckReplicationRequest {
   term: number;
   /** Highest position durable on the replica. */
   position: number;
+  /** As ReplicateRequest.copy. */
+  copy: string;
 }
 
 export interface AckReplicationResponse {
@@ -2510,7 +2518,7 @@ export const ReplicaProgress: MessageFns<ReplicaProgress> = {
 };
 
 function createBaseReplicateRequest(): ReplicateRequest {
-  return { replicaId: "", term: 0, fromPosition: 0, lastLogTerm: 0, leader: "" };
+  return { replicaId: "", term: 0, fromPosition: 0, lastLogTerm: 0, leader: "", copy: "" };
 }
 
 export const ReplicateRequest: MessageFns<ReplicateRequest> = {
@@ -2529,6 +2537,9 @@ export const ReplicateRequest: MessageFns<ReplicateRequest> = {
     }
     if (message.leader !== "") {
       writer.uint32(42).string(message.leader);
+    }
+    if (message.copy !== "") {
+      writer.uint32(50).string(message.copy);
     }
     return writer;
   },
@@ -2586,6 +2597,14 @@ export const ReplicateRequest: MessageFns<ReplicateRequest> = {
             message.leader = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.copy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2617,6 +2636,7 @@ export const ReplicateRequest: MessageFns<ReplicateRequest> = {
         ? globalThis.Number(object.last_log_term)
         : 0,
       leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+      copy: isSet(object.copy) ? globalThis.String(object.copy) : "",
     };
   },
 
@@ -2637,6 +2657,9 @@ export const ReplicateRequest: MessageFns<ReplicateRequest> = {
     if (message.leader !== "") {
       obj.leader = message.leader;
     }
+    if (message.copy !== "") {
+      obj.copy = message.copy;
+    }
     return obj;
   },
 
@@ -2650,6 +2673,7 @@ export const ReplicateRequest: MessageFns<ReplicateRequest> = {
     message.fromPosition = object.fromPosition ?? 0;
     message.lastLogTerm = object.lastLogTerm ?? 0;
     message.leader = object.leader ?? "";
+    message.copy = object.copy ?? "";
     return message;
   },
 };
@@ -3030,7 +3054,7 @@ export const ReplicationHeartbeat: MessageFns<ReplicationHeartbeat> = {
 };
 
 function createBaseAckReplicationRequest(): AckReplicationRequest {
-  return { replicaId: "", term: 0, position: 0 };
+  return { replicaId: "", term: 0, position: 0, copy: "" };
 }
 
 export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
@@ -3043,6 +3067,9 @@ export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
     }
     if (message.position !== 0) {
       writer.uint32(24).uint64(message.position);
+    }
+    if (message.copy !== "") {
+      writer.uint32(34).string(message.copy);
     }
     return writer;
   },
@@ -3084,6 +3111,14 @@ export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
             message.position = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.copy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3105,6 +3140,7 @@ export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
         : "",
       term: isSet(object.term) ? globalThis.Number(object.term) : 0,
       position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+      copy: isSet(object.copy) ? globalThis.String(object.copy) : "",
     };
   },
 
@@ -3119,6 +3155,9 @@ export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
     if (message.position !== 0) {
       obj.position = Math.round(message.position);
     }
+    if (message.copy !== "") {
+      obj.copy = message.copy;
+    }
     return obj;
   },
 
@@ -3130,6 +3169,7 @@ export const AckReplicationRequest: MessageFns<AckReplicationRequest> = {
     message.replicaId = object.replicaId ?? "";
     message.term = object.term ?? 0;
     message.position = object.position ?? 0;
+    message.copy = object.copy ?? "";
     return message;
   },
 };
