@@ -4,6 +4,7 @@ import { sleep } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import type { ExitInfo, NodeInstance, NodeLaunchSpec, NodePlatform } from './platform.js';
 import { HealthProbe } from './health-probe.js';
+import { startLiveness, waitOwnServing } from './node-liveness.js';
 import { EXIT_PORT_TAKEN } from '../storage/exit-codes.js';
 import { NodePorts } from './node-ports.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
@@ -14,9 +15,6 @@ import { ReplicationReader } from './node-replication.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ConfigureRequest, NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
 import type { NodeEventSink, SupervisorOptions } from './node-types.js';
-
-/** Liveness probes that may fail in a row before a running node is killed and restarted. */
-const LIVENESS_FAILURES = 3;
 
 /**
  * Moves to another port in a row (no run reaching `running` between them) before a taken port counts
@@ -273,7 +271,7 @@ export class NodeSupervisor {
     r.probe ??= new HealthProbe(`127.0.0.1:${r.spec.port}`);
     let serving: boolean;
     try {
-      serving = await this.waitOwnServing(r, ac.signal);
+      serving = await waitOwnServing(r, this.platform, this.opts, ac.signal);
     } catch {
       return; // aborted: the run ended (crash or stop) and whoever ended it owns the state
     }
@@ -293,47 +291,8 @@ export class NodeSupervisor {
     this.setStatus(r, 'running');
     if (kind === 'restart') this.emit(r, 'NodeRestarted', { restartCount: r.restarts, newPid: r.pid }, `node ${r.spec.nodeId} restarted (restart #${r.restarts}, pid ${r.pid})`);
     else if (kind === 'spawn') this.emit(r, 'SpawnSucceeded', { pid: r.pid, port: r.spec.port, durationMs }, `node ${r.spec.nodeId} running (pid ${r.pid}, port ${r.spec.port}) in ${durationMs} ms`);
-    this.startLiveness(r, ac);
+    startLiveness(r, ac, this.platform, this.opts, this.logger);
     this.replication.start(r, ac.signal);
-  }
-
-  /**
-   * Polls the node's health until SERVING from the node's own listener: while another process holds
-   * the port (another agent's node that won the bind), its SERVING must not make this node running.
-   * Platforms that cannot tell who listens (no `listensOn`) are trusted on the health check alone.
-   */
-  private async waitOwnServing(r: NodeRecord, signal: AbortSignal): Promise<boolean> {
-    const end = r.launchedAt + this.opts.startTimeoutMs;
-    const interval = this.opts.startupProbeIntervalMs;
-    for (;;) {
-      const left = end - Date.now();
-      if (left <= 0 || !(await r.probe!.waitServing(interval, left, signal))) return false;
-      if (this.platform.listensOn?.(r.spec.nodeId, r.spec.port) !== false) return true;
-      // Reading /proc costs more than a health check: look again a little later.
-      await sleep(Math.max(interval, 50), signal);
-    }
-  }
-
-  private startLiveness(r: NodeRecord, ac: AbortController): void {
-    let failures = 0;
-    let busy = false;
-    r.liveness = setInterval(() => {
-      if (busy || ac.signal.aborted) return;
-      busy = true;
-      void r.probe!.check(Math.min(this.opts.healthCheckIntervalMs, 2000)).then((ok) => {
-        busy = false;
-        if (ac.signal.aborted || r.status !== 'running') return;
-        failures = ok ? 0 : failures + 1;
-        if (failures >= LIVENESS_FAILURES) {
-          // One kill per run: the exit event takes it from here (crash -> restart policy).
-          clearInterval(r.liveness);
-          r.killReason = `unhealthy: ${failures} failed health checks`;
-          this.logger.warn({ nodeId: r.spec.nodeId, pid: r.pid }, 'node failed its health checks; killing it to restart');
-          void this.platform.stop(r.spec.nodeId, 0);
-        }
-      });
-    }, this.opts.healthCheckIntervalMs);
-    r.liveness.unref();
   }
 
   private endRun(r: NodeRecord): void {

@@ -1,0 +1,57 @@
+/**
+ * A node's health as its supervisor watches it: from launch until its own listener answers SERVING
+ * (the start), then every health-check interval while it runs (liveness), killing a node that
+ * fails several checks in a row so the restart policy takes over.
+ */
+import { sleep } from '../../client/transport.js';
+import type { Logger } from '../common/logger.js';
+import type { NodePlatform } from './platform.js';
+import type { NodeRecord } from './node-record.js';
+import type { SupervisorOptions } from './node-types.js';
+
+/** Liveness probes that may fail in a row before a running node is killed and restarted. */
+const LIVENESS_FAILURES = 3;
+
+/**
+ * Polls the node's health until SERVING from the node's own listener: while another process holds
+ * the port (another agent's node that won the bind), its SERVING must not make this node running.
+ * Platforms that cannot tell who listens (no `listensOn`) are trusted on the health check alone.
+ * Resolves false when the start timeout passes first; rejects when `signal` aborts.
+ */
+export async function waitOwnServing(r: NodeRecord, platform: NodePlatform, opts: SupervisorOptions, signal: AbortSignal): Promise<boolean> {
+  const end = r.launchedAt + opts.startTimeoutMs;
+  const interval = opts.startupProbeIntervalMs;
+  for (;;) {
+    const left = end - Date.now();
+    if (left <= 0 || !(await r.probe!.waitServing(interval, left, signal))) return false;
+    if (platform.listensOn?.(r.spec.nodeId, r.spec.port) !== false) return true;
+    // Reading /proc costs more than a health check: look again a little later.
+    await sleep(Math.max(interval, 50), signal);
+  }
+}
+
+/**
+ * Checks a running node every health-check interval until the run ends (`ac` aborts); after
+ * {@link LIVENESS_FAILURES} failures in a row, kills it once: its exit event takes it from there
+ * (a crash, then the restart policy).
+ */
+export function startLiveness(r: NodeRecord, ac: AbortController, platform: NodePlatform, opts: SupervisorOptions, logger: Logger): void {
+  let failures = 0;
+  let busy = false;
+  r.liveness = setInterval(() => {
+    if (busy || ac.signal.aborted) return;
+    busy = true;
+    void r.probe!.check(Math.min(opts.healthCheckIntervalMs, 2000)).then((ok) => {
+      busy = false;
+      if (ac.signal.aborted || r.status !== 'running') return;
+      failures = ok ? 0 : failures + 1;
+      if (failures >= LIVENESS_FAILURES) {
+        clearInterval(r.liveness);
+        r.killReason = `unhealthy: ${failures} failed health checks`;
+        logger.warn({ nodeId: r.spec.nodeId, pid: r.pid }, 'node failed its health checks; killing it to restart');
+        void platform.stop(r.spec.nodeId, 0);
+      }
+    });
+  }, opts.healthCheckIntervalMs);
+  r.liveness.unref();
+}
