@@ -57,6 +57,8 @@ describe('rolling restarts', () => {
     const res = await g.cli('apply', file, '--auto-approve', '--timeout', '60s');
     expect(res.code, res.stdout + res.stderr).not.toBe(0);
     expect(res.stderr).toMatch(/rollout of cluster kv failed: kv-0 was not healthy .* within 3s of its restart \(step 1\)/);
+    // ...after showing the step as it went
+    expect(res.stdout).toMatch(/^ {2}rollout of cluster kv \(generation 2\): step 1, 0 of 3 nodes restarted and healthy$/m);
 
     // Only the first step's node was touched: the others still run their old process.
     const after = await g.nodes('kv');

@@ -59,7 +59,7 @@ export function registerApplyCommand(program: Command): void {
         return;
       }
       // The spec was sent once; the wait only reads the grid.
-      const result = await waitConverged(master, applied.generation, { timeoutMs, onView: nodeProgress((line) => say(`  ${line}`)) });
+      const result = await waitConverged(master, applied.generation, { timeoutMs, onView: nodeProgress((line) => say(`  ${line}`), applied.generation) });
       if (json) printJson({ generation: applied.generation, changed: applied.changed, converged: result.done, remaining: result.remaining, ...(result.failed !== undefined ? { failed: result.failed } : {}) });
       if (result.failed !== undefined) throw new RuntimeError('ROLLOUT_FAILED', result.failed);
       if (!result.done) {

@@ -86,7 +86,7 @@ export function registerUpCommand(program: Command): void {
           const before = await master.getSpec();
           const applied = await master.applySpec(spec.json, before.generation);
           out(applied.changed ? `applied ${file} as generation ${applied.generation}` : `resuming generation ${applied.generation} (spec unchanged)`);
-          const converged = await waitConverged(master, applied.generation, { timeoutMs, signal: interrupt.signal, onView: nodeProgress((line) => out(`  ${line}`)) });
+          const converged = await waitConverged(master, applied.generation, { timeoutMs, signal: interrupt.signal, onView: nodeProgress((line) => out(`  ${line}`), applied.generation) });
           // Ctrl+C while waiting stops the grid now, not after the convergence timeout.
           if (converged.interrupted) return;
           out(converged.done ? 'grid converged' : converged.failed !== undefined ? converged.failed : `not converged after ${flags.timeout}: ${converged.remaining.join('; ')}`);
