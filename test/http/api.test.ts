@@ -285,6 +285,9 @@ describe('HTTP API: events, limits, origin, OpenAPI', () => {
         'POST /api/grid/apply',
         'POST /api/grid/agents/{id}/cordon',
         'POST /api/grid/agents/{id}/uncordon',
+        'POST /api/grid/agents/{id}/drain',
+        'POST /api/grid/nodes/{id}/restart',
+        'POST /api/grid/nodes/{id}/promote',
       ].sort(),
     );
     for (const methods of Object.values(a.body.paths)) {
