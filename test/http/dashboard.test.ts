@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, isAlive, trackPid } from '../helpers/processes.js';
+import { eventually, isAlive, startMaster, trackPid } from '../helpers/processes.js';
 import { HttpGrid, gridSpec } from './support/http-grid.js';
 
 /** Conditions on a loaded 2-core host: generous, and each wait says what it waited for. */
@@ -203,5 +203,38 @@ describe('dashboard', () => {
     for (const n of await grid.nodes()) trackPid(n.pid);
     await shot('08-applied');
     expect(consoleErrors).toEqual([]);
+  }, TEST_MS);
+});
+
+describe('dashboard with a token', () => {
+  it('loads without the token, says the API wants one, and works once the operator enters it', async () => {
+    const token = 'dashboard-test-token-0123456789';
+    const master = await startMaster({ args: ['--http', '127.0.0.1:0'], env: { SUTRA_GRID_TOKEN: token } });
+    const tokenPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      const m = await master.waitForLog(/master HTTP API listening on http:\/\/([^\s"]+)/);
+      const http = `http://${m[1]!}`;
+      // The files need no token (a navigation cannot send one); the API does.
+      expect((await fetch(`${http}/`)).status).toBe(200);
+      expect((await fetch(`${http}/app.js`)).status).toBe(200);
+      expect((await fetch(`${http}/api/grid/status`)).status).toBe(401);
+      tokenPage.setDefaultTimeout(WAIT_MS);
+      const errors: string[] = [];
+      tokenPage.on('pageerror', (err) => errors.push(err.message));
+      await tokenPage.goto(`${http}/`);
+      await tokenPage.locator('.banner[role="alert"]', { hasText: 'missing or invalid bearer token' }).waitFor();
+      await tokenPage.locator('input[name="token"]').fill(token);
+      await tokenPage.locator('form.token button[type="submit"]').click();
+      await tokenPage.locator('[data-grid-health]').waitFor();
+      await tokenPage.locator('[data-stream="live"]').waitFor();
+      expect(await tokenPage.locator('.banner[role="alert"]').count()).toBe(0);
+      // Kept for this tab only.
+      expect(await tokenPage.evaluate<string | null>("sessionStorage.getItem('sutra-grid-token')")).toBe(token);
+      await tokenPage.screenshot({ path: join(shots, '09-token.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await tokenPage.close();
+      await master.stop('SIGTERM', 10_000);
+    }
   }, TEST_MS);
 });
