@@ -23,19 +23,19 @@ export function AgentsTable(props: { agents: readonly Agent[]; act: (a: PendingA
   if (props.agents.length === 0) return html`<p class="muted">No agent has registered yet.</p>`;
   return html`
     <div class="table-wrap">
-      <table class="agents">
+      <table class="agents stack">
         <thead><tr><th>Agent</th><th>Health</th><th>Nodes</th><th>Memory</th><th>Labels</th><th>Address</th><th>Scheduling</th><th></th></tr></thead>
         <tbody>
           ${props.agents.map(
             (a) => html`
               <tr data-agent=${a.id} data-health=${a.status} class=${`health-${a.status}`}>
-                <td><strong>${a.id}</strong><div class="muted small">${a.platform}${a.hostname !== '' ? ` · ${a.hostname}` : ''}</div></td>
-                <td><span class=${`badge ${a.status}`}>${a.status}</span></td>
-                <td>${a.nodes} / ${a.maxNodes}</td>
-                <td>${a.maxMemoryMb > 0 ? `${a.maxMemoryMb} MB` : '—'}</td>
-                <td>${labels(a.labels)}</td>
-                <td class="mono">${a.address}</td>
-                <td>${cordonText(a) !== '' ? html`<span class="badge warn" title=${a.cordonReason}>${cordonText(a)}</span>` : html`<span class="muted">schedulable</span>`}</td>
+                <td data-label="Agent"><span><strong>${a.id}</strong><div class="muted small">${a.platform}${a.hostname !== '' ? ` · ${a.hostname}` : ''}</div></span></td>
+                <td data-label="Health"><span class=${`badge ${a.status}`}>${a.status}</span></td>
+                <td data-label="Nodes">${a.nodes} / ${a.maxNodes}</td>
+                <td data-label="Memory">${a.maxMemoryMb > 0 ? `${a.maxMemoryMb} MB` : '—'}</td>
+                <td data-label="Labels"><span>${labels(a.labels)}</span></td>
+                <td data-label="Address" class="mono">${a.address}</td>
+                <td data-label="Scheduling">${cordonText(a) !== '' ? html`<span class="badge warn" title=${a.cordonReason}>${cordonText(a)}</span>` : html`<span class="muted">schedulable</span>`}</td>
                 <td class="actions">
                   <button onClick=${() => props.act(cordonAction(a))}>${a.cordoned ? 'Uncordon' : 'Cordon'}</button>
                   <button onClick=${() => props.act(drainAction(a))} disabled=${a.drain !== ''}>Drain</button>

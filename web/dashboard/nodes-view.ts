@@ -18,18 +18,18 @@ function NodeRow(props: { n: GridNode; crashedAt: number | undefined; act: (a: P
   const stopped = n.status === 'stopped';
   return html`
     <tr data-node=${n.nodeId} data-status=${n.status} class=${`status-${n.status}${crashed ? ' crashed' : ''}`}>
-      <td><strong>${n.nodeId}</strong></td>
-      <td>${n.agentId}</td>
-      <td>${n.role === 'leader' ? html`<span class="star" aria-label="leader">★</span> leader` : n.role !== '' ? n.role : '—'}</td>
-      <td>
+      <td data-label="Node"><strong>${n.nodeId}</strong></td>
+      <td data-label="Agent">${n.agentId}</td>
+      <td data-label="Role">${n.role === 'leader' ? html`<span class="star" aria-label="leader">★</span> leader` : n.role !== '' ? n.role : '—'}</td>
+      <td data-label="Status"><span>
         <span class=${`badge ${n.status}`} data-field="status">${n.status}</span>
         ${crashed ? html` <span class="badge bad" data-field="crashed" title=${`crashed at ${new Date(props.crashedAt ?? 0).toLocaleTimeString()}`}>crashed ${new Date(props.crashedAt ?? 0).toLocaleTimeString()}</span>` : null}
         ${n.lastExit !== '' && !crashed ? html`<div class="muted small">last exit: ${n.lastExit}</div>` : null}
-      </td>
-      <td class="mono">${n.port}</td>
-      <td class="mono" data-field="pid">${n.pid > 0 ? n.pid : '—'}</td>
-      <td data-field="restarts">${n.restarts}</td>
-      <td>${replication(n)}</td>
+      </span></td>
+      <td data-label="Port" class="mono">${n.port}</td>
+      <td data-label="PID" class="mono" data-field="pid">${n.pid > 0 ? n.pid : '—'}</td>
+      <td data-label="Restarts" data-field="restarts">${n.restarts}</td>
+      <td data-label="Replication">${replication(n)}</td>
       <td class="actions">
         ${stopped
           ? null
@@ -46,7 +46,7 @@ function NodeRow(props: { n: GridNode; crashedAt: number | undefined; act: (a: P
 function NodeTable(props: { nodes: readonly GridNode[]; crashes: ReadonlyMap<string, number>; act: (a: PendingAction) => void }) {
   return html`
     <div class="table-wrap">
-      <table class="nodes">
+      <table class="nodes stack">
         <thead><tr><th>Node</th><th>Agent</th><th>Role</th><th>Status</th><th>Port</th><th>PID</th><th>Restarts</th><th>Replication</th><th></th></tr></thead>
         <tbody>${props.nodes.map((n) => html`<${NodeRow} key=${`${n.nodeId}@${n.agentId}`} n=${n} crashedAt=${props.crashes.get(n.nodeId)} act=${props.act} />`)}</tbody>
       </table>
