@@ -24,6 +24,9 @@ COPY client ./client
 COPY runtime ./runtime
 COPY provider ./provider
 COPY bench ./bench
+# The dashboard (web/dashboard), bundled by esbuild into dist/dashboard.
+COPY web ./web
+COPY scripts/build-dashboard.mjs ./scripts/
 RUN npm run build
 
 FROM node:20-slim

@@ -2,13 +2,26 @@
  * The master's Prometheus metrics (prom-client), one private registry per master. Latencies and
  * counts arrive as the master works ({@link MasterMetrics}); the grid's state (agents, nodes,
  * replication lag, event store) is read from the master's services at each scrape, so a gauge is
- * never stale; restarts are counted from the event log (the agents' NodeRestarted reports).
+ * never stale; restarts and rollout steps are counted from the event log (the agents' NodeRestarted
+ * reports, the rollout tracker's RolloutStep* events).
  * Names follow Prometheus conventions: `sutra_grid_` prefix, base units, `_total` counters.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MasterApi, MasterMetrics } from '../master/index.js';
 
 const outcome = (ok: boolean): string => (ok ? 'ok' : 'error');
+
+/** The rollout events and the `outcome` label of `sutra_grid_rollout_steps_total` each counts as. */
+const ROLLOUT_OUTCOME: Readonly<Record<string, string>> = {
+  RolloutStepStarted: 'started',
+  RolloutStepDone: 'done',
+  RolloutFailed: 'failed',
+  RolloutReverted: 'reverted',
+};
+
+/** Every event type the metrics count from the event log. */
+const COUNTED = { NodeRestarted: true, NodeCrashed: true, RolloutStepStarted: true, RolloutStepDone: true, RolloutFailed: true, RolloutReverted: true } as const;
+type CountedType = keyof typeof COUNTED;
 
 /** Keeps the numbers of one master and renders them for `GET /metrics`. */
 export class GridMetrics implements MasterMetrics {
@@ -73,6 +86,13 @@ export class GridMetrics implements MasterMetrics {
     registers: [this.registry],
   });
 
+  private readonly rolloutSteps = new Counter({
+    name: 'sutra_grid_rollout_steps_total',
+    help: 'Rollout steps by cluster and outcome, from the event log: started and done (RolloutStepStarted/RolloutStepDone), failed (the rollout stopped at a step: RolloutFailed) and reverted (RolloutReverted)',
+    labelNames: ['cluster', 'outcome'],
+    registers: [this.registry],
+  });
+
   constructor() {
     const self = this;
     const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, api: MasterApi) => void): void => {
@@ -131,7 +151,7 @@ export class GridMetrics implements MasterMetrics {
   attach(api: MasterApi): void {
     this.api = api;
     const abort = new AbortController();
-    this.follow = { abort, done: this.countRestarts(api, abort.signal) };
+    this.follow = { abort, done: this.countEvents(api, abort.signal) };
   }
 
   /** Stops following the event log. Idempotent. */
@@ -150,14 +170,18 @@ export class GridMetrics implements MasterMetrics {
     return this.registry.contentType;
   }
 
-  private async countRestarts(api: MasterApi, signal: AbortSignal): Promise<void> {
+  /** Counts restarts, crashes and rollout steps from the event log as it grows. */
+  private async countEvents(api: MasterApi, signal: AbortSignal): Promise<void> {
     try {
-      for await (const item of api.events.watch(api.events.store.lastIndex + 1, { types: ['NodeRestarted', 'NodeCrashed'] }, signal)) {
+      for await (const item of api.events.watch(api.events.store.lastIndex + 1, { types: Object.keys(COUNTED) as CountedType[] }, signal)) {
         if (item.kind !== 'event') continue;
-        (item.event.type === 'NodeRestarted' ? this.restarts : this.crashes).inc({ cluster: item.event.cluster });
+        const e = item.event;
+        const rollout = ROLLOUT_OUTCOME[e.type];
+        if (rollout !== undefined) this.rolloutSteps.inc({ cluster: e.cluster, outcome: rollout });
+        else (e.type === 'NodeRestarted' ? this.restarts : this.crashes).inc({ cluster: e.cluster });
       }
     } catch (err) {
-      if (!signal.aborted) api.logger.warn({ err: (err as Error).message }, 'metrics: stopped counting restarts from the event log');
+      if (!signal.aborted) api.logger.warn({ err: (err as Error).message }, 'metrics: stopped counting restarts and rollout steps from the event log');
     }
   }
 

@@ -10,6 +10,7 @@ import { MAX_SPEC_BYTES } from '../../client/transport.js';
 import { splitHostPort } from '../common/grpc-server.js';
 import { RuntimeError } from '../errors.js';
 import type { MasterApi, MasterFrontEnd } from '../master/index.js';
+import { registerDashboard } from './dashboard.js';
 import { guard } from './guard.js';
 import type { GridMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, problem, problemOf, type Problem } from './problem.js';
@@ -108,6 +109,7 @@ export async function buildHttpApp(api: MasterApi, metrics: GridMetrics): Promis
     { prefix: API_PREFIX },
   );
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  registerDashboard(app);
   return app;
 }
 

@@ -14,3 +14,4 @@ export { computeClusterStatus, type GridHealth } from './cluster-status.js';
 export { DeclarativeControl, type ApplyOutcome } from './declarative.js';
 export type { MasterMetrics } from './master-metrics.js';
 export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory } from './master-api.js';
+export { drainDeadline, MAX_DRAIN_DEADLINE_MS } from './cordons.js';

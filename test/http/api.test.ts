@@ -262,8 +262,10 @@ describe('HTTP API: events, limits, origin, OpenAPI', () => {
     expect(rebound.contentType).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(rebound.body)).toMatchObject({ grpcCode: 'PERMISSION_DENIED' });
     expectProblem(await grid.call('nothing-here'), 404, 'NOT_FOUND');
-    const root = await fetch(`${grid.http}/`);
-    expect(root.status).toBe(404);
+    // `/` is the dashboard (test/http/dashboard.test.ts), served with no CORS header either.
+    const root = await fetch(`${grid.http}/`, { headers: { origin: 'http://evil.example' } });
+    expect(root.status).toBe(403);
+    expect(root.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {
@@ -285,6 +287,9 @@ describe('HTTP API: events, limits, origin, OpenAPI', () => {
         'POST /api/grid/apply',
         'POST /api/grid/agents/{id}/cordon',
         'POST /api/grid/agents/{id}/uncordon',
+        'POST /api/grid/agents/{id}/drain',
+        'POST /api/grid/nodes/{id}/restart',
+        'POST /api/grid/nodes/{id}/promote',
       ].sort(),
     );
     for (const methods of Object.values(a.body.paths)) {

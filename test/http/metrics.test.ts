@@ -60,6 +60,7 @@ describe('/metrics', () => {
       sutra_grid_cluster_running_nodes: 'gauge',
       sutra_grid_spec_generation: 'gauge',
       sutra_grid_event_log_last_index: 'gauge',
+      sutra_grid_rollout_steps_total: 'counter',
     };
     for (const [name, type] of Object.entries(expected)) {
       expect(m.get(name)?.type, name).toBe(type);
@@ -125,5 +126,20 @@ describe('/metrics', () => {
     const lag = await scrapeUntil((s) => (s.get('sutra_grid_replication_lag_records')?.samples.length ?? 0) > 0, 20_000);
     const series = lag.get('sutra_grid_replication_lag_records')!.samples;
     expect(series).toEqual([{ name: 'sutra_grid_replication_lag_records', labels: { cluster: 'rep', node: expect.stringMatching(/^rep-[01]$/) }, value: 0 }]);
+  });
+
+  it('counts rollout steps by cluster and outcome as a changed spec rolls through', async () => {
+    const before = await scrape();
+    expect(sampleValue(before, 'sutra_grid_rollout_steps_total', { cluster: 'kv', outcome: 'started' })).toBe(0);
+    // WHEN kv's memory changes: its node is replaced as one rollout step
+    const spec = gridSpec([{ id: 'a1' }], [{ name: 'kv', nodes: 1, memory: '96Mi', update: { minHealthyTime: '300ms' } }, { name: 'rep', nodes: 2, topology: 'leader-replicas', replication: { durability: 'async' } }]);
+    const applied = await grid.postYaml('apply?expectedGeneration=1', stringify(spec));
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    // THEN the step is counted started, then done; none failed, and rep rolled nothing
+    const m = await scrapeUntil((s) => sampleValue(s, 'sutra_grid_rollout_steps_total', { cluster: 'kv', outcome: 'done' }) === 1, 60_000);
+    expect(sampleValue(m, 'sutra_grid_rollout_steps_total', { cluster: 'kv', outcome: 'started' })).toBe(1);
+    expect(sampleValue(m, 'sutra_grid_rollout_steps_total', { cluster: 'kv', outcome: 'failed' })).toBe(0);
+    expect(sampleValue(m, 'sutra_grid_rollout_steps_total', { cluster: 'rep', outcome: 'started' })).toBe(0);
+    for (const n of await grid.nodes()) trackPid(n.pid);
   });
 });

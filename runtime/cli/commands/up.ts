@@ -78,7 +78,7 @@ export function registerUpCommand(program: Command): void {
         if (interrupt.signal.aborted) return;
         const local = LocalGrid.localAgents(spec.compiled).map((a) => a.id);
         out(`master listening on ${address} (state in ${resolve(flags.stateDir)})`);
-        if (grid.httpAddress !== undefined) out(`HTTP API on http://${grid.httpAddress}/api/grid, metrics on http://${grid.httpAddress}/metrics`);
+        if (grid.httpAddress !== undefined) out(`HTTP API on http://${grid.httpAddress}/api/grid, metrics on http://${grid.httpAddress}/metrics, dashboard on http://${grid.httpAddress}/`);
         out(`local agents: ${local.length > 0 ? local.join(', ') : '(none; waiting for remote agents)'}`);
         if (token === undefined) out('no token: the master and agents listen on loopback only');
         const master = new MasterClient({ address, token });

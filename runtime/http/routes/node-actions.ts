@@ -3,7 +3,9 @@
  * calls {@link NodeOperations} exactly as the GridMaster handlers do (runtime/master/handlers/
  * node-handlers.ts), with the same id checks, so both sides refuse and succeed alike.
  */
-import type { MasterApi } from '../../master/index.js';
+import { parseDuration } from '../../../schema/index.js';
+import { drainState } from '../../../client/index.js';
+import { MAX_DRAIN_DEADLINE_MS, drainDeadline, type MasterApi } from '../../master/index.js';
 import { optionalId, requireId } from '../../common/grpc-edge.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { RuntimeError } from '../../errors.js';
@@ -50,8 +52,61 @@ export const ACTIONS: readonly ActionDef[] = [
     body: { reason: { type: 'string', maxLength: 1024, description: 'why, shown in list-agents and the AgentCordoned event (at most 256 characters)' } },
     run: cordonAgent,
   },
-  { on: 'agents', verb: 'uncordon', summary: "lift the operator's cordon; 409 while the spec still cordons the agent (`sutra-grid uncordon --json`)", run: uncordonAgent },
+  {
+    on: 'agents',
+    verb: 'drain',
+    summary: 'cordon the agent and move its nodes of declared clusters elsewhere, under their update policy until the deadline; answers once the drain is recorded (`sutra-grid drain --detach --json`)',
+    body: {
+      deadline: { type: 'string', maxLength: 32, description: 'how long the moves keep to the update policy, e.g. `90s`, `5m` (the default), at most `24h`' },
+      reason: { type: 'string', maxLength: 1024, description: 'why, shown in list-agents and the AgentDrainStarted event (at most 256 characters)' },
+    },
+    run: drainAgent,
+  },
+  { on: 'agents', verb: 'uncordon', summary: "lift the operator's cordon (and end a drain); 409 while the spec still cordons the agent (`sutra-grid uncordon --json`)", run: uncordonAgent },
+  {
+    on: 'nodes',
+    verb: 'restart',
+    summary: 'stop and start the node in place with its data; a leader with a caught-up replica hands over first (`sutra-grid restart --json`)',
+    run: restartNode,
+  },
+  {
+    on: 'nodes',
+    verb: 'promote',
+    summary: 'make a caught-up replica the leader of its cluster: a planned handover losing no acknowledged write (`sutra-grid promote --json`)',
+    run: promoteNode,
+  },
 ];
+
+/** The drain deadline when the body gives none, as the CLI's `--deadline` default. */
+const DEFAULT_DRAIN_DEADLINE = '5m';
+
+async function drainAgent(api: MasterApi, agentId: string, body: Readonly<Record<string, unknown>>): Promise<unknown> {
+  const reason = body['reason'] ?? '';
+  if (typeof reason !== 'string') throw new RuntimeError('INVALID_ARGUMENT', 'reason: must be a string', { field: 'reason' });
+  const text = body['deadline'] ?? DEFAULT_DRAIN_DEADLINE;
+  let ms = Number.NaN;
+  try {
+    if (typeof text === 'string') ms = parseDuration(text, 'deadline');
+  } catch {
+    // reported below, with the bounds
+  }
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DRAIN_DEADLINE_MS) {
+    throw new RuntimeError('INVALID_ARGUMENT', `deadline: must be a duration like 90s or 5m, more than 0 and at most 24h, got ${JSON.stringify(text)}`, { field: 'deadline' });
+  }
+  // drainDeadline checks the bounds again, naming the gRPC field; the check above names ours.
+  const o = await api.declarative.cordons.drain(agentId, drainDeadline(ms, Date.now()), reason);
+  return { agentId, drain: drainState(o.cordon), drainDeadlineMs: o.cordon?.drainDeadlineMs ?? 0, reason: o.cordon?.reason ?? '', changed: o.changed };
+}
+
+async function restartNode(api: MasterApi, nodeId: string): Promise<unknown> {
+  const { node, handedOverTo } = await api.declarative.restarts.restart(nodeId);
+  return { nodeId: node.nodeId, agentId: node.agentId, status: node.status, pid: node.pid, port: node.port, handedOverTo };
+}
+
+async function promoteNode(api: MasterApi, nodeId: string): Promise<unknown> {
+  const r = await api.declarative.handover.promote(nodeId);
+  return { cluster: r.cluster, nodeId: r.nodeId, previousLeader: r.previous, term: r.term, logPosition: r.logPosition };
+}
 
 async function cordonAgent(api: MasterApi, agentId: string, body: Readonly<Record<string, unknown>>): Promise<unknown> {
   const reason = body['reason'] ?? '';
