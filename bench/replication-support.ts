@@ -126,8 +126,8 @@ export class BenchStorageClient {
     return unary(this.data.learnConcept as unknown as Unary<object, { created: boolean }>, this.data, { id, content: `value of ${id}`, attributes: {} }, undefined, timeoutMs);
   }
 
-  async found(id: string): Promise<boolean> {
-    const res = await unary(this.data.queryConcept as unknown as Unary<object, { found: boolean }>, this.data, { id }, undefined, 10_000);
+  async found(id: string, timeoutMs = 10_000): Promise<boolean> {
+    const res = await unary(this.data.queryConcept as unknown as Unary<object, { found: boolean }>, this.data, { id }, undefined, timeoutMs);
     return res.found;
   }
 
