@@ -95,6 +95,11 @@ export interface ReconcilerOptions {
   readonly observe?: () => void;
   /** Told how long each pass took to plan and how each action ended. */
   readonly metrics?: MasterMetrics | undefined;
+  /**
+   * False while this master does not lead (several masters on etcd): no pass plans or acts, and an
+   * action queued before is dropped. Checked right before each action. @default always true
+   */
+  readonly active?: () => boolean;
 }
 
 /** Attempts at stopping a copy before its replacement is given up for this pass. */
@@ -128,7 +133,8 @@ export class Reconciler {
   private readonly observe: () => void;
   private readonly metrics: MasterMetrics | undefined;
   private lastObservedMs = 0;
-  private readonly startedAtMs: number;
+  private startedAtMs: number;
+  private readonly active: () => boolean;
   private readonly settleMs: number;
   private readonly inFlight = new Map<string, PlanAction>();
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
@@ -156,7 +162,18 @@ export class Reconciler {
     this.observe = opts.observe ?? (() => undefined);
     this.metrics = opts.metrics;
     this.startedAtMs = this.now();
+    this.active = opts.active ?? (() => true);
     this.rollouts = new RolloutTracker(this.events, this.now);
+  }
+
+  /**
+   * Starts the settle period again: a master that just became leader has not heard from the agents
+   * yet, and must not create or replace what they may run (as after a restart).
+   */
+  resettle(): void {
+    this.startedAtMs = this.now();
+    this.lastConverged = 0;
+    this.trigger();
   }
 
   /** Asks for a pass as soon as possible (after an apply, a registration, a node failure). */
@@ -239,6 +256,7 @@ export class Reconciler {
   /** Plans and queues the runnable actions; `done` resolves once those actions have finished. */
   private start(signal?: AbortSignal): { plan: Plan | undefined; done: Promise<unknown> } {
     const started = process.hrtime.bigint();
+    if (!this.active()) return { plan: undefined, done: Promise.resolve() };
     this.observeNow();
     const desired = this.host.desired();
     if (desired === undefined) return { plan: undefined, done: Promise.resolve() };
@@ -382,7 +400,7 @@ export class Reconciler {
 
   private async act(a: PlanAction, ctx: PassContext): Promise<void> {
     const { desired, signal } = ctx;
-    if (signal?.aborted) {
+    if (signal?.aborted === true || !this.active()) {
       this.inFlight.delete(a.nodeId);
       return;
     }
