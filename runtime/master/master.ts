@@ -27,8 +27,6 @@ import { observe, type MasterMetrics } from './master-metrics.js';
 import type { HttpFrontEndFactory, MasterApi, MasterFrontEnd } from './master-api.js';
 import { requireLeader, SoleLeadership, type Leadership } from './leadership.js';
 
-/** What a master that does not lead still answers: where the leader is, and the store's health. */
-const FOLLOWER_RPCS: ReadonlySet<string> = new Set(['getClusterStatus']);
 
 /**
  * Lifecycle of the master daemon:
@@ -194,9 +192,11 @@ export class Master {
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers], (rpc) => {
-        if (!FOLLOWER_RPCS.has(rpc)) requireLeader(this.leadership, rpc);
-      });
+      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers], (rpc) =>
+        // A follower hears from no agent: its view of the grid is empty, so it answers nothing and
+        // names the leader (clients and agents given several masters go there).
+        requireLeader(this.leadership, rpc),
+      );
       this.server = await startGrpcServer(o.listen, [service], o.token);
       // A master that starts leading takes the shared state as it is now, and waits for the agents.
       this.leadership.onChange((leading) => {

@@ -68,7 +68,9 @@ export class EtcdLeadership implements Leadership {
   }
 
   leader(): LeaderInfo {
-    return this.isLeader() ? this.self : this.seen;
+    if (this.isLeader()) return this.self;
+    // Our own key, still in etcd until its lease runs out, names no leader that acts.
+    return this.seen.masterId === this.self.masterId ? NO_LEADER : this.seen;
   }
 
   onChange(listener: (leading: boolean) => void): void {
@@ -115,6 +117,9 @@ export class EtcdLeadership implements Leadership {
         this.health = `etcd ${this.o.endpoints.join(',')} healthy`;
       } catch (err) {
         this.health = `etcd ${this.o.endpoints.join(',')} unreachable or without quorum: ${(err as Error).message}`;
+        // Cut off from etcd, this master cannot tell who leads: naming the last one seen would
+        // send clients round in circles.
+        this.seen = NO_LEADER;
         if (this.leadingRevision > 0 && !this.isLeader()) this.stepDown('its lease could not be renewed in time');
       }
       await new Promise<void>((resolve) => {
@@ -194,6 +199,7 @@ export class EtcdLeadership implements Leadership {
     if (this.leadingRevision === 0) return;
     this.leadingRevision = 0;
     this.validUntil = 0;
+    this.seen = NO_LEADER;
     this.o.logger.warn(`this master no longer leads: ${why}; it acts on nothing until it wins an election again`);
     // A new lease for the next campaign: the old one may still hold the key until it expires.
     void this.dropLease();
