@@ -58,6 +58,8 @@ export interface DeclarativeOptions {
   readonly metrics?: MasterMetrics | undefined;
   /** False while this master does not lead: nothing is reconciled. @default always true */
   readonly leading?: () => boolean;
+  /** The masters sharing the store and its health, for GetClusterStatus. @default none (a lone master) */
+  readonly masters?: () => Pick<GridStatus, 'masters' | 'storeHealth'>;
 }
 
 /**
@@ -292,6 +294,7 @@ export class DeclarativeControl {
       eventsDropped: this.o.eventStats?.().dropped ?? 0,
       eventStoreError: this.o.eventStats?.().storeError ?? '',
       reconcile: this.reconciler.progress,
+      ...(this.o.masters?.() ?? { masters: [], storeHealth: '' }),
     };
   }
 }

@@ -32,6 +32,8 @@ export interface Leadership {
   onChange(listener: (leading: boolean) => void): void;
   /** Where the shared state lives, for `status`: e.g. `etcd 127.0.0.1:2379 healthy`; '' for none. */
   storeHealth(): string;
+  /** Every master up, this one included (for `status`); empty for a lone master. */
+  peers(): readonly MasterPeer[];
   /** Starts campaigning (advertising `address`); resolves once started, not once leading. */
   start(address: string, masterId: string): Promise<void>;
   /** Stops leading (resigns) and campaigning. Idempotent. */
@@ -68,6 +70,10 @@ export class SoleLeadership implements Leadership {
 
   storeHealth(): string {
     return '';
+  }
+
+  peers(): readonly MasterPeer[] {
+    return [];
   }
 
   start(address: string, masterId: string): Promise<void> {

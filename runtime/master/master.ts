@@ -187,6 +187,7 @@ export class Master {
         eventStats: () => eventStoreHealth(bus),
         metrics: this.metrics,
         leading: () => this.leadership.isLeader(),
+        masters: () => ({ masters: [...this.leadership.peers()], storeHealth: this.leadership.storeHealth() }),
       });
       const held = await this.declarativeControl.init();
       if (held !== undefined) {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientError, type GridNode } from '../../client/index.js';
-import { eventually, isAlive, trackPid } from '../helpers/processes.js';
+import { eventually, isAlive, runCli, trackPid } from '../helpers/processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { EtcdGrid, LEASE_TTL_S, type GridMaster } from './support/etcd-grid.js';
 
@@ -43,6 +43,9 @@ describe('several masters on etcd', () => {
   it('two masters racing ApplySpec with the same expected generation: exactly one wins', async () => {
     g = await EtcdGrid.start(2);
     const leader = await g.leader();
+    const follower = g.masters.find((m) => m !== leader)!;
+    // (once the follower has looked at etcd: until then it knows of no leader to name)
+    await eventually(async () => (await refusal(follower.client.getSpec())).message.includes(`[leader=${leader.address}]`), 20_000);
     const json = JSON.stringify(spec(2));
     // WHEN both masters are asked at once to apply over generation 0
     const outcomes = await Promise.allSettled(g.masters.map((m) => m.client.applySpec(json, 0)));
@@ -55,6 +58,15 @@ describe('several masters on etcd', () => {
     expect(reason.code).toBe('UNAVAILABLE');
     expect(reason.message).toContain(`[leader=${leader.address}]`);
     expect((await leader.client.getSpec()).generation).toBe(1);
+    // AND `status` (given both masters) shows both, which one leads and since when, and etcd's health
+    const status = await eventually(async () => {
+      const res = await runCli(['status', '--json', '--master', g!.masters.map((m) => m.address).join(',')]);
+      const view = JSON.parse(res.stdout) as { masters?: { address: string; leading: boolean; sinceMs: number }[]; store?: string };
+      return view.masters?.length === 2 ? view : undefined;
+    }, 20_000);
+    expect(status.masters!.filter((m) => m.leading).map((m) => m.address)).toEqual([leader.address]);
+    expect(status.masters!.find((m) => m.leading)!.sinceMs).toBe(g.ledAt(leader));
+    expect(status.store).toMatch(/^etcd 127\.0\.0\.1:\d+.* healthy$/);
     // AND a client given both masters finds the leader itself, and is checked against generation 1
     const both = g.client();
     try {

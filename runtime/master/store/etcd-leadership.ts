@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../../common/logger.js';
-import type { LeaderInfo, Leadership } from '../leadership.js';
+import type { LeaderInfo, Leadership, MasterPeer } from '../leadership.js';
 
 const NO_LEADER: LeaderInfo = { address: '', masterId: '', sinceMs: 0 };
 
@@ -43,6 +43,9 @@ export class EtcdLeadership implements Leadership {
   private seen: LeaderInfo = NO_LEADER;
   private self: LeaderInfo = NO_LEADER;
   private health = 'etcd: not contacted yet';
+  /** The masters whose presence keys the last look found (the leader looks). */
+  private others: MasterPeer[] = [];
+  private readonly startedAtMs = Date.now();
   private readonly listeners: ((leading: boolean) => void)[] = [];
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -79,6 +82,12 @@ export class EtcdLeadership implements Leadership {
 
   storeHealth(): string {
     return this.health;
+  }
+
+  peers(): readonly MasterPeer[] {
+    const leading = this.isLeader();
+    const me: MasterPeer = { ...this.self, leading, sinceMs: leading ? this.self.sinceMs : this.startedAtMs };
+    return [me, ...this.others.filter((p) => p.masterId !== this.self.masterId)];
   }
 
   start(address: string, masterId: string): Promise<void> {
@@ -136,6 +145,7 @@ export class EtcdLeadership implements Leadership {
     if (this.leadingRevision > 0) {
       const kv = await this.read();
       if (kv?.createRevision !== this.leadingRevision) this.stepDown('its leader key is gone (the lease expired or was revoked)');
+      else await this.readPeers();
       return;
     }
     await this.ensureLease();
@@ -167,6 +177,12 @@ export class EtcdLeadership implements Leadership {
     return { createRevision: Number(kv.create_revision) };
   }
 
+  /** The other masters' presence keys (each on its master's lease). */
+  private async readPeers(): Promise<void> {
+    const all = await this.o.client.getAll().prefix(`${this.o.prefix}masters/`).strings();
+    this.others = Object.values(all).map(parsePeer).filter((p) => p.masterId !== '');
+  }
+
   private async ensureLease(): Promise<void> {
     if (this.lease !== undefined) return;
     const lease = this.o.client.lease(this.o.ttlSeconds);
@@ -193,6 +209,9 @@ export class EtcdLeadership implements Leadership {
     }
     this.lease = lease;
     this.validUntil = before + this.o.ttlSeconds * 1000 - this.marginMs;
+    // Presence for `status`: gone with the lease when this master dies.
+    const presence = JSON.stringify({ address: this.self.address, masterId: this.self.masterId, sinceMs: this.startedAtMs });
+    await this.o.client.put(`${this.o.prefix}masters/${this.self.masterId}`).value(presence).lease(this.leaseId).exec();
   }
 
   private stepDown(why: string): void {
@@ -224,6 +243,10 @@ export class EtcdLeadership implements Leadership {
       }
     }
   }
+}
+
+function parsePeer(text: string): MasterPeer {
+  return { ...parseLeader(text), leading: false };
 }
 
 function parseLeader(text: string): LeaderInfo {
