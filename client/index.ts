@@ -31,6 +31,7 @@ export {
   type GridNode,
   type GridNodeReplication,
   type GridStatus,
+  type GridMasterStatus,
   type ReconcileState,
   type RolloutState,
   type RolloutStatus,

@@ -9,6 +9,8 @@ import type { Plan } from '../plan/index.js';
 import { GridMasterClient, type Event, type EventFilter, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
+import { sleep } from './backoff.js';
+import { nextMaster, splitMasters } from './leader-hint.js';
 import { classifyMasterError } from './master-errors.js';
 import { cordonFromWire, nodeFromWire, statusFromWire, type CordonOutcome, type GridNode, type GridStatus } from './node-wire.js';
 import { planFromWire } from './plan-wire.js';
@@ -24,7 +26,10 @@ export const MASTER_CALL_TIMEOUT_MS = 15_000;
 
 /** Where the master is, and how to call it. */
 export interface MasterClientOptions {
-  /** host:port of the master. */
+  /**
+   * host:port of the master; with several masters on etcd, their addresses comma-separated: calls
+   * go to the leader, found from a follower's refusal or by trying the next address.
+   */
   readonly address: string;
   /** The shared token, when the master requires one ('' counts as none). */
   readonly token?: string | undefined;
@@ -92,17 +97,36 @@ type ResponseOf<K extends UnaryName> = Parameters<GridMasterClient[K]> extends [
 
 /** One channel to a master; close it when done, or use {@link withMaster}. */
 export class MasterClient {
-  readonly address: string;
-  readonly #client: GridMasterClient;
+  /** The master calls go to now (the leader, once found, when several were given). */
+  #address: string;
+  readonly #addresses: readonly string[];
+  readonly #clients = new Map<string, GridMasterClient>();
+  readonly #interceptors: readonly Interceptor[] | undefined;
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
 
   constructor(opts: MasterClientOptions) {
-    this.address = opts.address;
+    this.#addresses = splitMasters(opts.address);
+    this.#address = this.#addresses[0] ?? opts.address;
     this.#token = opts.token === '' ? undefined : opts.token;
     this.#timeoutMs = opts.callTimeoutMs ?? MASTER_CALL_TIMEOUT_MS;
-    const interceptors = opts.interceptors === undefined ? {} : { interceptors: [...opts.interceptors] };
-    this.#client = new GridMasterClient(opts.address, insecureCredentials, { ...clientChannelOptions(), ...interceptors });
+    this.#interceptors = opts.interceptors;
+  }
+
+  /** host:port of the master calls go to now. */
+  get address(): string {
+    return this.#address;
+  }
+
+  /** The channel to the current master, opened on first use. */
+  get #client(): GridMasterClient {
+    let c = this.#clients.get(this.#address);
+    if (c === undefined) {
+      const interceptors = this.#interceptors === undefined ? {} : { interceptors: [...this.#interceptors] };
+      c = new GridMasterClient(this.#address, insecureCredentials, { ...clientChannelOptions(), ...interceptors });
+      this.#clients.set(this.#address, c);
+    }
+    return c;
   }
 
   /** The applied spec. */
@@ -209,6 +233,12 @@ export class MasterClient {
   watchEvents(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
     // An abort that came before the stream exists has no stream to cancel: the watch would run on.
     if (signal.aborted) return Promise.resolve();
+    // Several masters: only the leader streams its events; a cheap call finds it first.
+    if (this.#addresses.length > 1) return this.lastEventIndex().then(() => this.#watch(fromIndex, filter, handlers, signal));
+    return this.#watch(fromIndex, filter, handlers, signal);
+  }
+
+  #watch(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const stream: ClientReadableStream<WatchEventsResponse> = this.#client.watchEvents({ fromIndex, filter }, authMetadata(this.#token));
       const onAbort = (): void => stream.cancel();
@@ -229,17 +259,29 @@ export class MasterClient {
 
   /** Any other unary RPC by its method name, e.g. `call('listAgents', {})`, answered in wire types. */
   async call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs = this.#timeoutMs): Promise<ResponseOf<K>> {
-    const fn = this.#client[method] as unknown as Parameters<typeof unary<RequestOf<K>, ResponseOf<K>>>[0];
-    try {
-      return await unary(fn, this.#client, request, this.#token, timeoutMs);
-    } catch (err) {
-      throw classifyMasterError(err, this.address, `${method.charAt(0).toUpperCase()}${method.slice(1)}`);
+    // With several masters, a call refused by a follower (or by no master, mid-failover) goes to
+    // the leader it names or the next address, until the call's own deadline.
+    const until = Date.now() + timeoutMs;
+    for (let tries = 1; ; tries++) {
+      const client = this.#client;
+      const fn = client[method] as unknown as Parameters<typeof unary<RequestOf<K>, ResponseOf<K>>>[0];
+      try {
+        return await unary(fn, client, request, this.#token, Math.max(1000, until - Date.now()));
+      } catch (err) {
+        const e = err as { code?: number; details?: string };
+        const next = nextMaster(this.#addresses, this.#address, e.code, e.details ?? '');
+        if (next === undefined || Date.now() >= until) throw classifyMasterError(err, this.address, `${method.charAt(0).toUpperCase()}${method.slice(1)}`);
+        this.#address = next;
+        // Once round the list without a leader: one is being elected.
+        if (tries % this.#addresses.length === 0) await sleep(Math.min(500, Math.max(0, until - Date.now())));
+      }
     }
   }
 
-  /** Closes the channel; calls still running fail. */
+  /** Closes the channels; calls still running fail. */
   close(): void {
-    this.#client.close();
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
   }
 }
 

@@ -144,6 +144,19 @@ export interface GridStatus {
   /** Set while the event store is failing. */
   readonly eventStoreError: string;
   readonly reconcile: ReconcileState;
+  /** Several masters on etcd: each one up, the leader among them. Empty for a lone master. */
+  readonly masters?: readonly GridMasterStatus[];
+  /** The shared store's (etcd's) health as the leader sees it; '' for the file store. */
+  readonly storeHealth?: string;
+}
+
+/** One master of several sharing etcd, as `status` shows it. */
+export interface GridMasterStatus {
+  readonly address: string;
+  readonly masterId: string;
+  readonly leading: boolean;
+  /** When it started leading (ms since the epoch); when it started, for a follower. */
+  readonly sinceMs: number;
 }
 
 const STATUSES: ReadonlySet<string> = new Set<NodeStatus>(['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed']);
@@ -220,6 +233,8 @@ export function statusFromWire(s: GetClusterStatusResponse): GridStatus {
       unplaced: (r?.unplaced ?? []).map(unplacedFromWire),
       rollouts: (r?.rollouts ?? []).map((o, i) => ({ ...o, state: known(ROLLOUT_STATES, o.state, `reconcile.rollouts[${i}].state`) as RolloutState })),
     },
+    masters: s.masters.map((m) => ({ address: m.address, masterId: m.masterId, leading: m.leading, sinceMs: m.sinceMs })),
+    storeHealth: s.storeHealth,
   };
 }
 

@@ -27,6 +27,7 @@ export type RuntimeErrorCode =
   | 'SHUTDOWN_TIMEOUT'
   | 'STATE_DAMAGED'
   | 'NOT_LEADER'
+  | 'MASTER_NOT_LEADER'
   | 'STALE_TERM'
   | 'QUORUM_UNAVAILABLE'
   | 'LEASE_EXPIRED'
@@ -74,6 +75,8 @@ const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
   SHUTDOWN_TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
   STATE_DAMAGED: GrpcStatus.DATA_LOSS,
   NOT_LEADER: GrpcStatus.FAILED_PRECONDITION,
+  /** A master that does not lead (several masters on etcd): the message names the leader as `[leader=HOST:PORT]`. */
+  MASTER_NOT_LEADER: GrpcStatus.UNAVAILABLE,
   STALE_TERM: GrpcStatus.FAILED_PRECONDITION,
   QUORUM_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   /** A leader whose write lease lapsed (its grid link is cut): retry, the grid may fail over. */

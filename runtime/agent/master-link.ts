@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { backoffDelay, sleep, statusName } from '../../client/transport.js';
+import { backoffDelay, leaderHint, nextMaster, sleep, splitMasters, statusName } from '../../client/transport.js';
 import type { AgentDescriptor, BeatAnswer, GridPolicy, NodeEvent, NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import { sameValues } from './grid-policy.js';
@@ -11,6 +11,7 @@ import { MasterConnection } from './master-connection.js';
 export type MasterLinkState = 'connecting' | 'registered' | 'disconnected' | 'stopped';
 
 export interface MasterLinkOptions {
+  /** HOST:PORT of the master; several comma-separated when masters share etcd (the link finds the leader). */
   readonly masterEndpoint: string;
   readonly token: string | undefined;
   readonly info: AgentDescriptor;
@@ -73,9 +74,31 @@ export class MasterLink {
   private wakeUp: (() => void) | undefined;
   /** The grid's policy last followed; none set until a spec is applied. */
   private policy: GridPolicy = { generation: 0 };
+  /** The masters given, and the one the link talks to (the leader, once found). */
+  private readonly endpoints: readonly string[];
+  private endpoint: string;
 
   constructor(private readonly opts: MasterLinkOptions) {
     this.intervalMs = opts.heartbeatIntervalMs;
+    this.endpoints = splitMasters(opts.masterEndpoint);
+    this.endpoint = this.endpoints[0] ?? opts.masterEndpoint;
+  }
+
+  /** The master the link talks to now. */
+  get masterEndpoint(): string {
+    return this.endpoint;
+  }
+
+  /**
+   * With several masters: after `e`, talk to the leader it names or the next master. Returns true
+   * when a leader was named (worth trying at once).
+   */
+  private switchMaster(e: ServiceError): boolean {
+    const next = nextMaster(this.endpoints, this.endpoint, e.code, e.details ?? '', true);
+    if (next === undefined || next === this.endpoint) return false;
+    this.opts.logger.info({ from: this.endpoint, to: next }, `switching to master ${next}`);
+    this.endpoint = next;
+    return leaderHint(e.details ?? '') !== undefined;
   }
 
   get state(): MasterLinkState {
@@ -101,7 +124,7 @@ export class MasterLink {
   }
 
   private master(): MasterConnection {
-    this.connection ??= new MasterConnection(this.opts.masterEndpoint, this.opts.token);
+    this.connection ??= new MasterConnection(this.endpoint, this.opts.token);
     return this.connection;
   }
 
@@ -129,9 +152,12 @@ export class MasterLink {
           attempt = 0;
         } catch (err) {
           const e = err as ServiceError;
-          const delay = backoffDelay(attempt++, { initialMs: this.opts.reconnectInitialMs ?? 200, maxMs: this.opts.reconnectMaxMs ?? 5000, jitter: 0.5 });
+          const tried = this.endpoint;
+          // Named the leader: go there at once; another master to try: after a short pause.
+          const toLeader = this.switchMaster(e);
+          const delay = toLeader ? 20 : backoffDelay(attempt++, { initialMs: this.opts.reconnectInitialMs ?? 200, maxMs: this.opts.reconnectMaxMs ?? 5000, jitter: 0.5 });
           const log = attempt === 1 ? this.opts.logger.warn.bind(this.opts.logger) : this.opts.logger.debug.bind(this.opts.logger);
-          log({ master: this.opts.masterEndpoint, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message, retryInMs: delay }, 'cannot register with the master; retrying');
+          log({ master: tried, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message, retryInMs: delay }, 'cannot register with the master; retrying');
           this.stateValue = 'disconnected';
           this.resetClient();
           await sleep(delay, signal);
@@ -169,11 +195,12 @@ export class MasterLink {
       this.stateValue = 'connecting';
     } else {
       this.opts.logger.warn(
-        { master: this.opts.masterEndpoint, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message },
+        { master: this.endpoint, code: statusName(e.code ?? GrpcStatus.UNKNOWN), err: e.details ?? e.message },
         `lost the master (${e.details || e.message}); reconnecting`,
       );
       this.stateValue = 'disconnected';
       this.resetClient();
+      this.switchMaster(e);
     }
     this.wakeUp?.();
   }
@@ -194,7 +221,7 @@ export class MasterLink {
     const was = this.stateValue;
     this.stateValue = 'registered';
     this.opts.logger.info(
-      { master: this.opts.masterEndpoint, masterId: res.masterId, nodes: nodes.length, heartbeatMs: this.intervalMs },
+      { master: this.endpoint, masterId: res.masterId, nodes: nodes.length, heartbeatMs: this.intervalMs },
       was === 'disconnected' ? 'master is back: re-registered' : 'registered with the master',
     );
     this.answered(sentAtMs);

@@ -56,6 +56,10 @@ export interface DeclarativeOptions {
   readonly eventStats?: () => { dropped: number; storeError: string | null };
   /** Told how long reconcile passes take and how their actions end. */
   readonly metrics?: MasterMetrics | undefined;
+  /** False while this master does not lead: nothing is reconciled. @default always true */
+  readonly leading?: () => boolean;
+  /** The masters sharing the store and its health, for GetClusterStatus. @default none (a lone master) */
+  readonly masters?: () => Pick<GridStatus, 'masters' | 'storeHealth'>;
 }
 
 /**
@@ -122,6 +126,7 @@ export class DeclarativeControl {
         observe: () => this.observeClusters(),
         logger: o.logger.child({ component: 'reconciler' }),
         metrics: o.metrics,
+        ...(o.leading !== undefined ? { active: o.leading } : {}),
         ...(o.events !== undefined ? { events: o.events } : {}),
       },
     );
@@ -165,6 +170,16 @@ export class DeclarativeControl {
   /** Loads the stored spec; call before serving. Resolves with why a stored spec is held unenforced. */
   init(): Promise<string | undefined> {
     return this.desired.init();
+  }
+
+  /**
+   * Takes the shared state as it is now (another master may have changed it while this one did not
+   * lead) and settles again before creating anything: called when this master starts leading.
+   */
+  async resume(): Promise<void> {
+    const held = await this.desired.reload();
+    if (held !== undefined) this.o.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced');
+    this.reconciler.resettle();
   }
 
   /** Reconciles, reporting cluster health as the reconciler sees and changes it, until `signal` aborts. */
@@ -279,6 +294,7 @@ export class DeclarativeControl {
       eventsDropped: this.o.eventStats?.().dropped ?? 0,
       eventStoreError: this.o.eventStats?.().storeError ?? '',
       reconcile: this.reconciler.progress,
+      ...(this.o.masters?.() ?? { masters: [], storeHealth: '' }),
     };
   }
 }

@@ -25,6 +25,8 @@ import { connectEventStorage, type EventStorageClient } from './event-mirror-cli
 import { declarativeEventsToBus, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
 import { observe, type MasterMetrics } from './master-metrics.js';
 import type { HttpFrontEndFactory, MasterApi, MasterFrontEnd } from './master-api.js';
+import { requireLeader, SoleLeadership, type Leadership } from './leadership.js';
+
 
 /**
  * Lifecycle of the master daemon:
@@ -51,6 +53,11 @@ export interface MasterDeps {
   readonly metrics?: MasterMetrics;
   /** Starts the HTTP API when the options name an `http` address (required then). */
   readonly http?: HttpFrontEndFactory;
+  /**
+   * Whether this master may act; with several masters on etcd, the election (store/etcd-state.ts).
+   * @default a master that always leads (the file store)
+   */
+  readonly leadership?: Leadership;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -91,6 +98,8 @@ export class Master {
   private readonly metrics: MasterMetrics | undefined;
   private readonly httpFactory: HttpFrontEndFactory | undefined;
   private http: MasterFrontEnd | undefined;
+  /** Whether this master may act (reconcile, schedule, accept writes). */
+  readonly leadership: Leadership;
 
   /** @throws ConfigError / GridError INSECURE_BIND for bad options, before anything is bound. */
   constructor(options: MasterOptions, deps: MasterDeps = {}) {
@@ -103,6 +112,7 @@ export class Master {
     this.declarativeEvents = deps.declarativeEvents;
     this.metrics = deps.metrics;
     this.httpFactory = deps.http;
+    this.leadership = deps.leadership ?? new SoleLeadership();
     if (this.options.http !== undefined && this.httpFactory === undefined) {
       throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
     }
@@ -176,17 +186,29 @@ export class Master {
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
         eventStats: () => eventStoreHealth(bus),
         metrics: this.metrics,
+        leading: () => this.leadership.isLeader(),
+        masters: () => ({ masters: [...this.leadership.peers()], storeHealth: this.leadership.storeHealth() }),
       });
       const held = await this.declarativeControl.init();
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers]);
+      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers], (rpc) =>
+        // A follower hears from no agent: its view of the grid is empty, so it answers nothing and
+        // names the leader (clients and agents given several masters go there).
+        requireLeader(this.leadership, rpc),
+      );
       this.server = await startGrpcServer(o.listen, [service], o.token);
+      // A master that starts leading takes the shared state as it is now, and waits for the agents.
+      this.leadership.onChange((leading) => {
+        if (leading) void this.declarative.resume().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'could not load the shared state on becoming leader'));
+      });
+      await this.leadership.start(this.server.address, masterId);
       if (o.http !== undefined && this.httpFactory !== undefined) this.http = await this.httpFactory(this.api(ops, bus), o.http);
     } catch (err) {
       this.currentState = 'failed';
       await this.server?.close(0);
+      await this.leadership.close().catch(() => undefined);
       this.pool.close();
       await this.closeEvents();
       this.resolveStopped();
@@ -258,6 +280,7 @@ export class Master {
       await this.reconcileLoop;
     } finally {
       this.pool.close();
+      await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));
       await this.closeEvents();
       this.currentState = forced ? 'failed' : 'stopped';
       this.logger.info(forced ? `master forced to stop after ${timeoutMs} ms` : 'master stopped');

@@ -21,6 +21,12 @@ interface MasterFlags {
   readonly eventMaxAge?: string;
   readonly eventBuffer?: string;
   readonly eventSeriesFlush?: string;
+  readonly store?: string;
+  readonly etcdCa?: string;
+  readonly etcdCert?: string;
+  readonly etcdKey?: string;
+  readonly leaseTtl?: string;
+  readonly advertise?: string;
 }
 
 /**
@@ -47,13 +53,29 @@ export function registerMasterCommand(program: Command): void {
     .option('--event-max-age <duration>', 'event retention by age (default 168h)')
     .option('--event-buffer <n>', 'events held in memory while the event store fails; more are dropped and counted (default 100000)')
     .option('--event-series-flush <duration>', 'how often the count of a repeating event (heartbeats) is written (default 60s)')
+    .option('--store <etcd://host:port,...>', 'keep the state in etcd and elect one leader among several masters (default: files in --data-dir)')
+    .option('--etcd-ca <file>', 'PEM CA of the etcd members: talk TLS to etcd')
+    .option('--etcd-cert <file>', 'PEM client certificate for etcd (with --etcd-key)')
+    .option('--etcd-key <file>', 'PEM client key for etcd (with --etcd-cert)')
+    .option('--lease-ttl <seconds>', 'with --store: the leader lease TTL; a dead leader is replaced within about this long (default 5)')
+    .option('--advertise <host:port>', 'with --store: the address other masters, agents and clients reach this one at (default: the bound --listen address)')
     .action(async (flags: MasterFlags, cmd: Command) => {
-      const { Master } = await import('../../master/index.js');
+      const { Master, openEtcdState, parseEtcdStore } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
       if (!flags.dataDir) throw new ConfigError('--data-dir', 'is required (where the master keeps its state)');
       const rootTokenFile = cmd.parent?.opts<{ tokenFile?: string }>().tokenFile;
       // fastify and prom-client load only for a master that serves HTTP.
       const http = flags.http !== undefined ? (await import('../../http/index.js')).masterHttpDeps() : {};
+      if (flags.store === undefined && (flags.etcdCa ?? flags.etcdCert ?? flags.etcdKey ?? flags.leaseTtl ?? flags.advertise) !== undefined) {
+        throw new ConfigError('--store', 'is required with --etcd-ca, --etcd-cert, --etcd-key, --lease-ttl and --advertise');
+      }
+      const etcd =
+        flags.store === undefined
+          ? undefined
+          : openEtcdState(
+              { endpoints: parseEtcdStore(flags.store), ca: flags.etcdCa, cert: flags.etcdCert, key: flags.etcdKey },
+              { ttlSeconds: flags.leaseTtl === undefined ? undefined : intFlag(flags.leaseTtl, '--lease-ttl', 1, 1), advertise: flags.advertise },
+            );
       const master = new Master({
         listen: flags.listen,
         http: flags.http,
@@ -70,7 +92,7 @@ export function registerMasterCommand(program: Command): void {
         eventMaxAge: flags.eventMaxAge,
         eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
         eventSeriesFlush: flags.eventSeriesFlush,
-      }, http);
+      }, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership } : {}) });
       await runUntilSignal(master, () => master.start());
     });
 }

@@ -26,6 +26,8 @@ export function declarativeHandlers(control: DeclarativeControl): HandlerFactory
       return {
         ...status,
         clusters: status.clusters.map((c) => ({ ...c })),
+        masters: (status.masters ?? []).map((m) => ({ ...m })),
+        storeHealth: status.storeHealth ?? '',
         reconcile: { generation, pendingActions, unplaced: unplaced.map(unplacedToWire), rollouts: rollouts.map((r) => ({ ...r })) },
       };
     },

@@ -39,10 +39,27 @@ export function assembleMasterHandlers(ctx: MasterContext, extra: readonly Handl
 export function createMasterService(
   ctx: MasterContext,
   extra: readonly HandlerFactory[] = [],
+  gate?: (rpc: string) => void,
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
-  const handlers = assembleMasterHandlers(ctx, extra);
+  const handlers = gated(assembleMasterHandlers(ctx, extra), gate);
   return {
     definition: serializeEncodedPlans(GridMasterService),
     impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, ctx.options.token),
   };
+}
+
+/**
+ * Every handler behind `gate` (e.g. "this master must lead"), which throws to refuse the call
+ * before the handler runs; the error reaches the caller as the handler's own would.
+ */
+function gated(handlers: MasterHandlers, gate: ((rpc: string) => void) | undefined): MasterHandlers {
+  if (gate === undefined) return handlers;
+  const out: Record<string, unknown> = {};
+  for (const [name, handler] of Object.entries(handlers as unknown as Record<string, (...args: unknown[]) => unknown>)) {
+    out[name] = (...args: unknown[]): unknown => {
+      gate(name);
+      return handler(...args);
+    };
+  }
+  return out as unknown as MasterHandlers;
 }

@@ -1,6 +1,6 @@
 import type { CompiledGridSpec } from '../../../schema/index.js';
 import type { PlanSummary } from '../../../plan/index.js';
-import { RuntimeError } from '../../errors.js';
+import { GridError, RuntimeError } from '../../errors.js';
 import { quote } from '../../common/grpc-edge.js';
 import { NO_SPEC, type SpecStore, type StoredCordon, type StoredSpec } from '../spec-store.js';
 import type { DesiredState } from './reconciler.js';
@@ -37,6 +37,8 @@ export class DesiredStateManager {
   private compiled: CompiledGridSpec | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private resumedValue = false;
+  /** Set when the store refused or could not confirm a write: read it again before the next change. */
+  private stale = false;
 
   constructor(
     private readonly store: SpecStore,
@@ -63,6 +65,15 @@ export class DesiredStateManager {
     }
     this.resumedValue = true;
     return undefined;
+  }
+
+  /** {@link init} again, after the applies in progress: the store may have been changed by another master. */
+  reload(): Promise<string | undefined> {
+    return this.exclusive(async () => {
+      const held = await this.init();
+      this.onChange();
+      return held;
+    });
   }
 
   /** True when {@link init} loaded a spec: nodes of it may already run on agents not yet heard from. */
@@ -198,18 +209,36 @@ export class DesiredStateManager {
   }
 
   private async save(next: StoredSpec, compiled: CompiledGridSpec | undefined): Promise<void> {
-    await this.store.save(next);
+    try {
+      await this.store.save(next);
+    } catch (err) {
+      // A shared store (etcd) refused or could not confirm the write: what it holds is unknown
+      // here until read again, before the next change is checked against it.
+      if (err instanceof GridError && STORE_CHANGED.has(err.code)) this.stale = true;
+      throw err;
+    }
     this.stored = next;
     this.compiled = compiled;
     this.onChange();
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
+    const reloadFirst = async (): Promise<T> => {
+      if (this.stale) {
+        await this.init();
+        this.stale = false;
+        this.onChange();
+      }
+      return fn();
+    };
+    const run = this.lock.then(reloadFirst, reloadFirst);
     this.lock = run.catch(() => undefined);
     return run;
   }
 }
+
+/** Store refusals after which the stored state may differ from what this master holds. */
+const STORE_CHANGED: ReadonlySet<string> = new Set(['STALE_GENERATION', 'QUORUM_UNAVAILABLE', 'MASTER_NOT_LEADER']);
 
 /** Leaders of clusters that are still declared as leader-replicas. */
 function keepDeclared(leaders: Readonly<Record<string, string>>, spec: CompiledGridSpec): Record<string, string> {

@@ -92,4 +92,9 @@ export interface ReconcilerOptions {
   readonly observe?: () => void;
   /** Told how long each pass took to plan and how each action ended. */
   readonly metrics?: MasterMetrics | undefined;
+  /**
+   * False while this master does not lead (several masters on etcd): no pass plans or acts, and an
+   * action queued before is dropped. Checked right before each action. @default always true
+   */
+  readonly active?: () => boolean;
 }

@@ -34,7 +34,8 @@ export class Reconciler {
   private readonly observe: () => void;
   private readonly metrics: MasterMetrics | undefined;
   private lastObservedMs = 0;
-  private readonly startedAtMs: number;
+  private startedAtMs: number;
+  private readonly active: () => boolean;
   private readonly settleMs: number;
   private readonly inFlight = new Map<string, PlanAction>();
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
@@ -63,8 +64,19 @@ export class Reconciler {
     this.observe = opts.observe ?? (() => undefined);
     this.metrics = opts.metrics;
     this.startedAtMs = this.now();
+    this.active = opts.active ?? (() => true);
     this.rollouts = new RolloutTracker(this.events, this.now);
     this.runner = new ActionRunner(host, this.events, this.logger, this.assignments, this.now);
+  }
+
+  /**
+   * Starts the settle period again: a master that just became leader has not heard from the agents
+   * yet, and must not create or replace what they may run (as after a restart).
+   */
+  resettle(): void {
+    this.startedAtMs = this.now();
+    this.lastConverged = 0;
+    this.trigger();
   }
 
   /** Asks for a pass as soon as possible (after an apply, a registration, a node failure). */
@@ -147,6 +159,7 @@ export class Reconciler {
   /** Plans and queues the runnable actions; `done` resolves once those actions have finished. */
   private start(signal?: AbortSignal): { plan: Plan | undefined; done: Promise<unknown> } {
     const started = process.hrtime.bigint();
+    if (!this.active()) return { plan: undefined, done: Promise.resolve() };
     this.observeNow();
     const desired = this.host.desired();
     if (desired === undefined) return { plan: undefined, done: Promise.resolve() };
@@ -302,7 +315,7 @@ export class Reconciler {
   }
 
   private async act(a: PlanAction, ctx: PassContext): Promise<void> {
-    if (ctx.signal?.aborted) {
+    if (ctx.signal?.aborted === true || !this.active()) {
       this.inFlight.delete(a.nodeId);
       return;
     }

@@ -329,7 +329,22 @@ export interface GetClusterStatusResponse {
   /** Set when the event store is failing. */
   eventStoreError: string;
   /** Where the reconciler stands: a client waiting for an apply reads here when its generation is done. */
-  reconcile?: ReconcileStatus | undefined;
+  reconcile?:
+    | ReconcileStatus
+    | undefined;
+  /** Several masters on etcd: every master up, which one leads and since when. Empty for a lone master. */
+  masters: MasterStatus[];
+  /** Health of the shared store (etcd) as the leader sees it; empty for the file store. */
+  storeHealth: string;
+}
+
+/** One master of several sharing etcd. */
+export interface MasterStatus {
+  address: string;
+  masterId: string;
+  leading: boolean;
+  /** When it started leading (ms since the epoch); when it started, for a follower. */
+  sinceMs: number;
 }
 
 /** The reconciler's progress towards the applied spec. */
@@ -3563,6 +3578,8 @@ function createBaseGetClusterStatusResponse(): GetClusterStatusResponse {
     eventsDropped: 0,
     eventStoreError: "",
     reconcile: undefined,
+    masters: [],
+    storeHealth: "",
   };
 }
 
@@ -3606,6 +3623,12 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     }
     if (message.reconcile !== undefined) {
       ReconcileStatus.encode(message.reconcile, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.masters) {
+      MasterStatus.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.storeHealth !== "") {
+      writer.uint32(122).string(message.storeHealth);
     }
     return writer;
   },
@@ -3727,6 +3750,22 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
             message.reconcile = ReconcileStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.masters.push(MasterStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.storeHealth = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3796,6 +3835,14 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
         ? globalThis.String(object.event_store_error)
         : "",
       reconcile: isSet(object.reconcile) ? ReconcileStatus.fromJSON(object.reconcile) : undefined,
+      masters: globalThis.Array.isArray(object?.masters)
+        ? object.masters.map((e: any) => MasterStatus.fromJSON(e))
+        : [],
+      storeHealth: isSet(object.storeHealth)
+        ? globalThis.String(object.storeHealth)
+        : isSet(object.store_health)
+        ? globalThis.String(object.store_health)
+        : "",
     };
   },
 
@@ -3840,6 +3887,12 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     if (message.reconcile !== undefined) {
       obj.reconcile = ReconcileStatus.toJSON(message.reconcile);
     }
+    if (message.masters?.length) {
+      obj.masters = message.masters.map((e) => MasterStatus.toJSON(e));
+    }
+    if (message.storeHealth !== "") {
+      obj.storeHealth = message.storeHealth;
+    }
     return obj;
   },
 
@@ -3863,6 +3916,133 @@ export const GetClusterStatusResponse: MessageFns<GetClusterStatusResponse> = {
     message.reconcile = (object.reconcile !== undefined && object.reconcile !== null)
       ? ReconcileStatus.fromPartial(object.reconcile)
       : undefined;
+    message.masters = object.masters?.map((e) => MasterStatus.fromPartial(e)) || [];
+    message.storeHealth = object.storeHealth ?? "";
+    return message;
+  },
+};
+
+function createBaseMasterStatus(): MasterStatus {
+  return { address: "", masterId: "", leading: false, sinceMs: 0 };
+}
+
+export const MasterStatus: MessageFns<MasterStatus> = {
+  encode(message: MasterStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.masterId !== "") {
+      writer.uint32(18).string(message.masterId);
+    }
+    if (message.leading !== false) {
+      writer.uint32(24).bool(message.leading);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(32).int64(message.sinceMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MasterStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMasterStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.masterId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leading = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MasterStatus {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      masterId: isSet(object.masterId)
+        ? globalThis.String(object.masterId)
+        : isSet(object.master_id)
+        ? globalThis.String(object.master_id)
+        : "",
+      leading: isSet(object.leading) ? globalThis.Boolean(object.leading) : false,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: MasterStatus): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.masterId !== "") {
+      obj.masterId = message.masterId;
+    }
+    if (message.leading !== false) {
+      obj.leading = message.leading;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MasterStatus>): MasterStatus {
+    return MasterStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MasterStatus>): MasterStatus {
+    const message = createBaseMasterStatus();
+    message.address = object.address ?? "";
+    message.masterId = object.masterId ?? "";
+    message.leading = object.leading ?? false;
+    message.sinceMs = object.sinceMs ?? 0;
     return message;
   },
 };

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { Etcd3 } from 'etcd3';
+import { ConfigError } from '../../errors.js';
+
+/** Where the masters' shared state lives: `--store etcd://HOST:PORT[,HOST:PORT...]` plus TLS files. */
+export interface EtcdTarget {
+  /** `HOST:PORT` of each etcd member given. */
+  readonly endpoints: readonly string[];
+  /** PEM files for TLS to etcd (`--etcd-ca`, `--etcd-cert`, `--etcd-key`); without `ca`, plaintext. */
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  /** Keys live under this prefix, so several grids may share one etcd. @default "/sutra-grid/" */
+  readonly prefix?: string | undefined;
+}
+
+/** Most members a `--store` may name (etcd clusters have 3, 5 or 7). */
+const MAX_ENDPOINTS = 16;
+
+/**
+ * The etcd members of a `--store` value.
+ * @throws ConfigError naming `--store` for another scheme, an empty list or a bad HOST:PORT.
+ */
+export function parseEtcdStore(value: string, field = '--store'): string[] {
+  const m = /^etcd:\/\/(.+)$/.exec(value);
+  if (m === null) throw new ConfigError(field, `expected etcd://HOST:PORT[,HOST:PORT...] (or leave it out for the file store), got "${value}"`);
+  const endpoints = m[1]!.split(',').map((s) => s.trim().replace(/\/$/, ''));
+  if (endpoints.length > MAX_ENDPOINTS) throw new ConfigError(field, `at most ${MAX_ENDPOINTS} etcd members, got ${endpoints.length}`);
+  for (const e of endpoints) {
+    if (!/^(\[[^\]]+\]|[^:\s/,]+):\d{1,5}$/.test(e) || Number(e.slice(e.lastIndexOf(':') + 1)) > 65535) {
+      throw new ConfigError(field, `"${e}" is not HOST:PORT (in "${value}")`);
+    }
+  }
+  return endpoints;
+}
+
+/** Unary etcd calls give up after this: a lost quorum must refuse a change, not hang it. */
+export const ETCD_CALL_TIMEOUT_MS = 3000;
+
+/** A client for `target`; TLS files are read now (a missing one fails start-up, naming its flag). */
+export function connectEtcd(target: EtcdTarget): Etcd3 {
+  const read = (path: string | undefined, flag: string): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(flag, `cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  const ca = read(target.ca, '--etcd-ca');
+  const cert = read(target.cert, '--etcd-cert');
+  const key = read(target.key, '--etcd-key');
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError(cert === undefined ? '--etcd-cert' : '--etcd-key', 'give --etcd-cert and --etcd-key together');
+  if (cert !== undefined && ca === undefined) throw new ConfigError('--etcd-ca', 'is required with --etcd-cert (the CA that signed the etcd members)');
+  const scheme = ca !== undefined ? 'https' : 'http';
+  return new Etcd3({
+    hosts: target.endpoints.map((e) => `${scheme}://${e}`),
+    dialTimeout: ETCD_CALL_TIMEOUT_MS,
+    ...(ca !== undefined ? { credentials: { rootCertificate: ca, ...(key !== undefined && cert !== undefined ? { privateKey: key, certChain: cert } : {}) } } : {}),
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
+  });
+}
+
+/** The key prefix in force: always ends with `/`. */
+export function etcdPrefix(target: EtcdTarget): string {
+  const p = target.prefix ?? '/sutra-grid/';
+  return p.endsWith('/') ? p : `${p}/`;
+}
