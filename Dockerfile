@@ -24,6 +24,8 @@ COPY client ./client
 COPY runtime ./runtime
 COPY provider ./provider
 COPY bench ./bench
+# npm run build also bundles the entry points (esbuild, a devDependency of this stage).
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 RUN npm run build
 
 FROM node:20-slim
