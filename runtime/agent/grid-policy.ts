@@ -1,4 +1,5 @@
-import { formatDuration } from '../../schema/index.js';
+// units.js, not the schema barrel: an agent does not need the spec parser (ajv, yaml) in memory.
+import { formatDuration } from '../../schema/units.js';
 import type { GridPolicy } from '../common/grid-types.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 

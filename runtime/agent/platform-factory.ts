@@ -3,9 +3,9 @@
  * one place the agent learns which platforms exist; everything above it sees only NodePlatform.
  */
 import type { Logger } from '../common/logger.js';
-import { STORAGE_SERVER_ENTRY } from '../storage/index.js';
+// Not the storage barrel: it would load the whole storage-server into every agent.
+import { storageServerEntry } from '../storage/entry.js';
 import type { CompiledAgentOptions } from './agent-config.js';
-import { DockerPlatform } from './docker-platform.js';
 import type { NodePlatform } from './platform.js';
 import { ProcessPlatform } from './process-platform.js';
 
@@ -16,6 +16,8 @@ import { ProcessPlatform } from './process-platform.js';
  */
 export async function createPlatform(opts: CompiledAgentOptions, logger: Logger): Promise<NodePlatform> {
   if (opts.platform === 'docker') {
+    // Loaded only for a docker agent: dockerode and its HTTP stack are most of an idle agent's heap.
+    const { DockerPlatform } = await import('./docker-platform.js');
     return DockerPlatform.create({
       socketPath: opts.docker.socketPath,
       image: opts.docker.image,
@@ -30,7 +32,7 @@ export async function createPlatform(opts: CompiledAgentOptions, logger: Logger)
   return new ProcessPlatform({
     dataPath: opts.storage.dataPath,
     binaryPath: opts.storage.binaryPath,
-    bundledEntry: STORAGE_SERVER_ENTRY,
+    bundledEntry: storageServerEntry(),
     logger: logger.child({ component: 'process-platform' }),
   });
 }

@@ -3,8 +3,6 @@
  * replication (StorageControl, StorageReplication). Agents run it as the default workload;
  * `STORAGE_SERVER_ENTRY` is the lean script they spawn.
  */
-import { fileURLToPath } from 'node:url';
-
 export { StorageServer, type StorageServerState } from './storage-server.js';
 export { ConceptStore, conceptIdOf, type StoredConcept, type StoredAssociation } from './concept-store.js';
 export { RecordLog, frame, unframe } from './record-log.js';
@@ -24,5 +22,9 @@ export { compileStorageFlags, parseStorageArgv, type StorageServerFlags, type St
 export { runStorageServer, listeningLine } from './run-storage-server.js';
 export { EXIT_FAILED, EXIT_PORT_TAKEN } from './exit-codes.js';
 
-/** Absolute path of the compiled lean entry (`dist/runtime/storage/main.js` once built). */
-export const STORAGE_SERVER_ENTRY: string = fileURLToPath(new URL('./main.js', import.meta.url));
+import { storageServerEntry } from './entry.js';
+
+export { storageServerEntry };
+
+/** Absolute path of the script agents spawn (the bundle once `npm run build` made it): see entry.ts. */
+export const STORAGE_SERVER_ENTRY: string = storageServerEntry();

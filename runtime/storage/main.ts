@@ -5,10 +5,13 @@
  * start-up time is on the spawn-to-running path.
  */
 import { GridError } from '../errors.js';
+import { guardStdio } from '../cli/std-streams.js';
 import { EXIT_FAILED, EXIT_PORT_TAKEN } from './exit-codes.js';
 import { runStorageServer } from './run-storage-server.js';
 import { parseStorageArgv } from './storage-options.js';
 
+// A reader of its output that went away must not kill a serving node (std-streams.ts).
+guardStdio();
 // Tolerates the CLI verb, so a launcher may route `sutra-grid storage-server ...` here directly.
 const argv = process.argv.slice(2);
 if (argv[0] === 'storage-server') argv.shift();

@@ -1,0 +1,372 @@
+/**
+ * Lean-process benchmark (issue 17): one interleaved run measuring start-up, restart, CLI and idle
+ * memory of the grid's processes beside Node's own floor and beside pm2 and supervisord managing the
+ * same storage-server. Every case runs once per round, in a rotating order, so all see the same load;
+ * figures are medians and every target is a ratio to a baseline of the same run.
+ *
+ * Run: `npm run bench:lean` (builds first) or `node dist/bench/lean.bench.js [rounds=20]`.
+ * Peers: pm2 from $PM2_BIN (e.g. after `npm install --prefix /tmp/pm2 pm2`:
+ * /tmp/pm2/node_modules/.bin/pm2), supervisord from PATH (Debian's `supervisor`); a missing peer is
+ * reported and skipped. $LEAN_BEFORE=/path/of/another/built/checkout measures that build's
+ * storage-server, `status` and agent in the same rounds (before/after on the same machine).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { GridAgentClient, SpawnNodeRequest, type NodeInfo } from '../proto/gen/sutra/grid/v1/agent.pb.js';
+import { unary } from '../client/index.js';
+import { HealthProbe } from '../runtime/agent/health-probe.js';
+import { storageServerEntry } from '../runtime/storage/entry.js';
+import { CLI, PROBE_INTERVAL_MS, freePort } from './bench-support.js';
+
+const ROUNDS = Number(process.argv[2] ?? 20);
+const BEFORE = process.env['LEAN_BEFORE'];
+const PM2 = process.env['PM2_BIN'] ?? '';
+const SUPERVISORD = spawnSync('sh', ['-c', 'command -v supervisord'], { encoding: 'utf8' }).stdout.trim();
+const STORAGE = storageServerEntry();
+
+type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
+const samples = new Map<string, number[]>();
+const record = (name: string, ms: number): void => void (samples.get(name) ?? samples.set(name, []).get(name)!).push(ms);
+const median = (name: string): number => {
+  const s = [...(samples.get(name) ?? [])].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}
+
+async function untilAccepting(port: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!(await accepts(port))) {
+    if (Date.now() > end) throw new Error(`port ${port} never accepted`);
+    await sleep(1);
+  }
+}
+
+async function untilServing(port: number): Promise<void> {
+  const probe = new HealthProbe(`127.0.0.1:${port}`);
+  try {
+    if (!(await probe.waitServing(PROBE_INTERVAL_MS, 30_000, new AbortController().signal))) throw new Error(`port ${port} never SERVING`);
+  } finally {
+    probe.close();
+  }
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Time from spawn until `ready` resolves; the process is killed afterwards. */
+async function timeStart(args: string[], ready: (port: number) => Promise<void>, port: number): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  try {
+    await ready(port);
+    return performance.now() - t0;
+  } finally {
+    await killAndWait(child);
+  }
+}
+
+function timeRun(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString() ?? ''}`);
+  return ms;
+}
+
+/** Starts a daemon through a CLI script; resolves with it and the address from its listening line. */
+function startDaemon(cli: string, args: string[], pattern: RegExp): Promise<{ proc: ChildProcess; address: string }> {
+  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((res, rej) => {
+    let out = '';
+    const on = (c: Buffer): void => {
+      out += c.toString();
+      const m = pattern.exec(out);
+      if (m) res({ proc, address: m[1]! });
+    };
+    proc.stdout!.on('data', on);
+    proc.stderr!.on('data', on);
+    proc.once('exit', (code) => rej(new Error(`exited ${code} before listening: ${out}`)));
+  });
+}
+
+/** kill -9 of `pid`, then the time until the port answers SERVING again (after it first failed). */
+async function crashToServing(pid: number, port: number): Promise<number> {
+  const probe = new HealthProbe(`127.0.0.1:${port}`);
+  try {
+    const t0 = performance.now();
+    process.kill(pid, 'SIGKILL');
+    // The old process may answer until the kernel has taken it down: wait for one failed check first.
+    while (await probe.check(200)) await sleep(1);
+    if (!(await probe.waitServing(PROBE_INTERVAL_MS, 30_000, new AbortController().signal))) throw new Error(`port ${port} never SERVING again`);
+    return performance.now() - t0;
+  } finally {
+    probe.close();
+  }
+}
+
+interface Peer {
+  readonly name: string;
+  /** The daemon's pid (for its RSS). */
+  readonly daemonPid: number;
+  /** Pid and port of the first managed storage-server. */
+  appPid(): Promise<number>;
+  readonly appPort: number;
+  stop(): Promise<void>;
+}
+
+async function startPm2(dir: string): Promise<Peer | undefined> {
+  if (PM2 === '' || !existsSync(PM2)) return undefined;
+  const env = { ...process.env, PM2_HOME: join(dir, 'pm2-home') };
+  const pm2 = (...args: string[]): string => {
+    const r = spawnSync(PM2, args, { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`pm2 ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const ports: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const port = await freePort();
+    ports.push(port);
+    pm2('start', STORAGE, '--name', `s${i}`, '--', '--port', String(port), '--storage-path', join(dir, `pm2-${i}`));
+  }
+  for (const p of ports) await untilServing(p);
+  const daemonPid = Number(readFileSync(join(dir, 'pm2-home', 'pm2.pid'), 'utf8'));
+  return {
+    name: `pm2 ${pm2('--version').trim()}`,
+    daemonPid,
+    appPort: ports[0]!,
+    appPid: () => {
+      const list = JSON.parse(pm2('jlist')) as Array<{ name: string; pid: number }>;
+      return Promise.resolve(list.find((a) => a.name === 's0')!.pid);
+    },
+    stop: () => Promise.resolve(void pm2('kill')),
+  };
+}
+
+async function startSupervisord(dir: string): Promise<Peer | undefined> {
+  if (SUPERVISORD === '') return undefined;
+  const conf = join(dir, 'supervisord.conf');
+  const sock = join(dir, 'supervisor.sock');
+  const ports: number[] = [];
+  const programs: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const port = await freePort();
+    ports.push(port);
+    programs.push(`[program:s${i}]`, `command=${process.execPath} ${STORAGE} --port ${port} --storage-path ${join(dir, `sv-${i}`)}`, 'autorestart=true', 'startsecs=0', '');
+  }
+  writeFileSync(
+    conf,
+    [
+      '[supervisord]', 'nodaemon=true', `logfile=${join(dir, 'supervisord.log')}`, `pidfile=${join(dir, 'supervisord.pid')}`, `childlogdir=${dir}`, '',
+      '[unix_http_server]', `file=${sock}`, '',
+      '[rpcinterface:supervisor]', 'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface', '',
+      '[supervisorctl]', `serverurl=unix://${sock}`, '',
+      ...programs,
+    ].join('\n'),
+  );
+  const daemon = spawn(SUPERVISORD, ['-c', conf], { stdio: 'ignore' });
+  for (const p of ports) await untilServing(p);
+  const version = spawnSync(SUPERVISORD, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  return {
+    name: `supervisord ${version}`,
+    daemonPid: daemon.pid!,
+    appPort: ports[0]!,
+    appPid: () => Promise.resolve(Number(spawnSync('supervisorctl', ['-c', conf, 'pid', 's0'], { encoding: 'utf8' }).stdout.trim())),
+    stop: async () => {
+      const exited = new Promise((r) => daemon.once('exit', r));
+      daemon.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function agentConfig(dir: string, name: string, master: string): string {
+  const file = join(dir, `${name}.toml`);
+  writeFileSync(
+    file,
+    [
+      '[agent]', `agent_id = "${name}"`, `master_endpoint = "${master}"`, 'agent_port = 0', 'max_storage_nodes = 8',
+      '[storage]', `data_path = "${join(dir, name)}"`, 'default_memory_mb = 64', `default_port_range_start = ${20000 + Math.floor(Math.random() * 30000)}`,
+      '[monitoring]', `startup_probe_interval_ms = ${PROBE_INTERVAL_MS}`,
+    ].join('\n'),
+  );
+  return file;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lean-bench-'));
+  const loads: number[] = [loadavg()[0]!];
+  const daemons: ChildProcess[] = [];
+  const peers: Peer[] = [];
+  try {
+    const master = await startDaemon(CLI, ['master', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'master')], /master listening on ([^\s"]+)/);
+    daemons.push(master.proc);
+    const agent = await startDaemon(CLI, ['agent', '--config', agentConfig(dir, 'bench', master.address)], /agent bench listening on (\S+)/);
+    daemons.push(agent.proc);
+    const client = new GridAgentClient(agent.address, credentials.createInsecure());
+    const call = <Req, Res>(m: unknown, req: Req): Promise<Res> => unary(m as Unary<Req, Res>, client, req, undefined, 60_000);
+    const spawnNode = async (nodeId: string): Promise<NodeInfo> =>
+      (await call<object, { node?: NodeInfo }>(client.spawnNode, SpawnNodeRequest.fromPartial({ nodeId }))).node!;
+    const stopNode = (nodeId: string): Promise<unknown> => call(client.stopNode, { nodeId, graceMs: 5000 });
+
+    for (const start of [startPm2, startSupervisord]) {
+      const peer = await start(dir);
+      if (peer) peers.push(peer);
+    }
+    // The grid's own managed node for the crash case.
+    const crashNode = await spawnNode('crash');
+    const gridCrash = { pid: crashNode.pid, port: crashNode.port };
+
+    const storageArgs = (entry: string, port: number, tag: string): string[] => [entry, '--port', String(port), '--storage-path', join(dir, tag), '--memory', '64'];
+    let n = 0;
+    const cases: Array<[string, () => Promise<void>]> = [
+      ['node -e 0', () => Promise.resolve(record('node -e 0', timeRun(process.execPath, ['-e', '0'])))],
+      ['floor: node TCP server start -> accepting', async () => {
+        const port = await freePort();
+        record('floor: node TCP server start -> accepting', await timeStart(['-e', `require('net').createServer().listen(${port}, '127.0.0.1')`], untilAccepting, port));
+      }],
+      ['storage-server start -> accepting', async () => {
+        const port = await freePort();
+        record('storage-server start -> accepting', await timeStart(storageArgs(STORAGE, port, `a${n++}`), untilAccepting, port));
+      }],
+      ['storage-server start -> SERVING', async () => {
+        const port = await freePort();
+        record('storage-server start -> SERVING', await timeStart(storageArgs(STORAGE, port, `s${n++}`), untilServing, port));
+      }],
+      ['grid spawn -> running', async () => {
+        const id = `sp${n++}`;
+        const t0 = performance.now();
+        const node = await spawnNode(id);
+        record('grid spawn -> running', performance.now() - t0);
+        if (node.status !== 'running') throw new Error(`spawn returned ${node.status}`);
+        await stopNode(id);
+      }],
+      ['kill -9 -> SERVING again: grid agent', async () => {
+        record('kill -9 -> SERVING again: grid agent', await crashToServing(gridCrash.pid, gridCrash.port));
+        for (;;) {
+          const s = (await call<object, { node?: NodeInfo }>(client.getNodeStatus, { nodeId: 'crash' })).node!;
+          if (s.status === 'running' && s.pid !== gridCrash.pid) {
+            gridCrash.pid = s.pid;
+            break;
+          }
+          await sleep(5);
+        }
+      }],
+      ['sutra-grid status', () => Promise.resolve(record('sutra-grid status', timeRun(process.execPath, [CLI, '--master', master.address, 'status'])))],
+    ];
+    for (const peer of peers) {
+      cases.push([`kill -9 -> SERVING again: ${peer.name}`, async () => record(`kill -9 -> SERVING again: ${peer.name}`, await crashToServing(await peer.appPid(), peer.appPort))]);
+      if (peer.name.startsWith('pm2')) cases.push([`${peer.name} jlist`, () => Promise.resolve(record(`${peer.name} jlist`, timeRun(PM2, ['jlist'])))]);
+    }
+    if (BEFORE !== undefined) {
+      const oldStorage = join(BEFORE, 'dist', 'runtime', 'storage', 'main.js');
+      const oldCli = join(BEFORE, 'bin', 'sutra-grid.js');
+      cases.push(
+        ['before: storage-server start -> accepting', async () => {
+          const port = await freePort();
+          record('before: storage-server start -> accepting', await timeStart(storageArgs(oldStorage, port, `ba${n++}`), untilAccepting, port));
+        }],
+        ['before: storage-server start -> SERVING', async () => {
+          const port = await freePort();
+          record('before: storage-server start -> SERVING', await timeStart(storageArgs(oldStorage, port, `bs${n++}`), untilServing, port));
+        }],
+        ['before: sutra-grid status', () => Promise.resolve(record('before: sutra-grid status', timeRun(process.execPath, [oldCli, '--master', master.address, 'status'])))],
+      );
+    }
+    // pm2 jlist needs its home: every peer command runs with it.
+    if (PM2 !== '') process.env['PM2_HOME'] = join(dir, 'pm2-home');
+
+    // Warm-up round (page cache, the agent's JIT), not recorded.
+    for (const [, run] of cases) await run();
+    samples.clear();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < cases.length; i++) await cases[(i + r) % cases.length]![1]();
+      if (r % 5 === 4) loads.push(loadavg()[0]!);
+    }
+
+    // Idle RSS: fresh processes, 3 s after they serve.
+    const rss = new Map<string, number>();
+    const bareRss: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const bare = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1')`], { stdio: 'ignore' });
+      await untilAccepting(port);
+      await sleep(3000);
+      bareRss.push(rssMb(bare.pid!));
+      await killAndWait(bare);
+    }
+    rss.set('bare node TCP server', bareRss.sort((a, b) => a - b)[1]!);
+    const port = await freePort();
+    const storage = spawn(process.execPath, storageArgs(STORAGE, port, 'rss'), { stdio: 'ignore' });
+    await untilServing(port);
+    await sleep(3000);
+    rss.set('storage-server (idle)', rssMb(storage.pid!));
+    await killAndWait(storage);
+    const idle = await startDaemon(CLI, ['agent', '--config', agentConfig(dir, 'idle', master.address)], /agent idle listening on (\S+)/);
+    daemons.push(idle.proc);
+    await sleep(3000);
+    rss.set('agent, 0 nodes', rssMb(idle.proc.pid!));
+    const idleClient = new GridAgentClient(idle.address, credentials.createInsecure());
+    for (let i = 0; i < 4; i++) {
+      await unary(idleClient.spawnNode as unknown as Unary<object, unknown>, idleClient, SpawnNodeRequest.fromPartial({ nodeId: `idle${i}` }), undefined, 60_000);
+    }
+    await sleep(3000);
+    rss.set('agent, 4 nodes', rssMb(idle.proc.pid!));
+    idleClient.close();
+    if (BEFORE !== undefined) {
+      const old = await startDaemon(join(BEFORE, 'bin', 'sutra-grid.js'), ['agent', '--config', agentConfig(dir, 'old', master.address)], /agent old listening on (\S+)/);
+      daemons.push(old.proc);
+      await sleep(3000);
+      rss.set('before: agent, 0 nodes', rssMb(old.proc.pid!));
+    }
+    for (const peer of peers) rss.set(`${peer.name} daemon, 4 apps`, rssMb(peer.daemonPid));
+    client.close();
+
+    const floor = median('floor: node TCP server start -> accepting');
+    const e0 = median('node -e 0');
+    const bareRssMb = rss.get('bare node TCP server')!;
+    console.log(`\nlean processes: ${ROUNDS} rounds, load average (1 min) during the run: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
+    console.log('| measure | n | median ms | vs floor (node TCP server start) | vs `node -e 0` |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const name of samples.keys()) {
+      const m = median(name);
+      console.log(`| ${name} | ${samples.get(name)!.length} | ${m.toFixed(1)} | ${(m / floor).toFixed(2)}x | ${(m / e0).toFixed(2)}x |`);
+    }
+    console.log('\n| idle RSS | MB | vs bare node TCP server |');
+    console.log('| --- | --- | --- |');
+    for (const [name, mb] of rss) console.log(`| ${name} | ${mb.toFixed(1)} | ${(mb / bareRssMb).toFixed(2)}x |`);
+    console.log(JSON.stringify({ rounds: ROUNDS, load: loads, medians: Object.fromEntries([...samples.keys()].map((k) => [k, median(k)])), rssMb: Object.fromEntries(rss) }));
+  } finally {
+    for (const peer of peers) await peer.stop().catch(() => undefined);
+    for (const d of daemons.reverse()) {
+      const exited = new Promise((r) => d.once('exit', r));
+      if (d.exitCode === null && d.signalCode === null) {
+        d.kill('SIGTERM');
+        await exited;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
