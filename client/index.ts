@@ -35,3 +35,4 @@ export {
   type RolloutState,
   type RolloutStatus,
 } from './node-wire.js';
+export { fetchPinnedCa, joinGrid, renewCertificate, createJoinToken, revokeCredential, revokeJoinToken } from './security-client.js';

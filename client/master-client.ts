@@ -9,6 +9,7 @@ import type { Plan } from '../plan/index.js';
 import { GridMasterClient, type Event, type EventFilter, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
+import { TlsSource, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, type TlsMaterial } from './tls.js';
 import { classifyMasterError } from './master-errors.js';
 import { cordonFromWire, nodeFromWire, statusFromWire, type CordonOutcome, type GridNode, type GridStatus } from './node-wire.js';
 import { planFromWire } from './plan-wire.js';
@@ -32,6 +33,8 @@ export interface MasterClientOptions {
   readonly callTimeoutMs?: number | undefined;
   /** grpc-js interceptors run around every call (tracing, metrics, counting calls in tests). */
   readonly interceptors?: readonly Interceptor[] | undefined;
+  /** Mutual TLS: the grid CA, and this client's certificate and key (`--tls-*`). */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 /** The spec a master holds. */
@@ -102,7 +105,8 @@ export class MasterClient {
     this.#token = opts.token === '' ? undefined : opts.token;
     this.#timeoutMs = opts.callTimeoutMs ?? MASTER_CALL_TIMEOUT_MS;
     const interceptors = opts.interceptors === undefined ? {} : { interceptors: [...opts.interceptors] };
-    this.#client = new GridMasterClient(opts.address, insecureCredentials, { ...clientChannelOptions(), ...interceptors });
+    const creds = opts.tls === undefined ? insecureCredentials : tlsChannelCredentials(new TlsSource(opts.tls), { role: 'master' });
+    this.#client = new GridMasterClient(opts.address, creds, { ...clientChannelOptions(opts.tls === undefined ? {} : TLS_CHANNEL_OPTIONS), ...interceptors });
   }
 
   /** The applied spec. */

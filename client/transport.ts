@@ -20,3 +20,14 @@ export { DEFAULT_MASTER_ADDRESS, DEFAULT_MASTER_PORT, masterAddress } from './ma
 export { backoffDelay, sleep } from './backoff.js';
 export { ClientError, type ClientErrorCode, type GrpcStatusName } from './errors.js';
 export { statusName } from '../errors/index.js';
+export { TlsSource, tlsChannelCredentials, checkGridPeer, loadTlsFiles, TLS_CHANNEL_OPTIONS, type TlsMaterial, type TlsFiles, type ExpectedPeer } from './tls.js';
+export {
+  GRID_ROLES,
+  identityFromAltNames,
+  identityUri,
+  isGridRole,
+  isIdentityName,
+  parseIdentityUri,
+  type GridIdentity,
+  type GridRole,
+} from './grid-identity.js';

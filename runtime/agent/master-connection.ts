@@ -1,6 +1,6 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { GridMasterClient, type HeartbeatResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { authMetadata, clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
+import { authMetadata, clientChannelOptions, insecureCredentials, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, unary, type TlsSource } from '../../client/transport.js';
 import type { AgentBeat, AgentDescriptor, BeatAnswer, NodeEvent, NodeView, Registration } from '../common/grid-types.js';
 import { agentToWire, beatAnswerFromWire, beatToWire, nodeEventToWire, nodeToWire, registrationFromWire } from '../common/grid-wire.js';
 import { HeartbeatStream, type OpenBeatCall } from './heartbeat-stream.js';
@@ -15,14 +15,17 @@ export class MasterConnection {
   constructor(
     endpoint: string,
     private readonly token: string | undefined,
+    tls?: TlsSource,
   ) {
     this.client = new GridMasterClient(
       endpoint,
-      insecureCredentials,
+      // With TLS, only a certificate of the master role passes, whatever address it is reached at.
+      tls === undefined ? insecureCredentials : tlsChannelCredentials(tls, { role: 'master' }),
       clientChannelOptions({
         // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
         'grpc.max_reconnect_backoff_ms': 1000,
         'grpc.initial_reconnect_backoff_ms': 100,
+        ...(tls === undefined ? {} : TLS_CHANNEL_OPTIONS),
       }),
     );
   }

@@ -23,6 +23,7 @@ import { registerSpawnCommand } from './commands/spawn.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerStopCommand } from './commands/stop.js';
 import { registerStorageServerCommand } from './commands/storage-server.js';
+import { registerSecurityCommands } from './commands/security.js';
 import { formatError } from '../../errors/index.js';
 import { DEFAULT_MASTER } from './client-flags.js';
 import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
@@ -55,6 +56,7 @@ function buildProgram(): Command {
   registerApplyCommand(program);
   registerUpCommand(program);
   registerEventsCommand(program);
+  registerSecurityCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

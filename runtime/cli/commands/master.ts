@@ -21,6 +21,10 @@ interface MasterFlags {
   readonly eventMaxAge?: string;
   readonly eventBuffer?: string;
   readonly eventSeriesFlush?: string;
+  readonly tls?: string;
+  readonly tlsCaCert?: string;
+  readonly tlsCaKey?: string;
+  readonly certTtl?: string;
 }
 
 /**
@@ -47,6 +51,10 @@ export function registerMasterCommand(program: Command): void {
     .option('--event-max-age <duration>', 'event retention by age (default 168h)')
     .option('--event-buffer <n>', 'events held in memory while the event store fails; more are dropped and counted (default 100000)')
     .option('--event-series-flush <duration>', 'how often the count of a repeating event (heartbeats) is written (default 60s)')
+    .option('--tls <mode>', 'mutual TLS on the gRPC port: auto (on unless --listen is loopback), on, off', 'auto')
+    .option('--tls-ca-cert <file>', "the operator's CA certificate (default: a CA made in <data-dir>/pki)")
+    .option('--tls-ca-key <file>', "the operator's CA key")
+    .option('--cert-ttl <duration>', 'life of the certificates the master issues, renewed at half of it (default 24h)')
     .action(async (flags: MasterFlags, cmd: Command) => {
       const { Master } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
@@ -70,6 +78,10 @@ export function registerMasterCommand(program: Command): void {
         eventMaxAge: flags.eventMaxAge,
         eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
         eventSeriesFlush: flags.eventSeriesFlush,
+        tls: flags.tls as 'auto' | 'on' | 'off' | undefined,
+        tlsCaCert: flags.tlsCaCert,
+        tlsCaKey: flags.tlsCaKey,
+        certTtl: flags.certTtl,
       }, http);
       await runUntilSignal(master, () => master.start());
     });
