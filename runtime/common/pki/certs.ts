@@ -80,7 +80,13 @@ function csrPublicKey(csrPem: string): forge.pki.PublicKey {
   } catch (err) {
     throw new RuntimeError('INVALID_ARGUMENT', `csr: not a PEM RSA certificate request (${(err as Error).message})`, { field: 'csr' });
   }
-  if (!csr.verify() || csr.publicKey === null) throw new RuntimeError('INVALID_ARGUMENT', 'csr: its signature does not match its key', { field: 'csr' });
+  let verified = false;
+  try {
+    verified = csr.verify();
+  } catch {
+    // forge throws on a signature that does not decrypt under the key ("Encryption block is invalid")
+  }
+  if (!verified || csr.publicKey === null) throw new RuntimeError('INVALID_ARGUMENT', 'csr: its signature does not match its key', { field: 'csr' });
   return csr.publicKey;
 }
 
