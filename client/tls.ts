@@ -25,6 +25,7 @@ export interface TlsMaterial {
  */
 export class TlsSource implements experimental.CertificateProvider {
   #material: TlsMaterial;
+  #version = 0;
   readonly #ca = new Set<experimental.CaCertificateUpdateListener>();
   readonly #identity = new Set<experimental.IdentityCertificateUpdateListener>();
 
@@ -37,9 +38,15 @@ export class TlsSource implements experimental.CertificateProvider {
     return this.#material;
   }
 
+  /** Bumped by every {@link update}: a holder of long-lived channels re-dials when it changes. */
+  get version(): number {
+    return this.#version;
+  }
+
   /** Replaces the material; connections opened from now on use it (open ones keep theirs). */
   update(material: TlsMaterial): void {
     this.#material = material;
+    this.#version++;
     for (const l of this.#ca) l({ caCertificate: Buffer.from(material.caPem) });
     const id = this.identityUpdate();
     for (const l of this.#identity) l(id);

@@ -10,15 +10,24 @@ import { HeartbeatStream, type OpenBeatCall } from './heartbeat-stream.js';
  * wire. Failures are the calls' own gRPC errors (`code`, `details`), for the link to act on.
  */
 export class MasterConnection {
-  private readonly client: GridMasterClient;
+  #client: GridMasterClient;
+  /** Channels replaced after a certificate renewal, closed with the connection (a stream may still run on one). */
+  readonly #retired: GridMasterClient[] = [];
+  #tlsVersion: number;
 
   constructor(
-    endpoint: string,
+    private readonly endpoint: string,
     private readonly token: string | undefined,
-    tls?: TlsSource,
+    private readonly tls?: TlsSource,
   ) {
-    this.client = new GridMasterClient(
-      endpoint,
+    this.#tlsVersion = tls?.version ?? 0;
+    this.#client = this.dial();
+  }
+
+  private dial(): GridMasterClient {
+    const tls = this.tls;
+    return new GridMasterClient(
+      this.endpoint,
       // With TLS, only a certificate of the master role passes, whatever address it is reached at.
       tls === undefined ? insecureCredentials : tlsChannelCredentials(tls, { role: 'master' }),
       clientChannelOptions({
@@ -28,6 +37,19 @@ export class MasterConnection {
         ...(tls === undefined ? {} : TLS_CHANNEL_OPTIONS),
       }),
     );
+  }
+
+  /**
+   * The channel for the next call: after a certificate renewal a new one, since an open connection
+   * keeps the certificate it was made with and the master refuses an expired one on every call.
+   */
+  private get client(): GridMasterClient {
+    if (this.tls !== undefined && this.tls.version !== this.#tlsVersion) {
+      this.#tlsVersion = this.tls.version;
+      this.#retired.push(this.#client);
+      this.#client = this.dial();
+    }
+    return this.#client;
   }
 
   /** RegisterAgent with the nodes the agent already runs. */
@@ -59,9 +81,10 @@ export class MasterConnection {
     await unary(c.unregisterAgent, c, { agentId }, this.token, timeoutMs);
   }
 
-  /** Closes the channel. */
+  /** Closes the channels. */
   close(): void {
-    this.client.close();
+    this.#client.close();
+    for (const c of this.#retired.splice(0)) c.close();
   }
 }
 

@@ -122,6 +122,10 @@ export function gridGuard(opts: GridGuardOptions): CallGuard {
       return check(path, req, caller, request) ?? caller;
     },
     checkMessage(path, caller, message) {
+      // A stream lives on after its start: a revocation reaches it at its next message.
+      if (caller.serial !== undefined && opts.isRevoked?.(caller.serial, caller) === true) {
+        return refuse(GrpcStatus.UNAUTHENTICATED, `the credential of ${caller.role} ${quote(caller.name)} (serial ${caller.serial}) is revoked`);
+      }
       const req = requirementOf(path);
       return req === undefined ? undefined : check(path, req, caller, message);
     },

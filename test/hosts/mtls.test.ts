@@ -91,5 +91,8 @@ describe('mutual TLS across hosts', () => {
     const revokeAgent = await runCli(['cert', 'revoke', '--agent', 'a2', '--master', grid.masterAddress, '--tls-dir', grid.adminDir], { wrap: hosts.exec('m') });
     expect(revokeAgent.code, revokeAgent.stderr).toBe(0);
     expect((await codeOf(asA2.heartbeat('a2'))).code).toBe(GrpcStatus.UNAUTHENTICATED);
-  });
+    // ... and so is the agent itself, its open heartbeat stream included: the master hears it no more.
+    await eventually(async () => (await admin.listAgents()).agents.find((a) => a.info?.agentId === 'a2')?.health === 'offline', 30_000);
+    await eventually(async () => (await admin.listAgents()).agents.find((a) => a.info?.agentId === 'a1')?.health === 'healthy', 30_000);
+  }, 180_000);
 });
