@@ -40,6 +40,7 @@ const WIRE_EDGES = [
   'client/master-client.ts', // the client layer's GridMaster calls
   'client/plan-wire.ts', // plans <-> Plan messages
   'client/node-wire.ts', // nodes, agents, cluster status <-> grid.proto
+  'client/security-client.ts', // the GridSecurity calls: join, renew, tokens, revocation (issue 14)
 ];
 
 /** Everywhere else in the daemons, front-ends and client layer, generated code is out of reach. */

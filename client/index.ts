@@ -36,3 +36,4 @@ export {
   type RolloutState,
   type RolloutStatus,
 } from './node-wire.js';
+export { fetchPinnedCa, joinGrid, renewCertificate, createJoinToken, revokeCredential, revokeJoinToken } from './security-client.js';

@@ -4,13 +4,14 @@
  * types (a {@link Plan}, {@link GridNode}s, a {@link GridStatus}); every failure is a ClientError
  * with a stable code (client/master-errors.ts).
  */
-import type { ClientReadableStream, Interceptor } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientReadableStream, Interceptor } from '@grpc/grpc-js';
 import type { Plan } from '../plan/index.js';
 import { GridMasterClient, type Event, type EventFilter, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
 import { sleep } from './backoff.js';
 import { nextMaster, splitMasters } from './leader-hint.js';
+import { TlsSource, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, type TlsMaterial } from './tls.js';
 import { classifyMasterError } from './master-errors.js';
 import { cordonFromWire, nodeFromWire, statusFromWire, type CordonOutcome, type GridNode, type GridStatus } from './node-wire.js';
 import { planFromWire } from './plan-wire.js';
@@ -37,6 +38,8 @@ export interface MasterClientOptions {
   readonly callTimeoutMs?: number | undefined;
   /** grpc-js interceptors run around every call (tracing, metrics, counting calls in tests). */
   readonly interceptors?: readonly Interceptor[] | undefined;
+  /** Mutual TLS: the grid CA, and this client's certificate and key (`--tls-*`). */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 /** The spec a master holds. */
@@ -102,6 +105,8 @@ export class MasterClient {
   readonly #addresses: readonly string[];
   readonly #clients = new Map<string, GridMasterClient>();
   readonly #interceptors: readonly Interceptor[] | undefined;
+  readonly #credentials: ChannelCredentials;
+  readonly #channelOptions: ReturnType<typeof clientChannelOptions>;
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
 
@@ -111,6 +116,9 @@ export class MasterClient {
     this.#token = opts.token === '' ? undefined : opts.token;
     this.#timeoutMs = opts.callTimeoutMs ?? MASTER_CALL_TIMEOUT_MS;
     this.#interceptors = opts.interceptors;
+    // One TLS source for every master's channel: the same credentials, rotated in one place.
+    this.#credentials = opts.tls === undefined ? insecureCredentials : tlsChannelCredentials(new TlsSource(opts.tls), { role: 'master' });
+    this.#channelOptions = clientChannelOptions(opts.tls === undefined ? {} : TLS_CHANNEL_OPTIONS);
   }
 
   /** host:port of the master calls go to now. */
@@ -123,7 +131,7 @@ export class MasterClient {
     let c = this.#clients.get(this.#address);
     if (c === undefined) {
       const interceptors = this.#interceptors === undefined ? {} : { interceptors: [...this.#interceptors] };
-      c = new GridMasterClient(this.#address, insecureCredentials, { ...clientChannelOptions(), ...interceptors });
+      c = new GridMasterClient(this.#address, this.#credentials, { ...this.#channelOptions, ...interceptors });
       this.#clients.set(this.#address, c);
     }
     return c;

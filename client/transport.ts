@@ -21,3 +21,14 @@ export { backoffDelay, sleep } from './backoff.js';
 export { splitMasters, leaderHint, nextMaster } from './leader-hint.js';
 export { ClientError, type ClientErrorCode, type GrpcStatusName } from './errors.js';
 export { statusName } from '../errors/index.js';
+export { TlsSource, tlsChannelCredentials, checkGridPeer, loadTlsFiles, TLS_CHANNEL_OPTIONS, type TlsMaterial, type TlsFiles, type ExpectedPeer } from './tls.js';
+export {
+  GRID_ROLES,
+  identityFromAltNames,
+  identityUri,
+  isGridRole,
+  isIdentityName,
+  parseIdentityUri,
+  type GridIdentity,
+  type GridRole,
+} from './grid-identity.js';

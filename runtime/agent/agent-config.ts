@@ -1,3 +1,5 @@
+import type { TlsSource } from '../../client/transport.js';
+import { hasAgentCredential } from './agent-tls.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
@@ -27,6 +29,10 @@ export interface AgentFlags {
   readonly platform?: string | undefined;
   readonly storageBinary?: string | undefined;
   readonly tokenFile?: string | undefined;
+  /** A join token (`--join`): get a certificate from the master before starting. */
+  readonly join?: string | undefined;
+  /** `sha256:…` of the grid CA (`--ca-hash`), pinned for the join. */
+  readonly caHash?: string | undefined;
 }
 
 export type PlatformName = 'process' | 'docker';
@@ -43,6 +49,8 @@ export interface CompiledAgentOptions {
   readonly maxMemoryMb: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly token: string | undefined;
+  /** The agent's certificate and the grid CA (mutual TLS both ways); undefined = no TLS. */
+  readonly tls?: TlsSource | undefined;
   readonly storage: {
     /** Storage server executable from the config; undefined = the bundled storage-server. */
     readonly binaryPath: string | undefined;
@@ -232,7 +240,6 @@ export function compileAgentOptions(
   } catch (err) {
     throw new ConfigError('--listen', `expected HOST:PORT, got "${listen}"`, { cause: err });
   }
-  checkBindPolicy(listen, token, '--listen');
 
   const platform = flags.platform ?? s(agent, 'platform') ?? 'process';
   if (platform !== 'process' && platform !== 'docker') {
@@ -240,6 +247,8 @@ export function compileAgentOptions(
   }
   const dataPath = flags.dataDir ?? s(storage, 'data_path');
   if (dataPath === undefined || dataPath.trim() === '') throw new ConfigError('--data-dir', 'is required (or [storage].data_path)');
+  // An agent holding (or about to get) a certificate speaks mutual TLS only: it may listen beyond loopback.
+  checkBindPolicy(listen, token, '--listen', flags.join !== undefined || hasAgentCredential(resolve(dataPath)));
 
   const portRangeStart = n(storage, 'default_port_range_start') ?? 50051;
   const portRangeSize = n(storage, 'port_range_size') ?? 100;

@@ -13,6 +13,7 @@ import {
 } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { optionalId, requireId } from '../common/grpc-edge.js';
 import { wrapService } from '../common/grpc-server.js';
+import type { CallGuard } from '../common/call-guard.js';
 import { configureFromWire, nodeToWire } from '../common/grid-wire.js';
 import type { NodeSupervisor } from './node-supervisor.js';
 
@@ -21,7 +22,7 @@ import type { NodeSupervisor } from './node-supervisor.js';
  * requests become domain calls and node views become NodeInfo. Token check and status mapping come
  * from wrapService; ids are checked here (missing or malformed: INVALID_ARGUMENT naming the field).
  */
-export function createAgentService(supervisor: NodeSupervisor, token: string | undefined): { definition: typeof GridAgentService; impl: UntypedServiceImplementation } {
+export function createAgentService(supervisor: NodeSupervisor, token: string | undefined | CallGuard): { definition: typeof GridAgentService; impl: UntypedServiceImplementation } {
   const impl = wrapService(
     GridAgentService,
     {

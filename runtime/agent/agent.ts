@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { gridGuard } from '../common/call-guard.js';
 import { startGrpcServer, splitHostPort, isLoopbackHost, type GrpcServerHandle } from '../common/grpc-server.js';
 import type { Logger } from '../common/logger.js';
 import type { CompiledAgentOptions } from './agent-config.js';
@@ -94,13 +95,17 @@ export class Agent {
       this.lock.acquire();
       const adopted = await this.supervisor.adoptExisting();
       if (adopted.length > 0) this.logger.info({ nodes: adopted.map((n) => `${n.nodeId}:${n.pid}`) }, `re-adopted ${adopted.length} running node(s)`);
-      this.grpc = await startGrpcServer(this.opts.listen, [createAgentService(this.supervisor, this.opts.token)], this.opts.token);
+      // With a certificate, only the master's certificate (or the legacy token) may drive this agent.
+      const tls = this.opts.tls;
+      const auth = tls === undefined ? this.opts.token : gridGuard({ token: this.opts.token, tls: true });
+      this.grpc = await startGrpcServer(this.opts.listen, [createAgentService(this.supervisor, auth)], this.opts.token, tls && { source: tls, requireClientCert: true });
       const { host } = splitHostPort(this.opts.listen);
       const advertised = host === '0.0.0.0' || host === '::' || host === '[::]' ? `${hostname()}:${this.grpc.port}` : this.grpc.address;
       if (this.opts.token === undefined && isLoopbackHost(host)) this.logger.warn('no token: listening on loopback only');
       this.link = new MasterLink({
         masterEndpoint: this.opts.masterEndpoint,
         token: this.opts.token,
+        tls: this.opts.tls,
         heartbeatIntervalMs: this.opts.monitoring.heartbeatIntervalMs,
         nodes: () => this.supervisor.list(),
         onPolicy: (p) => this.applyPolicy(p),

@@ -1,6 +1,6 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { GridMasterClient, type HeartbeatResponse } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
-import { authMetadata, clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
+import { authMetadata, clientChannelOptions, insecureCredentials, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, unary, type TlsSource } from '../../client/transport.js';
 import type { AgentBeat, AgentDescriptor, BeatAnswer, NodeEvent, NodeView, Registration } from '../common/grid-types.js';
 import { agentToWire, beatAnswerFromWire, beatToWire, nodeEventToWire, nodeToWire, registrationFromWire } from '../common/grid-wire.js';
 import { HeartbeatStream, type OpenBeatCall } from './heartbeat-stream.js';
@@ -10,21 +10,46 @@ import { HeartbeatStream, type OpenBeatCall } from './heartbeat-stream.js';
  * wire. Failures are the calls' own gRPC errors (`code`, `details`), for the link to act on.
  */
 export class MasterConnection {
-  private readonly client: GridMasterClient;
+  #client: GridMasterClient;
+  /** Channels replaced after a certificate renewal, closed with the connection (a stream may still run on one). */
+  readonly #retired: GridMasterClient[] = [];
+  #tlsVersion: number;
 
   constructor(
-    endpoint: string,
+    private readonly endpoint: string,
     private readonly token: string | undefined,
+    private readonly tls?: TlsSource,
   ) {
-    this.client = new GridMasterClient(
-      endpoint,
-      insecureCredentials,
+    this.#tlsVersion = tls?.version ?? 0;
+    this.#client = this.dial();
+  }
+
+  private dial(): GridMasterClient {
+    const tls = this.tls;
+    return new GridMasterClient(
+      this.endpoint,
+      // With TLS, only a certificate of the master role passes, whatever address it is reached at.
+      tls === undefined ? insecureCredentials : tlsChannelCredentials(tls, { role: 'master' }),
       clientChannelOptions({
         // Reconnect promptly when the master comes back instead of grpc-js' default up-to-120 s backoff.
         'grpc.max_reconnect_backoff_ms': 1000,
         'grpc.initial_reconnect_backoff_ms': 100,
+        ...(tls === undefined ? {} : TLS_CHANNEL_OPTIONS),
       }),
     );
+  }
+
+  /**
+   * The channel for the next call: after a certificate renewal a new one, since an open connection
+   * keeps the certificate it was made with and the master refuses an expired one on every call.
+   */
+  private get client(): GridMasterClient {
+    if (this.tls !== undefined && this.tls.version !== this.#tlsVersion) {
+      this.#tlsVersion = this.tls.version;
+      this.#retired.push(this.#client);
+      this.#client = this.dial();
+    }
+    return this.#client;
   }
 
   /** RegisterAgent with the nodes the agent already runs. */
@@ -56,9 +81,10 @@ export class MasterConnection {
     await unary(c.unregisterAgent, c, { agentId }, this.token, timeoutMs);
   }
 
-  /** Closes the channel. */
+  /** Closes the channels. */
   close(): void {
-    this.client.close();
+    this.#client.close();
+    for (const c of this.#retired.splice(0)) c.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { backoffDelay, leaderHint, nextMaster, sleep, splitMasters, statusName } from '../../client/transport.js';
+import { backoffDelay, leaderHint, nextMaster, sleep, splitMasters, statusName, type TlsSource } from '../../client/transport.js';
 import type { AgentDescriptor, BeatAnswer, GridPolicy, NodeEvent, NodeView } from '../common/grid-types.js';
 import type { Logger } from '../common/logger.js';
 import { sameValues } from './grid-policy.js';
@@ -14,6 +14,8 @@ export interface MasterLinkOptions {
   /** HOST:PORT of the master; several comma-separated when masters share etcd (the link finds the leader). */
   readonly masterEndpoint: string;
   readonly token: string | undefined;
+  /** The agent's certificate and the grid CA: mutual TLS to the master. */
+  readonly tls?: TlsSource | undefined;
   readonly info: AgentDescriptor;
   /**
    * Our own heartbeat interval: the fallback before a spec sets one (the master's, from
@@ -124,7 +126,7 @@ export class MasterLink {
   }
 
   private master(): MasterConnection {
-    this.connection ??= new MasterConnection(this.endpoint, this.opts.token);
+    this.connection ??= new MasterConnection(this.endpoint, this.opts.token, this.opts.tls);
     return this.connection;
   }
 

@@ -1,4 +1,5 @@
-import { resolveToken } from '../../client/transport.js';
+import { resolveToken, TlsSource } from '../../client/transport.js';
+import { agentTlsDir, CertificateRenewal, joinAsAgent, loadAgentCredential } from './agent-tls.js';
 import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileAgentOptions, loadAgentConfig, type AgentFlags } from './agent-config.js';
@@ -17,13 +18,24 @@ export function agentListeningLine(agentId: string, address: string): string {
 export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   const file = flags.config !== undefined ? loadAgentConfig(flags.config) : {};
   const tokenFile = flags.tokenFile ?? (file['agent']?.['token_file'] as string | undefined);
-  const opts = compileAgentOptions(file, flags, resolveToken({ file: tokenFile }));
-  const logger = createLogger('sutra-grid-agent').child({ agentId: opts.agentId });
+  const compiled = compileAgentOptions(file, flags, resolveToken({ file: tokenFile }));
+  const logger = createLogger('sutra-grid-agent').child({ agentId: compiled.agentId });
+  const dataPath = compiled.storage.dataPath;
+  if (flags.join !== undefined) {
+    await joinAsAgent({ master: compiled.masterEndpoint, token: flags.join, caHash: flags.caHash, agentId: compiled.agentId, dataPath });
+    logger.info(`joined the grid at ${compiled.masterEndpoint}; credential kept in ${agentTlsDir(dataPath)}`);
+  }
+  const material = loadAgentCredential(dataPath);
+  const tls = material === undefined ? undefined : new TlsSource(material);
+  const opts = { ...compiled, tls };
+  const renewal = tls === undefined ? undefined : new CertificateRenewal(tls, compiled.masterEndpoint, dataPath, logger);
   const platform = await createPlatform(opts, logger);
   const agent = new Agent(opts, platform, logger);
   await runUntilSignal(agent, async () => {
     const address = await agent.start();
     logger.info({ address, master: opts.masterEndpoint, platform: platform.name, dataPath: opts.storage.dataPath }, 'agent started');
+    renewal?.start();
     process.stdout.write(`${agentListeningLine(opts.agentId, address)}\n`);
   });
+  renewal?.stop();
 }

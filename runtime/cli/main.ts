@@ -12,6 +12,7 @@ import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 type Register = (program: Command) => void;
 
 const cordon = async (): Promise<Register> => (await import('./commands/cordon.js')).registerCordonCommands;
+const security = async (): Promise<Register> => (await import('./commands/security.js')).registerSecurityCommands;
 
 /**
  * Every verb and how to load the module that registers it; a new command is one line here. A call
@@ -38,6 +39,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   apply: async () => (await import('./commands/apply.js')).registerApplyCommand,
   up: async () => (await import('./commands/up.js')).registerUpCommand,
   events: async () => (await import('./commands/events.js')).registerEventsCommand,
+  token: security,
+  cert: security,
+  join: security,
 };
 
 /** Global options that take a value (the verb is the first word after them). */

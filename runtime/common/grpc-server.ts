@@ -1,4 +1,5 @@
 import {
+  experimental,
   Server,
   ServerCredentials,
   status as GrpcStatus,
@@ -11,7 +12,8 @@ import { HealthService } from './health.js';
 import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
 import { TOKEN_METADATA_KEY, tokensEqual } from '../../client/transport.js';
 import { capDetails, MalformedRequest, quote, strictDefinition } from './grpc-edge.js';
-import { serverChannelOptions } from '../../client/transport.js';
+import { serverChannelOptions, type TlsSource } from '../../client/transport.js';
+import { callerOf, setCaller, type Caller, type CallGuard, type GuardedCall } from './call-guard.js';
 
 /** Loopback hosts a tokenless daemon may bind to. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -36,9 +38,9 @@ export function isLoopbackHost(host: string): boolean {
  * Refuses a non-loopback bind without a token: an unauthenticated control plane must not be
  * reachable from the network.
  */
-export function checkBindPolicy(listen: string, token: string | undefined, field = '--listen'): void {
+export function checkBindPolicy(listen: string, token: string | undefined, field = '--listen', tls = false): void {
   const { host } = splitHostPort(listen, field);
-  if (token === undefined && !isLoopbackHost(host)) {
+  if (token === undefined && !tls && !isLoopbackHost(host)) {
     throw new RuntimeError(
       'INSECURE_BIND',
       `${field}: refusing to listen on ${host} without a token; give --token-file or SUTRA_GRID_TOKEN, or bind 127.0.0.1`,
@@ -74,25 +76,44 @@ function authorized(metadata: Metadata, token: string): boolean {
 const UNAUTH_MESSAGE = 'missing or invalid token (give --token-file or SUTRA_GRID_TOKEN)';
 
 /**
- * Wraps every method of a service implementation: token check first (when a token is set), then
+ * Wraps every method of a service implementation: the caller check first (the shared token when
+ * `auth` is a token; the role table and certificates when it is a {@link CallGuard}), then
  * malformed bodies refused with INVALID_ARGUMENT (see {@link strictDefinition}, which
  * {@link startGrpcServer} applies), and GridErrors / thrown errors mapped to gRPC statuses. Unary
  * handlers may be async functions `(request, call) => Promise<response>`; streaming handlers are
  * passed through after the checks.
+ * @throws Error at start-up when a guard has no role requirement for one of the methods.
  */
 export function wrapService(
   definition: ServiceDefinition,
   impl: Record<string, (...args: never[]) => unknown>,
-  token: string | undefined,
+  auth: string | undefined | CallGuard,
 ): UntypedServiceImplementation {
+  const guard = typeof auth === 'object' ? auth : undefined;
+  const token = typeof auth === 'string' ? auth : undefined;
   const out: UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
     const handler = impl[name];
     if (handler === undefined) throw new Error(`service implementation lacks ${name}`);
-    if (!method.requestStream && !method.responseStream) {
-      const unaryHandler = (call: { request: unknown; metadata: Metadata }, callback: (e: unknown, v?: unknown) => void): void => {
+    if (guard !== undefined && !guard.knows(method.path)) throw new Error(`no role requirement for ${method.path} (runtime/common/rpc-roles.ts)`);
+    /** The refusal of the call, or undefined when it may go on. */
+    const refusal = (call: GuardedCall & object, request: unknown): Error | undefined => {
+      if (guard === undefined) {
         if (token !== undefined && !authorized(call.metadata, token)) {
-          callback(Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
+          return Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE });
+        }
+        return undefined;
+      }
+      const caller = guard.authorize(method.path, call, request instanceof MalformedRequest ? undefined : request);
+      if (caller instanceof Error) return caller;
+      setCaller(call, caller);
+      return undefined;
+    };
+    if (!method.requestStream && !method.responseStream) {
+      const unaryHandler = (call: GuardedCall & { request: unknown }, callback: (e: unknown, v?: unknown) => void): void => {
+        const refused = refusal(call, call.request);
+        if (refused !== undefined) {
+          callback(refused);
           return;
         }
         if (call.request instanceof MalformedRequest) {
@@ -105,16 +126,17 @@ export function wrapService(
       };
       out[name] = unaryHandler as unknown as UntypedServiceImplementation[string];
     } else {
-      const streamHandler = (call: { metadata: Metadata; request?: unknown; emit: (ev: string | symbol, ...args: unknown[]) => boolean }): void => {
-        if (token !== undefined && !authorized(call.metadata, token)) {
-          call.emit('error', Object.assign(new Error(UNAUTH_MESSAGE), { code: GrpcStatus.UNAUTHENTICATED, details: UNAUTH_MESSAGE }));
+      const streamHandler = (call: GuardedCall & { request?: unknown; emit: (ev: string | symbol, ...args: unknown[]) => boolean }): void => {
+        const refused = refusal(call, call.request);
+        if (refused !== undefined) {
+          call.emit('error', refused);
           return;
         }
         if (call.request instanceof MalformedRequest) {
           call.emit('error', call.request.toServiceError());
           return;
         }
-        if (method.requestStream) refuseMalformedMessages(call);
+        if (method.requestStream) refuseMalformedMessages(call, guard === undefined ? undefined : (msg) => guard.checkMessage(method.path, callerOfCall(call), msg));
         Promise.resolve()
           .then(() => (handler as (c: unknown) => unknown)(call))
           .catch((err: unknown) => call.emit('error', toServiceError(err)));
@@ -125,15 +147,27 @@ export function wrapService(
   return out;
 }
 
+function callerOfCall(call: object): Caller {
+  const caller = callerOf(call);
+  if (caller === undefined) throw new Error('stream message before its caller was checked');
+  return caller;
+}
+
 /**
  * Makes a request stream end with INVALID_ARGUMENT at its first malformed message instead of
  * handing the handler a {@link MalformedRequest} as data.
  */
-function refuseMalformedMessages(call: { emit: (ev: string | symbol, ...args: unknown[]) => boolean }): void {
+function refuseMalformedMessages(
+  call: { emit: (ev: string | symbol, ...args: unknown[]) => boolean },
+  checkMessage?: (message: unknown) => Error | undefined,
+): void {
   const emit = call.emit.bind(call);
   call.emit = (ev, ...args) => {
     const first = args[0];
     if (ev === 'data' && first instanceof MalformedRequest) return emit('error', first.toServiceError());
+    // An agent's stream carries its id in every message: each one is checked, not only the first.
+    const refused = ev === 'data' ? checkMessage?.(first) : undefined;
+    if (refused !== undefined) return emit('error', refused);
     return emit(ev, ...args);
   };
 }
@@ -150,24 +184,41 @@ export interface GrpcServerHandle {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Mutual TLS of a server: its certificate and CA (replaceable while it serves), and whether every client needs a certificate. */
+export interface ServerTls {
+  readonly source: TlsSource;
+  /**
+   * Refuse the handshake of a client without a certificate of the CA. False on the master, whose
+   * Join call is made before the caller has one: the call guard refuses every other call then.
+   */
+  readonly requireClientCert: boolean;
+}
+
+/** Server credentials for `tls`; new connections use the source's newest certificate. */
+export function serverCredentials(tls: ServerTls | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return experimental.createCertificateProviderServerCredentials(tls.source, tls.source, tls.requireClientCert);
+}
+
 /**
  * Binds a gRPC server with the given services, the standard health service, and the bind policy.
  * Every server takes the shared message limits of `grpc-limits.ts`, and decodes requests strictly
- * ({@link strictDefinition}).
+ * ({@link strictDefinition}). With `tls`, the server speaks TLS only.
  */
 export async function startGrpcServer(
   listen: string,
   services: ReadonlyArray<{ definition: ServiceDefinition; impl: UntypedServiceImplementation }>,
   token: string | undefined,
+  tls?: ServerTls,
 ): Promise<GrpcServerHandle> {
-  checkBindPolicy(listen, token);
+  checkBindPolicy(listen, token, '--listen', tls !== undefined);
   const { host } = splitHostPort(listen);
   const server = new Server(serverChannelOptions());
   for (const s of services) server.addService(strictDefinition(s.definition), s.impl);
   const health = new HealthService({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
   let closing: Promise<void> | undefined;
   return {

@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../../client/transport.js';
+import { DEFAULT_RETRY, withRetry, type RetryOptions, type TlsSource } from '../../client/transport.js';
 import type { ConfigureRequest, NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
 import { stopCallDeadlineMs } from '../common/stop-grace.js';
 import { AgentConnection } from './agent-connection.js';
@@ -39,6 +39,7 @@ export class AgentClientPool {
   private readonly token: string | undefined;
   private readonly deadlines: AgentCallDeadlines;
   private readonly retry: RetryOptions;
+  private tls: TlsSource | undefined;
 
   constructor(token: string | undefined, deadlines: AgentCallDeadlines = DEFAULT_AGENT_DEADLINES, retry: RetryOptions = DEFAULT_RETRY) {
     this.token = token;
@@ -75,6 +76,12 @@ export class AgentClientPool {
     return this.call(agentId, address, this.deadlines.statusMs, (c, ms) => c.list(ms));
   }
 
+  /** Dials agents with mutual TLS from now on (the master's certificate from `source`). */
+  useTls(source: TlsSource): void {
+    this.tls = source;
+    this.close();
+  }
+
   /** Closes and drops the agent's client, if any. */
   invalidate(agentId: string): void {
     const pooled = this.clients.get(agentId);
@@ -98,7 +105,7 @@ export class AgentClientPool {
     if (pooled !== undefined && pooled.address === address) return pooled.client;
     // The agent moved (re-registered with another address): the old channel is useless.
     if (pooled !== undefined) this.invalidate(agentId);
-    const client = new AgentConnection(agentId, address, this.token);
+    const client = new AgentConnection(agentId, address, this.token, this.tls);
     this.clients.set(agentId, { address, client });
     return client;
   }

@@ -1,5 +1,5 @@
 import { GridAgentClient, type NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
+import { clientChannelOptions, insecureCredentials, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, unary, type TlsSource } from '../../client/transport.js';
 import type { ConfigureRequest, NodeView, SpawnRequest, StopRequest } from '../common/grid-types.js';
 import { configureToWire, nodeFromWire, spawnToWire } from '../common/grid-wire.js';
 import { RuntimeError } from '../errors.js';
@@ -16,8 +16,14 @@ export class AgentConnection {
     private readonly agentId: string,
     address: string,
     private readonly token: string | undefined,
+    tls?: TlsSource,
   ) {
-    this.client = new GridAgentClient(address, insecureCredentials, clientChannelOptions());
+    // With TLS, the agent at `address` must present the certificate of this agent id: a
+    // re-registration at another address cannot redirect the master to a host that is not it.
+    this.client =
+      tls === undefined
+        ? new GridAgentClient(address, insecureCredentials, clientChannelOptions())
+        : new GridAgentClient(address, tlsChannelCredentials(tls, { role: 'agent', name: agentId }), clientChannelOptions(TLS_CHANNEL_OPTIONS));
   }
 
   /** SpawnNode. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { checkBindPolicy, splitHostPort } from '../common/grpc-server.js';
+import { checkBindPolicy, isLoopbackHost, splitHostPort } from '../common/grpc-server.js';
 import { parseDuration } from '../../schema/index.js';
 import { DEFAULT_MASTER_ADDRESS } from '../../client/transport.js';
 
@@ -46,6 +46,24 @@ export interface MasterOptions {
   readonly eventBuffer?: number;
   /** While identical events repeat (heartbeats), their series count is written this often. @default "60s" */
   readonly eventSeriesFlush?: string | number;
+  /**
+   * Mutual TLS on the gRPC port (`--tls`): `auto` turns it on when `listen` is not a loopback
+   * address. @default "auto"
+   */
+  readonly tls?: 'auto' | 'on' | 'off';
+  /** The operator's CA certificate file (`--tls-ca-cert`); else the master makes one in its data dir. */
+  readonly tlsCaCert?: string | undefined;
+  /** The operator's CA key file (`--tls-ca-key`). */
+  readonly tlsCaKey?: string | undefined;
+  /** Life of the certificates the master issues, its own included; renewed at half of it. @default "24h" */
+  readonly certTtl?: string | number;
+}
+
+/** The master's TLS settings, compiled. */
+export interface CompiledTls {
+  readonly enabled: boolean;
+  readonly certTtlMs: number;
+  readonly givenCa: { certFile: string; keyFile: string } | undefined;
 }
 
 /** Options compiled to internal units (milliseconds), validated. */
@@ -66,6 +84,7 @@ export interface CompiledMasterOptions {
   readonly eventMaxAgeMs: number;
   readonly eventBuffer: number;
   readonly eventSeriesFlushMs: number;
+  readonly tls: CompiledTls;
 }
 
 /** The CLI flag each option is set by, so errors name what the user typed. */
@@ -82,6 +101,7 @@ const FLAG: Record<string, string> = {
   settle: '--settle',
   eventMaxAge: '--event-max-age',
   eventSeriesFlush: '--event-series-flush',
+  certTtl: '--cert-ttl',
 };
 
 function durationMs(value: string | number | undefined, fallback: string, key: string): number {
@@ -112,7 +132,8 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
   } catch (err) {
     throw new ConfigError('--listen', `expected HOST:PORT (port 0-65535), got "${listen}"`, { cause: err });
   }
-  checkBindPolicy(listen, opts.token, '--listen');
+  const tls = compileTls(opts, listen);
+  checkBindPolicy(listen, opts.token, '--listen', tls.enabled);
   if (opts.http !== undefined) {
     try {
       splitHostPort(opts.http, '--http');
@@ -139,6 +160,7 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     eventMaxAgeMs: durationMs(opts.eventMaxAge, '168h', 'eventMaxAge'),
     eventBuffer: opts.eventBuffer ?? 100_000,
     eventSeriesFlushMs: durationMs(opts.eventSeriesFlush, '60s', 'eventSeriesFlush'),
+    tls,
   };
   if (opts.eventStorage !== undefined) {
     try {
@@ -161,4 +183,18 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     throw new ConfigError('--degraded-after', `must be longer than --heartbeat-interval (${compiled.heartbeatIntervalMs} ms)`);
   }
   return compiled;
+}
+
+function compileTls(opts: MasterOptions, listen: string): CompiledTls {
+  const mode = opts.tls ?? 'auto';
+  if (mode !== 'auto' && mode !== 'on' && mode !== 'off') throw new ConfigError('--tls', `must be auto, on or off, got ${JSON.stringify(mode)}`);
+  if ((opts.tlsCaCert === undefined) !== (opts.tlsCaKey === undefined)) {
+    throw new ConfigError(opts.tlsCaCert === undefined ? '--tls-ca-cert' : '--tls-ca-key', 'give --tls-ca-cert and --tls-ca-key together');
+  }
+  const enabled = mode === 'on' || (mode === 'auto' && !isLoopbackHost(splitHostPort(listen, '--listen').host));
+  return {
+    enabled,
+    certTtlMs: durationMs(opts.certTtl, '24h', 'certTtl'),
+    givenCa: opts.tlsCaCert !== undefined && opts.tlsCaKey !== undefined ? { certFile: opts.tlsCaCert, keyFile: opts.tlsCaKey } : undefined,
+  };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ShutdownTimeoutError, RuntimeError } from '../errors.js';
-import { startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
+import { isLoopbackHost, splitHostPort, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
+import { masterSecurity, type MasterSecurity } from './pki/master-security.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
 import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
@@ -71,6 +72,7 @@ export class Master {
   private readonly extraHandlers: readonly HandlerFactory[];
   private currentState: MasterState = 'starting';
   private server: GrpcServerHandle | undefined;
+  private security: MasterSecurity | undefined;
   private readonly abort = new AbortController();
   private monitor: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -193,12 +195,18 @@ export class Master {
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      const service = createMasterService(this.context, [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers], (rpc) =>
+      // Mutual TLS (issue 14): the grid CA, the master's certificate, join tokens, roles.
+      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close());
+      if (this.security !== undefined) this.pool.useTls(this.security.pki.source);
+      const service = createMasterService(
+        this.context,
+        [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers],
         // A follower hears from no agent: its view of the grid is empty, so it answers nothing and
         // names the leader (clients and agents given several masters go there).
-        requireLeader(this.leadership, rpc),
+        (rpc) => requireLeader(this.leadership, rpc),
+        this.security?.guard,
       );
-      this.server = await startGrpcServer(o.listen, [service], o.token);
+      this.server = await startGrpcServer(o.listen, [service, ...(this.security?.services ?? [])], o.token, this.security?.tls);
       // A master that starts leading takes the shared state as it is now, and waits for the agents.
       this.leadership.onChange((leading) => {
         if (leading) void this.declarative.resume().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'could not load the shared state on becoming leader'));
@@ -210,6 +218,7 @@ export class Master {
       await this.server?.close(0);
       await this.leadership.close().catch(() => undefined);
       this.pool.close();
+      this.security?.pki.stop();
       await this.closeEvents();
       this.resolveStopped();
       throw err;
@@ -227,6 +236,9 @@ export class Master {
     );
     if (this.http !== undefined) this.logger.info({ http: this.http.address }, `master HTTP API listening on http://${this.http.address}`);
     this.logger.info(`token ${o.token !== undefined ? 'required' : 'not set (loopback only)'}`);
+    if (o.token !== undefined && !isLoopbackHost(splitHostPort(o.listen).host)) {
+      this.logger.warn('deprecated: the shared token off loopback; it is sent in clear without TLS and grants every role. Use mutual TLS and join tokens (sutra-grid token create)');
+    }
     this.enforcedPolicy();
     return this.server.address;
   }
@@ -281,6 +293,7 @@ export class Master {
     } finally {
       this.pool.close();
       await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));
+      this.security?.pki.stop();
       await this.closeEvents();
       this.currentState = forced ? 'failed' : 'stopped';
       this.logger.info(forced ? `master forced to stop after ${timeoutMs} ms` : 'master stopped');

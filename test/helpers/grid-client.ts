@@ -4,6 +4,7 @@
 import { GridMasterClient, type AgentInfo } from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type * as pb from '../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { insecureCredentials, unary } from '../../client/index.js';
 
 type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
@@ -12,8 +13,9 @@ type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 export class TestMasterClient {
   readonly raw: GridMasterClient;
 
-  constructor(address: string, private readonly token?: string) {
-    this.raw = new GridMasterClient(address, insecureCredentials);
+  /** `creds` and `options`: a TLS channel (test/hosts), else an insecure one. */
+  constructor(address: string, private readonly token?: string, creds: ChannelCredentials = insecureCredentials, options: ChannelOptions = {}) {
+    this.raw = new GridMasterClient(address, creds, options);
   }
 
   private call<Req, Res>(method: unknown, request: Req, timeoutMs = 10_000): Promise<Res> {

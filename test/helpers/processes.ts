@@ -52,9 +52,9 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export async function startDaemon(
   name: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; wrap?: readonly string[] } = {},
 ): Promise<DaemonProcess> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnCli(args, opts);
   let output = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -187,14 +187,23 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `sutra-grid <args>` to completion. */
-export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Spawns `node bin/sutra-grid.js <args>`; with `wrap` (e.g. `['ip', 'netns', 'exec', NS]`, which
+ * execs node in the same pid) run through that command.
+ */
+function spawnCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] }): ChildProcess {
+  const argv = [...(opts.wrap ?? []), process.execPath, CLI, ...args];
+  return spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs `sutra-grid <args>` to completion (`wrap` as in {@link startDaemon}). */
+export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; wrap?: readonly string[] } = {}): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnCli(args, opts);
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    proc.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`sutra-grid ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms; stderr: ${stderr}`));

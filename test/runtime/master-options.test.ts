@@ -30,8 +30,17 @@ describe('compileMasterOptions', () => {
     expect(compileMasterOptions({ dataDir: '/d', eventBuffer: 50, eventSeriesFlush: '400ms' })).toMatchObject({ eventBuffer: 50, eventSeriesFlushMs: 400 });
   });
 
-  it('refuses a tokenless non-loopback listen address but allows it with a token', () => {
-    expect(() => compileMasterOptions({ dataDir: '/d', listen: '0.0.0.0:7000' })).toThrow(expect.objectContaining({ code: 'INSECURE_BIND' }));
-    expect(compileMasterOptions({ dataDir: '/d', listen: '0.0.0.0:7000', token: 't' }).listen).toBe('0.0.0.0:7000');
+  it('refuses a non-loopback listen address with neither TLS nor a token; allows it with either', () => {
+    expect(() => compileMasterOptions({ dataDir: '/d', listen: '0.0.0.0:7000', tls: 'off' })).toThrow(expect.objectContaining({ code: 'INSECURE_BIND' }));
+    expect(compileMasterOptions({ dataDir: '/d', listen: '0.0.0.0:7000', token: 't', tls: 'off' }).listen).toBe('0.0.0.0:7000');
+    expect(compileMasterOptions({ dataDir: '/d', listen: '0.0.0.0:7000' }).tls.enabled).toBe(true);
+  });
+
+  it('turns mutual TLS on by default beyond loopback only; 24h certificates unless told', () => {
+    expect(compileMasterOptions({ dataDir: '/d', listen: '127.0.0.1:7000' }).tls).toMatchObject({ enabled: false, certTtlMs: 86_400_000 });
+    expect(compileMasterOptions({ dataDir: '/d', listen: '10.0.0.1:7000' }).tls.enabled).toBe(true);
+    expect(compileMasterOptions({ dataDir: '/d', listen: '127.0.0.1:7000', tls: 'on', certTtl: '1h' }).tls).toMatchObject({ enabled: true, certTtlMs: 3_600_000 });
+    expect(() => compileMasterOptions({ dataDir: '/d', tls: 'maybe' as 'on' })).toThrow(expect.objectContaining({ context: { field: '--tls' } }));
+    expect(() => compileMasterOptions({ dataDir: '/d', tlsCaCert: '/ca.pem' })).toThrow(expect.objectContaining({ context: { field: '--tls-ca-key' } }));
   });
 });

@@ -237,8 +237,8 @@ describe('master: token', () => {
     }
   });
 
-  it('refuses to listen on 0.0.0.0 without a token, saying so at start-up', async () => {
-    const res = await runCli(['master', '--listen', '0.0.0.0:0', '--data-dir', tempDir()]);
+  it('refuses to listen on 0.0.0.0 with neither a token nor TLS, saying so at start-up', async () => {
+    const res = await runCli(['master', '--listen', '0.0.0.0:0', '--data-dir', tempDir(), '--tls', 'off']);
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toContain('refusing to listen on 0.0.0.0 without a token');

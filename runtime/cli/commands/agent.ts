@@ -19,6 +19,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--platform <name>', 'process or docker ([agent].platform)')
     .option('--storage-binary <path>', 'storage server executable ([storage].binary_path; default the bundled one)')
     .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
+    .option('--join <token>', 'join the grid with this join token (sutra-grid token create --role agent); the certificate is kept in <data-dir>/.agent/tls')
+    .option('--ca-hash <sha256:hex>', 'the grid CA hash printed by `token create`, pinned for --join')
     .action(async (flags: AgentFlags) => {
       const { runAgentCommand } = await import('../../agent/run-agent.js');
       try {

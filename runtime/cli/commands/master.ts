@@ -27,6 +27,10 @@ interface MasterFlags {
   readonly etcdKey?: string;
   readonly leaseTtl?: string;
   readonly advertise?: string;
+  readonly tls?: string;
+  readonly tlsCaCert?: string;
+  readonly tlsCaKey?: string;
+  readonly certTtl?: string;
 }
 
 /**
@@ -59,6 +63,10 @@ export function registerMasterCommand(program: Command): void {
     .option('--etcd-key <file>', 'PEM client key for etcd (with --etcd-cert)')
     .option('--lease-ttl <seconds>', 'with --store: the leader lease TTL; a dead leader is replaced within about this long (default 5)')
     .option('--advertise <host:port>', 'with --store: the address other masters, agents and clients reach this one at (default: the bound --listen address)')
+    .option('--tls <mode>', 'mutual TLS on the gRPC port: auto (on unless --listen is loopback), on, off', 'auto')
+    .option('--tls-ca-cert <file>', "the operator's CA certificate (default: a CA made in <data-dir>/pki)")
+    .option('--tls-ca-key <file>', "the operator's CA key")
+    .option('--cert-ttl <duration>', 'life of the certificates the master issues, renewed at half of it (default 24h)')
     .action(async (flags: MasterFlags, cmd: Command) => {
       const { Master, openEtcdState, parseEtcdStore } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
@@ -92,6 +100,10 @@ export function registerMasterCommand(program: Command): void {
         eventMaxAge: flags.eventMaxAge,
         eventBuffer: flags.eventBuffer === undefined ? undefined : intFlag(flags.eventBuffer, '--event-buffer', 0, 1),
         eventSeriesFlush: flags.eventSeriesFlush,
+        tls: flags.tls as 'auto' | 'on' | 'off' | undefined,
+        tlsCaCert: flags.tlsCaCert,
+        tlsCaKey: flags.tlsCaKey,
+        certTtl: flags.certTtl,
       }, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership } : {}) });
       await runUntilSignal(master, () => master.start());
     });

@@ -1,6 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { GridMasterService } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { wrapService } from '../../common/grpc-server.js';
+import type { CallGuard } from '../../common/call-guard.js';
 import { RuntimeError } from '../../errors.js';
 import type { MasterContext } from '../master-context.js';
 import { serializeEncodedPlans } from './encoded-plan.js';
@@ -35,16 +36,20 @@ export function assembleMasterHandlers(ctx: MasterContext, extra: readonly Handl
   return mergeHandlers([createAgentHandlers, createNodeHandlers, ...extra].map((factory) => factory(ctx)));
 }
 
-/** The GridMaster service ready for `startGrpcServer`: token check and error mapping applied. */
+/**
+ * The GridMaster service ready for `startGrpcServer`: caller check (the token, or with TLS the
+ * `guard`'s certificates and role table) and error mapping applied.
+ */
 export function createMasterService(
   ctx: MasterContext,
   extra: readonly HandlerFactory[] = [],
   gate?: (rpc: string) => void,
+  guard?: CallGuard,
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
   const handlers = gated(assembleMasterHandlers(ctx, extra), gate);
   return {
     definition: serializeEncodedPlans(GridMasterService),
-    impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, ctx.options.token),
+    impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, guard ?? ctx.options.token),
   };
 }
 

@@ -1,0 +1,67 @@
+/**
+ * The GridSecurity service (issue 14): join tokens, joining, renewals and revocations, over the
+ * master's {@link GridPki}. Served next to GridMaster, behind the same call guard and role table.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { GridSecurityService } from '../../../proto/gen/sutra/grid/v1/security.pb.js';
+import type { CallGuard } from '../../common/call-guard.js';
+import { callerOf } from '../../common/call-guard.js';
+import { wrapService } from '../../common/grpc-server.js';
+import { optionalId } from '../../common/grpc-edge.js';
+import { RuntimeError } from '../../errors.js';
+import type { GridPki } from '../pki/grid-pki.js';
+import type { Logger } from '../../common/logger.js';
+
+interface Req {
+  role: string;
+  ttlMs: number;
+  token: string;
+  name: string;
+  csrPem: string;
+  serial: string;
+  agentId: string;
+  tokenId: string;
+}
+
+const MAX_TOKEN_CHARS = 256;
+
+/** GridSecurity ready for `startGrpcServer`. */
+export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: Logger): { definition: typeof GridSecurityService; impl: UntypedServiceImplementation } {
+  const handlers = {
+    createJoinToken: (req: Req, call: object) => {
+      const t = pki.createJoinToken(req.role, req.ttlMs);
+      // The token itself is never logged: its id is enough to find and revoke it.
+      logger?.info(`join token ${t.id} for role ${t.role} created by ${callerOf(call)?.name ?? '?'}, expires ${new Date(t.expiresAtMs).toISOString()}`);
+      return { token: t.token, tokenId: t.id, expiresAtMs: t.expiresAtMs, caHash: pki.caHash };
+    },
+    join: (req: Req) => {
+      if (req.token.length > MAX_TOKEN_CHARS) throw new RuntimeError('INVALID_ARGUMENT', `token: longer than ${MAX_TOKEN_CHARS} characters`, { field: 'token' });
+      const out = pki.join(req.token, req.name, req.csrPem);
+      logger?.info(`${out.role} ${req.name} joined with a join token`);
+      return out;
+    },
+    renewCertificate: (req: Req, call: object) => {
+      const caller = callerOf(call);
+      if (caller === undefined) throw new RuntimeError('UNAUTHENTICATED', 'RenewCertificate: no caller');
+      return pki.renew(caller, req.csrPem);
+    },
+    revokeCredential: (req: Req) => {
+      const serial = req.serial.trim();
+      const agentId = optionalId('agent_id', req.agentId);
+      if (serial === '' && agentId === '') throw new RuntimeError('INVALID_ARGUMENT', 'serial or agent_id: one is required', { field: 'serial' });
+      if (serial !== '' && !/^[0-9A-Fa-f]{2,64}$/.test(serial)) throw new RuntimeError('INVALID_ARGUMENT', 'serial: must be hex', { field: 'serial' });
+      pki.registry.revoke({ serial: serial === '' ? undefined : serial, agentId: agentId === '' ? undefined : agentId });
+      logger?.warn(`revoked ${serial !== '' ? `serial ${serial}` : ''}${agentId !== '' ? ` agent ${agentId}` : ''}`);
+      return {};
+    },
+    revokeJoinToken: (req: Req) => {
+      if (!/^[0-9a-f]{12}$/.test(req.tokenId)) throw new RuntimeError('INVALID_ARGUMENT', 'token_id: must be the 12 hex digits printed by token create', { field: 'token_id' });
+      if (!pki.registry.revokeToken(req.tokenId)) throw new RuntimeError('AGENT_NOT_FOUND', `token_id: no unused token ${req.tokenId}`, { field: 'token_id' });
+      return {};
+    },
+  };
+  return {
+    definition: GridSecurityService,
+    impl: wrapService(GridSecurityService, handlers as unknown as Record<string, (...args: never[]) => unknown>, guard),
+  };
+}

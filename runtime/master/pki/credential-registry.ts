@@ -1,0 +1,120 @@
+/**
+ * Join tokens and revocations, kept in `<data-dir>/pki/credentials.json` (0600). A token is stored
+ * only as the SHA-256 of its secret: the file, and every log line, never holds a usable token.
+ * Tokens are single use and expire.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { RuntimeError } from '../../errors.js';
+import type { GridIdentity, GridRole } from '../../../client/transport.js';
+import { pkiPath, writePrivate } from './pki-files.js';
+
+interface TokenRecord {
+  readonly id: string;
+  readonly sha256: string;
+  readonly role: GridRole;
+  readonly expiresAtMs: number;
+}
+
+interface State {
+  tokens: TokenRecord[];
+  revokedSerials: string[];
+  revokedAgents: string[];
+  /** Serial → identity of every certificate issued (so an agent's revocation reaches all its serials). */
+  issued: Record<string, GridIdentity>;
+}
+
+/** A new join token: the secret is shown once, to whoever asked for it. */
+export interface NewJoinToken {
+  readonly token: string;
+  readonly id: string;
+  readonly role: GridRole;
+  readonly expiresAtMs: number;
+}
+
+const TOKEN = /^sgj\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The master's join tokens and revocations. */
+export class CredentialRegistry {
+  readonly #path: string;
+  readonly #state: State;
+  readonly #now: () => number;
+
+  constructor(dataDir: string, now: () => number = Date.now) {
+    this.#path = pkiPath(dataDir, 'credentials.json');
+    this.#now = now;
+    this.#state = existsSync(this.#path)
+      ? (JSON.parse(readFileSync(this.#path, 'utf8')) as State)
+      : { tokens: [], revokedSerials: [], revokedAgents: [], issued: {} };
+  }
+
+  /** A one-time token for `role`, valid `ttlMs`. */
+  createToken(role: GridRole, ttlMs: number): NewJoinToken {
+    const id = randomBytes(6).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const expiresAtMs = this.#now() + ttlMs;
+    this.#state.tokens = this.#state.tokens.filter((t) => t.expiresAtMs > this.#now());
+    this.#state.tokens.push({ id, sha256: sha256(secret).toString('hex'), role, expiresAtMs });
+    this.save();
+    return { token: `sgj.${id}.${secret}`, id, role, expiresAtMs };
+  }
+
+  /**
+   * Uses up a token: its role, once.
+   * @throws RuntimeError UNAUTHENTICATED for a malformed, unknown, used, revoked or expired token
+   * (one message for all, so a caller learns nothing about which tokens exist).
+   */
+  consumeToken(token: string): GridRole {
+    const refused = new RuntimeError('UNAUTHENTICATED', 'join token is invalid, expired, revoked or already used', { field: 'token' });
+    const m = TOKEN.exec(token);
+    if (!m) throw refused;
+    const record = this.#state.tokens.find((t) => t.id === m[1]);
+    if (record === undefined || !timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(m[2]!))) throw refused;
+    this.#state.tokens = this.#state.tokens.filter((t) => t.id !== record.id);
+    this.save();
+    if (record.expiresAtMs <= this.#now()) throw refused;
+    return record.role;
+  }
+
+  /** Drops an unused token. @returns whether it existed. */
+  revokeToken(id: string): boolean {
+    const before = this.#state.tokens.length;
+    this.#state.tokens = this.#state.tokens.filter((t) => t.id !== id);
+    this.save();
+    return this.#state.tokens.length !== before;
+  }
+
+  /** Records a certificate issued; a join as an agent lifts that agent id's revocation. */
+  recordIssued(serial: string, identity: GridIdentity, fromJoin: boolean): void {
+    this.#state.issued[serial.toUpperCase()] = identity;
+    if (fromJoin && identity.role === 'agent') this.#state.revokedAgents = this.#state.revokedAgents.filter((a) => a !== identity.name);
+    this.save();
+  }
+
+  /** Revokes one serial, or every certificate of an agent id. */
+  revoke(what: { serial?: string; agentId?: string }): void {
+    if (what.serial !== undefined) this.#state.revokedSerials.push(what.serial.toUpperCase());
+    if (what.agentId !== undefined) {
+      this.#state.revokedAgents.push(what.agentId);
+      for (const [serial, id] of Object.entries(this.#state.issued)) {
+        if (id.role === 'agent' && id.name === what.agentId) this.#state.revokedSerials.push(serial);
+      }
+    }
+    this.#state.revokedSerials = [...new Set(this.#state.revokedSerials)];
+    this.save();
+  }
+
+  /** True for a revoked serial, or any certificate of a revoked agent id. */
+  isRevoked(serial: string, identity: GridIdentity): boolean {
+    if (this.#state.revokedSerials.includes(serial.toUpperCase())) return true;
+    return identity.role === 'agent' && this.#state.revokedAgents.includes(identity.name);
+  }
+
+  private save(): void {
+    writePrivate(this.#path, JSON.stringify(this.#state, null, 2));
+  }
+}
