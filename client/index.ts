@@ -36,4 +36,5 @@ export {
   type RolloutState,
   type RolloutStatus,
 } from './node-wire.js';
+export { nodeListJson, type NodeJsonSource } from './node-json.js';
 export { fetchPinnedCa, joinGrid, renewCertificate, createJoinToken, revokeCredential, revokeJoinToken } from './security-client.js';

@@ -4,7 +4,7 @@
  * fields keep their names and meaning, so a script can switch between the two.
  */
 import type { AgentCordon, AgentView, NodeView } from '../common/grid-types.js';
-import { cordonedBy, drainState, type CordonOutcome, type GridStatus } from '../../client/index.js';
+import { cordonedBy, drainState, nodeListJson, type CordonOutcome, type GridStatus } from '../../client/index.js';
 import { formatEventMessage, type GridEvent } from '../events/index.js';
 
 /** `list-agents --json`: one agent (`nodes` is a count, as there) with its cordon. */
@@ -33,18 +33,7 @@ export function agentJson(a: AgentView, cordon: AgentCordon | undefined): Record
 /** `list-nodes --json`: one node, plus how its last run ended and its replication. */
 export function nodeJson(n: NodeView): Record<string, unknown> {
   return {
-    nodeId: n.nodeId,
-    agentId: n.agentId,
-    port: n.port,
-    pid: n.pid,
-    status: n.status,
-    restarts: n.restarts,
-    storagePath: n.storagePath,
-    memoryMb: n.memoryMb,
-    cluster: n.cluster,
-    role: n.role,
-    term: n.replication?.term ?? 0,
-    logPosition: n.replication?.logPosition ?? 0,
+    ...nodeListJson(n),
     lastExit: n.lastExit,
     startedAtMs: n.startedAtMs,
     generation: n.generation,

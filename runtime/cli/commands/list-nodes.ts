@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addClientOptions, withMaster } from '../client-flags.js';
 import { printJson, printTable } from '../output.js';
+import { nodeListJson } from '../../../client/index.js';
 
 /**
  * `sutra-grid list-nodes [--agent ID] [--cluster NAME]`: the master's view of every node. ROLE is
@@ -18,22 +19,7 @@ export function registerListNodesCommand(program: Command): void {
     await withMaster(cmd, async (master, { json }) => {
       const nodes = await master.listNodes({ agentId: opts.agent ?? '', cluster: opts.cluster ?? '' });
       if (json) {
-        return printJson({
-          nodes: nodes.map((n) => ({
-            nodeId: n.nodeId,
-            agentId: n.agentId,
-            port: n.port,
-            pid: n.pid,
-            status: n.status,
-            restarts: n.restarts,
-            storagePath: n.storagePath,
-            memoryMb: n.memoryMb,
-            cluster: n.cluster,
-            role: n.role,
-            term: n.replication?.term ?? 0,
-            logPosition: n.replication?.logPosition ?? 0,
-          })),
-        });
+        return printJson({ nodes: nodes.map(nodeListJson) });
       }
       printTable(
         ['node', 'agent', 'status', 'role', 'term', 'position', 'port', 'pid', 'restarts', 'cluster', 'storage path'],
