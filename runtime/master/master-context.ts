@@ -26,4 +26,9 @@ export interface MasterContext {
   readonly stopping: AbortSignal;
   /** Told what the master measures; undefined when nobody keeps metrics. */
   readonly metrics?: MasterMetrics | undefined;
+  /**
+   * Throws (naming the leader) when this master must not answer `rpc` now: a follower of several
+   * masters. Checked per message on long-lived streams, whose gate ran once when they opened.
+   */
+  readonly mayServe?: (rpc: string) => void;
 }

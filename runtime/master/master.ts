@@ -176,6 +176,7 @@ export class Master {
         policy: this.policy,
         stopping: this.abort.signal,
         metrics: this.metrics,
+        mayServe: (rpc) => requireLeader(this.leadership, rpc),
       };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,

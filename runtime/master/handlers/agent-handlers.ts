@@ -18,6 +18,9 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   const onListenerError = (err: unknown): void => logger.error({ err }, 'a master event listener threw; ignored');
   /** One heartbeat, whether it came as a unary call or on a stream. */
   const heartbeat = (req: HeartbeatRequest): HeartbeatResponse => {
+    // A stream opened while this master led goes on after it stops leading: each beat is refused
+    // then, naming the leader, so the agent moves there and registers.
+    ctx.mayServe?.('heartbeatStream');
     const agentId = requireId('agent_id', req.agentId);
     const beat = beatFromWire(req);
     const now = Date.now();

@@ -158,7 +158,7 @@ export class EtcdLeadership implements Leadership {
         this.stepDown('its lease was too old by the time it won');
         return;
       }
-      this.o.logger.info({ term: this.leadingRevision }, `this master leads (etcd revision ${this.leadingRevision})`);
+      this.o.logger.info({ term: this.leadingRevision, sinceMs: this.self.sinceMs }, `this master leads (etcd revision ${this.leadingRevision})`);
       this.notify(true);
       return;
     }

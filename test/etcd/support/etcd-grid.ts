@@ -69,13 +69,16 @@ export class EtcdGrid {
     }, timeoutMs, 100);
   }
 
-  /** When (ms since the epoch) master `m` logged that it leads, the last time; undefined if never. */
+  /**
+   * Since when (ms since the epoch) master `m` leads, as its "this master leads" log line says (the
+   * `sinceMs` it reports in status), the last time; undefined if never.
+   */
   ledAt(m: GridMaster): number | undefined {
     let at: number | undefined;
     for (const line of m.process.logs().split('\n')) {
       if (!line.includes('this master leads')) continue;
       try {
-        at = (JSON.parse(line) as { time: number }).time;
+        at = (JSON.parse(line) as { sinceMs: number }).sinceMs;
       } catch {
         // not a JSON log line
       }
