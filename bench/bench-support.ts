@@ -23,9 +23,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a daemon and resolves with the address from its `... listening on ADDR` line. */
-export function startDaemon(args: string[], pattern: RegExp): Promise<{ proc: ChildProcess; address: string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+/** Starts a daemon (of the CLI at `cli`, this build's by default) and resolves with the address from its `... listening on ADDR` line. */
+export function startDaemon(args: string[], pattern: RegExp, cli = CLI): Promise<{ proc: ChildProcess; address: string }> {
+  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
   return new Promise((res, rej) => {
     let out = '';
     const on = (c: Buffer): void => {

@@ -20,7 +20,7 @@ import { GridAgentClient, SpawnNodeRequest, type NodeInfo } from '../proto/gen/s
 import { unary } from '../client/index.js';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
 import { storageServerEntry } from '../runtime/storage/entry.js';
-import { CLI, PROBE_INTERVAL_MS, freePort } from './bench-support.js';
+import { CLI, PROBE_INTERVAL_MS, freePort, startDaemon } from './bench-support.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 const BEFORE = process.env['LEAN_BEFORE'];
@@ -94,21 +94,6 @@ function timeRun(cmd: string, args: string[]): number {
   return ms;
 }
 
-/** Starts a daemon through a CLI script; resolves with it and the address from its listening line. */
-function startDaemon(cli: string, args: string[], pattern: RegExp): Promise<{ proc: ChildProcess; address: string }> {
-  const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((res, rej) => {
-    let out = '';
-    const on = (c: Buffer): void => {
-      out += c.toString();
-      const m = pattern.exec(out);
-      if (m) res({ proc, address: m[1]! });
-    };
-    proc.stdout!.on('data', on);
-    proc.stderr!.on('data', on);
-    proc.once('exit', (code) => rej(new Error(`exited ${code} before listening: ${out}`)));
-  });
-}
 
 /** kill -9 of `pid`, then the time until the port answers SERVING again (after it first failed). */
 async function crashToServing(pid: number, port: number): Promise<number> {
@@ -219,9 +204,9 @@ async function main(): Promise<void> {
   const daemons: ChildProcess[] = [];
   const peers: Peer[] = [];
   try {
-    const master = await startDaemon(CLI, ['master', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'master')], /master listening on ([^\s"]+)/);
+    const master = await startDaemon(['master', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'master')], /master listening on ([^\s"]+)/);
     daemons.push(master.proc);
-    const agent = await startDaemon(CLI, ['agent', '--config', agentConfig(dir, 'bench', master.address)], /agent bench listening on (\S+)/);
+    const agent = await startDaemon(['agent', '--config', agentConfig(dir, 'bench', master.address)], /agent bench listening on (\S+)/);
     daemons.push(agent.proc);
     const client = new GridAgentClient(agent.address, credentials.createInsecure());
     const call = <Req, Res>(m: unknown, req: Req): Promise<Res> => unary(m as Unary<Req, Res>, client, req, undefined, 60_000);
@@ -322,7 +307,7 @@ async function main(): Promise<void> {
     await sleep(3000);
     rss.set('storage-server (idle)', rssMb(storage.pid!));
     await killAndWait(storage);
-    const idle = await startDaemon(CLI, ['agent', '--config', agentConfig(dir, 'idle', master.address)], /agent idle listening on (\S+)/);
+    const idle = await startDaemon(['agent', '--config', agentConfig(dir, 'idle', master.address)], /agent idle listening on (\S+)/);
     daemons.push(idle.proc);
     await sleep(3000);
     rss.set('agent, 0 nodes', rssMb(idle.proc.pid!));
@@ -334,7 +319,7 @@ async function main(): Promise<void> {
     rss.set('agent, 4 nodes', rssMb(idle.proc.pid!));
     idleClient.close();
     if (BEFORE !== undefined) {
-      const old = await startDaemon(join(BEFORE, 'bin', 'sutra-grid.js'), ['agent', '--config', agentConfig(dir, 'old', master.address)], /agent old listening on (\S+)/);
+      const old = await startDaemon(['agent', '--config', agentConfig(dir, 'old', master.address)], /agent old listening on (\S+)/, join(BEFORE, 'bin', 'sutra-grid.js'));
       daemons.push(old.proc);
       await sleep(3000);
       rss.set('before: agent, 0 nodes', rssMb(old.proc.pid!));
