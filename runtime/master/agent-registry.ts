@@ -95,6 +95,11 @@ export class AgentRegistry {
     return had;
   }
 
+  /** Forgets every agent and node: each must register again before the master counts it. */
+  forgetAll(): void {
+    for (const agentId of [...this.agents.keys()]) this.unregister(agentId);
+  }
+
   /**
    * Moves silent agents down the health ladder. `thresholds` may depend on an agent's last
    * heartbeat (an agent not heard from since the policy changed still beats at the old interval).

@@ -179,6 +179,11 @@ export class DeclarativeControl {
   async resume(): Promise<void> {
     const held = await this.desired.reload();
     if (held !== undefined) this.o.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced');
+    // What this master knew of the agents dates from before it led (a follower's beats are
+    // refused): agents silent since would count as offline past replaceAfter and be replaced at
+    // once. As after a restart, each must register with the new leader, which waits its settle
+    // period (plus replaceAfter) for them before it replaces anything.
+    this.o.registry.forgetAll();
     this.reconciler.resettle();
   }
 

@@ -161,6 +161,6 @@ describe('several masters on etcd', () => {
     const back = await g.leader([], 60_000);
     await g.grid.apply(g.grid.writeSpec(spec(5)));
     const five = await running(back, 5);
-    for (const n of four) expect(pidsOf(five)[n.nodeId], n.nodeId).toBe(n.pid);
+    for (const n of four) expect(pidsOf(five)[n.nodeId], `${n.nodeId}\n${g.logs()}`).toBe(n.pid);
   }, 240_000);
 });
