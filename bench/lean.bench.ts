@@ -192,7 +192,10 @@ function agentConfig(dir: string, name: string, master: string): string {
     [
       '[agent]', `agent_id = "${name}"`, `master_endpoint = "${master}"`, 'agent_port = 0', 'max_storage_nodes = 8',
       '[storage]', `data_path = "${join(dir, name)}"`, 'default_memory_mb = 64', `default_port_range_start = ${20000 + Math.floor(Math.random() * 30000)}`,
-      '[monitoring]', `startup_probe_interval_ms = ${PROBE_INTERVAL_MS}`,
+      // A one-second restart window makes every kill of the healthy node a first crash, restarted at
+      // once, as pm2 and supervisord restart theirs: the default (3 in 60 s, then failed) would end
+      // the crash case after four quick rounds on a quiet machine.
+      '[monitoring]', `startup_probe_interval_ms = ${PROBE_INTERVAL_MS}`, 'restart_window_secs = 1',
     ].join('\n'),
   );
   return file;
