@@ -91,6 +91,9 @@ describe('drain at a real master', () => {
 
     // ...the moves were rollout steps, replica first; the drain's start and end are events
     expect((await grid.events('RolloutStepStarted')).map((e) => e.nodeId)).toEqual(['kv-1', 'kv-0']);
+    // ...one rollout for the whole drain, though the leader moved in a second wave
+    await eventually(async () => (await grid!.events('RolloutDone')).some((e) => e.cluster === 'kv'), 10_000);
+    expect((await grid.events('RolloutDone')).filter((e) => e.cluster === 'kv')).toHaveLength(1);
     const leaderChanges = await grid.events('LeaderChanged');
     expect(leaderChanges.map((e) => e.nodeId)).toEqual(['kv-1']);
     expect((await grid.events('AgentDrainStarted')).map((e) => ({ agentId: e.agentId, reason: e.payload['reason'] }))).toEqual([{ agentId: 'a1', reason: 'disk swap' }]);

@@ -105,7 +105,10 @@ export class RolloutTracker {
           break;
         }
       }
-      if (r.state === 'rolling' && ids.size === 0 && [...r.steps.values()].every((s) => s.done)) {
+      // A drain's leader moves only once a replica runs elsewhere, so a pass can see every planned
+      // step done while the leader still waits on the draining agent: not done yet, or the drain
+      // would tell of two rollouts for one generation.
+      if (r.state === 'rolling' && ids.size === 0 && [...r.steps.values()].every((s) => s.done) && !onDrainingAgent(live, c.name)) {
         r.state = 'done';
         this.events.rolloutDone?.({ cluster: r.cluster, generation, nodes: r.steps.size, durationMs: now - r.startedAtMs });
       }
@@ -189,6 +192,11 @@ function statusOf(r: ClusterRollout): RolloutStatus {
     nodesTotal: new Set([...r.steps.keys(), ...r.planned]).size,
     reason: r.reason,
   };
+}
+
+function onDrainingAgent(live: LiveState, cluster: string): boolean {
+  const draining = live.draining ?? {};
+  return live.nodes.some((n) => n.cluster === cluster && Object.hasOwn(draining, n.agentId));
 }
 
 function runningNodes(live: LiveState): Set<string> {
