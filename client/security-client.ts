@@ -74,15 +74,16 @@ export function renewCertificate(address: string, material: TlsMaterial, csrPem:
   return call(address, material, undefined, (c) => c.renewCertificate as never, { csrPem });
 }
 
-/** CreateJoinToken (admin). */
+/** CreateJoinToken (admin): a one-time join token, or with `opts.api` a reusable HTTP API token. */
 export function createJoinToken(
   address: string,
   material: TlsMaterial,
   role: string,
   ttlMs: number,
   sharedToken?: string,
+  opts: { api?: boolean } = {},
 ): Promise<{ token: string; tokenId: string; expiresAtMs: number; caHash: string }> {
-  return call(address, material, sharedToken, (c) => c.createJoinToken as never, { role, ttlMs });
+  return call(address, material, sharedToken, (c) => c.createJoinToken as never, { role, ttlMs, api: opts.api === true });
 }
 
 /** RevokeCredential (admin): a serial, or every certificate of an agent id. */

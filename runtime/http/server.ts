@@ -3,13 +3,15 @@
  * their OpenAPI document, and `/metrics`. Started and closed by the master (it is a
  * {@link MasterFrontEnd}); every route calls the master's own services (see MasterApi).
  */
+import type { SecureContextOptions } from 'node:tls';
+import type { Server as HttpsServer } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { MAX_SPEC_BYTES } from '../../client/transport.js';
 import { splitHostPort } from '../common/grpc-server.js';
 import { RuntimeError } from '../errors.js';
-import type { MasterApi, MasterFrontEnd } from '../master/index.js';
+import type { HttpCredentials, MasterApi, MasterFrontEnd } from '../master/index.js';
 import { registerDashboard } from './dashboard.js';
 import { guard } from './guard.js';
 import type { GridMetrics } from './metrics.js';
@@ -67,26 +69,49 @@ function addRoute(app: FastifyInstance, api: MasterApi, r: GridRoute): void {
   });
 }
 
+/** The master's certificate and the grid CA, as the HTTPS server presents and checks them. */
+function secureContextOf(creds: HttpCredentials): SecureContextOptions {
+  const m = creds.tls.material;
+  return { key: m.keyPem, cert: m.certPem, ca: m.caPem };
+}
+
+/**
+ * Serves HTTPS with the master's certificate (its renewals taken while the server runs), asking
+ * every client for a certificate of the grid CA without insisting: a browser comes with an API
+ * token instead, and the guard decides (runtime/http/guard.ts).
+ */
+function useRotation(app: FastifyInstance, creds: HttpCredentials): void {
+  const server = app.server as unknown as HttpsServer;
+  const renewed = (update: unknown): void => {
+    if (update !== null) server.setSecureContext(secureContextOf(creds));
+  };
+  creds.tls.addIdentityCertificateListener(renewed);
+  app.addHook('onClose', async () => creds.tls.removeIdentityCertificateListener(renewed));
+}
+
 /** Builds the app (not listening yet): the tests' `inject` and {@link startHttpServer} share it. */
 export async function buildHttpApp(api: MasterApi, metrics: GridMetrics): Promise<FastifyInstance> {
   const token = api.options.token;
+  const creds = api.credentials;
   const app = Fastify({
+    ...(creds !== undefined ? { https: { ...secureContextOf(creds), requestCert: true, rejectUnauthorized: false } } : {}),
     loggerInstance: api.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: JSON_BODY_LIMIT,
     return503OnClosing: true,
     // An unknown field is refused, not silently dropped (fastify's default removes it).
     ajv: { customOptions: { removeAdditional: false } },
-  });
+  }) as unknown as FastifyInstance;
+  if (creds !== undefined) useRotation(app, creds);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Sutra Grid master API', version: '1', description: 'The grid master over HTTP: the same services, errors and token as its gRPC API.' },
+      info: { title: 'Sutra Grid master API', version: '1', description: 'The grid master over HTTP: the same services, errors, token and roles as its gRPC API.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      ...(token !== undefined ? { security: [{ bearer: [] }] } : {}),
+      ...(token !== undefined || creds !== undefined ? { security: [{ bearer: [] }] } : {}),
     },
   });
   // Bodies are JSON (or, for specs, YAML): never text/plain, which a form on another site can send.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', guard(token));
+  app.addHook('onRequest', guard(token, creds));
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const p = fastifyProblem(err) ?? problemOf(err);
     if (p.status >= 500) req.log.error({ err: err.message, url: req.url }, 'HTTP API request failed');

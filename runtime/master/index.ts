@@ -13,7 +13,7 @@ export { NodeOperations, type SpawnNodeInput, type NodeStatusResult } from './no
 export { computeClusterStatus, type GridHealth } from './cluster-status.js';
 export { DeclarativeControl, type ApplyOutcome } from './declarative.js';
 export type { MasterMetrics } from './master-metrics.js';
-export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory } from './master-api.js';
+export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory, HttpCredentials } from './master-api.js';
 export { drainDeadline, MAX_DRAIN_DEADLINE_MS } from './cordons.js';
 export { SoleLeadership, requireLeader, type Leadership, type LeaderInfo } from './leadership.js';
 export { openEtcdState, DEFAULT_LEASE_TTL_SECONDS, type EtcdState } from './store/etcd-state.js';

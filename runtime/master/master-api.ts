@@ -1,3 +1,4 @@
+import type { GridIdentity, TlsSource } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
 import type { EventBus } from '../events/index.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -22,6 +23,18 @@ export interface MasterApi {
   /** Aborted when the master starts draining: long-lived streams end on it. */
   readonly stopping: AbortSignal;
   readonly logger: Logger;
+  /** The grid's credentials when the master runs with mutual TLS; undefined: the shared token only. */
+  readonly credentials?: HttpCredentials | undefined;
+}
+
+/** What the HTTP API checks callers against when the master runs with mutual TLS (issue 14). */
+export interface HttpCredentials {
+  /** The master's certificate (renewed while it runs) and the grid CA client certificates chain to. */
+  readonly tls: TlsSource;
+  /** The identity of an API token (`token create --api`); undefined when it is none, expired or revoked. */
+  apiToken(token: string): GridIdentity | undefined;
+  /** True for a revoked certificate serial (or any certificate of a revoked agent). */
+  isRevoked(serial: string, identity: GridIdentity): boolean;
 }
 
 /** A front-end the master started; closed by the master's drain. */

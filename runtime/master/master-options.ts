@@ -55,6 +55,12 @@ export interface MasterOptions {
   readonly tlsCaCert?: string | undefined;
   /** The operator's CA key file (`--tls-ca-key`). */
   readonly tlsCaKey?: string | undefined;
+  /**
+   * The state is shared with other masters (`--store etcd://`). With TLS they must share one grid
+   * CA, given by the operator: a CA each master made itself would have the certificates of one
+   * refused by the next leader. @default false
+   */
+  readonly sharedStore?: boolean;
   /** Life of the certificates the master issues, its own included; renewed at half of it. @default "24h" */
   readonly certTtl?: string | number;
 }
@@ -140,7 +146,8 @@ export function compileMasterOptions(opts: MasterOptions): CompiledMasterOptions
     } catch (err) {
       throw new ConfigError('--http', `expected HOST:PORT (port 0-65535), got "${opts.http}"`, { cause: err });
     }
-    checkBindPolicy(opts.http, opts.token, '--http');
+    // With TLS the HTTP API is HTTPS and wants a client certificate or an API token (issue 14).
+    checkBindPolicy(opts.http, opts.token, '--http', tls.enabled);
   }
   if (typeof opts.dataDir !== 'string' || opts.dataDir.trim() === '') throw new ConfigError('--data-dir', 'is required');
   let compiled: CompiledMasterOptions = {
@@ -192,6 +199,12 @@ function compileTls(opts: MasterOptions, listen: string): CompiledTls {
     throw new ConfigError(opts.tlsCaCert === undefined ? '--tls-ca-cert' : '--tls-ca-key', 'give --tls-ca-cert and --tls-ca-key together');
   }
   const enabled = mode === 'on' || (mode === 'auto' && !isLoopbackHost(splitHostPort(listen, '--listen').host));
+  if (enabled && opts.sharedStore === true && opts.tlsCaCert === undefined) {
+    throw new ConfigError(
+      '--tls-ca-cert',
+      'several masters on --store share one grid CA: give every master the same --tls-ca-cert and --tls-ca-key (else an agent joined at one master is refused by the next leader)',
+    );
+  }
   return {
     enabled,
     certTtlMs: durationMs(opts.certTtl, '24h', 'certTtl'),

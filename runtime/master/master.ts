@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, ShutdownTimeoutError, RuntimeError } from '../errors.js';
 import { isLoopbackHost, splitHostPort, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { masterSecurity, type MasterSecurity } from './pki/master-security.js';
+import type { GridIdentity } from '../../client/transport.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
 import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
@@ -235,7 +236,7 @@ export class Master {
       { address: this.server.address, dataDir: o.dataDir, auth: o.token !== undefined, masterId: this.ctx.masterId },
       `master listening on ${this.server.address}`,
     );
-    if (this.http !== undefined) this.logger.info({ http: this.http.address }, `master HTTP API listening on http://${this.http.address}`);
+    if (this.http !== undefined) this.logger.info({ http: this.http.address }, `master HTTP API listening on ${this.security !== undefined ? 'https' : 'http'}://${this.http.address}`);
     this.logger.info(`token ${o.token !== undefined ? 'required' : 'not set (loopback only)'}`);
     if (o.token !== undefined && !isLoopbackHost(splitHostPort(o.listen).host)) {
       this.logger.warn('deprecated: the shared token off loopback; it is sent in clear without TLS and grants every role. Use mutual TLS and join tokens (sutra-grid token create)');
@@ -341,7 +342,9 @@ export class Master {
 
   /** The services a front-end calls: the same objects the gRPC handlers use. */
   private api(ops: NodeOperations, bus: EventBus): MasterApi {
-    return { options: this.options, registry: this.registry, ops, declarative: this.declarative, events: bus, stopping: this.abort.signal, logger: this.logger.child({ component: 'http' }) };
+    const pki = this.security?.pki;
+    const credentials = pki && { tls: pki.source, apiToken: (t: string) => pki.registry.apiTokenIdentity(t), isRevoked: (serial: string, id: GridIdentity) => pki.registry.isRevoked(serial, id) };
+    return { options: this.options, registry: this.registry, ops, declarative: this.declarative, events: bus, stopping: this.abort.signal, logger: this.logger.child({ component: 'http' }), credentials };
   }
 
   /** The event bus, once started. */

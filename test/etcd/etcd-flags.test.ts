@@ -34,4 +34,14 @@ describe('--store etcd://...', () => {
     expect(badCa.code).not.toBe(0);
     expect(badCa.stderr).toMatch(/--etcd-ca: cannot read \/nonexistent\/ca\.pem/);
   });
+
+  it('with TLS, several masters need the operator-given grid CA: a master that would make its own refuses to start', async () => {
+    const own = await runCli(['master', '--data-dir', tempDir(), '--listen', '127.0.0.1:0', '--store', 'etcd://127.0.0.1:1', '--tls', 'on']);
+    expect(own.code).not.toBe(0);
+    expect(own.stderr).toMatch(/--tls-ca-cert: several masters on --store share one grid CA: give every master the same --tls-ca-cert and --tls-ca-key/);
+    // --tls auto turns on off loopback: the same refusal.
+    const auto = await runCli(['master', '--data-dir', tempDir(), '--listen', '0.0.0.0:0', '--store', 'etcd://127.0.0.1:1']);
+    expect(auto.code).not.toBe(0);
+    expect(auto.stderr).toMatch(/--tls-ca-cert: several masters on --store share one grid CA/);
+  });
 });

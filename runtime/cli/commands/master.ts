@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { MasterOptions } from '../../master/index.js';
 import { resolveToken } from '../../../client/transport.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { intFlag } from './parse-flags.js';
@@ -68,7 +69,7 @@ export function registerMasterCommand(program: Command): void {
     .option('--tls-ca-key <file>', "the operator's CA key")
     .option('--cert-ttl <duration>', 'life of the certificates the master issues, renewed at half of it (default 24h)')
     .action(async (flags: MasterFlags, cmd: Command) => {
-      const { Master, openEtcdState, parseEtcdStore } = await import('../../master/index.js');
+      const { Master, compileMasterOptions, openEtcdState, parseEtcdStore } = await import('../../master/index.js');
       const { ConfigError } = await import('../../errors.js');
       if (!flags.dataDir) throw new ConfigError('--data-dir', 'is required (where the master keeps its state)');
       const rootTokenFile = cmd.parent?.opts<{ tokenFile?: string }>().tokenFile;
@@ -77,14 +78,7 @@ export function registerMasterCommand(program: Command): void {
       if (flags.store === undefined && (flags.etcdCa ?? flags.etcdCert ?? flags.etcdKey ?? flags.leaseTtl ?? flags.advertise) !== undefined) {
         throw new ConfigError('--store', 'is required with --etcd-ca, --etcd-cert, --etcd-key, --lease-ttl and --advertise');
       }
-      const etcd =
-        flags.store === undefined
-          ? undefined
-          : openEtcdState(
-              { endpoints: parseEtcdStore(flags.store), ca: flags.etcdCa, cert: flags.etcdCert, key: flags.etcdKey },
-              { ttlSeconds: flags.leaseTtl === undefined ? undefined : intFlag(flags.leaseTtl, '--lease-ttl', 1, 1), advertise: flags.advertise },
-            );
-      const master = new Master({
+      const options: MasterOptions = {
         listen: flags.listen,
         http: flags.http,
         dataDir: flags.dataDir,
@@ -104,7 +98,18 @@ export function registerMasterCommand(program: Command): void {
         tlsCaCert: flags.tlsCaCert,
         tlsCaKey: flags.tlsCaKey,
         certTtl: flags.certTtl,
-      }, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership } : {}) });
+        sharedStore: flags.store !== undefined,
+      };
+      // Bad flags are refused before etcd is dialled.
+      compileMasterOptions(options);
+      const etcd =
+        flags.store === undefined
+          ? undefined
+          : openEtcdState(
+              { endpoints: parseEtcdStore(flags.store), ca: flags.etcdCa, cert: flags.etcdCert, key: flags.etcdKey },
+              { ttlSeconds: flags.leaseTtl === undefined ? undefined : intFlag(flags.leaseTtl, '--lease-ttl', 1, 1), advertise: flags.advertise },
+            );
+      const master = new Master(options, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership } : {}) });
       await runUntilSignal(master, () => master.start());
     });
 }

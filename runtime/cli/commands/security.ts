@@ -20,22 +20,28 @@ export function registerSecurityCommands(program: Command): void {
   addClientOptions(
     token
       .command('create')
-      .description('print a one-time join token (admin)')
-      .requiredOption('--role <role>', 'agent, reader, operator or admin')
-      .option('--ttl <duration>', 'how long the token may be used (default 1h)'),
-  ).action(async (opts: { role: string; ttl?: string }, cmd: Command) => {
+      .description('print a one-time join token, or with --api a bearer token of the HTTP API (admin)')
+      .requiredOption('--role <role>', 'agent, reader, operator or admin (reader, operator or admin with --api)')
+      .option('--ttl <duration>', 'how long the token may be used (default 1h; 7d with --api)')
+      .option('--api', 'a reusable bearer token of the HTTP API and dashboard for the role, until it expires or `token revoke`'),
+  ).action(async (opts: { role: string; ttl?: string; api?: boolean }, cmd: Command) => {
     const { createJoinToken } = await import('../../../client/index.js');
     const { parseDuration } = await import('../../../schema/index.js');
     const m = material(cmd);
     const ttlMs = opts.ttl === undefined ? 0 : parseDuration(opts.ttl, '--ttl');
-    const t = await createJoinToken(m.address, m.tls, opts.role, ttlMs, m.token);
+    const t = await createJoinToken(m.address, m.tls, opts.role, ttlMs, m.token, { api: opts.api === true });
     if (m.json) return printJson(t);
     process.stdout.write(`${t.token}\n`);
+    if (opts.api === true) {
+      process.stderr.write(`API token ${t.tokenId} for role ${opts.role}, expires ${new Date(t.expiresAtMs).toISOString()}; revoke with: sutra-grid token revoke ${t.tokenId}\n`);
+      process.stderr.write('use: Authorization: Bearer TOKEN on the HTTP API (https when the master runs with TLS), or paste it into the dashboard\n');
+      return undefined;
+    }
     process.stderr.write(`token ${t.tokenId} for role ${opts.role}, single use, expires ${new Date(t.expiresAtMs).toISOString()}\n`);
     const join = opts.role === 'agent' ? `sutra-grid agent --join TOKEN --master ${m.address} --ca-hash ${t.caHash} --id ID --data-dir DIR` : `sutra-grid join --token TOKEN --master ${m.address} --ca-hash ${t.caHash} --name NAME --out DIR`;
     process.stderr.write(`use: ${join}\n`);
   });
-  addClientOptions(token.command('revoke').description('revoke an unused join token by its id (admin)').argument('<token-id>', 'the id printed by token create')).action(
+  addClientOptions(token.command('revoke').description('revoke an unused join token, or an API token, by its id (admin)').argument('<token-id>', 'the id printed by token create')).action(
     async (tokenId: string, _opts: unknown, cmd: Command) => {
       const { revokeJoinToken } = await import('../../../client/index.js');
       const m = material(cmd);

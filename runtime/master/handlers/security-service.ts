@@ -14,6 +14,7 @@ import type { Logger } from '../../common/logger.js';
 
 interface Req {
   role: string;
+  api: boolean;
   ttlMs: number;
   token: string;
   name: string;
@@ -29,9 +30,9 @@ const MAX_TOKEN_CHARS = 256;
 export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: Logger): { definition: typeof GridSecurityService; impl: UntypedServiceImplementation } {
   const handlers = {
     createJoinToken: (req: Req, call: object) => {
-      const t = pki.createJoinToken(req.role, req.ttlMs);
+      const t = pki.createJoinToken(req.role, req.ttlMs, req.api);
       // The token itself is never logged: its id is enough to find and revoke it.
-      logger?.info(`join token ${t.id} for role ${t.role} created by ${callerOf(call)?.name ?? '?'}, expires ${new Date(t.expiresAtMs).toISOString()}`);
+      logger?.info(`${req.api ? 'API' : 'join'} token ${t.id} for role ${t.role} created by ${callerOf(call)?.name ?? '?'}, expires ${new Date(t.expiresAtMs).toISOString()}`);
       return { token: t.token, tokenId: t.id, expiresAtMs: t.expiresAtMs, caHash: pki.caHash };
     },
     join: (req: Req) => {

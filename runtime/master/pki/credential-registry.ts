@@ -1,7 +1,8 @@
 /**
  * Join tokens and revocations, kept in `<data-dir>/pki/credentials.json` (0600). A token is stored
  * only as the SHA-256 of its secret: the file, and every log line, never holds a usable token.
- * Tokens are single use and expire.
+ * Join tokens are single use and expire. API tokens (`token create --api`) are bearer tokens of the
+ * HTTP API: used again and again until they expire or are revoked, never usable to join.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ interface TokenRecord {
   readonly sha256: string;
   readonly role: GridRole;
   readonly expiresAtMs: number;
+  /** An API token (reusable bearer token of the HTTP API), not a join token. */
+  readonly api?: boolean;
 }
 
 interface State {
@@ -33,6 +36,7 @@ export interface NewJoinToken {
 }
 
 const TOKEN = /^sgj\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+const API_TOKEN = /^sga\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -52,15 +56,28 @@ export class CredentialRegistry {
       : { tokens: [], revokedSerials: [], revokedAgents: [], issued: {} };
   }
 
-  /** A one-time token for `role`, valid `ttlMs`. */
-  createToken(role: GridRole, ttlMs: number): NewJoinToken {
+  /** A one-time join token for `role` (or, with `api`, a reusable API token), valid `ttlMs`. */
+  createToken(role: GridRole, ttlMs: number, api = false): NewJoinToken {
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const expiresAtMs = this.#now() + ttlMs;
     this.#state.tokens = this.#state.tokens.filter((t) => t.expiresAtMs > this.#now());
-    this.#state.tokens.push({ id, sha256: sha256(secret).toString('hex'), role, expiresAtMs });
+    this.#state.tokens.push({ id, sha256: sha256(secret).toString('hex'), role, expiresAtMs, ...(api ? { api: true } : {}) });
     this.save();
-    return { token: `sgj.${id}.${secret}`, id, role, expiresAtMs };
+    return { token: `${api ? 'sga' : 'sgj'}.${id}.${secret}`, id, role, expiresAtMs };
+  }
+
+  /**
+   * Who an API token is: its role, and `token:<id>` as name; undefined for anything else
+   * (malformed, unknown, expired, revoked, or a join token). Checked on every HTTP request.
+   */
+  apiTokenIdentity(token: string): GridIdentity | undefined {
+    const m = API_TOKEN.exec(token);
+    if (!m) return undefined;
+    const record = this.#state.tokens.find((t) => t.id === m[1] && t.api === true);
+    if (record === undefined || !timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(m[2]!))) return undefined;
+    if (record.expiresAtMs <= this.#now()) return undefined;
+    return { role: record.role, name: `token:${record.id}` };
   }
 
   /**
@@ -72,7 +89,7 @@ export class CredentialRegistry {
     const refused = new RuntimeError('UNAUTHENTICATED', 'join token is invalid, expired, revoked or already used', { field: 'token' });
     const m = TOKEN.exec(token);
     if (!m) throw refused;
-    const record = this.#state.tokens.find((t) => t.id === m[1]);
+    const record = this.#state.tokens.find((t) => t.id === m[1] && t.api !== true);
     if (record === undefined || !timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(m[2]!))) throw refused;
     this.#state.tokens = this.#state.tokens.filter((t) => t.id !== record.id);
     this.save();
@@ -80,7 +97,7 @@ export class CredentialRegistry {
     return record.role;
   }
 
-  /** Drops an unused token. @returns whether it existed. */
+  /** Drops an unused join token, or an API token. @returns whether it existed. */
   revokeToken(id: string): boolean {
     const before = this.#state.tokens.length;
     this.#state.tokens = this.#state.tokens.filter((t) => t.id !== id);

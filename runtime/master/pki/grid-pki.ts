@@ -14,6 +14,10 @@ import { loadOrCreateCa, type GivenCa } from './pki-files.js';
 export const MAX_JOIN_TOKEN_TTL_MS = 7 * 86_400_000;
 /** Join token life when none is asked. */
 export const DEFAULT_JOIN_TOKEN_TTL_MS = 3_600_000;
+/** Longest API token life: a dashboard's token is kept longer than a join token, but not forever. */
+export const MAX_API_TOKEN_TTL_MS = 90 * 86_400_000;
+/** API token life when none is asked. */
+export const DEFAULT_API_TOKEN_TTL_MS = 7 * 86_400_000;
 
 export interface GridPkiOptions {
   readonly dataDir: string;
@@ -77,18 +81,21 @@ export class GridPki {
   }
 
   /**
-   * A one-time join token.
+   * A one-time join token, or with `api` a reusable bearer token of the HTTP API (no agent role:
+   * agents have no HTTP routes).
    * @throws RuntimeError INVALID_ARGUMENT naming `role` or `ttl_ms`.
    */
-  createJoinToken(role: string, ttlMs: number): NewJoinToken {
-    if (!isGridRole(role) || role === 'master') {
-      throw new RuntimeError('INVALID_ARGUMENT', `role: must be agent, reader, operator or admin, got ${JSON.stringify(role.slice(0, 32))}`, { field: 'role' });
+  createJoinToken(role: string, ttlMs: number, api = false): NewJoinToken {
+    if (!isGridRole(role) || role === 'master' || (api && role === 'agent')) {
+      const allowed = api ? 'reader, operator or admin' : 'agent, reader, operator or admin';
+      throw new RuntimeError('INVALID_ARGUMENT', `role: must be ${allowed}, got ${JSON.stringify(role.slice(0, 32))}`, { field: 'role' });
     }
-    const ttl = ttlMs === 0 ? DEFAULT_JOIN_TOKEN_TTL_MS : ttlMs;
-    if (!Number.isInteger(ttl) || ttl < 1000 || ttl > MAX_JOIN_TOKEN_TTL_MS) {
-      throw new RuntimeError('INVALID_ARGUMENT', `ttl_ms: must be 1 s to 7 days, got ${ttlMs}`, { field: 'ttl_ms' });
+    const ttl = ttlMs === 0 ? (api ? DEFAULT_API_TOKEN_TTL_MS : DEFAULT_JOIN_TOKEN_TTL_MS) : ttlMs;
+    const max = api ? MAX_API_TOKEN_TTL_MS : MAX_JOIN_TOKEN_TTL_MS;
+    if (!Number.isInteger(ttl) || ttl < 1000 || ttl > max) {
+      throw new RuntimeError('INVALID_ARGUMENT', `ttl_ms: must be 1 s to ${max / 86_400_000} days, got ${ttlMs}`, { field: 'ttl_ms' });
     }
-    return this.registry.createToken(role, ttl);
+    return this.registry.createToken(role, ttl, api);
   }
 
   /**

@@ -26,6 +26,11 @@ export const protobufFileName = "sutra/grid/v1/security.proto";
 export interface CreateJoinTokenRequest {
   role: string;
   ttlMs: number;
+  /**
+   * An API token instead: a bearer token of the HTTP API for the role (reader, operator, admin),
+   * reusable until it expires or is revoked (RevokeJoinToken), never usable to join.
+   */
+  api: boolean;
 }
 
 export interface CreateJoinTokenResponse {
@@ -72,7 +77,7 @@ export interface RevokeJoinTokenResponse {
 }
 
 function createBaseCreateJoinTokenRequest(): CreateJoinTokenRequest {
-  return { role: "", ttlMs: 0 };
+  return { role: "", ttlMs: 0, api: false };
 }
 
 export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
@@ -82,6 +87,9 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     }
     if (message.ttlMs !== 0) {
       writer.uint32(16).int64(message.ttlMs);
+    }
+    if (message.api !== false) {
+      writer.uint32(24).bool(message.api);
     }
     return writer;
   },
@@ -115,6 +123,14 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
             message.ttlMs = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.api = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -135,6 +151,7 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
         : isSet(object.ttl_ms)
         ? globalThis.Number(object.ttl_ms)
         : 0,
+      api: isSet(object.api) ? globalThis.Boolean(object.api) : false,
     };
   },
 
@@ -146,6 +163,9 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     if (message.ttlMs !== 0) {
       obj.ttlMs = Math.round(message.ttlMs);
     }
+    if (message.api !== false) {
+      obj.api = message.api;
+    }
     return obj;
   },
 
@@ -156,6 +176,7 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     const message = createBaseCreateJoinTokenRequest();
     message.role = object.role ?? "";
     message.ttlMs = object.ttlMs ?? 0;
+    message.api = object.api ?? false;
     return message;
   },
 };
@@ -941,7 +962,7 @@ export const RevokeJoinTokenResponse: MessageFns<RevokeJoinTokenResponse> = {
  */
 export type GridSecurityService = typeof GridSecurityService;
 export const GridSecurityService = {
-  /** admin: a one-time join token for a role (agent, reader, operator, admin). */
+  /** admin: a one-time join token for a role (agent, reader, operator, admin), or an HTTP API token. */
   createJoinToken: {
     path: "/sutra.grid.v1.GridSecurity/CreateJoinToken" as const,
     requestStream: false as const,
@@ -987,7 +1008,7 @@ export const GridSecurityService = {
       Buffer.from(RevokeCredentialResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeCredentialResponse => RevokeCredentialResponse.decode(value),
   },
-  /** admin: revokes an unused join token by its id. */
+  /** admin: revokes an unused join token, or an API token, by its id. */
   revokeJoinToken: {
     path: "/sutra.grid.v1.GridSecurity/RevokeJoinToken" as const,
     requestStream: false as const,
@@ -1002,7 +1023,7 @@ export const GridSecurityService = {
 } as const;
 
 export interface GridSecurityServer extends UntypedServiceImplementation {
-  /** admin: a one-time join token for a role (agent, reader, operator, admin). */
+  /** admin: a one-time join token for a role (agent, reader, operator, admin), or an HTTP API token. */
   createJoinToken: handleUnaryCall<CreateJoinTokenRequest, CreateJoinTokenResponse>;
   /** Anyone holding a join token: a certificate for the CSR's key, bound to `name` and the token's role. */
   join: handleUnaryCall<JoinRequest, JoinResponse>;
@@ -1010,12 +1031,12 @@ export interface GridSecurityServer extends UntypedServiceImplementation {
   renewCertificate: handleUnaryCall<RenewCertificateRequest, RenewCertificateResponse>;
   /** admin: refuses a certificate serial, or every certificate of an agent id, from now on. */
   revokeCredential: handleUnaryCall<RevokeCredentialRequest, RevokeCredentialResponse>;
-  /** admin: revokes an unused join token by its id. */
+  /** admin: revokes an unused join token, or an API token, by its id. */
   revokeJoinToken: handleUnaryCall<RevokeJoinTokenRequest, RevokeJoinTokenResponse>;
 }
 
 export interface GridSecurityClient extends Client {
-  /** admin: a one-time join token for a role (agent, reader, operator, admin). */
+  /** admin: a one-time join token for a role (agent, reader, operator, admin), or an HTTP API token. */
   createJoinToken(
     request: CreateJoinTokenRequest,
     callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
@@ -1076,7 +1097,7 @@ export interface GridSecurityClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeCredentialResponse) => void,
   ): ClientUnaryCall;
-  /** admin: revokes an unused join token by its id. */
+  /** admin: revokes an unused join token, or an API token, by its id. */
   revokeJoinToken(
     request: RevokeJoinTokenRequest,
     callback: (error: ServiceError | null, response: RevokeJoinTokenResponse) => void,
