@@ -15,7 +15,7 @@ export { DeclarativeControl, type ApplyOutcome } from './declarative.js';
 export type { MasterMetrics } from './master-metrics.js';
 export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory } from './master-api.js';
 export { drainDeadline, MAX_DRAIN_DEADLINE_MS } from './cordons.js';
-export { SoleLeadership, requireLeader, type Leadership, type LeaderInfo } from './leadership.js';
+export { SoleLeadership, requireLeader, requireLeaderFor, type Leadership, type LeaderInfo, type SharedEventStore } from './leadership.js';
 export { openEtcdState, DEFAULT_LEASE_TTL_SECONDS, type EtcdState } from './store/etcd-state.js';
 export { parseEtcdStore, type EtcdTarget } from './store/etcd-target.js';
 export { EtcdSpecStore } from './store/etcd-spec-store.js';

@@ -104,7 +104,7 @@ export function registerMasterCommand(program: Command): void {
         tlsCaCert: flags.tlsCaCert,
         tlsCaKey: flags.tlsCaKey,
         certTtl: flags.certTtl,
-      }, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership } : {}) });
+      }, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership, sharedEvents: etcd.events } : {}) });
       await runUntilSignal(master, () => master.start());
     });
 }
