@@ -17,5 +17,6 @@ export type { MasterApi, MasterFrontEnd, HttpFrontEndFactory } from './master-ap
 export { drainDeadline, MAX_DRAIN_DEADLINE_MS } from './cordons.js';
 export { SoleLeadership, requireLeader, requireLeaderFor, type Leadership, type LeaderInfo, type SharedEventStore } from './leadership.js';
 export { openEtcdState, DEFAULT_LEASE_TTL_SECONDS, type EtcdState } from './store/etcd-state.js';
+export { EtcdEventLog, type EtcdEventLogOptions } from './store/etcd-event-log.js';
 export { parseEtcdStore, type EtcdTarget } from './store/etcd-target.js';
 export { EtcdSpecStore } from './store/etcd-spec-store.js';

@@ -45,7 +45,7 @@ describe('several masters on etcd', () => {
     const leader = await g.leader();
     const follower = g.masters.find((m) => m !== leader)!;
     // (once the follower has looked at etcd: until then it knows of no leader to name)
-    await eventually(async () => (await refusal(follower.client.getSpec())).message.includes(`[leader=${leader.address}]`), 20_000);
+    await eventually(async () => (await refusal(follower.client.getClusterStatus())).message.includes(`[leader=${leader.address}]`), 20_000);
     const json = JSON.stringify(spec(2));
     // WHEN both masters are asked at once to apply over generation 0
     const outcomes = await Promise.allSettled(g.masters.map((m) => m.client.applySpec(json, 0)));
@@ -122,7 +122,7 @@ describe('several masters on etcd', () => {
     await first.process.waitForLog(/this master no longer leads/, 30_000);
     // (its next look at etcd names the new leader; until then it says none is known)
     const refused = await eventually(async () => {
-      const e = await refusal(first.client.getSpec());
+      const e = await refusal(first.client.getClusterStatus());
       return e.message.includes('[leader=') ? e : undefined;
     }, 10_000);
     expect(refused.code).toBe('UNAVAILABLE');
