@@ -8,7 +8,7 @@ import { SeriesFolder, type SeriesUpdate } from './series.js';
 
 /** Counters for `status` and health checks. */
 export interface EventBusStats {
-  /** Events refused because the in-memory queue was full (store failing or too slow). */
+  /** Events refused because the in-memory queue was full (store failing or too slow), or while not `accepting`. */
   readonly dropped: number;
   /** Emits refused as malformed (unknown type, bad payload) or after close. */
   readonly rejected: number;
@@ -138,6 +138,10 @@ export class EventBus implements WatchSource {
     try {
       if (this.state !== 'open' || !isEventType(input.type)) {
         this.rejected++;
+        return 0;
+      }
+      if (!this.o.accepting()) {
+        this.dropped++;
         return 0;
       }
       const payload = this.o.validatePayloads ? validatePayload(input.type, input.payload) : input.payload;

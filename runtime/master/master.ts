@@ -323,6 +323,8 @@ export class Master {
       seriesFlushMs: o.eventSeriesFlushMs,
       onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
       onWrite: (e) => observe(this.metrics, 'eventWrite', e),
+      // Several masters: only the leader records (a follower's registry is empty or stale).
+      ...(this.sharedEvents !== undefined ? { accepting: () => this.leadership.isLeader() } : {}),
     };
     const shared = this.sharedEvents;
     if (shared !== undefined) await shared.open();

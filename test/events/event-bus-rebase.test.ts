@@ -76,4 +76,17 @@ describe('EventBus.rebase', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(log.lastIndex).toBe(0);
   });
+
+  it('records nothing while not accepting (a follower): emits are dropped and counted, then recorded again', async () => {
+    const log = await EventLog.open(dir);
+    let leading = false;
+    const bus = new EventBus(log, { flushIntervalMs: 10, accepting: () => leading });
+    expect(bus.emit(crash('n1'))).toBe(0);
+    expect(bus.stats()).toMatchObject({ dropped: 1, pending: 0, assignedIndex: 0 });
+    leading = true;
+    expect(bus.emit(crash('n2'))).toBe(1);
+    await bus.flush(5000);
+    expect((await bus.list()).events.map((e) => e.nodeId)).toEqual(['n2']);
+    await bus.close();
+  });
 });
