@@ -193,7 +193,8 @@ export class Master {
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
         eventStats: () => eventStoreHealth(bus),
         metrics: this.metrics,
-        leading: () => this.leadership.isLeader(),
+        // Only an elected leadership gates the reconciler (a lone master always acts).
+        ...(this.leadership instanceof SoleLeadership ? {} : { leading: () => this.leadership.isLeader() }),
         masters: () => ({ masters: [...this.leadership.peers()], storeHealth: this.leadership.storeHealth() }),
       });
       const held = await this.declarativeControl.init();

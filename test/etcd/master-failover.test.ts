@@ -4,7 +4,7 @@
  * is restarted or duplicated, and changes are refused clearly while etcd has no quorum.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientError, type GridNode } from '../../client/index.js';
+import { ClientError, leaderHint, type GridNode } from '../../client/index.js';
 import { eventually, isAlive, runCli, trackPid } from '../helpers/processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { EtcdGrid, LEASE_TTL_S, type GridMaster } from './support/etcd-grid.js';
@@ -21,15 +21,23 @@ const AGENTS = [{ id: 'a1' }, { id: 'a2' }];
 const spec = (nodes: number) => gridSpec(AGENTS, [{ name: 'kv', nodes }]);
 
 /**
- * Declared nodes as the leader lists them, once `count` run and none is duplicated. Asked through
- * every master (`_m` is the one expected to lead): on a loaded machine a leader may lose its lease
- * and another take over meanwhile, and the nodes are the same whoever lists them.
+ * The nodes as `m` lists them, or, when `m` no longer leads (on a loaded machine a leader may lose
+ * its lease and another take over), as the leader it names lists them: the same nodes.
  */
-async function running(_m: GridMaster, count: number, timeoutMs = 60_000): Promise<GridNode[]> {
+async function listDeclared(m: GridMaster): Promise<GridNode[]> {
+  try {
+    return await m.client.listNodes();
+  } catch (err) {
+    const other = g!.masters.find((x) => x !== m && x.address === leaderHint((err as Error).message));
+    if (other === undefined) throw err;
+    return other.client.listNodes();
+  }
+}
+
+/** Declared nodes as the leader lists them, once `count` run and none is duplicated. */
+async function running(m: GridMaster, count: number, timeoutMs = 60_000): Promise<GridNode[]> {
   return eventually(async () => {
-    const all = g!.client();
-    const listed = await all.listNodes().finally(() => all.close());
-    const nodes = listed.filter((n) => n.cluster !== '' && n.status !== 'stopped');
+    const nodes = (await listDeclared(m)).filter((n) => n.cluster !== '' && n.status !== 'stopped');
     for (const n of nodes) trackPid(n.pid);
     const ids = nodes.map((n) => n.nodeId);
     if (new Set(ids).size !== ids.length) throw new Error(`a node runs twice: ${ids.join(',')}`);
