@@ -14,6 +14,7 @@ export {
   type PromoteOutcome,
   type RestartOutcome,
   type WatchHandlers,
+  type MasterSwitch,
   type WireEvent,
   type WireEventFilter,
 } from './master-client.js';

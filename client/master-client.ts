@@ -6,11 +6,11 @@
  */
 import type { ChannelCredentials, ClientReadableStream, Interceptor } from '@grpc/grpc-js';
 import type { Plan } from '../plan/index.js';
-import { GridMasterClient, type Event, type EventFilter, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { GridMasterClient, type Event, type EventFilter, type GetClusterStatusResponse, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
 import { sleep } from './backoff.js';
-import { nextMaster, splitMasters } from './leader-hint.js';
+import { leaderHint, nextMaster, splitMasters } from './leader-hint.js';
 import { TlsSource, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, type TlsMaterial } from './tls.js';
 import { classifyMasterError } from './master-errors.js';
 import { cordonFromWire, nodeFromWire, statusFromWire, type CordonOutcome, type GridNode, type GridStatus } from './node-wire.js';
@@ -85,6 +85,20 @@ export interface WatchHandlers {
   onEvent(e: WireEvent): void;
   /** The stream starts later than asked: retention removed the events in between. */
   onTruncated?(requested: number, start: number): void;
+  /** Several masters: the watch moved from master `from` to another (`to`), going on with no gap. */
+  onSwitch?(to: MasterSwitch, from: string): void;
+}
+
+/** Where a watch given several masters went on after its master was lost. */
+export interface MasterSwitch {
+  /** The master the watch follows now. */
+  readonly address: string;
+  /** True when that master leads. */
+  readonly leading: boolean;
+  /** The leader's address as that master knows it; '' when none leads now. */
+  readonly leader: string;
+  /** Since when (ms since the epoch) the leader leads, when `address` leads; else 0. */
+  readonly leaderSinceMs: number;
 }
 
 /** Method names of the generated client that are unary calls. */
@@ -231,19 +245,74 @@ export class MasterClient {
 
   /** Index of the newest event (0 when there is none): a watch from the next one sees only what follows. */
   async lastEventIndex(): Promise<number> {
-    return (await this.call('listEvents', { filter: undefined, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 1 })).lastIndex;
+    // A read: safe to send on after any failure (a master that died mid-call, ECONNRESET).
+    return (await this.#call('listEvents', { filter: undefined, sinceIndex: 0, sinceUs: 0, untilUs: 0, limit: 1 }, this.#timeoutMs, true)).lastIndex;
   }
 
   /**
    * Follows WatchEvents from `fromIndex` until `signal` aborts (also before the call) or the master
    * ends the stream. Resolves on a clean end or an abort; rejects with a ClientError otherwise.
+   *
+   * Given several masters (on etcd, sharing one event log), the watch outlives the master it is
+   * on: when that master dies or drains, it goes on at another one that answers, from the index
+   * after the last event delivered (no gap, no repeat), and tells `onSwitch`.
    */
   watchEvents(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
     // An abort that came before the stream exists has no stream to cancel: the watch would run on.
     if (signal.aborted) return Promise.resolve();
-    // Several masters: only the leader streams its events; a cheap call finds it first.
-    if (this.#addresses.length > 1) return this.lastEventIndex().then(() => this.#watch(fromIndex, filter, handlers, signal));
-    return this.#watch(fromIndex, filter, handlers, signal);
+    if (this.#addresses.length < 2) {
+      return this.#watch(fromIndex, filter, handlers, signal).catch((err: unknown) => {
+        throw classifyMasterError(err, this.address, 'WatchEvents');
+      });
+    }
+    return this.#follow(fromIndex, filter, handlers, signal);
+  }
+
+  async #follow(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
+    let next = fromIndex;
+    const tracked: WatchHandlers = {
+      onEvent: (e) => {
+        next = e.index + 1;
+        handlers.onEvent(e);
+      },
+      onTruncated: (requested, start) => {
+        next = Math.max(next, start);
+        handlers.onTruncated?.(requested, start);
+      },
+    };
+    // A cheap call finds a master that answers first (any: every master serves the shared log).
+    await this.lastEventIndex();
+    for (;;) {
+      const on = this.address;
+      try {
+        await this.#watch(next, filter, tracked, signal);
+      } catch (err) {
+        const e = err as { code?: number; details?: string };
+        // 14 = UNAVAILABLE: the master died, drains or was cut off; anything else is the answer.
+        if (signal.aborted) return;
+        if (e.code !== 14) throw classifyMasterError(err, on, 'WatchEvents');
+      }
+      if (signal.aborted) return;
+      // The stream ended or broke: go on at a master that answers (the next one, or the leader named).
+      this.#address = this.#addresses[(this.#addresses.indexOf(on) + 1) % this.#addresses.length] ?? on;
+      await this.lastEventIndex();
+      if (signal.aborted) return;
+      handlers.onSwitch?.(await this.#describe(this.address), on);
+    }
+  }
+
+  /** Who `address` is, for a watch that moved to it: the leader (since when) or a follower. */
+  async #describe(address: string): Promise<MasterSwitch> {
+    const client = this.#client;
+    try {
+      // Only the leader answers GetClusterStatus; a follower's refusal names the leader.
+      const res = await unary(client.getClusterStatus as unknown as Parameters<typeof unary<object, GetClusterStatusResponse>>[0], client, {}, this.#token, 3000);
+      const me = res.masters.find((m) => m.leading);
+      return { address, leading: true, leader: address, leaderSinceMs: me?.sinceMs ?? 0 };
+    } catch (err) {
+      const details = (err as { details?: string }).details ?? '';
+      return { address, leading: false, leader: leaderHint(details) ?? '', leaderSinceMs: 0 };
+    }
   }
 
   #watch(fromIndex: number, filter: WireEventFilter | undefined, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
@@ -254,7 +323,7 @@ export class MasterClient {
       const finish = (err?: unknown): void => {
         signal.removeEventListener('abort', onAbort);
         if (err === undefined || signal.aborted) resolve();
-        else reject(classifyMasterError(err, this.address, 'WatchEvents'));
+        else reject(err);
       };
       stream.on('data', (m: WatchEventsResponse) => {
         if (m.start !== undefined && m.start.truncated) handlers.onTruncated?.(m.start.requestedIndex, m.start.startIndex);
@@ -266,7 +335,11 @@ export class MasterClient {
   }
 
   /** Any other unary RPC by its method name, e.g. `call('listAgents', {})`, answered in wire types. */
-  async call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs = this.#timeoutMs): Promise<ResponseOf<K>> {
+  call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs = this.#timeoutMs): Promise<ResponseOf<K>> {
+    return this.#call(method, request, timeoutMs, false);
+  }
+
+  async #call<K extends UnaryName>(method: K, request: RequestOf<K>, timeoutMs: number, idempotent: boolean): Promise<ResponseOf<K>> {
     // With several masters, a call refused by a follower (or by no master, mid-failover) goes to
     // the leader it names or the next address, until the call's own deadline.
     const until = Date.now() + timeoutMs;
@@ -277,7 +350,8 @@ export class MasterClient {
         return await unary(fn, client, request, this.#token, Math.max(1000, until - Date.now()));
       } catch (err) {
         const e = err as { code?: number; details?: string };
-        const next = nextMaster(this.#addresses, this.#address, e.code, e.details ?? '');
+        // A read moves on after a broken connection or a timeout too (not after a refusal: a bad token).
+        const next = nextMaster(this.#addresses, this.#address, e.code, e.details ?? '', idempotent && (e.code === 14 || e.code === 4));
         if (next === undefined || Date.now() >= until) throw classifyMasterError(err, this.address, `${method.charAt(0).toUpperCase()}${method.slice(1)}`);
         this.#address = next;
         // Once round the list without a leader: one is being elected.

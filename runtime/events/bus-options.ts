@@ -33,6 +33,12 @@ export interface EventBusOptions {
   readonly validatePayloads?: boolean;
   /** Microseconds since the epoch; tests inject a fake clock. @default wall clock with µs precision */
   readonly clock?: () => number;
+  /**
+   * Whether this bus records events now; when false, emits are dropped and counted. A master of
+   * several records only while it leads (a deposed leader's view of the agents is stale).
+   * @default always
+   */
+  readonly accepting?: () => boolean;
   /** Told about every store failure (the master logs it); must not throw. */
   readonly onStoreError?: (err: unknown) => void;
   /** Told how long each batch write took and whether it succeeded (the master's metrics); must not throw. */
@@ -71,6 +77,7 @@ export function compileBusOptions(o: EventBusOptions): CompiledBusOptions {
     maxRetryDelayMs: int('maxRetryDelayMs', 5000, 1),
     validatePayloads: o.validatePayloads ?? true,
     clock: o.clock ?? wallClockUs,
+    accepting: o.accepting ?? (() => true),
     onStoreError: o.onStoreError ?? (() => undefined),
     onWrite: o.onWrite ?? (() => undefined),
   };

@@ -8,7 +8,7 @@ import { SeriesFolder, type SeriesUpdate } from './series.js';
 
 /** Counters for `status` and health checks. */
 export interface EventBusStats {
-  /** Events refused because the in-memory queue was full (store failing or too slow). */
+  /** Events refused because the in-memory queue was full (store failing or too slow), or while not `accepting`. */
   readonly dropped: number;
   /** Emits refused as malformed (unknown type, bad payload) or after close. */
   readonly rejected: number;
@@ -81,6 +81,7 @@ export class EventBus implements WatchSource {
   private storeError: string | null = null;
   private storeDownSinceMs = 0;
   private recovery: RecoveryReport | undefined;
+  private readonly unfollow: (() => void) | undefined;
 
   /** Wraps an already open store (tests inject failing ones); prefer `EventBus.open`. */
   constructor(
@@ -97,6 +98,7 @@ export class EventBus implements WatchSource {
     this.lastTs = store.lastTimestampUs;
     this.retryDelayMs = this.o.flushIntervalMs;
     this.sweepTimer = setInterval(() => this.sweep(), this.o.seriesSweepMs).unref();
+    this.unfollow = store.onAppended?.(() => this.notify('commit'));
     if (this.o.retentionCheckMs > 0) {
       this.retentionTimer = setInterval(() => {
         if (this.retentionRun === undefined) void this.runRetention();
@@ -136,6 +138,10 @@ export class EventBus implements WatchSource {
     try {
       if (this.state !== 'open' || !isEventType(input.type)) {
         this.rejected++;
+        return 0;
+      }
+      if (!this.o.accepting()) {
+        this.dropped++;
         return 0;
       }
       const payload = this.o.validatePayloads ? validatePayload(input.type, input.payload) : input.payload;
@@ -342,6 +348,7 @@ export class EventBus implements WatchSource {
     await this.writing;
     await this.retentionRun;
     this.state = 'closed';
+    this.unfollow?.();
     const lost = this.assigned - this.store.lastIndex;
     this.notify('closed');
     this.listeners.clear();
@@ -370,6 +377,39 @@ export class EventBus implements WatchSource {
     } finally {
       this.retentionRun = undefined;
     }
+  }
+
+  /**
+   * The store's end moved under this bus: another writer appended (a shared log whose writer
+   * changed: the leader of several masters). After the write in progress, the events still
+   * pending are either renumbered after the store's end (`keep`: this bus is the writer now;
+   * they get new, later timestamps too, so index order stays time order) or dropped and counted
+   * (this bus no longer writes). Returns how many were renumbered or dropped.
+   */
+  async rebase(keep: boolean): Promise<number> {
+    while (this.writing !== undefined) await this.writing;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryDelayMs = this.o.flushIntervalMs;
+    this.storeError = null;
+    this.assigned = this.store.lastIndex;
+    this.lastTs = Math.max(this.lastTs, this.store.lastTimestampUs);
+    const moved = this.pending.length;
+    if (keep) {
+      this.pending = this.pending.map((e) => {
+        const ts = this.nextTimestamp(e.timestampUs);
+        return { ...e, index: ++this.assigned, timestampUs: ts, lastSeenUs: Math.max(e.lastSeenUs, ts) };
+      });
+    } else {
+      this.dropped += moved;
+      this.pending = [];
+    }
+    // Waiters for indexes this bus will no longer write are released: nothing more will come of them.
+    const gone = this.flushWaiters.filter((w) => w.target > this.assigned);
+    this.flushWaiters = this.flushWaiters.filter((w) => w.target <= this.assigned);
+    for (const w of gone) w.resolve();
+    this.schedule();
+    return moved;
   }
 
   /** Committed events matching `filter` in the range of `options` (see `listEvents`). */

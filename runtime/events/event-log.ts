@@ -49,6 +49,11 @@ export interface EventStore {
   indexAtOrAfter(timestampUs: number): number;
   applyRetention(limits: RetentionLimits): Promise<number>;
   close(): Promise<void>;
+  /**
+   * A store that others append to as well (several masters' shared log) calls `listener` when
+   * events appear, so watches on this bus see them; the file log has no other writer.
+   */
+  onAppended?(listener: () => void): () => void;
 }
 
 const LOCK_FILE = 'LOCK';

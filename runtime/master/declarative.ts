@@ -187,6 +187,15 @@ export class DeclarativeControl {
     this.reconciler.resettle();
   }
 
+  /**
+   * On a follower of several masters, reads the shared state afresh (the leader may have changed
+   * it since this master last looked), so its reads answer what etcd holds; nothing on a leader.
+   */
+  async refreshFollower(): Promise<void> {
+    if (this.o.leading === undefined || this.o.leading()) return;
+    await this.desired.reload();
+  }
+
   /** Reconciles, reporting cluster health as the reconciler sees and changes it, until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     try {

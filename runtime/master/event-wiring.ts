@@ -3,6 +3,7 @@ import type { Logger } from '../common/logger.js';
 import type { DeclarativeEvents } from './declarative.js';
 import type { MasterEvents } from './master-events.js';
 import type { SpecRecovery } from './spec-store.js';
+import type { Leadership, SharedEventStore } from './leadership.js';
 
 /**
  * The master's lifecycle hooks as events. Spawn and stop successes are not emitted here: the agent
@@ -113,4 +114,41 @@ export function specRecoveryToBus(bus: EventBus, logger: Logger): (r: SpecRecove
 export function eventStoreHealth(bus: EventBus): { dropped: number; storeError: string | null } {
   const s = bus.stats();
   return { dropped: s.dropped, storeError: s.storeError ?? (s.recovery !== null ? `damaged on disk, recovered at start: ${s.recovery}` : null) };
+}
+
+/**
+ * Several masters, one shared event log: the master that starts leading reads the log's end and
+ * its bus continues after it (its pending events renumbered), so an index never repeats nor
+ * skips across a failover; a master that stops leading drops what it had pending (a deposed
+ * leader's appends are fenced off anyway). A failed take-over is retried while this master leads.
+ */
+export function followLeadership(leadership: Leadership, shared: SharedEventStore, bus: EventBus, logger: Logger): void {
+  let term = 0;
+  leadership.onChange((leading) => {
+    const mine = ++term;
+    if (!leading) {
+      shared.stepDown();
+      void bus.rebase(false).then((n) => {
+        if (n > 0) logger.warn({ dropped: n }, `${n} events this master had not written yet were dropped: it no longer leads`);
+      });
+      return;
+    }
+    void (async () => {
+      for (let delay = 100; mine === term && leadership.isLeader(); delay = Math.min(2000, delay * 2)) {
+        try {
+          await shared.takeOver();
+          if (mine !== term) {
+            shared.stepDown(); // stepped down while taking over
+            return;
+          }
+          await bus.rebase(true);
+          logger.info({ lastIndex: shared.lastIndex }, `this master writes the shared event log from index ${shared.lastIndex + 1}`);
+          return;
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'could not take over the shared event log; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })();
+  });
 }

@@ -1,3 +1,4 @@
+import type { EventStore } from '../events/index.js';
 import { RuntimeError } from '../errors.js';
 
 /** What the master knows of the leading master: itself, another, or none. */
@@ -50,6 +51,32 @@ export function requireLeader(leadership: Leadership, what: string): void {
   const health = leadership.storeHealth();
   const why = l.address !== '' ? `the leading master is at ${l.address} [leader=${l.address}]` : `no master leads now${health !== '' ? ` (${health})` : ''}; retry shortly`;
   throw new RuntimeError('MASTER_NOT_LEADER', `${what}: this master does not lead: ${why}`, { field: 'leader' });
+}
+
+/**
+ * Reads a follower answers itself, from the shared state in etcd: the events (the shared log) and
+ * the applied spec with its generation. Everything else (writes, and reads of what only the leader
+ * knows: live agents and nodes, plans placed on them, status) is refused naming the leader, and
+ * clients given several masters go there.
+ */
+const FOLLOWER_READS: ReadonlySet<string> = new Set(['listEvents', 'watchEvents', 'getSpec']);
+
+/** {@link requireLeader}, except for the reads a follower serves ({@link FOLLOWER_READS}). */
+export function requireLeaderFor(leadership: Leadership, rpc: string): void {
+  if (!FOLLOWER_READS.has(rpc)) requireLeader(leadership, rpc);
+}
+
+/**
+ * The event log several masters share (store/etcd-event-log.ts): every master reads and follows
+ * it; only the leader appends, after {@link takeOver}.
+ */
+export interface SharedEventStore extends EventStore {
+  /** Reads the log and starts following it; once, before a bus is built on it. */
+  open(): Promise<void>;
+  /** This master starts leading: read the log's end, then append after it. */
+  takeOver(): Promise<void>;
+  /** This master stopped leading: refuse appends. */
+  stepDown(): void;
 }
 
 /** The lone master of the file store: it always leads. */

@@ -22,12 +22,12 @@ import { operatorHandlers } from './handlers/operator-handlers.js';
 import { NodeOperations } from './node-operations.js';
 import { DeclarativeControl, type DeclarativeEvents } from './declarative.js';
 import { FileSpecStore, type SpecStore } from './spec-store.js';
-import { EventBus, StorageMirror, mirrorCursorPath } from '../events/index.js';
+import { EventBus, StorageMirror, mirrorCursorPath, type EventBusOptions } from '../events/index.js';
 import { connectEventStorage, type EventStorageClient } from './event-mirror-client.js';
-import { declarativeEventsToBus, eventStoreHealth, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
+import { declarativeEventsToBus, eventStoreHealth, followLeadership, logEventLogRecovery, masterEventsToBus, specRecoveryToBus } from './event-wiring.js';
 import { observe, type MasterMetrics } from './master-metrics.js';
 import type { HttpFrontEndFactory, MasterApi, MasterFrontEnd } from './master-api.js';
-import { requireLeader, SoleLeadership, type Leadership } from './leadership.js';
+import { requireLeader, requireLeaderFor, SoleLeadership, type Leadership, type SharedEventStore } from './leadership.js';
 
 
 /**
@@ -60,6 +60,8 @@ export interface MasterDeps {
    * @default a master that always leads (the file store)
    */
   readonly leadership?: Leadership;
+  /** The event log several masters share (with `leadership`); @default the file log in the data dir */
+  readonly sharedEvents?: SharedEventStore;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -91,6 +93,7 @@ export class Master {
   private readonly declarativeEvents: DeclarativeEvents | undefined;
   private bus: EventBus | undefined;
   private readonly eventsFromCaller: boolean;
+  private readonly sharedEvents: SharedEventStore | undefined;
   private mirror: StorageMirror | undefined;
   private mirrorClient: EventStorageClient | undefined;
   /** The last policy line logged, so a change is logged once. */
@@ -116,6 +119,7 @@ export class Master {
     this.metrics = deps.metrics;
     this.httpFactory = deps.http;
     this.leadership = deps.leadership ?? new SoleLeadership();
+    this.sharedEvents = deps.sharedEvents;
     if (this.options.http !== undefined && this.httpFactory === undefined) {
       throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
     }
@@ -190,7 +194,8 @@ export class Master {
         events: this.declarativeEvents ?? declarativeEventsToBus(bus),
         eventStats: () => eventStoreHealth(bus),
         metrics: this.metrics,
-        leading: () => this.leadership.isLeader(),
+        // Only an elected leadership gates the reconciler (a lone master always acts).
+        ...(this.leadership instanceof SoleLeadership ? {} : { leading: () => this.leadership.isLeader() }),
         masters: () => ({ masters: [...this.leadership.peers()], storeHealth: this.leadership.storeHealth() }),
       });
       const held = await this.declarativeControl.init();
@@ -203,13 +208,14 @@ export class Master {
       const service = createMasterService(
         this.context,
         [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers],
-        // A follower hears from no agent: its view of the grid is empty, so it answers nothing and
-        // names the leader (clients and agents given several masters go there).
-        (rpc) => requireLeader(this.leadership, rpc),
+        // A follower hears from no agent: its view of the grid is empty, so it answers only what it
+        // reads from the shared state (events, the spec) and names the leader for the rest.
+        (rpc) => requireLeaderFor(this.leadership, rpc),
         this.security?.guard,
       );
       this.server = await startGrpcServer(o.listen, [service, ...(this.security?.services ?? [])], o.token, this.security?.tls);
       // A master that starts leading takes the shared state as it is now, and waits for the agents.
+      if (this.sharedEvents !== undefined) followLeadership(this.leadership, this.sharedEvents, bus, this.logger);
       this.leadership.onChange((leading) => {
         if (leading) void this.declarative.resume().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'could not load the shared state on becoming leader'));
       });
@@ -294,6 +300,8 @@ export class Master {
       await this.reconcileLoop;
     } finally {
       this.pool.close();
+      // The leader's last events go to the shared log while it still holds the leadership.
+      if (this.sharedEvents !== undefined) await this.bus?.flush(3000).catch(() => undefined);
       await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));
       this.security?.pki.stop();
       await this.closeEvents();
@@ -304,22 +312,28 @@ export class Master {
   }
 
   /**
-   * Opens the durable event log under the data dir; unless the caller supplied its own hooks, the
+   * Opens the durable event log under the data dir (or the log several masters share); unless the caller supplied its own hooks, the
    * master's lifecycle facts go to it. With `eventStorage`, a mirror also copies them to a
    * storage-server, catching up after that server was away.
    */
   private async openEvents(): Promise<EventBus> {
     const o = this.options;
-    const bus = await EventBus.open(join(o.dataDir, 'events'), {
+    const options: EventBusOptions = {
       maxEvents: o.eventMaxCount,
       maxAgeMs: o.eventMaxAgeMs,
       maxPending: o.eventBuffer,
       seriesFlushMs: o.eventSeriesFlushMs,
       onStoreError: (err) => this.logger.error({ err: (err as Error).message }, 'event store write failed; buffering events'),
       onWrite: (e) => observe(this.metrics, 'eventWrite', e),
+      // Several masters: only the leader records (a follower's registry is empty or stale).
+      ...(this.sharedEvents !== undefined ? { accepting: () => this.leadership.isLeader() } : {}),
+    };
+    const shared = this.sharedEvents;
+    if (shared !== undefined) await shared.open();
+    const bus = shared !== undefined
+      ? new EventBus(shared, options)
       // Outside the events dir: losing that dir must not make an index be handed out again.
-      highWaterMarkPath: join(o.dataDir, 'events.hwm'),
-    });
+      : await EventBus.open(join(o.dataDir, 'events'), { ...options, highWaterMarkPath: join(o.dataDir, 'events.hwm') });
     this.bus = bus;
     logEventLogRecovery(bus, this.logger);
     if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);

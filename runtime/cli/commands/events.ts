@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { MasterSwitch } from '../../../client/index.js';
 import { parseDuration } from '../../../schema/index.js';
 import { ConfigError } from '../../errors.js';
 import { eventJson, formatWireEvent } from '../event-stream.js';
@@ -17,6 +18,14 @@ interface EventsFlags {
   readonly sinceIndex?: string;
   readonly limit?: string;
   readonly follow?: boolean;
+}
+
+/** The line `events --follow` prints on stderr when its watch moves to another master. */
+export function switchLine(to: MasterSwitch, from: string): string {
+  const who = to.leading
+    ? `leader since ${to.leaderSinceMs > 0 ? new Date(to.leaderSinceMs).toISOString() : 'just now'}`
+    : `a follower; ${to.leader !== '' ? `the leader is ${to.leader}` : 'no master leads yet'}`;
+  return `-- now following master ${to.address} (${who}); master ${from} was lost`;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').filter((v) => v !== '')];
@@ -70,6 +79,8 @@ export function registerEventsCommand(program: Command): void {
         await master.watchEvents(from, filter, {
           onEvent: print,
           onTruncated: (requested, start) => process.stderr.write(`events ${requested}-${start - 1} were removed by retention; following from ${start}\n`),
+          // Several masters: the watch went on at another one, from the next index.
+          onSwitch: (to, from) => process.stderr.write(`${switchLine(to, from)}\n`),
         }, stop.signal);
       } finally {
         stop.dispose();

@@ -14,7 +14,8 @@ export function declarativeHandlers(control: DeclarativeControl): HandlerFactory
       const outcome = await control.apply(req.specJson, req.expectedGeneration, req.dryRun);
       return withEncodedPlan({ generation: outcome.generation, changed: outcome.changed }, outcome.encodedPlan);
     },
-    getSpec: () => {
+    getSpec: async () => {
+      await control.refreshFollower();
       const c = control.desired.current();
       return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
     },

@@ -132,8 +132,15 @@ export class EtcdLeadership implements Leadership {
         if (this.leadingRevision > 0 && !this.isLeader()) this.stepDown('its lease could not be renewed in time');
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.pollMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        // One listener per wait, removed when the wait ends: a listener left behind each poll
+        // would pile up on the signal for the master's whole life.
+        const done = (): void => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const t = setTimeout(done, this.pollMs);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

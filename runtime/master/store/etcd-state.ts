@@ -2,12 +2,15 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { connectEtcd, etcdPrefix, type EtcdTarget } from './etcd-target.js';
 import { EtcdLeadership } from './etcd-leadership.js';
 import { EtcdSpecStore } from './etcd-spec-store.js';
+import { EtcdEventLog } from './etcd-event-log.js';
 
 /** A master's state on etcd: the store and the leadership that fences its writes, on one client. */
 export interface EtcdState {
   readonly store: EtcdSpecStore;
   /** Owns the etcd client: closing it resigns and closes the client. */
   readonly leadership: EtcdLeadership;
+  /** The event log the masters share, appended by the leader only (fenced as the store). */
+  readonly events: EtcdEventLog;
 }
 
 /** Default lease TTL (`--lease-ttl`): a dead leader is replaced within about this long. */
@@ -23,5 +26,11 @@ export function openEtcdState(target: EtcdTarget, opts: { ttlSeconds?: number | 
   const logger = opts.logger ?? createLogger('sutra-grid-master');
   const leadership = new EtcdLeadership({ client, prefix, endpoints: target.endpoints, ttlSeconds: opts.ttlSeconds ?? DEFAULT_LEASE_TTL_SECONDS, advertise: opts.advertise, logger: logger.child({ component: 'leadership' }) });
   const store = new EtcdSpecStore({ client, prefix, endpoints: target.endpoints, fence: () => leadership.fence(), ...(opts.check !== undefined ? { check: opts.check } : {}) });
-  return { store, leadership };
+  const events = new EtcdEventLog({
+    client,
+    prefix,
+    fence: () => leadership.fence(),
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'following the shared event log in etcd failed; will catch up'),
+  });
+  return { store, leadership, events };
 }
