@@ -4,15 +4,18 @@
  * choosing a common name.
  */
 
-/** Roles a certificate can carry. `master` is the grid's own; the rest are callers. */
-export type GridRole = 'reader' | 'operator' | 'admin' | 'agent' | 'master';
+/**
+ * Roles a certificate can carry. `master` is the grid's own; `node` is a storage node's (issued to
+ * its agent for it, never by a join token: it may only replicate); the rest are callers.
+ */
+export type GridRole = 'reader' | 'operator' | 'admin' | 'agent' | 'master' | 'node';
 
-export const GRID_ROLES: readonly GridRole[] = ['reader', 'operator', 'admin', 'agent', 'master'];
+export const GRID_ROLES: readonly GridRole[] = ['reader', 'operator', 'admin', 'agent', 'master', 'node'];
 
 /** A certificate's subject in grid terms. */
 export interface GridIdentity {
   readonly role: GridRole;
-  /** The agent id for `agent`, the master id for `master`, a free-form name for clients. */
+  /** The agent id for `agent`, the master id for `master`, the node id for `node`, a free-form name for clients. */
   readonly name: string;
 }
 

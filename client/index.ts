@@ -38,4 +38,4 @@ export {
   type RolloutStatus,
 } from './node-wire.js';
 export { nodeListJson, type NodeJsonSource } from './node-json.js';
-export { fetchPinnedCa, joinGrid, renewCertificate, createJoinToken, revokeCredential, revokeJoinToken } from './security-client.js';
+export { fetchPinnedCa, joinGrid, renewCertificate, issueNodeCertificate, createJoinToken, revokeCredential, revokeJoinToken } from './security-client.js';

@@ -74,6 +74,11 @@ export function renewCertificate(address: string, material: TlsMaterial, csrPem:
   return call(address, material, undefined, (c) => c.renewCertificate as never, { csrPem });
 }
 
+/** IssueNodeCertificate (agent): a `node` certificate for `nodeId`, for the key of `csrPem`. */
+export function issueNodeCertificate(address: string, material: TlsMaterial, nodeId: string, csrPem: string): Promise<{ certPem: string; caPem: string }> {
+  return call(address, material, undefined, (c) => c.issueNodeCertificate as never, { nodeId, csrPem });
+}
+
 /** CreateJoinToken (admin): a one-time join token, or with `opts.api` a reusable HTTP API token. */
 export function createJoinToken(
   address: string,

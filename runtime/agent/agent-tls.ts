@@ -8,7 +8,7 @@ import { writeCredentialDir } from '../common/pki/credential-dir.js';
 import { join } from 'node:path';
 import { fetchPinnedCa, joinGrid, renewCertificate } from '../../client/index.js';
 import { TlsSource, type TlsMaterial } from '../../client/transport.js';
-import { certNotAfter, createCsr, newPrivateKey } from '../common/pki/certs.js';
+import { certNotAfter, createCsr, newPrivateKey, newPrivateKeyAsync } from '../common/pki/certs.js';
 import type { Logger } from '../common/logger.js';
 import { RuntimeError } from '../errors.js';
 
@@ -89,7 +89,8 @@ export class CertificateRenewal {
 
   /** Renews now. */
   async renew(): Promise<void> {
-    const keyPem = newPrivateKey();
+    // Off the event loop: a stalled agent misses heartbeats, and its leaders' write leases lapse.
+    const keyPem = await newPrivateKeyAsync();
     const current = this.source.material;
     const renewed = await renewCertificate(this.master, current, createCsr(keyPem, 'agent'));
     const material = { caPem: renewed.caPem, certPem: renewed.certPem, keyPem };

@@ -12,6 +12,7 @@ import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import { nodeToken } from './node-token.js';
 import type { NodePlatform } from './platform.js';
+import { NodeCredentials } from './node-credentials.js';
 
 /** Agent daemon lifecycle. */
 export type AgentState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -45,6 +46,8 @@ export class Agent {
   private resolveDone!: () => void;
   /** This agent's own config: followed until the grid sends a policy, and again after the spec is deleted. */
   private readonly ownPolicy: EffectivePolicy;
+  /** Certificates of the nodes (process platform with an agent certificate), else undefined: plaintext nodes. */
+  private readonly nodeTls: NodeCredentials | undefined;
 
   constructor(
     readonly opts: CompiledAgentOptions,
@@ -58,6 +61,14 @@ export class Agent {
       heartbeatIntervalMs: m.heartbeatIntervalMs,
       restart: { enabled: m.restartFailedNodes, maxRestarts: m.restartMax, windowMs: m.restartWindowMs, backoffMs: m.restartBackoffMs, backoffMaxMs: m.restartBackoffMaxMs },
     };
+    // Nodes speak mutual TLS when the agent holds a certificate, and only then leave loopback: they
+    // bind the agent's own host, where replicas on other hosts reach their leader.
+    this.nodeTls = opts.tls !== undefined && platform.name === 'process' ? new NodeCredentials(opts.tls, opts.masterEndpoint, opts.storage.dataPath, logger.child({ component: 'node-tls' })) : undefined;
+    const { host } = splitHostPort(opts.listen);
+    const nodeHost = this.nodeTls !== undefined && !isLoopbackHost(host) ? host : undefined;
+    if (this.nodeTls === undefined && !isLoopbackHost(host)) {
+      logger.warn('nodes speak plaintext without an agent certificate, so they listen on 127.0.0.1 only: replicas on other hosts cannot reach them (join the grid with --join for mutual TLS)');
+    }
     this.supervisor = new NodeSupervisor(
       platform,
       {
@@ -74,6 +85,8 @@ export class Agent {
         stopGraceMs: m.stopGraceMs,
         restart: this.ownPolicy.restart,
         nodeToken: opts.token !== undefined ? nodeToken(opts.token) : undefined,
+        nodeHost,
+        nodeTls: this.nodeTls,
       },
       logger.child({ component: 'supervisor' }),
       (e) => this.link?.reportEvent(e),
@@ -124,6 +137,7 @@ export class Agent {
         },
       });
       this.link.start();
+      this.nodeTls?.startRenewal(() => this.supervisor.list().filter((n) => n.status !== 'stopped' && n.status !== 'failed').map((n) => n.nodeId));
       this.stateValue = 'running';
       return this.grpc.address;
     } catch (err) {
@@ -163,6 +177,7 @@ export class Agent {
       this.logger.info({ nodes: this.supervisor.list().length }, 'agent shutting down: stopping nodes');
       try {
         await this.grpc?.close(2000);
+        this.nodeTls?.stop();
         await this.supervisor.stopAll();
         await this.link?.stop(true);
         await this.supervisor.close();

@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import { HealthClient, type HealthCheckRequest, type HealthCheckResponse } from '../common/health.js';
 import { sleep } from '../../client/transport.js';
 
@@ -13,14 +13,21 @@ import { sleep } from '../../client/transport.js';
 export class HealthProbe {
   private readonly client: InstanceType<typeof HealthClient>;
 
-  constructor(readonly address: string) {
-    this.client = new HealthClient(address, credentials.createInsecure(), {
-      'grpc.initial_reconnect_backoff_ms': 10,
-      'grpc.min_reconnect_backoff_ms': 10,
-      'grpc.max_reconnect_backoff_ms': 10,
-      // A private subchannel: no backoff state shared with other clients of the same address.
-      'grpc.use_local_subchannel_pool': 1,
-    });
+  /** The probe's channel options (a TLS probe's dialer merges them into its own). */
+  static readonly CHANNEL_OPTIONS: ChannelOptions = {
+    'grpc.initial_reconnect_backoff_ms': 10,
+    'grpc.min_reconnect_backoff_ms': 10,
+    'grpc.max_reconnect_backoff_ms': 10,
+    // A private subchannel: no backoff state shared with other clients of the same address.
+    'grpc.use_local_subchannel_pool': 1,
+  };
+
+  /** `tls`: the channel of a node under mutual TLS (the agent's certificate); plaintext without. */
+  constructor(
+    readonly address: string,
+    tls?: { credentials: ChannelCredentials; options: ChannelOptions },
+  ) {
+    this.client = new HealthClient(address, tls?.credentials ?? credentials.createInsecure(), tls?.options ?? HealthProbe.CHANNEL_OPTIONS);
   }
 
   /** One Check: true when SERVING. Never throws. */

@@ -4,6 +4,7 @@
  * has a deadline, so a hung node costs the caller that long and no more.
  */
 import { StorageControlClient, StorageRole, WriteDurability, type ReplicationStatus } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { clientChannelOptions, insecureCredentials, unary } from '../../client/transport.js';
 import type { NodeReplication } from '../common/grid-types.js';
 
@@ -51,13 +52,23 @@ function fromWire(s: ReplicationStatus | undefined): ReplicationAnswer {
 export class NodeControl {
   private readonly client: StorageControlClient;
 
-  /** `token`: what the node checks on calls (the node token), or undefined for a tokenless node. */
+  /** The version of the agent's certificate this channel was opened with (0: plaintext). */
+  readonly tlsVersion: number;
+
+  /** A node restarting on the same port must be reachable again within a poll or two. */
+  static readonly CHANNEL_OPTIONS: ChannelOptions = { 'grpc.max_reconnect_backoff_ms': 500, 'grpc.use_local_subchannel_pool': 1 };
+
+  /**
+   * `token`: what the node checks on calls (the node token), or undefined for a tokenless node;
+   * `tls`: the channel of a node under mutual TLS (the agent's certificate), plaintext without.
+   */
   constructor(
     readonly address: string,
     private readonly token: string | undefined,
+    tls?: { credentials: ChannelCredentials; options: ChannelOptions; version?: number },
   ) {
-    // A node restarting on the same port must be reachable again within a poll or two.
-    this.client = new StorageControlClient(address, insecureCredentials, clientChannelOptions({ 'grpc.max_reconnect_backoff_ms': 500, 'grpc.use_local_subchannel_pool': 1 }));
+    this.tlsVersion = tls?.version ?? 0;
+    this.client = new StorageControlClient(address, tls?.credentials ?? insecureCredentials, tls?.options ?? clientChannelOptions(NodeControl.CHANNEL_OPTIONS));
   }
 
   /** GetReplicationStatus. Rejects with the call's gRPC error (DEADLINE_EXCEEDED for a hung node). */

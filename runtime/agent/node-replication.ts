@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger.js';
 import { NodeControl, type ReplicationAnswer, type RoleChange } from './node-control.js';
 import type { NodeRecord } from './node-record.js';
 import { isReplicated } from './replication-assignment.js';
+import { nodeDialAddress, type SupervisorOptions } from './node-types.js';
 
 /** Longest a status read may take. */
 const READ_DEADLINE_MS = 1000;
@@ -32,6 +33,8 @@ export class ReplicationReader {
     private readonly token: string | undefined,
     healthCheckIntervalMs: number,
     private readonly logger: Logger,
+    /** Where nodes bind and their certificates (mutual TLS), when they have them. */
+    private readonly net: Pick<SupervisorOptions, 'nodeHost' | 'nodeTls'> = {},
   ) {
     this.pollMs = Math.max(50, Math.min(healthCheckIntervalMs, MAX_POLL_MS));
   }
@@ -122,9 +125,11 @@ export class ReplicationReader {
   }
 
   private control(r: NodeRecord): NodeControl {
-    const address = `127.0.0.1:${r.spec.port}`;
-    if (r.control !== undefined && r.control.address !== address) this.closeControl(r);
-    r.control ??= new NodeControl(address, this.token);
+    const address = nodeDialAddress(this.net, r.spec.port);
+    // A renewed agent certificate: dial again (the node refuses calls on a connection whose certificate expired).
+    const version = this.net.nodeTls?.agent.version ?? 0;
+    if (r.control !== undefined && (r.control.address !== address || r.control.tlsVersion !== version)) this.closeControl(r);
+    r.control ??= new NodeControl(address, this.token, this.net.nodeTls?.dial(r.spec.nodeId, NodeControl.CHANNEL_OPTIONS));
     return r.control;
   }
 

@@ -14,7 +14,7 @@ import { checkConfigure, checkSpawnReplication, isReplicated } from './replicati
 import { ReplicationReader } from './node-replication.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { ConfigureRequest, NodeEvent, NodeEventType, NodeStatus, NodeView, SpawnRequest } from '../common/grid-types.js';
-import type { NodeEventSink, SupervisorOptions } from './node-types.js';
+import { nodeDialAddress, type NodeEventSink, type SupervisorOptions } from './node-types.js';
 
 /**
  * Moves to another port in a row (no run reaching `running` between them) before a taken port counts
@@ -44,7 +44,7 @@ export class NodeSupervisor {
     private readonly onEvent: NodeEventSink = () => {},
   ) {
     this.restartOptions = opts.restart;
-    this.replication = new ReplicationReader(opts.nodeToken, opts.healthCheckIntervalMs, logger);
+    this.replication = new ReplicationReader(opts.nodeToken, opts.healthCheckIntervalMs, logger, opts);
     this.leases = new LeaseKeeper(this.replication, logger);
     this.ports = new NodePorts({ start: opts.portRangeStart, size: opts.portRangeSize }, opts.agentId, () =>
       [...this.nodes.values()].map((r) => ({ nodeId: r.spec.nodeId, port: r.spec.port })),
@@ -236,7 +236,11 @@ export class NodeSupervisor {
     }
     let instance: NodeInstance;
     try {
-      const starting = this.platform.start({ ...r.spec, writeLeaseUntilMs: this.leases.launchUntilMs(r) });
+      // A node under TLS starts with a certificate not past half its life (its agent renews it from then on).
+      const tlsDir = this.opts.nodeTls === undefined ? undefined : await this.opts.nodeTls.ensure(r.spec.nodeId);
+      if (ac.signal.aborted) return;
+      const net = { ...(this.opts.nodeHost !== undefined ? { host: this.opts.nodeHost } : {}), ...(tlsDir !== undefined ? { tlsDir } : {}) };
+      const starting = this.platform.start({ ...r.spec, ...net, writeLeaseUntilMs: this.leases.launchUntilMs(r) });
       r.starting = starting;
       instance = await starting;
     } catch (err) {
@@ -268,7 +272,7 @@ export class NodeSupervisor {
   }
 
   private async probeToRunning(r: NodeRecord, ac: AbortController, kind: 'spawn' | 'restart' | 'adopt'): Promise<void> {
-    r.probe ??= new HealthProbe(`127.0.0.1:${r.spec.port}`);
+    r.probe ??= new HealthProbe(nodeDialAddress(this.opts, r.spec.port), this.opts.nodeTls?.dial(r.spec.nodeId, HealthProbe.CHANNEL_OPTIONS));
     let serving: boolean;
     try {
       serving = await waitOwnServing(r, this.platform, this.opts, ac.signal);
@@ -423,7 +427,10 @@ export class NodeSupervisor {
       r.probe?.close();
       this.replication.closeControl(r);
       this.setStatus(r, 'stopped');
-      if (this.nodes.get(nodeId) === r) this.nodes.delete(nodeId);
+      if (this.nodes.get(nodeId) === r) {
+        this.nodes.delete(nodeId);
+        this.opts.nodeTls?.forget(nodeId);
+      }
       const durationMs = Date.now() - t0;
       this.emit(r, 'StopSucceeded', { durationMs }, `node ${nodeId} stopped in ${durationMs} ms`);
       return this.view(r);

@@ -1,5 +1,6 @@
 import type { NodeEvent } from '../common/grid-types.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
+import type { NodeCredentials } from './node-credentials.js';
 
 /** Where the supervisor tells node lifecycle facts (the master link queues them for the master). */
 export type NodeEventSink = (event: NodeEvent) => void;
@@ -21,4 +22,19 @@ export interface SupervisorOptions {
   readonly restart: RestartPolicyOptions;
   /** What nodes check on calls (the node token derived from the agent's), for StorageControl; undefined when tokenless. */
   readonly nodeToken?: string | undefined;
+  /**
+   * Host process nodes bind: the agent's listen host when it is beyond loopback and the agent holds
+   * a certificate (nodes then speak mutual TLS, so replicas on other hosts reach their leader).
+   * @default '127.0.0.1'
+   */
+  readonly nodeHost?: string | undefined;
+  /** Node certificates: with them every node speaks mutual TLS only. Undefined: plaintext nodes. */
+  readonly nodeTls?: NodeCredentials | undefined;
+}
+
+/** Where the agent dials a node on `port`: its bind host, or loopback for a wildcard bind. */
+export function nodeDialAddress(opts: Pick<SupervisorOptions, 'nodeHost'>, port: number): string {
+  const host = opts.nodeHost ?? '127.0.0.1';
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  return `${wildcard ? '127.0.0.1' : host}:${port}`;
 }

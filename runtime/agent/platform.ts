@@ -23,6 +23,10 @@ export interface NodeLaunchSpec {
    * leader (0: not before the agent renews it). Set afresh at every launch (lease-keeper.ts).
    */
   readonly writeLeaseUntilMs?: number | undefined;
+  /** Host the node binds (process platform). @default '127.0.0.1' */
+  readonly host?: string | undefined;
+  /** The node's credential directory (`--tls-dir`): with it the node speaks mutual TLS only. */
+  readonly tlsDir?: string | undefined;
 }
 
 /** A started instance of a node. */

@@ -2,7 +2,7 @@
  * Which role every RPC needs: the one table the servers consult (issue 14). A service whose method
  * is missing here is refused when the server starts, so no call goes unchecked by omission.
  *
- * `admin` ⊇ `operator` ⊇ `reader`; `agent` and `master` are separate (an agent acts only as itself;
+ * `admin` ⊇ `operator` ⊇ `reader`; `agent`, `master` and `node` are separate (an agent acts only as itself;
  * only the master drives agents). The legacy shared token passes every check.
  */
 import type { GridRole } from '../../client/transport.js';
@@ -27,6 +27,8 @@ const READER: Requirement = { role: 'reader' };
 const OPERATOR: Requirement = { role: 'operator' };
 const ADMIN: Requirement = { role: 'admin' };
 const MASTER: Requirement = { role: 'master' };
+const AGENT: Requirement = { role: 'agent' };
+const NODE: Requirement = { role: 'node' };
 
 /** RPC path (`/package.Service/Method`) → requirement. */
 export const RPC_ROLES: Readonly<Record<string, Requirement>> = {
@@ -64,12 +66,25 @@ export const RPC_ROLES: Readonly<Record<string, Requirement>> = {
   '/sutra.grid.v1.GridSecurity/RevokeJoinToken': ADMIN,
   '/sutra.grid.v1.GridSecurity/Join': { role: 'none' },
   '/sutra.grid.v1.GridSecurity/RenewCertificate': { role: 'any' },
+  // An agent asks for its nodes' certificates.
+  '/sutra.grid.v1.GridSecurity/IssueNodeCertificate': { role: 'agent' },
   // The master driving an agent.
   '/sutra.grid.v1.GridAgent/SpawnNode': MASTER,
   '/sutra.grid.v1.GridAgent/StopNode': MASTER,
   '/sutra.grid.v1.GridAgent/GetNodeStatus': MASTER,
   '/sutra.grid.v1.GridAgent/ListNodes': MASTER,
   '/sutra.grid.v1.GridAgent/ConfigureNode': MASTER,
+  // A storage node under mutual TLS: clients read and write its data, its agent drives its role and
+  // lease, and other nodes (certificates of role node) may only replicate.
+  '/sutra.grid.v1.StorageService/QueryConcept': READER,
+  '/sutra.grid.v1.StorageService/GetNeighbors': READER,
+  '/sutra.grid.v1.StorageService/LearnConcept': OPERATOR,
+  '/sutra.grid.v1.StorageService/LearnAssociation': OPERATOR,
+  '/sutra.grid.v1.StorageControl/SetRole': AGENT,
+  '/sutra.grid.v1.StorageControl/GetReplicationStatus': AGENT,
+  '/sutra.grid.v1.StorageControl/RenewLease': AGENT,
+  '/sutra.grid.v1.StorageReplication/Replicate': NODE,
+  '/sutra.grid.v1.StorageReplication/AckReplication': NODE,
 };
 
 const RANK: Partial<Record<GridRole, number>> = { reader: 1, operator: 2, admin: 3 };

@@ -1,6 +1,7 @@
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { StorageReplicationClient, type LogTruncation, type ReplicateResponse } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
-import { authMetadata, backoffDelay, clientChannelOptions, insecureCredentials, sleep, unary } from '../../client/transport.js';
+import { authMetadata, backoffDelay, sleep, unary } from '../../client/transport.js';
+import { PLAINTEXT_DIALER, type NodeDialer } from './node-tls.js';
 import type { ConceptStore } from './concept-store.js';
 import { badField, staleTerm } from './replication-errors.js';
 import { HEARTBEAT_MS, MAX_BATCH_RECORDS } from './replication-source.js';
@@ -36,7 +37,8 @@ function message(err: unknown): string {
  */
 export class ReplicaFollower {
   private readonly abort = new AbortController();
-  private readonly client: StorageReplicationClient;
+  private client: StorageReplicationClient;
+  private clientVersion: number;
   private call: ClientReadableStream<ReplicateResponse> | undefined;
   private running: Promise<void> | undefined;
   private ackTarget = 0;
@@ -56,8 +58,27 @@ export class ReplicaFollower {
     readonly leader: string,
     private readonly host: FollowerHost,
     private readonly token: string | undefined,
+    private readonly dialer: NodeDialer = PLAINTEXT_DIALER,
   ) {
-    this.client = new StorageReplicationClient(leader, insecureCredentials, clientChannelOptions());
+    this.client = new StorageReplicationClient(leader, dialer.credentials, dialer.options);
+    this.clientVersion = dialer.version?.() ?? 0;
+  }
+
+  /**
+   * The channel to the leader, dialled again once this node's certificate was renewed: the leader
+   * refuses calls on a connection whose certificate has expired. A stream open on the old channel
+   * runs on; new calls (acks, the next stream) take the new one.
+   */
+  private channel(): StorageReplicationClient {
+    const version = this.dialer.version?.() ?? 0;
+    if (version !== this.clientVersion) {
+      const old = this.client;
+      this.client = new StorageReplicationClient(this.leader, this.dialer.credentials, this.dialer.options);
+      this.clientVersion = version;
+      // Closing a channel lets the calls open on it finish.
+      old.close();
+    }
+    return this.client;
   }
 
   /** Starts following; runs until {@link stop}. */
@@ -105,7 +126,7 @@ export class ReplicaFollower {
     await this.store.settled();
     const from = this.store.appendedPosition;
     this.ackSent = from;
-    const call = this.client.replicate(
+    const call = this.channel().replicate(
       { replicaId: this.host.nodeId, copy: this.host.copy, term: this.host.term, fromPosition: from, lastLogTerm: this.store.terms.termAt(from) ?? 0, leader: this.leader },
       authMetadata(this.token),
     );
@@ -172,7 +193,8 @@ export class ReplicaFollower {
       try {
         while (this.ackSent < this.ackTarget && !this.abort.signal.aborted) {
           const position = this.ackTarget;
-          await unary(this.client.ackReplication, this.client, { replicaId: this.host.nodeId, copy: this.host.copy, term: this.host.term, position }, this.token, ACK_TIMEOUT_MS);
+          const c = this.channel();
+          await unary(c.ackReplication, c, { replicaId: this.host.nodeId, copy: this.host.copy, term: this.host.term, position }, this.token, ACK_TIMEOUT_MS);
           this.ackSent = Math.max(this.ackSent, position);
         }
       } catch (err) {
@@ -191,8 +213,8 @@ export class ReplicaFollower {
  * leader, so that a deposed leader the grid cannot reach (its agent lost, the node still up) stops
  * taking writes.
  */
-export async function announceTerm(oldLeader: string, term: number, newLeader: string, nodeId: string, token: string | undefined): Promise<void> {
-  const client = new StorageReplicationClient(oldLeader, insecureCredentials, clientChannelOptions());
+export async function announceTerm(oldLeader: string, term: number, newLeader: string, nodeId: string, token: string | undefined, dialer: NodeDialer = PLAINTEXT_DIALER): Promise<void> {
+  const client = new StorageReplicationClient(oldLeader, dialer.credentials, dialer.options);
   const call = client.replicate({ replicaId: nodeId, copy: '', term, fromPosition: 0, lastLogTerm: 0, leader: newLeader }, authMetadata(token), { deadline: Date.now() + 2000 });
   await new Promise<void>((resolve) => {
     call.once('data', () => resolve());

@@ -8,6 +8,7 @@ import type { DurabilityName, ReplicationOptions, StorageRoleName } from './repl
 import { ReplicationSource, type ReplicaProgressView, type SourceHost } from './replication-source.js';
 import { startingAssignment, TermFile, type RoleAssignment } from './term-file.js';
 import { WriteLease } from './write-lease.js';
+import type { NodeDialer } from './node-tls.js';
 
 /** An address bound to every interface, which nobody can dial as this node. */
 function isWildcard(address: string): boolean {
@@ -49,6 +50,8 @@ export interface NodeSettings {
   readonly syncTimeoutMs: number;
   /** Presented to the leader by a replica (the fleet shares one token). */
   readonly token: string | undefined;
+  /** How a replica dials its leader (mutual TLS with the node's certificate, or plaintext). */
+  readonly dialer: NodeDialer;
   readonly log: (line: string) => void;
 }
 
@@ -280,11 +283,11 @@ export class ReplicationNode implements SourceHost, FollowerHost {
     if (prev.role === 'replica' && prev.leader !== '' && prev.leader !== follow && next.term > prev.term) {
       // Best effort: a deposed leader the grid cannot reach learns the new term (and who leads) from us.
       const newLeader = follow ?? (next.role === 'leader' && !isWildcard(this.selfAddress) ? this.selfAddress : '');
-      void announceTerm(prev.leader, next.term, newLeader, this.settings.nodeId, this.settings.token).catch(() => undefined);
+      void announceTerm(prev.leader, next.term, newLeader, this.settings.nodeId, this.settings.token, this.settings.dialer).catch(() => undefined);
     }
     await writing;
     if (follow !== undefined && this.follower === undefined && this.a === next) {
-      this.follower = new ReplicaFollower(this.store, follow, this, this.settings.token);
+      this.follower = new ReplicaFollower(this.store, follow, this, this.settings.token, this.settings.dialer);
       this.follower.start();
     }
     if (prev.role !== next.role || prev.term !== next.term || prev.leader !== next.leader) {

@@ -13,6 +13,7 @@ export interface StorageServerFlags extends ReplicationFlags {
   readonly host?: string | undefined;
   readonly tokenFile?: string | undefined;
   readonly drainTimeout?: string | undefined;
+  readonly tlsDir?: string | undefined;
 }
 
 /** Checked storage-server options. */
@@ -32,6 +33,12 @@ export interface StorageServerOptions {
    * a stalled client (paused process, dead network path) must not hold the stop. @default 2000
    */
   readonly drainMs?: number;
+  /**
+   * Directory of the node's credential (`ca.pem`, `cert.pem`, `key.pem`, written by its agent):
+   * with it the node speaks mutual TLS only, takes renewed certificates without a restart, and may
+   * listen beyond loopback. @default none (plaintext, loopback unless a token is given)
+   */
+  readonly tlsDir?: string | undefined;
   /** Role, leader, term and durability. @default standalone (no replication) */
   readonly replication?: ReplicationOptions;
   /** Where the server's few lines go (role changes, replication trouble). @default nowhere */
@@ -51,7 +58,13 @@ export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServ
     host,
     drainMs: flags.drainTimeout === undefined ? DEFAULT_DRAIN_MS : durationFlag(flags.drainTimeout, '--drain-timeout', 0, 60_000),
     replication: compileReplicationFlags(flags),
+    ...(flags.tlsDir !== undefined ? { tlsDir: tlsDirFlag(flags.tlsDir) } : {}),
   };
+}
+
+function tlsDirFlag(value: string): string {
+  if (value.trim() === '') throw new ConfigError('--tls-dir', 'must name a directory');
+  return value;
 }
 
 const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
@@ -61,6 +74,7 @@ const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
   '--host': 'host',
   '--token-file': 'tokenFile',
   '--drain-timeout': 'drainTimeout',
+  '--tls-dir': 'tlsDir',
   '--grid': 'grid',
   '--cluster': 'cluster',
   '--node-id': 'nodeId',

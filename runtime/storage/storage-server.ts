@@ -4,6 +4,8 @@ import { ConceptStore } from './concept-store.js';
 import { ReplicationNode } from './replication-node.js';
 import { STANDALONE } from './replication-options.js';
 import { createStorageServices } from './storage-service.js';
+import { gridGuard } from '../common/call-guard.js';
+import { NodeTlsFiles, PLAINTEXT_DIALER } from './node-tls.js';
 import { DEFAULT_DRAIN_MS, type StorageServerOptions } from './storage-options.js';
 
 /** Lifecycle of a storage server. */
@@ -27,21 +29,30 @@ export class StorageServer {
     /** Bytes of a torn log tail cut off at start (0 when clean). */
     readonly truncatedBytes: number,
     private readonly drainMs: number,
+    private readonly tls: NodeTlsFiles | undefined,
   ) {
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
   /** Replays the store, then binds; resolves once the server is serving. */
   static async start(opts: StorageServerOptions): Promise<StorageServer> {
-    checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host');
+    const log = opts.log ?? (() => undefined);
+    // With a credential, every caller needs a certificate of the grid CA; the node may then listen beyond loopback.
+    const tls = opts.tlsDir !== undefined ? NodeTlsFiles.open(resolve(opts.tlsDir), log) : undefined;
+    checkBindPolicy(`${opts.host}:${opts.port}`, opts.token, '--host', tls !== undefined);
     const storagePath = resolve(opts.storagePath);
     const { store, truncatedBytes } = await ConceptStore.open(storagePath, opts.memoryMb);
     try {
-      const node = await ReplicationNode.open(store, storagePath, opts.replication ?? STANDALONE, { token: opts.token, log: opts.log ?? (() => undefined) });
-      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, createStorageServices(store, node, opts.token), opts.token);
+      const dialer = tls?.dialer() ?? PLAINTEXT_DIALER;
+      const node = await ReplicationNode.open(store, storagePath, opts.replication ?? STANDALONE, { token: opts.token, dialer, log });
+      const auth = tls === undefined ? opts.token : gridGuard({ token: opts.token, tls: true });
+      const serverTls = tls === undefined ? undefined : { source: tls.source, requireClientCert: true };
+      const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, createStorageServices(store, node, auth), opts.token, serverTls);
+      tls?.watch();
       await node.start(grpc.address);
-      return new StorageServer(grpc, store, node, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS);
+      return new StorageServer(grpc, store, node, truncatedBytes, opts.drainMs ?? DEFAULT_DRAIN_MS, tls);
     } catch (err) {
+      tls?.close();
       await store.close();
       throw err;
     }
@@ -88,6 +99,7 @@ export class StorageServer {
         await this.grpc.close(this.drainMs);
         await this.store.close();
       } finally {
+        this.tls?.close();
         this.stateValue = 'stopped';
         this.resolveDone();
       }

@@ -14,6 +14,7 @@ import {
 } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { RuntimeError } from '../errors.js';
 import { wrapService } from '../common/grpc-server.js';
+import type { CallGuard } from '../common/call-guard.js';
 import type { ConceptStore } from './concept-store.js';
 import { controlHandlers, replicationHandlers } from './control-handlers.js';
 import type { ReplicationNode } from './replication-node.js';
@@ -26,10 +27,10 @@ interface ServiceEntry {
 
 /**
  * The storage-server's wire edge, ready for `startGrpcServer`: StorageService over the store,
- * StorageControl and StorageReplication over the node. Token check and status mapping come from
- * wrapService.
+ * StorageControl and StorageReplication over the node. The caller check (the token, or under mutual TLS
+ * the role table of rpc-roles.ts) and status mapping come from wrapService.
  */
-export function createStorageServices(store: ConceptStore, node: ReplicationNode, token: string | undefined): ServiceEntry[] {
+export function createStorageServices(store: ConceptStore, node: ReplicationNode, token: string | undefined | CallGuard): ServiceEntry[] {
   return [
     { definition: StorageServiceService, impl: wrapService(StorageServiceService, storageHandlers(store, node), token) },
     { definition: StorageControlService, impl: wrapService(StorageControlService, controlHandlers(node), token) },

@@ -1,7 +1,7 @@
 /**
  * A promise-style StorageService client, to check that a node really answers.
  */
-import { credentials } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { StorageServiceClient, type Association, type Concept } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { unary } from '../../client/index.js';
 
@@ -10,8 +10,9 @@ type Unary<Req, Res> = Parameters<typeof unary<Req, Res>>[0];
 export class TestStorageClient {
   readonly raw: InstanceType<typeof StorageServiceClient>;
 
-  constructor(address: string, private readonly token?: string) {
-    this.raw = new StorageServiceClient(address, credentials.createInsecure());
+  /** `tls`: a channel with a client certificate, for a node under mutual TLS; plaintext without. */
+  constructor(address: string, private readonly token?: string, tls?: { credentials: ChannelCredentials; options: ChannelOptions }) {
+    this.raw = new StorageServiceClient(address, tls?.credentials ?? credentials.createInsecure(), tls?.options ?? {});
   }
 
   private call<Req, Res>(method: unknown, req: Req, deadlineMs = 10_000): Promise<Res> {

@@ -8,8 +8,9 @@
  * - cut off for less: nothing is replaced, no node restarts;
  * - the master cut off from every agent: every node keeps running with the same pid, none stopped.
  *
- * Nodes bind 127.0.0.1 in their agent's namespace, unreachable from here: "running" is the node's
- * process alive with its pid, and its agent's report through the master after the heal.
+ * "Running" is the node's process alive with its pid, and its agent's report through the master
+ * after the heal. (Nodes bind their agent's host under mutual TLS; replicated-partition.test.ts
+ * writes to them across hosts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';

@@ -2,7 +2,7 @@
  * X.509 for the grid: keys come from Node's crypto; node-forge only builds, signs and reads
  * certificates and signing requests (Node cannot issue them).
  */
-import { createHash, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { RuntimeError } from '../../errors.js';
 import { identityUri, type GridIdentity } from '../../../client/transport.js';
@@ -22,6 +22,19 @@ export const MAX_CSR_CHARS = 16 * 1024;
 export function newPrivateKey(): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/**
+ * {@link newPrivateKey} off the event loop (libuv's thread pool): a daemon renewing while it serves
+ * must not stall for the prime search, which can take a second on a loaded host and would delay
+ * its heartbeats past a write lease.
+ */
+export function newPrivateKeyAsync(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }, (err, _pub, privateKey) =>
+      err ? reject(err) : resolve(privateKey),
+    );
+  });
 }
 
 /** A positive, 16-byte serial in hex, never starting with a zero byte (Node prints it as forge wrote it). */

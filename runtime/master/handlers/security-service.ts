@@ -22,6 +22,7 @@ interface Req {
   serial: string;
   agentId: string;
   tokenId: string;
+  nodeId: string;
 }
 
 const MAX_TOKEN_CHARS = 256;
@@ -54,6 +55,11 @@ export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: L
       pki.registry.revoke({ serial: serial === '' ? undefined : serial, agentId: agentId === '' ? undefined : agentId });
       logger?.warn(`revoked ${serial !== '' ? `serial ${serial}` : ''}${agentId !== '' ? ` agent ${agentId}` : ''}`);
       return {};
+    },
+    issueNodeCertificate: (req: Req, call: object) => {
+      const out = pki.issueNode(req.nodeId, req.csrPem);
+      logger?.info(`node certificate for ${req.nodeId} issued to ${callerOf(call)?.name ?? '?'}`);
+      return out;
     },
     revokeJoinToken: (req: Req) => {
       if (!/^[0-9a-f]{12}$/.test(req.tokenId)) throw new RuntimeError('INVALID_ARGUMENT', 'token_id: must be the 12 hex digits printed by token create', { field: 'token_id' });

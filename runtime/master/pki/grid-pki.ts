@@ -86,7 +86,7 @@ export class GridPki {
    * @throws RuntimeError INVALID_ARGUMENT naming `role` or `ttl_ms`.
    */
   createJoinToken(role: string, ttlMs: number, api = false): NewJoinToken {
-    if (!isGridRole(role) || role === 'master' || (api && role === 'agent')) {
+    if (!isGridRole(role) || role === 'master' || role === 'node' || (api && role === 'agent')) {
       const allowed = api ? 'reader, operator or admin' : 'agent, reader, operator or admin';
       throw new RuntimeError('INVALID_ARGUMENT', `role: must be ${allowed}, got ${JSON.stringify(role.slice(0, 32))}`, { field: 'role' });
     }
@@ -115,6 +115,19 @@ export class GridPki {
   renew(caller: Caller, csrPem: string): { certPem: string; caPem: string } {
     if (caller.legacy) throw new RuntimeError('INVALID_ARGUMENT', 'RenewCertificate: the shared token has no certificate to renew', { field: 'csr_pem' });
     const identity: GridIdentity = { role: caller.role, name: caller.name };
+    const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
+    this.registry.recordIssued(leaf.serial, identity, false);
+    return { certPem: leaf.certPem, caPem: this.ca.certPem };
+  }
+
+  /**
+   * A `node` certificate for storage node `nodeId`, asked by the agent that runs it (the key stays
+   * with the agent; only the CSR travels). A node certificate may only replicate (rpc-roles.ts).
+   * @throws RuntimeError INVALID_ARGUMENT naming `node_id` or `csr_pem`.
+   */
+  issueNode(nodeId: string, csrPem: string): { certPem: string; caPem: string } {
+    if (!isIdentityName(nodeId)) throw new RuntimeError('INVALID_ARGUMENT', 'node_id: must be 1-63 letters, digits, ".", "_" or "-"', { field: 'node_id' });
+    const identity: GridIdentity = { role: 'node', name: nodeId };
     const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
     this.registry.recordIssued(leaf.serial, identity, false);
     return { certPem: leaf.certPem, caPem: this.ca.certPem };

@@ -76,6 +76,16 @@ export interface RevokeJoinTokenRequest {
 export interface RevokeJoinTokenResponse {
 }
 
+export interface IssueNodeCertificateRequest {
+  nodeId: string;
+  csrPem: string;
+}
+
+export interface IssueNodeCertificateResponse {
+  certPem: string;
+  caPem: string;
+}
+
 function createBaseCreateJoinTokenRequest(): CreateJoinTokenRequest {
   return { role: "", ttlMs: 0, api: false };
 }
@@ -956,6 +966,192 @@ export const RevokeJoinTokenResponse: MessageFns<RevokeJoinTokenResponse> = {
   },
 };
 
+function createBaseIssueNodeCertificateRequest(): IssueNodeCertificateRequest {
+  return { nodeId: "", csrPem: "" };
+}
+
+export const IssueNodeCertificateRequest: MessageFns<IssueNodeCertificateRequest> = {
+  encode(message: IssueNodeCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.csrPem !== "") {
+      writer.uint32(18).string(message.csrPem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueNodeCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueNodeCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.csrPem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueNodeCertificateRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      csrPem: isSet(object.csrPem)
+        ? globalThis.String(object.csrPem)
+        : isSet(object.csr_pem)
+        ? globalThis.String(object.csr_pem)
+        : "",
+    };
+  },
+
+  toJSON(message: IssueNodeCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.csrPem !== "") {
+      obj.csrPem = message.csrPem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueNodeCertificateRequest>): IssueNodeCertificateRequest {
+    return IssueNodeCertificateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueNodeCertificateRequest>): IssueNodeCertificateRequest {
+    const message = createBaseIssueNodeCertificateRequest();
+    message.nodeId = object.nodeId ?? "";
+    message.csrPem = object.csrPem ?? "";
+    return message;
+  },
+};
+
+function createBaseIssueNodeCertificateResponse(): IssueNodeCertificateResponse {
+  return { certPem: "", caPem: "" };
+}
+
+export const IssueNodeCertificateResponse: MessageFns<IssueNodeCertificateResponse> = {
+  encode(message: IssueNodeCertificateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certPem !== "") {
+      writer.uint32(10).string(message.certPem);
+    }
+    if (message.caPem !== "") {
+      writer.uint32(18).string(message.caPem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueNodeCertificateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueNodeCertificateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certPem = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caPem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueNodeCertificateResponse {
+    return {
+      certPem: isSet(object.certPem)
+        ? globalThis.String(object.certPem)
+        : isSet(object.cert_pem)
+        ? globalThis.String(object.cert_pem)
+        : "",
+      caPem: isSet(object.caPem)
+        ? globalThis.String(object.caPem)
+        : isSet(object.ca_pem)
+        ? globalThis.String(object.ca_pem)
+        : "",
+    };
+  },
+
+  toJSON(message: IssueNodeCertificateResponse): unknown {
+    const obj: any = {};
+    if (message.certPem !== "") {
+      obj.certPem = message.certPem;
+    }
+    if (message.caPem !== "") {
+      obj.caPem = message.caPem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueNodeCertificateResponse>): IssueNodeCertificateResponse {
+    return IssueNodeCertificateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueNodeCertificateResponse>): IssueNodeCertificateResponse {
+    const message = createBaseIssueNodeCertificateResponse();
+    message.certPem = object.certPem ?? "";
+    message.caPem = object.caPem ?? "";
+    return message;
+  },
+};
+
 /**
  * The grid's credentials, served by the master next to GridMaster (issue 14). Join is the one call
  * that needs no certificate: the join token authenticates it, and the caller has pinned the CA.
@@ -1020,6 +1216,18 @@ export const GridSecurityService = {
       Buffer.from(RevokeJoinTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeJoinTokenResponse => RevokeJoinTokenResponse.decode(value),
   },
+  /** agent: a `node` certificate for one of its storage nodes, for the CSR's key (made on the agent). */
+  issueNodeCertificate: {
+    path: "/sutra.grid.v1.GridSecurity/IssueNodeCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueNodeCertificateRequest): Buffer =>
+      Buffer.from(IssueNodeCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueNodeCertificateRequest => IssueNodeCertificateRequest.decode(value),
+    responseSerialize: (value: IssueNodeCertificateResponse): Buffer =>
+      Buffer.from(IssueNodeCertificateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueNodeCertificateResponse => IssueNodeCertificateResponse.decode(value),
+  },
 } as const;
 
 export interface GridSecurityServer extends UntypedServiceImplementation {
@@ -1033,6 +1241,8 @@ export interface GridSecurityServer extends UntypedServiceImplementation {
   revokeCredential: handleUnaryCall<RevokeCredentialRequest, RevokeCredentialResponse>;
   /** admin: revokes an unused join token, or an API token, by its id. */
   revokeJoinToken: handleUnaryCall<RevokeJoinTokenRequest, RevokeJoinTokenResponse>;
+  /** agent: a `node` certificate for one of its storage nodes, for the CSR's key (made on the agent). */
+  issueNodeCertificate: handleUnaryCall<IssueNodeCertificateRequest, IssueNodeCertificateResponse>;
 }
 
 export interface GridSecurityClient extends Client {
@@ -1112,6 +1322,22 @@ export interface GridSecurityClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** agent: a `node` certificate for one of its storage nodes, for the CSR's key (made on the agent). */
+  issueNodeCertificate(
+    request: IssueNodeCertificateRequest,
+    callback: (error: ServiceError | null, response: IssueNodeCertificateResponse) => void,
+  ): ClientUnaryCall;
+  issueNodeCertificate(
+    request: IssueNodeCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueNodeCertificateResponse) => void,
+  ): ClientUnaryCall;
+  issueNodeCertificate(
+    request: IssueNodeCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueNodeCertificateResponse) => void,
   ): ClientUnaryCall;
 }
 

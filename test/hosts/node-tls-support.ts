@@ -1,0 +1,28 @@
+/** Clients of storage nodes under mutual TLS across test hosts (issue 14). */
+import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { clientChannelOptions, TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type TlsMaterial } from '../../client/transport.js';
+import { TestStorageClient } from '../helpers/storage-client.js';
+import type { TestHosts } from './netns.js';
+
+export { missingOn } from '../storage/support/replication.js';
+
+/** One line of write-probe.mjs. */
+export interface ProbeLine {
+  readonly id: string;
+  readonly ok: boolean;
+  /** The node's acceptance stamp of an accepted write; the probe's clock for a refusal. */
+  readonly atMs: number;
+  readonly code?: number;
+  readonly details?: string;
+}
+
+/** Where a node serves: its agent's host (agents run on hosts named as their ids) and its port. */
+export function nodeAddress(hosts: TestHosts, n: NodeInfo): string {
+  return `${hosts.address(n.agentId)}:${n.port}`;
+}
+
+/** A StorageService client presenting `m`, accepting only a server certificate of role node. */
+export function nodeClient(address: string, m: TlsMaterial | undefined, token?: string): TestStorageClient {
+  if (m === undefined) return new TestStorageClient(address, token);
+  return new TestStorageClient(address, token, { credentials: tlsChannelCredentials(new TlsSource(m), { role: 'node' }), options: clientChannelOptions(TLS_CHANNEL_OPTIONS) });
+}
