@@ -15,7 +15,9 @@ type MasterTopology = Pick<CompiledKubernetesProps, 'namespace' | 'clusterDomain
  */
 export function masterArgs(t: MasterTopology = { namespace: 'sutra-grid', clusterDomain: 'cluster.local', masters: 1, etcd: undefined, tls: false }): string[] {
   const args = ['master', '--listen', `0.0.0.0:${LAYOUT.masterPort}`, '--data-dir', LAYOUT.masterDataDir, '--token-file', LAYOUT.tokenFile];
+  // Explicit either way: `--tls auto` would turn TLS on for 0.0.0.0 with a CA of the master's own.
   if (t.tls) args.push('--tls', 'on', '--tls-ca-cert', `${LAYOUT.caDir}/tls.crt`, '--tls-ca-key', `${LAYOUT.caDir}/tls.key`);
+  else args.push('--tls', 'off');
   if (t.masters > 1) {
     args.push('--store', `etcd://${etcdEndpoints(t).join(',')}`);
     const etcd = t.etcd;
