@@ -3,7 +3,8 @@ import type { Construct } from 'constructs';
 import { Container, type ContainerConfig } from '@cdktf/provider-docker/lib/container/index.js';
 import { Network } from '@cdktf/provider-docker/lib/network/index.js';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
+import { gridCredentials } from './grid-credentials.js';
+import { callerTlsArgs, createEtcd, createMasters } from './grid-masters.js';
 import type { CompiledAgentSpec } from '../../schema/index.js';
 import { dockerAgentConfigToml } from './agent-config-toml.js';
 import { GridCdktfError } from './errors.js';
@@ -59,7 +60,9 @@ function labels(map: Record<string, string>): { label: string; value: string }[]
  * `platform: docker` agent of the spec, and a one-shot container that applies the spec once the
  * master is healthy and again whenever the spec changes. The token is a sensitive Terraform
  * variable (`TF_VAR_grid_token`) uploaded into each container as a file: it never appears in the
- * synthesized JSON.
+ * synthesized JSON. With TLS (the default) the masters issue from the operator's grid CA and each
+ * agent joins once with its own join token (see grid-credentials.ts for where those come from);
+ * with `masters: 3` three masters share an etcd of three containers.
  *
  * Docker agents run on the host's network namespace: they start storage nodes as sibling
  * containers through the host's Engine, those nodes listen on the host's 127.0.0.1, and the agent
@@ -80,11 +83,18 @@ export class GridDockerStack extends TerraformStack {
   /** The sensitive `grid_token` variable; its value only exists at `terraform apply` time. */
   readonly tokenVariable: TerraformVariable;
   readonly network: Network;
+  /** The first master (the only one unless `masters` is 3). */
   readonly master: Container;
+  /** Every master container. */
+  readonly masters: readonly Container[];
+  /** The etcd members' containers (empty with one master). */
+  readonly etcd: readonly Container[];
+  /** `sha256:` of the grid CA (what agents pin); undefined without TLS. */
+  readonly caHash: string | undefined;
   /** Agent containers by agent id, in spec order. */
   readonly agents: ReadonlyMap<string, Container>;
-  /** The one-shot container that applies the spec. */
-  readonly apply: Container;
+  /** The one-shot container that applies the spec; undefined when `deployAgents` is false. */
+  readonly apply: Container | undefined;
 
   constructor(scope: Construct, id: string, props: GridDockerStackProps) {
     super(scope, id);
@@ -116,41 +126,20 @@ export class GridDockerStack extends TerraformStack {
       labels: labels(gridLabels),
     });
 
-    // --- master ---------------------------------------------------------------------------
-    const masterName = `${prefix}-master`;
-    const masterData = new Volume(this, 'master_data', { name: `${masterName}-data`, labels: labels(gridLabels) });
-    this.master = new Container(this, 'master', {
-      ...HARDENING,
-      name: masterName,
-      hostname: masterName,
-      image: p.image,
-      command: ['master', '--listen', `0.0.0.0:${LAYOUT.masterPort}`, '--data-dir', LAYOUT.masterDataDir, ...tokenArgs],
-      labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'master' }),
-      networksAdvanced: [{ name: this.network.name, aliases: [masterName], ipv4Address: p.masterIp }],
-      ports: [{ internal: LAYOUT.masterPort, external: p.masterPort, ip: p.masterPublishIp, protocol: 'tcp' }],
-      volumes: [{ volumeName: masterData.name, containerPath: LAYOUT.masterDataDir }],
-      upload: [tokenUpload],
-      restart: 'unless-stopped',
-      destroyGraceSeconds: 30,
-      // `wait` holds `terraform apply` until this check passes, so agents and the apply step
-      // start against a master that answers.
-      healthcheck: {
-        test: ['CMD', ...LAYOUT.cli, 'status', '--master', `127.0.0.1:${LAYOUT.masterPort}`, ...tokenArgs],
-        // Each check starts a Node.js CLI: every 10 s keeps that cost small.
-        interval: '10s',
-        timeout: '5s',
-        startPeriod: '10s',
-        retries: 3,
-      },
-      wait: true,
-      waitTimeout: 120,
-    });
+    // --- masters (and their etcd) -----------------------------------------------------------
+    const credentials = gridCredentials(this, p);
+    this.caHash = credentials.caHash;
+    const ctx = { p, prefix, network: this.network, labels: (extra: Record<string, string>) => labels({ ...gridLabels, ...extra }), hardening: HARDENING, tokenUpload, credentials };
+    this.etcd = createEtcd(this, ctx);
+    this.masters = createMasters(this, ctx, this.etcd);
+    this.master = this.masters[0]!;
+    const masterList = p.masterIps.map((ip) => `${ip}:${LAYOUT.masterPort}`).join(',');
 
     // --- agents ---------------------------------------------------------------------------
     const agents = new Map<string, Container>();
     const dockerAgents = grid.agents.filter((a) => a.platform === 'docker');
     const ports = agentPorts(dockerAgents);
-    dockerAgents.forEach((agent) => {
+    (p.deployAgents ? dockerAgents : []).forEach((agent) => {
       const name = `${prefix}-agent-${agent.id}`;
       const port = ports.get(agent.id)!;
       const dataDir = `${p.agentDataRoot}/${agent.id}`;
@@ -162,22 +151,24 @@ export class GridDockerStack extends TerraformStack {
           image: p.image,
           command: [
             'agent', '--config', LAYOUT.agentConfigFile, '--id', agent.id, '--platform', 'docker',
-            '--master', `${p.masterIp}:${LAYOUT.masterPort}`, '--listen', `${p.gatewayIp}:${port}`,
+            '--master', masterList, '--listen', `${p.gatewayIp}:${port}`,
             '--data-dir', dataDir, ...tokenArgs,
+            // Joins once (its certificate then lives in its data dir on the host) with its own token.
+            ...(credentials.caHash !== undefined ? ['--join-file', LAYOUT.joinFile, '--ca-hash', credentials.caHash] : []),
           ],
           labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'agent', 'sutra-grid.io/agent': agent.id }),
           networkMode: 'host',
           // Same path on both sides: node storage paths under it are bind sources on the host.
           // (A named volume would leave the agent and its nodes looking at different directories.)
-          volumes: [{ hostPath: dataDir, containerPath: dataDir }],
+          volumes: [{ hostPath: dataDir, containerPath: dataDir }, ...credentials.agent(agent.id).volumes],
           mounts: [{ type: 'bind', source: p.dockerSocketPath, target: LAYOUT.dockerSocket }],
           ...(p.dockerSocketGid !== undefined ? { groupAdd: [String(p.dockerSocketGid)] } : { user: '0:0' }),
-          upload: [{ file: LAYOUT.agentConfigFile, content: dockerAgentConfigToml(agent, grid.storage, p.image) }, tokenUpload],
+          upload: [{ file: LAYOUT.agentConfigFile, content: dockerAgentConfigToml(agent, grid.storage, p.image) }, tokenUpload, ...credentials.agent(agent.id).upload],
           restart: 'unless-stopped',
           // Room for the agent to stop its nodes gracefully.
           destroyGraceSeconds: 60,
           // The gateway address it binds exists once the network does; the master must answer.
-          dependsOn: [this.network, this.master],
+          dependsOn: [this.network, ...this.masters],
         }),
       );
     });
@@ -189,20 +180,20 @@ export class GridDockerStack extends TerraformStack {
     // the container and so to apply again; an unchanged spec plans no change. `attach` makes
     // `terraform apply` wait for it to finish; the postcondition fails the run on a failed apply.
     const applyName = `${prefix}-apply`;
-    this.apply = new Container(this, 'apply', {
+    this.apply = !p.deployAgents ? undefined : new Container(this, 'apply', {
       ...HARDENING,
       name: applyName,
       image: p.image,
-      command: ['apply', LAYOUT.specFile, '--master', `${masterName}:${LAYOUT.masterPort}`, '--auto-approve', ...tokenArgs],
+      command: ['apply', LAYOUT.specFile, '--master', p.masters === 1 ? `${prefix}-master:${LAYOUT.masterPort}` : masterList, '--auto-approve', ...tokenArgs, ...callerTlsArgs(p)],
       env: [`SUTRA_GRID_SPEC_HASH=${this.spec.hash}`],
       labels: labels({ ...gridLabels, 'sutra-grid.io/role': 'apply', 'sutra-grid.io/spec-hash': this.spec.hash }),
       networksAdvanced: [{ name: this.network.name, aliases: [applyName] }],
-      upload: [{ file: LAYOUT.specFile, content: this.spec.text }, tokenUpload],
+      upload: [{ file: LAYOUT.specFile, content: this.spec.text }, tokenUpload, ...credentials.caller()],
       mustRun: false,
       restart: 'no',
       attach: true,
       logs: true,
-      dependsOn: [this.master, ...agents.values()],
+      dependsOn: [...this.masters, ...agents.values()],
       lifecycle: {
         postcondition: [
           { condition: '${self.exit_code == 0}', errorMessage: `sutra-grid apply of ${p.specPath} failed; see this container's logs` },
@@ -210,10 +201,14 @@ export class GridDockerStack extends TerraformStack {
       },
     });
 
+    const publishedHost = p.masterPublishIp === '0.0.0.0' ? '127.0.0.1' : p.masterPublishIp;
     new TerraformOutput(this, 'master_address', {
-      value: `${p.masterPublishIp === '0.0.0.0' ? '127.0.0.1' : p.masterPublishIp}:${p.masterPort}`,
-      description: 'Where the CLI reaches the master from the Docker host (sutra-grid status --master ...).',
+      value: p.masterIps.map((_, i) => `${publishedHost}:${p.masterPort + i}`).join(','),
+      description: 'Where the CLI reaches the master(s) from the Docker host (sutra-grid status --master ...).',
     });
+    if (credentials.caHash !== undefined) {
+      new TerraformOutput(this, 'ca_hash', { value: credentials.caHash, description: 'The --ca-hash of the grid CA, for sutra-grid join and agents.' });
+    }
     new TerraformOutput(this, 'spec_hash', { value: this.spec.hash, description: 'specHash of the applied grid spec (as the master computes it).' });
   }
 }

@@ -39,6 +39,37 @@ export interface GridDockerStackProps {
    * Engine as bind sources, so they must mean the same on both sides. @default '/var/lib/sutra-grid/agents'
    */
   readonly agentDataRoot?: string;
+  /**
+   * Mutual TLS on the masters' and agents' gRPC ports (the master listens on the Docker network,
+   * beyond loopback). Needs `caCertPath`. Off: the shared token alone, in clear. @default true
+   */
+  readonly tls?: boolean;
+  /**
+   * PEM of the grid CA certificate, read at synth time (it is public): uploaded to the apply step,
+   * and its hash is the `--ca-hash` agents pin. Make a CA with
+   * `sutra-grid cert issue --data-dir ./grid-ca --role admin --name you --out ./admin`
+   * (`./grid-ca/pki/ca.pem` and `ca-key.pem`).
+   */
+  readonly caCertPath?: string;
+  /**
+   * A directory on the Docker host holding `ca-key.pem` (the CA key) and `join/<agent id>` (each
+   * agent's one-time join token, `sutra-grid token create --role agent`): bind-mounted read-only,
+   * the key into the masters only and each token into its own agent only, so no secret enters the
+   * Terraform configuration or state. Omitted: the sensitive variables `grid_ca_key` and
+   * `agent_join_tokens` are uploaded as files instead, and Terraform's state holds their values in
+   * plaintext (the Docker provider keeps an upload's content in state). @default undefined
+   */
+  readonly credentialHostDir?: string;
+  /** Number of masters: 1 (files in its data dir) or 3 (on an etcd of three containers). @default 1 */
+  readonly masters?: 1 | 3;
+  /** Image of the etcd members when `masters` is 3. @default 'quay.io/coreos/etcd:v3.5.15' */
+  readonly etcdImage?: string;
+  /**
+   * Deploy the agents and the apply step. With TLS the agents need join tokens, which the masters
+   * make once they run: deploy with `false` first, create the tokens, then deploy with `true`.
+   * @default true
+   */
+  readonly deployAgents?: boolean;
 }
 
 /** Props with defaults filled and values checked. */
@@ -58,6 +89,16 @@ export interface CompiledDockerStackProps {
   /** The master's fixed address on the grid network, which agents dial. */
   readonly masterIp: string;
   readonly agentDataRoot: string;
+  readonly tls: boolean;
+  readonly caCertPath: string | undefined;
+  readonly credentialHostDir: string | undefined;
+  readonly masters: 1 | 3;
+  readonly etcdImage: string;
+  readonly deployAgents: boolean;
+  /** The masters' fixed addresses on the grid network (.10, .11, .12). */
+  readonly masterIps: readonly string[];
+  /** The etcd members' fixed addresses (.20, .21, .22) when there are several masters. */
+  readonly etcdIps: readonly string[];
 }
 
 /** Fixed paths and ports inside the grid containers. */
@@ -65,6 +106,12 @@ export const LAYOUT = {
   masterPort: DEFAULT_MASTER_PORT,
   agentPort: 8001,
   tokenFile: '/run/secrets/sutra-grid/token',
+  caCertFile: '/run/secrets/sutra-grid/ca.pem',
+  caKeyFile: '/run/secrets/sutra-grid/ca-key.pem',
+  joinFile: '/run/secrets/sutra-grid/join-token',
+  etcdDataDir: '/etcd-data',
+  etcdClientPort: 2379,
+  etcdPeerPort: 2380,
   specFile: '/etc/sutra/grid.yaml',
   /** The image creates /data owned by its user, so a fresh named volume there is writable. */
   masterDataDir: '/data',
@@ -110,7 +157,26 @@ export function compileDockerStackProps(props: GridDockerStackProps): CompiledDo
   if (!agentDataRoot.startsWith('/') || agentDataRoot === '') throw invalid('agentDataRoot', `"${props.agentDataRoot}" must be an absolute path`);
   const masterPublishIp = props.masterPublishIp ?? '127.0.0.1';
   if (!/^[0-9a-fA-F.:]+$/.test(masterPublishIp)) throw invalid('masterPublishIp', `"${masterPublishIp}" is not an IP address`);
+  const tls = props.tls ?? true;
+  if (tls && (props.caCertPath === undefined || props.caCertPath === '')) {
+    throw invalid('caCertPath', 'is required with tls (the default): the grid CA certificate; see the prop\'s documentation to make one, or set tls: false');
+  }
+  if (props.credentialHostDir !== undefined && !props.credentialHostDir.startsWith('/')) {
+    throw invalid('credentialHostDir', `"${props.credentialHostDir}" must be an absolute path on the Docker host`);
+  }
+  const masters = props.masters ?? 1;
+  if (masters !== 1 && masters !== 3) throw invalid('masters', `${String(masters)} must be 1 or 3`);
+  const etcdImage = props.etcdImage ?? 'quay.io/coreos/etcd:v3.5.15';
+  if (etcdImage === '' || /\s/.test(etcdImage)) throw invalid('etcdImage', `"${etcdImage}" is not an image reference`);
   return {
+    tls,
+    caCertPath: props.caCertPath,
+    credentialHostDir: props.credentialHostDir?.replace(/\/+$/, ''),
+    masters,
+    etcdImage,
+    deployAgents: props.deployAgents ?? true,
+    masterIps: Array.from({ length: masters }, (_, i) => `${net}.${10 + i}`),
+    etcdIps: masters === 1 ? [] : [0, 1, 2].map((i) => `${net}.${20 + i}`),
     specPath: props.specPath,
     dockerHost,
     image,

@@ -2,7 +2,17 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
 import { agentArgs } from './container-args.js';
-import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
+import {
+  containerSecurityContext,
+  grpcPortProbe,
+  podSecurityContext,
+  secretMount,
+  secretVolume,
+  tmpMount,
+  tmpVolume,
+  tokenMount,
+  tokenVolume,
+} from './pod-security.js';
 
 /**
  * Kubernetes objects that make the agents. No ServiceAccount, Role or RoleBinding: the agent
@@ -28,7 +38,8 @@ export function createAgents(
   prefix: string,
   props: CompiledKubernetesProps,
   namespace: pulumi.Input<string>,
-  masterHost: string,
+  masterAddress: string,
+  caHash: pulumi.Output<string> | undefined,
   opts: pulumi.CustomResourceOptions,
 ): AgentResources {
   const meta = { namespace, labels: { ...AGENT_LABELS } };
@@ -60,7 +71,16 @@ export function createAgents(
           },
         ]
       : [];
-  const grpcProbe = { grpc: { port: LAYOUT.agentPort } };
+  // Behind TLS the agent's port requires a client certificate, which a probe cannot present.
+  const grpcProbe = grpcPortProbe(LAYOUT.agentPort, caHash !== undefined);
+  const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: 'data', mountPath: LAYOUT.agentDataDir }, tokenMount(), tmpMount()];
+  const volumes: k8s.types.input.core.v1.Volume[] = [dataVolume, tokenVolume(), tmpVolume()];
+  if (caHash !== undefined) {
+    // Every agent's one-time token is mounted in every agent pod (a DaemonSet cannot pick one
+    // Secret key per node); each agent reads its own, by node name, on its first start only.
+    mounts.push(secretMount('join', LAYOUT.joinDir));
+    volumes.push(secretVolume('join', NAMES.agentJoin));
+  }
   const daemonSet = new k8s.apps.v1.DaemonSet(
     `${prefix}-agent`,
     {
@@ -90,16 +110,16 @@ export function createAgents(
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
                 ],
-                args: agentArgs(`${masterHost}:${LAYOUT.masterPort}`),
+                args: caHash === undefined ? agentArgs(masterAddress) : caHash.apply((h) => agentArgs(masterAddress, h)),
                 ports: [{ name: 'grpc', containerPort: LAYOUT.agentPort, protocol: 'TCP' }],
                 readinessProbe: { ...grpcProbe, periodSeconds: 5, failureThreshold: 3 },
                 livenessProbe: { ...grpcProbe, periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 10 },
                 resources: props.agentResources,
                 securityContext: containerSecurityContext(),
-                volumeMounts: [{ name: 'data', mountPath: LAYOUT.agentDataDir }, tokenMount(), tmpMount()],
+                volumeMounts: mounts,
               },
             ],
-            volumes: [dataVolume, tokenVolume(), tmpVolume()],
+            volumes,
           },
         },
       },

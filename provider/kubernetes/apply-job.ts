@@ -2,7 +2,16 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
 import { applyArgs } from './container-args.js';
-import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume, tokenMount, tokenVolume } from './pod-security.js';
+import {
+  containerSecurityContext,
+  podSecurityContext,
+  secretMount,
+  secretVolume,
+  tmpMount,
+  tmpVolume,
+  tokenMount,
+  tokenVolume,
+} from './pod-security.js';
 
 /**
  * A Job running `sutra-grid apply <spec> --auto-approve` against the master. Its name carries the
@@ -14,7 +23,7 @@ export function createApplyJob(
   prefix: string,
   props: CompiledKubernetesProps,
   namespace: pulumi.Input<string>,
-  masterHost: string,
+  masterAddress: string,
   specHash: string,
   opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.Job {
@@ -41,13 +50,23 @@ export function createApplyJob(
                 name: 'apply',
                 image: props.image,
                 imagePullPolicy: props.imagePullPolicy,
-                args: applyArgs(`${masterHost}:${LAYOUT.masterPort}`),
+                args: applyArgs(masterAddress, props.tls),
                 securityContext: containerSecurityContext(),
                 resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-                volumeMounts: [{ name: 'spec', mountPath: LAYOUT.specDir, readOnly: true }, tokenMount(), tmpMount()],
+                volumeMounts: [
+                  { name: 'spec', mountPath: LAYOUT.specDir, readOnly: true },
+                  tokenMount(),
+                  tmpMount(),
+                  ...(props.tls ? [secretMount('ca-cert', LAYOUT.caCertDir)] : []),
+                ],
               },
             ],
-            volumes: [{ name: 'spec', configMap: { name: NAMES.spec } }, tokenVolume(), tmpVolume()],
+            volumes: [
+              { name: 'spec', configMap: { name: NAMES.spec } },
+              tokenVolume(),
+              tmpVolume(),
+              ...(props.tls ? [secretVolume('ca-cert', NAMES.caCert)] : []),
+            ],
           },
         },
       },

@@ -2,7 +2,12 @@ import * as pulumi from '@pulumi/pulumi';
 import * as k8s from '@pulumi/kubernetes';
 import { createAgents, type AgentResources } from './agents.js';
 import { createApplyJob } from './apply-job.js';
+import { createCredentials, type CredentialResources } from './credentials.js';
+import { createEtcd, type EtcdResources } from './etcd.js';
 import { createMaster, type MasterResources } from './master.js';
+import { createMasterSet } from './master-set.js';
+import { withDependsOn } from './resource-options.js';
+import { masterAddresses } from './topology.js';
 import { compileKubernetesProps, LAYOUT, NAMES, type GridOnKubernetesProps } from './props.js';
 import { readSpecSource } from './spec-source.js';
 
@@ -10,25 +15,43 @@ import { readSpecSource } from './spec-source.js';
 export const GRID_ON_KUBERNETES_TYPE = 'sutra-grid:kubernetes:GridOnKubernetes';
 
 /**
- * A whole grid on a Kubernetes cluster: namespace, the spec as a ConfigMap, the token as a
- * Secret, the master (Deployment + Service + PVC), one agent per selected node (DaemonSet with
- * namespace-scoped RBAC), and a Job applying the spec once the master is ready.
+ * A whole grid on a Kubernetes cluster: namespace, the spec as a ConfigMap, the credentials as
+ * Secrets mounted as files (shared token, grid CA, agent join tokens), the master (a Deployment,
+ * or with `masters: 3` a StatefulSet on an etcd of three), one agent per selected node
+ * (DaemonSet, no API credentials), and a Job applying the spec once the masters are ready.
+ *
+ * With TLS (the default) the agents and the apply Job come once `agentJoinTokens` are given:
  *
  * ```ts
- * const grid = new GridOnKubernetes('grid', { specPath: 'grid.yaml', token: config.requireSecret('token') });
- * export const master = grid.masterAddress;
+ * const grid = new GridOnKubernetes('grid', {
+ *   specPath: 'grid.yaml',
+ *   token: config.requireSecret('token'),
+ *   ca: { certPem: config.require('caCert'), keyPem: config.requireSecret('caKey') },
+ *   masters: 3,
+ *   agentJoinTokens: config.getSecretObject('agentJoinTokens'),
+ * });
+ * export const masters = grid.masterAddress;
  * ```
  */
 export class GridOnKubernetes extends pulumi.ComponentResource {
-  /** `host:port` of the master inside the cluster (its Service's DNS name and port 7000). */
+  /**
+   * `host:port` of the master inside the cluster (its Service); with several masters, every
+   * master's pod DNS name, comma-separated (what `--master` and the Pulumi `Grid` take).
+   */
   readonly masterAddress: pulumi.Output<string>;
   /** The namespace everything was created in. */
   readonly namespace: pulumi.Output<string>;
-  /** The master's claim, Deployment and Service. */
+  /** `sha256:` of the grid CA, for `--ca-hash`; undefined without TLS. */
+  readonly caHash: pulumi.Output<string> | undefined;
+  /** The master's claim, Deployment and Service, or the masters' StatefulSet and Services. */
   readonly master: MasterResources;
-  /** The agents' DaemonSet (no ServiceAccount or RBAC: agents never call the Kubernetes API). */
-  readonly agents: AgentResources;
-  /** Undefined when `applySpec` is false. */
+  /** The in-cluster etcd of several masters; undefined with one master or an external etcd. */
+  readonly etcd: EtcdResources | undefined;
+  /** The Secrets holding the grid's credentials. */
+  readonly credentials: CredentialResources;
+  /** The agents' DaemonSet; undefined with TLS until `agentJoinTokens` are given. */
+  readonly agents: AgentResources | undefined;
+  /** Undefined when `applySpec` is false, or when there are no agents yet. */
   readonly applyJob: k8s.batch.v1.Job | undefined;
 
   constructor(name: string, props: GridOnKubernetesProps, opts: pulumi.ComponentResourceOptions = {}) {
@@ -56,33 +79,43 @@ export class GridOnKubernetes extends pulumi.ComponentResource {
       },
       child,
     );
-    // The only place the token is written: `stringData` of this Secret, marked secret in state.
-    const tokenSecret = new k8s.core.v1.Secret(
-      `${name}-token`,
-      {
-        metadata: { namespace, name: NAMES.token },
-        type: 'Opaque',
-        stringData: { token: pulumi.secret(props.token) },
-      },
-      child,
-    );
-    const withToken: pulumi.CustomResourceOptions = { parent: this, dependsOn: [ns, tokenSecret] };
+    // The only places the token, the CA key and the join tokens are written: Secrets' `stringData`,
+    // marked secret in state.
+    this.credentials = createCredentials(name, props, compiled, namespace, child);
+    const c = this.credentials;
+    this.caHash = c.caHash;
 
-    const masterHost = `${NAMES.master}.${compiled.namespace}.svc.${compiled.clusterDomain}`;
-    this.master = createMaster(name, compiled, namespace, withToken);
-    this.agents = createAgents(name, compiled, namespace, masterHost, { parent: this, dependsOn: [ns, tokenSecret, specMap] });
-    this.applyJob = compiled.applySpec
-      ? createApplyJob(name, compiled, namespace, masterHost, spec.hash, {
-          parent: this,
-          // Pulumi awaits the Deployment until its pod is ready (gRPC health) and the DaemonSet
-          // until its pods are, so the Job starts against a serving master with agents
-          // registering, and its apply can converge.
-          dependsOn: [ns, tokenSecret, specMap, this.master.deployment, this.master.service, this.agents.daemonSet],
-        })
-      : undefined;
+    this.etcd = createEtcd(name, compiled, namespace, child);
+    const masterOpts = withDependsOn(child, c.token, c.ca, c.etcdClient, this.etcd?.statefulSet);
+    this.master = compiled.masters === 1 ? createMaster(name, compiled, namespace, masterOpts) : createMasterSet(name, compiled, namespace, masterOpts);
+    const masterWorkload = this.master.deployment ?? this.master.statefulSet;
+
+    const masters = masterAddresses(compiled).join(',');
+    const agentsReady = !compiled.tls || c.agentJoin !== undefined;
+    this.agents = agentsReady ? createAgents(name, compiled, namespace, masters, c.agentJoin && c.caHash, withDependsOn(child, c.token, c.agentJoin, specMap)) : undefined;
+    if (!agentsReady) {
+      void pulumi.log.info('sutra-grid: no agentJoinTokens yet, so no agents and no apply Job: once the masters run, make one per agent with `sutra-grid token create --role agent` and set agentJoinTokens', this);
+    }
+    this.applyJob =
+      compiled.applySpec && this.agents !== undefined
+        ? createApplyJob(
+            name,
+            compiled,
+            namespace,
+            masters,
+            spec.hash,
+            // Pulumi awaits the master workload until its pods are ready and the DaemonSet until
+            // its pods are, so the Job starts against a serving master with agents registering,
+            // and its apply can converge.
+            withDependsOn(child, c.token, c.caCert, specMap, masterWorkload, this.master.service, this.agents.daemonSet),
+          )
+        : undefined;
 
     this.namespace = namespace;
-    this.masterAddress = pulumi.interpolate`${this.master.service.metadata.name}.${namespace}.svc.${compiled.clusterDomain}:${LAYOUT.masterPort}`;
-    this.registerOutputs({ masterAddress: this.masterAddress, namespace: this.namespace });
+    this.masterAddress =
+      compiled.masters === 1
+        ? pulumi.interpolate`${this.master.service.metadata.name}.${namespace}.svc.${compiled.clusterDomain}:${LAYOUT.masterPort}`
+        : pulumi.output(masters);
+    this.registerOutputs({ masterAddress: this.masterAddress, namespace: this.namespace, caHash: this.caHash });
   }
 }

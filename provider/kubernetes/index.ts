@@ -9,6 +9,8 @@ export {
   type GridOnKubernetesProps,
   type CompiledKubernetesProps,
   type AgentDataVolume,
+  type EtcdSource,
+  type GridCa,
   type ResourceRequirements,
 } from './props.js';
 export { GridKubernetesError, type KubernetesErrorCode } from './errors.js';

@@ -55,3 +55,21 @@ export function tmpVolume(): Volume {
 export function tmpMount(): VolumeMount {
   return { name: 'tmp', mountPath: LAYOUT.tmpDir };
 }
+
+/** A Secret as read-only files, 0440 (readable by the grid through fsGroup, by nobody else). */
+export function secretVolume(name: string, secretName: string, items?: { key: string; path: string }[]): Volume {
+  return { name, secret: { secretName, defaultMode: 0o440, ...(items !== undefined ? { items } : {}) } };
+}
+
+/** Mounts a {@link secretVolume} read-only at `mountPath`. */
+export function secretMount(name: string, mountPath: string): VolumeMount {
+  return { name, mountPath, readOnly: true };
+}
+
+/**
+ * Probes of a gRPC port. Kubernetes' native gRPC probe speaks plaintext only, so behind mutual TLS
+ * a probe can only check that the port accepts connections.
+ */
+export function grpcPortProbe(port: number, tls: boolean): { grpc: { port: number } } | { tcpSocket: { port: number } } {
+  return tls ? { tcpSocket: { port } } : { grpc: { port } };
+}

@@ -13,8 +13,10 @@ export type PulumiGridErrorCode =
   | 'GRID_SPEC_INVALID'
   /** The master could not be reached (connection refused, timeout). */
   | 'GRID_MASTER_UNREACHABLE'
-  /** The master refused the token. */
+  /** The master refused the credential (token, or TLS certificate). */
   | 'GRID_UNAUTHENTICATED'
+  /** The master knows the caller but its role may not do this (e.g. a reader certificate applying). */
+  | 'GRID_PERMISSION_DENIED'
   /** The master's spec changed since this stack last saw it (optimistic concurrency). */
   | 'GRID_STALE_GENERATION'
   /** The master already holds the spec of a differently named grid. */

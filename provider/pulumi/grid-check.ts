@@ -89,6 +89,7 @@ export async function checkInputs(news: Record<string, unknown>): Promise<CheckO
     if (typeof token !== 'string' || token.trim() === '') failures.push({ property: 'token', reason: 'must be a non-empty string' });
     else out['token'] = wireSecret(token);
   }
+  failures.push(...checkTls(news, out));
 
   const rawTimeout = news['convergeTimeout'];
   if (rawTimeout !== undefined && rawTimeout !== null && !containsUnknown(rawTimeout)) {
@@ -104,4 +105,35 @@ export async function checkInputs(news: Record<string, unknown>): Promise<CheckO
   }
 
   return { inputs: out as CheckOutcome['inputs'], failures };
+}
+
+const PEM_LABELS = { tlsCa: 'CERTIFICATE', tlsCert: 'CERTIFICATE', tlsKey: 'PRIVATE KEY' } as const;
+
+/**
+ * The mutual-TLS inputs: each a PEM text of the right kind, the certificate and key together,
+ * the CA with them. Every one given is stored as a secret in `out`, whatever form it came in.
+ */
+function checkTls(news: Record<string, unknown>, out: Record<string, unknown>): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  const given = new Set<string>();
+  for (const key of ['tlsCa', 'tlsCert', 'tlsKey'] as const) {
+    const raw = news[key];
+    if (raw === undefined || raw === null) continue;
+    given.add(key);
+    if (containsUnknown(raw)) continue;
+    const pem = unwrapSecret(raw);
+    // The reason never quotes the value: a key is a secret, and a certificate needs no echo.
+    if (typeof pem !== 'string' || !pem.includes(`-----BEGIN `) || !pem.includes(PEM_LABELS[key])) {
+      failures.push({ property: key, reason: `must be the PEM text of a ${PEM_LABELS[key].toLowerCase()} (-----BEGIN ...${PEM_LABELS[key]}-----)` });
+    } else {
+      out[key] = wireSecret(pem);
+    }
+  }
+  if (given.has('tlsCert') !== given.has('tlsKey')) {
+    failures.push({ property: given.has('tlsCert') ? 'tlsKey' : 'tlsCert', reason: 'give tlsCert and tlsKey together (the certificate and its private key)' });
+  }
+  if ((given.has('tlsCert') || given.has('tlsKey')) && !given.has('tlsCa')) {
+    failures.push({ property: 'tlsCa', reason: 'is required with tlsCert/tlsKey: the grid CA the master\'s certificate is checked against' });
+  }
+  return failures;
 }

@@ -16,10 +16,19 @@ export interface GridProviderInputs {
   readonly spec?: SpecObject;
   /** Path of a grid.yaml, relative to the Pulumi project directory; read at check time. */
   readonly specFile?: string;
-  /** host:port of the master; after `check` always present (defaults to `spec.master.address`). */
+  /**
+   * host:port of the master, or of several masters on etcd comma-separated (calls find the
+   * leader); after `check` always present (defaults to `spec.master.address`).
+   */
   readonly masterAddress?: string;
   /** The master's shared token, if it requires one. */
   readonly token?: string | WireSecret;
+  /** PEM of the grid CA: turns on mutual TLS (`--tls-ca`). Stored as a secret. */
+  readonly tlsCa?: string | WireSecret;
+  /** PEM certificate of this caller (`--tls-cert`, role operator or admin). Stored as a secret. */
+  readonly tlsCert?: string | WireSecret;
+  /** PEM private key of {@link tlsCert} (`--tls-key`). Stored as a secret, never in plaintext. */
+  readonly tlsKey?: string | WireSecret;
   /** How long create/update wait for the grid to converge, e.g. `5m`. @default "5m" */
   readonly convergeTimeout?: string;
   /**
@@ -75,7 +84,10 @@ export interface GridProviderOutputs extends Omit<GridProviderInputs, 'plannedCh
  * shapes the operation, not the grid (like Pulumi's own customTimeouts). The token is: later
  * reads and deletes take it from the outputs, which only an update rewrites.
  */
-export const DESIRED_KEYS = ['spec', 'masterAddress', 'token'] as const;
+export const DESIRED_KEYS = ['spec', 'masterAddress', 'token', 'tlsCa', 'tlsCert', 'tlsKey'] as const;
+
+/** The credential inputs: every one is a secret in the checked inputs and in the outputs. */
+export const CREDENTIAL_KEYS = ['token', 'tlsCa', 'tlsCert', 'tlsKey'] as const;
 
 /** Default wait for convergence when `convergeTimeout` is not set. */
 export const DEFAULT_CONVERGE_TIMEOUT = '5m';
@@ -85,8 +97,31 @@ export { DEFAULT_MASTER_ADDRESS } from '../../client/index.js';
 
 const ADDRESS_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):([0-9]{1,5})$/;
 
-/** Why `address` is not a usable host:port, or undefined when it is. */
+/** The addresses of a `masterAddress` (one, or several comma-separated). */
+export function masterList(address: string): string[] {
+  return address.split(',').map((a) => a.trim()).filter((a) => a !== '');
+}
+
+/**
+ * True when two `masterAddress` values name the same masters' grid: they share an address. Adding
+ * or dropping a master of the list is the same grid; a list with no master in common is another.
+ */
+export function sameMasters(a: string, b: string): boolean {
+  const left = new Set(masterList(a));
+  return masterList(b).some((x) => left.has(x));
+}
+
+/** Why `address` (one host:port, or several comma-separated) is not usable, or undefined when it is. */
 export function addressProblem(address: string): string | undefined {
+  if (address.includes(',')) {
+    const list = masterList(address);
+    if (list.length === 0) return `"${address}" names no master`;
+    for (const one of list) {
+      const problem = addressProblem(one);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
   const m = ADDRESS_RE.exec(address);
   if (!m) return `"${address}" is not host:port (an IPv6 host is written in brackets, e.g. [::1]:7000)`;
   const port = Number(m[3]);
@@ -142,6 +177,9 @@ export function plainToken(value: unknown): string | undefined {
   const token = unwrapSecret(value);
   return typeof token === 'string' && token !== '' ? token : undefined;
 }
+
+/** A possibly secret string input as a plain string, or undefined when unset or empty. */
+export const plainSecret = plainToken;
 
 /**
  * A JSON pointer inside the spec as a Pulumi property path rooted at `root`:

@@ -13,10 +13,13 @@ import {
   addressFromId,
   declaredClusters,
   DEFAULT_CONVERGE_TIMEOUT,
+  CREDENTIAL_KEYS,
   DESIRED_KEYS,
   gridId,
   jsonEqual,
+  plainSecret,
   plainToken,
+  sameMasters,
   specName,
   type GridProviderOutputs,
   type SpecObject,
@@ -40,7 +43,23 @@ function targetOf(props: Props, id?: string, callTimeoutMs?: number): MasterTarg
   if (address === '') throw new PulumiGridError('GRID_INPUT_INVALID', 'masterAddress', 'is required (no masterAddress in the inputs and no id)');
   // The resource's own token, else SUTRA_GRID_TOKEN (how `pulumi import` and `Grid.get` authenticate).
   const token = resolveToken({ value: plainToken(props['token']) });
-  return compact({ address, token, callTimeoutMs });
+  return compact({ address, token, callTimeoutMs, tls: tlsOf(props) });
+}
+
+/** The mutual-TLS credential in `props`, when a CA is given (plain PEM, whatever form it was stored in). */
+function tlsOf(props: Props): MasterTarget['tls'] {
+  const caPem = plainSecret(props['tlsCa']);
+  if (caPem === undefined) return undefined;
+  return compact({ caPem, certPem: plainSecret(props['tlsCert']), keyPem: plainSecret(props['tlsKey']) });
+}
+
+/** Every credential of `props` in wire-secret form, the rest left out: what state may hold of them. */
+function secretCredentials(props: Props): Props {
+  return Object.fromEntries(
+    CREDENTIAL_KEYS.map((k) => [k, plainSecret(props[k])] as const)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, wireSecret(v)]),
+  );
 }
 
 function specOf(props: Props): SpecObject {
@@ -58,13 +77,13 @@ function timeoutOf(props: Props): number {
 
 /** The outputs for `inputs` and the live grid: the inputs echoed (token as a secret), plus live state. */
 function outputsOf(inputs: Props, spec: SpecObject, generation: number, live: LiveGrid): GridProviderOutputs {
-  const token = plainToken(inputs['token']);
   return compact({
     spec,
     specFile: typeof inputs['specFile'] === 'string' ? inputs['specFile'] : undefined,
     masterAddress: inputs['masterAddress'] as string,
-    // Returned in wire-secret form: the engine keeps it encrypted in state and never shows it.
-    token: token === undefined ? undefined : wireSecret(token),
+    // Token and TLS credential in wire-secret form: the engine keeps them encrypted in state and
+    // never shows them; later reads and deletes (a destroy long after the program changed) need them.
+    ...secretCredentials(inputs),
     convergeTimeout: typeof inputs['convergeTimeout'] === 'string' ? inputs['convergeTimeout'] : undefined,
     gridName: specName(spec),
     generation,
@@ -106,8 +125,8 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
     // A refused token or a spec the master rejects (say, a newer master's rule) will fail the
     // update too: say so now. Anything else (master down) only means the preview shows the input
     // diff without the plan.
-    if (err instanceof PulumiGridError && err.code === 'GRID_UNAUTHENTICATED') {
-      return { inputs, failures: [{ property: 'token', reason: err.message }] };
+    if (err instanceof PulumiGridError && (err.code === 'GRID_UNAUTHENTICATED' || err.code === 'GRID_PERMISSION_DENIED')) {
+      return { inputs, failures: [{ property: err.field, reason: err.message }] };
     }
     if (err instanceof PulumiGridError && err.code === 'GRID_SPEC_INVALID') {
       return { inputs, failures: [{ property: 'spec', reason: err.message }] };
@@ -124,7 +143,12 @@ export async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.C
  */
 export async function diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
   const changed = DESIRED_KEYS.filter((k) => !jsonEqual(unwrapSecret(olds[k]), unwrapSecret(news[k])));
-  const replaces = changed.includes('masterAddress') && !containsUnknown(news['masterAddress']) ? ['masterAddress'] : [];
+  // Adding or dropping one master of a list is the same grid; a list sharing no master is another.
+  const moved =
+    changed.includes('masterAddress') &&
+    !containsUnknown(news['masterAddress']) &&
+    !sameMasters(String(olds['masterAddress'] ?? ''), String(news['masterAddress'] ?? ''));
+  const replaces = moved ? ['masterAddress'] : [];
   let planned = false;
   if (changed.length === 0 && !containsUnknown(news)) {
     try {
@@ -229,11 +253,14 @@ export async function read(id: string, props?: Props): Promise<pulumi.dynamic.Re
     const echoed: Props = compact({
       masterAddress: target.address,
       token: target.token,
+      tlsCa: target.tls?.caPem,
+      tlsCert: target.tls?.certPem,
+      tlsKey: target.tls?.keyPem,
       specFile: old['specFile'],
       convergeTimeout: old['convergeTimeout'],
     });
     const outs = outputsOf(echoed, spec, current.generation, live);
-    const inputs = compact({ ...echoed, spec, token: target.token === undefined ? undefined : wireSecret(target.token) });
+    const inputs = compact({ ...echoed, spec, ...secretCredentials(echoed) });
     return { id: gridId(target.address), props: outs, inputs };
   });
 }

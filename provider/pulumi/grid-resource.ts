@@ -23,6 +23,27 @@ export interface GridArgs {
    */
   readonly masterAddress?: pulumi.Input<string>;
   /**
+   * Several masters on one etcd (`--store etcd://`), each host:port: calls go to the leader,
+   * found by asking any of them. Joined into `masterAddress` (give one of the two). Adding or
+   * dropping one master of the list later updates the grid; a list sharing no master replaces it.
+   */
+  readonly masterAddresses?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * PEM of the grid CA (the master's `<data-dir>/pki/ca.pem`, or the operator's CA): the provider
+   * then speaks mutual TLS and checks the master's certificate. Stored as a secret.
+   */
+  readonly tlsCa?: pulumi.Input<string>;
+  /**
+   * PEM certificate of an operator (or admin) credential (`sutra-grid join --token … --out DIR`
+   * writes `cert.pem`). Stored as a secret.
+   */
+  readonly tlsCert?: pulumi.Input<string>;
+  /**
+   * PEM private key of `tlsCert`. Always a secret: wrapped with `pulumi.secret` if it was not, and
+   * kept encrypted in the state (it is needed there: a later `destroy` calls the master with it).
+   */
+  readonly tlsKey?: pulumi.Input<string>;
+  /**
    * The master's shared token. Always stored as a secret (wrapped with `pulumi.secret` if it was
    * not already). Omitted: `SUTRA_GRID_TOKEN` from the environment of the provider, else none.
    */
@@ -38,6 +59,23 @@ export interface GridArgs {
 export interface GridState {
   readonly masterAddress?: pulumi.Input<string>;
   readonly token?: pulumi.Input<string>;
+  readonly tlsCa?: pulumi.Input<string>;
+  readonly tlsCert?: pulumi.Input<string>;
+  readonly tlsKey?: pulumi.Input<string>;
+}
+
+/** The inputs kept secret in the state, whatever form the program gave them in. */
+const SECRET_INPUTS = ['token', 'tlsCa', 'tlsCert', 'tlsKey'] as const;
+
+function secretOrUndefined(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
+  return value === undefined ? undefined : pulumi.secret(value);
+}
+
+/** `masterAddresses` joined into the one comma-separated `masterAddress` the provider takes. */
+function masterAddressOf(args: GridArgs): pulumi.Input<string> | undefined {
+  if (args.masterAddresses === undefined) return args.masterAddress;
+  const list = pulumi.output(args.masterAddresses).apply((l) => l.join(','));
+  return args.masterAddress === undefined ? list : pulumi.all([args.masterAddress, list]).apply(([one, more]) => `${one},${more}`);
 }
 
 /** A grid spec applied to a master and converged. The resource id is the master address. */
@@ -63,8 +101,11 @@ export class Grid extends pulumi.dynamic.Resource {
       {
         spec: args.spec,
         specFile: args.specFile,
-        masterAddress: args.masterAddress,
-        token: args.token === undefined ? undefined : pulumi.secret(args.token),
+        masterAddress: masterAddressOf(args),
+        token: secretOrUndefined(args.token),
+        tlsCa: secretOrUndefined(args.tlsCa),
+        tlsCert: secretOrUndefined(args.tlsCert),
+        tlsKey: secretOrUndefined(args.tlsKey),
         convergeTimeout: args.convergeTimeout,
         // Outputs, declared so the SDK fills them in.
         gridName: undefined,
@@ -73,7 +114,7 @@ export class Grid extends pulumi.dynamic.Resource {
         clusterHealth: undefined,
         health: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), 'token'] },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_INPUTS] },
       'sutra-grid',
       'Grid',
     );
@@ -84,6 +125,6 @@ export class Grid extends pulumi.dynamic.Resource {
    * Only the id is needed; pass `token` (or set `SUTRA_GRID_TOKEN`) when the master requires one.
    */
   static get(name: string, id: pulumi.Input<pulumi.ID>, state?: GridState, opts?: pulumi.CustomResourceOptions): Grid {
-    return new Grid(name, { masterAddress: state?.masterAddress, token: state?.token }, { ...opts, id });
+    return new Grid(name, { ...state }, { ...opts, id });
   }
 }

@@ -6,7 +6,7 @@
 import { ClientError, withMaster as withMasterClient, type MasterClient, type MasterClientOptions } from '../../client/index.js';
 import { PulumiGridError } from './errors.js';
 
-/** Where the master is and the token, if it requires one. */
+/** Where the master (or masters) are, the token if one is required, and the TLS credential. */
 export type MasterTarget = MasterClientOptions;
 
 /** Runs `fn` with a client of the master at `target`, always closing it; failures are PulumiGridErrors. */
@@ -27,7 +27,10 @@ export function translateError(address: string, err: ClientError): PulumiGridErr
     case 'DEADLINE_EXCEEDED':
       return new PulumiGridError('GRID_MASTER_UNREACHABLE', 'masterAddress', `${where} is unreachable: ${details}`, { cause: err });
     case 'UNAUTHENTICATED':
-      return new PulumiGridError('GRID_UNAUTHENTICATED', 'token', `${where} refused the token: ${details}`, { cause: err });
+      return new PulumiGridError('GRID_UNAUTHENTICATED', 'token', `${where} refused the credential (token or TLS certificate): ${details}`, { cause: err });
+    case 'PERMISSION_DENIED':
+      return new PulumiGridError('GRID_PERMISSION_DENIED', 'tlsCert',
+        `${where} refused the call: ${details}. Give tlsCert/tlsKey of an operator (or admin) credential`, { cause: err });
     case 'STALE_GENERATION':
       return new PulumiGridError('GRID_STALE_GENERATION', 'generation',
         `${where}: ${details}. The spec on the master changed since this stack last saw it: run \`pulumi refresh\` to see the drift, then \`pulumi up\` again`, { cause: err });

@@ -31,6 +31,8 @@ export interface AgentFlags {
   readonly tokenFile?: string | undefined;
   /** A join token (`--join`): get a certificate from the master before starting. */
   readonly join?: string | undefined;
+  /** A file holding the join token (`--join-file`); used only while the data dir holds no credential. */
+  readonly joinFile?: string | undefined;
   /** `sha256:…` of the grid CA (`--ca-hash`), pinned for the join. */
   readonly caHash?: string | undefined;
 }
@@ -248,7 +250,7 @@ export function compileAgentOptions(
   const dataPath = flags.dataDir ?? s(storage, 'data_path');
   if (dataPath === undefined || dataPath.trim() === '') throw new ConfigError('--data-dir', 'is required (or [storage].data_path)');
   // An agent holding (or about to get) a certificate speaks mutual TLS only: it may listen beyond loopback.
-  checkBindPolicy(listen, token, '--listen', flags.join !== undefined || hasAgentCredential(resolve(dataPath)));
+  checkBindPolicy(listen, token, '--listen', flags.join !== undefined || flags.joinFile !== undefined || hasAgentCredential(resolve(dataPath)));
 
   const portRangeStart = n(storage, 'default_port_range_start') ?? 50051;
   const portRangeSize = n(storage, 'port_range_size') ?? 100;

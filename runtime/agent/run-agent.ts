@@ -1,5 +1,7 @@
 import { resolveToken, TlsSource } from '../../client/transport.js';
-import { agentTlsDir, CertificateRenewal, joinAsAgent, loadAgentCredential } from './agent-tls.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { agentTlsDir, CertificateRenewal, hasAgentCredential, joinAsAgent, loadAgentCredential } from './agent-tls.js';
 import { createLogger } from '../common/logger.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileAgentOptions, loadAgentConfig, type AgentFlags } from './agent-config.js';
@@ -12,6 +14,22 @@ export function agentListeningLine(agentId: string, address: string): string {
 }
 
 /**
+ * The token of `--join-file`, or undefined when none is named or the agent already holds a
+ * credential: an orchestrator restarts the agent with the same arguments, and a join token works once.
+ */
+function joinTokenFromFile(file: string | undefined, dataPath: string): string | undefined {
+  if (file === undefined || hasAgentCredential(dataPath)) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('--join-file', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (token === '') throw new ConfigError('--join-file', `${file} is empty`);
+  return token;
+}
+
+/**
  * Entry of `sutra-grid agent`: config + flags -> Agent; prints the listening line; runs until
  * SIGINT/SIGTERM, which stops every node. Throws on bad config (the caller prints one line, exit 1).
  */
@@ -21,8 +39,9 @@ export async function runAgentCommand(flags: AgentFlags): Promise<void> {
   const compiled = compileAgentOptions(file, flags, resolveToken({ file: tokenFile }));
   const logger = createLogger('sutra-grid-agent').child({ agentId: compiled.agentId });
   const dataPath = compiled.storage.dataPath;
-  if (flags.join !== undefined) {
-    await joinAsAgent({ master: compiled.masterEndpoint, token: flags.join, caHash: flags.caHash, agentId: compiled.agentId, dataPath });
+  const joinToken = flags.join ?? joinTokenFromFile(flags.joinFile, dataPath);
+  if (joinToken !== undefined) {
+    await joinAsAgent({ master: compiled.masterEndpoint, token: joinToken, caHash: flags.caHash, agentId: compiled.agentId, dataPath });
     logger.info(`joined the grid at ${compiled.masterEndpoint}; credential kept in ${agentTlsDir(dataPath)}`);
   }
   const material = loadAgentCredential(dataPath);

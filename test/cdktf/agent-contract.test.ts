@@ -25,7 +25,7 @@ function flagsOf(command: readonly string[]): AgentFlags {
 describe('docker agent containers', () => {
   it('start with flags and a config file the agent accepts, carrying the spec', () => {
     const app = Testing.app();
-    const stack = new GridDockerStack(app, 'grid', { specPath: 'examples/cdktf/grid.yaml', image: 'sutra-grid:test' });
+    const stack = new GridDockerStack(app, 'grid', { specPath: 'examples/cdktf/grid.yaml', image: 'sutra-grid:test', tls: false });
     const containers = JSON.parse(Testing.synth(stack)).resource.docker_container as Record<string, any>;
     const expected = new Map(stack.spec.compiled.agents.filter((a) => a.platform === 'docker').map((a) => [a.id, a]));
     expect(expected.size).toBe(2);

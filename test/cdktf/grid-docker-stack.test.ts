@@ -24,7 +24,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function synth(props: Partial<GridDockerStackProps> = {}): string {
   const app = Testing.app();
-  return Testing.synth(new GridDockerStack(app, 'grid', { specPath: FIXTURE, ...props }));
+  // These tests pin the plaintext layout; the TLS default is grid-docker-stack-tls.test.ts.
+  return Testing.synth(new GridDockerStack(app, 'grid', { specPath: FIXTURE, tls: false, ...props }));
 }
 
 /** The synthesized containers by their construct id. */
@@ -50,7 +51,7 @@ describe('GridDockerStack', () => {
     expect(json).toHaveResourceWithProperties(Container, {
       name: 'sutra-grid-dock-master',
       image: `sutra-grid:${GRID_VERSION}`,
-      command: ['master', '--listen', '0.0.0.0:7000', '--data-dir', '/data', '--token-file', '/run/secrets/sutra-grid/token'],
+      command: ['master', '--listen', '0.0.0.0:7000', '--data-dir', '/data', '--token-file', '/run/secrets/sutra-grid/token', '--tls', 'off'],
       ports: [{ internal: 7000, external: 7000, ip: '127.0.0.1', protocol: 'tcp' }],
       volumes: [{ container_path: '/data', volume_name: '${docker_volume.master_data.name}' }],
       networks_advanced: [{ name: '${docker_network.network.name}', aliases: ['sutra-grid-dock-master'], ipv4_address: '172.31.250.10' }],

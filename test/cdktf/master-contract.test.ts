@@ -1,17 +1,18 @@
 /**
  * What the stack's containers assume of a real `sutra-grid master`, run as synthesized against one
- * started with a token (the image's `node /app/bin/sutra-grid.js` prefix dropped, and the
+ * started with a token and mutual TLS from the operator's CA, as the stack starts it (the image's `node /app/bin/sutra-grid.js` prefix dropped, and the
  * in-container addresses and file paths mapped to the test's):
  * - the master's Docker health check, which `terraform apply` waits on (`wait = true`), passes
  *   against a serving master and fails with a wrong token or no master;
  * - the apply container's command applies the spec.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GridDockerStack } from '../../provider/cdktf/index.js';
-import { TestMasterClient } from '../helpers/grid-client.js';
+import { createCa } from '../../runtime/common/pki/certs.js';
+import { withMaster } from '../../client/index.js';
 import { cleanup, runCli, startMaster, tempDir, type DaemonProcess } from '../helpers/processes.js';
 
 const TOKEN = 'docker-contract-token-0123456789';
@@ -20,6 +21,7 @@ let master: DaemonProcess;
 let dir: string;
 let tokenFile: string;
 let containers: Record<string, any>;
+let caFile: string;
 
 beforeAll(async () => {
   dir = tempDir('docker-contract-');
@@ -28,8 +30,21 @@ beforeAll(async () => {
   const specFile = join(dir, 'grid.yaml');
   // No clusters: the apply converges at once, without agents.
   writeFileSync(specFile, 'name: contract\nagents:\n  - id: docker-1\n    platform: docker\n    capacity: { nodes: 2 }\n');
-  containers = JSON.parse(Testing.synth(new GridDockerStack(Testing.app(), 'grid', { specPath: specFile }))).resource.docker_container;
-  master = await startMaster({ args: ['--token-file', tokenFile] });
+  const ca = createCa('cdktf contract CA');
+  caFile = join(dir, 'ca.pem');
+  const caKeyFile = join(dir, 'ca-key.pem');
+  writeFileSync(caFile, ca.certPem, { mode: 0o600 });
+  writeFileSync(caKeyFile, ca.keyPem, { mode: 0o600 });
+  containers = JSON.parse(Testing.synth(new GridDockerStack(Testing.app(), 'grid', { specPath: specFile, caCertPath: caFile }))).resource.docker_container;
+  // The master container's own flags after --listen/--data-dir, with the uploaded files mapped.
+  const command = containers['master'].command as string[];
+  const flags = mapped(command.slice(command.indexOf('--token-file')), {
+    '/run/secrets/sutra-grid/token': tokenFile,
+    '/run/secrets/sutra-grid/ca.pem': caFile,
+    '/run/secrets/sutra-grid/ca-key.pem': caKeyFile,
+  });
+  expect(flags).toEqual(['--token-file', tokenFile, '--tls', 'on', '--tls-ca-cert', caFile, '--tls-ca-key', caKeyFile]);
+  master = await startMaster({ args: flags });
 });
 afterAll(cleanup);
 
@@ -45,7 +60,7 @@ describe('master container', () => {
     const wrongFile = join(dir, 'wrong');
     writeFileSync(wrongFile, 'not-the-token-0123456789\n', { mode: 0o600 });
     const check = (file: string): string[] =>
-      mapped(test.slice(3), { '127.0.0.1:7000': master.address, '/run/secrets/sutra-grid/token': file });
+      mapped(test.slice(3), { '127.0.0.1:7000': master.address, '/run/secrets/sutra-grid/token': file, '/run/secrets/sutra-grid/ca.pem': caFile });
     expect(check(tokenFile)).toContain(master.address);
 
     const ok = await runCli(check(tokenFile));
@@ -64,24 +79,23 @@ describe('apply container', () => {
       'sutra-grid-contract-master:7000': master.address,
       '/etc/sutra/grid.yaml': uploadedSpec,
       '/run/secrets/sutra-grid/token': tokenFile,
+      '/run/secrets/sutra-grid/ca.pem': caFile,
     });
     expect(args).toContain(master.address);
+    expect(args).toContain('--tls-ca');
+    // The CA it checks the master with is the one uploaded.
+    expect((apply.upload as { file: string; content: string }[]).map((u) => u.file)).toContain('/run/secrets/sutra-grid/ca.pem');
     const result = await runCli(args);
     expect(result.code, result.stderr).toBe(0);
-    const client = new TestMasterClient(master.address, TOKEN);
-    try {
-      const stored = await client.getSpec();
-      expect(stored.generation).toBe(1);
-      expect(JSON.parse(stored.specJson)).toMatchObject({ name: 'contract' });
-    } finally {
-      client.close();
-    }
+    const stored = await withMaster({ address: master.address, token: TOKEN, tls: { caPem: readFileSync(caFile, 'utf8') } }, (m) => m.getSpec());
+    expect(stored.generation).toBe(1);
+    expect(JSON.parse(stored.specJson)).toMatchObject({ name: 'contract' });
   });
 
   it('health check fails once the master is gone', async () => {
     await master.stop();
     const test = containers['master'].healthcheck.test as string[];
-    const args = mapped(test.slice(3), { '127.0.0.1:7000': master.address, '/run/secrets/sutra-grid/token': tokenFile });
+    const args = mapped(test.slice(3), { '127.0.0.1:7000': master.address, '/run/secrets/sutra-grid/token': tokenFile, '/run/secrets/sutra-grid/ca.pem': caFile });
     expect((await runCli(args)).code).not.toBe(0);
   });
 });

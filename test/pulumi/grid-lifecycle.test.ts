@@ -120,7 +120,7 @@ describe('Grid through the dynamic-provider host', () => {
     const fresh = new EngineSim(host, providerText);
     // The token comes from the provider's environment in an import; this host has none, so the
     // master refuses, naming the token.
-    await expect(fresh.import(grid.masterAddress)).rejects.toThrow(/refused the token/);
+    await expect(fresh.import(grid.masterAddress)).rejects.toThrow(/refused the credential/);
 
     const withToken = await DynamicHost.start(project.dir, { ...process.env, SUTRA_GRID_TOKEN: TOKEN });
     try {

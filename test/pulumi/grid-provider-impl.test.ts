@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('Grid provider against a live master', () => {
   it('fails check on a token the master refuses, naming the token but not its value', async () => {
     const result = await impl.check({}, inputs(1, { token: 'wrong-token-value' }));
-    expect(result.failures).toEqual([{ property: 'token', reason: expect.stringMatching(/refused the token/) }]);
+    expect(result.failures).toEqual([{ property: 'token', reason: expect.stringMatching(/refused the credential/) }]);
     expect(result.failures![0]!.reason).not.toContain('wrong-token-value');
   });
 

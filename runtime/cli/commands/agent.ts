@@ -20,6 +20,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--storage-binary <path>', 'storage server executable ([storage].binary_path; default the bundled one)')
     .option('--token-file <file>', 'shared token (default $SUTRA_GRID_TOKEN)')
     .option('--join <token>', 'join the grid with this join token (sutra-grid token create --role agent); the certificate is kept in <data-dir>/.agent/tls')
+    .option('--join-file <file>', 'like --join, the token read from this file (a mounted Secret); skipped when <data-dir>/.agent/tls already holds a credential, so a restarted agent does not spend a used token')
     .option('--ca-hash <sha256:hex>', 'the grid CA hash printed by `token create`, pinned for --join')
     .action(async (flags: AgentFlags) => {
       const { runAgentCommand } = await import('../../agent/run-agent.js');
