@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Etcd3 } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3 } from 'etcd3';
 import { ConfigError } from '../../errors.js';
 
 /** Where the masters' shared state lives: `--store etcd://HOST:PORT[,HOST:PORT...]` plus TLS files. */
@@ -53,7 +54,10 @@ export function connectEtcd(target: EtcdTarget): Etcd3 {
   if ((cert === undefined) !== (key === undefined)) throw new ConfigError(cert === undefined ? '--etcd-cert' : '--etcd-key', 'give --etcd-cert and --etcd-key together');
   if (cert !== undefined && ca === undefined) throw new ConfigError('--etcd-ca', 'is required with --etcd-cert (the CA that signed the etcd members)');
   const scheme = ca !== undefined ? 'https' : 'http';
-  return new Etcd3({
+  // Loaded here, not at import: etcd3 brings its own grpc-js, proto-loader and protobufjs and parses
+  // its .proto files (~22 MB of RSS), which a master on the file store never uses.
+  const { Etcd3: Client } = createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
+  return new Client({
     hosts: target.endpoints.map((e) => `${scheme}://${e}`),
     dialTimeout: ETCD_CALL_TIMEOUT_MS,
     ...(ca !== undefined ? { credentials: { rootCertificate: ca, ...(key !== undefined && cert !== undefined ? { privateKey: key, certChain: cert } : {}) } } : {}),
