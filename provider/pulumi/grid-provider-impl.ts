@@ -30,8 +30,12 @@ import { containsUnknown, unwrapSecret, wireSecret } from './wire.js';
 
 type Props = Record<string, unknown>;
 
-/** How long `check` and `diff` wait for the master: a preview must not hang on a down master. */
-const PREVIEW_CALL_TIMEOUT_MS = 3_000;
+/**
+ * How long `check` and `diff` wait for the master: a preview must not hang on a host that drops
+ * packets (a stopped master refuses at once). 3 s used to drop the plan silently from previews run
+ * on a busy 2-core machine beside two Node processes starting; a slow master is not a down one.
+ */
+const PREVIEW_CALL_TIMEOUT_MS = 10_000;
 
 /** Drops `undefined` members: the host's Struct conversion throws on them. */
 function compact<T extends Props>(o: T): T {
