@@ -4,11 +4,13 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type DetailedPeerCertificate } from 'node:tls';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { GridSecurityClient } from '../proto/gen/sutra/grid/v1/security.pb.js';
 import { unary } from './grpc-call.js';
 import { clientChannelOptions } from './wire-limits.js';
 import { TlsSource, tlsChannelCredentials, TLS_CHANNEL_OPTIONS, type TlsMaterial } from './tls.js';
 import { ClientError } from './errors.js';
+import { splitMasters } from './leader-hint.js';
 
 const CALL_MS = 15_000;
 
@@ -18,7 +20,34 @@ const CALL_MS = 15_000;
  * @throws ClientError UNAVAILABLE when the master cannot be reached, PERMISSION_DENIED when no
  * certificate of its chain has the pinned hash.
  */
-export function fetchPinnedCa(address: string, caHash: string, timeoutMs = CALL_MS): Promise<string> {
+export function fetchPinnedCa(addresses: string, caHash: string, timeoutMs = CALL_MS): Promise<string> {
+  return eachMaster(addresses, (a) => fetchPinnedCaFrom(a, caHash, timeoutMs));
+}
+
+/**
+ * `fn` at each address of a `--master` list (`HOST:PORT[,HOST:PORT...]`) in turn, until one
+ * answers: several masters share one CA, and a join token is known to the master that made it.
+ * A bad argument is the answer at once; otherwise a refusal is reported before an unreachable
+ * master, since it says more.
+ */
+async function eachMaster<T>(addresses: string, fn: (address: string) => Promise<T>): Promise<T> {
+  const list = splitMasters(addresses);
+  let refused: unknown;
+  let unreachable: unknown;
+  for (const address of list.length > 0 ? list : [addresses]) {
+    try {
+      return await fn(address);
+    } catch (err) {
+      const code = err instanceof ClientError ? err.code : (err as Partial<ServiceError>).code;
+      if (code === 'INVALID_ARGUMENT' || code === status.INVALID_ARGUMENT) throw err;
+      if (code === 'UNAVAILABLE' || code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) unreachable ??= err;
+      else refused ??= err;
+    }
+  }
+  throw refused ?? unreachable;
+}
+
+function fetchPinnedCaFrom(address: string, caHash: string, timeoutMs: number): Promise<string> {
   const m = /^sha256:([0-9a-f]{64})$/.exec(caHash.trim().toLowerCase());
   if (!m) return Promise.reject(new ClientError('INVALID_ARGUMENT', `--ca-hash: expected sha256:<64 hex digits>, got ${JSON.stringify(caHash.slice(0, 80))}`, { field: '--ca-hash' }));
   const want = m[1]!;
@@ -65,18 +94,18 @@ async function call<T>(address: string, material: TlsMaterial, token: string | u
 }
 
 /** Join: a certificate for `csrPem` under `name`, over a channel trusting `caPem` (pinned beforehand). */
-export function joinGrid(address: string, caPem: string, token: string, name: string, csrPem: string): Promise<{ certPem: string; caPem: string; role: string }> {
-  return call(address, { caPem }, undefined, (c) => c.join as never, { token, name, csrPem });
+export function joinGrid(addresses: string, caPem: string, token: string, name: string, csrPem: string): Promise<{ certPem: string; caPem: string; role: string }> {
+  return eachMaster(addresses, (a) => call(a, { caPem }, undefined, (c) => c.join as never, { token, name, csrPem }));
 }
 
 /** RenewCertificate with the current credential. */
-export function renewCertificate(address: string, material: TlsMaterial, csrPem: string): Promise<{ certPem: string; caPem: string }> {
-  return call(address, material, undefined, (c) => c.renewCertificate as never, { csrPem });
+export function renewCertificate(addresses: string, material: TlsMaterial, csrPem: string): Promise<{ certPem: string; caPem: string }> {
+  return eachMaster(addresses, (a) => call(a, material, undefined, (c) => c.renewCertificate as never, { csrPem }));
 }
 
 /** IssueNodeCertificate (agent): a `node` certificate for `nodeId`, for the key of `csrPem`. */
-export function issueNodeCertificate(address: string, material: TlsMaterial, nodeId: string, csrPem: string): Promise<{ certPem: string; caPem: string }> {
-  return call(address, material, undefined, (c) => c.issueNodeCertificate as never, { nodeId, csrPem });
+export function issueNodeCertificate(addresses: string, material: TlsMaterial, nodeId: string, csrPem: string): Promise<{ certPem: string; caPem: string }> {
+  return eachMaster(addresses, (a) => call(a, material, undefined, (c) => c.issueNodeCertificate as never, { nodeId, csrPem }));
 }
 
 /** CreateJoinToken (admin): a one-time join token, or with `opts.api` a reusable HTTP API token. */

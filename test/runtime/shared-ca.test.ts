@@ -8,7 +8,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJoinToken, joinGrid } from '../../client/index.js';
+import { createJoinToken, fetchPinnedCa, joinGrid } from '../../client/index.js';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type TlsMaterial } from '../../client/transport.js';
 import { caHash, createCa, createCsr, newPrivateKey } from '../../runtime/common/pki/certs.js';
 import { codeOf } from '../helpers/agent-processes.js';
@@ -51,10 +51,16 @@ describe('one grid CA for several masters', () => {
     expect(a.logs()).toContain(caHash(ca.certPem));
     expect(b.logs()).toContain(caHash(ca.certPem));
 
-    // WHEN agent a1 joins at master A with a join token (its key made here)
+    // WHEN agent a1 joins with a join token made at master A, given the masters as a list whose
+    // first is down and whose second (B) never saw the token (its key made here)
     const token = await createJoinToken(a.address, { caPem: ca.certPem }, 'agent', 600_000, SHARED);
     const keyPem = newPrivateKey();
-    const joined = await joinGrid(a.address, ca.certPem, token.token, 'a1', createCsr(keyPem, 'a1'));
+    const masters = `127.0.0.1:1,${b.address},${a.address}`;
+    expect(caHash(await fetchPinnedCa(masters, caHash(ca.certPem)))).toBe(caHash(ca.certPem));
+    const joined = await joinGrid(masters, ca.certPem, token.token, 'a1', createCsr(keyPem, 'a1'));
+    // (a token no master knows is refused as such, not as an unreachable master)
+    const again = await joinGrid(masters, ca.certPem, token.token, 'a1', createCsr(keyPem, 'a1')).then(() => undefined, (err: unknown) => err as { code?: unknown });
+    expect(again?.code).toBe(GrpcStatus.UNAUTHENTICATED);
     const credential: TlsMaterial = { caPem: joined.caPem, certPem: joined.certPem, keyPem };
 
     // THEN it registers at A, and at B (as after a failover) with the same certificate
