@@ -3,7 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
 import { MASTER_LABELS } from './master.js';
 import { containerSecurityContext, podSecurityContext, tmpMount, tmpVolume } from './pod-security.js';
-import { withDependsOn } from './resource-options.js';
+import { dataClaimTemplate, withDependsOn } from './resource-options.js';
 import { etcdPodHost } from './topology.js';
 
 /** The in-cluster etcd the masters share. */
@@ -109,16 +109,7 @@ export function createEtcd(
             volumes: [tmpVolume()],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: etcd.storageSize } },
-              ...(props.storageClassName !== undefined ? { storageClassName: props.storageClassName } : {}),
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataClaimTemplate(etcd.storageSize, props.storageClassName)],
       },
     },
     withDependsOn(opts, service),

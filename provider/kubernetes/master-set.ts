@@ -3,7 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import { LAYOUT, NAMES, type CompiledKubernetesProps } from './props.js';
 import { MASTER_LABELS, masterPod, masterService, type MasterResources } from './master.js';
 import { podSecurityContext } from './pod-security.js';
-import { withDependsOn } from './resource-options.js';
+import { dataClaimTemplate, withDependsOn } from './resource-options.js';
 
 /**
  * Several masters as a StatefulSet on one etcd (issue 15): each pod has a stable name and DNS name
@@ -64,16 +64,7 @@ export function createMasterSet(
             volumes: pod.volumes,
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: props.masterStorageSize } },
-              ...(props.storageClassName !== undefined ? { storageClassName: props.storageClassName } : {}),
-            },
-          },
-        ],
+        volumeClaimTemplates: [dataClaimTemplate(props.masterStorageSize, props.storageClassName)],
       },
     },
     withDependsOn(opts, podsService),

@@ -93,6 +93,8 @@ const RANK: Partial<Record<GridRole, number>> = { reader: 1, operator: 2, admin:
 export function roleSatisfies(has: GridRole, need: Need): boolean {
   if (need === 'none' || need === 'any') return true;
   if (has === need) return true;
+  // A follower master forwards the reads it cannot answer to the leader, as itself.
+  if (has === 'master' && need === 'reader') return true;
   const h = RANK[has];
   const n = RANK[need];
   return h !== undefined && n !== undefined && h >= n;

@@ -55,9 +55,9 @@ export function requireLeader(leadership: Leadership, what: string): void {
 
 /**
  * Reads a follower answers itself, from the shared state in etcd: the events (the shared log) and
- * the applied spec with its generation. Everything else (writes, and reads of what only the leader
- * knows: live agents and nodes, plans placed on them, status) is refused naming the leader, and
- * clients given several masters go there.
+ * the applied spec with its generation. Reads of what only the leader knows (live agents and
+ * nodes, status, plans placed on them) it forwards to the leader (handlers/leader-reads.ts);
+ * writes are refused naming the leader, and clients given several masters go there.
  */
 const FOLLOWER_READS: ReadonlySet<string> = new Set(['listEvents', 'watchEvents', 'getSpec']);
 

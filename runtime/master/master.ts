@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, ShutdownTimeoutError, RuntimeError } from '../errors.js';
 import { isLoopbackHost, splitHostPort, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { masterSecurity, type MasterSecurity } from './pki/master-security.js';
-import type { GridIdentity } from '../../client/transport.js';
+import { insecureCredentials, tlsChannelCredentials, type GridIdentity } from '../../client/transport.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
 import { AgentRegistry, type HealthThresholds, type HealthTransition } from './agent-registry.js';
@@ -15,6 +15,7 @@ import type { HandlerFactory } from './handlers/master-handlers.js';
 import { emitSafely, type MasterEvents } from './master-events.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './master-options.js';
 import { createMasterService } from './handlers/master-service.js';
+import { followerReads, LeaderReads } from './handlers/leader-reads.js';
 import { eventHandlers } from './handlers/event-handlers.js';
 import { declarativeHandlers } from './handlers/declarative-handlers.js';
 import { cordonHandlers } from './handlers/cordon-handlers.js';
@@ -76,6 +77,8 @@ export class Master {
   private currentState: MasterState = 'starting';
   private server: GrpcServerHandle | undefined;
   private security: MasterSecurity | undefined;
+  /** A follower's channel to the leader, for the reads it forwards (tokenless with TLS: its certificate speaks). */
+  private readonly leaderReads: LeaderReads;
   private readonly abort = new AbortController();
   private monitor: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -124,6 +127,10 @@ export class Master {
       throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
     }
     this.pool = new AgentClientPool(this.options.token);
+    this.leaderReads = new LeaderReads(
+      () => (this.security !== undefined ? tlsChannelCredentials(this.security.pki.source, { role: 'master' }) : insecureCredentials),
+      this.options.token,
+    );
   }
 
   /** HOST:PORT of the HTTP API, once started with `http` set; undefined otherwise. */
@@ -208,10 +215,12 @@ export class Master {
       const service = createMasterService(
         this.context,
         [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers],
-        // A follower hears from no agent: its view of the grid is empty, so it answers only what it
-        // reads from the shared state (events, the spec) and names the leader for the rest.
+        // A follower hears from no agent: its view of the grid is empty, so it answers what it
+        // reads from the shared state (events, the spec), asks the leader for the other reads,
+        // and refuses writes naming the leader.
         (rpc) => requireLeaderFor(this.leadership, rpc),
         this.security?.guard,
+        followerReads(this.leadership, this.leaderReads),
       );
       this.server = await startGrpcServer(o.listen, [service, ...(this.security?.services ?? [])], o.token, this.security?.tls);
       // A master that starts leading takes the shared state as it is now, and waits for the agents.
@@ -300,6 +309,7 @@ export class Master {
       await this.reconcileLoop;
     } finally {
       this.pool.close();
+      this.leaderReads.close();
       // The leader's last events go to the shared log while it still holds the leadership.
       if (this.sharedEvents !== undefined) await this.bus?.flush(3000).catch(() => undefined);
       await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));

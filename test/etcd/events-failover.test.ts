@@ -73,6 +73,16 @@ describe('events of several masters on etcd', () => {
       expect(view.events.slice(0, leaderView.events.length).map((e) => [e.index, e.type, e.timestampUs])).toEqual(leaderView.events.map((e) => [e.index, e.type, e.timestampUs]));
       expect((await f.client.getSpec()).generation).toBe(1);
     }
+    // ...and what only the leader knows (live nodes, status, a plan) it asks the leader for
+    const leaderNodes = (await first.client.listNodes()).map((n) => [n.nodeId, n.agentId, n.pid]).sort();
+    const leaderPlan = (await first.client.applySpec(JSON.stringify(spec(3)), undefined, true)).plan;
+    for (const f of followers) {
+      expect((await f.client.listNodes()).map((n) => [n.nodeId, n.agentId, n.pid]).sort()).toEqual(leaderNodes);
+      expect((await f.client.getClusterStatus()).masters?.find((x) => x.leading)?.address).toBe(first.address);
+      expect((await f.client.applySpec(JSON.stringify(spec(3)), undefined, true)).plan).toEqual(leaderPlan);
+      // while a write is still refused, naming the leader
+      await expect(f.client.applySpec(JSON.stringify(spec(3)), 1)).rejects.toThrow(`[leader=${first.address}]`);
+    }
 
     // GIVEN a client following the events, on the leader first
     const watcher = follow([first.address, ...followers.map((f) => f.address)]);

@@ -58,8 +58,9 @@ describe('several masters on etcd', () => {
     g = await EtcdGrid.start(2);
     const leader = await g.leader();
     const follower = g.masters.find((m) => m !== leader)!;
-    // (once the follower has looked at etcd: until then it knows of no leader to name)
-    await eventually(async () => (await refusal(follower.client.getClusterStatus())).message.includes(`[leader=${leader.address}]`), 20_000);
+    // (once the follower has looked at etcd: until then it knows of no leader to ask; then it
+    // answers status with the leader's, forwarding the read)
+    await eventually(async () => (await follower.client.getClusterStatus().catch(() => undefined))?.masters?.some((x) => x.leading && x.address === leader.address), 20_000);
     const json = JSON.stringify(spec(2));
     // WHEN both masters are asked at once to apply over generation 0
     const outcomes = await Promise.allSettled(g.masters.map((m) => m.client.applySpec(json, 0)));
@@ -137,11 +138,13 @@ describe('several masters on etcd', () => {
     await first.process.waitForLog(/this master no longer leads/, 30_000);
     // (its next look at etcd names the new leader; until then it says none is known)
     const refused = await eventually(async () => {
-      const e = await refusal(first.client.getClusterStatus());
+      const e = await refusal(first.client.applySpec(JSON.stringify(spec(3)), 2));
       return e.message.includes('[leader=') ? e : undefined;
     }, 10_000);
     expect(refused.code).toBe('UNAVAILABLE');
     expect(refused.message).toContain(`[leader=${next.address}]`);
+    // (and reads it answers with the new leader's view, asking it)
+    expect((await first.client.getClusterStatus()).masters?.find((x) => x.leading)?.address).toBe(next.address);
     // AND the grid stays as the new leader made it: the surviving nodes are the same processes
     await g.grid.apply(g.grid.writeSpec(spec(3)));
     const now = await running(next, 3);

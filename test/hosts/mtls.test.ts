@@ -8,21 +8,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent } from '../helpers/grid-client.js';
-import { cleanup, eventually, runCli } from '../helpers/processes.js';
+import { eventually, runCli } from '../helpers/processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
-import { TlsGrid } from './support.js';
+import { tearDownHosts, TlsGrid } from './support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
 
 afterEach(async () => {
-  await grid?.stop();
-  grid = undefined;
-  await cleanup();
-  hosts?.teardown();
+  await tearDownHosts(hosts, grid);
   hosts = undefined;
-  TestHosts.teardownAll();
+  grid = undefined;
 });
 
 describe('mutual TLS across hosts', () => {

@@ -101,6 +101,17 @@ export class TestHosts {
     ip('-n', `${this.prefix}-br`, 'link', 'set', this.host(name).port, 'up');
   }
 
+  /** Reconnects every host (after a test that may have left one cut). */
+  healAll(): void {
+    for (const name of this.hosts.keys()) {
+      try {
+        this.heal(name);
+      } catch {
+        // its namespace is gone already
+      }
+    }
+  }
+
   /** Deletes every namespace made (idempotent). */
   teardown(): void {
     live.delete(this);

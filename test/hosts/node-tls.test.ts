@@ -13,23 +13,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
 import type { TlsMaterial } from '../../client/transport.js';
-import { cleanup, eventually, trackPid } from '../helpers/processes.js';
+import { eventually, trackPid } from '../helpers/processes.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
-import { TlsGrid } from './support.js';
+import { tearDownHosts, TlsGrid } from './support.js';
 import { nodeAddress, nodeClient } from './node-tls-support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
 
 afterEach(async () => {
-  await grid?.stop();
-  grid = undefined;
-  await cleanup();
-  hosts?.teardown();
+  await tearDownHosts(hosts, grid);
   hosts = undefined;
-  TestHosts.teardownAll();
+  grid = undefined;
 });
 
 const count = (text: string, pattern: RegExp): number => text.match(new RegExp(pattern, 'g'))?.length ?? 0;

@@ -14,29 +14,19 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { cleanup, eventually, isAlive, trackPid } from '../helpers/processes.js';
+import { eventually, isAlive, trackPid } from '../helpers/processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import type { TestMasterClient } from '../helpers/grid-client.js';
 import { TestHosts } from './netns.js';
-import { TlsGrid } from './support.js';
+import { tearDownHosts, TlsGrid } from './support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
 
 afterEach(async () => {
-  for (const h of ['m', 'a1', 'a2']) {
-    try {
-      hosts?.heal(h);
-    } catch {
-      // no such host
-    }
-  }
-  await grid?.stop();
-  grid = undefined;
-  await cleanup();
-  hosts?.teardown();
+  await tearDownHosts(hosts, grid);
   hosts = undefined;
-  TestHosts.teardownAll();
+  grid = undefined;
 });
 
 /** node id -> where and which process, of the nodes the master lists. */

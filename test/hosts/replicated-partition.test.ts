@@ -14,11 +14,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
-import { cleanup, eventually, isAlive, tempDir, trackPid } from '../helpers/processes.js';
+import { eventually, isAlive, tempDir, trackPid } from '../helpers/processes.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
-import { TlsGrid } from './support.js';
+import { tearDownHosts, TlsGrid } from './support.js';
 import { missingOn, nodeClient, nodeAddress, type ProbeLine } from './node-tls-support.js';
 
 let hosts: TestHosts | undefined;
@@ -28,19 +28,9 @@ let probeProc: ChildProcess | undefined;
 afterEach(async () => {
   probeProc?.kill('SIGKILL');
   probeProc = undefined;
-  for (const h of ['m', 'a1', 'a2', 'a3']) {
-    try {
-      hosts?.heal(h);
-    } catch {
-      // no such host
-    }
-  }
-  await grid?.stop();
-  grid = undefined;
-  await cleanup();
-  hosts?.teardown();
+  await tearDownHosts(hosts, grid);
   hosts = undefined;
-  TestHosts.teardownAll();
+  grid = undefined;
 });
 
 /** Runs write-probe.mjs on `host`, writing to `address` with the credential in `dir`. */

@@ -5,21 +5,18 @@
  * sees no failed call, agents stay healthy, and no node restarts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, eventually, trackPid } from '../helpers/processes.js';
+import { eventually, trackPid } from '../helpers/processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
-import { TlsGrid } from './support.js';
+import { tearDownHosts, TlsGrid } from './support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
 
 afterEach(async () => {
-  await grid?.stop();
-  grid = undefined;
-  await cleanup();
-  hosts?.teardown();
+  await tearDownHosts(hosts, grid);
   hosts = undefined;
-  TestHosts.teardownAll();
+  grid = undefined;
 });
 
 const count = (text: string, pattern: RegExp): number => text.match(new RegExp(pattern, 'g'))?.length ?? 0;

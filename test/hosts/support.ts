@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type GridRole, type TlsMaterial } from '../../client/transport.js';
 import { issueKeyAndCert, type KeyAndCert } from '../../runtime/common/pki/certs.js';
 import { TestMasterClient } from '../helpers/grid-client.js';
-import { runCli, startDaemon, tempDir, type DaemonProcess } from '../helpers/processes.js';
+import { cleanup, runCli, startDaemon, tempDir, type DaemonProcess } from '../helpers/processes.js';
 import { storagePortConfig } from '../helpers/ports.js';
-import type { TestHosts } from './netns.js';
+import { TestHosts } from './netns.js';
 
 export const MASTER_PORT = 7000;
 export const AGENT_PORT = 7100;
@@ -107,4 +107,17 @@ export class TlsGrid {
     await Promise.all([...this.agents.values()].map((a) => a.proc.stop('SIGTERM', 15_000)));
     await this.master?.stop('SIGTERM', 15_000);
   }
+}
+
+/**
+ * What every cross-host test undoes after each case: links healed (a cut link would keep a
+ * process from stopping), the grid stopped, every process the test started killed, and every
+ * namespace removed, also those of a TestHosts the test lost track of.
+ */
+export async function tearDownHosts(hosts: TestHosts | undefined, grid: TlsGrid | undefined): Promise<void> {
+  hosts?.healAll();
+  await grid?.stop();
+  await cleanup();
+  hosts?.teardown();
+  TestHosts.teardownAll();
 }

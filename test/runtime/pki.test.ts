@@ -84,12 +84,16 @@ describe('role table', () => {
     }
   });
 
-  it('admin ⊇ operator ⊇ reader; agent and master stand apart', () => {
+  it('admin ⊇ operator ⊇ reader; agent and master stand apart (a master may read)', () => {
     expect(roleSatisfies('admin', 'operator')).toBe(true);
     expect(roleSatisfies('operator', 'reader')).toBe(true);
     expect(roleSatisfies('reader', 'operator')).toBe(false);
     expect(roleSatisfies('admin', 'agent')).toBe(false);
     expect(roleSatisfies('agent', 'reader')).toBe(false);
     expect(roleSatisfies('admin', 'master')).toBe(false);
+    // a follower master forwards reads to the leader as itself, and may do nothing more
+    expect(roleSatisfies('master', 'reader')).toBe(true);
+    expect(roleSatisfies('master', 'operator')).toBe(false);
+    expect(roleSatisfies('master', 'admin')).toBe(false);
   });
 });

@@ -45,24 +45,35 @@ export function createMasterService(
   extra: readonly HandlerFactory[] = [],
   gate?: (rpc: string) => void,
   guard?: CallGuard,
+  refused?: Refused,
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
-  const handlers = gated(assembleMasterHandlers(ctx, extra), gate);
+  const handlers = gated(assembleMasterHandlers(ctx, extra), gate, refused);
   return {
     definition: serializeEncodedPlans(GridMasterService),
     impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, guard ?? ctx.options.token),
   };
 }
 
+/** Another answer to a call the gate refused (a follower's forwarded read), or undefined: refused. */
+export type Refused = (rpc: string, args: readonly unknown[]) => Promise<unknown> | undefined;
+
 /**
  * Every handler behind `gate` (e.g. "this master must lead"), which throws to refuse the call
- * before the handler runs; the error reaches the caller as the handler's own would.
+ * before the handler runs; the error reaches the caller as the handler's own would, unless
+ * `refused` answers the call otherwise.
  */
-function gated(handlers: MasterHandlers, gate: ((rpc: string) => void) | undefined): MasterHandlers {
+function gated(handlers: MasterHandlers, gate: ((rpc: string) => void) | undefined, refused: Refused | undefined): MasterHandlers {
   if (gate === undefined) return handlers;
   const out: Record<string, unknown> = {};
   for (const [name, handler] of Object.entries(handlers as unknown as Record<string, (...args: unknown[]) => unknown>)) {
     out[name] = (...args: unknown[]): unknown => {
-      gate(name);
+      try {
+        gate(name);
+      } catch (err) {
+        const answer = refused?.(name, args);
+        if (answer !== undefined) return answer;
+        throw err;
+      }
       return handler(...args);
     };
   }

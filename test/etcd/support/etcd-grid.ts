@@ -59,8 +59,9 @@ export class EtcdGrid {
       for (const m of this.masters) {
         if (except.includes(m)) continue;
         try {
-          await m.client.getClusterStatus();
-          return m;
+          // (a follower answers status too, with the leader's: the leader is the one it names)
+          const s = await m.client.getClusterStatus();
+          if (s.masters?.some((x) => x.leading && x.address === m.address) === true) return m;
         } catch {
           // not the leader (or gone)
         }
