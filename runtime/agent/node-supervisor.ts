@@ -239,7 +239,7 @@ export class NodeSupervisor {
       // A node under TLS starts with a certificate not past half its life (its agent renews it from then on).
       const tlsDir = this.opts.nodeTls === undefined ? undefined : await this.opts.nodeTls.ensure(r.spec.nodeId);
       if (ac.signal.aborted) return;
-      const net = { ...(this.opts.nodeHost !== undefined ? { host: this.opts.nodeHost } : {}), ...(tlsDir !== undefined ? { tlsDir } : {}) };
+      const net = { ...(this.opts.nodeHost !== undefined ? { host: this.opts.nodeHost } : {}), ...(tlsDir !== undefined ? { tlsDir, agentId: this.opts.agentId } : {}) };
       const starting = this.platform.start({ ...r.spec, ...net, writeLeaseUntilMs: this.leases.launchUntilMs(r) });
       r.starting = starting;
       instance = await starting;

@@ -27,6 +27,8 @@ export interface NodeLaunchSpec {
   readonly host?: string | undefined;
   /** The node's credential directory (`--tls-dir`): with it the node speaks mutual TLS only. */
   readonly tlsDir?: string | undefined;
+  /** With `tlsDir`: this agent's id, the only agent certificate the node then accepts (`--agent-id`). */
+  readonly agentId?: string | undefined;
 }
 
 /** A started instance of a node. */

@@ -94,7 +94,7 @@ export class ProcessPlatform implements NodePlatform {
     const args = ['--port', String(spec.port), '--storage-path', spec.storagePath, '--memory', String(spec.memoryMb), ...replicationArgs(spec)];
     // Paths only: the credential itself never travels in argv or env.
     if (spec.host !== undefined && spec.host !== '127.0.0.1') args.push('--host', spec.host);
-    if (spec.tlsDir !== undefined) args.push('--tls-dir', spec.tlsDir);
+    if (spec.tlsDir !== undefined) args.push('--tls-dir', spec.tlsDir, ...(spec.agentId !== undefined ? ['--agent-id', spec.agentId] : []));
     return this.opts.binaryPath !== undefined ? [this.opts.binaryPath, ...args] : [process.execPath, this.opts.bundledEntry, ...args];
   }
 

@@ -53,6 +53,12 @@ export interface GridGuardOptions {
   readonly isRevoked?: (serial: string, identity: { role: GridRole; name: string }) => boolean;
   /** Clock for expiry checks (tests). */
   readonly now?: () => number;
+  /**
+   * The one agent whose `agent` certificate is accepted (a storage node's own agent): another
+   * agent's is refused, so a compromised agent cannot demote or promote nodes it does not run.
+   * Undefined: any agent (the master, which checks `actsFor` instead).
+   */
+  readonly onlyAgent?: string | undefined;
 }
 
 const UNAUTH_TOKEN = 'missing or invalid token (give --token-file or SUTRA_GRID_TOKEN)';
@@ -71,11 +77,14 @@ function methodName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function check(path: string, req: Requirement, caller: Caller, request: unknown): Refusal | undefined {
+function check(path: string, req: Requirement, caller: Caller, request: unknown, onlyAgent: string | undefined): Refusal | undefined {
   if (caller.legacy) return undefined;
   const need = typeof req.role === 'function' ? req.role(request) : req.role;
   if (!roleSatisfies(caller.role, need)) {
     return refuse(GrpcStatus.PERMISSION_DENIED, `${methodName(path)} requires role ${need}; the caller ${quote(caller.name)} has role ${caller.role}`);
+  }
+  if (caller.role === 'agent' && onlyAgent !== undefined && caller.name !== onlyAgent) {
+    return refuse(GrpcStatus.PERMISSION_DENIED, `${methodName(path)}: this node is run by agent ${quote(onlyAgent)}; agent ${quote(caller.name)} may not drive it`);
   }
   if (caller.role === 'agent' && req.actsFor !== undefined) {
     const id = req.actsFor(request);
@@ -119,7 +128,7 @@ export function gridGuard(opts: GridGuardOptions): CallGuard {
         if (req.role === 'none') return { role: 'reader', name: 'anonymous', legacy: false };
         return refuse(GrpcStatus.UNAUTHENTICATED, opts.tls ? UNAUTH_TLS : UNAUTH_TOKEN);
       }
-      return check(path, req, caller, request) ?? caller;
+      return check(path, req, caller, request, opts.onlyAgent) ?? caller;
     },
     checkMessage(path, caller, message) {
       // A stream lives on after its start: a revocation reaches it at its next message.
@@ -127,7 +136,7 @@ export function gridGuard(opts: GridGuardOptions): CallGuard {
         return refuse(GrpcStatus.UNAUTHENTICATED, `the credential of ${caller.role} ${quote(caller.name)} (serial ${caller.serial}) is revoked`);
       }
       const req = requirementOf(path);
-      return req === undefined ? undefined : check(path, req, caller, message);
+      return req === undefined ? undefined : check(path, req, caller, message, opts.onlyAgent);
     },
   };
 }

@@ -14,6 +14,7 @@ export interface StorageServerFlags extends ReplicationFlags {
   readonly tokenFile?: string | undefined;
   readonly drainTimeout?: string | undefined;
   readonly tlsDir?: string | undefined;
+  readonly agentId?: string | undefined;
 }
 
 /** Checked storage-server options. */
@@ -39,6 +40,8 @@ export interface StorageServerOptions {
    * listen beyond loopback. @default none (plaintext, loopback unless a token is given)
    */
   readonly tlsDir?: string | undefined;
+  /** With `tlsDir`: the agent running the node, the only one whose certificate may drive it (StorageControl). @default any agent */
+  readonly agentId?: string | undefined;
   /** Role, leader, term and durability. @default standalone (no replication) */
   readonly replication?: ReplicationOptions;
   /** Where the server's few lines go (role changes, replication trouble). @default nowhere */
@@ -59,7 +62,15 @@ export function compileStorageFlags(flags: StorageServerFlags): Omit<StorageServ
     drainMs: flags.drainTimeout === undefined ? DEFAULT_DRAIN_MS : durationFlag(flags.drainTimeout, '--drain-timeout', 0, 60_000),
     replication: compileReplicationFlags(flags),
     ...(flags.tlsDir !== undefined ? { tlsDir: tlsDirFlag(flags.tlsDir) } : {}),
+    ...(flags.agentId !== undefined ? { agentId: agentIdFlag(flags.agentId, flags.tlsDir) } : {}),
   };
+}
+
+/** The agent running this node: with TLS, the only agent certificate its StorageControl accepts. */
+function agentIdFlag(value: string, tlsDir: string | undefined): string {
+  if (tlsDir === undefined) throw new ConfigError('--agent-id', 'is given only with --tls-dir (it names the one agent certificate the node accepts)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value)) throw new ConfigError('--agent-id', `must be 1-128 letters, digits, dots, dashes or underscores, got ${JSON.stringify(value.slice(0, 40))}`);
+  return value;
 }
 
 function tlsDirFlag(value: string): string {
@@ -75,6 +86,7 @@ const FLAG_NAMES: Record<string, keyof StorageServerFlags> = {
   '--token-file': 'tokenFile',
   '--drain-timeout': 'drainTimeout',
   '--tls-dir': 'tlsDir',
+  '--agent-id': 'agentId',
   '--grid': 'grid',
   '--cluster': 'cluster',
   '--node-id': 'nodeId',

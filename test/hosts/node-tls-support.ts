@@ -1,5 +1,7 @@
 /** Clients of storage nodes under mutual TLS across test hosts (issue 14). */
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
+import { Metadata } from '@grpc/grpc-js';
+import { StorageControlClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
 import { clientChannelOptions, TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type TlsMaterial } from '../../client/transport.js';
 import { TestStorageClient } from '../helpers/storage-client.js';
 import type { TestHosts } from './netns.js';
@@ -25,4 +27,15 @@ export function nodeAddress(hosts: TestHosts, n: NodeInfo): string {
 export function nodeClient(address: string, m: TlsMaterial | undefined, token?: string): TestStorageClient {
   if (m === undefined) return new TestStorageClient(address, token);
   return new TestStorageClient(address, token, { credentials: tlsChannelCredentials(new TlsSource(m), { role: 'node' }), options: clientChannelOptions(TLS_CHANNEL_OPTIONS) });
+}
+
+/** The status of StorageControl.GetReplicationStatus at `address` called with `m` (0: answered). */
+export function controlCall(address: string, m: TlsMaterial): Promise<{ code: number; details: string }> {
+  const c = new StorageControlClient(address, tlsChannelCredentials(new TlsSource(m), { role: 'node' }), clientChannelOptions(TLS_CHANNEL_OPTIONS));
+  return new Promise((resolve) => {
+    c.getReplicationStatus({}, new Metadata(), { deadline: new Date(Date.now() + 15_000) }, (err) => {
+      c.close();
+      resolve({ code: err?.code ?? 0, details: err?.details ?? '' });
+    });
+  });
 }

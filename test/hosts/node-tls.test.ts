@@ -18,7 +18,7 @@ import { codeOf } from '../helpers/agent-processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
 import { tearDownHosts, TlsGrid } from './support.js';
-import { nodeAddress, nodeClient } from './node-tls-support.js';
+import { controlCall, nodeAddress, nodeClient } from './node-tls-support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
@@ -89,6 +89,11 @@ describe('storage nodes under mutual TLS across hosts', () => {
     expect(asReader.code, asReader.details).toBe(GrpcStatus.PERMISSION_DENIED);
     expect((await reader.queryConcept('first')).found).toBe(true);
     for (const id of ['plain', 'foreign', 'by-node', 'by-reader']) expect((await writer.queryConcept(id)).found, id).toBe(false);
+    // ...and a node obeys only its own agent: another agent's certificate may not drive it
+    const byOtherAgent = await controlCall(where(leader), grid.credential('agent', replica.agentId));
+    expect(byOtherAgent.code, byOtherAgent.details).toBe(GrpcStatus.PERMISSION_DENIED);
+    expect(byOtherAgent.details).toContain(`this node is run by agent "${leader.agentId}"`);
+    expect((await controlCall(where(leader), grid.credential('agent', leader.agentId))).code).toBe(0);
 
     // ...the node's credential is in files named by path (0600), never in its argv or environment
     for (const n of [leader, replica]) {

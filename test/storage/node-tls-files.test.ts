@@ -11,6 +11,7 @@ import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
 import { writeCredentialDir } from '../../runtime/common/pki/credential-dir.js';
 import { NodeTlsFiles } from '../../runtime/storage/node-tls.js';
 import { roleSatisfies, requirementOf } from '../../runtime/common/rpc-roles.js';
+import { compileStorageFlags, parseStorageArgv } from '../../runtime/storage/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -55,6 +56,13 @@ describe('node credential files', () => {
     // Unchanged files change nothing
     files.reload();
     expect(files.source.version).toBe(1);
+  });
+
+  it('takes --agent-id (the one agent that may drive the node) only with --tls-dir, and only a plain id', () => {
+    const base = ['--port', '1', '--storage-path', '/d'];
+    expect(compileStorageFlags(parseStorageArgv([...base, '--tls-dir', '/t', '--agent-id', 'a-1.x'])).agentId).toBe('a-1.x');
+    expect(() => compileStorageFlags(parseStorageArgv([...base, '--agent-id', 'a1']))).toThrow(expect.objectContaining({ context: { field: '--agent-id' } }));
+    expect(() => compileStorageFlags(parseStorageArgv([...base, '--tls-dir', '/t', '--agent-id', 'a1 --x']))).toThrow(/--agent-id.*must be 1-128 letters/);
   });
 
   it('lets a node certificate replicate and nothing else', () => {
