@@ -281,7 +281,10 @@ export class MasterClient {
       },
     };
     // A cheap call finds a master that answers first (any: every master serves the shared log).
+    // The caller may have listed the log at a master that died since: moving on is a switch too.
+    const listedAt = this.address;
     await this.lastEventIndex();
+    if (this.address !== listedAt && !signal.aborted) handlers.onSwitch?.(await this.#describe(this.address), listedAt);
     for (;;) {
       const on = this.address;
       try {
@@ -305,10 +308,11 @@ export class MasterClient {
   async #describe(address: string): Promise<MasterSwitch> {
     const client = this.#client;
     try {
-      // Only the leader answers GetClusterStatus; a follower's refusal names the leader.
+      // A follower answers GetClusterStatus with the leader's (it asks the leader), or refuses naming it.
       const res = await unary(client.getClusterStatus as unknown as Parameters<typeof unary<object, GetClusterStatusResponse>>[0], client, {}, this.#token, 3000);
-      const me = res.masters.find((m) => m.leading);
-      return { address, leading: true, leader: address, leaderSinceMs: me?.sinceMs ?? 0 };
+      const leader = res.masters.find((m) => m.leading);
+      const leading = leader === undefined || leader.address === address;
+      return { address, leading, leader: leader?.address ?? address, leaderSinceMs: leading ? (leader?.sinceMs ?? 0) : 0 };
     } catch (err) {
       const details = (err as { details?: string }).details ?? '';
       return { address, leading: false, leader: leaderHint(details) ?? '', leaderSinceMs: 0 };
