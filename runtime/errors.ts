@@ -19,6 +19,7 @@ export type RuntimeErrorCode =
   | 'AGENT_NOT_HEALTHY'
   | 'DEADLINE_EXCEEDED'
   | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'STALE_GENERATION'
   | 'SPEC_INVALID'
   | 'SPAWN_FAILED'
@@ -55,6 +56,7 @@ export class ShutdownTimeoutError extends RuntimeError {
 }
 
 const GRPC_STATUS_OF: Record<RuntimeErrorCode, GrpcStatus> = {
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
   AGENT_NOT_FOUND: GrpcStatus.NOT_FOUND,
   NODE_NOT_FOUND: GrpcStatus.NOT_FOUND,

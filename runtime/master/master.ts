@@ -210,7 +210,10 @@ export class Master {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
       // Mutual TLS (issue 14): the grid CA, the master's certificate, join tokens, roles.
-      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close());
+      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close(), (nodeId, agentId) => {
+        requireLeader(this.leadership, 'IssueNodeCertificate');
+        return ops.runsOn(nodeId, agentId);
+      });
       if (this.security !== undefined) this.pool.useTls(this.security.pki.source);
       const service = createMasterService(
         this.context,

@@ -46,6 +46,9 @@ const UNREACHABLE = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE
  * reconciler both go through here.
  */
 export class NodeOperations {
+  /** `agentId\0nodeId` of every spawn under way: the agent asks for the node's certificate meanwhile. */
+  readonly #placing = new Set<string>();
+
   constructor(
     private readonly registry: AgentRegistry,
     private readonly pool: AgentClientPool,
@@ -56,6 +59,14 @@ export class NodeOperations {
     /** Told how long each spawn and stop took. */
     private readonly metrics?: MasterMetrics,
   ) {}
+
+  /**
+   * Whether `agentId` runs node `nodeId`, or is being asked to start it now: the only agent a node
+   * certificate for `nodeId` is issued to (a compromised agent cannot get one for another's node).
+   */
+  runsOn(nodeId: string, agentId: string): boolean {
+    return this.#placing.has(`${agentId}\u0000${nodeId}`) || this.registry.nodes.get(nodeId, agentId) !== undefined;
+  }
 
   /**
    * Spawns a node on an agent.
@@ -86,6 +97,7 @@ export class NodeOperations {
     emitSafely(this.events, 'spawnRequested', { agentId, nodeId, port, cluster: input.cluster ?? '' }, this.onListenerError);
     this.logger.info({ agentId, nodeId, port }, `spawning node ${nodeId} on agent ${agentId}`);
     const started = process.hrtime.bigint();
+    this.#placing.add(`${agentId}\u0000${nodeId}`);
     try {
       const spawned = await this.pool.spawnNode(agentId, agent.info.address, {
         nodeId,
@@ -110,6 +122,8 @@ export class NodeOperations {
       emitSafely(this.events, 'spawnFailed', { agentId, nodeId, cluster: input.cluster ?? '', code: wrapped.code, message: wrapped.details }, this.onListenerError);
       this.logger.warn({ agentId, nodeId, code: statusName(wrapped.code) }, `spawn of ${nodeId} on agent ${agentId} failed: ${wrapped.details}`);
       throw wrapped;
+    } finally {
+      this.#placing.delete(`${agentId}\u0000${nodeId}`);
     }
   }
 

@@ -5,7 +5,8 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
+import { createCa, createCsr, issueKeyAndCert, newPrivateKey } from '../../runtime/common/pki/certs.js';
+import { issueNodeCertificate } from '../../client/index.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { eventually, runCli } from '../helpers/processes.js';
@@ -81,6 +82,15 @@ describe('mutual TLS across hosts', () => {
     expect(impersonate.details).toMatch(/may act only as itself/);
     const heartbeatAsA2 = await codeOf(asA1.heartbeat('a2'));
     expect(heartbeatAsA2.code).toBe(GrpcStatus.PERMISSION_DENIED);
+    // An agent gets a node certificate only for a node placed on it, not for another agent's node.
+    const onA1 = running.find((n) => n.agentId === 'a1')!;
+    const onA2 = running.find((n) => n.agentId === 'a2')!;
+    const csr = createCsr(newPrivateKey(), 'any');
+    const theirs = await codeOf(issueNodeCertificate(grid.masterAddress, grid.agentCredential('a1'), onA2.nodeId, csr));
+    expect(theirs.code).toBe(GrpcStatus.PERMISSION_DENIED);
+    expect(theirs.details).toMatch(/node_id: .* is not placed on agent "a1"/);
+    const ours = await issueNodeCertificate(grid.masterAddress, grid.agentCredential('a1'), onA1.nodeId, csr);
+    expect(ours.certPem).toMatch(/BEGIN CERTIFICATE/);
 
     // A revoked agent is refused at once: its own credential no longer answers.
     const asA2 = grid.client(grid.agentCredential('a2'));

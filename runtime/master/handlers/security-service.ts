@@ -27,8 +27,14 @@ interface Req {
 
 const MAX_TOKEN_CHARS = 256;
 
+/**
+ * Whether agent `agentId` runs node `nodeId` (or is being asked to start it).
+ * @throws RuntimeError MASTER_NOT_LEADER at a follower, which knows no placement.
+ */
+export type NodePlacement = (nodeId: string, agentId: string) => boolean;
+
 /** GridSecurity ready for `startGrpcServer`. */
-export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: Logger): { definition: typeof GridSecurityService; impl: UntypedServiceImplementation } {
+export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: Logger, placement?: NodePlacement): { definition: typeof GridSecurityService; impl: UntypedServiceImplementation } {
   const handlers = {
     createJoinToken: (req: Req, call: object) => {
       const t = pki.createJoinToken(req.role, req.ttlMs, req.api);
@@ -57,8 +63,14 @@ export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: L
       return {};
     },
     issueNodeCertificate: (req: Req, call: object) => {
+      const caller = callerOf(call);
+      const nodeId = optionalId('node_id', req.nodeId);
+      // The shared token passes every check (it has no agent id to check the placement against).
+      if (caller !== undefined && !caller.legacy && placement !== undefined && nodeId !== '' && !placement(nodeId, caller.name)) {
+        throw new RuntimeError('PERMISSION_DENIED', `node_id: node ${JSON.stringify(nodeId)} is not placed on agent ${JSON.stringify(caller.name)}; a node certificate is issued only to the agent that runs the node`, { field: 'node_id' });
+      }
       const out = pki.issueNode(req.nodeId, req.csrPem);
-      logger?.info(`node certificate for ${req.nodeId} issued to ${callerOf(call)?.name ?? '?'}`);
+      logger?.info(`node certificate for ${req.nodeId} issued to ${caller?.name ?? '?'}`);
       return out;
     },
     revokeJoinToken: (req: Req) => {

@@ -6,7 +6,7 @@ import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc
 import type { CallGuard } from '../../common/call-guard.js';
 import { splitHostPort, type ServerTls } from '../../common/grpc-server.js';
 import type { Logger } from '../../common/logger.js';
-import { createSecurityService } from '../handlers/security-service.js';
+import { createSecurityService, type NodePlacement } from '../handlers/security-service.js';
 import type { CompiledMasterOptions } from '../master-options.js';
 import { GridPki } from './grid-pki.js';
 
@@ -20,9 +20,10 @@ export interface MasterSecurity {
 
 /**
  * Builds the master's security for `o`, or undefined when TLS is off. `onRotated` runs after each
- * renewal of the master's certificate (the master re-dials its agents with it).
+ * renewal of the master's certificate (the master re-dials its agents with it); `placement` says
+ * which agent runs a node, the only one its certificate is issued to.
  */
-export function masterSecurity(o: CompiledMasterOptions, masterId: string, logger: Logger, onRotated: () => void): MasterSecurity | undefined {
+export function masterSecurity(o: CompiledMasterOptions, masterId: string, logger: Logger, onRotated: () => void, placement: NodePlacement): MasterSecurity | undefined {
   if (!o.tls.enabled) return undefined;
   const { host } = splitHostPort(o.listen);
   const hosts = [...new Set([host.replace(/^\[|\]$/g, ''), '127.0.0.1', 'localhost'].filter((h) => h !== '0.0.0.0' && h !== '::'))];
@@ -33,5 +34,5 @@ export function masterSecurity(o: CompiledMasterOptions, masterId: string, logge
   });
   const guard = pki.guard(o.token);
   logger.info({ caHash: pki.caHash }, `mutual TLS on: agents join with --ca-hash ${pki.caHash}`);
-  return { pki, guard, tls: { source: pki.source, requireClientCert: false }, services: [createSecurityService(pki, guard, logger)] };
+  return { pki, guard, tls: { source: pki.source, requireClientCert: false }, services: [createSecurityService(pki, guard, logger, placement)] };
 }
