@@ -80,7 +80,7 @@ function methodName(path: string): string {
 function check(path: string, req: Requirement, caller: Caller, request: unknown, onlyAgent: string | undefined): Refusal | undefined {
   if (caller.legacy) return undefined;
   const need = typeof req.role === 'function' ? req.role(request) : req.role;
-  if (!roleSatisfies(caller.role, need)) {
+  if (!roleSatisfies(caller.role, need) && req.alsoRoles?.includes(caller.role) !== true) {
     return refuse(GrpcStatus.PERMISSION_DENIED, `${methodName(path)} requires role ${need}; the caller ${quote(caller.name)} has role ${caller.role}`);
   }
   if (caller.role === 'agent' && onlyAgent !== undefined && caller.name !== onlyAgent) {

@@ -15,6 +15,8 @@ export interface Requirement {
   readonly role: Need | ((request: unknown) => Need);
   /** The agent id the request acts for; an `agent` caller must be that agent. */
   readonly actsFor?: (request: unknown) => string | undefined;
+  /** Roles outside the `role`'s rank that may call too. */
+  readonly alsoRoles?: readonly GridRole[];
 }
 
 const field = (name: string) => (req: unknown): string | undefined => {
@@ -29,6 +31,7 @@ const ADMIN: Requirement = { role: 'admin' };
 const MASTER: Requirement = { role: 'master' };
 const AGENT: Requirement = { role: 'agent' };
 const NODE: Requirement = { role: 'node' };
+const STORAGE_WRITE: Requirement = { role: 'operator', alsoRoles: ['master'] };
 
 /** RPC path (`/package.Service/Method`) → requirement. */
 export const RPC_ROLES: Readonly<Record<string, Requirement>> = {
@@ -78,8 +81,9 @@ export const RPC_ROLES: Readonly<Record<string, Requirement>> = {
   // lease, and other nodes (certificates of role node) may only replicate.
   '/sutra.grid.v1.StorageService/QueryConcept': READER,
   '/sutra.grid.v1.StorageService/GetNeighbors': READER,
-  '/sutra.grid.v1.StorageService/LearnConcept': OPERATOR,
-  '/sutra.grid.v1.StorageService/LearnAssociation': OPERATOR,
+  // The master writes too: it mirrors its events into a storage-server (`--event-storage`).
+  '/sutra.grid.v1.StorageService/LearnConcept': STORAGE_WRITE,
+  '/sutra.grid.v1.StorageService/LearnAssociation': STORAGE_WRITE,
   '/sutra.grid.v1.StorageControl/SetRole': AGENT,
   '/sutra.grid.v1.StorageControl/GetReplicationStatus': AGENT,
   '/sutra.grid.v1.StorageControl/RenewLease': AGENT,

@@ -171,6 +171,13 @@ export class Master {
       await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
       await chmod(o.dataDir, 0o700);
       const masterId = await loadMasterId(o.dataDir);
+      // Mutual TLS (issue 14): the grid CA, the master's certificate, join tokens, roles. Before the
+      // events: the mirror to --event-storage dials with the master's certificate.
+      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close(), (nodeId, agentId) => {
+        requireLeader(this.leadership, 'IssueNodeCertificate');
+        return this.context?.ops.runsOn(nodeId, agentId) ?? false;
+      });
+      if (this.security !== undefined) this.pool.useTls(this.security.pki.source);
       const bus = await this.openEvents();
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), () =>
         // An agent may still beat at the flags' interval until the spec's policy reaches it: the longer of the two.
@@ -209,12 +216,6 @@ export class Master {
       if (held !== undefined) {
         this.logger.error({ problem: held }, 'the stored spec no longer compiles: it is kept but not enforced (nothing is reconciled) until a valid spec is applied');
       }
-      // Mutual TLS (issue 14): the grid CA, the master's certificate, join tokens, roles.
-      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close(), (nodeId, agentId) => {
-        requireLeader(this.leadership, 'IssueNodeCertificate');
-        return ops.runsOn(nodeId, agentId);
-      });
-      if (this.security !== undefined) this.pool.useTls(this.security.pki.source);
       const service = createMasterService(
         this.context,
         [declarativeHandlers(this.declarativeControl), cordonHandlers(this.declarativeControl.cordons), operatorHandlers(this.declarativeControl), eventHandlers(bus, this.abort.signal), ...this.extraHandlers],
@@ -351,7 +352,7 @@ export class Master {
     logEventLogRecovery(bus, this.logger);
     if (this.eventsFromCaller === false) this.events = masterEventsToBus(bus);
     if (o.eventStorage !== undefined) {
-      this.mirrorClient = connectEventStorage(o.eventStorage, o.token);
+      this.mirrorClient = connectEventStorage(o.eventStorage, o.token, this.security?.pki.source);
       this.mirror = new StorageMirror(bus, this.mirrorClient.client, {
         cursorPath: mirrorCursorPath(join(o.dataDir, 'events'), o.eventStorage),
         onError: (err) => this.logger.debug({ err: (err as Error).message }, 'event mirror: storage-server unavailable; will catch up'),

@@ -67,7 +67,7 @@ export function registerSecurityCommands(program: Command): void {
     .command('issue')
     .description("issue a credential from the master's CA on the master's host (the first admin's, a bootstrap)")
     .requiredOption('--data-dir <dir>', "the master's data dir (holds the CA)")
-    .requiredOption('--role <role>', 'reader, operator, admin or agent')
+    .requiredOption('--role <role>', 'reader, operator, admin, agent, or node (a storage-server run by hand, e.g. for --event-storage)')
     .requiredOption('--name <name>', 'who it is for (the agent id for an agent)')
     .requiredOption('--out <dir>', 'directory to write ca.pem, cert.pem, key.pem into (0600)')
     .option('--ttl <duration>', 'validity (default 24h)')

@@ -21,7 +21,8 @@ export interface IssueFilesOptions {
  * @throws ConfigError naming `--role` or `--name`.
  */
 export function issueCredentialFiles(o: IssueFilesOptions): string {
-  if (!isGridRole(o.role) || o.role === 'master' || o.role === 'node') throw new ConfigError('--role', `must be reader, operator, admin or agent, got ${JSON.stringify(o.role)}`);
+  // `node`: a storage-server the operator runs by hand under --tls-dir (the master's --event-storage).
+  if (!isGridRole(o.role) || o.role === 'master') throw new ConfigError('--role', `must be reader, operator, admin, agent or node, got ${JSON.stringify(o.role)}`);
   if (!isIdentityName(o.name)) throw new ConfigError('--name', 'must be 1-63 letters, digits, ".", "_" or "-"');
   const ca = loadOrCreateCa(o.dataDir, o.givenCa);
   const leaf = issueKeyAndCert(ca, { role: o.role, name: o.name }, { ttlMs: o.ttlMs });
