@@ -33,6 +33,8 @@ export interface MasterLinkOptions {
    * agent online until at least `sentAtMs + policy.offlineAfterMs`. Write leases are granted from it.
    */
   readonly onAnswered?: (sentAtMs: number, policy: GridPolicy) => void;
+  /** Told the revoked node certificates of each answer (undefined from a master that sends none). */
+  readonly onRevokedNodes?: (serials: readonly string[] | undefined) => void;
   /** Reconnect backoff while the master is away. @default 200 -> 5000 ms */
   readonly reconnectInitialMs?: number;
   readonly reconnectMaxMs?: number;
@@ -220,6 +222,7 @@ export class MasterLink {
     const sentAtMs = performance.now();
     const res = await this.master().register(this.opts.info, nodes, CALL_TIMEOUT_MS);
     this.follow(res.heartbeatIntervalMs, res.policy);
+    this.revokedNodes(res.revokedNodeSerials);
     const was = this.stateValue;
     this.stateValue = 'registered';
     this.opts.logger.info(
@@ -258,12 +261,22 @@ export class MasterLink {
       const sentAtMs = performance.now();
       const res = await this.beat(this.master());
       this.follow(res.heartbeatIntervalMs, res.policy);
+      this.revokedNodes(res.revokedNodeSerials);
       this.answered(sentAtMs);
       void this.flushEvents();
     } catch (err) {
       // Already handled when the stream broke (onStreamBroken), or the link is stopping.
       if (this.abort.signal.aborted || this.stateValue !== 'registered') return;
       this.lost(err as ServiceError);
+    }
+  }
+
+  /** Passes the revoked node certificates on; a throwing listener does not break the link. */
+  private revokedNodes(serials: readonly string[] | undefined): void {
+    try {
+      this.opts.onRevokedNodes?.(serials);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'could not hand the revoked node certificates to the nodes');
     }
   }
 

@@ -212,6 +212,8 @@ export interface BeatAnswer {
   readonly heartbeatIntervalMs: number;
   /** The policy in force; undefined from an older master that sends none (the agent keeps its own config). */
   readonly policy: GridPolicy | undefined;
+  /** Revoked node certificates (hex serials) the agent's nodes must refuse; empty without TLS. */
+  readonly revokedNodeSerials?: readonly string[];
 }
 
 /** The master's answer to a registration. */

@@ -118,12 +118,17 @@ export function beatFromWire(r: HeartbeatRequest): AgentBeat {
 
 /** The master's answer to a beat, for the wire. */
 export function beatAnswerToWire(a: BeatAnswer): HeartbeatResponse {
-  return { heartbeatIntervalMs: a.heartbeatIntervalMs, policy: a.policy !== undefined ? policyToWire(a.policy) : undefined };
+  return {
+    heartbeatIntervalMs: a.heartbeatIntervalMs,
+    policy: a.policy !== undefined ? policyToWire(a.policy) : undefined,
+    // Only read by the encoder: the master's one cached list goes out as it is, not copied per beat.
+    revokedNodeSerials: (a.revokedNodeSerials ?? []) as string[],
+  };
 }
 
 /** The master's answer to a beat, as the agent reads it. */
 export function beatAnswerFromWire(r: HeartbeatResponse): BeatAnswer {
-  return { heartbeatIntervalMs: r.heartbeatIntervalMs, policy: policyFromWire(r.policy) };
+  return { heartbeatIntervalMs: r.heartbeatIntervalMs, policy: policyFromWire(r.policy), revokedNodeSerials: r.revokedNodeSerials };
 }
 
 /** The master's answer to a registration, for the wire. */

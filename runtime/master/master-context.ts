@@ -31,4 +31,6 @@ export interface MasterContext {
    * masters. Checked per message on long-lived streams, whose gate ran once when they opened.
    */
   readonly mayServe?: (rpc: string) => void;
+  /** Revoked node certificates the agents hand to their nodes (empty without TLS). */
+  readonly revokedNodeSerials?: () => readonly string[];
 }

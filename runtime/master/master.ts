@@ -196,6 +196,7 @@ export class Master {
         stopping: this.abort.signal,
         metrics: this.metrics,
         mayServe: (rpc) => requireLeader(this.leadership, rpc),
+        revokedNodeSerials: () => this.security?.pki.registry.revokedNodeSerials() ?? [],
       };
       this.declarativeControl = new DeclarativeControl({
         registry: this.registry,

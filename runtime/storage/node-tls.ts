@@ -3,7 +3,9 @@
  * directory its agent writes (`--tls-dir`: `ca.pem`, `cert.pem`, `key.pem`, 0600; the contents never
  * travel in argv or env). The files are watched: a certificate the agent renews is taken without a
  * restart, and new connections use it. The node serves only clients with a certificate of the grid
- * CA, and dials its leader expecting a `node` certificate.
+ * CA, and dials its leader expecting a `node` certificate. `revoked.txt` (written by the agent from
+ * the master's answers: one hex serial per line) lists certificates refused at once, such as those
+ * of a revoked agent's nodes.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -14,6 +16,10 @@ import { ConfigError } from '../errors.js';
 
 /** How often the node looks at its certificate file (ms): well inside any certificate's half life. */
 export const CERT_POLL_MS = 1000;
+
+/** The file of revoked serials in the credential directory, and the most of them read. */
+export const REVOKED_FILE = 'revoked.txt';
+const MAX_REVOKED = 1024;
 
 /** How a node dials another node: credentials and channel options. */
 export interface NodeDialer {
@@ -40,6 +46,7 @@ function readMaterial(dir: string): Required<TlsMaterial> | undefined {
 export class NodeTlsFiles {
   readonly source: TlsSource;
   #watching = false;
+  #revoked: ReadonlySet<string> = new Set();
 
   private constructor(
     readonly dir: string,
@@ -47,6 +54,28 @@ export class NodeTlsFiles {
     private readonly log: (line: string) => void,
   ) {
     this.source = new TlsSource(material);
+    this.reloadRevoked();
+  }
+
+  /** True for a certificate serial (hex) the agent listed as revoked. */
+  isRevoked(serial: string): boolean {
+    return this.#revoked.has(serial.toUpperCase());
+  }
+
+  /** Reads `revoked.txt` (absent: none revoked); a file being replaced is read at the next poll. */
+  reloadRevoked(): void {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, REVOKED_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#revoked = new Set();
+      return;
+    }
+    const serials = text.split('\n').map((l) => l.trim().toUpperCase()).filter((l) => /^[0-9A-F]{2,64}$/.test(l)).slice(-MAX_REVOKED);
+    if (serials.length !== this.#revoked.size || serials.some((s) => !this.#revoked.has(s))) {
+      this.#revoked = new Set(serials);
+      this.log(`revoked certificates: ${serials.length}`);
+    }
   }
 
   /**
@@ -71,6 +100,7 @@ export class NodeTlsFiles {
     watchFile(join(this.dir, 'cert.pem'), { interval: CERT_POLL_MS, persistent: false }, () => this.reload());
     // The key is written before the certificate, but a poll may see the key alone: look again when it changes.
     watchFile(join(this.dir, 'key.pem'), { interval: CERT_POLL_MS, persistent: false }, () => this.reload());
+    watchFile(join(this.dir, REVOKED_FILE), { interval: CERT_POLL_MS, persistent: false }, () => this.reloadRevoked());
   }
 
   /** Takes the files' credential when it differs from the one in force and its key matches. */
@@ -97,5 +127,6 @@ export class NodeTlsFiles {
     this.#watching = false;
     unwatchFile(join(this.dir, 'cert.pem'));
     unwatchFile(join(this.dir, 'key.pem'));
+    unwatchFile(join(this.dir, REVOKED_FILE));
   }
 }

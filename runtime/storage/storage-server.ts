@@ -45,7 +45,7 @@ export class StorageServer {
     try {
       const dialer = tls?.dialer() ?? PLAINTEXT_DIALER;
       const node = await ReplicationNode.open(store, storagePath, opts.replication ?? STANDALONE, { token: opts.token, dialer, log });
-      const auth = tls === undefined ? opts.token : gridGuard({ token: opts.token, tls: true, onlyAgent: opts.agentId });
+      const auth = tls === undefined ? opts.token : gridGuard({ token: opts.token, tls: true, onlyAgent: opts.agentId, isRevoked: (serial) => tls.isRevoked(serial) });
       const serverTls = tls === undefined ? undefined : { source: tls.source, requireClientCert: true };
       const grpc = await startGrpcServer(`${opts.host}:${opts.port}`, createStorageServices(store, node, auth), opts.token, serverTls);
       tls?.watch();

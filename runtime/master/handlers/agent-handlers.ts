@@ -8,6 +8,8 @@ import { observe } from '../master-metrics.js';
 import type { MasterContext } from '../master-context.js';
 import { agentPolicyOf } from '../policy-in-force.js';
 import type { MasterHandlers } from './master-handlers.js';
+
+const NONE: readonly string[] = [];
 import { requireId } from './request-checks.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
@@ -33,7 +35,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
     }
     emitSafely(events, 'agentHeartbeat', { agentId, nodes: beat.nodes.length }, onListenerError);
     const policy = ctx.policy();
-    return beatAnswerToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, policy: agentPolicyOf(policy) });
+    return beatAnswerToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, policy: agentPolicyOf(policy), revokedNodeSerials: ctx.revokedNodeSerials?.() ?? NONE });
   };
   // One set and one abort listener for all streams, and handlers shared by them (`this` is the
   // stream): with 10,000 agents, per-stream closures and listeners were a measurable part of the
@@ -86,7 +88,7 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
         emitSafely(events, 'agentRecovered', { agentId: info.agentId, previous, silentForMs: 0 }, onListenerError);
       }
       const policy = ctx.policy();
-      return registrationToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, masterId: ctx.masterId, policy: agentPolicyOf(policy) });
+      return registrationToWire({ heartbeatIntervalMs: policy.heartbeatIntervalMs, masterId: ctx.masterId, policy: agentPolicyOf(policy), revokedNodeSerials: ctx.revokedNodeSerials?.() ?? NONE });
     },
 
     heartbeat,

@@ -69,7 +69,7 @@ export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: L
       if (caller !== undefined && !caller.legacy && placement !== undefined && nodeId !== '' && !placement(nodeId, caller.name)) {
         throw new RuntimeError('PERMISSION_DENIED', `node_id: node ${JSON.stringify(nodeId)} is not placed on agent ${JSON.stringify(caller.name)}; a node certificate is issued only to the agent that runs the node`, { field: 'node_id' });
       }
-      const out = pki.issueNode(req.nodeId, req.csrPem);
+      const out = pki.issueNode(req.nodeId, req.csrPem, caller?.legacy === false ? caller.name : undefined);
       logger?.info(`node certificate for ${req.nodeId} issued to ${caller?.name ?? '?'}`);
       return out;
     },

@@ -23,9 +23,15 @@ interface State {
   tokens: TokenRecord[];
   revokedSerials: string[];
   revokedAgents: string[];
-  /** Serial → identity of every certificate issued (so an agent's revocation reaches all its serials). */
-  issued: Record<string, GridIdentity>;
+  /**
+   * Serial → identity of every certificate issued (so an agent's revocation reaches all its
+   * serials), and for a node certificate the agent it was issued to (`by`).
+   */
+  issued: Record<string, GridIdentity & { by?: string }>;
 }
+
+/** The most revoked node serials sent to agents on every beat (the newest are kept). */
+export const MAX_REVOKED_NODE_SERIALS = 1024;
 
 /** A new join token: the secret is shown once, to whoever asked for it. */
 export interface NewJoinToken {
@@ -47,6 +53,7 @@ export class CredentialRegistry {
   readonly #path: string;
   readonly #state: State;
   readonly #now: () => number;
+  #revokedNodes: readonly string[] | undefined;
 
   constructor(dataDir: string, now: () => number = Date.now) {
     this.#path = pkiPath(dataDir, 'credentials.json');
@@ -105,9 +112,12 @@ export class CredentialRegistry {
     return this.#state.tokens.length !== before;
   }
 
-  /** Records a certificate issued; a join as an agent lifts that agent id's revocation. */
-  recordIssued(serial: string, identity: GridIdentity, fromJoin: boolean): void {
-    this.#state.issued[serial.toUpperCase()] = identity;
+  /**
+   * Records a certificate issued (a node's with the agent `by` that asked for it); a join as an
+   * agent lifts that agent id's revocation.
+   */
+  recordIssued(serial: string, identity: GridIdentity, fromJoin: boolean, by?: string): void {
+    this.#state.issued[serial.toUpperCase()] = by !== undefined ? { ...identity, by } : identity;
     if (fromJoin && identity.role === 'agent') this.#state.revokedAgents = this.#state.revokedAgents.filter((a) => a !== identity.name);
     this.save();
   }
@@ -117,12 +127,20 @@ export class CredentialRegistry {
     if (what.serial !== undefined) this.#state.revokedSerials.push(what.serial.toUpperCase());
     if (what.agentId !== undefined) {
       this.#state.revokedAgents.push(what.agentId);
+      // The agent's own certificates, and those of the nodes it was given: its nodes' peers refuse them.
       for (const [serial, id] of Object.entries(this.#state.issued)) {
-        if (id.role === 'agent' && id.name === what.agentId) this.#state.revokedSerials.push(serial);
+        if ((id.role === 'agent' && id.name === what.agentId) || (id.role === 'node' && id.by === what.agentId)) this.#state.revokedSerials.push(serial);
       }
     }
     this.#state.revokedSerials = [...new Set(this.#state.revokedSerials)];
+    this.#revokedNodes = undefined;
     this.save();
+  }
+
+  /** Revoked serials of node certificates, newest last, at most {@link MAX_REVOKED_NODE_SERIALS}. */
+  revokedNodeSerials(): readonly string[] {
+    this.#revokedNodes ??= this.#state.revokedSerials.filter((s) => this.#state.issued[s]?.role === 'node').slice(-MAX_REVOKED_NODE_SERIALS);
+    return this.#revokedNodes;
   }
 
   /** True for a revoked serial, or any certificate of a revoked agent id. */

@@ -125,11 +125,11 @@ export class GridPki {
    * with the agent; only the CSR travels). A node certificate may only replicate (rpc-roles.ts).
    * @throws RuntimeError INVALID_ARGUMENT naming `node_id` or `csr_pem`.
    */
-  issueNode(nodeId: string, csrPem: string): { certPem: string; caPem: string } {
+  issueNode(nodeId: string, csrPem: string, agentId?: string): { certPem: string; caPem: string } {
     if (!isIdentityName(nodeId)) throw new RuntimeError('INVALID_ARGUMENT', 'node_id: must be 1-63 letters, digits, ".", "_" or "-"', { field: 'node_id' });
     const identity: GridIdentity = { role: 'node', name: nodeId };
     const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
-    this.registry.recordIssued(leaf.serial, identity, false);
+    this.registry.recordIssued(leaf.serial, identity, false, agentId);
     return { certPem: leaf.certPem, caPem: this.ca.certPem };
   }
 

@@ -167,7 +167,11 @@ export interface RegisterAgentResponse {
   heartbeatIntervalMs: number;
   masterId: string;
   /** Absent from an older master: the agent keeps its own config. */
-  policy?: AgentPolicy | undefined;
+  policy?:
+    | AgentPolicy
+    | undefined;
+  /** As in HeartbeatResponse. */
+  revokedNodeSerials: string[];
 }
 
 export interface HeartbeatRequest {
@@ -178,7 +182,14 @@ export interface HeartbeatRequest {
 export interface HeartbeatResponse {
   heartbeatIntervalMs: number;
   /** The policy in force, on every answer: an applied or deleted spec reaches the agent at its next beat. */
-  policy?: AgentPolicy | undefined;
+  policy?:
+    | AgentPolicy
+    | undefined;
+  /**
+   * Serials (hex, upper case) of revoked node certificates not yet expired, at most 1,024: the agent
+   * hands them to its nodes, which refuse those certificates at once (a revoked agent's nodes).
+   */
+  revokedNodeSerials: string[];
 }
 
 export interface UnregisterAgentRequest {
@@ -1451,7 +1462,7 @@ export const AgentPolicy: MessageFns<AgentPolicy> = {
 };
 
 function createBaseRegisterAgentResponse(): RegisterAgentResponse {
-  return { heartbeatIntervalMs: 0, masterId: "", policy: undefined };
+  return { heartbeatIntervalMs: 0, masterId: "", policy: undefined, revokedNodeSerials: [] };
 }
 
 export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
@@ -1464,6 +1475,9 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     }
     if (message.policy !== undefined) {
       AgentPolicy.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.revokedNodeSerials) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -1505,6 +1519,14 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
             message.policy = AgentPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.revokedNodeSerials.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1530,6 +1552,11 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
         ? globalThis.String(object.master_id)
         : "",
       policy: isSet(object.policy) ? AgentPolicy.fromJSON(object.policy) : undefined,
+      revokedNodeSerials: globalThis.Array.isArray(object?.revokedNodeSerials)
+        ? object.revokedNodeSerials.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.revoked_node_serials)
+        ? object.revoked_node_serials.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1544,6 +1571,9 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     if (message.policy !== undefined) {
       obj.policy = AgentPolicy.toJSON(message.policy);
     }
+    if (message.revokedNodeSerials?.length) {
+      obj.revokedNodeSerials = message.revokedNodeSerials;
+    }
     return obj;
   },
 
@@ -1557,6 +1587,7 @@ export const RegisterAgentResponse: MessageFns<RegisterAgentResponse> = {
     message.policy = (object.policy !== undefined && object.policy !== null)
       ? AgentPolicy.fromPartial(object.policy)
       : undefined;
+    message.revokedNodeSerials = object.revokedNodeSerials?.map((e) => e) || [];
     return message;
   },
 };
@@ -1651,7 +1682,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
 };
 
 function createBaseHeartbeatResponse(): HeartbeatResponse {
-  return { heartbeatIntervalMs: 0, policy: undefined };
+  return { heartbeatIntervalMs: 0, policy: undefined, revokedNodeSerials: [] };
 }
 
 export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
@@ -1661,6 +1692,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     if (message.policy !== undefined) {
       AgentPolicy.encode(message.policy, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.revokedNodeSerials) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1694,6 +1728,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
             message.policy = AgentPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.revokedNodeSerials.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1714,6 +1756,11 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
         ? globalThis.Number(object.heartbeat_interval_ms)
         : 0,
       policy: isSet(object.policy) ? AgentPolicy.fromJSON(object.policy) : undefined,
+      revokedNodeSerials: globalThis.Array.isArray(object?.revokedNodeSerials)
+        ? object.revokedNodeSerials.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.revoked_node_serials)
+        ? object.revoked_node_serials.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1724,6 +1771,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     if (message.policy !== undefined) {
       obj.policy = AgentPolicy.toJSON(message.policy);
+    }
+    if (message.revokedNodeSerials?.length) {
+      obj.revokedNodeSerials = message.revokedNodeSerials;
     }
     return obj;
   },
@@ -1737,6 +1787,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     message.policy = (object.policy !== undefined && object.policy !== null)
       ? AgentPolicy.fromPartial(object.policy)
       : undefined;
+    message.revokedNodeSerials = object.revokedNodeSerials?.map((e) => e) || [];
     return message;
   },
 };
