@@ -46,7 +46,7 @@ export class Agent {
   private resolveDone!: () => void;
   /** This agent's own config: followed until the grid sends a policy, and again after the spec is deleted. */
   private readonly ownPolicy: EffectivePolicy;
-  /** Certificates of the nodes (process platform with an agent certificate), else undefined: plaintext nodes. */
+  /** Certificates of the nodes (an agent with a certificate), else undefined: plaintext nodes. */
   private readonly nodeTls: NodeCredentials | undefined;
 
   constructor(
@@ -62,10 +62,11 @@ export class Agent {
       restart: { enabled: m.restartFailedNodes, maxRestarts: m.restartMax, windowMs: m.restartWindowMs, backoffMs: m.restartBackoffMs, backoffMaxMs: m.restartBackoffMaxMs },
     };
     // Nodes speak mutual TLS when the agent holds a certificate, and only then leave loopback: they
-    // bind the agent's own host, where replicas on other hosts reach their leader.
-    this.nodeTls = opts.tls !== undefined && platform.name === 'process' ? new NodeCredentials(opts.tls, opts.masterEndpoint, opts.storage.dataPath, logger.child({ component: 'node-tls' })) : undefined;
+    // bind the agent's own host, where replicas on other hosts reach their leader. Container nodes
+    // too: their credential is mounted read-only and handed to the user they run as.
+    this.nodeTls = opts.tls !== undefined ? new NodeCredentials(opts.tls, opts.masterEndpoint, opts.storage.dataPath, logger.child({ component: 'node-tls' }), platform.nodeUser) : undefined;
     const { host } = splitHostPort(opts.listen);
-    const nodeHost = this.nodeTls !== undefined && !isLoopbackHost(host) ? host : undefined;
+    const nodeHost = platform.nodeDialHost ?? (this.nodeTls !== undefined && !isLoopbackHost(host) ? host : undefined);
     if (this.nodeTls === undefined && !isLoopbackHost(host)) {
       logger.warn('nodes speak plaintext without an agent certificate, so they listen on 127.0.0.1 only: replicas on other hosts cannot reach them (join the grid with --join for mutual TLS)');
     }

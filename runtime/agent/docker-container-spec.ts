@@ -20,6 +20,13 @@ export const CONTAINER_DATA_DIR = '/data';
  */
 export const CONTAINER_TOKEN_FILE = '/run/sutra/token';
 
+/**
+ * Where the node's credential directory is mounted (read-only) when it speaks mutual TLS. The
+ * directory, not its files: the agent renews a certificate by renaming new files into it, which a
+ * file mount would not show, and the node takes them without a restart (node-tls.ts).
+ */
+export const CONTAINER_TLS_DIR = '/run/sutra/tls';
+
 /** The lean storage-server entry inside the image (the root Dockerfile's /app layout). */
 export const CONTAINER_STORAGE_ENTRY = '/app/dist/runtime/storage/main.js';
 
@@ -72,8 +79,9 @@ export function containerCreateOptions(settings: ContainerSettings, spec: NodeLa
     '--port', String(spec.port),
     '--storage-path', CONTAINER_DATA_DIR,
     '--memory', String(spec.memoryMb),
-    // Inside its own namespace the server must accept the forwarded connections on the bridge.
-    '--host', bridged ? '0.0.0.0' : '127.0.0.1',
+    // Inside its own namespace the server must accept the forwarded connections on the bridge. On
+    // the host's network it binds what the agent chose (beyond loopback only under mutual TLS).
+    '--host', bridged ? '0.0.0.0' : (spec.host ?? '127.0.0.1'),
     ...replicationArgs(spec),
   ];
   // Structured mounts, not `src:dst:opts` bind strings: no character of a path can add a field.
@@ -81,6 +89,11 @@ export function containerCreateOptions(settings: ContainerSettings, spec: NodeLa
   if (settings.tokenFile !== undefined) {
     cmd.push('--token-file', CONTAINER_TOKEN_FILE);
     mounts.push({ Type: 'bind', Source: settings.tokenFile, Target: CONTAINER_TOKEN_FILE, ReadOnly: true });
+  }
+  if (spec.tlsDir !== undefined) {
+    // Paths only: the key never travels in argv or env.
+    cmd.push('--tls-dir', CONTAINER_TLS_DIR, ...(spec.agentId !== undefined ? ['--agent-id', spec.agentId] : []));
+    mounts.push({ Type: 'bind', Source: spec.tlsDir, Target: CONTAINER_TLS_DIR, ReadOnly: true });
   }
   return {
     name: containerName(settings.agentId, spec.nodeId),

@@ -46,6 +46,12 @@ export interface DockerPlatformOptions {
    */
   readonly token?: string;
   /**
+   * The agent holds a certificate, so its nodes speak mutual TLS (their credential is mounted): a
+   * bridged node may then listen on 0.0.0.0 inside its container without a token.
+   * @default false
+   */
+  readonly tls?: boolean;
+  /**
    * Numeric `uid` or `uid:gid` node containers run as (`[docker].user`). Default: the agent's own
    * uid:gid, or {@link DEFAULT_NODE_USER} (the image's `node` user) when the agent runs as root,
    * so a root agent never runs its nodes as root. A root agent hands each node's storage dir to
@@ -177,10 +183,10 @@ export class DockerPlatform implements NodePlatform {
     const network = opts.network ?? 'host';
     if (network !== 'bridge' && network !== 'host') throw new ConfigError('[docker].network', `expected "bridge" or "host", got "${String(network)}"`);
     if (opts.image.trim() === '') throw new ConfigError('[docker].image', 'is required for platform "docker"');
-    if (network === 'bridge' && opts.token === undefined) {
+    if (network === 'bridge' && opts.token === undefined && opts.tls !== true) {
       throw new ConfigError(
         '[docker].network',
-        'bridge networking makes each storage-server listen on 0.0.0.0 inside its container, which needs a token; give the agent a token or set network = "host"',
+        'bridge networking makes each storage-server listen on 0.0.0.0 inside its container, which needs a token or mutual TLS; give the agent a token, join the grid with --join, or set network = "host"',
       );
     }
     const { user, owner } = resolveNodeUser(opts.user);
@@ -201,6 +207,16 @@ export class DockerPlatform implements NodePlatform {
     const platform = new DockerPlatform(docker, opts, tokenFile, user, owner);
     await platform.watcher.start();
     return platform;
+  }
+
+  /** The user containers run as, when the agent (root) hands node files to it. */
+  get nodeUser(): DirOwner | undefined {
+    return this.owner;
+  }
+
+  /** Bridged nodes are reached where their ports are published; on the host's network, where they bind. */
+  get nodeDialHost(): string | undefined {
+    return this.settings.network === 'bridge' ? this.settings.publishHost : undefined;
   }
 
   /** The underlying Engine client (tests and the benchmark inspect containers through it). */

@@ -5,7 +5,8 @@
  * (0700; files 0600, written whole), the directory the node is started with (`--tls-dir`). The
  * agent renews each certificate at half its life; the node watches its files and takes the new one
  * without a restart. The directory is the agent's, not the node's storage directory, where a node
- * could plant a symlink for the agent to write through.
+ * could plant a symlink for the agent to write through. A node running as another user (a container
+ * node's `[docker].user`) is handed the files, never the directory (credential-dir.ts).
  */
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { issueNodeCertificate } from '../../client/index.js';
 import { clientChannelOptions, TLS_CHANNEL_OPTIONS, tlsChannelCredentials, type TlsSource } from '../../client/transport.js';
 import { certNotAfter, createCsr, newPrivateKeyAsync } from '../common/pki/certs.js';
-import { writeCredentialDir } from '../common/pki/credential-dir.js';
+import { grantCredentialDir, writeCredentialDir, type CredentialReader } from '../common/pki/credential-dir.js';
 import type { Logger } from '../common/logger.js';
 
 /** How often the agent looks for node certificates past half their life (ms). */
@@ -30,6 +31,8 @@ export class NodeCredentials {
   readonly #life = new Map<string, { fromMs: number; toMs: number }>();
   /** Node id -> a renewal in flight. */
   readonly #pending = new Map<string, Promise<string>>();
+  /** Nodes whose files on disk were handed to the reader since the agent started. */
+  readonly #granted = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #renewals = 0;
 
@@ -39,6 +42,8 @@ export class NodeCredentials {
     private readonly master: string,
     private readonly dataPath: string,
     private readonly logger: Logger,
+    /** The user nodes run as when it is not the agent's own (a root agent's container nodes). */
+    private readonly reader?: CredentialReader,
   ) {}
 
   /** How many node certificates were renewed (not first issued) since the agent started. */
@@ -56,13 +61,13 @@ export class NodeCredentials {
     const dir = nodeTlsDir(this.dataPath, nodeId);
     const life = this.#life.get(nodeId) ?? this.readLife(nodeId);
     const now = Date.now();
-    if (life !== undefined && now < life.fromMs + (life.toMs - life.fromMs) / 2) return dir;
+    if (life !== undefined && now < life.fromMs + (life.toMs - life.fromMs) / 2) return this.granted(nodeId, dir);
     try {
       return await this.issue(nodeId, life !== undefined);
     } catch (err) {
       if (life !== undefined && now < life.toMs) {
         this.logger.warn({ nodeId, err: (err as Error).message }, 'node certificate renewal failed; the current one is still valid');
-        return dir;
+        return this.granted(nodeId, dir);
       }
       throw err;
     }
@@ -79,6 +84,7 @@ export class NodeCredentials {
   /** Forgets a node that is gone for good (its directory is removed). */
   forget(nodeId: string): void {
     this.#life.delete(nodeId);
+    this.#granted.delete(nodeId);
     rmSync(nodeTlsDir(this.dataPath, nodeId), { recursive: true, force: true });
   }
 
@@ -90,6 +96,18 @@ export class NodeCredentials {
   /** How the agent dials node `nodeId`: its own certificate, expecting that node's. */
   dial(nodeId: string, extra: ChannelOptions = {}): { credentials: ChannelCredentials; options: ChannelOptions; version: number } {
     return { credentials: tlsChannelCredentials(this.agent, { role: 'node', name: nodeId }), options: clientChannelOptions({ ...TLS_CHANNEL_OPTIONS, ...extra }), version: this.agent.version };
+  }
+
+  /**
+   * `dir`, its files owned as the node needs them: a credential left by an earlier run may have been
+   * written for another user. Once per node and agent run (ensure() runs every sweep).
+   */
+  private granted(nodeId: string, dir: string): string {
+    if (!this.#granted.has(nodeId)) {
+      grantCredentialDir(dir, this.reader);
+      this.#granted.add(nodeId);
+    }
+    return dir;
   }
 
   private readLife(nodeId: string): { fromMs: number; toMs: number } | undefined {
@@ -112,7 +130,8 @@ export class NodeCredentials {
       const keyPem = await newPrivateKeyAsync();
       const out = await issueNodeCertificate(this.master, this.agent.material, nodeId, createCsr(keyPem, nodeId));
       const dir = nodeTlsDir(this.dataPath, nodeId);
-      writeCredentialDir(dir, { caPem: out.caPem, certPem: out.certPem, keyPem });
+      writeCredentialDir(dir, { caPem: out.caPem, certPem: out.certPem, keyPem }, this.reader);
+      this.#granted.add(nodeId);
       this.#life.delete(nodeId);
       this.readLife(nodeId);
       if (renewal) {

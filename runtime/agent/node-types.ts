@@ -23,8 +23,9 @@ export interface SupervisorOptions {
   /** What nodes check on calls (the node token derived from the agent's), for StorageControl; undefined when tokenless. */
   readonly nodeToken?: string | undefined;
   /**
-   * Host process nodes bind: the agent's listen host when it is beyond loopback and the agent holds
-   * a certificate (nodes then speak mutual TLS, so replicas on other hosts reach their leader).
+   * Host nodes bind and the agent dials: the agent's listen host when it is beyond loopback and the
+   * agent holds a certificate (nodes then speak mutual TLS, so replicas on other hosts reach their
+   * leader), or where the platform publishes node ports (NodePlatform.nodeDialHost).
    * @default '127.0.0.1'
    */
   readonly nodeHost?: string | undefined;

@@ -26,6 +26,7 @@ export async function createPlatform(opts: CompiledAgentOptions, logger: Logger)
       agentId: opts.agentId,
       dataDir: opts.storage.dataPath,
       token: opts.token,
+      tls: opts.tls !== undefined,
       logger: logger.child({ component: 'docker-platform' }),
     });
   }

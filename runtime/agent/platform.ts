@@ -4,6 +4,7 @@
  * re-adopts instances. Implementations: process (this folder), docker.
  */
 
+import type { DirOwner } from './node-dir.js';
 import type { NodeReplicationSpec } from './replication-assignment.js';
 
 /** Everything a platform needs to start one storage node. Paths are already validated. */
@@ -59,6 +60,17 @@ export type ExitListener = (nodeId: string, instance: NodeInstance, exit: ExitIn
 
 export interface NodePlatform {
   readonly name: 'process' | 'docker';
+  /**
+   * The uid:gid nodes run as when it is not the agent's own (a root agent's container nodes): files
+   * a node must read, its credential, are handed to it. Undefined: the agent's own user.
+   */
+  readonly nodeUser?: DirOwner | undefined;
+  /**
+   * Where the agent reaches a node's port when the platform, not the node's bind host, decides it:
+   * a bridged container listens inside its own network namespace and is reached where its port is
+   * published. Undefined: where the node binds.
+   */
+  readonly nodeDialHost?: string | undefined;
   /** Starts an instance and returns once it is started (not yet healthy). Throws GridError on failure. */
   start(spec: NodeLaunchSpec): Promise<NodeInstance>;
   /** Stops an instance: graceful signal, then forced after `graceMs`. Resolves once it is gone. */

@@ -1,6 +1,7 @@
 /**
  * What a node container is given, against a real Engine: never the control-plane token (only the
- * node token derived from it), never root, never a mount a path character could rewrite.
+ * node token derived from it), never root, never a mount a path character could rewrite; under
+ * mutual TLS its credential read-only, readable by its uid and nobody else.
  */
 import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,10 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerPlatform, resolveNodeUser, type DockerPlatformOptions } from '../../runtime/agent/docker-platform.js';
+import { CONTAINER_TLS_DIR, containerCreateOptions, type ContainerSettings } from '../../runtime/agent/docker-container-spec.js';
+import { nodeTlsDir } from '../../runtime/agent/node-credentials.js';
+import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
+import { writeCredentialDir } from '../../runtime/common/pki/credential-dir.js';
 import { nodeToken } from '../../runtime/agent/node-token.js';
 import type { NodeLaunchSpec } from '../../runtime/agent/platform.js';
 import { DOCKER_SOCKET, execIn, freePort, removeAgentContainers, requireEngine, requireImage, roundTrip, tempDataDir, uniqueAgentId, waitServing } from './helpers.js';
@@ -107,6 +112,68 @@ describe('node containers: no control-plane token, no root', () => {
       expect.objectContaining({ Type: 'bind', Source: spec.storagePath, Target: '/data' }),
       expect.objectContaining({ Type: 'bind', Target: '/run/sutra/token', ReadOnly: true }),
     ]);
+  });
+});
+
+describe('node containers under mutual TLS', () => {
+  const settings: ContainerSettings = { image: 'img', grid: 'g', agentId: 'a1', network: 'host', publishHost: '127.0.0.1', tokenFile: undefined, user: '1000:1000' };
+  const spec: NodeLaunchSpec = { nodeId: 'n1', port: 7001, memoryMb: 128, storagePath: '/var/grid/nodes/n1', cluster: 'c1', role: 'storage', generation: 1 };
+
+  it('mounts the credential directory read-only and names it and the agent in argv, keeping the hardening', () => {
+    const opts = containerCreateOptions(settings, { ...spec, tlsDir: '/var/grid/.agent/node-tls/n1', agentId: 'a1', host: '10.0.0.5' });
+    const cmd = opts.Cmd!;
+    expect(cmd.slice(cmd.indexOf('--tls-dir'), cmd.indexOf('--tls-dir') + 4)).toEqual(['--tls-dir', CONTAINER_TLS_DIR, '--agent-id', 'a1']);
+    // On the host's network the node binds the host the agent chose (beyond loopback only under TLS).
+    expect(cmd[cmd.indexOf('--host') + 1]).toBe('10.0.0.5');
+    expect(opts.HostConfig!.Mounts).toContainEqual({ Type: 'bind', Source: '/var/grid/.agent/node-tls/n1', Target: CONTAINER_TLS_DIR, ReadOnly: true });
+    // Nothing of the credential in argv or env: paths only.
+    expect(JSON.stringify([opts.Cmd, opts.Env])).not.toMatch(/PRIVATE KEY|CERTIFICATE/);
+    expect(opts.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], Privileged: false });
+    expect(opts.User).toBe('1000:1000');
+    // A bridged node listens on 0.0.0.0 inside its own namespace, whatever the agent's host.
+    const bridged = containerCreateOptions({ ...settings, network: 'bridge' }, { ...spec, tlsDir: '/d', agentId: 'a1', host: '10.0.0.5' }).Cmd!;
+    expect(bridged[bridged.indexOf('--host') + 1]).toBe('0.0.0.0');
+  });
+
+  it('without a credential: no TLS flag, no TLS mount, loopback', () => {
+    const opts = containerCreateOptions(settings, spec);
+    expect(opts.Cmd).not.toContain('--tls-dir');
+    expect(opts.Cmd).not.toContain('--agent-id');
+    expect(opts.Cmd![opts.Cmd!.indexOf('--host') + 1]).toBe('127.0.0.1');
+    expect(opts.HostConfig!.Mounts!.map((m) => m.Target)).toEqual(['/data']);
+  });
+
+  it('the node reads its key as its own uid, cannot write the mounted directory, and nobody else reads the key', async () => {
+    // GIVEN a bridged node without a token (mutual TLS instead), its credential written for its uid
+    const platform = await newPlatform({ token: undefined, tls: true });
+    const spec = await specFor('n-tls');
+    const ca = createCa('docker security test CA');
+    const leaf = issueKeyAndCert(ca, { role: 'node', name: spec.nodeId }, { ttlMs: 3_600_000 });
+    const dir = nodeTlsDir(data.dir, spec.nodeId);
+    writeCredentialDir(dir, { caPem: ca.certPem, certPem: leaf.certPem, keyPem: leaf.keyPem }, platform.nodeUser);
+    const instance = await platform.start({ ...spec, tlsDir: dir, agentId: 'agent-x' });
+    const info = await docker.getContainer(instance.containerId!).inspect();
+
+    // THEN the directory is mounted read-only and the node runs with it
+    expect(info.HostConfig.Mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: dir, Target: CONTAINER_TLS_DIR, ReadOnly: true }));
+    expect(info.Config.Cmd).toEqual(expect.arrayContaining(['--tls-dir', CONTAINER_TLS_DIR, '--agent-id', 'agent-x']));
+    expect(info.Config.Cmd).not.toContain('--token-file');
+    const read = await execIn(docker, instance.containerId!, ['node', '-e', `process.stdout.write(require('fs').readFileSync('${CONTAINER_TLS_DIR}/key.pem','utf8'))`]);
+    expect(read).toBe(leaf.keyPem);
+    const write = await execIn(docker, instance.containerId!, ['node', '-e', `try{require('fs').writeFileSync('${CONTAINER_TLS_DIR}/x','x');process.stdout.write('wrote')}catch(e){process.stdout.write(e.code)}`]);
+    expect(write).toBe('EROFS');
+    // ...and on the host: files 0600 of the node's uid, the directory the agent's (no link planted by that uid), entered only
+    const uid = Number(info.Config.User.split(':')[0]);
+    for (const f of ['key.pem', 'cert.pem', 'ca.pem']) {
+      const st = statSync(join(dir, f));
+      expect(st.mode & 0o777, f).toBe(0o600);
+      expect(st.uid, f).toBe(uid);
+    }
+    const d = statSync(dir);
+    expect(d.uid).toBe(process.getuid!());
+    expect(d.mode & 0o777).toBe(platform.nodeUser === undefined ? 0o700 : 0o710);
+    // The published port is where the agent dials a bridged node.
+    expect(platform.nodeDialHost).toBe('127.0.0.1');
   });
 });
 
