@@ -12,7 +12,8 @@ import { MasterLink } from './master-link.js';
 import { NodeSupervisor } from './node-supervisor.js';
 import { nodeToken } from './node-token.js';
 import type { NodePlatform } from './platform.js';
-import { NodeCredentials } from './node-credentials.js';
+import { NodeCredentials, nodeTlsRoot } from './node-credentials.js';
+import { NodeRevocations } from './node-revocations.js';
 
 /** Agent daemon lifecycle. */
 export type AgentState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -48,6 +49,8 @@ export class Agent {
   private readonly ownPolicy: EffectivePolicy;
   /** Certificates of the nodes (an agent with a certificate), else undefined: plaintext nodes. */
   private readonly nodeTls: NodeCredentials | undefined;
+  /** The master's revoked node certificates, handed to the nodes (with node TLS only). */
+  private readonly nodeRevocations: NodeRevocations | undefined;
 
   constructor(
     readonly opts: CompiledAgentOptions,
@@ -65,6 +68,7 @@ export class Agent {
     // bind the agent's own host, where replicas on other hosts reach their leader. Container nodes
     // too: their credential is mounted read-only and handed to the user they run as.
     this.nodeTls = opts.tls !== undefined ? new NodeCredentials(opts.tls, opts.masterEndpoint, opts.storage.dataPath, logger.child({ component: 'node-tls' }), platform.nodeUser) : undefined;
+    this.nodeRevocations = this.nodeTls !== undefined ? new NodeRevocations(nodeTlsRoot(opts.storage.dataPath)) : undefined;
     const { host } = splitHostPort(opts.listen);
     const nodeHost = platform.nodeDialHost ?? (this.nodeTls !== undefined && !isLoopbackHost(host) ? host : undefined);
     if (this.nodeTls === undefined && !isLoopbackHost(host)) {
@@ -124,6 +128,7 @@ export class Agent {
         nodes: () => this.supervisor.list(),
         onPolicy: (p) => this.applyPolicy(p),
         onAnswered: (sentAtMs, p) => this.supervisor.masterAnswered(sentAtMs, p.offlineAfterMs),
+        onRevokedNodes: (serials) => this.nodeRevocations?.update(serials),
         logger: this.logger.child({ component: 'master-link' }),
         info: {
           agentId: this.opts.agentId,

@@ -20,9 +20,14 @@ import type { Logger } from '../common/logger.js';
 /** How often the agent looks for node certificates past half their life (ms). */
 const SWEEP_MS = 1000;
 
+/** Where the nodes' credential directories live. */
+export function nodeTlsRoot(dataPath: string): string {
+  return join(dataPath, '.agent', 'node-tls');
+}
+
 /** Where node `nodeId`'s credential lives. */
 export function nodeTlsDir(dataPath: string, nodeId: string): string {
-  return join(dataPath, '.agent', 'node-tls', nodeId);
+  return join(nodeTlsRoot(dataPath), nodeId);
 }
 
 /** The agent's side of its nodes' certificates. */

@@ -7,6 +7,9 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, createCsr, issueKeyAndCert, newPrivateKey } from '../../runtime/common/pki/certs.js';
 import { issueNodeCertificate } from '../../client/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeAddress, nodeClient } from './node-tls-support.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent } from '../helpers/grid-client.js';
 import { eventually, runCli } from '../helpers/processes.js';
@@ -95,9 +98,28 @@ describe('mutual TLS across hosts', () => {
     // A revoked agent is refused at once: its own credential no longer answers.
     const asA2 = grid.client(grid.agentCredential('a2'));
     expect((await codeOf(asA2.heartbeat('a2'))).code).not.toBe(GrpcStatus.UNAUTHENTICATED);
+    // a2's node certificate, presented to a1's node: a grid identity without the role a read needs.
+    const a2NodeDir = join(grid.agents.get('a2')!.dataDir, '.agent', 'node-tls', onA2.nodeId);
+    const a2NodeCert = { caPem: readFileSync(join(a2NodeDir, 'ca.pem'), 'utf8'), certPem: readFileSync(join(a2NodeDir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(a2NodeDir, 'key.pem'), 'utf8') };
+    const nodeCall = async (): Promise<{ code: number; details: string }> => {
+      const c = nodeClient(nodeAddress(hosts!, onA1), a2NodeCert);
+      try {
+        return await codeOf(c.queryConcept('any'));
+      } finally {
+        c.raw.close();
+      }
+    };
+    expect((await nodeCall()).code).toBe(GrpcStatus.PERMISSION_DENIED);
     const revokeAgent = await runCli(['cert', 'revoke', '--agent', 'a2', '--master', grid.masterAddress, '--tls-dir', grid.adminDir], { wrap: hosts.exec('m') });
     expect(revokeAgent.code, revokeAgent.stderr).toBe(0);
     expect((await codeOf(asA2.heartbeat('a2'))).code).toBe(GrpcStatus.UNAUTHENTICATED);
+    // ... and its nodes' certificates too, by the other agents' nodes: a1 hands the revocation to its
+    // node with its next heartbeat answer, and the node reads it within a second.
+    const refused = await eventually(async () => {
+      const r = await nodeCall();
+      return r.code === GrpcStatus.UNAUTHENTICATED ? r : undefined;
+    }, 15_000, 200);
+    expect(refused.details).toMatch(/revoked/);
     // ... and so is the agent itself, its open heartbeat stream included: the master hears it no more.
     await eventually(async () => (await admin.listAgents()).agents.find((a) => a.info?.agentId === 'a2')?.health === 'offline', 30_000);
     await eventually(async () => (await admin.listAgents()).agents.find((a) => a.info?.agentId === 'a1')?.health === 'healthy', 30_000);
