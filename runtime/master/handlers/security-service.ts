@@ -27,18 +27,28 @@ interface Req {
 
 const MAX_TOKEN_CHARS = 256;
 
-/** GridSecurity ready for `startGrpcServer`. */
+/**
+ * GridSecurity ready for `startGrpcServer`.
+ *
+ * Any master serves every call of it, leader or follower: token create and revoke, joins and
+ * revocations are writes, but to the credential store, not to the state the leader fences. On
+ * etcd each is its own key, and using up a join token is a transaction, so masters never undo
+ * each other's writes and two joins with one token cannot both win. This is what users of
+ * Nomad or Kubernetes expect of a server (any one takes `nomad acl token create`, `kubeadm token
+ * create`), and an agent joining during a failover, or given the masters in any order, needs no
+ * leader.
+ */
 export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: Logger): { definition: typeof GridSecurityService; impl: UntypedServiceImplementation } {
   const handlers = {
-    createJoinToken: (req: Req, call: object) => {
-      const t = pki.createJoinToken(req.role, req.ttlMs, req.api);
+    createJoinToken: async (req: Req, call: object) => {
+      const t = await pki.createJoinToken(req.role, req.ttlMs, req.api);
       // The token itself is never logged: its id is enough to find and revoke it.
       logger?.info(`${req.api ? 'API' : 'join'} token ${t.id} for role ${t.role} created by ${callerOf(call)?.name ?? '?'}, expires ${new Date(t.expiresAtMs).toISOString()}`);
       return { token: t.token, tokenId: t.id, expiresAtMs: t.expiresAtMs, caHash: pki.caHash };
     },
-    join: (req: Req) => {
+    join: async (req: Req) => {
       if (req.token.length > MAX_TOKEN_CHARS) throw new RuntimeError('INVALID_ARGUMENT', `token: longer than ${MAX_TOKEN_CHARS} characters`, { field: 'token' });
-      const out = pki.join(req.token, req.name, req.csrPem);
+      const out = await pki.join(req.token, req.name, req.csrPem);
       logger?.info(`${out.role} ${req.name} joined with a join token`);
       return out;
     },
@@ -47,23 +57,24 @@ export function createSecurityService(pki: GridPki, guard: CallGuard, logger?: L
       if (caller === undefined) throw new RuntimeError('UNAUTHENTICATED', 'RenewCertificate: no caller');
       return pki.renew(caller, req.csrPem);
     },
-    revokeCredential: (req: Req) => {
+    revokeCredential: async (req: Req) => {
       const serial = req.serial.trim();
       const agentId = optionalId('agent_id', req.agentId);
       if (serial === '' && agentId === '') throw new RuntimeError('INVALID_ARGUMENT', 'serial or agent_id: one is required', { field: 'serial' });
       if (serial !== '' && !/^[0-9A-Fa-f]{2,64}$/.test(serial)) throw new RuntimeError('INVALID_ARGUMENT', 'serial: must be hex', { field: 'serial' });
-      pki.registry.revoke({ serial: serial === '' ? undefined : serial, agentId: agentId === '' ? undefined : agentId });
+      // In force here when this returns; at the other masters once their etcd watch delivers it.
+      await pki.registry.revoke({ serial: serial === '' ? undefined : serial, agentId: agentId === '' ? undefined : agentId });
       logger?.warn(`revoked ${serial !== '' ? `serial ${serial}` : ''}${agentId !== '' ? ` agent ${agentId}` : ''}`);
       return {};
     },
-    issueNodeCertificate: (req: Req, call: object) => {
-      const out = pki.issueNode(req.nodeId, req.csrPem);
+    issueNodeCertificate: async (req: Req, call: object) => {
+      const out = await pki.issueNode(req.nodeId, req.csrPem);
       logger?.info(`node certificate for ${req.nodeId} issued to ${callerOf(call)?.name ?? '?'}`);
       return out;
     },
-    revokeJoinToken: (req: Req) => {
+    revokeJoinToken: async (req: Req) => {
       if (!/^[0-9a-f]{12}$/.test(req.tokenId)) throw new RuntimeError('INVALID_ARGUMENT', 'token_id: must be the 12 hex digits printed by token create', { field: 'token_id' });
-      if (!pki.registry.revokeToken(req.tokenId)) throw new RuntimeError('AGENT_NOT_FOUND', `token_id: no unused token ${req.tokenId}`, { field: 'token_id' });
+      if (!(await pki.registry.revokeToken(req.tokenId))) throw new RuntimeError('AGENT_NOT_FOUND', `token_id: no unused token ${req.tokenId}`, { field: 'token_id' });
       return {};
     },
   };
