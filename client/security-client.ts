@@ -26,7 +26,8 @@ export function fetchPinnedCa(addresses: string, caHash: string, timeoutMs = CAL
 
 /**
  * `fn` at each address of a `--master` list (`HOST:PORT[,HOST:PORT...]`) in turn, until one
- * answers: several masters share one CA, and a join token is known to the master that made it.
+ * answers: several masters share one CA, and (unless they share etcd, where any master knows
+ * every token) a join token is known only to the master that made it.
  * A bad argument is the answer at once; otherwise a refusal is reported before an unreachable
  * master, since it says more.
  */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, ShutdownTimeoutError, RuntimeError } from '../errors.js';
 import { isLoopbackHost, splitHostPort, startGrpcServer, type GrpcServerHandle } from '../common/grpc-server.js';
 import { masterSecurity, type MasterSecurity } from './pki/master-security.js';
+import type { CredentialStore } from './pki/credential-store.js';
 import { insecureCredentials, tlsChannelCredentials, type GridIdentity } from '../../client/transport.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AgentClientPool } from './agent-client-pool.js';
@@ -63,6 +64,11 @@ export interface MasterDeps {
   readonly leadership?: Leadership;
   /** The event log several masters share (with `leadership`); @default the file log in the data dir */
   readonly sharedEvents?: SharedEventStore;
+  /**
+   * Tokens and revocations several masters share (etcd), used with TLS; the master opens and
+   * closes it. @default the file `<data-dir>/pki/credentials.json`
+   */
+  readonly credentials?: CredentialStore;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -97,6 +103,7 @@ export class Master {
   private bus: EventBus | undefined;
   private readonly eventsFromCaller: boolean;
   private readonly sharedEvents: SharedEventStore | undefined;
+  private readonly credentials: CredentialStore | undefined;
   private mirror: StorageMirror | undefined;
   private mirrorClient: EventStorageClient | undefined;
   /** The last policy line logged, so a change is logged once. */
@@ -123,6 +130,7 @@ export class Master {
     this.httpFactory = deps.http;
     this.leadership = deps.leadership ?? new SoleLeadership();
     this.sharedEvents = deps.sharedEvents;
+    this.credentials = deps.credentials;
     if (this.options.http !== undefined && this.httpFactory === undefined) {
       throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
     }
@@ -173,10 +181,17 @@ export class Master {
       const masterId = await loadMasterId(o.dataDir);
       // Mutual TLS (issue 14): the grid CA, the master's certificate, join tokens, roles. Before the
       // events: the mirror to --event-storage dials with the master's certificate.
-      this.security = masterSecurity(o, masterId, this.logger, () => this.pool.close(), (nodeId, agentId) => {
-        requireLeader(this.leadership, 'IssueNodeCertificate');
-        return this.context?.ops.runsOn(nodeId, agentId) ?? false;
-      });
+      this.security = await masterSecurity(
+        o,
+        masterId,
+        this.logger,
+        () => this.pool.close(),
+        (nodeId, agentId) => {
+          requireLeader(this.leadership, 'IssueNodeCertificate');
+          return this.context?.ops.runsOn(nodeId, agentId) ?? false;
+        },
+        this.credentials,
+      );
       if (this.security !== undefined) this.pool.useTls(this.security.pki.source);
       const bus = await this.openEvents();
       const ops = new NodeOperations(this.registry, this.pool, this.events, this.logger.child({ component: 'nodes' }), () =>
@@ -241,6 +256,7 @@ export class Master {
       await this.leadership.close().catch(() => undefined);
       this.pool.close();
       this.security?.pki.stop();
+      await this.credentials?.close().catch(() => undefined);
       await this.closeEvents();
       this.resolveStopped();
       throw err;
@@ -315,6 +331,8 @@ export class Master {
     } finally {
       this.pool.close();
       this.leaderReads.close();
+      // Before the leadership closes the etcd client it watches on.
+      await this.credentials?.close().catch(() => undefined);
       // The leader's last events go to the shared log while it still holds the leadership.
       if (this.sharedEvents !== undefined) await this.bus?.flush(3000).catch(() => undefined);
       await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));

@@ -44,34 +44,34 @@ describe('grid PKI', () => {
     expect(() => issueLeaf(ca, tampered, { role: 'reader', name: 'r' }, { ttlMs: 1000 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', context: { field: 'csr' } }));
   });
 
-  it('keeps the CA and tokens in 0600 files, tokens only as hashes; a token works once', () => {
+  it('keeps the CA and tokens in 0600 files, tokens only as hashes; a token works once', async () => {
     const dataDir = tempDir('pki-');
     const pki = new GridPki({ dataDir, masterId: 'm1', hosts: ['127.0.0.1'], certTtlMs: 3_600_000 });
-    const t = pki.createJoinToken('agent', 60_000);
+    const t = await pki.createJoinToken('agent', 60_000);
     for (const f of ['ca.pem', 'ca-key.pem', 'credentials.json']) expect(statSync(join(dataDir, 'pki', f)).mode & 0o777).toBe(0o600);
     const stored = readFileSync(join(dataDir, 'pki', 'credentials.json'), 'utf8');
     expect(stored).not.toContain(t.token.split('.')[2]!);
     const csr = createCsr(newPrivateKey(), 'a1');
-    expect(pki.join(t.token, 'a1', csr).role).toBe('agent');
-    expect(() => pki.join(t.token, 'a1', csr)).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
-    expect(() => pki.createJoinToken('master', 60_000)).toThrow(expect.objectContaining({ context: { field: 'role' } }));
+    expect((await pki.join(t.token, 'a1', csr)).role).toBe('agent');
+    await expect(pki.join(t.token, 'a1', csr)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(pki.createJoinToken('master', 60_000)).rejects.toMatchObject({ context: { field: 'role' } });
   });
 
-  it('refuses an expired join token', () => {
+  it('refuses an expired join token', async () => {
     let now = Date.now();
     const pki = new GridPki({ dataDir: tempDir('pki-'), masterId: 'm1', hosts: [], certTtlMs: 3_600_000, now: () => now });
-    const t = pki.createJoinToken('reader', 1000);
+    const t = await pki.createJoinToken('reader', 1000);
     now += 2000;
-    expect(() => pki.join(t.token, 'r', createCsr(newPrivateKey(), 'r'))).toThrow(expect.objectContaining({ code: 'UNAUTHENTICATED' }));
+    await expect(pki.join(t.token, 'r', createCsr(newPrivateKey(), 'r'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
-  it('revokes by serial and by agent id; a new join of the agent lifts the id revocation, not the old serials', () => {
+  it('revokes by serial and by agent id; a new join of the agent lifts the id revocation, not the old serials', async () => {
     const pki = new GridPki({ dataDir: tempDir('pki-'), masterId: 'm1', hosts: [], certTtlMs: 3_600_000 });
-    const first = pki.issueLocal({ role: 'agent', name: 'a1' });
-    pki.registry.revoke({ agentId: 'a1' });
+    const first = await pki.issueLocal({ role: 'agent', name: 'a1' });
+    await pki.registry.revoke({ agentId: 'a1' });
     expect(pki.registry.isRevoked('00', { role: 'agent', name: 'a1' })).toBe(true);
-    const t = pki.createJoinToken('agent', 60_000);
-    pki.join(t.token, 'a1', createCsr(newPrivateKey(), 'a1'));
+    const t = await pki.createJoinToken('agent', 60_000);
+    await pki.join(t.token, 'a1', createCsr(newPrivateKey(), 'a1'));
     expect(pki.registry.isRevoked('00', { role: 'agent', name: 'a1' })).toBe(false);
     expect(pki.registry.isRevoked(first.serial, { role: 'agent', name: 'a1' })).toBe(true);
   });

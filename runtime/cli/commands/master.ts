@@ -109,7 +109,7 @@ export function registerMasterCommand(program: Command): void {
               { endpoints: parseEtcdStore(flags.store), ca: flags.etcdCa, cert: flags.etcdCert, key: flags.etcdKey },
               { ttlSeconds: flags.leaseTtl === undefined ? undefined : intFlag(flags.leaseTtl, '--lease-ttl', 1, 1), advertise: flags.advertise },
             );
-      const master = new Master(options, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership, sharedEvents: etcd.events } : {}) });
+      const master = new Master(options, { ...http, ...(etcd !== undefined ? { specStore: etcd.store, leadership: etcd.leadership, sharedEvents: etcd.events, credentials: etcd.credentials } : {}) });
       await runUntilSignal(master, () => master.start());
     });
 }

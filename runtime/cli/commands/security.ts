@@ -76,7 +76,7 @@ export function registerSecurityCommands(program: Command): void {
     .action(async (opts: { dataDir: string; role: string; name: string; out: string; ttl?: string; tlsCaCert?: string; tlsCaKey?: string }) => {
       const { issueCredentialFiles } = await import('../../master/pki/issue-files.js');
       const { parseDuration } = await import('../../../schema/index.js');
-      const serial = issueCredentialFiles({
+      const serial = await issueCredentialFiles({
         dataDir: opts.dataDir,
         role: opts.role,
         name: opts.name,

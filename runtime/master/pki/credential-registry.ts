@@ -1,37 +1,14 @@
 /**
- * Join tokens and revocations, kept in `<data-dir>/pki/credentials.json` (0600). A token is stored
- * only as the SHA-256 of its secret: the file, and every log line, never holds a usable token.
- * Join tokens are single use and expire. API tokens (`token create --api`) are bearer tokens of the
- * HTTP API: used again and again until they expire or are revoked, never usable to join.
+ * Join tokens, API tokens and revocations, over a {@link CredentialStore} (a file for a lone master,
+ * etcd for several). A token is stored only as the SHA-256 of its secret: the store, and every log
+ * line, never holds a usable token. Join tokens are single use and expire. API tokens (`token create
+ * --api`) are bearer tokens of the HTTP API: used again and again until they expire or are revoked,
+ * never usable to join.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { RuntimeError } from '../../errors.js';
 import type { GridIdentity, GridRole } from '../../../client/transport.js';
-import { pkiPath, writePrivate } from './pki-files.js';
-
-interface TokenRecord {
-  readonly id: string;
-  readonly sha256: string;
-  readonly role: GridRole;
-  readonly expiresAtMs: number;
-  /** An API token (reusable bearer token of the HTTP API), not a join token. */
-  readonly api?: boolean;
-}
-
-interface State {
-  tokens: TokenRecord[];
-  revokedSerials: string[];
-  revokedAgents: string[];
-  /**
-   * Serial → identity of every certificate issued (so an agent's revocation reaches all its
-   * serials), and for a node certificate the agent it was issued to (`by`).
-   */
-  issued: Record<string, GridIdentity & { by?: string }>;
-}
-
-/** The most revoked node serials sent to agents on every beat (the newest are kept). */
-export const MAX_REVOKED_NODE_SERIALS = 1024;
+import type { CredentialChange, CredentialStore, TokenRecord } from './credential-store.js';
 
 /** A new join token: the secret is shown once, to whoever asked for it. */
 export interface NewJoinToken {
@@ -41,6 +18,19 @@ export interface NewJoinToken {
   readonly expiresAtMs: number;
 }
 
+/**
+ * Most tokens (join and API, unused and unexpired) a grid keeps: each is a record every master
+ * holds in memory. With several masters the count is each master's view, so two creating at the
+ * same instant may pass it by one each.
+ */
+export const MAX_OUTSTANDING_TOKENS = 1000;
+
+/** The most revoked node serials sent to agents on every beat (the ones expiring last are kept). */
+export const MAX_REVOKED_NODE_SERIALS = 1024;
+
+/** How long the list of revoked node serials is reused (ms): it is read on every heartbeat answer. */
+const NODE_LIST_MS = 1000;
+
 const TOKEN = /^sgj\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 const API_TOKEN = /^sga\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
 
@@ -48,29 +38,58 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** The master's join tokens and revocations. */
-export class CredentialRegistry {
-  readonly #path: string;
-  readonly #state: State;
-  readonly #now: () => number;
-  #revokedNodes: readonly string[] | undefined;
+function matches(record: TokenRecord, secret: string): boolean {
+  return timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(secret));
+}
 
-  constructor(dataDir: string, now: () => number = Date.now) {
-    this.#path = pkiPath(dataDir, 'credentials.json');
-    this.#now = now;
-    this.#state = existsSync(this.#path)
-      ? (JSON.parse(readFileSync(this.#path, 'utf8')) as State)
-      : { tokens: [], revokedSerials: [], revokedAgents: [], issued: {} };
+/** Options of {@link CredentialRegistry}. */
+export interface CredentialRegistryOptions {
+  /**
+   * The longest life of a certificate the master issues: an agent id's revocation is kept this
+   * long past the last certificate known of it (one issued meanwhile elsewhere is covered too).
+   */
+  readonly certTtlMs: number;
+  readonly now?: () => number;
+}
+
+/** The grid's join tokens, API tokens and revocations. */
+export class CredentialRegistry {
+  readonly #store: CredentialStore;
+  readonly #now: () => number;
+  readonly #certTtlMs: number;
+  #nodeList: { atMs: number; serials: readonly string[] } | undefined;
+
+  constructor(store: CredentialStore, o: CredentialRegistryOptions) {
+    this.#store = store;
+    this.#now = o.now ?? Date.now;
+    this.#certTtlMs = o.certTtlMs;
   }
 
-  /** A one-time join token for `role` (or, with `api`, a reusable API token), valid `ttlMs`. */
-  createToken(role: GridRole, ttlMs: number, api = false): NewJoinToken {
+  /** The store underneath (the master opens and closes it). */
+  get store(): CredentialStore {
+    return this.#store;
+  }
+
+  /**
+   * A one-time join token for `role` (or, with `api`, a reusable API token), valid `ttlMs`.
+   * @throws RuntimeError CAPACITY_EXCEEDED (RESOURCE_EXHAUSTED) naming `tokens` past
+   * {@link MAX_OUTSTANDING_TOKENS}; QUORUM_UNAVAILABLE when etcd does not answer.
+   */
+  async createToken(role: GridRole, ttlMs: number, api = false): Promise<NewJoinToken> {
+    const now = this.#now();
+    let outstanding = 0;
+    for (const [, t] of this.#store.entries('tokens')) if (t.expiresAtMs > now) outstanding++;
+    if (outstanding >= MAX_OUTSTANDING_TOKENS) {
+      throw new RuntimeError(
+        'CAPACITY_EXCEEDED',
+        `tokens: ${outstanding} tokens are outstanding, at most ${MAX_OUTSTANDING_TOKENS}; revoke unused ones (token revoke) or let them expire; none was created`,
+        { field: 'tokens', limit: MAX_OUTSTANDING_TOKENS },
+      );
+    }
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const expiresAtMs = this.#now() + ttlMs;
-    this.#state.tokens = this.#state.tokens.filter((t) => t.expiresAtMs > this.#now());
-    this.#state.tokens.push({ id, sha256: sha256(secret).toString('hex'), role, expiresAtMs, ...(api ? { api: true } : {}) });
-    this.save();
+    const expiresAtMs = now + ttlMs;
+    await this.#store.write([{ kind: 'tokens', key: id, value: { sha256: sha256(secret).toString('hex'), role, expiresAtMs, ...(api ? { api: true } : {}) } }]);
     return { token: `${api ? 'sga' : 'sgj'}.${id}.${secret}`, id, role, expiresAtMs };
   }
 
@@ -81,75 +100,95 @@ export class CredentialRegistry {
   apiTokenIdentity(token: string): GridIdentity | undefined {
     const m = API_TOKEN.exec(token);
     if (!m) return undefined;
-    const record = this.#state.tokens.find((t) => t.id === m[1] && t.api === true);
-    if (record === undefined || !timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(m[2]!))) return undefined;
+    const record = this.#store.get('tokens', m[1]!);
+    if (record === undefined || record.api !== true || !matches(record, m[2]!)) return undefined;
     if (record.expiresAtMs <= this.#now()) return undefined;
-    return { role: record.role, name: `token:${record.id}` };
+    return { role: record.role, name: `token:${m[1]!}` };
   }
 
   /**
-   * Uses up a token: its role, once.
+   * Uses up a join token: its role, once (of two masters given the same token at once, one).
    * @throws RuntimeError UNAUTHENTICATED for a malformed, unknown, used, revoked or expired token
    * (one message for all, so a caller learns nothing about which tokens exist).
    */
-  consumeToken(token: string): GridRole {
+  async consumeToken(token: string): Promise<GridRole> {
     const refused = new RuntimeError('UNAUTHENTICATED', 'join token is invalid, expired, revoked or already used', { field: 'token' });
     const m = TOKEN.exec(token);
     if (!m) throw refused;
-    const record = this.#state.tokens.find((t) => t.id === m[1] && t.api !== true);
-    if (record === undefined || !timingSafeEqual(Buffer.from(record.sha256, 'hex'), sha256(m[2]!))) throw refused;
-    this.#state.tokens = this.#state.tokens.filter((t) => t.id !== record.id);
-    this.save();
-    if (record.expiresAtMs <= this.#now()) throw refused;
+    // A wrong secret leaves the token alone: knowing an id is not enough to use it up.
+    const record = await this.#store.take('tokens', m[1]!, (t) => t.api !== true && matches(t, m[2]!));
+    if (record === undefined || record.expiresAtMs <= this.#now()) throw refused;
     return record.role;
   }
 
   /** Drops an unused join token, or an API token. @returns whether it existed. */
-  revokeToken(id: string): boolean {
-    const before = this.#state.tokens.length;
-    this.#state.tokens = this.#state.tokens.filter((t) => t.id !== id);
-    this.save();
-    return this.#state.tokens.length !== before;
+  async revokeToken(id: string): Promise<boolean> {
+    return (await this.#store.take('tokens', id, () => true)) !== undefined;
   }
 
   /**
-   * Records a certificate issued (a node's with the agent `by` that asked for it); a join as an
-   * agent lifts that agent id's revocation.
+   * Records a certificate issued, until `notAfterMs` (a node's with the agent `by` that asked for
+   * it); a join as an agent lifts that agent id's revocation.
    */
-  recordIssued(serial: string, identity: GridIdentity, fromJoin: boolean, by?: string): void {
-    this.#state.issued[serial.toUpperCase()] = by !== undefined ? { ...identity, by } : identity;
-    if (fromJoin && identity.role === 'agent') this.#state.revokedAgents = this.#state.revokedAgents.filter((a) => a !== identity.name);
-    this.save();
+  async recordIssued(serial: string, identity: GridIdentity, notAfterMs: number, fromJoin: boolean, by?: string): Promise<void> {
+    const changes: CredentialChange[] = [{ kind: 'issued', key: serial.toUpperCase(), value: { role: identity.role, name: identity.name, expiresAtMs: notAfterMs, ...(by !== undefined ? { by } : {}) } }];
+    if (fromJoin && identity.role === 'agent' && this.#store.get('revokedAgents', identity.name) !== undefined) changes.push({ kind: 'revokedAgents', key: identity.name });
+    await this.#store.write(changes);
   }
 
-  /** Revokes one serial, or every certificate of an agent id. */
-  revoke(what: { serial?: string; agentId?: string }): void {
-    if (what.serial !== undefined) this.#state.revokedSerials.push(what.serial.toUpperCase());
-    if (what.agentId !== undefined) {
-      this.#state.revokedAgents.push(what.agentId);
-      // The agent's own certificates, and those of the nodes it was given: its nodes' peers refuse them.
-      for (const [serial, id] of Object.entries(this.#state.issued)) {
-        if ((id.role === 'agent' && id.name === what.agentId) || (id.role === 'node' && id.by === what.agentId)) this.#state.revokedSerials.push(serial);
-      }
+  /**
+   * Revokes one serial, or every certificate of an agent id. In force at this master when it
+   * resolves (at other masters once their watch delivers it).
+   */
+  async revoke(what: { serial?: string | undefined; agentId?: string | undefined }): Promise<void> {
+    const now = this.#now();
+    const changes: CredentialChange[] = [];
+    if (what.serial !== undefined) {
+      const serial = what.serial.toUpperCase();
+      // A serial never recorded (issued by an older master, or elsewhere) is kept as long as any certificate may live.
+      const expiresAtMs = this.#store.get('issued', serial)?.expiresAtMs ?? now + this.#certTtlMs;
+      changes.push({ kind: 'revokedSerials', key: serial, value: { expiresAtMs } });
     }
-    this.#state.revokedSerials = [...new Set(this.#state.revokedSerials)];
-    this.#revokedNodes = undefined;
-    this.save();
+    if (what.agentId !== undefined) {
+      let until = now + this.#certTtlMs;
+      const serials: CredentialChange[] = [];
+      // The agent's own certificates, and those of the nodes it was given: their peers refuse them.
+      for (const [serial, id] of this.#store.entries('issued')) {
+        const its = (id.role === 'agent' && id.name === what.agentId) || (id.role === 'node' && id.by === what.agentId);
+        if (!its || id.expiresAtMs <= now) continue;
+        serials.push({ kind: 'revokedSerials', key: serial, value: { expiresAtMs: id.expiresAtMs } });
+        until = Math.max(until, id.expiresAtMs);
+      }
+      // The id first: it refuses every certificate of the agent at once, even should a long list of
+      // serials (kept so that a new join does not bring old certificates back) take several writes.
+      changes.push({ kind: 'revokedAgents', key: what.agentId, value: { expiresAtMs: until } }, ...serials);
+    }
+    await this.#store.write(changes);
+    this.#nodeList = undefined;
   }
 
-  /** Revoked serials of node certificates, newest last, at most {@link MAX_REVOKED_NODE_SERIALS}. */
+  /**
+   * Revoked serials of node certificates not yet expired, at most {@link MAX_REVOKED_NODE_SERIALS}
+   * (those expiring last), for the agents to hand to their nodes. Reused for a second: it goes out
+   * with every heartbeat answer, and a revocation made at another master arrives by its watch.
+   */
   revokedNodeSerials(): readonly string[] {
-    this.#revokedNodes ??= this.#state.revokedSerials.filter((s) => this.#state.issued[s]?.role === 'node').slice(-MAX_REVOKED_NODE_SERIALS);
-    return this.#revokedNodes;
+    const now = this.#now();
+    if (this.#nodeList !== undefined && now - this.#nodeList.atMs < NODE_LIST_MS) return this.#nodeList.serials;
+    const found: Array<[string, number]> = [];
+    for (const [serial, r] of this.#store.entries('revokedSerials')) {
+      if (r.expiresAtMs > now && this.#store.get('issued', serial)?.role === 'node') found.push([serial, r.expiresAtMs]);
+    }
+    found.sort((a, b) => a[1] - b[1]);
+    this.#nodeList = { atMs: now, serials: found.slice(-MAX_REVOKED_NODE_SERIALS).map(([s]) => s) };
+    return this.#nodeList.serials;
   }
 
   /** True for a revoked serial, or any certificate of a revoked agent id. */
   isRevoked(serial: string, identity: GridIdentity): boolean {
-    if (this.#state.revokedSerials.includes(serial.toUpperCase())) return true;
-    return identity.role === 'agent' && this.#state.revokedAgents.includes(identity.name);
-  }
-
-  private save(): void {
-    writePrivate(this.#path, JSON.stringify(this.#state, null, 2));
+    if (this.#store.get('revokedSerials', serial.toUpperCase()) !== undefined) return true;
+    if (identity.role !== 'agent') return false;
+    const agent = this.#store.get('revokedAgents', identity.name);
+    return agent !== undefined && agent.expiresAtMs > this.#now();
   }
 }

@@ -8,6 +8,8 @@ import { gridGuard, type Caller, type CallGuard } from '../../common/call-guard.
 import { isGridRole, isIdentityName, TlsSource, type GridIdentity, type GridRole } from '../../../client/transport.js';
 import { RuntimeError } from '../../errors.js';
 import { CredentialRegistry, type NewJoinToken } from './credential-registry.js';
+import type { CredentialStore } from './credential-store.js';
+import { FileCredentialStore } from './file-credential-store.js';
 import { loadOrCreateCa, type GivenCa } from './pki-files.js';
 
 /** Longest join token life. */
@@ -27,6 +29,11 @@ export interface GridPkiOptions {
   /** Life of every certificate issued (the master's own included). */
   readonly certTtlMs: number;
   readonly givenCa?: GivenCa | undefined;
+  /**
+   * Where tokens and revocations are kept: etcd when masters share it (opened by the caller).
+   * @default the file `<dataDir>/pki/credentials.json`
+   */
+  readonly credentials?: CredentialStore | undefined;
   readonly now?: () => number;
 }
 
@@ -46,7 +53,9 @@ export class GridPki {
     this.#opts = opts;
     this.ca = loadOrCreateCa(opts.dataDir, opts.givenCa);
     this.caHash = caHash(this.ca.certPem);
-    this.registry = new CredentialRegistry(opts.dataDir, opts.now);
+    const now = opts.now ?? Date.now;
+    const store = opts.credentials ?? new FileCredentialStore(opts.dataDir, { legacyKeepMs: opts.certTtlMs, now });
+    this.registry = new CredentialRegistry(store, { certTtlMs: opts.certTtlMs, now });
     this.source = new TlsSource(this.ownMaterial());
   }
 
@@ -83,9 +92,10 @@ export class GridPki {
   /**
    * A one-time join token, or with `api` a reusable bearer token of the HTTP API (no agent role:
    * agents have no HTTP routes).
-   * @throws RuntimeError INVALID_ARGUMENT naming `role` or `ttl_ms`.
+   * @throws RuntimeError INVALID_ARGUMENT naming `role` or `ttl_ms`; CAPACITY_EXCEEDED naming
+   * `tokens` when too many are outstanding.
    */
-  createJoinToken(role: string, ttlMs: number, api = false): NewJoinToken {
+  async createJoinToken(role: string, ttlMs: number, api = false): Promise<NewJoinToken> {
     if (!isGridRole(role) || role === 'master' || role === 'node' || (api && role === 'agent')) {
       const allowed = api ? 'reader, operator or admin' : 'agent, reader, operator or admin';
       throw new RuntimeError('INVALID_ARGUMENT', `role: must be ${allowed}, got ${JSON.stringify(role.slice(0, 32))}`, { field: 'role' });
@@ -95,28 +105,28 @@ export class GridPki {
     if (!Number.isInteger(ttl) || ttl < 1000 || ttl > max) {
       throw new RuntimeError('INVALID_ARGUMENT', `ttl_ms: must be 1 s to ${max / 86_400_000} days, got ${ttlMs}`, { field: 'ttl_ms' });
     }
-    return this.registry.createToken(role, ttl, api);
+    return await this.registry.createToken(role, ttl, api);
   }
 
   /**
    * A certificate for the CSR's key, named `name` with the token's role; uses up the token.
    * @throws RuntimeError INVALID_ARGUMENT naming `name` or `csr`; UNAUTHENTICATED for a bad token.
    */
-  join(token: string, name: string, csrPem: string): { certPem: string; caPem: string; role: GridRole } {
+  async join(token: string, name: string, csrPem: string): Promise<{ certPem: string; caPem: string; role: GridRole }> {
     if (!isIdentityName(name)) throw new RuntimeError('INVALID_ARGUMENT', `name: must be 1-63 letters, digits, ".", "_" or "-"`, { field: 'name' });
-    const role = this.registry.consumeToken(token);
+    const role = await this.registry.consumeToken(token);
     const identity: GridIdentity = { role, name };
     const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
-    this.registry.recordIssued(leaf.serial, identity, true);
+    await this.registry.recordIssued(leaf.serial, identity, leaf.notAfter.getTime(), true);
     return { certPem: leaf.certPem, caPem: this.ca.certPem, role };
   }
 
   /** A fresh certificate with the caller's identity. */
-  renew(caller: Caller, csrPem: string): { certPem: string; caPem: string } {
+  async renew(caller: Caller, csrPem: string): Promise<{ certPem: string; caPem: string }> {
     if (caller.legacy) throw new RuntimeError('INVALID_ARGUMENT', 'RenewCertificate: the shared token has no certificate to renew', { field: 'csr_pem' });
     const identity: GridIdentity = { role: caller.role, name: caller.name };
     const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
-    this.registry.recordIssued(leaf.serial, identity, false);
+    await this.registry.recordIssued(leaf.serial, identity, leaf.notAfter.getTime(), false);
     return { certPem: leaf.certPem, caPem: this.ca.certPem };
   }
 
@@ -125,18 +135,18 @@ export class GridPki {
    * with the agent; only the CSR travels). A node certificate may only replicate (rpc-roles.ts).
    * @throws RuntimeError INVALID_ARGUMENT naming `node_id` or `csr_pem`.
    */
-  issueNode(nodeId: string, csrPem: string, agentId?: string): { certPem: string; caPem: string } {
+  async issueNode(nodeId: string, csrPem: string, agentId?: string): Promise<{ certPem: string; caPem: string }> {
     if (!isIdentityName(nodeId)) throw new RuntimeError('INVALID_ARGUMENT', 'node_id: must be 1-63 letters, digits, ".", "_" or "-"', { field: 'node_id' });
     const identity: GridIdentity = { role: 'node', name: nodeId };
     const leaf = issueLeaf(this.ca, csrPem, identity, { ttlMs: this.#opts.certTtlMs });
-    this.registry.recordIssued(leaf.serial, identity, false, agentId);
+    await this.registry.recordIssued(leaf.serial, identity, leaf.notAfter.getTime(), false, agentId);
     return { certPem: leaf.certPem, caPem: this.ca.certPem };
   }
 
   /** Issues key and certificate here (the operator's offline `cert issue`, tests). */
-  issueLocal(identity: GridIdentity, ttlMs = this.#opts.certTtlMs): KeyAndCert & { serial: string } {
+  async issueLocal(identity: GridIdentity, ttlMs = this.#opts.certTtlMs): Promise<KeyAndCert & { serial: string }> {
     const leaf = issueKeyAndCert(this.ca, identity, { ttlMs });
-    this.registry.recordIssued(leaf.serial, identity, false);
+    await this.registry.recordIssued(leaf.serial, identity, leaf.notAfter.getTime(), false);
     return leaf;
   }
 

@@ -3,6 +3,7 @@ import { connectEtcd, etcdPrefix, type EtcdTarget } from './etcd-target.js';
 import { EtcdLeadership } from './etcd-leadership.js';
 import { EtcdSpecStore } from './etcd-spec-store.js';
 import { EtcdEventLog } from './etcd-event-log.js';
+import { EtcdCredentialStore } from './etcd-credential-store.js';
 
 /** A master's state on etcd: the store and the leadership that fences its writes, on one client. */
 export interface EtcdState {
@@ -11,6 +12,8 @@ export interface EtcdState {
   readonly leadership: EtcdLeadership;
   /** The event log the masters share, appended by the leader only (fenced as the store). */
   readonly events: EtcdEventLog;
+  /** Join tokens, API tokens and revocations, shared by the masters (any master writes them). */
+  readonly credentials: EtcdCredentialStore;
 }
 
 /** Default lease TTL (`--lease-ttl`): a dead leader is replaced within about this long. */
@@ -32,5 +35,11 @@ export function openEtcdState(target: EtcdTarget, opts: { ttlSeconds?: number | 
     fence: () => leadership.fence(),
     onError: (err) => logger.warn({ err: (err as Error).message }, 'following the shared event log in etcd failed; will catch up'),
   });
-  return { store, leadership, events };
+  const credentials = new EtcdCredentialStore({
+    client,
+    prefix,
+    endpoints: target.endpoints,
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'following the shared credentials in etcd failed; reading them again'),
+  });
+  return { store, leadership, events, credentials };
 }
