@@ -102,4 +102,23 @@ describe('credential registry (file store)', () => {
     expect(now.records['tokens']).toEqual({});
     expect(Object.keys(now.records['revokedAgents'] ?? {})).toEqual(['a9']);
   });
+  it("revoking an agent revokes the node certificates issued to it, and only those; the list agents hand to nodes holds them until they expire", async () => {
+    const dataDir = tempDir('creds-nodes-');
+    let now = Date.now();
+    const { store, registry } = open(dataDir, () => now);
+    await store.open();
+    await registry.recordIssued('AA01', { role: 'agent', name: 'a1' }, now + HOUR, true);
+    await registry.recordIssued('BB01', { role: 'node', name: 'n1' }, now + HOUR, false, 'a1');
+    await registry.recordIssued('BB02', { role: 'node', name: 'n2' }, now + 2 * HOUR, false, 'a2');
+    expect(registry.revokedNodeSerials()).toEqual([]);
+    await registry.revoke({ agentId: 'a1' });
+    expect(registry.revokedNodeSerials()).toEqual(['BB01']);
+    expect(registry.isRevoked('BB01', { role: 'node', name: 'n1' })).toBe(true);
+    expect(registry.isRevoked('BB02', { role: 'node', name: 'n2' })).toBe(false);
+    // A node serial revoked alone counts too; past its certificate's end it is dropped from the list.
+    await registry.revoke({ serial: 'bb02' });
+    expect(registry.revokedNodeSerials()).toEqual(['BB01', 'BB02']);
+    now += HOUR + 1000;
+    expect(registry.revokedNodeSerials()).toEqual(['BB02']);
+  });
 });
