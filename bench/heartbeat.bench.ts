@@ -12,18 +12,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GridMasterClient, type AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { insecureCredentials, unary } from '../client/index.js';
 import { HeartbeatStream } from '../runtime/agent/heartbeat-stream.js';
 import { heartbeatCall } from '../runtime/agent/master-connection.js';
-import type { NodeView } from '../runtime/common/grid-types.js';
+import { agentInfo, CHANNELS, INTERVAL_MS, nodesOf, pacedBeats } from './paced-heartbeats.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/sutra-grid.js');
-const INTERVAL_MS = 5_000;
-const CHANNELS = 8;
-const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat counts in these ticks
 
 interface ScaleResult {
   agents: number;
@@ -64,32 +61,9 @@ async function startMaster(dataDir: string): Promise<{ proc: ChildProcess; addre
   throw new Error(`master did not start: ${readFileSync(logFile, 'utf8')}`);
 }
 
-function cpuTicks(pid: number): number {
-  // Fields after the ")" of the command name: utime is the 14th field overall, stime the 15th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 function memMb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** Nodes without replication reports: the same object serves the wire (unary) and the domain (stream) beats. */
-function nodesOf(agentId: string): Array<Omit<NodeView, 'replication'>> {
-  return [1, 2].map((i) => ({
-    nodeId: `${agentId}-n${i}`, agentId, port: 7000 + i, pid: 1000 + i, status: 'running', storagePath: `/data/${agentId}/n${i}`,
-    memoryMb: 512, restarts: 0, startedAtMs: Date.now(), cluster: 'bench', role: i === 1 ? 'leader' : 'replica', lastExit: '', containerId: '', generation: 1,
-  }));
-}
-
-function agentInfo(agentId: string): AgentInfo {
-  return { agentId, hostname: `host-${agentId}`, platform: 'process', address: '127.0.0.1:1', capacity: { maxNodes: 8, memoryMb: 0 }, version: 'bench', labels: {}, portRangeStart: 7000, portRangeSize: 100 };
 }
 
 /**
@@ -108,87 +82,23 @@ async function runScale(agents: number, measureMs: number, mode: Mode): Promise<
   const nodes = new Map(ids.map((id) => [id, nodesOf(id)]));
   const streams = new Map<string, HeartbeatStream>();
   try {
-    // Agent i beats at offset i * INTERVAL / agents within every interval. Its first beat is its
-    // registration, as with real agents: registering everyone first would leave the early ones
-    // silent past --degraded-after and measure a degrade/recover storm instead of steady state.
-    const latencies: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    let recording = false;
-    const start = performance.now();
-    const warmupMs = 2 * INTERVAL_MS; // registration interval + one heartbeat interval
-    const totalMs = warmupMs + measureMs;
-    let next = 0; // index of the next heartbeat to send, counting across intervals
-    let cpuStart = 0;
-    let cpuStartAt = 0;
-    let clientCpuStart = process.cpuUsage();
-    const inFlight = new Set<Promise<void>>();
-    await new Promise<void>((done) => {
-      const tick = (): void => {
-        const elapsed = performance.now() - start;
-        if (!recording && elapsed >= warmupMs) {
-          recording = true;
-          cpuStart = cpuTicks(proc.pid!);
-          cpuStartAt = performance.now();
-          clientCpuStart = process.cpuUsage();
-        }
-        if (elapsed >= totalMs) {
-          clearInterval(timer);
-          done();
-          return;
-        }
-        const due = Math.floor((elapsed / INTERVAL_MS) * agents);
-        for (; next <= due; next++) {
-          const agentId = ids[next % agents]!;
-          // An agent always uses the same channel, as a real agent holds one connection.
-          const c = clients[(next % agents) % CHANNELS]!;
-          const record = recording;
-          const t0 = performance.now();
-          const call =
-            next < agents
-              ? unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, undefined, 10_000)
-              : mode === 'unary'
-                ? unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000)
-                : streamOf(streams, agentId, c).send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
-          const p = call.then(
-            () => {
-              if (record) latencies.push(performance.now() - t0);
-            },
-            (err: { code?: number; details?: string }) => {
-              if (record) errors++;
-              if (firstError === undefined) firstError = `${err.code}: ${err.details}`;
-            },
-          );
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-        }
-      };
-      const timer = setInterval(tick, 5);
+    const beats = await pacedBeats({
+      agents,
+      measureMs,
+      masterPid: proc.pid!,
+      send: (i, registration) => {
+        const agentId = ids[i]!;
+        const c = clients[i % CHANNELS]!;
+        if (registration) return unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, undefined, 10_000);
+        return mode === 'unary' ? unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000) : streamOf(streams, agentId, c).send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
+      },
     });
-    await Promise.all(inFlight);
-    const cpuSeconds = (cpuTicks(proc.pid!) - cpuStart) / CLK_TCK;
-    const wallSeconds = (performance.now() - cpuStartAt) / 1000;
-    const clientCpu = process.cpuUsage(clientCpuStart);
-    latencies.sort((a, b) => a - b);
     const log = readFileSync(join(dataDir, 'master.log'), 'utf8');
     const count = (re: RegExp): number => log.match(re)?.length ?? 0;
     process.stderr.write(`master log: ${count(/degraded: no heartbeat/g)} degraded, ${count(/offline: no heartbeat/g)} offline, ${count(/recovered/g)} recovered, ${count(/"level":(40|50)/g)} warn/error lines\n`);
-    if (firstError !== undefined) process.stderr.write(`first heartbeat error at ${agents} agents: ${firstError}\n`);
-    return {
-      agents,
-      heartbeats: latencies.length,
-      errors,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      maxMs: latencies[latencies.length - 1] ?? NaN,
-      cpuPercent: (100 * cpuSeconds) / wallSeconds,
-      cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, latencies.length + errors),
-      clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1e6 / wallSeconds,
-      loadAvg: loadavg()[0] ?? NaN,
-      rssMb: memMb(proc.pid!, 'VmRSS'),
-      peakRssMb: memMb(proc.pid!, 'VmHWM'),
-      mode,
-    };
+    if (beats.firstError !== undefined) process.stderr.write(`first heartbeat error at ${agents} agents: ${beats.firstError}\n`);
+    const { firstError: _first, ...measured } = beats;
+    return { agents, ...measured, rssMb: memMb(proc.pid!, 'VmRSS'), peakRssMb: memMb(proc.pid!, 'VmHWM'), mode };
   } finally {
     for (const st of streams.values()) st.close();
     for (const c of clients) c.close();

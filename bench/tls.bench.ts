@@ -22,19 +22,16 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { GridMasterClient, type AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import { createJoinToken, insecureCredentials, unary } from '../client/index.js';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials } from '../client/transport.js';
 import { caHash, createCa, createCsr, issueLeaf, newPrivateKey, type KeyAndCert } from '../runtime/common/pki/certs.js';
 import { HeartbeatStream } from '../runtime/agent/heartbeat-stream.js';
 import { heartbeatCall } from '../runtime/agent/master-connection.js';
-import type { NodeView } from '../runtime/common/grid-types.js';
+import { agentInfo, CHANNELS, INTERVAL_MS, nodesOf, pacedBeats } from './paced-heartbeats.js';
 import { CLI, startDaemon } from './bench-support.js';
 
-const INTERVAL_MS = 5_000;
-const CLK_TCK = 100; // Linux USER_HZ
 const SHARED = 'tls-bench-shared-token-0123456789abcdef';
-const CHANNELS = 8;
 
 type Mode = 'plain' | 'tls';
 
@@ -51,30 +48,9 @@ interface HeartbeatResult {
   loadAvg: number;
 }
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
-function nodesOf(agentId: string): Array<Omit<NodeView, 'replication'>> {
-  return [1, 2].map((i) => ({
-    nodeId: `${agentId}-n${i}`, agentId, port: 7000 + i, pid: 1000 + i, status: 'running', storagePath: `/data/${agentId}/n${i}`,
-    memoryMb: 512, restarts: 0, startedAtMs: Date.now(), cluster: 'bench', role: i === 1 ? 'leader' : 'replica', lastExit: '', containerId: '', generation: 1,
-  }));
-}
-
-function agentInfo(agentId: string): AgentInfo {
-  return { agentId, hostname: `host-${agentId}`, platform: 'process', address: '127.0.0.1:1', capacity: { maxNodes: 8, memoryMb: 0 }, version: 'bench', labels: {}, portRangeStart: 7000, portRangeSize: 100 };
 }
 
 /** The grid CA for the TLS runs, given to the master as the operator's CA. */
@@ -148,81 +124,30 @@ async function heartbeats(mode: Mode, round: number, agents: number, measureMs: 
   const nodes = new Map(ids.map((id) => [id, nodesOf(id)]));
   const streams: HeartbeatStream[] = [];
   try {
-    const latencies: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    let recording = false;
-    const start = performance.now();
-    // Registration interval (each agent registers at its slot: its TLS handshake happens there),
-    // then one heartbeat interval of warm-up, then the measure window.
-    const warmupMs = 2 * INTERVAL_MS;
-    const totalMs = warmupMs + measureMs;
-    let next = 0;
-    let cpuStart = 0;
-    let cpuStartAt = 0;
-    let clientCpuStart = process.cpuUsage();
-    const inFlight = new Set<Promise<void>>();
-    await new Promise<void>((done) => {
-      const tick = (): void => {
-        const elapsed = performance.now() - start;
-        if (!recording && elapsed >= warmupMs) {
-          recording = true;
-          cpuStart = cpuTicks(proc.pid!);
-          cpuStartAt = performance.now();
-          clientCpuStart = process.cpuUsage();
-        }
-        if (elapsed >= totalMs) {
-          clearInterval(timer);
-          done();
-          return;
-        }
-        const due = Math.floor((elapsed / INTERVAL_MS) * agents);
-        for (; next <= due; next++) {
-          const i = next % agents;
-          const agentId = ids[i]!;
-          // An agent always uses the same channel, as a real agent holds one connection.
-          const c = clients[i % CHANNELS]!;
-          const record = recording;
-          const t0 = performance.now();
-          let call: Promise<unknown>;
-          if (next < agents) {
-            call = unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, token, 10_000);
-          } else {
-            if (streams[i] === undefined) streams[i] = new HeartbeatStream(heartbeatCall(c, token));
-            call = streams[i].send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
-          }
-          const p = call.then(
-            () => {
-              if (record) latencies.push(performance.now() - t0);
-            },
-            (err: { code?: number; details?: string }) => {
-              if (record) errors++;
-              if (firstError === undefined) firstError = `${err.code}: ${err.details}`;
-            },
-          );
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-        }
-      };
-      const timer = setInterval(tick, 5);
+    const beats = await pacedBeats({
+      agents,
+      measureMs,
+      masterPid: proc.pid!,
+      send: (i, registration) => {
+        const agentId = ids[i]!;
+        const c = clients[i % CHANNELS]!;
+        if (registration) return unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, token, 10_000);
+        streams[i] ??= new HeartbeatStream(heartbeatCall(c, token));
+        return streams[i].send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
+      },
     });
-    await Promise.all(inFlight);
-    const cpuSeconds = (cpuTicks(proc.pid!) - cpuStart) / CLK_TCK;
-    const wallSeconds = (performance.now() - cpuStartAt) / 1000;
-    const clientCpu = process.cpuUsage(clientCpuStart);
-    latencies.sort((a, b) => a - b);
-    if (firstError !== undefined) process.stderr.write(`first error (${mode}): ${firstError}\n`);
+    if (beats.firstError !== undefined) process.stderr.write(`first error (${mode}): ${beats.firstError}\n`);
     return {
       mode,
       round,
-      heartbeats: latencies.length,
-      errors,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      cpuPercent: (100 * cpuSeconds) / wallSeconds,
-      cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, latencies.length + errors),
-      clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1e6 / wallSeconds,
-      loadAvg: loadavg()[0] ?? NaN,
+      heartbeats: beats.heartbeats,
+      errors: beats.errors,
+      p50Ms: beats.p50Ms,
+      p99Ms: beats.p99Ms,
+      cpuPercent: beats.cpuPercent,
+      cpuMsPerHeartbeat: beats.cpuMsPerHeartbeat,
+      clientCpuPercent: beats.clientCpuPercent,
+      loadAvg: beats.loadAvg,
     };
   } finally {
     for (const st of streams) st?.close();
