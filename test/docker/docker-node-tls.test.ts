@@ -6,7 +6,6 @@
  * TLS; certificates live 20 s, and the agent renews them with no container restarted.
  * Needs `npm run build` (the CLI and the image come from dist/).
  */
-import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -20,7 +19,7 @@ import { TestMasterClient } from '../helpers/grid-client.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { storagePortConfig } from '../helpers/ports.js';
 import { cleanup, eventually, runCli, startDaemon, tempDir, type DaemonProcess } from '../helpers/processes.js';
-import { controlCall, nodeClient } from '../hosts/node-tls-support.js';
+import { controlCall, nodeClient, servedSerial } from '../hosts/node-tls-support.js';
 import { DOCKER_SOCKET, agentContainers, removeAgentContainers, requireEngine, requireImage, uniqueAgentId } from './helpers.js';
 
 const FAST = ['--heartbeat-interval', '200ms', '--degraded-after', '800ms', '--offline-after', '1600ms'];
@@ -62,18 +61,6 @@ async function startTlsMaster(ttl: string): Promise<{ master: DaemonProcess; mas
   return { master, masterDir, admin: { caPem: read('ca.pem'), certPem: read('cert.pem'), keyPem: read('key.pem') }, joinToken };
 }
 
-/** The serial of the certificate the node at `address` presents to a client holding `m`. */
-function servedSerial(address: string, m: TlsMaterial): Promise<string> {
-  const sep = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: address.slice(0, sep), port: Number(address.slice(sep + 1)), ca: m.caPem, cert: m.certPem, key: m.keyPem, ALPNProtocols: ['h2'], servername: 'sutra-grid', checkServerIdentity: () => undefined }, () => {
-      const serial = s.getPeerCertificate().serialNumber;
-      s.destroy();
-      resolve(serial);
-    });
-    s.on('error', reject);
-  });
-}
 
 /** How the container of `containerId` was started: its start time and the Engine's restart count. */
 async function runOf(containerId: string): Promise<{ startedAt: string; restarts: number; running: boolean }> {

@@ -8,17 +8,16 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { request } from 'node:https';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJoinToken, joinGrid, revokeCredential, revokeJoinToken } from '../../client/index.js';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type TlsMaterial } from '../../client/transport.js';
-import { createCa, createCsr, newPrivateKey } from '../../runtime/common/pki/certs.js';
+import { createCsr, newPrivateKey } from '../../runtime/common/pki/certs.js';
 import { CredentialRegistry } from '../../runtime/master/pki/credential-registry.js';
 import { EtcdCredentialStore } from '../../runtime/master/store/etcd-credential-store.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { operatorCa } from '../helpers/operator-ca.js';
 import { fakeAgent, TestMasterClient } from '../helpers/grid-client.js';
 import { cleanup, eventually, startDaemon, tempDir, type DaemonProcess } from '../helpers/processes.js';
 
@@ -86,11 +85,7 @@ async function refusalOf(p: Promise<unknown>): Promise<unknown> {
 describe('credentials shared by several masters on etcd', () => {
   it('a token made at one master joins at the other, once; racing joins: one wins; API tokens and revocations reach the other master', async () => {
     // GIVEN two masters on one etcd with the operator's CA
-    const dir = tempDir('sga-creds-ca-');
-    const ca = createCa('operator CA');
-    writeFileSync(join(dir, 'ca.pem'), ca.certPem, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
-    const given = ['--tls-ca-cert', join(dir, 'ca.pem'), '--tls-ca-key', join(dir, 'ca-key.pem')];
+    const { ca, args: given } = operatorCa();
     const [m1, m2] = await Promise.all([tlsMaster(given), tlsMaster(given)]);
     // A: the leader (agents register there); B: the follower
     const [a, b] = await eventually(() => (m1.logs().includes('this master leads') ? [m1, m2] : m2.logs().includes('this master leads') ? [m2, m1] : undefined), 30_000);

@@ -5,13 +5,12 @@
  * --role node`). Real master and storage-server processes on loopback.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
+import { issueKeyAndCert } from '../../runtime/common/pki/certs.js';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials } from '../../client/transport.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent, TestMasterClient } from '../helpers/grid-client.js';
+import { operatorCa } from '../helpers/operator-ca.js';
 import { cleanup, eventually, runCli, startDaemon, tempDir } from '../helpers/processes.js';
 import { nodeClient } from '../hosts/node-tls-support.js';
 
@@ -20,11 +19,7 @@ afterEach(cleanup);
 describe('events mirrored to a storage-server under mutual TLS', () => {
   it('the master writes with its own certificate; the server refuses plaintext and a reader', async () => {
     // GIVEN the operator's CA, and a node credential issued from it for the event store
-    const caDir = tempDir('sga-mirror-ca-');
-    const ca = createCa('operator CA');
-    writeFileSync(join(caDir, 'ca.pem'), ca.certPem, { mode: 0o600 });
-    writeFileSync(join(caDir, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
-    const given = ['--tls-ca-cert', join(caDir, 'ca.pem'), '--tls-ca-key', join(caDir, 'ca-key.pem')];
+    const { ca, args: given } = operatorCa();
     const masterDir = tempDir('sga-mirror-master-');
     const nodeDir = tempDir('sga-mirror-node-');
     const issued = await runCli(['cert', 'issue', '--data-dir', masterDir, '--role', 'node', '--name', 'events', '--out', nodeDir, ...given]);

@@ -1,4 +1,5 @@
 /** Clients of storage nodes under mutual TLS across test hosts (issue 14). */
+import { connect as tlsConnect } from 'node:tls';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { Metadata } from '@grpc/grpc-js';
 import { StorageControlClient } from '../../proto/gen/sutra/grid/v1/storage.pb.js';
@@ -37,5 +38,18 @@ export function controlCall(address: string, m: TlsMaterial): Promise<{ code: nu
       c.close();
       resolve({ code: err?.code ?? 0, details: err?.details ?? '' });
     });
+  });
+}
+
+/** The serial of the certificate the node at `address` presents to a client holding `m`. */
+export function servedSerial(address: string, m: TlsMaterial): Promise<string> {
+  const sep = address.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: address.slice(0, sep), port: Number(address.slice(sep + 1)), ca: m.caPem, cert: m.certPem, key: m.keyPem, ALPNProtocols: ['h2'], servername: 'sutra-grid', checkServerIdentity: () => undefined }, () => {
+      const serial = s.getPeerCertificate().serialNumber;
+      s.destroy();
+      resolve(serial);
+    });
+    s.on('error', reject);
   });
 }

@@ -6,19 +6,17 @@
  * agents renew the nodes' at half their life, and the nodes take them without a restart while a
  * client writes through a long-lived connection and the replica streams.
  */
-import { connect as tlsConnect } from 'node:tls';
 import { readFileSync, statSync } from 'node:fs';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../proto/gen/sutra/grid/v1/agent.pb.js';
 import { createCa, issueKeyAndCert } from '../../runtime/common/pki/certs.js';
-import type { TlsMaterial } from '../../client/transport.js';
 import { eventually, trackPid } from '../helpers/processes.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { gridSpec } from '../declarative/support/declarative-grid.js';
 import { TestHosts } from './netns.js';
 import { tearDownHosts, TlsGrid } from './support.js';
-import { controlCall, nodeAddress, nodeClient } from './node-tls-support.js';
+import { controlCall, nodeAddress, nodeClient, servedSerial } from './node-tls-support.js';
 
 let hosts: TestHosts | undefined;
 let grid: TlsGrid | undefined;
@@ -31,18 +29,6 @@ afterEach(async () => {
 
 const count = (text: string, pattern: RegExp): number => text.match(new RegExp(pattern, 'g'))?.length ?? 0;
 
-/** The serial of the certificate the node at `address` presents to a client holding `m`. */
-function servedSerial(address: string, m: TlsMaterial): Promise<string> {
-  const sep = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: address.slice(0, sep), port: Number(address.slice(sep + 1)), ca: m.caPem, cert: m.certPem, key: m.keyPem, ALPNProtocols: ['h2'], servername: 'sutra-grid', checkServerIdentity: () => undefined }, () => {
-      const serial = s.getPeerCertificate().serialNumber;
-      s.destroy();
-      resolve(serial);
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('storage nodes under mutual TLS across hosts', () => {
   it('refuse callers without a certificate of the grid or its role, keep keys out of argv and env, and take renewed certificates without a restart', async () => {

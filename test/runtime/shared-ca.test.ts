@@ -5,14 +5,15 @@
  * processes; the joining agent is this process, with a key made here and a CSR.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJoinToken, fetchPinnedCa, joinGrid } from '../../client/index.js';
 import { TLS_CHANNEL_OPTIONS, TlsSource, tlsChannelCredentials, type TlsMaterial } from '../../client/transport.js';
-import { caHash, createCa, createCsr, newPrivateKey } from '../../runtime/common/pki/certs.js';
+import { caHash, createCsr, newPrivateKey } from '../../runtime/common/pki/certs.js';
 import { codeOf } from '../helpers/agent-processes.js';
 import { fakeAgent, TestMasterClient } from '../helpers/grid-client.js';
+import { operatorCa } from '../helpers/operator-ca.js';
 import { startDaemon, tempDir, type DaemonProcess } from '../helpers/processes.js';
 
 const SHARED = 'shared-ca-test-token-0123456789';
@@ -42,11 +43,7 @@ function clientOf(address: string, m: TlsMaterial): TestMasterClient {
 describe('one grid CA for several masters', () => {
   it("an agent's certificate from one master is accepted by another given the same CA, refused by one with its own", async () => {
     // GIVEN the operator's CA, given to masters A and B; master C makes its own
-    const dir = tempDir('sga-ca-');
-    const ca = createCa('operator CA');
-    writeFileSync(join(dir, 'ca.pem'), ca.certPem, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
-    const given = ['--tls-ca-cert', join(dir, 'ca.pem'), '--tls-ca-key', join(dir, 'ca-key.pem')];
+    const { ca, args: given } = operatorCa();
     const [a, b, c] = await Promise.all([tlsMaster(given), tlsMaster(given), tlsMaster([])]);
     expect(a.logs()).toContain(caHash(ca.certPem));
     expect(b.logs()).toContain(caHash(ca.certPem));
