@@ -1,7 +1,10 @@
 /**
  * Bundles the entry points into dist/runtime/bundle/ (run by `npm run build` after tsc):
- * - storage-server.js: the storage-server in one file, no chunks (agents spawn it once per node;
- *   loading one file instead of ~160 modules is most of its start-up);
+ * - storage-server.cjs: the storage-server's entry (runtime/storage/bundle-main.ts), which runs
+ *   storage-server-body.cjs, the server in one CommonJS file, no chunks (agents spawn it once per
+ *   node; loading one file instead of ~160 modules is most of its start-up), through V8's code cache
+ *   storage-server-body.cache that scripts/storage-code-cache.mjs then writes after a warm start
+ *   (compiling the bundle was most of what remained: runtime/storage/code-cache.ts);
  * - cli.js: `sutra-grid` with code splitting, so each verb's chunk (agent, master, status...) is
  *   loaded only when that verb runs (runtime/cli/main.ts imports commands lazily);
  * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it.
@@ -10,6 +13,7 @@
  * script's source in the heap, so a smaller source is a smaller idle RSS.
  */
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -41,9 +45,22 @@ const common = {
   banner: { js: "import { createRequire as __sgCreateRequire } from 'node:module'; const require = __sgCreateRequire(import.meta.url);" },
 };
 
+/**
+ * The storage-server is CommonJS: V8's code cache is reachable from Node 20 only through vm.Script,
+ * which runs scripts, not ES modules. CommonJS has `require` of its own (no banner) and no
+ * import.meta; the entry finds the body beside its own file.
+ */
+const storage = {
+  ...common,
+  format: 'cjs',
+  banner: { js: "const __sgImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__sgImportMetaUrl' },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: { 'storage-server': 'runtime/storage/main.ts' } }),
+  build({ ...storage, entryPoints: { 'storage-server-body': 'runtime/storage/main.ts' }, outExtension: { '.js': '.cjs' } }),
+  build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
     // Identifiers are not renamed here, so names stay readable without keepNames: keepNames wraps
@@ -59,3 +76,9 @@ await Promise.all([
     chunkNames: 'chunk-[hash]',
   }),
 ]);
+
+// The code cache, from a warm start of the body just built (a separate process: it runs a server).
+// Without it the storage-server only starts slower, so a host where the warm start cannot run (no
+// loopback) still gets a build, with the warning; test/storage/code-cache.test.ts fails without it.
+const cache = spawnSync(process.execPath, [`${root}scripts/storage-code-cache.mjs`], { stdio: 'inherit' });
+if (cache.status !== 0) process.stderr.write(`bundle: WARNING: no storage-server code cache (scripts/storage-code-cache.mjs exit ${cache.status ?? cache.signal}); nodes start without it\n`);

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script, constants } from 'node:vm';
+
+/**
+ * Runs a CommonJS bundle through V8's code cache. Node 20 has no module compile cache, and most of
+ * a storage-server's start-up is V8 parsing and compiling its ~400 KB bundle (grpc-js, http2, the
+ * generated protobuf code), not running it. The cache is written at build time after a warm run
+ * (scripts/storage-code-cache.mjs), so it holds the functions a start actually compiles, not only
+ * the top level; the start then deserializes them instead of compiling.
+ *
+ * The cache is only ever read here, from the build output beside the bundle (never from a node's
+ * data dir). A missing, unreadable, stale or rejected cache only costs the compile it would have
+ * saved: V8 rejects a cache of another V8 version or other flags (`cachedDataRejected`). V8 checks
+ * neither the source (only its length) nor, in release builds, its own checksum: a bundle rebuilt
+ * to the same length would run another build's code, and a flipped byte aborts the process inside
+ * the deserializer. So the cache file starts with the SHA-256 of the source and V8's data together,
+ * and data that does not match it is never handed to V8.
+ */
+
+/** Bytes of the digest (of source and data) in front of V8's data in a cache file. */
+const DIGEST_BYTES = 32;
+
+/** A compiled bundle, ready to run once as the CommonJS module at `file`. */
+export interface CompiledBundle {
+  readonly script: Script;
+  /** True when a cache was given and V8 used it. */
+  readonly cacheAccepted: boolean;
+  /** Runs the bundle as Node runs a CommonJS module (its own `require`, `module`, `__filename`). */
+  run(): void;
+  /** The cache file's contents for this source: digest, then V8's data (the functions compiled so far included). */
+  createCache(): Buffer;
+}
+
+function digest(source: string, data: Buffer): Buffer {
+  return createHash('sha256').update(source).update(data).digest();
+}
+
+/**
+ * Compiles the CommonJS file `file`, with V8's data from `cache` (a cache file's contents) when its
+ * digest matches the source and the data. The wrapper is Node's own, so the code behaves as under `require`.
+ */
+export function compileBundle(file: string, cache?: Buffer): CompiledBundle {
+  const source = readFileSync(file, 'utf8');
+  const data = cache?.subarray(DIGEST_BYTES);
+  const usable = cache !== undefined && data !== undefined && data.length > 0 && digest(source, data).equals(cache.subarray(0, DIGEST_BYTES));
+  // A hashbang is valid only at the very start of a script: inside the wrapper it becomes a comment.
+  const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
+    filename: file,
+    cachedData: usable ? data : undefined,
+    // An import() in the bundle resolves as in any module of this process (none is there today).
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  return {
+    script,
+    cacheAccepted: usable && script.cachedDataRejected === false,
+    run() {
+      const module = { exports: {} as unknown, filename: file, id: file, loaded: false };
+      const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void;
+      wrapper(module.exports, createRequire(file), module, file, dirname(file));
+      module.loaded = true;
+    },
+    createCache() {
+      const fresh = script.createCachedData();
+      return Buffer.concat([digest(source, fresh), fresh]);
+    },
+  };
+}
+
+/** Reads `cacheFile` if it is there and readable; no cache otherwise. */
+function readCache(cacheFile: string): Buffer | undefined {
+  try {
+    return readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the CommonJS bundle `file` with the code cache in `cacheFile` when it is there and fits. */
+export function runBundle(file: string, cacheFile: string): void {
+  compileBundle(file, readCache(cacheFile)).run();
+}

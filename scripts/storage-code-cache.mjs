@@ -1,0 +1,44 @@
+/**
+ * Writes the storage-server's V8 code cache (run by scripts/bundle.mjs after bundling): starts the
+ * bundle in this process on 127.0.0.1:0 with a throw-away storage dir, waits for its health check
+ * to say SERVING (so the cache holds what a start compiles up to there, the health handler
+ * included), then saves the cache beside the bundle and exits. A start whose cache is missing or
+ * rejected only compiles as before (runtime/storage/code-cache.ts).
+ */
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileBundle } from '../dist/runtime/storage/code-cache.js';
+import { STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE } from '../dist/runtime/storage/bundle-files.js';
+import { HealthProbe } from '../dist/runtime/agent/health-probe.js';
+
+const outdir = fileURLToPath(new URL('../dist/runtime/bundle/', import.meta.url));
+const data = mkdtempSync(join(tmpdir(), 'sg-code-cache-'));
+const fail = (why) => {
+  process.stderr.write(`storage-code-cache: ${why}\n`);
+  rmSync(data, { recursive: true, force: true });
+  process.exit(1);
+};
+setTimeout(() => fail('the storage-server did not serve within 30 s'), 30_000).unref();
+
+// The server prints its address on stdout once it listens; everything else passes through.
+const address = new Promise((resolve) => {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk, ...rest) => {
+    const m = /storage-server listening on (\S+)/.exec(String(chunk));
+    if (m) resolve(m[1]);
+    return m ? true : write(chunk, ...rest);
+  };
+});
+const bundle = compileBundle(join(outdir, STORAGE_BUNDLE_BODY));
+process.argv = [process.argv[0], join(outdir, STORAGE_BUNDLE_BODY), '--port', '0', '--host', '127.0.0.1', '--storage-path', join(data, 'node'), '--memory', '64'];
+bundle.run();
+const probe = new HealthProbe(await address);
+if (!(await probe.waitServing(10, 20_000, new AbortController().signal))) fail('the storage-server never answered SERVING');
+probe.close();
+const cacheFile = join(outdir, STORAGE_BUNDLE_CACHE);
+writeFileSync(`${cacheFile}.tmp`, bundle.createCache());
+renameSync(`${cacheFile}.tmp`, cacheFile);
+rmSync(data, { recursive: true, force: true });
+process.exit(0);
