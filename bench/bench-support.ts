@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
+import { storageServerEntry } from '../runtime/storage/entry.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const CLI = join(REPO, 'bin', 'sutra-grid.js');
-/** The lean storage entry agents spawn; the bare baseline starts the same file. */
-export const STORAGE_ENTRY = join(REPO, 'dist', 'runtime', 'storage', 'main.js');
+/** The storage entry agents spawn (the bundle with its code cache, when built); the bare baseline starts the same file. */
+export const STORAGE_ENTRY = storageServerEntry();
 /** Health probe interval, the same as the agent's startup probe. */
 export const PROBE_INTERVAL_MS = 10;
 
