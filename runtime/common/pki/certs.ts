@@ -3,11 +3,24 @@
  * certificates and signing requests (Node cannot issue them).
  */
 import { createHash, generateKeyPair, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeNs from 'node-forge';
 import { RuntimeError } from '../../errors.js';
 import { identityUri, type GridIdentity } from '../../../client/transport.js';
 
-const { pki } = forge;
+/**
+ * node-forge is loaded on first use, not with this module: every agent imports this file (for its
+ * CSRs), and forge's ~370 KB of source and the tables it builds at load were RSS of every idle
+ * agent and plaintext master, which never join, renew or issue (issue 17). The bundler turns the
+ * literal `require` into its lazy wrapper, so the bundles still carry forge (loading it from
+ * node_modules file by file costs ~5 MB more RSS than the bundled copy); the tsc output, an ES
+ * module without `require`, takes it through createRequire.
+ */
+let forgeModule: typeof forgeNs | undefined;
+function loadForge(): typeof forgeNs {
+  forgeModule ??= (typeof require === 'function' ? require('node-forge') : createRequire(import.meta.url)('node-forge')) as typeof forgeNs;
+  return forgeModule;
+}
 
 /** A PEM private key and its certificate. */
 export interface KeyAndCert {
@@ -46,6 +59,8 @@ function newSerial(): string {
 
 /** A self-signed grid CA, valid `days` days. */
 export function createCa(commonName: string, days = 3650): KeyAndCert {
+  const forge = loadForge();
+  const { pki } = forge;
   const keyPem = newPrivateKey();
   const key = pki.privateKeyFromPem(keyPem);
   const cert = pki.createCertificate();
@@ -68,6 +83,8 @@ export function createCa(commonName: string, days = 3650): KeyAndCert {
 
 /** A certificate signing request for `key` (the key stays with its owner). */
 export function createCsr(keyPem: string, commonName: string): string {
+  const forge = loadForge();
+  const { pki } = forge;
   const key = pki.privateKeyFromPem(keyPem);
   const csr = pki.createCertificationRequest();
   csr.publicKey = pki.setRsaPublicKey(key.n, key.e);
@@ -85,7 +102,8 @@ export interface LeafOptions {
 }
 
 /** The public key of a PEM CSR, checked to be self-signed by it. */
-function csrPublicKey(csrPem: string): forge.pki.PublicKey {
+function csrPublicKey(csrPem: string): forgeNs.pki.PublicKey {
+  const { pki } = loadForge();
   if (csrPem.length > MAX_CSR_CHARS) throw new RuntimeError('INVALID_ARGUMENT', `csr: longer than ${MAX_CSR_CHARS} characters`, { field: 'csr' });
   let csr: ReturnType<typeof pki.certificationRequestFromPem>;
   try {
@@ -109,6 +127,8 @@ function csrPublicKey(csrPem: string): forge.pki.PublicKey {
  * @throws RuntimeError INVALID_ARGUMENT naming `csr` when it is malformed or not self-signed.
  */
 export function issueLeaf(ca: KeyAndCert, csrPem: string, identity: GridIdentity, opts: LeafOptions): { certPem: string; serial: string; notAfter: Date } {
+  const forge = loadForge();
+  const { pki } = forge;
   const publicKey = csrPublicKey(csrPem);
   const caKey = pki.privateKeyFromPem(ca.keyPem);
   const caCert = pki.certificateFromPem(ca.certPem);

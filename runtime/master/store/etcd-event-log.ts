@@ -1,5 +1,6 @@
+// Types only: a value import would load etcd3 (its own grpc-js, proto-loader and protobufjs) in
+// every master, also on the file store (see etcd-target.ts).
 import type { Etcd3, Watcher } from 'etcd3';
-import { Range } from 'etcd3';
 import { EventError, type EventStore, type GridEvent, type RetentionLimits } from '../../events/index.js';
 import { RuntimeError } from '../../errors.js';
 import type { Fence } from './etcd-spec-store.js';
@@ -231,7 +232,7 @@ export class EtcdEventLog implements EventStore {
       const res = await c
         .if(this.headKey, 'Value', '==', this.headText)
         .and(fence.key, 'Create', '==', fence.createRevision)
-        .then(c.delete().range(new Range(this.keyOf(this.head.first), this.keyOf(first))), c.put(this.headKey).value(headText))
+        .then(c.delete().inRange({ start: this.keyOf(this.head.first), end: this.keyOf(first) }), c.put(this.headKey).value(headText))
         .commit();
       if (!res.succeeded) return 0;
       const removed = first - this.head.first;
@@ -289,7 +290,7 @@ export class EtcdEventLog implements EventStore {
   }
 
   private async fetch(from: number, to: number): Promise<GridEvent[]> {
-    const res = await this.o.client.getAll().inRange(new Range(this.keyOf(from), this.keyOf(to + 1))).exec();
+    const res = await this.o.client.getAll().inRange({ start: this.keyOf(from), end: this.keyOf(to + 1) }).exec();
     return res.kvs.map((kv) => JSON.parse(kv.value.toString('utf8')) as GridEvent);
   }
 
