@@ -45,13 +45,13 @@ async function fakeMaster(
   for (const name of Object.keys(GridMasterService)) impl[name] = (_call: unknown, cb: (e: unknown) => void) => fail(cb, GrpcStatus.UNIMPLEMENTED);
   impl['registerAgent'] = (call: { request: { nodes: unknown[] } }, cb: (e: unknown, r?: unknown) => void) => {
     calls.register.push({ nodes: call.request.nodes.length });
-    cb(null, { heartbeatIntervalMs: 50, masterId: 'fake' });
+    cb(null, { heartbeatIntervalMs: 50, masterId: 'fake', revokedNodeSerials: [] });
   };
   impl['heartbeat'] = (_call: unknown, cb: (e: unknown, r?: unknown) => void) => {
     calls.heartbeat++;
     const code = script.heartbeat?.();
     if (code !== undefined) fail(cb, code);
-    else cb(null, { heartbeatIntervalMs: 50 });
+    else cb(null, { heartbeatIntervalMs: 50, revokedNodeSerials: [] });
   };
   // HeartbeatStream answers each beat in order; `noStream` plays an older master without it.
   impl['heartbeatStream'] = (call: { on: (ev: string, f: (x?: unknown) => void) => void; write: (r: unknown) => void; emit: (ev: string, e: unknown) => void; end: () => void }) => {
@@ -64,7 +64,7 @@ async function fakeMaster(
       calls.streamed++;
       const code = script.heartbeat?.();
       if (code !== undefined) call.emit('error', { code, details: `scripted ${code}` });
-      else call.write({ heartbeatIntervalMs: 50 });
+      else call.write({ heartbeatIntervalMs: 50, revokedNodeSerials: [] });
     });
     call.on('end', () => call.end());
   };
