@@ -14,7 +14,11 @@ export interface DieEvent {
   readonly exitCode: number | null;
   /** Nanoseconds since the epoch, as the Engine stamped the event. */
   readonly timeNano: bigint;
-  /** The kernel's OOM killer ended it (an `oom` event came first): the memory limit was too small. */
+  /**
+   * The kernel's OOM killer ended it (an `oom` event came first): the memory limit was too small.
+   * The Engine may also send the `oom` after the `die` (containerd reports the two apart): that one
+   * comes as {@link DockerEventWatcherOptions.onLateOom}.
+   */
   readonly oomKilled: boolean;
 }
 
@@ -23,6 +27,8 @@ export interface DockerEventWatcherOptions {
   /** Only containers carrying all these labels (`key=value`) are reported. */
   readonly labels: readonly string[];
   readonly onDie: (event: DieEvent) => void;
+  /** An `oom` event for a container whose `die` was already reported (with `oomKilled` false). */
+  readonly onLateOom?: (containerId: string) => void;
   readonly logger?: Logger;
 }
 
@@ -47,6 +53,8 @@ export class DockerEventWatcher {
   private readonly seen = new Set<string>();
   /** Containers with an `oom` event whose `die` has not come yet. */
   private readonly oomed = new Set<string>();
+  /** Containers whose `die` was reported without an `oom`: one may still follow. */
+  private readonly diedClean = new Set<string>();
   /** Seconds (with fraction) the next subscription replays from. */
   private sinceSeconds = Math.floor(Date.now() / 1000) - 1;
   private loop: Promise<void> | undefined;
@@ -144,7 +152,8 @@ export class DockerEventWatcher {
     if (this.seen.has(key)) return;
     this.remember(key);
     if (raw.Action === 'oom') {
-      this.oomed.add(containerId);
+      if (this.diedClean.delete(containerId)) this.lateOom(containerId);
+      else this.keep(this.oomed, containerId);
       return;
     }
     // Resume from this event's second on reconnect; the seen-set drops the overlap.
@@ -152,10 +161,28 @@ export class DockerEventWatcher {
     const code = raw.Actor?.Attributes?.['exitCode'];
     const exitCode = code !== undefined && /^-?\d+$/.test(code) ? Number(code) : null;
     const oomKilled = this.oomed.delete(containerId);
+    if (!oomKilled) this.keep(this.diedClean, containerId);
     try {
       this.opts.onDie({ containerId, exitCode, timeNano, oomKilled });
     } catch (err) {
       this.logger.error({ err, containerId }, 'die listener threw');
+    }
+  }
+
+  private lateOom(containerId: string): void {
+    try {
+      this.opts.onLateOom?.(containerId);
+    } catch (err) {
+      this.logger.error({ err, containerId }, 'late oom listener threw');
+    }
+  }
+
+  /** Adds to a bounded set of container ids (the oldest goes first). */
+  private keep(set: Set<string>, containerId: string): void {
+    set.add(containerId);
+    if (set.size > SEEN_LIMIT) {
+      const oldest = set.values().next().value;
+      if (oldest !== undefined) set.delete(oldest);
     }
   }
 

@@ -171,6 +171,7 @@ export class DockerPlatform implements NodePlatform {
     this.watcher = new DockerEventWatcher(docker, {
       labels: this.ownLabels(),
       onDie: (ev) => this.onDie(ev),
+      onLateOom: (containerId) => this.onLateOom(containerId),
       logger: this.logger,
     });
   }
@@ -355,6 +356,17 @@ export class DockerPlatform implements NodePlatform {
   private forget(tracked: Tracked): void {
     if (this.byNode.get(tracked.spec.nodeId) === tracked) this.byNode.delete(tracked.spec.nodeId);
     this.byContainer.delete(tracked.containerId);
+  }
+
+  /** The `oom` of a container that was reported gone already: the log says why it died. */
+  private onLateOom(containerId: string): void {
+    const tracked = this.byContainer.get(containerId);
+    this.logger.warn(
+      { containerId, ...(tracked !== undefined ? { nodeId: tracked.spec.nodeId, memoryMb: tracked.spec.memoryMb } : {}) },
+      tracked !== undefined
+        ? `node ${tracked.spec.nodeId} ran out of memory: killed at its ${tracked.spec.memoryMb} MB limit (memory_mb)`
+        : `container ${containerId.slice(0, 12)} ran out of memory: killed at its limit (memory_mb)`,
+    );
   }
 
   private onDie(ev: DieEvent): void {
