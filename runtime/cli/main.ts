@@ -7,6 +7,7 @@
 import { Command, CommanderError } from 'commander';
 import { formatError } from '../../errors/index.js';
 import { DEFAULT_MASTER_ADDRESS as DEFAULT_MASTER } from '../../client/transport.js';
+import { shortCircuitIPv6Check } from '../common/ipv6-check.js';
 import { drainStdio, exitProcess, guardStdio } from './std-streams.js';
 
 type Register = (program: Command) => void;
@@ -88,6 +89,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 guardStdio();
+// Before any gRPC call or bind: grpc-js' first IPv6 test of an address compiles Node's regex (ipv6-check.ts).
+shortCircuitIPv6Check();
 const code = await main(process.argv);
 await drainStdio();
 // Exits rather than waiting for the event loop to empty: a command is done once its output is out,

@@ -8,7 +8,7 @@
 import { GridError } from '../errors.js';
 import { guardStdio } from '../cli/std-streams.js';
 import { EXIT_FAILED, EXIT_PORT_TAKEN } from './exit-codes.js';
-import { shortCircuitIPv6Check } from './ipv6-check.js';
+import { shortCircuitIPv6Check } from '../common/ipv6-check.js';
 import { runStorageServer } from './run-storage-server.js';
 import { parseStorageArgv } from './storage-options.js';
 

@@ -1,5 +1,5 @@
 /**
- * The storage-server's shortcut of `net.isIPv6` (runtime/storage/ipv6-check.ts) answers as Node
+ * The entry points' shortcut of `net.isIPv6` (runtime/common/ipv6-check.ts) answers as Node
  * does. In a child process: the shortcut changes the `net` module of the process it runs in.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,11 +9,11 @@ import { REPO_ROOT } from '../helpers/processes.js';
 
 const INPUTS = ['127.0.0.1', '0.0.0.0', 'localhost', '', '::', '::1', '[::1]', 'fe80::1%eth0', '::ffff:127.0.0.1', '2001:db8::8a2e:370:7334', '1:2:3', 'a:b', 'not an address', '1.2.3.4:80'];
 
-describe('storage-server IPv6 check shortcut', () => {
+describe('IPv6 check shortcut of the entry points', () => {
   it('answers every input as Node does, and is in place after the call', () => {
     const script = `
       import net from 'node:net';
-      import { shortCircuitIPv6Check } from ${JSON.stringify(join(REPO_ROOT, 'dist', 'runtime', 'storage', 'ipv6-check.js'))};
+      import { shortCircuitIPv6Check } from ${JSON.stringify(join(REPO_ROOT, 'dist', 'runtime', 'common', 'ipv6-check.js'))};
       const inputs = ${JSON.stringify(INPUTS)};
       const before = net.isIPv6;
       const node = inputs.map((a) => before(a));
