@@ -11,7 +11,7 @@ import {
   type CredentialRecords,
   type CredentialStore,
 } from '../pki/credential-store.js';
-import { ETCD_CALL_TIMEOUT_MS } from './etcd-target.js';
+import { ETCD_CALL_TIMEOUT_MS, etcdCall } from './etcd-target.js';
 
 /** Options of {@link EtcdCredentialStore}. */
 export interface EtcdCredentialStoreOptions {
@@ -223,7 +223,7 @@ export class EtcdCredentialStore implements CredentialStore {
   /** Runs an etcd call; a failure to reach a quorum becomes QUORUM_UNAVAILABLE naming etcd. */
   async #etcd<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await etcdCall(fn);
     } catch (err) {
       if (err instanceof GridError) throw err;
       throw new RuntimeError('QUORUM_UNAVAILABLE', `cannot ${what}: etcd (${this.o.endpoints.join(',')}) did not answer (${(err as Error).message}); nothing is confirmed`, { field: 'store' }, { cause: err });

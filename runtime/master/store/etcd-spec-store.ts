@@ -1,6 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import { GridError, RuntimeError } from '../../errors.js';
 import { storedSpecProblem, type SpecStore, type StoredSpec } from '../spec-store.js';
+import { etcdCall } from './etcd-target.js';
 
 /** The fencing token a write must carry: the leader key and the create revision it must still have. */
 export type Fence = () => { key: string; createRevision: number } | undefined;
@@ -105,7 +106,7 @@ export class EtcdSpecStore implements SpecStore {
   /** Runs an etcd call; a failure to reach a quorum becomes QUORUM_UNAVAILABLE naming etcd. */
   private async etcd<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await etcdCall(fn);
     } catch (err) {
       if (err instanceof GridError) throw err;
       throw new RuntimeError(

@@ -38,6 +38,27 @@ export function parseEtcdStore(value: string, field = '--store'): string[] {
 /** Unary etcd calls give up after this: a lost quorum must refuse a change, not hang it. */
 export const ETCD_CALL_TIMEOUT_MS = 3000;
 
+/**
+ * etcd3 guards each member with a circuit breaker: after three failed calls in a row it sends that
+ * member nothing for a while (5 s by default) and fails calls at once instead. Once a lost quorum is
+ * back, a call in that window fails although etcd would answer: CI saw an apply refused ("the
+ * circuit breaker is open") right after etcd recovered. Here the window is 1 s, and a call that
+ * every member's breaker refused waits it out once ({@link etcdCall}).
+ */
+export const ETCD_HALF_OPEN_MS = 1000;
+
+/** `fn` (one etcd call), tried again once after {@link ETCD_HALF_OPEN_MS} if the breakers refused it untried. */
+export async function etcdCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    // cockatiel's own mark of its BrokenCircuitError (what etcd3 throws when no member was tried).
+    if (!(err instanceof Error && 'isBrokenCircuitError' in err)) throw err;
+    await new Promise((resolve) => setTimeout(resolve, ETCD_HALF_OPEN_MS));
+    return fn();
+  }
+}
+
 /** A client for `target`; TLS files are read now (a missing one fails start-up, naming its flag). */
 export function connectEtcd(target: EtcdTarget): Etcd3 {
   const read = (path: string | undefined, flag: string): Buffer | undefined => {
@@ -56,8 +77,12 @@ export function connectEtcd(target: EtcdTarget): Etcd3 {
   const scheme = ca !== undefined ? 'https' : 'http';
   // Loaded here, not at import: etcd3 brings its own grpc-js, proto-loader and protobufjs and parses
   // its .proto files (~22 MB of RSS), which a master on the file store never uses.
-  const { Etcd3: Client } = createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
+  const load = createRequire(import.meta.url);
+  const { Etcd3: Client, isRecoverableError } = load('etcd3') as typeof import('etcd3');
+  // The breaker etcd3 puts on each member by default, with a shorter open window (ETCD_HALF_OPEN_MS).
+  const { circuitBreaker, ConsecutiveBreaker, handleWhen } = load('cockatiel') as typeof import('cockatiel');
   return new Client({
+    faultHandling: { host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: ETCD_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(3) }) },
     hosts: target.endpoints.map((e) => `${scheme}://${e}`),
     dialTimeout: ETCD_CALL_TIMEOUT_MS,
     ...(ca !== undefined ? { credentials: { rootCertificate: ca, ...(key !== undefined && cert !== undefined ? { privateKey: key, certChain: cert } : {}) } } : {}),
