@@ -186,7 +186,7 @@ export class EtcdEventLog implements EventStore {
     const leaderKv = res.responses[0]?.response_range?.kvs?.[0];
     if (leaderKv === undefined || Number(leaderKv.create_revision) !== fence.createRevision) {
       this.writable = false;
-      throw new RuntimeError('MASTER_NOT_LEADER', 'this master was deposed (its etcd leader key is gone): its events were not appended', { field: 'leader' });
+      throw new RuntimeError('MASTER_NOT_LEADER', 'this master does not lead: it was deposed (its etcd leader key is gone); its events were not appended', { field: 'leader' });
     }
     await this.catchUp();
     return false;

@@ -86,7 +86,9 @@ export class EtcdSpecStore implements SpecStore {
     }
     const leaderKv = res.responses[1]?.response_range?.kvs?.[0];
     if (fence !== undefined && (leaderKv === undefined || Number(leaderKv.create_revision) !== fence.createRevision)) {
-      throw new RuntimeError('MASTER_NOT_LEADER', 'this master was deposed (its etcd leader key is gone); nothing was written', { field: 'leader' });
+      // Worded as every not-leader refusal ("this master does not lead"): a client given several
+      // masters then sends the change to the next one (client/leader-hint.ts), since nothing was written.
+      throw new RuntimeError('MASTER_NOT_LEADER', 'this master does not lead: it was deposed (its etcd leader key is gone); nothing was written', { field: 'leader' });
     }
     const now = res.responses[0]?.response_range?.kvs?.[0];
     const current = now === undefined ? undefined : storedSpecProblem(now.value.toString('utf8'));
