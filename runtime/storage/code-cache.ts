@@ -39,24 +39,62 @@ function digest(source: string, data: Buffer): Buffer {
 }
 
 /**
- * Compiles the CommonJS file `file`, with V8's data from `cache` (a cache file's contents) when its
- * digest matches the source and the data. The wrapper is Node's own, so the code behaves as under `require`.
+ * The function Node wraps a CommonJS module in. scripts/bundle.mjs writes it around the bundle
+ * (BUNDLE_WRAPPER_HEAD and _TAIL as esbuild's banner and footer), so the file read is the script
+ * compiled: wrapping here would hold a second copy of the ~400 KB source in the heap for good.
  */
-export function compileBundle(file: string, cache?: Buffer): CompiledBundle {
-  const source = readFileSync(file, 'utf8');
-  const data = cache?.subarray(DIGEST_BYTES);
-  const usable = cache !== undefined && data !== undefined && data.length > 0 && digest(source, data).equals(cache.subarray(0, DIGEST_BYTES));
+export const BUNDLE_WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+/** The end of {@link BUNDLE_WRAPPER_HEAD}'s function: on a line of its own, after any trailing comment. */
+export const BUNDLE_WRAPPER_TAIL = '\n})';
+
+/** The script to compile for CommonJS `source`: the source itself when it is wrapped already. */
+function wrapped(source: string): string {
+  if (source.startsWith(BUNDLE_WRAPPER_HEAD)) return source;
   // A hashbang is valid only at the very start of a script: inside the wrapper it becomes a comment.
   const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
+  return `${BUNDLE_WRAPPER_HEAD}${body}${BUNDLE_WRAPPER_TAIL}`;
+}
+
+/**
+ * Compiles `source` with V8's data from `cache` when its digest matches. Its own function, so that
+ * nothing the caller keeps (the bundle's closures) holds the cache file's buffer: it is garbage
+ * once V8 has read it.
+ */
+function compile(file: string, source: string, cache: Buffer | undefined): Script {
+  const data = cache?.subarray(DIGEST_BYTES);
+  const usable = cache !== undefined && data !== undefined && data.length > 0 && digest(source, data).equals(cache.subarray(0, DIGEST_BYTES));
+  const script = new Script(wrapped(source), {
     filename: file,
     cachedData: usable ? data : undefined,
     // An import() in the bundle resolves as in any module of this process (none is there today).
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  release(cache);
+  return script;
+}
+
+/**
+ * Hands the memory of `buffer` (the cache file, read whole) back now. Compiling promotes it to V8's
+ * old generation, where it would stay until the first full collection, which an idle process may
+ * never run: its ~400 KB are part of every node's idle RSS. Moving the memory to a fresh, unreferenced
+ * ArrayBuffer (transferring detaches the original) lets the next minor collection free it.
+ */
+function release(buffer: Buffer | undefined): void {
+  if (buffer === undefined || buffer.byteOffset !== 0 || buffer.byteLength !== buffer.buffer.byteLength) return;
+  const memory = buffer.buffer as ArrayBuffer;
+  structuredClone(memory, { transfer: [memory] });
+}
+
+/**
+ * Compiles the CommonJS file `file`, with V8's data from `cache` (a cache file's contents) when its
+ * digest matches the source and the data. The wrapper is Node's own, so the code behaves as under `require`.
+ */
+export function compileBundle(file: string, cache?: Buffer): CompiledBundle {
+  const source = readFileSync(file, 'utf8');
+  const script = compile(file, source, cache);
   return {
     script,
-    cacheAccepted: usable && script.cachedDataRejected === false,
+    cacheAccepted: script.cachedDataRejected === false,
     run() {
       const module = { exports: {} as unknown, filename: file, id: file, loaded: false };
       const wrapper = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: unknown, f: string, d: string) => void;
