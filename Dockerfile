@@ -27,7 +27,7 @@ COPY bench ./bench
 # The dashboard (web/dashboard), bundled by esbuild into dist/dashboard; npm run build also
 # bundles the entry points (esbuild, a devDependency of this stage).
 COPY web ./web
-COPY scripts/build-dashboard.mjs scripts/bundle.mjs scripts/storage-code-cache.mjs ./scripts/
+COPY scripts/build-dashboard.mjs scripts/bundle.mjs scripts/storage-code-cache.mjs scripts/agent-code-cache.mjs ./scripts/
 RUN npm run build
 
 FROM node:20-slim

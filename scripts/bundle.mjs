@@ -7,13 +7,18 @@
  *   (compiling the bundle was most of what remained: runtime/storage/code-cache.ts);
  * - cli.js: `sutra-grid` with code splitting, so each verb's chunk (agent, master, status...) is
  *   loaded only when that verb runs (runtime/cli/main.ts imports commands lazily);
- * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it.
+ * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it;
+ * - agent.cjs: `sutra-grid agent` without the CLI (bin/sutra-grid.js runs it for that verb), which
+ *   runs agent-body.cjs, the agent in one CommonJS file, through the code cache agent-body.cache
+ *   that scripts/agent-code-cache.mjs writes after a warm start, as the storage-server does; with
+ *   node-forge.cjs, forge on its own, which only an agent with TLS loads.
  * bin/sutra-grid.js and the agent's default storage binary (runtime/storage/entry.ts) use these
  * when present and fall back to the tsc output in dist/ otherwise. Minified: V8 keeps every
  * script's source in the heap, so a smaller source is a smaller idle RSS.
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +68,50 @@ const storage = {
 };
 
 /**
- * The storage-server's body, written inside the function Node wraps CommonJS in: the file is the
- * very script runtime/storage/code-cache.ts compiles, with no second copy of its source made at
- * each start. Its hashbang goes: it is run only through that entry.
+ * ts-proto writes each generated client as `export const XClient = makeGenericClientConstructor(...)`,
+ * a call esbuild must keep, and with it the whole service definition and every message of the file,
+ * although a bundle uses one client of four files. The call has no side effect: marked pure, an
+ * unused client, its service and the messages only it names are left out (the agent keeps ~40% of
+ * the generated code it carried).
  */
-async function buildStorageBody() {
-  const result = await build({ ...storage, entryPoints: { 'storage-server-body': 'runtime/storage/main.ts' }, outExtension: { '.js': '.cjs' }, write: false });
+const pureGeneratedClients = {
+  name: 'pure-generated-clients',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]proto[\\/]gen[\\/].*\.pb\.ts$/ }, async (args) => ({
+      loader: 'ts',
+      contents: (await readFile(args.path, 'utf8')).replaceAll('= makeGenericClientConstructor(', '= /* @__PURE__ */ makeGenericClientConstructor('),
+    }));
+  },
+};
+
+/**
+ * The agent's body requires node-forge from its own bundle beside it (built below), not from
+ * node_modules file by file: only an agent with TLS loads forge (runtime/common/pki/certs.ts loads
+ * it on first use), and a plaintext agent then carries none of its source.
+ */
+const forgeBeside = {
+  name: 'forge-beside',
+  setup(b) {
+    b.onResolve({ filter: /^node-forge$/ }, () => ({ path: './node-forge.cjs', external: true }));
+  },
+};
+
+/**
+ * The agent: CommonJS like the storage-server, for the same code cache (runtime/agent/bundle-main.ts).
+ * Without keepNames: its `__name` call per function and class, run as the bundle loads, gave each one
+ * its own "name" property, ~0.7 MB of an idle agent's RSS. Nothing of the agent reads a function's
+ * name (its errors set theirs: GridError and subclasses), so only stack traces show minified names,
+ * and their positions in the bundle still point at the function.
+ */
+const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside], outExtension: { '.js': '.cjs' } };
+
+/**
+ * A body bundle (the storage-server's, the agent's), written inside the function Node wraps
+ * CommonJS in: the file is the very script runtime/storage/code-cache.ts compiles, with no second
+ * copy of its source made at each start. A hashbang goes: a body is run only through its entry.
+ */
+async function buildBody(options, name, entry) {
+  const result = await build({ ...options, entryPoints: { [name]: entry }, outExtension: { '.js': '.cjs' }, write: false });
   for (const file of result.outputFiles) {
     const text = file.text.startsWith('#!') ? file.text.slice(file.text.indexOf('\n') + 1) : file.text;
     mkdirSync(dirname(file.path), { recursive: true });
@@ -78,8 +121,11 @@ async function buildStorageBody() {
 
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  buildStorageBody(),
+  buildBody({ ...storage, plugins: [pureGeneratedClients] }, 'storage-server-body', 'runtime/storage/main.ts'),
   build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
+  buildBody(agent, 'agent-body', 'runtime/agent/main.ts'),
+  build({ ...agent, entryPoints: { agent: 'runtime/agent/bundle-main.ts' } }),
+  build({ ...storage, entryPoints: { 'node-forge': 'node_modules/node-forge/lib/index.js' }, outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
     // Identifiers are not renamed here, so names stay readable without keepNames: keepNames wraps
@@ -101,3 +147,7 @@ await Promise.all([
 // loopback) still gets a build, with the warning; test/storage/code-cache.test.ts fails without it.
 const cache = spawnSync(process.execPath, [`${root}scripts/storage-code-cache.mjs`], { stdio: 'inherit' });
 if (cache.status !== 0) process.stderr.write(`bundle: WARNING: no storage-server code cache (scripts/storage-code-cache.mjs exit ${cache.status ?? cache.signal}); nodes start without it\n`);
+
+// The agent's code cache, likewise (a warm start against a master of this build).
+const agentCache = spawnSync(process.execPath, [`${root}scripts/agent-code-cache.mjs`], { stdio: 'inherit' });
+if (agentCache.status !== 0) process.stderr.write(`bundle: WARNING: no agent code cache (scripts/agent-code-cache.mjs exit ${agentCache.status ?? agentCache.signal}); agents start without it\n`);

@@ -1,0 +1,57 @@
+/**
+ * `sutra-grid agent` runs the agent's own bundle (runtime/agent/bundle-main.ts), one CommonJS file
+ * through V8's code cache, without the CLI (issue 17: an idle agent's RSS). These check the build:
+ * bin/sutra-grid.js routes the verb there, the cache the build wrote is accepted by a fresh process,
+ * and the body carries neither commander nor node-forge (which it loads from its own bundle, on
+ * first use, when the agent has TLS).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { AGENT_BUNDLE_BODY, AGENT_BUNDLE_CACHE, AGENT_BUNDLE_ENTRY, AGENT_BUNDLE_FORGE } from '../../runtime/agent/bundle-files.js';
+import { CLI, REPO_ROOT } from '../helpers/processes.js';
+
+const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
+const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'storage', 'code-cache.js');
+
+describe('the agent bundle', () => {
+  it('is what `sutra-grid agent` runs: the CLI is not loaded', () => {
+    // A refused flag exits before any server starts; Node's ES module loader logs every module it loads.
+    const r = spawnSync(process.execPath, [CLI, 'agent', '--bogus'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'esm' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error: unknown option '--bogus'");
+    const loaded = [...r.stderr.matchAll(/Storing (file:\S+)/g)].map((m) => m[1]);
+    expect(loaded).toContain(pathToFileURL(join(BUNDLE, AGENT_BUNDLE_ENTRY)).href);
+    expect(loaded.filter((u) => u!.startsWith(pathToFileURL(BUNDLE).href))).toEqual([pathToFileURL(join(BUNDLE, AGENT_BUNDLE_ENTRY)).href]);
+    // The same flag for the CLI's verbs goes through the CLI (the contrast that makes the check above mean something).
+    const help = spawnSync(process.execPath, [CLI, 'agent', '--help'], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'esm' } });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--heartbeat-interval <duration>');
+    expect(help.stderr).toContain(pathToFileURL(join(BUNDLE, 'cli.js')).href);
+  });
+
+  it('runs through the code cache the build wrote, accepted by a fresh process', () => {
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { compileBundle } from ${JSON.stringify(CODE_CACHE)};
+      const b = compileBundle(${JSON.stringify(join(BUNDLE, AGENT_BUNDLE_BODY))}, readFileSync(${JSON.stringify(join(BUNDLE, AGENT_BUNDLE_CACHE))}));
+      process.stdout.write(String(b.cacheAccepted));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
+  });
+
+  it('carries neither commander nor node-forge, and finds forge in its own bundle beside it', () => {
+    const body = readFileSync(join(BUNDLE, AGENT_BUNDLE_BODY), 'utf8');
+    expect(body).not.toMatch(/node_modules\/commander\//);
+    expect(body).not.toMatch(/node_modules\/node-forge\//);
+    expect(body).toContain(`require("./${AGENT_BUNDLE_FORGE}")`);
+    const forge = join(BUNDLE, AGENT_BUNDLE_FORGE);
+    expect(existsSync(forge)).toBe(true);
+    const r = spawnSync(process.execPath, ['-e', `const f = require(${JSON.stringify(forge)}); process.stdout.write(typeof f.pki.certificationRequestFromPem)`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('function');
+  });
+});
