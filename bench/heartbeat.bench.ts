@@ -90,7 +90,7 @@ async function runScale(agents: number, measureMs: number, mode: Mode): Promise<
         const agentId = ids[i]!;
         const c = clients[i % CHANNELS]!;
         if (registration) return unary(c.registerAgent, c, { agent: agentInfo(agentId), nodes: nodes.get(agentId)! }, undefined, 10_000);
-        return mode === 'unary' ? unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000) : streamOf(streams, agentId, c).send({ agentId, nodes: nodes.get(agentId)! }, 10_000);
+        return mode === 'unary' ? unary(c.heartbeat, c, { agentId, nodes: nodes.get(agentId)! }, undefined, 10_000) : beatOnStream(streams, agentId, c, nodes.get(agentId)!);
       },
     });
     const log = readFileSync(join(dataDir, 'master.log'), 'utf8');
@@ -108,10 +108,22 @@ async function runScale(agents: number, measureMs: number, mode: Mode): Promise<
   }
 }
 
-function streamOf(streams: Map<string, HeartbeatStream>, agentId: string, c: GridMasterClient): HeartbeatStream {
+/**
+ * One beat on the agent's stream, opened on its first beat. A stream is broken for good by any
+ * error (a beat not answered in time on an overloaded machine): as a real agent does, the next
+ * beat opens a new one, so one slow moment costs its own beats, not every later one.
+ */
+function beatOnStream(streams: Map<string, HeartbeatStream>, agentId: string, c: GridMasterClient, beatNodes: ReturnType<typeof nodesOf>): Promise<unknown> {
   let st = streams.get(agentId);
   if (st === undefined) streams.set(agentId, (st = new HeartbeatStream(heartbeatCall(c, undefined))));
-  return st;
+  const stream = st;
+  return stream.send({ agentId, nodes: beatNodes }, 10_000).catch((err: unknown) => {
+    if (streams.get(agentId) === stream) {
+      streams.delete(agentId);
+      stream.close();
+    }
+    throw err;
+  });
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,7 @@ import { declarativeEventsToBus, eventStoreHealth, followLeadership, logEventLog
 import { observe, type MasterMetrics } from './master-metrics.js';
 import type { HttpFrontEndFactory, MasterApi, MasterFrontEnd } from './master-api.js';
 import { requireLeader, requireLeaderFor, SoleLeadership, type Leadership, type SharedEventStore } from './leadership.js';
+import { capYoungGeneration, MASTER_SEMI_SPACE_MB } from './young-generation.js';
 
 
 /**
@@ -69,6 +70,12 @@ export interface MasterDeps {
    * closes it. @default the file `<data-dir>/pki/credentials.json`
    */
   readonly credentials?: CredentialStore;
+  /**
+   * The largest semi-space V8's young generation may grow to while this master runs, in MiB (see
+   * young-generation.ts: the heap is the whole process's); 0 leaves V8's own (16 MiB).
+   * @default MASTER_SEMI_SPACE_MB (4)
+   */
+  readonly semiSpaceMb?: number;
 }
 
 /** The grid master daemon: agent registry, health monitor and GridMaster gRPC service. */
@@ -114,6 +121,8 @@ export class Master {
   private readonly metrics: MasterMetrics | undefined;
   private readonly httpFactory: HttpFrontEndFactory | undefined;
   private http: MasterFrontEnd | undefined;
+  private readonly semiSpaceMb: number;
+  private releaseYoungGeneration: () => void = () => undefined;
   /** Whether this master may act (reconcile, schedule, accept writes). */
   readonly leadership: Leadership;
 
@@ -131,6 +140,7 @@ export class Master {
     this.leadership = deps.leadership ?? new SoleLeadership();
     this.sharedEvents = deps.sharedEvents;
     this.credentials = deps.credentials;
+    this.semiSpaceMb = deps.semiSpaceMb ?? MASTER_SEMI_SPACE_MB;
     if (this.options.http !== undefined && this.httpFactory === undefined) {
       throw new ConfigError('--http', 'this master was built without its HTTP front-end (MasterDeps.http)');
     }
@@ -267,6 +277,7 @@ export class Master {
       this.abort.signal,
     );
     this.reconcileLoop = this.declarative.run(this.abort.signal);
+    if (this.semiSpaceMb > 0) this.releaseYoungGeneration = capYoungGeneration(this.semiSpaceMb);
     this.currentState = 'running';
     this.logger.info(
       { address: this.server.address, dataDir: o.dataDir, auth: o.token !== undefined, masterId: this.ctx.masterId },
@@ -338,6 +349,7 @@ export class Master {
       await this.leadership.close().catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'leadership close failed'));
       this.security?.pki.stop();
       await this.closeEvents();
+      this.releaseYoungGeneration();
       this.currentState = forced ? 'failed' : 'stopped';
       this.logger.info(forced ? `master forced to stop after ${timeoutMs} ms` : 'master stopped');
     }

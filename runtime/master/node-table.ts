@@ -17,6 +17,46 @@ const INACTIVE: ReadonlySet<NodeStatus> = new Set<NodeStatus>(['stopped', 'faile
 
 const key = (agentId: string, nodeId: string): string => `${agentId}\u0000${nodeId}`;
 
+/** Distinct values {@link share} keeps at most: statuses, roles, cluster names and exits are few. */
+const MAX_SHARED = 4096;
+const sharedStrings = new Map<string, string>();
+
+/**
+ * One copy of a value many nodes repeat: each report is decoded into fresh strings, and a stored
+ * view would otherwise keep its own copy of "running", "replica" and its cluster's name.
+ */
+function share(value: string): string {
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (sharedStrings.size < MAX_SHARED) sharedStrings.set(value, value);
+  return value;
+}
+
+/**
+ * The view as the table stores it: one object literal of the view's own fields (the decoded
+ * report's spread copy keeps half of them in a separate property array), with shared strings and
+ * the agent id the table was given. ~200 B less per node: 4 MB at 10,000 agents of two nodes (issue 17).
+ */
+function stored(n: NodeView, agentId: string): NodeView {
+  const node: NodeView = {
+    nodeId: n.nodeId,
+    agentId,
+    port: n.port,
+    pid: n.pid,
+    status: share(n.status) as NodeView['status'],
+    storagePath: n.storagePath,
+    memoryMb: n.memoryMb,
+    restarts: n.restarts,
+    startedAtMs: n.startedAtMs,
+    cluster: share(n.cluster),
+    role: share(n.role),
+    lastExit: share(n.lastExit),
+    containerId: share(n.containerId),
+    generation: n.generation,
+  };
+  return n.replication === undefined ? node : { ...node, replication: n.replication };
+}
+
 /**
  * The master's cached view of every node, learned from registrations, heartbeats and the results
  * of spawn/stop calls. The agent is the source of truth; this is what the master last heard.
@@ -68,7 +108,7 @@ export class NodeTable {
   upsert(node: NodeView, nowMs: number, pinForMs = 0): void {
     const k = key(node.agentId, node.nodeId);
     const previous = this.entries.get(k);
-    this.entries.set(k, { node, pinnedUntilMs: pinForMs > 0 ? nowMs + pinForMs : (previous?.pinnedUntilMs ?? 0) });
+    this.entries.set(k, { node: stored(node, node.agentId), pinnedUntilMs: pinForMs > 0 ? nowMs + pinForMs : (previous?.pinnedUntilMs ?? 0) });
     this.index(node.agentId, node.nodeId);
   }
 
@@ -83,7 +123,7 @@ export class NodeTable {
       // Most beats repeat the last report: keeping the stored objects lets the new copies die young
       // instead of every beat promoting a fresh set to the old generation (10,000 agents, 2,000 beats/s).
       if (previous !== undefined && sameView(previous.node, node)) continue;
-      this.entries.set(k, { node, pinnedUntilMs: previous?.pinnedUntilMs ?? 0 });
+      this.entries.set(k, { node: stored(node, agentId), pinnedUntilMs: previous?.pinnedUntilMs ?? 0 });
       this.index(agentId, node.nodeId);
     }
     for (const id of [...(this.byAgent.get(agentId) ?? [])]) {

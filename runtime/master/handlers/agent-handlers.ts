@@ -11,6 +11,7 @@ import type { MasterHandlers } from './master-handlers.js';
 
 const NONE: readonly string[] = [];
 import { requireId } from './request-checks.js';
+import { shedStreamState } from './lean-stream.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
 
@@ -68,7 +69,6 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
   function onGone(this: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>): void {
     openStreams.delete(this);
   }
-  const ignore = (): void => undefined;
   return {
     registerAgent(req) {
       if (req.agent === undefined) throw new RuntimeError('INVALID_ARGUMENT', 'agent: is required', { field: 'agent' });
@@ -99,11 +99,13 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
         return;
       }
       openStreams.add(call);
+      shedStreamState(call);
       call.on('data', onBeat);
       call.on('end', onEnd);
       call.on('cancelled', onGone);
       call.on('close', onGone);
-      call.on('error', ignore);
+      // No 'error' listener of ours: grpc-js's own (it turns the error into the call's status) is
+      // always there, and a second one would be an array per stream.
     },
 
     unregisterAgent(req) {
