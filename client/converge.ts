@@ -5,7 +5,6 @@
  * `maxQuietMs` without events, for what no event marks (the reconciler finishing its last action).
  */
 import type { MasterClient } from './master-client.js';
-import { sleep } from './backoff.js';
 import type { GridNode, GridStatus } from './node-wire.js';
 
 /** The grid as one read saw it. */
@@ -23,11 +22,6 @@ export interface WaitOptions {
   readonly onView?: ((view: GridView) => void) | undefined;
   /** Longest time between two reads while no event arrives. @default 1000 */
   readonly maxQuietMs?: number | undefined;
-  /**
-   * Shortest time between the starts of two reads: the events of a burst (a node started, the
-   * next one started ...) are read together. @default 100
-   */
-  readonly minGapMs?: number | undefined;
 }
 
 /** Where the grid stands when a wait ends. */
@@ -128,7 +122,6 @@ async function waitUntil(
 ): Promise<WaitResult> {
   const deadline = Date.now() + opts.timeoutMs;
   const maxQuietMs = opts.maxQuietMs ?? 1000;
-  const minGapMs = opts.minGapMs ?? 100;
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -146,7 +139,6 @@ async function waitUntil(
     for (;;) {
       if (opts.signal?.aborted === true) return { done: false, remaining, interrupted: true, view };
       wake.clear();
-      const readAt = Date.now();
       view = await readGrid(master);
       opts.onView?.(view);
       remaining = gapsOf(view);
@@ -156,10 +148,6 @@ async function waitUntil(
       const left = deadline - Date.now();
       if (left <= 0) return { done: false, remaining, interrupted: false, view };
       await wake.wait(Math.min(maxQuietMs, left), stop.signal);
-      // Each read lists every node and the reconciler's state: a read per event of a 100-node
-      // start (one a few ms apart) cost the master and this process more than the start itself.
-      const gap = Math.min(readAt + minGapMs, deadline) - Date.now();
-      if (gap > 0) await sleep(gap, stop.signal).catch(() => undefined);
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
