@@ -11,23 +11,57 @@ import type { SupervisorOptions } from './node-types.js';
 
 /** Liveness probes that may fail in a row before a running node is killed and restarted. */
 const LIVENESS_FAILURES = 3;
+/**
+ * Health checks while a node that gives a readiness notification has not given it yet: one every
+ * this often, so a node whose word is lost (it could not write it) is still found serving, at
+ * the cost of this delay and not of a check every startup probe interval.
+ */
+const UNNOTIFIED_CHECK_MS = 1000;
 
 /**
  * Polls the node's health until SERVING from the node's own listener: while another process holds
  * the port (another agent's node that won the bind), its SERVING must not make this node running.
  * Platforms that cannot tell who listens (no `listensOn`) are trusted on the health check alone.
+ * With `ready` (the node's readiness notification), the polling starts once the node says it
+ * serves, with one check every {@link UNNOTIFIED_CHECK_MS} until then: each check before the node
+ * listens is a refused connection and an error (~10 per node at 10 ms, most of an agent's CPU in
+ * a large apply), and the first check after the word usually passes. The check decides either way.
  * Resolves false when the start timeout passes first; rejects when `signal` aborts.
  */
-export async function waitOwnServing(r: NodeRecord, platform: NodePlatform, opts: SupervisorOptions, signal: AbortSignal): Promise<boolean> {
+export async function waitOwnServing(r: NodeRecord, platform: NodePlatform, opts: SupervisorOptions, signal: AbortSignal, ready?: Promise<void>): Promise<boolean> {
   const end = r.launchedAt + opts.startTimeoutMs;
   const interval = opts.startupProbeIntervalMs;
+  const own = (): boolean => platform.listensOn?.(r.spec.nodeId, r.spec.port) !== false;
+  let notified = ready === undefined;
+  void ready?.then(() => (notified = true));
   for (;;) {
     const left = end - Date.now();
-    if (left <= 0 || !(await r.probe!.waitServing(interval, left, signal))) return false;
-    if (platform.listensOn?.(r.spec.nodeId, r.spec.port) !== false) return true;
+    if (left <= 0) return false;
+    if (!notified) {
+      await untilReady(ready!, Math.min(UNNOTIFIED_CHECK_MS, left), signal);
+      if (!notified && (await r.probe!.check(Math.max(50, Math.min(1000, end - Date.now())))) && own()) return true;
+      signal.throwIfAborted();
+      continue;
+    }
+    if (!(await r.probe!.waitServing(interval, left, signal))) return false;
+    if (own()) return true;
     // Reading /proc costs more than a health check: look again a little later.
     await sleep(Math.max(interval, 50), signal);
   }
+}
+
+/** Resolves when `ready` does or after `ms`; rejects when `signal` aborts. */
+async function untilReady(ready: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
+  const timer = new AbortController();
+  const onAbort = (): void => timer.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([ready, sleep(ms, timer.signal)]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    timer.abort();
+  }
+  signal.throwIfAborted();
 }
 
 /**

@@ -268,14 +268,15 @@ export class NodeSupervisor {
     r.pid = instance.pid;
     r.containerId = instance.containerId ?? '';
     r.startedAtMs = Date.now();
-    await this.probeToRunning(r, ac, isRestart ? 'restart' : 'spawn');
+    await this.probeToRunning(r, ac, isRestart ? 'restart' : 'spawn', instance.ready);
   }
 
-  private async probeToRunning(r: NodeRecord, ac: AbortController, kind: 'spawn' | 'restart' | 'adopt'): Promise<void> {
+  /** `ready`: the instance's readiness notification, when its platform gives one (platform.ts). */
+  private async probeToRunning(r: NodeRecord, ac: AbortController, kind: 'spawn' | 'restart' | 'adopt', ready?: Promise<void>): Promise<void> {
     r.probe ??= new HealthProbe(nodeDialAddress(this.opts, r.spec.port), this.opts.nodeTls?.dial(r.spec.nodeId, HealthProbe.CHANNEL_OPTIONS));
     let serving: boolean;
     try {
-      serving = await waitOwnServing(r, this.platform, this.opts, ac.signal);
+      serving = await waitOwnServing(r, this.platform, this.opts, ac.signal, ready);
     } catch {
       return; // aborted: the run ended (crash or stop) and whoever ended it owns the state
     }

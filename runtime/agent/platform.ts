@@ -37,6 +37,13 @@ export interface NodeInstance {
   /** OS pid (process) or the container's init pid (docker); 0 if unknown. */
   readonly pid: number;
   readonly containerId?: string;
+  /**
+   * Resolves when the instance itself says it serves (a readiness notification, see
+   * runtime/storage/ready-notify.ts): the supervisor runs its health check then instead of polling
+   * for it. Never rejects; may never resolve (an instance that exits first or never says so).
+   * Absent when the platform has no such notification: the supervisor polls.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** How an instance ended: exactly one of exitCode / signal is set, or both null when unknown. */

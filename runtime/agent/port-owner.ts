@@ -7,26 +7,30 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * which the agent's own children share.
  */
 
-/** Socket inodes listening on `port` (any address, IPv4 and IPv6); undefined when /proc is unreadable. */
-function listeningInodes(port: number): Set<string> | undefined {
+/** The two tables of TCP sockets, IPv4 first: a node binds 127.0.0.1 unless told otherwise. */
+const TCP_TABLES = ['/proc/net/tcp', '/proc/net/tcp6'] as const;
+
+/**
+ * Socket inodes listening on `port` (any address) in one table; undefined when it is unreadable.
+ * Each read has the kernel walk the whole table (a few ms of system time on a busy host).
+ */
+function listeningInodes(table: string, port: number): Set<string> | undefined {
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const inodes = new Set<string>();
-  let readable = false;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    readable = true;
-    for (const line of text.split('\n').slice(1)) {
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      const cols = line.trim().split(/\s+/);
-      if (cols.length > 9 && cols[3] === '0A' && cols[1]!.endsWith(hexPort)) inodes.add(cols[9]!);
-    }
+  let text: string;
+  try {
+    text = readFileSync(table, 'utf8');
+  } catch {
+    return undefined;
   }
-  return readable ? inodes : undefined;
+  const inodes = new Set<string>();
+  for (const line of text.split('\n').slice(1)) {
+    // Most lines are other ports: only those naming this one are split into columns.
+    if (!line.includes(`${hexPort} `)) continue;
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 9 && cols[3] === '0A' && cols[1]!.endsWith(hexPort)) inodes.add(cols[9]!);
+  }
+  return inodes;
 }
 
 function holdsAny(pid: number, inodes: ReadonlySet<string>): boolean {
@@ -66,12 +70,21 @@ function groupMembers(pgid: number): number[] {
 
 /**
  * Whether the listener on `port` belongs to process `pid` or its process group: true = it does,
- * false = nobody or someone else listens there, undefined = cannot tell (no /proc).
+ * false = nobody or someone else listens there, undefined = cannot tell (no /proc). The IPv6 table
+ * is read only when the IPv4 one does not already show the group listening: the answer is the
+ * same, and a node on 127.0.0.1 is found at half the cost.
  */
 export function ownsListener(pid: number, port: number): boolean | undefined {
-  const inodes = listeningInodes(port);
-  if (inodes === undefined) return undefined;
-  if (inodes.size === 0) return false;
-  if (holdsAny(pid, inodes)) return true;
-  return groupMembers(pid).some((p) => holdsAny(p, inodes));
+  let readable = false;
+  let members: number[] | undefined;
+  for (const table of TCP_TABLES) {
+    const inodes = listeningInodes(table, port);
+    if (inodes === undefined) continue;
+    readable = true;
+    if (inodes.size === 0) continue;
+    if (holdsAny(pid, inodes)) return true;
+    members ??= groupMembers(pid);
+    if (members.some((p) => holdsAny(p, inodes))) return true;
+  }
+  return readable ? false : undefined;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { accessSync, closeSync, constants, readFileSync } from 'node:fs';
 import { ConfigError, RuntimeError } from '../errors.js';
 import type { Logger } from '../common/logger.js';
@@ -7,6 +8,10 @@ import { NodeStateFiles } from './node-state-files.js';
 import { makeNodeDir, openNodeLog } from './node-dir.js';
 import { ownsListener } from './port-owner.js';
 import { replicationArgs } from './replication-assignment.js';
+import { READY_FD_ENV, READY_LINE } from '../storage/ready-notify.js';
+
+/** The descriptor of the readiness pipe in a node (the first after stdin, stdout and stderr). */
+const READY_FD = 3;
 
 /** How the process platform runs the storage server. */
 export interface ProcessPlatformOptions {
@@ -68,6 +73,32 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Resolves when the node writes its ready line on the readiness pipe (ready-notify.ts); stays
+ * pending when the pipe closes without it (a binary that ignores the pipe, a node that exited).
+ * The agent's end is closed either way, so a node's pipe lives no longer than its start.
+ */
+function readyOf(child: ChildProcess): Promise<void> {
+  const pipe = child.stdio[READY_FD] as Readable | null | undefined;
+  if (!pipe) return new Promise<void>(() => {});
+  return new Promise<void>((resolve) => {
+    let got = '';
+    const done = (): void => {
+      pipe.removeAllListeners('data');
+      pipe.destroy();
+    };
+    pipe.on('data', (chunk: Buffer) => {
+      got += chunk.toString('latin1');
+      if (got.includes(READY_LINE)) {
+        done();
+        resolve();
+      } else if (got.length > 64) done(); // not our protocol: stop reading
+    });
+    pipe.once('end', done);
+    pipe.on('error', done);
+  });
+}
+
+/**
  * NodePlatform that runs each node as a local process: no shell, its own process group, output to
  * `<storagePath>/node.log`. Exits of our children are seen from their 'exit' event at once.
  */
@@ -109,7 +140,11 @@ export class ProcessPlatform implements NodePlatform {
       const env = { ...process.env };
       // The workload has no business with the control plane's secret.
       delete env['SUTRA_GRID_TOKEN'];
-      child = spawn(argv[0]!, argv.slice(1), { shell: false, detached: true, stdio: ['ignore', logFd, logFd], env });
+      // Our own storage-server says when it serves (ready-notify.ts); a configured binary may not
+      // know the protocol, and waiting for its word would only delay its health polling.
+      const notifies = this.opts.binaryPath === undefined;
+      if (notifies) env[READY_FD_ENV] = String(READY_FD);
+      child = spawn(argv[0]!, argv.slice(1), { shell: false, detached: true, stdio: notifies ? ['ignore', logFd, logFd, 'pipe'] : ['ignore', logFd, logFd], env });
     } finally {
       closeSync(logFd);
     }
@@ -128,7 +163,7 @@ export class ProcessPlatform implements NodePlatform {
     child.on('error', (err) => this.opts.logger.warn({ nodeId: spec.nodeId, err: err.message }, 'node process error'));
     this.running.set(spec.nodeId, { spec, pid, child, exited });
     this.state.write({ spec, pid, argv, startedAtMs: Date.now() });
-    return { pid };
+    return this.opts.binaryPath === undefined ? { pid, ready: readyOf(child) } : { pid };
   }
 
   private onGone(nodeId: string, pid: number, exit: ExitInfo): void {

@@ -3,6 +3,7 @@ import { resolveToken } from '../../client/transport.js';
 import { runUntilSignal } from '../cli/run-until-signal.js';
 import { compileStorageFlags, type StorageServerFlags } from './storage-options.js';
 import { StorageServer } from './storage-server.js';
+import { notifyReady, takeReadyFd } from './ready-notify.js';
 
 /** The exact line printed once the server serves; agents and tests may wait for it. */
 export function listeningLine(address: string, storagePath: string): string {
@@ -23,9 +24,11 @@ function bindError(err: unknown, host: string, port: number): unknown {
  * Runs a storage-server until SIGINT/SIGTERM: validates flags, starts, prints the listening line
  * on stdout, then drains and flushes on the signal. Throws (ConfigError etc.) on bad input, and
  * GridError PORT_IN_USE when another process holds the port; the caller turns that into one line on
- * stderr and an exit code (exit-codes.ts).
+ * stderr and an exit code (exit-codes.ts). A launcher that passed a readiness pipe (ready-notify.ts)
+ * is told on it right after the listening line: start() resolves once health says SERVING.
  */
 export async function runStorageServer(flags: StorageServerFlags): Promise<void> {
+  const readyFd = takeReadyFd();
   const opts = { ...compileStorageFlags(flags), token: resolveToken({ file: flags.tokenFile }, {}), log: (line: string) => void process.stderr.write(`storage-server: ${line}\n`) };
   let server: StorageServer | undefined;
   await runUntilSignal(
@@ -37,6 +40,7 @@ export async function runStorageServer(flags: StorageServerFlags): Promise<void>
         throw bindError(err, opts.host, opts.port);
       }
       process.stdout.write(`${listeningLine(server.address, opts.storagePath)}\n`);
+      if (readyFd !== undefined) notifyReady(readyFd);
     },
   );
 }
