@@ -34,7 +34,8 @@ export interface CompiledBundle {
   createCache(): Buffer;
 }
 
-function digest(source: string, data: Buffer): Buffer {
+/** Of the source's bytes, not its string: hashing a string encodes a copy of it first (~5 ms a start). */
+function digest(source: Buffer, data: Buffer): Buffer {
   return createHash('sha256').update(source).update(data).digest();
 }
 
@@ -60,9 +61,9 @@ function wrapped(source: string): string {
  * nothing the caller keeps (the bundle's closures) holds the cache file's buffer: it is garbage
  * once V8 has read it.
  */
-function compile(file: string, source: string, cache: Buffer | undefined): Script {
+function compile(file: string, bytes: Buffer, source: string, cache: Buffer | undefined): Script {
   const data = cache?.subarray(DIGEST_BYTES);
-  const usable = cache !== undefined && data !== undefined && data.length > 0 && digest(source, data).equals(cache.subarray(0, DIGEST_BYTES));
+  const usable = cache !== undefined && data !== undefined && data.length > 0 && digest(bytes, data).equals(cache.subarray(0, DIGEST_BYTES));
   const script = new Script(wrapped(source), {
     filename: file,
     cachedData: usable ? data : undefined,
@@ -74,9 +75,9 @@ function compile(file: string, source: string, cache: Buffer | undefined): Scrip
 }
 
 /**
- * Hands the memory of `buffer` (the cache file, read whole) back now. Compiling promotes it to V8's
- * old generation, where it would stay until the first full collection, which an idle process may
- * never run: its ~400 KB are part of every node's idle RSS. Moving the memory to a fresh, unreferenced
+ * Hands the memory of `buffer` (a file read whole: the cache, the source's bytes) back now.
+ * Compiling promotes it to V8's old generation, where it would stay until the first full
+ * collection, which an idle process may never run: ~400 KB of every node's idle RSS. Moving the memory to a fresh, unreferenced
  * ArrayBuffer (transferring detaches the original) lets the next minor collection free it.
  */
 function release(buffer: Buffer | undefined): void {
@@ -90,8 +91,10 @@ function release(buffer: Buffer | undefined): void {
  * digest matches the source and the data. The wrapper is Node's own, so the code behaves as under `require`.
  */
 export function compileBundle(file: string, cache?: Buffer): CompiledBundle {
-  const source = readFileSync(file, 'utf8');
-  const script = compile(file, source, cache);
+  const bytes = readFileSync(file);
+  const source = bytes.toString('utf8');
+  const script = compile(file, bytes, source, cache);
+  release(bytes);
   return {
     script,
     cacheAccepted: script.cachedDataRejected === false,
@@ -103,7 +106,7 @@ export function compileBundle(file: string, cache?: Buffer): CompiledBundle {
     },
     createCache() {
       const fresh = script.createCachedData();
-      return Buffer.concat([digest(source, fresh), fresh]);
+      return Buffer.concat([digest(Buffer.from(source, 'utf8'), fresh), fresh]);
     },
   };
 }
