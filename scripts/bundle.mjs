@@ -7,7 +7,11 @@
  *   (compiling the bundle was most of what remained: runtime/storage/code-cache.ts);
  * - cli.js: `sutra-grid` with code splitting, so each verb's chunk (agent, master, status...) is
  *   loaded only when that verb runs (runtime/cli/main.ts imports commands lazily);
- * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it.
+ * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it;
+ * - cli-client.cjs: the client verbs of `sutra-grid` (status, list-nodes...: runtime/cli/verbs.ts),
+ *   which run cli-client-body.cjs through the code cache cli-client-body.cache that
+ *   scripts/cli-code-cache.mjs writes after warm calls, as the storage-server does; and cli-verbs.cjs,
+ *   which bin/sutra-grid.js asks whether a call is one of theirs.
  * bin/sutra-grid.js and the agent's default storage binary (runtime/storage/entry.ts) use these
  * when present and fall back to the tsc output in dist/ otherwise. Minified: V8 keeps every
  * script's source in the heap, so a smaller source is a smaller idle RSS.
@@ -57,6 +61,26 @@ const storage = {
   define: { 'import.meta.url': '__sgImportMetaUrl' },
 };
 
+/**
+ * Makes `require()` of the Node modules `names` lazy: the module is loaded on first use of one of
+ * its properties. grpc-js loads zlib at start-up for compression the grid never negotiates, and
+ * commander child_process for subcommands run as programs, which the CLI has none of; loading
+ * them was ~4 ms of a `status` call. Only where nothing reads them at load time.
+ */
+function lazyBuiltins(names) {
+  const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] });`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
   build({ ...storage, entryPoints: { 'storage-server-body': 'runtime/storage/main.ts' }, outExtension: { '.js': '.cjs' } }),
@@ -75,6 +99,15 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunk-[hash]',
   }),
+  // The CLI's client verbs (runtime/cli/verbs.ts), one CommonJS file run through its code cache as
+  // the storage-server is: most of a `status` call was the ES module loader compiling cli.js's
+  // chunks, which Node 20 cannot code-cache. cli-verbs.cjs: how bin/sutra-grid.js tells them apart.
+  build({
+    ...storage,
+    entryPoints: { 'cli-client-body': 'runtime/cli/client-main.ts', 'cli-client': 'runtime/cli/client-bundle-main.ts', 'cli-verbs': 'runtime/cli/verbs.ts' },
+    outExtension: { '.js': '.cjs' },
+    plugins: [lazyBuiltins(['zlib', 'child_process'])],
+  }),
 ]);
 
 // The code cache, from a warm start of the body just built (a separate process: it runs a server).
@@ -82,3 +115,8 @@ await Promise.all([
 // loopback) still gets a build, with the warning; test/storage/code-cache.test.ts fails without it.
 const cache = spawnSync(process.execPath, [`${root}scripts/storage-code-cache.mjs`], { stdio: 'inherit' });
 if (cache.status !== 0) process.stderr.write(`bundle: WARNING: no storage-server code cache (scripts/storage-code-cache.mjs exit ${cache.status ?? cache.signal}); nodes start without it\n`);
+
+// The client bundle's cache, from a `status` call against a master of this build (both in a child:
+// they run a server and exit). As above: without it the client verbs only start slower.
+const cliCache = spawnSync(process.execPath, [`${root}scripts/cli-code-cache.mjs`], { stdio: 'inherit' });
+if (cliCache.status !== 0) process.stderr.write(`bundle: WARNING: no CLI client code cache (scripts/cli-code-cache.mjs exit ${cliCache.status ?? cliCache.signal}); client verbs start without it\n`);
