@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_CLIENT_BODY, CLI_CLIENT_CACHE, CLI_CLIENT_ENTRY } from '../../runtime/cli/client-bundle-files.js';
 import { CLIENT_VERBS } from '../../runtime/cli/verbs.js';
-import { CLI, REPO_ROOT, childEnv, cleanup, startMaster, tempDir } from '../helpers/processes.js';
+import { CLI, REPO_ROOT, childEnv, cleanup, startDaemon, startMaster, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -30,6 +30,13 @@ interface Run {
 function run(script: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; node?: readonly string[] } = {}): Run {
   const r = spawnSync(process.execPath, [...(opts.node ?? []), script, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `run` with timestamps (grpc-js puts the time of a failed connect in its message) made comparable. */
+function runComparable(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Run {
+  const r = run(script, args, { env });
+  const stamp = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/g;
+  return { ...r, stdout: r.stdout.replace(stamp, '<time>'), stderr: r.stderr.replace(stamp, '<time>') };
 }
 
 /** A preload that reports, as the process exits, whether the client bundle's entry was loaded. */
@@ -104,18 +111,37 @@ describe('CLI client bundle', () => {
         { args: ['--master', master.address, 'list-nodes', '--json'] },
         { args: ['--master', master.address, 'node-status', 'nope'] },
         { args: ['--master', master.address, 'status', '--bogus'] },
+        { args: ['status', '--help'] },
         { args: ['--master', '127.0.0.1:1', 'status'] },
         { args: ['--master', master.address, '--token-file', '/nonexistent', 'status'] },
       ];
       for (const { args, env } of calls) {
-        const full = run(FULL_CLI, args, { env });
-        const client = run(CLI, args, { env });
-        expect(client, args.join(' ')).toEqual(full);
+        expect(runComparable(CLI, args, env), args.join(' ')).toEqual(runComparable(FULL_CLI, args, env));
       }
       // Not all of them fail: the comparison covers output, not only errors.
       const status = run(CLI, ['--master', master.address, '--json', 'status']);
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ agents: { total: 0 }, nodes: { total: 0 } });
+    });
+
+    it('with mutual TLS too: the credential flags and $SUTRA_GRID_TLS_DIR work as in the full CLI', async () => {
+      const dataDir = tempDir('cli-code-cache-master-');
+      const adminDir = tempDir('cli-code-cache-admin-');
+      const issued = run(CLI, ['cert', 'issue', '--data-dir', dataDir, '--role', 'admin', '--name', 'ops', '--out', adminDir]);
+      expect(issued.code, issued.stderr).toBe(0);
+      const master = await startDaemon('master', ['master', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--tls', 'on'], { timeoutMs: 90_000 });
+      const calls: Array<{ args: string[]; env?: NodeJS.ProcessEnv }> = [
+        { args: ['--master', master.address, 'status', '--tls-dir', adminDir] },
+        { args: ['--master', master.address, 'list-agents', '--json'], env: { SUTRA_GRID_TLS_DIR: adminDir } },
+        { args: ['--master', master.address, 'status', '--tls-ca', join(adminDir, 'ca.pem'), '--tls-cert', join(adminDir, 'cert.pem'), '--tls-key', join(adminDir, 'key.pem')] },
+        // Refused: no client certificate, or none of the files.
+        { args: ['--master', master.address, 'status'] },
+        { args: ['--master', master.address, 'status', '--tls-dir', join(adminDir, 'nonexistent')] },
+      ];
+      for (const { args, env } of calls) {
+        expect(runComparable(CLI, args, env), args.join(' ')).toEqual(runComparable(FULL_CLI, args, env));
+      }
+      expect(run(CLI, calls[0]!.args)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^health\s/) as unknown });
     });
 
     it('a damaged or missing cache only costs speed: the call prints the same', async () => {
