@@ -1,21 +1,44 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is built by `npm run build` (the prepare script of `npm ci`): the bundles in
-// dist/runtime/bundle/ (scripts/bundle.mjs), else the tsc output under dist/. `storage-server`
-// skips the CLI and its dependencies: it is started once per node, and its start-up time is on
-// every spawn's path (the bundle runs through its V8 code cache: runtime/storage/code-cache.ts); its entry guards its own output and exits when the server has stopped.
-// `agent` skips it too, for its idle RSS: its bundle (runtime/agent/main.ts) reads the agent's flags itself. All
-// paths survive a reader of their output that went away (`... | head`, a closed terminal): see
+// dist/runtime/bundle/ (scripts/bundle.mjs), else the tsc output under dist/. Three kinds of call skip
+// the full CLI's ES modules, whose compile Node 20 cannot cache, for a CommonJS bundle run through
+// its V8 code cache (runtime/storage/code-cache.ts):
+// - `storage-server`, started once per node, whose start-up time is on every spawn's path; its
+//   entry guards its own output and exits when the server has stopped;
+// - the light client verbs (`status`, `list-nodes`...: runtime/cli/verbs.ts), a call of which is
+//   mostly start-up; they behave as in the full CLI (runtime/cli/client-main.ts);
+// - `agent`, for its idle RSS: its bundle (runtime/agent/main.ts) reads the agent's flags itself.
+// This file is CommonJS (bin/package.json) so that those calls never start Node's ES module loader.
+// Every path survives a reader of its output that went away (`... | head`, a closed terminal): see
 // runtime/cli/std-streams.ts.
-import { existsSync } from 'node:fs';
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-const bundle = new URL('../dist/runtime/bundle/', import.meta.url);
-const bundled = existsSync(new URL('cli.js', bundle)) && existsSync(new URL('storage-server.cjs', bundle));
+const dist = join(__dirname, '..', 'dist', 'runtime');
+const bundle = join(dist, 'bundle');
+const bundled = existsSync(join(bundle, 'cli.js')) && existsSync(join(bundle, 'storage-server.cjs'));
 const [verb, ...rest] = process.argv.slice(2);
 if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help')) {
-  await import(bundled ? new URL('storage-server.cjs', bundle).href : '../dist/runtime/storage/main.js');
-} else if (verb === 'agent' && !rest.includes('-h') && !rest.includes('--help') && existsSync(new URL('agent.cjs', bundle)) && existsSync(new URL('agent-body.cjs', bundle))) {
+  if (bundled) require(join(bundle, 'storage-server.cjs'));
+  else esm(join(dist, 'storage', 'main.js'));
+} else if (verb === 'agent' && !rest.includes('-h') && !rest.includes('--help') && existsSync(join(bundle, 'agent.cjs')) && existsSync(join(bundle, 'agent-body.cjs'))) {
   // The agent without the CLI: one CommonJS bundle through its code cache (runtime/agent/bundle-main.ts).
-  await import(new URL('agent.cjs', bundle).href);
+  require(join(bundle, 'agent.cjs'));
+} else if (bundled && existsSync(join(bundle, 'cli-client.cjs')) && existsSync(join(bundle, 'cli-verbs.cjs')) && clientCall()) {
+  require(join(bundle, 'cli-client.cjs'));
 } else {
-  await import(bundled ? new URL('cli.js', bundle).href : '../dist/runtime/cli/main.js');
+  esm(bundled ? join(bundle, 'cli.js') : join(dist, 'cli', 'main.js'));
+}
+
+/** True when the call names a client verb (the verb the CLI itself finds: runtime/cli/verbs.ts). */
+function clientCall() {
+  const { isClientVerb, verbOf } = require(join(bundle, 'cli-verbs.cjs'));
+  return isClientVerb(verbOf(process.argv));
+}
+
+/** Runs the ES module `file`; a failure to load it is an unhandled rejection: its stack, exit code 1. */
+function esm(file) {
+  void import(pathToFileURL(file).href);
 }

@@ -12,6 +12,10 @@
  *   runs agent-body.cjs, the agent in one CommonJS file, through the code cache agent-body.cache
  *   that scripts/agent-code-cache.mjs writes after a warm start, as the storage-server does; with
  *   node-forge.cjs, forge on its own, which only an agent with TLS loads.
+ * - cli-client.cjs: the client verbs of `sutra-grid` (status, list-nodes...: runtime/cli/verbs.ts),
+ *   which run cli-client-body.cjs through the code cache cli-client-body.cache that
+ *   scripts/cli-code-cache.mjs writes after warm calls, as the storage-server does; and cli-verbs.cjs,
+ *   which bin/sutra-grid.js asks whether a call is one of theirs.
  * bin/sutra-grid.js and the agent's default storage binary (runtime/storage/entry.ts) use these
  * when present and fall back to the tsc output in dist/ otherwise. Minified: V8 keeps every
  * script's source in the heap, so a smaller source is a smaller idle RSS.
@@ -106,7 +110,7 @@ const forgeBeside = {
 const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside], outExtension: { '.js': '.cjs' } };
 
 /**
- * A body bundle (the storage-server's, the agent's), written inside the function Node wraps
+ * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps
  * CommonJS in: the file is the very script runtime/storage/code-cache.ts compiles, with no second
  * copy of its source made at each start. A hashbang goes: a body is run only through its entry.
  */
@@ -117,6 +121,26 @@ async function buildBody(options, name, entry) {
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, `${BUNDLE_WRAPPER_HEAD}${text}${BUNDLE_WRAPPER_TAIL}`);
   }
+}
+
+/**
+ * Makes `require()` of the Node modules `names` lazy: the module is loaded on first use of one of
+ * its properties. grpc-js loads zlib at start-up for compression the grid never negotiates, and
+ * commander child_process for subcommands run as programs, which the CLI has none of; loading
+ * them was ~4 ms of a `status` call. Only where nothing reads them at load time.
+ */
+function lazyBuiltins(names) {
+  const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(b) {
+      b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] });`,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 rmSync(outdir, { recursive: true, force: true });
@@ -140,6 +164,11 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunk-[hash]',
   }),
+  // The CLI's client verbs (runtime/cli/verbs.ts), one CommonJS file run through its code cache as
+  // the storage-server is: most of a `status` call was the ES module loader compiling cli.js's
+  // chunks, which Node 20 cannot code-cache. cli-verbs.cjs: how bin/sutra-grid.js tells them apart.
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process']), pureGeneratedClients] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts', 'cli-verbs': 'runtime/cli/verbs.ts' }, outExtension: { '.js': '.cjs' } }),
 ]);
 
 // The code cache, from a warm start of the body just built (a separate process: it runs a server).
@@ -151,3 +180,8 @@ if (cache.status !== 0) process.stderr.write(`bundle: WARNING: no storage-server
 // The agent's code cache, likewise (a warm start against a master of this build).
 const agentCache = spawnSync(process.execPath, [`${root}scripts/agent-code-cache.mjs`], { stdio: 'inherit' });
 if (agentCache.status !== 0) process.stderr.write(`bundle: WARNING: no agent code cache (scripts/agent-code-cache.mjs exit ${agentCache.status ?? agentCache.signal}); agents start without it\n`);
+
+// The client bundle's cache, from a `status` call against a master of this build (both in a child:
+// they run a server and exit). As above: without it the client verbs only start slower.
+const cliCache = spawnSync(process.execPath, [`${root}scripts/cli-code-cache.mjs`], { stdio: 'inherit' });
+if (cliCache.status !== 0) process.stderr.write(`bundle: WARNING: no CLI client code cache (scripts/cli-code-cache.mjs exit ${cliCache.status ?? cliCache.signal}); client verbs start without it\n`);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { formatDuration, parseDuration } from '../../../schema/index.js';
+import { formatDuration, parseDuration } from '../../../schema/units.js';
 import { drainState, type CordonOutcome, type MasterClient } from '../../../client/index.js';
 import { ConfigError, RuntimeError } from '../../errors.js';
 import { addClientOptions, withMaster } from '../client-flags.js';

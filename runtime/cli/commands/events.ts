@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { MasterSwitch } from '../../../client/index.js';
-import { parseDuration } from '../../../schema/index.js';
+import { parseDuration } from '../../../schema/units.js';
 import { ConfigError } from '../../errors.js';
 import { eventJson, formatWireEvent } from '../event-stream.js';
 import { addClientOptions, withMaster } from '../client-flags.js';

@@ -1,0 +1,163 @@
+/**
+ * The CLI's light client verbs run from a CommonJS bundle through V8's code cache
+ * (runtime/cli/client-main.ts, built by scripts/bundle.mjs, cache by scripts/cli-code-cache.mjs);
+ * bin/sutra-grid.js sends them there and every other call to the full CLI. What a call prints and
+ * its exit code must not depend on which build ran it, and a cache that is missing or damaged only
+ * costs speed. Needs `npm run build` (with the cache) and loopback.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI_CLIENT_BODY, CLI_CLIENT_CACHE, CLI_CLIENT_ENTRY } from '../../runtime/cli/client-bundle-files.js';
+import { CLIENT_VERBS } from '../../runtime/cli/verbs.js';
+import { CLI, REPO_ROOT, childEnv, cleanup, startDaemon, startMaster, tempDir } from '../helpers/processes.js';
+
+afterEach(cleanup);
+
+const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
+const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'storage', 'code-cache.js');
+/** The full CLI, as bin/sutra-grid.js runs it for a verb that is not a client verb. */
+const FULL_CLI = join(BUNDLE, 'cli.js');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node <node args> <script> <args>` to completion. */
+function run(script: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; node?: readonly string[] } = {}): Run {
+  const r = spawnSync(process.execPath, [...(opts.node ?? []), script, ...args], { cwd: REPO_ROOT, env: childEnv(opts.env), encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `run` with timestamps (grpc-js puts the time of a failed connect in its message) made comparable. */
+function runComparable(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): Run {
+  const r = run(script, args, { env });
+  const stamp = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/g;
+  return { ...r, stdout: r.stdout.replace(stamp, '<time>'), stderr: r.stderr.replace(stamp, '<time>') };
+}
+
+/** A preload that reports, as the process exits, whether the client bundle's entry was loaded. */
+function loadProbe(): string {
+  const file = join(tempDir('cli-code-cache-'), 'probe.cjs');
+  writeFileSync(
+    file,
+    `process.on('exit', () => require('node:fs').writeSync(2, '\\nclient bundle: ' + Object.keys(require.cache).some((f) => f.endsWith(${JSON.stringify(`/${CLI_CLIENT_ENTRY}`)})) + '\\n'));\n`,
+  );
+  return file;
+}
+
+/** The client bundle's entry and body in a fresh dir, with `cache` as their cache file (none when undefined). */
+function bundleCopy(cache: Buffer | undefined): string {
+  const dir = tempDir('cli-code-cache-');
+  copyFileSync(join(BUNDLE, CLI_CLIENT_ENTRY), join(dir, CLI_CLIENT_ENTRY));
+  copyFileSync(join(BUNDLE, CLI_CLIENT_BODY), join(dir, CLI_CLIENT_BODY));
+  if (cache !== undefined) writeFileSync(join(dir, CLI_CLIENT_CACHE), cache);
+  return join(dir, CLI_CLIENT_ENTRY);
+}
+
+describe('CLI client bundle', () => {
+  it('the cache the build wrote is accepted by a fresh process', () => {
+    // Only compiled here: running the body would run a CLI call.
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { compileBundle } from ${JSON.stringify(CODE_CACHE)};
+      const b = compileBundle(${JSON.stringify(join(BUNDLE, CLI_CLIENT_BODY))}, readFileSync(${JSON.stringify(join(BUNDLE, CLI_CLIENT_CACHE))}));
+      process.stdout.write(String(b.cacheAccepted));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
+  });
+
+  it('bin sends the client verbs to the client bundle and every other call to the full CLI', () => {
+    const probe = loadProbe();
+    const via = (args: readonly string[]): boolean | undefined => {
+      const m = /client bundle: (true|false)/.exec(run(CLI, args, { node: ['-r', probe] }).stderr);
+      return m ? m[1] === 'true' : undefined;
+    };
+    // Unreachable master: each call ends quickly with an error, on whichever path it took.
+    const master = ['--master', '127.0.0.1:1'];
+    for (const verb of CLIENT_VERBS) expect(via([...master, verb]), verb).toBe(true);
+    expect(via(['--json', '--token-file', '/nonexistent', 'status'])).toBe(true);
+    expect(via(['status', '--help'])).toBe(true);
+    for (const args of [['validate', '/nonexistent.yaml'], ['--help'], ['nonsense'], [], ['--master', 'status'], ['token', '--help']]) {
+      expect(via(args), args.join(' ')).toBe(false);
+    }
+  });
+
+  it('help lists every verb, client verbs among them, in the same order as before', () => {
+    const verbs = (text: string): string[] => [...text.split('Commands:')[1]!.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!);
+    const expected = ['master', 'agent', 'storage-server', 'status', 'list-agents', 'list-nodes', 'cordon', 'uncordon', 'drain', 'spawn', 'stop', 'node-status', 'promote', 'restart', 'validate', 'plan', 'apply', 'up', 'events', 'token', 'cert', 'join', 'help'];
+    const help = run(CLI, ['--help']);
+    expect(help.code).toBe(0);
+    expect(verbs(help.stdout)).toEqual(expected);
+    const unknown = run(CLI, ['nonsense']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("error: unknown command 'nonsense'\n");
+  });
+
+  describe('against a master', () => {
+    it('a client verb prints what the full CLI prints, with the same exit code', async () => {
+      const master = await startMaster();
+      const calls: Array<{ args: string[]; env?: NodeJS.ProcessEnv }> = [
+        { args: ['--master', master.address, 'status'] },
+        { args: ['--master', master.address, '--json', 'status'] },
+        { args: ['status', '--master', master.address, '--json'] },
+        { args: ['status'], env: { SUTRA_GRID_MASTER: master.address } },
+        { args: ['--master', master.address, 'list-agents'] },
+        { args: ['--master', master.address, 'list-nodes', '--json'] },
+        { args: ['--master', master.address, 'node-status', 'nope'] },
+        { args: ['--master', master.address, 'status', '--bogus'] },
+        { args: ['status', '--help'] },
+        { args: ['--master', '127.0.0.1:1', 'status'] },
+        { args: ['--master', master.address, '--token-file', '/nonexistent', 'status'] },
+      ];
+      for (const { args, env } of calls) {
+        expect(runComparable(CLI, args, env), args.join(' ')).toEqual(runComparable(FULL_CLI, args, env));
+      }
+      // Not all of them fail: the comparison covers output, not only errors.
+      const status = run(CLI, ['--master', master.address, '--json', 'status']);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ agents: { total: 0 }, nodes: { total: 0 } });
+    });
+
+    it('with mutual TLS too: the credential flags and $SUTRA_GRID_TLS_DIR work as in the full CLI', async () => {
+      const dataDir = tempDir('cli-code-cache-master-');
+      const adminDir = tempDir('cli-code-cache-admin-');
+      const issued = run(CLI, ['cert', 'issue', '--data-dir', dataDir, '--role', 'admin', '--name', 'ops', '--out', adminDir]);
+      expect(issued.code, issued.stderr).toBe(0);
+      const master = await startDaemon('master', ['master', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--tls', 'on'], { timeoutMs: 90_000 });
+      const calls: Array<{ args: string[]; env?: NodeJS.ProcessEnv }> = [
+        { args: ['--master', master.address, 'status', '--tls-dir', adminDir] },
+        { args: ['--master', master.address, 'list-agents', '--json'], env: { SUTRA_GRID_TLS_DIR: adminDir } },
+        { args: ['--master', master.address, 'status', '--tls-ca', join(adminDir, 'ca.pem'), '--tls-cert', join(adminDir, 'cert.pem'), '--tls-key', join(adminDir, 'key.pem')] },
+        // Refused: no client certificate, or none of the files.
+        { args: ['--master', master.address, 'status'] },
+        { args: ['--master', master.address, 'status', '--tls-dir', join(adminDir, 'nonexistent')] },
+      ];
+      for (const { args, env } of calls) {
+        expect(runComparable(CLI, args, env), args.join(' ')).toEqual(runComparable(FULL_CLI, args, env));
+      }
+      expect(run(CLI, calls[0]!.args)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^health\s/) as unknown });
+    });
+
+    it('a damaged or missing cache only costs speed: the call prints the same', async () => {
+      const master = await startMaster();
+      const args = ['--master', master.address, 'status'];
+      const expected = run(CLI, args);
+      expect(expected.code).toBe(0);
+      expect(expected.stdout).toMatch(/^health\s/);
+      const cache = readFileSync(join(BUNDLE, CLI_CLIENT_CACHE));
+      const flipped = Buffer.from(cache);
+      // A byte in V8's data (after the digest): V8 would abort on it, the digest keeps it away.
+      const at = Math.floor(flipped.length / 2);
+      flipped.writeUInt8(flipped.readUInt8(at) ^ 0xff, at);
+      for (const damaged of [flipped, cache.subarray(0, cache.length / 3), Buffer.alloc(0), undefined]) {
+        expect(run(bundleCopy(damaged), args)).toEqual(expected);
+      }
+    });
+  });
+});
