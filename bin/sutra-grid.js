@@ -2,7 +2,7 @@
 // Thin launcher: the CLI is built by `npm run build` (the prepare script of `npm ci`): the bundles in
 // dist/runtime/bundle/ (scripts/bundle.mjs), else the tsc output under dist/. Three kinds of call skip
 // the full CLI's ES modules, whose compile Node 20 cannot cache, for a CommonJS bundle run through
-// its V8 code cache (runtime/storage/code-cache.ts):
+// its V8 code cache (runtime/common/code-cache.ts):
 // - `storage-server`, started once per node, whose start-up time is on every spawn's path; its
 //   entry guards its own output and exits when the server has stopped;
 // - the light client verbs (`status`, `list-nodes`...: runtime/cli/verbs.ts), a call of which is

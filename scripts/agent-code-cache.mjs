@@ -4,14 +4,14 @@
  * on 127.0.0.1 with throw-away data dirs; once the agent serves and has had a second to register
  * and heartbeat, saves the cache beside the bundle (so it holds what an agent's start compiles, the
  * master link included, and not the node paths an idle agent never runs) and exits. A start whose
- * cache is missing or rejected only compiles as before (runtime/storage/code-cache.ts).
+ * cache is missing or rejected only compiles as before (runtime/common/code-cache.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBundle } from '../dist/runtime/storage/code-cache.js';
+import { compileBundle } from '../dist/runtime/common/code-cache.js';
 import { AGENT_BUNDLE_BODY, AGENT_BUNDLE_CACHE } from '../dist/runtime/agent/bundle-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -4,7 +4,7 @@
  *   storage-server-body.cjs, the server in one CommonJS file, no chunks (agents spawn it once per
  *   node; loading one file instead of ~160 modules is most of its start-up), through V8's code cache
  *   storage-server-body.cache that scripts/storage-code-cache.mjs then writes after a warm start
- *   (compiling the bundle was most of what remained: runtime/storage/code-cache.ts);
+ *   (compiling the bundle was most of what remained: runtime/common/code-cache.ts);
  * - cli.js: `sutra-grid` with code splitting, so each verb's chunk (agent, master, status...) is
  *   loaded only when that verb runs (runtime/cli/main.ts imports commands lazily);
  * - spec-worker-main.js: the master's spec worker thread, found beside the chunk that starts it;
@@ -26,7 +26,7 @@ import { readFile } from 'node:fs/promises';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_WRAPPER_HEAD, BUNDLE_WRAPPER_TAIL } from '../dist/runtime/storage/code-cache.js';
+import { BUNDLE_WRAPPER_HEAD, BUNDLE_WRAPPER_TAIL } from '../dist/runtime/common/code-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/runtime/bundle`;
@@ -111,7 +111,7 @@ const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, fo
 
 /**
  * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps
- * CommonJS in: the file is the very script runtime/storage/code-cache.ts compiles, with no second
+ * CommonJS in: the file is the very script runtime/common/code-cache.ts compiles, with no second
  * copy of its source made at each start. A hashbang goes: a body is run only through its entry.
  */
 async function buildBody(options, name, entry) {

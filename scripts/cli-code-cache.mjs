@@ -4,14 +4,14 @@
  * bundle's `status`, `list-agents` and `list-nodes` against it in this process (so the cache holds
  * what a call compiles: the program, gRPC's connect, the call, protobuf's decode, the output), then
  * saves the cache beside the bundle. A call whose cache is missing or rejected only compiles as
- * before (runtime/storage/code-cache.ts); the other client verbs compile what they add.
+ * before (runtime/common/code-cache.ts); the other client verbs compile what they add.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBundle } from '../dist/runtime/storage/code-cache.js';
+import { compileBundle } from '../dist/runtime/common/code-cache.js';
 import { CLI_CLIENT_BODY, CLI_CLIENT_CACHE } from '../dist/runtime/cli/client-bundle-files.js';
 
 /**

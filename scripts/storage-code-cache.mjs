@@ -3,13 +3,13 @@
  * bundle in this process on 127.0.0.1:0 with a throw-away storage dir, waits for its health check
  * to say SERVING (so the cache holds what a start compiles up to there, the health handler
  * included), then saves the cache beside the bundle and exits. A start whose cache is missing or
- * rejected only compiles as before (runtime/storage/code-cache.ts).
+ * rejected only compiles as before (runtime/common/code-cache.ts).
  */
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBundle } from '../dist/runtime/storage/code-cache.js';
+import { compileBundle } from '../dist/runtime/common/code-cache.js';
 import { STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE } from '../dist/runtime/storage/bundle-files.js';
 import { HealthProbe } from '../dist/runtime/agent/health-probe.js';
 

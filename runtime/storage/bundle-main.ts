@@ -5,7 +5,7 @@
  * nothing to run; runtime/storage/main.ts is the entry of the unbundled build.
  */
 import { fileURLToPath } from 'node:url';
-import { runBundle } from './code-cache.js';
+import { runBundle } from '../common/code-cache.js';
 import { STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE } from './bundle-files.js';
 
 runBundle(fileURLToPath(new URL(STORAGE_BUNDLE_BODY, import.meta.url)), fileURLToPath(new URL(STORAGE_BUNDLE_CACHE, import.meta.url)));

@@ -14,7 +14,7 @@ import { AGENT_BUNDLE_BODY, AGENT_BUNDLE_CACHE, AGENT_BUNDLE_ENTRY, AGENT_BUNDLE
 import { CLI, REPO_ROOT } from '../helpers/processes.js';
 
 const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
-const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'storage', 'code-cache.js');
+const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'common', 'code-cache.js');
 
 describe('the agent bundle', () => {
   it('is what `sutra-grid agent` runs: the CLI is not loaded', () => {

@@ -16,7 +16,7 @@ import { CLI, REPO_ROOT, childEnv, cleanup, startDaemon, startMaster, tempDir } 
 afterEach(cleanup);
 
 const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
-const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'storage', 'code-cache.js');
+const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'common', 'code-cache.js');
 /** The full CLI, as bin/sutra-grid.js runs it for a verb that is not a client verb. */
 const FULL_CLI = join(BUNDLE, 'cli.js');
 

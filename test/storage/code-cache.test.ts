@@ -1,5 +1,5 @@
 /**
- * The storage-server bundle runs through V8's code cache (runtime/storage/code-cache.ts). Each case
+ * The storage-server bundle runs through V8's code cache (runtime/common/code-cache.ts). Each case
  * runs in a fresh `node` process: V8 accepts a cache only in a process that has not compiled the
  * same source already, and data V8 would fail on aborts the whole process.
  */
@@ -12,7 +12,7 @@ import { REPO_ROOT, cleanup, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
-const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'storage', 'code-cache.js');
+const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'common', 'code-cache.js');
 const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
 
 /** Compiles `file` with the cache file `cache` (if any) and runs it in a fresh process; prints JSON {accepted, ran}. */

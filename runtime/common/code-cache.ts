@@ -5,11 +5,13 @@ import { dirname } from 'node:path';
 import { Script, constants } from 'node:vm';
 
 /**
- * Runs a CommonJS bundle through V8's code cache. Node 20 has no module compile cache, and most of
- * a storage-server's start-up is V8 parsing and compiling its ~400 KB bundle (grpc-js, http2, the
- * generated protobuf code), not running it. The cache is written at build time after a warm run
- * (scripts/storage-code-cache.mjs), so it holds the functions a start actually compiles, not only
- * the top level; the start then deserializes them instead of compiling.
+ * Runs a CommonJS bundle through V8's code cache: the storage-server's, the agent's and the CLI's
+ * client verbs' (scripts/bundle.mjs). Node 20 has no module compile cache, and most of such a
+ * process's start-up is V8 parsing and compiling its ~400-550 KB bundle (grpc-js, http2, the
+ * generated protobuf code), not running it. Each cache is written at build time after a warm run
+ * (scripts/storage-code-cache.mjs, agent-code-cache.mjs, cli-code-cache.mjs), so it holds the
+ * functions a start actually compiles, not only the top level; a start then deserializes them
+ * instead of compiling.
  *
  * The cache is only ever read here, from the build output beside the bundle (never from a node's
  * data dir). A missing, unreadable, stale or rejected cache only costs the compile it would have
