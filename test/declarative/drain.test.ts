@@ -180,7 +180,9 @@ describe('drain at a real master', () => {
     expect(written).toHaveLength(300);
     await eventually(async () => (await missingOn(client(replica), written)).length === 0, 20_000, 200);
 
-    // WHEN the replica's agent is drained (the pin widened to a3 so it has somewhere to go), sampling the node every 100 ms
+    // WHEN the replica's agent is drained (the pin widened to a3 so it has somewhere to go), sampling the node every 100 ms.
+    // The new copy must run healthy for 2 s before the old one stops: a window no sample misses,
+    // even when one listing is slow on a loaded host (with 300 ms, a CI run missed it).
     let sampling = true;
     const samples: { running: number; copies: string[] }[] = [];
     const sampler = (async () => {
@@ -190,7 +192,7 @@ describe('drain at a real master', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    await grid.apply(grid.writeSpec(gridSpec(agents, [{ name: 'kv', nodes: 2, topology: 'leader-replicas', agents: ['a1', 'a2', 'a3'], update: { minHealthyTime: '300ms' } }])));
+    await grid.apply(grid.writeSpec(gridSpec(agents, [{ name: 'kv', nodes: 2, topology: 'leader-replicas', agents: ['a1', 'a2', 'a3'], update: { minHealthyTime: '2s' } }])));
     const drained = await cli(grid, 'drain', replica.agentId, '--deadline', '2m');
     expect(drained.code, drained.stdout + drained.stderr).toBe(0);
     const moved = await eventually(async () => {
