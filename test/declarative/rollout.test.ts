@@ -6,7 +6,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/processes.js';
+import { eventually, runCli } from '../helpers/processes.js';
 import { DeclarativeGrid, gridSpec, type SpecCluster } from './support/declarative-grid.js';
 
 let grid: DeclarativeGrid | undefined;
@@ -88,7 +88,10 @@ describe('rolling restarts', () => {
     const reverted = await g.events('RolloutReverted');
     expect(reverted).toEqual([expect.objectContaining({ cluster: 'kv', payload: expect.objectContaining({ fromGeneration: 2, toGeneration: 3, goodGeneration: 1 }) })]);
     expect((await g.client.getSpec()).generation).toBe(3);
-    // The reverted spec converges: every node runs with the old memory; only kv-0 was restarted.
+    // The reverted spec converges by itself (kv-0, failed under the bad spec, is started again or
+    // replaced): every node runs with the old memory, and applying that spec then changes nothing.
+    // Waited for first: an apply sent while kv-0 still shows failed would itself plan the replace.
+    await eventually(async () => (await g.nodes('kv')).filter((n) => n.status === 'running' && n.memoryMb === 64).length === 3, 30_000, 100);
     const wait = await g.cli('apply', spec('64Mi'), '--auto-approve', '--timeout', '60s');
     expect(wait.code, wait.stdout + wait.stderr).toBe(0);
     expect(wait.stdout).toMatch(/No changes/);
