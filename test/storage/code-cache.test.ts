@@ -8,12 +8,10 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE, STORAGE_BUNDLE_ENTRY } from '../../runtime/storage/bundle-files.js';
+import { BUNDLE_DIR as BUNDLE, CODE_CACHE_MODULE as CODE_CACHE, builtCacheAccepted } from '../helpers/code-cache.js';
 import { REPO_ROOT, cleanup, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
-
-const CODE_CACHE = join(REPO_ROOT, 'dist', 'runtime', 'common', 'code-cache.js');
-const BUNDLE = join(REPO_ROOT, 'dist', 'runtime', 'bundle');
 
 /** Compiles `file` with the cache file `cache` (if any) and runs it in a fresh process; prints JSON {accepted, ran}. */
 function compileAndRun(file: string, cache?: string): { accepted: boolean; ran: unknown; status: number | null; stderr: string } {
@@ -53,16 +51,7 @@ describe('storage-server code cache', () => {
     // The built entry.ts (the source's would look for a bundle beside runtime/, not dist/runtime/).
     const { storageServerEntry } = (await import(join(REPO_ROOT, 'dist', 'runtime', 'storage', 'entry.js'))) as { storageServerEntry(): string };
     expect(storageServerEntry()).toBe(join(BUNDLE, STORAGE_BUNDLE_ENTRY));
-    // The body starts a server when run: only compile it here (run() is what the entry adds).
-    const script = `
-      import { readFileSync } from 'node:fs';
-      import { compileBundle } from ${JSON.stringify(CODE_CACHE)};
-      const b = compileBundle(${JSON.stringify(join(BUNDLE, STORAGE_BUNDLE_BODY))}, readFileSync(${JSON.stringify(join(BUNDLE, STORAGE_BUNDLE_CACHE))}));
-      process.stdout.write(String(b.cacheAccepted));
-    `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('true');
+    expect(builtCacheAccepted(STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE)).toEqual({ accepted: true, stderr: '' });
   });
 
   it('runs a hashbang CommonJS file as Node would, with and without its cache', () => {
