@@ -26,16 +26,9 @@ if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help'
 } else if (verb === 'agent' && !rest.includes('-h') && !rest.includes('--help') && existsSync(join(bundle, 'agent.cjs')) && existsSync(join(bundle, 'agent-body.cjs'))) {
   // The agent without the CLI: one CommonJS bundle through its code cache (runtime/agent/bundle-main.ts).
   require(join(bundle, 'agent.cjs'));
-} else if (bundled && existsSync(join(bundle, 'cli-client.cjs')) && existsSync(join(bundle, 'cli-verbs.cjs')) && clientCall()) {
-  require(join(bundle, 'cli-client.cjs'));
-} else {
+} else if (!(bundled && existsSync(join(bundle, 'cli-client.cjs')) && require(join(bundle, 'cli-client.cjs')).runClientCall(process.argv))) {
+  // Not a client verb (the verb the CLI itself finds: runtime/cli/verbs.ts), or no client bundle.
   esm(bundled ? join(bundle, 'cli.js') : join(dist, 'cli', 'main.js'));
-}
-
-/** True when the call names a client verb (the verb the CLI itself finds: runtime/cli/verbs.ts). */
-function clientCall() {
-  const { isClientVerb, verbOf } = require(join(bundle, 'cli-verbs.cjs'));
-  return isClientVerb(verbOf(process.argv));
 }
 
 /** Runs the ES module `file`; a failure to load it is an unhandled rejection: its stack, exit code 1. */

@@ -7,6 +7,7 @@
 import type { ChannelCredentials, ClientReadableStream, Interceptor } from '@grpc/grpc-js';
 import type { Plan } from '../plan/index.js';
 import { GridMasterClient, type Event, type EventFilter, type GetClusterStatusResponse, type WatchEventsResponse } from '../proto/gen/sutra/grid/v1/grid.pb.js';
+import { channelTarget } from './channel-target.js';
 import { ClientError } from './errors.js';
 import { authMetadata, insecureCredentials, unary } from './grpc-call.js';
 import { sleep } from './backoff.js';
@@ -145,7 +146,7 @@ export class MasterClient {
     let c = this.#clients.get(this.#address);
     if (c === undefined) {
       const interceptors = this.#interceptors === undefined ? {} : { interceptors: [...this.#interceptors] };
-      c = new GridMasterClient(this.#address, this.#credentials, { ...this.#channelOptions, ...interceptors });
+      c = new GridMasterClient(channelTarget(this.#address), this.#credentials, { ...this.#channelOptions, ...interceptors });
       this.#clients.set(this.#address, c);
     }
     return c;

@@ -14,8 +14,8 @@
  *   node-forge.cjs, forge on its own, which only an agent with TLS loads.
  * - cli-client.cjs: the client verbs of `sutra-grid` (status, list-nodes...: runtime/cli/verbs.ts),
  *   which run cli-client-body.cjs through the code cache cli-client-body.cache that
- *   scripts/cli-code-cache.mjs writes after warm calls, as the storage-server does; and cli-verbs.cjs,
- *   which bin/sutra-grid.js asks whether a call is one of theirs.
+ *   scripts/cli-code-cache.mjs writes after warm calls, as the storage-server does; bin/sutra-grid.js
+ *   first asks cli-client.cjs whether a call is one of theirs.
  * bin/sutra-grid.js and the agent's default storage binary (runtime/storage/entry.ts) use these
  * when present and fall back to the tsc output in dist/ otherwise. Minified: V8 keeps every
  * script's source in the heap, so a smaller source is a smaller idle RSS.
@@ -166,9 +166,14 @@ await Promise.all([
   }),
   // The CLI's client verbs (runtime/cli/verbs.ts), one CommonJS file run through its code cache as
   // the storage-server is: most of a `status` call was the ES module loader compiling cli.js's
-  // chunks, which Node 20 cannot code-cache. cli-verbs.cjs: how bin/sutra-grid.js tells them apart.
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process']), pureGeneratedClients] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
-  build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts', 'cli-verbs': 'runtime/cli/verbs.ts' }, outExtension: { '.js': '.cjs' } }),
+  // chunks, which Node 20 cannot code-cache. Its entry, cli-client.cjs, also tells bin/sutra-grid.js
+  // which calls are theirs (one file to load, not two: ~0.3 ms a call). A call for the full CLI
+  // loads it too, and with it the code cache's crypto, module and vm: the full CLI loads the first
+  // two itself, and vm is ~0.05 ms.
+  // dns: grpc-js' DNS resolver requires it at load, but a master given by IP address is dialled
+  // through its IP resolver (client/channel-target.ts), so a call to one never loads it (~0.4 ms).
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
 ]);
 
 // The code cache, from a warm start of the body just built (a separate process: it runs a server).

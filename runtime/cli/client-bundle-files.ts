@@ -1,13 +1,13 @@
 /**
  * File names of the CLI's client bundle in dist/runtime/bundle/ (scripts/bundle.mjs), shared by
  * the build, its cache writer (scripts/cli-code-cache.mjs) and the bundle's entry.
- * bin/sutra-grid.js spells them out itself (it loads before any of our modules).
+ * bin/sutra-grid.js spells the entry's out itself (it loads before any of our modules).
  */
 
-/** verbs.ts alone, as CommonJS: what bin/sutra-grid.js asks whether a call is a client verb's. */
-export const CLI_CLIENT_VERBS = 'cli-verbs.cjs';
-
-/** The script bin/sutra-grid.js runs for a client verb: a small loader that runs the body through its code cache. */
+/**
+ * What bin/sutra-grid.js asks whether a call is a client verb's (verbs.ts), and which then runs the
+ * body through its code cache (client-bundle-main.ts).
+ */
 export const CLI_CLIENT_ENTRY = 'cli-client.cjs';
 /** The client verbs' CLI itself (client-main.ts), one CommonJS file. */
 export const CLI_CLIENT_BODY = 'cli-client-body.cjs';

@@ -1,7 +1,7 @@
 /**
  * Which verb a `sutra-grid` call names, and which verbs are light client calls. Imports nothing:
- * scripts/bundle.mjs also builds it alone, as CommonJS (client-bundle-files.ts), for
- * bin/sutra-grid.js to choose between the CLI's two builds before loading either, without
+ * scripts/bundle.mjs also builds it into the client bundle's small entry (client-bundle-main.ts),
+ * for bin/sutra-grid.js to choose between the CLI's two builds before loading either, without
  * starting Node's ES module loader.
  */
 

@@ -38,23 +38,39 @@ function runComparable(script: string, args: readonly string[], env?: NodeJS.Pro
   return { ...r, stdout: r.stdout.replace(stamp, '<time>'), stderr: r.stderr.replace(stamp, '<time>') };
 }
 
-/** A preload that reports, as the process exits, whether the client bundle's entry was loaded. */
+/**
+ * A preload that reports, as the process exits, whether the client bundle's body was compiled to
+ * run (every call but `agent` and `storage-server` loads its entry, which tells which calls are its own).
+ */
 function loadProbe(): string {
   const file = join(tempDir('cli-code-cache-'), 'probe.cjs');
   writeFileSync(
     file,
-    `process.on('exit', () => require('node:fs').writeSync(2, '\\nclient bundle: ' + Object.keys(require.cache).some((f) => f.endsWith(${JSON.stringify(`/${CLI_CLIENT_ENTRY}`)})) + '\\n'));\n`,
+    [
+      `const vm = require('node:vm');`,
+      `let body = false;`,
+      `vm.Script = class extends vm.Script {`,
+      `  constructor(code, opts) { super(code, opts); body ||= String(opts?.filename).endsWith(${JSON.stringify(`/${CLI_CLIENT_BODY}`)}); }`,
+      `};`,
+      `process.on('exit', () => require('node:fs').writeSync(2, '\\nclient bundle: ' + body + '\\n'));`,
+      '',
+    ].join('\n'),
   );
   return file;
 }
 
-/** The client bundle's entry and body in a fresh dir, with `cache` as their cache file (none when undefined). */
+/**
+ * The client bundle's entry and body in a fresh dir, with `cache` as their cache file (none when
+ * undefined), and a script that runs a call through that entry as bin/sutra-grid.js does.
+ */
 function bundleCopy(cache: Buffer | undefined): string {
   const dir = tempDir('cli-code-cache-');
   copyFileSync(join(BUNDLE, CLI_CLIENT_ENTRY), join(dir, CLI_CLIENT_ENTRY));
   copyFileSync(join(BUNDLE, CLI_CLIENT_BODY), join(dir, CLI_CLIENT_BODY));
   if (cache !== undefined) writeFileSync(join(dir, CLI_CLIENT_CACHE), cache);
-  return join(dir, CLI_CLIENT_ENTRY);
+  const script = join(dir, 'run.cjs');
+  writeFileSync(script, `if (!require(${JSON.stringify(join(dir, CLI_CLIENT_ENTRY))}).runClientCall(process.argv)) process.exit(99);\n`);
+  return script;
 }
 
 describe('CLI client bundle', () => {
