@@ -17,8 +17,8 @@ const CHUNK_BYTES = 64 * 1024;
  * Calls `visit` with the inode of each socket listening on `port` (any address) in `table`, in
  * table order, until it returns true; returns whether one did, or undefined when the table is
  * unreadable. The kernel writes the table as it is read, listening sockets first, so stopping at
- * the node's own listener spares it the walk over every other connection on the host (a whole read
- * was ~1.5 ms of a spawn on a host with a few thousand connections, most in TIME_WAIT).
+ * the node's own listener spares it the walk over every bucket of the connection hash: reading the
+ * whole table took ~1.3 ms of a spawn with a few dozen sockets open, the first chunk ~0.45 ms.
  */
 function scanListeners(table: string, port: number, visit: (inode: string) => boolean): boolean | undefined {
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;

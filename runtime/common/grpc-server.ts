@@ -219,6 +219,8 @@ export async function startGrpcServer(
   const health = new HealthService({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
+    // An IPv4 literal needs no name resolution: grpc-js' ipv4: scheme skips its DNS resolver (and
+    // loading dns.promises), ~1 ms of a cold start's bind.
     server.bindAsync(isIPv4(host) ? `ipv4:${listen}` : listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
   let closing: Promise<void> | undefined;
