@@ -8,7 +8,8 @@
  * Peers: pm2 from $PM2_BIN (e.g. after `npm install --prefix /tmp/pm2 pm2`:
  * /tmp/pm2/node_modules/.bin/pm2), supervisord from PATH (Debian's `supervisor`); a missing peer is
  * reported and skipped. $LEAN_BEFORE=/path/of/another/built/checkout measures that build's
- * storage-server, `status` and agent in the same rounds (before/after on the same machine).
+ * storage-server (the bundle its agents spawn), `status` and agent (idle RSS, spawn and kill -9
+ * under it) in the same rounds (before/after on the same machine).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -215,6 +216,47 @@ function agentConfig(dir: string, name: string, master: string): string {
   return file;
 }
 
+/**
+ * The grid's cases against the agent at `address` (names prefixed with `prefix`): a spawn timed
+ * until the agent answers running, and a kill -9 of its node timed until the port answers SERVING
+ * again. Spawns the crash case's node.
+ */
+async function gridCases(address: string, prefix: string): Promise<{ client: InstanceType<typeof GridAgentClient>; cases: Array<[string, () => Promise<void>]> }> {
+  const client = new GridAgentClient(address, credentials.createInsecure());
+  const call = <Req, Res>(m: unknown, req: Req): Promise<Res> => unary(m as Unary<Req, Res>, client, req, undefined, 60_000);
+  const spawnNode = async (nodeId: string): Promise<NodeInfo> =>
+    (await call<object, { node?: NodeInfo }>(client.spawnNode, SpawnNodeRequest.fromPartial({ nodeId }))).node!;
+  const crashNode = await spawnNode('crash');
+  const crash = { pid: crashNode.pid, port: crashNode.port };
+  let n = 0;
+  const spawnName = `${prefix}grid spawn -> running`;
+  const crashName = `${prefix}kill -9 -> SERVING again: grid agent`;
+  return {
+    client,
+    cases: [
+      [spawnName, async () => {
+        const id = `sp${n++}`;
+        const t0 = performance.now();
+        const node = await spawnNode(id);
+        record(spawnName, performance.now() - t0);
+        if (node.status !== 'running') throw new Error(`spawn returned ${node.status}`);
+        await call(client.stopNode, { nodeId: id, graceMs: 5000 });
+      }],
+      [crashName, async () => {
+        record(crashName, await crashToServing(crash.pid, crash.port));
+        for (;;) {
+          const s = (await call<object, { node?: NodeInfo }>(client.getNodeStatus, { nodeId: 'crash' })).node!;
+          if (s.status === 'running' && s.pid !== crash.pid) {
+            crash.pid = s.pid;
+            break;
+          }
+          await sleep(5);
+        }
+      }],
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lean-bench-'));
   const loads: number[] = [loadavg()[0]!];
@@ -225,19 +267,13 @@ async function main(): Promise<void> {
     daemons.push(master.proc);
     const agent = await startDaemon(['agent', '--config', agentConfig(dir, 'bench', master.address)], /agent bench listening on (\S+)/);
     daemons.push(agent.proc);
-    const client = new GridAgentClient(agent.address, credentials.createInsecure());
-    const call = <Req, Res>(m: unknown, req: Req): Promise<Res> => unary(m as Unary<Req, Res>, client, req, undefined, 60_000);
-    const spawnNode = async (nodeId: string): Promise<NodeInfo> =>
-      (await call<object, { node?: NodeInfo }>(client.spawnNode, SpawnNodeRequest.fromPartial({ nodeId }))).node!;
-    const stopNode = (nodeId: string): Promise<unknown> => call(client.stopNode, { nodeId, graceMs: 5000 });
+    const grid = await gridCases(agent.address, '');
+    const clients = [grid.client];
 
     for (const start of [startPm2, startSupervisord]) {
       const peer = await start(dir);
       if (peer) peers.push(peer);
     }
-    // The grid's own managed node for the crash case.
-    const crashNode = await spawnNode('crash');
-    const gridCrash = { pid: crashNode.pid, port: crashNode.port };
 
     const storageArgs = (entry: string, port: number, tag: string): string[] => [entry, '--port', String(port), '--storage-path', join(dir, tag), '--memory', '64'];
     let n = 0;
@@ -255,25 +291,7 @@ async function main(): Promise<void> {
         const port = await freePort();
         record('storage-server start -> SERVING', await timeStart(storageArgs(STORAGE, port, `s${n++}`), untilServing, port));
       }],
-      ['grid spawn -> running', async () => {
-        const id = `sp${n++}`;
-        const t0 = performance.now();
-        const node = await spawnNode(id);
-        record('grid spawn -> running', performance.now() - t0);
-        if (node.status !== 'running') throw new Error(`spawn returned ${node.status}`);
-        await stopNode(id);
-      }],
-      ['kill -9 -> SERVING again: grid agent', async () => {
-        record('kill -9 -> SERVING again: grid agent', await crashToServing(gridCrash.pid, gridCrash.port));
-        for (;;) {
-          const s = (await call<object, { node?: NodeInfo }>(client.getNodeStatus, { nodeId: 'crash' })).node!;
-          if (s.status === 'running' && s.pid !== gridCrash.pid) {
-            gridCrash.pid = s.pid;
-            break;
-          }
-          await sleep(5);
-        }
-      }],
+      ...grid.cases,
       ['sutra-grid status', () => Promise.resolve(record('sutra-grid status', timeRun(process.execPath, [CLI, '--master', master.address, 'status'])))],
     ];
     for (const peer of peers) {
@@ -281,7 +299,9 @@ async function main(): Promise<void> {
       if (peer.name.startsWith('pm2')) cases.push([`${peer.name} jlist`, () => Promise.resolve(record(`${peer.name} jlist`, timeRun(PM2, ['jlist'])))]);
     }
     if (BEFORE !== undefined) {
-      const oldStorage = join(BEFORE, 'dist', 'runtime', 'storage', 'main.js');
+      // The script the before build's agents spawn: its bundle when it has one (as storageServerEntry() picks).
+      const oldBundle = join(BEFORE, 'dist', 'runtime', 'bundle', 'storage-server.cjs');
+      const oldStorage = existsSync(oldBundle) ? oldBundle : join(BEFORE, 'dist', 'runtime', 'storage', 'main.js');
       const oldCli = join(BEFORE, 'bin', 'sutra-grid.js');
       cases.push(
         ['before: storage-server start -> accepting', async () => {
@@ -294,6 +314,11 @@ async function main(): Promise<void> {
         }],
         ['before: sutra-grid status', () => Promise.resolve(record('before: sutra-grid status', timeRun(process.execPath, [oldCli, '--master', master.address, 'status'])))],
       );
+      const oldAgent = await startDaemon(['agent', '--config', agentConfig(dir, 'before', master.address)], /agent before listening on (\S+)/, oldCli);
+      daemons.push(oldAgent.proc);
+      const oldGrid = await gridCases(oldAgent.address, 'before: ');
+      clients.push(oldGrid.client);
+      cases.push(...oldGrid.cases);
     }
     // pm2 jlist needs its home: every peer command runs with it.
     if (PM2 !== '') process.env['PM2_HOME'] = join(dir, 'pm2-home');
@@ -342,7 +367,7 @@ async function main(): Promise<void> {
       rss.set('before: agent, 0 nodes', rssMb(old.proc.pid!));
     }
     for (const peer of peers) rss.set(`${peer.name} daemon, 4 apps`, rssMb(peer.daemonPid));
-    client.close();
+    for (const c of clients) c.close();
 
     const floor = median('floor: node TCP server start -> accepting');
     const e0 = median('node -e 0');

@@ -134,7 +134,11 @@ function lazyBuiltins(names) {
   return {
     name: 'lazy-builtins',
     setup(b) {
-      b.onResolve({ filter }, (args) => (args.namespace === 'lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+      // Only require() calls: an ES import goes through esbuild's interop, which copies the module's
+      // properties at load time (and finds none on the proxy).
+      b.onResolve({ filter }, (args) =>
+        args.namespace === 'lazy-builtin' || args.kind !== 'require-call' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+      );
       b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
         contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] });`,
         loader: 'js',
@@ -145,7 +149,7 @@ function lazyBuiltins(names) {
 
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  buildBody({ ...storage, plugins: [pureGeneratedClients] }, 'storage-server-body', 'runtime/storage/main.ts'),
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients] }, 'storage-server-body', 'runtime/storage/main.ts'),
   build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
   buildBody(agent, 'agent-body', 'runtime/agent/main.ts'),
   build({ ...agent, entryPoints: { agent: 'runtime/agent/bundle-main.ts' } }),

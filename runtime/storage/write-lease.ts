@@ -7,7 +7,6 @@
  * Time is the process's monotonic clock (performance.now): a wall-clock step neither extends nor
  * cuts a lease. A node started without a lease (standalone, or by hand) has none to lapse.
  */
-import { performance } from 'node:perf_hooks';
 import { RuntimeError } from '../errors.js';
 
 /** Longest lease one renewal may grant (the grid's offlineAfter is far shorter). */
@@ -27,6 +26,7 @@ export class WriteLease {
   constructor(
     readonly enabled: boolean,
     private readonly log: (line: string) => void,
+    // The global, not node:perf_hooks: it is loaded on first use, so a node without a lease never loads it.
     private readonly now: () => number = () => performance.now(),
   ) {}
 
