@@ -2,15 +2,16 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * V8 settings of the bundled agent (runtime/agent/bundle-main.ts), for its idle RSS (issue 17):
- * - `--max-opt=1`: no optimizing tier (Sparkplug's baseline code is the highest). An agent's code
- *   is waiting on I/O, but the supervision of each node still made some functions hot enough for
- *   TurboFan, whose compiler then paged ~4 MB of the node binary into the agent for good (an
- *   agent at 8 nodes: 59.7 MB, 55.3 MB without it).
+ * - `--max-opt=0`: the interpreter only, no compiled tier. The supervision of each node still made
+ *   some functions hot enough for TurboFan, whose compiler then paged ~4 MB of the node binary into
+ *   the agent for good (an agent at 8 nodes: 59.7 MB, 55.3 MB without TurboFan, 53.1 MB without
+ *   Sparkplug either). An agent's code waits on I/O: its CPU time per node spawned and stopped
+ *   stayed ~10 ms, its spawn time the same.
  * - `--semi-space-growth-factor=1`: the young generation stays at the size V8 starts it with
  *   (2 MiB here) instead of doubling as start-up's survivors fill it; every page of it is touched
  *   in turn by scavenges, so its size is RSS.
  */
-export const AGENT_V8_FLAGS = '--max-opt=1 --semi-space-growth-factor=1';
+export const AGENT_V8_FLAGS = '--max-opt=0 --semi-space-growth-factor=1';
 
 /**
  * The Node built-in modules the agent's body loads (at its start, or Node itself for it: `net`
