@@ -10,6 +10,7 @@
  * reported and skipped. $LEAN_BEFORE=/path/of/another/built/checkout measures that build's
  * storage-server (the bundle its agents spawn), `status` and agent (idle RSS, spawn and kill -9
  * under it) in the same rounds (before/after on the same machine).
+ * `LEAN_ONLY=rss` measures only the idle RSS rows (no timed rounds: `rounds` is then unused).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ import { CLI, PROBE_INTERVAL_MS, freePort, startDaemon } from './bench-support.j
 const ROUNDS = Number(process.argv[2] ?? 20);
 const BEFORE = process.env['LEAN_BEFORE'];
 const PM2 = process.env['PM2_BIN'] ?? '';
+/** Only the idle RSS rows: the timed rounds are skipped. */
+const ONLY_RSS = process.env['LEAN_ONLY'] === 'rss';
 const SUPERVISORD = spawnSync('sh', ['-c', 'command -v supervisord'], { encoding: 'utf8' }).stdout.trim();
 const STORAGE = storageServerEntry();
 
@@ -324,9 +327,9 @@ async function main(): Promise<void> {
     if (PM2 !== '') process.env['PM2_HOME'] = join(dir, 'pm2-home');
 
     // Warm-up round (page cache, the agent's JIT), not recorded.
-    for (const [, run] of cases) await run();
+    if (!ONLY_RSS) for (const [, run] of cases) await run();
     samples.clear();
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < (ONLY_RSS ? 0 : ROUNDS); r++) {
       for (let i = 0; i < cases.length; i++) await cases[(i + r) % cases.length]![1]();
       if (r % 5 === 4) loads.push(loadavg()[0]!);
     }
@@ -353,18 +356,21 @@ async function main(): Promise<void> {
     daemons.push(idle.proc);
     await sleep(3000);
     rss.set('agent, 0 nodes', rssMb(idle.proc.pid!));
-    const idleClient = new GridAgentClient(idle.address, credentials.createInsecure());
-    for (let i = 0; i < 4; i++) {
-      await unary(idleClient.spawnNode as unknown as Unary<object, unknown>, idleClient, SpawnNodeRequest.fromPartial({ nodeId: `idle${i}` }), undefined, 60_000);
-    }
-    await sleep(3000);
+    const spawnFour = async (address: string): Promise<void> => {
+      const c = new GridAgentClient(address, credentials.createInsecure());
+      for (let i = 0; i < 4; i++) await unary(c.spawnNode as unknown as Unary<object, unknown>, c, SpawnNodeRequest.fromPartial({ nodeId: `idle${i}` }), undefined, 60_000);
+      c.close();
+      await sleep(3000);
+    };
+    await spawnFour(idle.address);
     rss.set('agent, 4 nodes', rssMb(idle.proc.pid!));
-    idleClient.close();
     if (BEFORE !== undefined) {
       const old = await startDaemon(['agent', '--config', agentConfig(dir, 'old', master.address)], /agent old listening on (\S+)/, join(BEFORE, 'bin', 'sutra-grid.js'));
       daemons.push(old.proc);
       await sleep(3000);
       rss.set('before: agent, 0 nodes', rssMb(old.proc.pid!));
+      await spawnFour(old.address);
+      rss.set('before: agent, 4 nodes', rssMb(old.proc.pid!));
     }
     for (const peer of peers) rss.set(`${peer.name} daemon, 4 apps`, rssMb(peer.daemonPid));
     for (const c of clients) c.close();
@@ -372,12 +378,14 @@ async function main(): Promise<void> {
     const floor = median('floor: node TCP server start -> accepting');
     const e0 = median('node -e 0');
     const bareRssMb = rss.get('bare node TCP server')!;
-    console.log(`\nlean processes: ${ROUNDS} rounds, load average (1 min) during the run: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
-    console.log('| measure | n | median ms | vs floor (node TCP server start) | vs `node -e 0` |');
-    console.log('| --- | --- | --- | --- | --- |');
-    for (const name of samples.keys()) {
-      const m = median(name);
-      console.log(`| ${name} | ${samples.get(name)!.length} | ${m.toFixed(1)} | ${(m / floor).toFixed(2)}x | ${(m / e0).toFixed(2)}x |`);
+    console.log(`\nlean processes: ${ONLY_RSS ? 'idle RSS only' : `${ROUNDS} rounds`}, load average (1 min) during the run: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
+    if (!ONLY_RSS) {
+      console.log('| measure | n | median ms | vs floor (node TCP server start) | vs `node -e 0` |');
+      console.log('| --- | --- | --- | --- | --- |');
+      for (const name of samples.keys()) {
+        const m = median(name);
+        console.log(`| ${name} | ${samples.get(name)!.length} | ${m.toFixed(1)} | ${(m / floor).toFixed(2)}x | ${(m / e0).toFixed(2)}x |`);
+      }
     }
     console.log('\n| idle RSS | MB | vs bare node TCP server |');
     console.log('| --- | --- | --- |');

@@ -101,13 +101,36 @@ const forgeBeside = {
 };
 
 /**
+ * worker_threads, for the agent: pino reads `isMainThread` from it as it loads (only to decide
+ * whether an asynchronous destination is flushed at exit) and thread-stream its `Worker` (only for
+ * pino's transports, which the grid does not use). Loading it, and Node's worker internals with
+ * it, for that was ~0.3 MB of an idle agent's RSS. The agent's body only ever runs as a process's
+ * main script (bin/sutra-grid.js, scripts/agent-code-cache.mjs), so there the answer is known; a
+ * Worker constructed, or anything else read, loads the module then.
+ */
+const agentWorkerThreads = {
+  name: 'agent-worker-threads',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) => (args.namespace === 'agent-worker-threads' ? undefined : { path: 'worker_threads', namespace: 'agent-worker-threads' }));
+    b.onLoad({ filter: /.*/, namespace: 'agent-worker-threads' }, () => ({
+      contents: [
+        "let m; const real = () => (m ??= require('node:worker_threads'));",
+        'function Worker(...args) { return new (real().Worker)(...args); }',
+        "module.exports = new Proxy({}, { get: (_, key) => (key === 'isMainThread' ? true : key === 'Worker' ? Worker : real()[key]) });",
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The agent: CommonJS like the storage-server, for the same code cache (runtime/agent/bundle-main.ts).
  * Without keepNames: its `__name` call per function and class, run as the bundle loads, gave each one
  * its own "name" property, ~0.7 MB of an idle agent's RSS. Nothing of the agent reads a function's
  * name (its errors set theirs: GridError and subclasses), so only stack traces show minified names,
  * and their positions in the bundle still point at the function.
  */
-const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside], outExtension: { '.js': '.cjs' } };
+const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib'])], outExtension: { '.js': '.cjs' } };
 
 /**
  * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps

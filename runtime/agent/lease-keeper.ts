@@ -22,10 +22,10 @@
  *     cluster's confirmations waiting, and is called off when the old leader is back before it.
  * Leases run on monotonic clocks; only the node's start flag is a wall-clock instant (read once).
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/logger.js';
 import type { NodeRecord } from './node-record.js';
 import type { ReplicationReader } from './node-replication.js';
+import { monotonicMs } from './monotonic-clock.js';
 
 /** offlineAfter of a master that does not send one (the master's default): an older master. */
 export const DEFAULT_OFFLINE_AFTER_MS = 30_000;
@@ -58,7 +58,7 @@ export class LeaseKeeper {
   constructor(
     private readonly reader: ReplicationReader,
     private readonly logger: Logger,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {}
 
   /** Milliseconds left of the lease the master's last answer allows (0: none). */

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { backoffDelay, leaderHint, nextMaster, sleep, splitMasters, statusName, type TlsSource } from '../../client/transport.js';
 import type { AgentDescriptor, BeatAnswer, GridPolicy, NodeEvent, NodeView } from '../common/grid-types.js';
@@ -6,6 +5,7 @@ import type { Logger } from '../common/logger.js';
 import { sameValues } from './grid-policy.js';
 import type { HeartbeatStream } from './heartbeat-stream.js';
 import { MasterConnection } from './master-connection.js';
+import { monotonicMs } from './monotonic-clock.js';
 
 /** Connection to the master, as the agent sees it. */
 export type MasterLinkState = 'connecting' | 'registered' | 'disconnected' | 'stopped';
@@ -29,7 +29,7 @@ export interface MasterLinkOptions {
   readonly onPolicy?: (policy: GridPolicy) => void;
   /**
    * Told after each registration and heartbeat the master answered, with when that call was sent
-   * (monotonic ms, performance.now): the master saw the agent no earlier than that, so it holds the
+   * (monotonic ms, monotonic-clock.ts): the master saw the agent no earlier than that, so it holds the
    * agent online until at least `sentAtMs + policy.offlineAfterMs`. Write leases are granted from it.
    */
   readonly onAnswered?: (sentAtMs: number, policy: GridPolicy) => void;
@@ -219,7 +219,7 @@ export class MasterLink {
 
   private async register(): Promise<void> {
     const nodes = this.opts.nodes();
-    const sentAtMs = performance.now();
+    const sentAtMs = monotonicMs();
     const res = await this.master().register(this.opts.info, nodes, CALL_TIMEOUT_MS);
     this.follow(res.heartbeatIntervalMs, res.policy);
     this.revokedNodes(res.revokedNodeSerials);
@@ -258,7 +258,7 @@ export class MasterLink {
 
   private async heartbeat(): Promise<void> {
     try {
-      const sentAtMs = performance.now();
+      const sentAtMs = monotonicMs();
       const res = await this.beat(this.master());
       this.follow(res.heartbeatIntervalMs, res.policy);
       this.revokedNodes(res.revokedNodeSerials);

@@ -108,13 +108,22 @@ export function strictDefinition<D extends ServiceDefinition>(definition: D): D 
 }
 
 /**
+ * `n` with a comma between each group of three digits, as toLocaleString('en-US') writes an
+ * integer, without it: its first call loads ICU's number formatting, ~7 MB of a daemon's RSS for
+ * good, and one caller's long value is enough to trigger it (issue 17).
+ */
+function groupThousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+}
+
+/**
  * A caller's value quoted for an error message: JSON-quoted, cut to its first
  * {@link MAX_QUOTED_CHARS} characters with the length of the rest, so a 10 MB id never travels
  * back in a status.
  */
 export function quote(value: string, max = MAX_QUOTED_CHARS): string {
   if (value.length <= max) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, max))}... (${value.length.toLocaleString('en-US')} characters)`;
+  return `${JSON.stringify(value.slice(0, max))}... (${groupThousands(value.length)} characters)`;
 }
 
 /** A UTF-16 surrogate without its pair. */
@@ -127,7 +136,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function capDetails(details: string, max = MAX_DETAILS_CHARS): string {
   const text = details.replace(LONE_SURROGATE, '\ufffd');
   if (text.length <= max / 9 || encodeURI(text).length <= max) return text;
-  const suffix = ` ... (cut: ${text.length.toLocaleString('en-US')} characters in all)`;
+  const suffix = ` ... (cut: ${groupThousands(text.length)} characters in all)`;
   let used = encodeURI(suffix).length;
   let end = 0;
   for (const ch of text) {
