@@ -89,6 +89,35 @@ const pureGeneratedClients = {
 };
 
 /**
+ * grpc-js's server answers every call through Node's http2 `respond()`, which adds a `date` header
+ * unless told not to. Formatting it (Date's toUTCString) makes V8 set up its time-zone cache from
+ * ICU's data: ~0.9 MB of RSS that every storage-server and agent kept for good once it had
+ * answered one call (issue 17). gRPC does not use the header (grpc-go and grpc-c++ send none), so
+ * the bundled servers' responses go without it. The build fails if grpc-js's calls no longer read
+ * as expected: the patch must not silently stop applying.
+ */
+const GRPC_RESPONSES = [
+  [/[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server-interceptors\.js$/, [['waitForTrailers: true,', 'waitForTrailers: true, sendDate: false,', 1], ['this.stream.respond(trailersToSend, { endStream: true });', 'this.stream.respond(trailersToSend, { endStream: true, sendDate: false });', 1]]],
+  [/[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server\.js$/, [['}, { endStream: true });', '}, { endStream: true, sendDate: false });', 1], ['stream.respond(trailersToSend, { endStream: true });', 'stream.respond(trailersToSend, { endStream: true, sendDate: false });', 1]]],
+];
+const grpcResponsesWithoutDate = {
+  name: 'grpc-responses-without-date',
+  setup(b) {
+    for (const [filter, edits] of GRPC_RESPONSES) {
+      b.onLoad({ filter }, async (args) => {
+        let contents = await readFile(args.path, 'utf8');
+        for (const [from, to, times] of edits) {
+          const found = contents.split(from).length - 1;
+          if (found !== times) throw new Error(`grpc-responses-without-date: ${args.path} has ${found} of ${JSON.stringify(from)}, expected ${times}`);
+          contents = contents.replaceAll(from, to);
+        }
+        return { contents, loader: 'js' };
+      });
+    }
+  },
+};
+
+/**
  * The agent's body requires node-forge from its own bundle beside it (built below), not from
  * node_modules file by file: only an agent with TLS loads forge (runtime/common/pki/certs.ts loads
  * it on first use), and a plaintext agent then carries none of its source.
@@ -130,7 +159,7 @@ const agentWorkerThreads = {
  * name (its errors set theirs: GridError and subclasses), so only stack traces show minified names,
  * and their positions in the bundle still point at the function.
  */
-const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib'])], outExtension: { '.js': '.cjs' } };
+const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib']), grpcResponsesWithoutDate], outExtension: { '.js': '.cjs' } };
 
 /**
  * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps
@@ -172,7 +201,7 @@ function lazyBuiltins(names) {
 
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients] }, 'storage-server-body', 'runtime/storage/main.ts'),
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients, grpcResponsesWithoutDate] }, 'storage-server-body', 'runtime/storage/main.ts'),
   build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
   buildBody(agent, 'agent-body', 'runtime/agent/main.ts'),
   build({ ...agent, entryPoints: { agent: 'runtime/agent/bundle-main.ts' } }),
