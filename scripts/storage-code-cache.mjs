@@ -2,25 +2,15 @@
  * Writes the storage-server's V8 code cache (run by scripts/bundle.mjs after bundling): starts the
  * bundle in this process on 127.0.0.1:0 with a throw-away storage dir, waits for its health check
  * to say SERVING (so the cache holds what a start compiles up to there, the health handler
- * included), then saves the cache beside the bundle and exits. A start whose cache is missing or
- * rejected only compiles as before (runtime/common/code-cache.ts).
+ * included), then saves the cache beside the bundle and exits (scripts/code-cache-writer.mjs).
  */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compileBundle } from '../dist/runtime/common/code-cache.js';
 import { STORAGE_BUNDLE_BODY, STORAGE_BUNDLE_CACHE } from '../dist/runtime/storage/bundle-files.js';
 import { HealthProbe } from '../dist/runtime/agent/health-probe.js';
+import { BUNDLE_OUT, cacheWriter } from './code-cache-writer.mjs';
 
-const outdir = fileURLToPath(new URL('../dist/runtime/bundle/', import.meta.url));
-const data = mkdtempSync(join(tmpdir(), 'sg-code-cache-'));
-const fail = (why) => {
-  process.stderr.write(`storage-code-cache: ${why}\n`);
-  rmSync(data, { recursive: true, force: true });
-  process.exit(1);
-};
-setTimeout(() => fail('the storage-server did not serve within 30 s'), 30_000).unref();
+const writer = cacheWriter('storage-code-cache');
 
 // The server prints its address on stdout once it listens; everything else passes through.
 const address = new Promise((resolve) => {
@@ -31,14 +21,10 @@ const address = new Promise((resolve) => {
     return m ? true : write(chunk, ...rest);
   };
 });
-const bundle = compileBundle(join(outdir, STORAGE_BUNDLE_BODY));
-process.argv = [process.argv[0], join(outdir, STORAGE_BUNDLE_BODY), '--port', '0', '--host', '127.0.0.1', '--storage-path', join(data, 'node'), '--memory', '64'];
+const bundle = compileBundle(join(BUNDLE_OUT, STORAGE_BUNDLE_BODY));
+process.argv = [process.argv[0], join(BUNDLE_OUT, STORAGE_BUNDLE_BODY), '--port', '0', '--host', '127.0.0.1', '--storage-path', join(writer.data, 'node'), '--memory', '64'];
 bundle.run();
 const probe = new HealthProbe(await address);
-if (!(await probe.waitServing(10, 20_000, new AbortController().signal))) fail('the storage-server never answered SERVING');
+if (!(await probe.waitServing(10, 20_000, new AbortController().signal))) await writer.fail('the storage-server never answered SERVING');
 probe.close();
-const cacheFile = join(outdir, STORAGE_BUNDLE_CACHE);
-writeFileSync(`${cacheFile}.tmp`, bundle.createCache());
-renameSync(`${cacheFile}.tmp`, cacheFile);
-rmSync(data, { recursive: true, force: true });
-process.exit(0);
+await writer.save(bundle, STORAGE_BUNDLE_CACHE);
