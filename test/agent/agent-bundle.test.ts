@@ -17,7 +17,6 @@ import { AGENT_BUNDLE_BODY, AGENT_BUNDLE_CACHE, AGENT_BUNDLE_ENTRY, AGENT_BUNDLE
 import { BUNDLE_DIR as BUNDLE, builtCacheAccepted } from '../helpers/code-cache.js';
 import { CLI } from '../helpers/processes.js';
 
-
 describe('the agent bundle', () => {
   it('is what `sutra-grid agent` runs: the CLI is not loaded', () => {
     // A refused flag exits before any server starts. Node's CommonJS loader logs every file it
@@ -50,6 +49,12 @@ describe('the agent bundle', () => {
     expect(existsSync(forge)).toBe(true);
     const r = spawnSync(process.execPath, ['-e', `const f = require(${JSON.stringify(forge)}); process.stdout.write(typeof f.pki.certificationRequestFromPem)`], { encoding: 'utf8' });
     expect(r.stdout).toBe('function');
+  });
+
+  it("answers gRPC calls without http2's date header, as the storage-server does (test/storage/bundle-responses.test.ts)", () => {
+    // The build's edit of grpc-js: the three responds of a call and the one without a handler.
+    const body = readFileSync(join(BUNDLE, AGENT_BUNDLE_BODY), 'utf8');
+    expect(body.match(/sendDate:!1/g)).toHaveLength(4);
   });
 
   it('loads each Node built-in its body requires before the V8 flags change, and zlib, worker_threads, perf_hooks only if used', () => {
