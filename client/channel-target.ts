@@ -6,7 +6,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  * resolver (the default scheme) would for an IP; a host name goes to DNS unchanged. The DNS
  * resolver creates a c-ares resolver (Node's `dns` module and its channel, /etc/resolv.conf read)
  * even for an IP it never looks up: ~1.5 ms of a `sutra-grid status` call, which is mostly start-up.
- * The authority the channel sends (`:authority`, TLS) is the address either way.
+ * The authority the channel sends (`:authority`, TLS) is the address either way. Servers bind
+ * through it too (runtime/common/grpc-server.ts): an address to listen on resolves the same way.
  */
 export function channelTarget(address: string): string {
   const colon = address.lastIndexOf(':');

@@ -17,6 +17,7 @@ export {
 } from './wire-limits.js';
 export { bearer, resolveToken, tokensEqual, TOKEN_METADATA_KEY, type TokenSource } from './token.js';
 export { DEFAULT_MASTER_ADDRESS, DEFAULT_MASTER_PORT, masterAddress } from './master-address.js';
+export { channelTarget } from './channel-target.js';
 export { backoffDelay, sleep } from './backoff.js';
 export { splitMasters, leaderHint, nextMaster } from './leader-hint.js';
 export { ClientError, type ClientErrorCode, type GrpcStatusName } from './errors.js';

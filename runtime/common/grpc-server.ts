@@ -8,10 +8,9 @@ import {
   type UntypedServiceImplementation,
   type ServerErrorResponse,
 } from '@grpc/grpc-js';
-import { isIPv4 } from 'node:net';
 import { HealthService } from './health.js';
 import { GridError, grpcStatusOf, RuntimeError } from '../errors.js';
-import { TOKEN_METADATA_KEY, tokensEqual } from '../../client/transport.js';
+import { TOKEN_METADATA_KEY, channelTarget, tokensEqual } from '../../client/transport.js';
 import { capDetails, MalformedRequest, quote, strictDefinition } from './grpc-edge.js';
 import { serverChannelOptions, type TlsSource } from '../../client/transport.js';
 import { callerOf, setCaller, type Caller, type CallGuard, type GuardedCall } from './call-guard.js';
@@ -219,9 +218,9 @@ export async function startGrpcServer(
   const health = new HealthService({ '': 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
-    // An IPv4 literal needs no name resolution: grpc-js' ipv4: scheme skips its DNS resolver (and
-    // loading dns.promises), ~1 ms of a cold start's bind.
-    server.bindAsync(isIPv4(host) ? `ipv4:${listen}` : listen, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p)));
+    // An IP literal needs no name resolution: grpc-js' ipv4:/ipv6: schemes skip its DNS resolver
+    // (and loading dns.promises), ~1 ms of a cold start's bind.
+    server.bindAsync(channelTarget(listen), serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p)));
   });
   let closing: Promise<void> | undefined;
   return {
