@@ -11,7 +11,7 @@
  * Targets at 5,000 agents: p99 <= 5 ms, RSS <= 200 MB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GridMasterClient } from '../proto/gen/sutra/grid/v1/grid.pb.js';
@@ -36,6 +36,11 @@ interface ScaleResult {
   clientCpuPercent: number;
   /** 1-minute load average at the end: latency on a shared machine depends on it. */
   loadAvg: number;
+  /** The bench client's own GC pauses over the window (they delay the answers it reads). */
+  clientGcMs: number;
+  clientPausedBeats: number;
+  /** p99 of the beats that no client GC pause overlapped: a diagnosis beside p99, not the target. */
+  p99ClearMs: number;
   rssMb: number;
   peakRssMb: number;
 }
@@ -48,8 +53,10 @@ async function startMaster(dataDir: string): Promise<{ proc: ChildProcess; addre
     process.execPath,
     // BENCH_MASTER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the master only.
     [...(process.env['BENCH_MASTER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), CLI, 'master', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'master'), '--heartbeat-interval', '5s', '--degraded-after', '15s', '--offline-after', '30s'],
-    { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' }, stdio: ['ignore', 'ignore', fd] },
+    // stdout too: V8's --trace-gc writes there.
+    { env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' }, stdio: ['ignore', fd, fd] },
   );
+  spawnedAt = performance.now();
   closeSync(fd);
   for (let waited = 0; waited < 30_000; waited += 50) {
     const m = /master listening on ([^\s"]+)/.exec(readFileSync(logFile, 'utf8'));
@@ -60,6 +67,9 @@ async function startMaster(dataDir: string): Promise<{ proc: ChildProcess; addre
   proc.kill('SIGKILL');
   throw new Error(`master did not start: ${readFileSync(logFile, 'utf8')}`);
 }
+
+/** When the master was spawned, on this process's clock: its --trace-gc times count from about then. */
+let spawnedAt = 0;
 
 function memMb(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -94,6 +104,8 @@ async function runScale(agents: number, measureMs: number, mode: Mode): Promise<
       },
     });
     const log = readFileSync(join(dataDir, 'master.log'), 'utf8');
+    const tracePath = process.env['BENCH_TRACE'];
+    if (tracePath !== undefined) writeFileSync(`${tracePath}.master`, `spawned ${spawnedAt.toFixed(2)}\n${log}`);
     const count = (re: RegExp): number => log.match(re)?.length ?? 0;
     process.stderr.write(`master log: ${count(/degraded: no heartbeat/g)} degraded, ${count(/offline: no heartbeat/g)} offline, ${count(/recovered/g)} recovered, ${count(/"level":(40|50)/g)} warn/error lines\n`);
     if (beats.firstError !== undefined) process.stderr.write(`first heartbeat error at ${agents} agents: ${beats.firstError}\n`);
@@ -142,7 +154,7 @@ async function main(): Promise<void> {
       const f = (n: number): string => n.toFixed(2);
       process.stdout.write(
         `${r.agents} agents (${r.mode}): ${r.heartbeats} heartbeats (${r.errors} errors), p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, max ${f(r.maxMs)} ms; ` +
-          `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); bench client CPU ${r.clientCpuPercent.toFixed(1)}%; load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
+          `master CPU ${r.cpuPercent.toFixed(1)}% of one core (${r.cpuMsPerHeartbeat.toFixed(3)} ms per heartbeat), RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB); bench client CPU ${r.clientCpuPercent.toFixed(1)}%, its GC pauses ${r.clientGcMs.toFixed(0)} ms overlapping ${r.clientPausedBeats} beats (p99 of the others ${f(r.p99ClearMs)} ms); load average ${r.loadAvg.toFixed(1)} on ${cpus().length} cores\n`,
       );
     }
   }

@@ -6,10 +6,15 @@
  * After the registration interval and one interval of warm-up, latencies and the master's CPU
  * are measured over the window.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import type { AgentInfo } from '../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { NodeView } from '../runtime/common/grid-types.js';
+import { capYoungGeneration } from '../runtime/master/young-generation.js';
+
+/** The bench client's largest semi-space, in MiB (see {@link pacedBeats}). */
+const CLIENT_SEMI_SPACE_MB = 1;
 
 /** The agents' heartbeat interval (the masters are started with `--heartbeat-interval 5s`). */
 export const INTERVAL_MS = 5_000;
@@ -25,7 +30,7 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
@@ -66,11 +71,43 @@ export interface PacedBeats {
   readonly clientCpuPercent: number;
   /** 1-minute load average at the end: latency on a shared machine depends on it. */
   readonly loadAvg: number;
+  /** The bench client's own GC pauses over the window, in total. */
+  readonly clientGcMs: number;
+  /** Beats whose round trip overlapped one of those pauses. */
+  readonly clientPausedBeats: number;
+  /** p99 of the other beats: the round trip without the client's own pauses (a diagnosis, not the target). */
+  readonly p99ClearMs: number;
 }
 
-/** Runs the registration interval, one interval of warm-up, then the measure window. */
+/** A GC pause of the bench client that fell inside the measure window. */
+interface Pause {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Runs the registration interval, one interval of warm-up, then the measure window.
+ *
+ * The client stands for thousands of agents in one process, so its own GC pauses delay the answers
+ * it reads: a pause no real agent (a small heap, one beat per interval) would have. It keeps its
+ * young generation at 2 × 1 MiB (a scavenge's pause grows with what survives it, which grows with
+ * the young generation: 16 MiB semi-spaces paused it 5–15 ms every half second) and allocates
+ * little per beat; what pauses remain are reported beside the latencies.
+ */
 export async function pacedBeats(o: PacedBeatsOptions): Promise<PacedBeats> {
-  const latencies: number[] = [];
+  const releaseYoung = capYoungGeneration(CLIENT_SEMI_SPACE_MB);
+  try {
+    return await run(o);
+  } finally {
+    releaseYoung();
+  }
+}
+
+async function run(o: PacedBeatsOptions): Promise<PacedBeats> {
+  // Preallocated: a growing array of doubles is reallocated into the old generation again and again.
+  const latencies = new Float64Array(Math.ceil((o.agents * (o.measureMs + INTERVAL_MS)) / INTERVAL_MS) + 16);
+  let measured = 0;
+  const sendTimes = new Float64Array(latencies.length);
   let errors = 0;
   let firstError: string | undefined;
   let recording = false;
@@ -81,7 +118,22 @@ export async function pacedBeats(o: PacedBeatsOptions): Promise<PacedBeats> {
   let cpuStart = 0;
   let cpuStartAt = 0;
   let clientCpuStart = process.cpuUsage();
-  const inFlight = new Set<Promise<void>>();
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const pauses: Pause[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    if (!recording) return;
+    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const settled = (): void => {
+    if (--inFlight === 0) drained?.();
+  };
+  const failed = (record: boolean, err: { code?: number; details?: string }): void => {
+    if (record) errors++;
+    if (firstError === undefined) firstError = `${err.code}: ${err.details}`;
+    settled();
+  };
   await new Promise<void>((done) => {
     const tick = (): void => {
       const elapsed = performance.now() - start;
@@ -98,38 +150,70 @@ export async function pacedBeats(o: PacedBeatsOptions): Promise<PacedBeats> {
       }
       const due = Math.floor((elapsed / INTERVAL_MS) * o.agents);
       for (; next <= due; next++) {
-        const record = recording;
+        const record = recording && measured < latencies.length;
         const t0 = performance.now();
-        const p = o.send(next % o.agents, next < o.agents).then(
+        inFlight++;
+        o.send(next % o.agents, next < o.agents).then(
           () => {
-            if (record) latencies.push(performance.now() - t0);
+            if (record) {
+              sendTimes[measured] = t0;
+              latencies[measured++] = performance.now() - t0;
+            }
+            settled();
           },
-          (err: { code?: number; details?: string }) => {
-            if (record) errors++;
-            if (firstError === undefined) firstError = `${err.code}: ${err.details}`;
-          },
+          (err: { code?: number; details?: string }) => failed(record, err),
         );
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
       }
     };
     const timer = setInterval(tick, 5);
   });
-  await Promise.all(inFlight);
+  if (inFlight > 0) await new Promise<void>((r) => (drained = r));
+  gcObserver.disconnect();
   const cpuSeconds = (cpuTicks(o.masterPid) - cpuStart) / CLK_TCK;
   const wallSeconds = (performance.now() - cpuStartAt) / 1000;
   const clientCpu = process.cpuUsage(clientCpuStart);
-  latencies.sort((a, b) => a - b);
+  const tracePath = process.env['BENCH_TRACE'];
+  if (tracePath !== undefined) writeTrace(tracePath, sendTimes.subarray(0, measured), latencies.subarray(0, measured), pauses);
+  const overlapped = clientPaused(sendTimes.subarray(0, measured), latencies.subarray(0, measured), pauses);
+  const all = latencies.slice(0, measured).sort();
+  const clear = latencies.slice(0, measured).filter((_, i) => overlapped[i] === 0).sort();
   return {
-    heartbeats: latencies.length,
+    heartbeats: measured,
     errors,
     firstError,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    maxMs: latencies[latencies.length - 1] ?? NaN,
+    p50Ms: percentile(all, 50),
+    p99Ms: percentile(all, 99),
+    maxMs: all[all.length - 1] ?? NaN,
+    clientGcMs: pauses.reduce((sum, p) => sum + p.end - p.start, 0),
+    clientPausedBeats: measured - clear.length,
+    p99ClearMs: percentile(clear, 99),
     cpuPercent: (100 * cpuSeconds) / wallSeconds,
-    cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, latencies.length + errors),
+    cpuMsPerHeartbeat: (1000 * cpuSeconds) / Math.max(1, measured + errors),
     clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1e6 / wallSeconds,
     loadAvg: loadavg()[0] ?? NaN,
   };
+}
+
+/** 1 for each beat whose round trip overlapped a GC pause of the client, else 0. */
+function clientPaused(sendTimes: Float64Array, latencies: Float64Array, pauses: readonly Pause[]): Uint8Array {
+  const out = new Uint8Array(sendTimes.length);
+  for (let i = 0; i < sendTimes.length; i++) {
+    const s = sendTimes[i]!;
+    const e = s + latencies[i]!;
+    for (const p of pauses) {
+      if (p.start < e && p.end > s) {
+        out[i] = 1;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** BENCH_TRACE=<file>: each measured beat's send time and latency and the client's GC pauses, on the client's clock. */
+function writeTrace(path: string, sendTimes: Float64Array, latencies: Float64Array, pauses: readonly Pause[]): void {
+  const lines: string[] = [];
+  for (let i = 0; i < sendTimes.length; i++) lines.push(`beat ${sendTimes[i]!.toFixed(2)} ${latencies[i]!.toFixed(2)}`);
+  for (const p of pauses) lines.push(`gc ${p.start.toFixed(2)} ${(p.end - p.start).toFixed(2)} 0`);
+  writeFileSync(path, `${lines.join('\n')}\n`);
 }
