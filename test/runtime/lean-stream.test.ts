@@ -4,7 +4,7 @@
  */
 import { credentials, makeGenericClientConstructor, Metadata, Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { shedStreamState } from '../../runtime/master/handlers/lean-stream.js';
+import { releaseDecodedMessage, shedStreamState } from '../../runtime/master/handlers/lean-stream.js';
 
 const identity = (b: Buffer): Buffer => b;
 const definition: ServiceDefinition = {
@@ -59,5 +59,61 @@ describe('shedStreamState', () => {
     // ...and the client saw the headers, both answers in order, and an OK end.
     expect((await headers).get('content-type')).toEqual(['application/grpc+proto']);
     expect(answers).toEqual(['echo one', 'echo two']);
+  });
+
+  it("releases the decoder's hold on each handled message; later messages, bigger and smaller, still decode", async () => {
+    const released: boolean[] = [];
+    let held: unknown[] = [];
+    const server = new Server();
+    server.addService(definition, {
+      Chat(call: ServerDuplexStream<Buffer, Buffer>) {
+        call.on('data', (b: Buffer) => {
+          call.write(Buffer.from(`echo ${b.toString()}`));
+          released.push(releaseDecodedMessage(call));
+          const decoder = (call as unknown as { call: { decoder: { readCompressFlag: unknown; readPartialMessage: unknown[] } } }).call.decoder;
+          held = [decoder.readCompressFlag, ...decoder.readPartialMessage];
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    closers.push(() => server.forceShutdown());
+    const Client = makeGenericClientConstructor(definition, 'Echo');
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    closers.push(() => client.close());
+
+    const call = client.makeBidiStreamRequest('/test.Echo/Chat', identity, identity, new Metadata());
+    const answers: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (b: Buffer) => answers.push(b.toString()));
+      call.on('status', () => resolve());
+      call.on('error', reject);
+    });
+    // One at a time, as beats come: each is handled before the next arrives.
+    const big = 'x'.repeat(70_000);
+    for (const text of ['one', big, 'three']) {
+      const answered = answers.length + 1;
+      call.write(Buffer.from(text));
+      while (answers.length < answered) await new Promise((r) => setTimeout(r, 5));
+    }
+    call.end();
+    await ended;
+
+    // THEN each message was released (the decoder keeps no slice of a received chunk)...
+    expect(released).toEqual([true, true, true]);
+    expect(held.every((b) => Buffer.isBuffer(b) && b.length === 1 && b[0] === 0)).toBe(true);
+    // ...and every message, one spanning several frames among them, decoded whole.
+    expect(answers).toEqual(['echo one', `echo ${big}`, 'echo three']);
+  });
+
+  it('leaves a decoder inside the next message, and objects grpc-js did not make, alone', () => {
+    const flag = Buffer.from([0]);
+    const parts = [Buffer.from('half')];
+    const decoder = { readState: 2, readCompressFlag: flag, readPartialMessage: parts };
+    expect(releaseDecodedMessage({ call: { nextCall: { decoder } } })).toBe(false);
+    expect(decoder.readCompressFlag).toBe(flag);
+    expect(decoder.readPartialMessage).toBe(parts);
+    expect(releaseDecodedMessage({})).toBe(false);
+    expect(releaseDecodedMessage({ call: { decoder: { readState: 0 } } })).toBe(false);
   });
 });

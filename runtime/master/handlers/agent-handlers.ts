@@ -11,7 +11,7 @@ import type { MasterHandlers } from './master-handlers.js';
 
 const NONE: readonly string[] = [];
 import { requireId } from './request-checks.js';
-import { shedStreamState } from './lean-stream.js';
+import { releaseDecodedMessage, shedStreamState } from './lean-stream.js';
 
 type AgentHandlers = Pick<MasterHandlers, 'registerAgent' | 'heartbeat' | 'heartbeatStream' | 'unregisterAgent'>;
 
@@ -57,6 +57,8 @@ export function createAgentHandlers(ctx: MasterContext): AgentHandlers {
     if (!openStreams.has(this)) return;
     try {
       this.write(heartbeat(req));
+      // Else grpc-js keeps this beat's bytes until the next one, 5 s on: see lean-stream.ts.
+      releaseDecodedMessage(this);
     } catch (err) {
       // Unknown agent (master restarted): NOT_FOUND ends the stream and the agent re-registers.
       endStream(this, err);
