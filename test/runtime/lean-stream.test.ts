@@ -16,26 +16,30 @@ afterEach(() => {
   for (const close of closers.splice(0)) close();
 });
 
+/** Serves `chat` as /test.Echo/Chat on loopback; a client of it (both closed after the test). */
+async function echoClient(chat: (call: ServerDuplexStream<Buffer, Buffer>) => void): Promise<InstanceType<ReturnType<typeof makeGenericClientConstructor>>> {
+  const server = new Server();
+  server.addService(definition, { Chat: chat });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  closers.push(() => server.forceShutdown());
+  const Client = makeGenericClientConstructor(definition, 'Echo');
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  closers.push(() => client.close());
+  return client;
+}
+
 describe('shedStreamState', () => {
   it("drops the request metadata and Node's copy of the sent headers; the stream still answers and ends", async () => {
     let shed: boolean | undefined;
     let metadataLeft: number | undefined;
     let sentHeaders: unknown = 'unread';
-    const server = new Server();
-    server.addService(definition, {
-      Chat(call: ServerDuplexStream<Buffer, Buffer>) {
-        shed = shedStreamState(call);
-        metadataLeft = Object.keys(call.metadata.getMap()).length;
-        sentHeaders = (call as unknown as { call: { stream: { sentHeaders: unknown } } }).call.stream.sentHeaders;
-        call.on('data', (b: Buffer) => call.write(Buffer.from(`echo ${b.toString()}`)));
-        call.on('end', () => call.end());
-      },
+    const client = await echoClient((call) => {
+      shed = shedStreamState(call);
+      metadataLeft = Object.keys(call.metadata.getMap()).length;
+      sentHeaders = (call as unknown as { call: { stream: { sentHeaders: unknown } } }).call.stream.sentHeaders;
+      call.on('data', (b: Buffer) => call.write(Buffer.from(`echo ${b.toString()}`)));
+      call.on('end', () => call.end());
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-    closers.push(() => server.forceShutdown());
-    const Client = makeGenericClientConstructor(definition, 'Echo');
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
-    closers.push(() => client.close());
 
     const md = new Metadata();
     md.set('x-caller', 'agent-1');
@@ -64,23 +68,15 @@ describe('shedStreamState', () => {
   it("releases the decoder's hold on each handled message; later messages, bigger and smaller, still decode", async () => {
     const released: boolean[] = [];
     let held: unknown[] = [];
-    const server = new Server();
-    server.addService(definition, {
-      Chat(call: ServerDuplexStream<Buffer, Buffer>) {
-        call.on('data', (b: Buffer) => {
-          call.write(Buffer.from(`echo ${b.toString()}`));
-          released.push(releaseDecodedMessage(call));
-          const decoder = (call as unknown as { call: { decoder: { readCompressFlag: unknown; readPartialMessage: unknown[] } } }).call.decoder;
-          held = [decoder.readCompressFlag, ...decoder.readPartialMessage];
-        });
-        call.on('end', () => call.end());
-      },
+    const client = await echoClient((call) => {
+      call.on('data', (b: Buffer) => {
+        call.write(Buffer.from(`echo ${b.toString()}`));
+        released.push(releaseDecodedMessage(call));
+        const decoder = (call as unknown as { call: { decoder: { readCompressFlag: unknown; readPartialMessage: unknown[] } } }).call.decoder;
+        held = [decoder.readCompressFlag, ...decoder.readPartialMessage];
+      });
+      call.on('end', () => call.end());
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-    closers.push(() => server.forceShutdown());
-    const Client = makeGenericClientConstructor(definition, 'Echo');
-    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
-    closers.push(() => client.close());
 
     const call = client.makeBidiStreamRequest('/test.Echo/Chat', identity, identity, new Metadata());
     const answers: string[] = [];
