@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeAgent, TestMasterClient } from '../helpers/grid-client.js';
-import { CLI, childEnv, cleanup, REPO_ROOT, runCli, startMaster, tempDir } from '../helpers/processes.js';
+import { CLI, childEnv, cleanup, eventually, REPO_ROOT, runCli, startMaster, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -73,6 +73,11 @@ describe('CLI output through a pipe', () => {
     } finally {
       c.close();
     }
+    // ...all of them durable (queries see an event once its batch is written and synced, a moment
+    // after the registration answered: a loaded CI host once listed 797 of 800 right away)
+    const registered = async (): Promise<number> =>
+      (JSON.parse((await runCli(['events', '--json', '--type', 'AgentRegistered', '--master', master.address])).stdout) as { events: unknown[] }).events.length;
+    await eventually(async () => (await registered()) === 800, 20_000);
     // WHEN both forms are read through pipes
     const json = await runCli(['events', '--json', '--type', 'AgentRegistered', '--master', master.address]);
     const text = await runCli(['events', '--type', 'AgentRegistered', '--master', master.address]);
