@@ -11,6 +11,8 @@
  * storage-server (the bundle its agents spawn), `status` and agent (idle RSS, spawn and kill -9
  * under it) in the same rounds (before/after on the same machine).
  * `LEAN_ONLY=rss` measures only the idle RSS rows (no timed rounds: `rounds` is then unused).
+ * Idle RSS is read twice for each process: 3 s after it serves, and 15 s after (settled: see
+ * SETTLED_MS); the peers' daemons, running since the bench began, once.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,33 @@ function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** When an idle process's RSS is read: soon after its start, and once V8 has settled its heap. */
+const STARTUP_MS = 3000;
+/**
+ * V8's memory reducer runs its first memory-reducing collection 8 s after a process's first full
+ * collection (--gc-memory-reducer-start-delay-ms), which start-up runs: until then a process still
+ * holds its start-up garbage (~2.4 MB of an agent's). 15 s is past it for every process measured.
+ */
+const SETTLED_MS = 15_000;
+
+interface IdleRss {
+  /** MB, {@link STARTUP_MS} after the process became idle. */
+  readonly startup: number;
+  /** MB, {@link SETTLED_MS} after. */
+  readonly settled: number;
+}
+
+/** The RSS of `pid`, idle from now on, at both times. */
+async function idleRss(pid: number): Promise<IdleRss> {
+  await sleep(STARTUP_MS);
+  const startup = rssMb(pid);
+  await sleep(SETTLED_MS - STARTUP_MS);
+  return { startup, settled: rssMb(pid) };
+}
+
+/** The middle of three values. */
+const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[1]!;
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -334,50 +363,47 @@ async function main(): Promise<void> {
       if (r % 5 === 4) loads.push(loadavg()[0]!);
     }
 
-    // Idle RSS: fresh processes, 3 s after they serve.
-    const rss = new Map<string, number>();
-    const bareRss: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // Idle RSS: fresh processes, 3 s after they serve (start-up) and again SETTLED_MS after (settled).
+    const rss = new Map<string, IdleRss>();
+    const bareRss = await Promise.all([0, 1, 2].map(async () => {
       const port = await freePort();
       const bare = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1')`], { stdio: 'ignore' });
       await untilAccepting(port);
-      await sleep(3000);
-      bareRss.push(rssMb(bare.pid!));
+      const r = await idleRss(bare.pid!);
       await killAndWait(bare);
-    }
-    rss.set('bare node TCP server', bareRss.sort((a, b) => a - b)[1]!);
+      return r;
+    }));
+    rss.set('bare node TCP server', { startup: middle(bareRss.map((r) => r.startup)), settled: middle(bareRss.map((r) => r.settled)) });
     const port = await freePort();
     const storage = spawn(process.execPath, storageArgs(STORAGE, port, 'rss'), { stdio: 'ignore' });
     await untilServing(port);
-    await sleep(3000);
-    rss.set('storage-server (idle)', rssMb(storage.pid!));
+    rss.set('storage-server (idle)', await idleRss(storage.pid!));
     await killAndWait(storage);
-    const idle = await startDaemon(['agent', '--config', agentConfig(dir, 'idle', master.address)], /agent idle listening on (\S+)/);
-    daemons.push(idle.proc);
-    await sleep(3000);
-    rss.set('agent, 0 nodes', rssMb(idle.proc.pid!));
     const spawnFour = async (address: string): Promise<void> => {
       const c = new GridAgentClient(address, credentials.createInsecure());
       for (let i = 0; i < 4; i++) await unary(c.spawnNode as unknown as Unary<object, unknown>, c, SpawnNodeRequest.fromPartial({ nodeId: `idle${i}` }), undefined, 60_000);
       c.close();
-      await sleep(3000);
     };
-    await spawnFour(idle.address);
-    rss.set('agent, 4 nodes', rssMb(idle.proc.pid!));
-    if (BEFORE !== undefined) {
-      const old = await startDaemon(['agent', '--config', agentConfig(dir, 'old', master.address)], /agent old listening on (\S+)/, join(BEFORE, 'bin', 'sutra-grid.js'));
-      daemons.push(old.proc);
-      await sleep(3000);
-      rss.set('before: agent, 0 nodes', rssMb(old.proc.pid!));
-      await spawnFour(old.address);
-      rss.set('before: agent, 4 nodes', rssMb(old.proc.pid!));
+    const agents: Array<[string, string | undefined]> = [['', undefined]];
+    if (BEFORE !== undefined) agents.push(['before: ', join(BEFORE, 'bin', 'sutra-grid.js')]);
+    for (const [prefix, cli] of agents) {
+      const name = prefix === '' ? 'idle' : 'old';
+      const idle = await startDaemon(['agent', '--config', agentConfig(dir, name, master.address)], new RegExp(`agent ${name} listening on (\\S+)`), cli);
+      daemons.push(idle.proc);
+      rss.set(`${prefix}agent, 0 nodes`, await idleRss(idle.proc.pid!));
+      await spawnFour(idle.address);
+      rss.set(`${prefix}agent, 4 nodes`, await idleRss(idle.proc.pid!));
     }
-    for (const peer of peers) rss.set(`${peer.name} daemon, 4 apps`, rssMb(peer.daemonPid));
+    // Running since the start of the bench: settled long ago.
+    for (const peer of peers) {
+      const mb = rssMb(peer.daemonPid);
+      rss.set(`${peer.name} daemon, 4 apps`, { startup: mb, settled: mb });
+    }
     for (const c of clients) c.close();
 
     const floor = median('floor: node TCP server start -> accepting');
     const e0 = median('node -e 0');
-    const bareRssMb = rss.get('bare node TCP server')!;
+    const bare = rss.get('bare node TCP server')!;
     console.log(`\nlean processes: ${ONLY_RSS ? 'idle RSS only' : `${ROUNDS} rounds`}, load average (1 min) during the run: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`);
     if (!ONLY_RSS) {
       console.log('| measure | n | median ms | vs floor (node TCP server start) | vs `node -e 0` |');
@@ -387,9 +413,9 @@ async function main(): Promise<void> {
         console.log(`| ${name} | ${samples.get(name)!.length} | ${m.toFixed(1)} | ${(m / floor).toFixed(2)}x | ${(m / e0).toFixed(2)}x |`);
       }
     }
-    console.log('\n| idle RSS | MB | vs bare node TCP server |');
-    console.log('| --- | --- | --- |');
-    for (const [name, mb] of rss) console.log(`| ${name} | ${mb.toFixed(1)} | ${(mb / bareRssMb).toFixed(2)}x |`);
+    console.log(`\n| idle RSS | ${STARTUP_MS / 1000} s after start, MB | vs bare node TCP server | settled (${SETTLED_MS / 1000} s), MB | vs bare node TCP server |`);
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const [name, r] of rss) console.log(`| ${name} | ${r.startup.toFixed(1)} | ${(r.startup / bare.startup).toFixed(2)}x | ${r.settled.toFixed(1)} | ${(r.settled / bare.settled).toFixed(2)}x |`);
     console.log(JSON.stringify({ rounds: ROUNDS, load: loads, medians: Object.fromEntries([...samples.keys()].map((k) => [k, median(k)])), rssMb: Object.fromEntries(rss) }));
   } finally {
     for (const peer of peers) await peer.stop().catch(() => undefined);

@@ -89,26 +89,31 @@ const pureGeneratedClients = {
 };
 
 /**
- * grpc-js's server answers every call through Node's http2 `respond()`, which adds a `date` header
- * unless told not to. Formatting it (Date's toUTCString) makes V8 set up its time-zone cache from
- * ICU's data: ~0.9 MB of RSS that every storage-server and agent kept for good once it had
- * answered one call (issue 17). gRPC does not use the header (grpc-go and grpc-c++ send none), so
- * the bundled servers' responses go without it. The build fails if grpc-js's calls no longer read
- * as expected: the patch must not silently stop applying.
+ * Edits to grpc-js that keep V8 from setting up its local time zone, which it does from ICU's data
+ * on the first Date operation in local time: ~0.5-0.9 MB of RSS that every storage-server and agent
+ * kept for good (issue 17), for time zones the grid never shows. The build fails if grpc-js's code
+ * no longer reads as expected: an edit must not silently stop applying.
+ * - Its server answers every call through Node's http2 `respond()`, which adds a `date` header
+ *   unless told not to (formatted with Date's toUTCString). gRPC does not use the header (grpc-go
+ *   and grpc-c++ send none), so the bundled servers answer without it.
+ * - Its backoff timer (every channel's reconnection and name resolution) moves its end time with
+ *   `setMilliseconds(getMilliseconds() + delay)`, local-time fields, where `setTime(getTime() +
+ *   delay)` is the same instant (and stays right across a daylight-saving change).
  */
-const GRPC_RESPONSES = [
+const GRPC_JS_EDITS = [
   [/[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server-interceptors\.js$/, [['waitForTrailers: true,', 'waitForTrailers: true, sendDate: false,', 1], ['this.stream.respond(trailersToSend, { endStream: true });', 'this.stream.respond(trailersToSend, { endStream: true, sendDate: false });', 1]]],
   [/[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server\.js$/, [['}, { endStream: true });', '}, { endStream: true, sendDate: false });', 1], ['stream.respond(trailersToSend, { endStream: true });', 'stream.respond(trailersToSend, { endStream: true, sendDate: false });', 1]]],
+  [/[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]backoff-timeout\.js$/, [['this.endTime.setMilliseconds(this.endTime.getMilliseconds() + delay);', 'this.endTime.setTime(this.endTime.getTime() + delay);', 1], ['newEndTime.setMilliseconds(newEndTime.getMilliseconds() + this.nextDelay);', 'newEndTime.setTime(newEndTime.getTime() + this.nextDelay);', 1]]],
 ];
-const grpcResponsesWithoutDate = {
-  name: 'grpc-responses-without-date',
+const grpcWithoutTimeZone = {
+  name: 'grpc-without-time-zone',
   setup(b) {
-    for (const [filter, edits] of GRPC_RESPONSES) {
+    for (const [filter, edits] of GRPC_JS_EDITS) {
       b.onLoad({ filter }, async (args) => {
         let contents = await readFile(args.path, 'utf8');
         for (const [from, to, times] of edits) {
           const found = contents.split(from).length - 1;
-          if (found !== times) throw new Error(`grpc-responses-without-date: ${args.path} has ${found} of ${JSON.stringify(from)}, expected ${times}`);
+          if (found !== times) throw new Error(`grpc-without-time-zone: ${args.path} has ${found} of ${JSON.stringify(from)}, expected ${times}`);
           contents = contents.replaceAll(from, to);
         }
         return { contents, loader: 'js' };
@@ -159,7 +164,7 @@ const agentWorkerThreads = {
  * name (its errors set theirs: GridError and subclasses), so only stack traces show minified names,
  * and their positions in the bundle still point at the function.
  */
-const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib']), grpcResponsesWithoutDate], outExtension: { '.js': '.cjs' } };
+const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib']), grpcWithoutTimeZone], outExtension: { '.js': '.cjs' } };
 
 /**
  * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps
@@ -201,7 +206,7 @@ function lazyBuiltins(names) {
 
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients, grpcResponsesWithoutDate] }, 'storage-server-body', 'runtime/storage/main.ts'),
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients, grpcWithoutTimeZone] }, 'storage-server-body', 'runtime/storage/main.ts'),
   build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
   buildBody(agent, 'agent-body', 'runtime/agent/main.ts'),
   build({ ...agent, entryPoints: { agent: 'runtime/agent/bundle-main.ts' } }),
@@ -228,7 +233,7 @@ await Promise.all([
   // two itself, and vm is ~0.05 ms.
   // dns: grpc-js' DNS resolver requires it at load, but a master given by IP address is dialled
   // through its IP resolver (client/channel-target.ts), so a call to one never loads it (~0.4 ms).
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients, grpcWithoutTimeZone] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
   build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
 ]);
 

@@ -52,7 +52,7 @@ describe('the agent bundle', () => {
   });
 
   it("answers gRPC calls without http2's date header, as the storage-server does (test/storage/bundle-responses.test.ts)", () => {
-    // The build's four edits of grpc-js's responses (scripts/bundle.mjs, GRPC_RESPONSES).
+    // The build's four edits of grpc-js's responses (scripts/bundle.mjs, GRPC_JS_EDITS).
     const body = readFileSync(join(BUNDLE, AGENT_BUNDLE_BODY), 'utf8');
     expect(body.match(/sendDate:!1/g)).toHaveLength(4);
   });

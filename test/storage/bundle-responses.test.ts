@@ -1,6 +1,6 @@
 /**
  * The bundled gRPC servers answer without http2's `date` header (scripts/bundle.mjs,
- * grpcResponsesWithoutDate): formatting it made V8 set up ICU's time-zone data, RSS that every node
+ * grpcWithoutTimeZone): formatting it made V8 set up ICU's time-zone data, RSS that every node
  * kept for good (issue 17). The answer is otherwise a gRPC answer: status 200, gRPC's content type,
  * and the call's status in the trailers.
  */
