@@ -13,8 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthProbe } from '../../runtime/agent/health-probe.js';
-import { STORAGE_BUNDLE_ENTRY } from '../../runtime/storage/bundle-files.js';
-import { REPO_ROOT, cleanup, childEnv, runCli, startAgent, startMaster, tempDir, trackPid } from '../helpers/processes.js';
+import { cleanup, childEnv, runCli, startAgent, startBundledStorageServer, startMaster, tempDir } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -64,21 +63,7 @@ describe("V8's time zone", () => {
 
   it('a storage-server never sets it up: starting and answering', async () => {
     const { require, out } = dateProbe();
-    const entry = join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY);
-    const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--storage-path', join(tempDir(), 'node')], {
-      env: { ...process.env, NODE_OPTIONS: `--require ${require}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    trackPid(child.pid!);
-    const address = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      child.stdout.on('data', (c: Buffer) => {
-        text += c.toString();
-        const m = /listening on (\S+)/.exec(text);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`storage-server exited ${code} before listening`)));
-    });
+    const address = await startBundledStorageServer({ ...process.env, NODE_OPTIONS: `--require ${require}` });
     const probe = new HealthProbe(address);
     try {
       expect(await probe.check(5000)).toBe(true);

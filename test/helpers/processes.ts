@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STORAGE_BUNDLE_ENTRY } from '../../runtime/storage/bundle-files.js';
 import { storagePortConfig } from './ports.js';
 
 /** Repository root. */
@@ -220,6 +221,25 @@ export function tempDir(prefix = 'sutra-grid-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(dir);
   return dir;
+}
+
+/**
+ * Starts the bundled storage-server (dist/runtime/bundle) on a free loopback port, storing in a
+ * fresh temp dir, with `env`; its address once it listens. Killed by {@link cleanup}.
+ */
+export function startBundledStorageServer(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const entry = join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY);
+  const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--storage-path', join(tempDir(), 'node')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  trackPid(child.pid!);
+  return new Promise((resolveAddress, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolveAddress(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`storage-server exited ${code} before listening`)));
+  });
 }
 
 /** Also SIGKILL this pid (e.g. a storage node orphaned by a killed agent) in {@link cleanup}. */
