@@ -11,8 +11,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` builds, and the sources are not copied yet.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-# fs-ext (flock for the master's and the agent's data dir locks) is a native addon: build it here,
-# where the compiler is, against this image's node headers; the runtime stage copies the result.
+# fs-ext is a native addon: the master's and the agent's data dir locks (flock) fall back to it
+# where util-linux's flock(1) is missing (this image has it). Built here, where the compiler is,
+# against this image's node headers; the runtime stage copies the result.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/* \
   && npm_config_nodedir=/usr/local npm rebuild fs-ext
 COPY tsconfig.json tsconfig.build.json ./
@@ -27,7 +28,7 @@ COPY bench ./bench
 # The dashboard (web/dashboard), bundled by esbuild into dist/dashboard; npm run build also
 # bundles the entry points (esbuild, a devDependency of this stage).
 COPY web ./web
-COPY scripts/build-dashboard.mjs scripts/bundle.mjs scripts/storage-code-cache.mjs scripts/agent-code-cache.mjs ./scripts/
+COPY scripts/*.mjs ./scripts/
 RUN npm run build
 
 FROM node:20-slim

@@ -58,8 +58,9 @@ if [ ! -d "$MODULES/node_modules" ]; then
   ' "$MODULES.tmp/package.json" "$PRUNE"
   # The lockfile pins every version; --prefer-offline serves them from the npm cache when present.
   (cd "$MODULES.tmp" && npm install --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >&2)
-  # The one native addon a master or agent in the image needs (flock for data dir locks), built
-  # for this machine's node, which the image copies below.
+  # The one native addon a master or agent in the image needs: this image has no flock(1), so
+  # their data dir locks fall back to fs-ext (runtime/common/file-lock.ts). Built for this
+  # machine's node, which the image copies below.
   (cd "$MODULES.tmp" && npm rebuild fs-ext --loglevel=error >&2)
   rm -rf "$MODULES" && mv "$MODULES.tmp" "$MODULES"
 fi

@@ -27,6 +27,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_WRAPPER_HEAD, BUNDLE_WRAPPER_TAIL } from '../dist/runtime/common/code-cache.js';
+import { GRPC_JS_NEVER_RUN, GRPC_JS_SERVER, grpcJsLeftOut } from './grpc-js-left-out.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/runtime/bundle`;
@@ -164,7 +165,7 @@ const agentWorkerThreads = {
  * name (its errors set theirs: GridError and subclasses), so only stack traces show minified names,
  * and their positions in the bundle still point at the function.
  */
-const agent = { ...storage, keepNames: false, plugins: [pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib']), grpcWithoutTimeZone], outExtension: { '.js': '.cjs' } };
+const agent = { ...storage, keepNames: false, plugins: [grpcJsLeftOut(GRPC_JS_NEVER_RUN), pureGeneratedClients, forgeBeside, agentWorkerThreads, lazyBuiltins(['zlib']), grpcWithoutTimeZone], outExtension: { '.js': '.cjs' } };
 
 /**
  * A body bundle (the storage-server's, the agent's, the client verbs'), written inside the function Node wraps
@@ -206,7 +207,7 @@ function lazyBuiltins(names) {
 
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib']), pureGeneratedClients, grpcWithoutTimeZone] }, 'storage-server-body', 'runtime/storage/main.ts'),
+  buildBody({ ...storage, plugins: [grpcJsLeftOut(GRPC_JS_NEVER_RUN), lazyBuiltins(['zlib']), pureGeneratedClients, grpcWithoutTimeZone] }, 'storage-server-body', 'runtime/storage/main.ts'),
   build({ ...storage, entryPoints: { 'storage-server': 'runtime/storage/bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
   buildBody(agent, 'agent-body', 'runtime/agent/main.ts'),
   build({ ...agent, entryPoints: { agent: 'runtime/agent/bundle-main.ts' } }),
@@ -233,7 +234,7 @@ await Promise.all([
   // two itself, and vm is ~0.05 ms.
   // dns: grpc-js' DNS resolver requires it at load, but a master given by IP address is dialled
   // through its IP resolver (client/channel-target.ts), so a call to one never loads it (~0.4 ms).
-  buildBody({ ...storage, plugins: [lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients, grpcWithoutTimeZone] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  buildBody({ ...storage, plugins: [grpcJsLeftOut([...GRPC_JS_NEVER_RUN, ...GRPC_JS_SERVER]), lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients, grpcWithoutTimeZone] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
   build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
 ]);
 

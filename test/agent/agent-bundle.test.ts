@@ -64,7 +64,8 @@ describe('the agent bundle', () => {
     const lazy = ['zlib', 'worker_threads'];
     for (const id of lazy) expect(body.match(new RegExp(`require\\("(node:)?${id}"\\)`, 'g'))).toHaveLength(1);
     expect(required.has('perf_hooks')).toBe(false);
-    // Packages the body loads from node_modules, only on the docker platform or with a data dir lock.
+    // Packages the body loads from node_modules: on the docker platform, and for the data dir lock
+    // where no flock(1) is installed (runtime/common/file-lock.ts).
     const packages = ['dockerode', 'fs-ext'];
     const builtins = [...required].filter((id) => !lazy.includes(id) && !packages.includes(id));
     // A built-in missing from the list still works, but compiles from source: Node's own code cache

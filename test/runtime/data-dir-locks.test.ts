@@ -3,10 +3,11 @@
  * now belongs to some unrelated live process must not keep a master or an agent from starting,
  * while two live masters (or agents) on one data dir still exclude each other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { flockTool, lockFile } from '../../runtime/common/file-lock.js';
 import { cleanup, runCli, startAgent, startMaster, tempDir, trackPid } from '../helpers/processes.js';
 
 afterEach(cleanup);
@@ -59,5 +60,64 @@ describe('agent data dir lock', () => {
     const second = await runCli(['agent', '--id', 'a2', '--master', master.address, '--listen', '127.0.0.1:0', '--data-dir', dataDir], { timeoutMs: 30_000 });
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`in use by another agent (pid ${first.pid})`);
+  });
+});
+
+/** Whether another process can take the flock on `path` right now (util-linux's flock(1), itself). */
+function freeForOthers(path: string, tool: string): boolean {
+  const run = spawnSync(tool, ['--exclusive', '--nonblock', path, 'true']);
+  return run.status === 0;
+}
+
+describe('lockFile', () => {
+  const tool = flockTool();
+
+  it('finds flock(1) on this host, and only at its fixed paths', () => {
+    // The daemons take their locks through it (no native addon in their process): a Linux host
+    // without it would silently fall back to fs-ext, which this suite must notice.
+    expect(tool).toMatch(/^\/(usr\/)?bin\/flock$/);
+    expect(flockTool(['/nonexistent/flock'])).toBeUndefined();
+  });
+
+  for (const how of ['flock(1)', 'fs-ext'] as const) {
+    it(`${how}: holds the lock after the call returns, refuses a second taker and frees it on release`, () => {
+      const path = join(tempDir('file-lock-'), 'lock');
+      const use = how === 'flock(1)' ? tool : undefined;
+      const first = lockFile(path, use);
+      expect(first.held).toBe(true);
+      // Another process is refused (with flock(1), the tool that took it has exited by now), and
+      // so is another open of the file in this process.
+      expect(freeForOthers(path, tool!)).toBe(false);
+      const second = lockFile(path, use);
+      expect(second).toEqual({ held: false, holderPid: process.pid });
+      expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+      if (first.held) first.release();
+      expect(freeForOthers(path, tool!)).toBe(true);
+      const third = lockFile(path, use);
+      expect(third.held).toBe(true);
+      if (third.held) third.release();
+    });
+  }
+
+  it('names the file system error and leaves no descriptor open when flock(1) fails', () => {
+    const dir = tempDir('file-lock-');
+    const before = spawnSync('ls', [`/proc/${process.pid}/fd`], { encoding: 'utf8' }).stdout.split('\n').length;
+    // A tool that exits with an unexpected code stands for flock(1) failing (e.g. an I/O error).
+    expect(() => lockFile(join(dir, 'lock'), '/bin/false')).toThrow(/\/bin\/false could not lock the file: exit code 1/);
+    expect(() => lockFile(join(dir, 'no-such-dir', 'lock'), tool)).toThrow(/ENOENT/);
+    const after = spawnSync('ls', [`/proc/${process.pid}/fd`], { encoding: 'utf8' }).stdout.split('\n').length;
+    expect(after).toBe(before);
+  });
+});
+
+describe('daemons hold their locks without a native addon', () => {
+  it('an agent holding its data dir has not loaded fs-ext', async () => {
+    const master = await startMaster();
+    const dataDir = tempDir('agent-lock-');
+    const agent = await startAgent({ id: 'a1', master: master.address, dataDir });
+    // The lock is real (held by the agent's process: the flock(1) it ran is gone)...
+    expect(freeForOthers(join(dataDir, '.agent', 'agent.pid'), flockTool()!)).toBe(false);
+    // ...and no fs-ext module is mapped into the agent or the master.
+    for (const pid of [agent.pid, master.pid]) expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).not.toMatch(/fs-ext|fs_ext|\.node$/m);
   });
 });
