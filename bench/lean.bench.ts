@@ -4,7 +4,8 @@
  * same storage-server. Every case runs once per round, in a rotating order, so all see the same load;
  * figures are medians and every target is a ratio to a baseline of the same run.
  *
- * Run: `npm run bench:lean` (builds first) or `node dist/bench/lean.bench.js [rounds=20]`.
+ * Run: `node dist/bench/lean.bench.js [rounds=20]` after `npm run build`; `npm run bench:lean` runs it
+ * with the rest of issue 17's table (lean-report.bench.ts).
  * Peers: pm2 from $PM2_BIN (e.g. after `npm install --prefix /tmp/pm2 pm2`:
  * /tmp/pm2/node_modules/.bin/pm2), supervisord from PATH (Debian's `supervisor`); a missing peer is
  * reported and skipped. $LEAN_BEFORE=/path/of/another/built/checkout measures that build's
@@ -24,7 +25,7 @@ import { GridAgentClient, SpawnNodeRequest, type NodeInfo } from '../proto/gen/s
 import { unary } from '../client/index.js';
 import { HealthProbe } from '../runtime/agent/health-probe.js';
 import { storageServerEntry } from '../runtime/storage/entry.js';
-import { CLI, PROBE_INTERVAL_MS, freePort, startDaemon } from './bench-support.js';
+import { CLI, agentConfig, freePort, rssMb, spawnIdleNodes, startDaemon, stopDaemons } from './bench-support.js';
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 const BEFORE = process.env['LEAN_BEFORE'];
@@ -42,11 +43,6 @@ const median = (name: string): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** When an idle process's RSS is read: soon after its start, and once V8 has settled its heap. */
 const STARTUP_MS = 3000;
@@ -232,22 +228,6 @@ async function startSupervisord(dir: string): Promise<Peer | undefined> {
   };
 }
 
-function agentConfig(dir: string, name: string, master: string): string {
-  const file = join(dir, `${name}.toml`);
-  writeFileSync(
-    file,
-    [
-      '[agent]', `agent_id = "${name}"`, `master_endpoint = "${master}"`, 'agent_port = 0', 'max_storage_nodes = 8',
-      '[storage]', `data_path = "${join(dir, name)}"`, 'default_memory_mb = 64', `default_port_range_start = ${20000 + Math.floor(Math.random() * 30000)}`,
-      // A one-second restart window makes every kill of the healthy node a first crash, restarted at
-      // once, as pm2 and supervisord restart theirs: the default (3 in 60 s, then failed) would end
-      // the crash case after four quick rounds on a quiet machine.
-      '[monitoring]', `startup_probe_interval_ms = ${PROBE_INTERVAL_MS}`, 'restart_window_secs = 1',
-    ].join('\n'),
-  );
-  return file;
-}
-
 /**
  * The grid's cases against the agent at `address` (names prefixed with `prefix`): a spawn timed
  * until the agent answers running, and a kill -9 of its node timed until the port answers SERVING
@@ -379,11 +359,6 @@ async function main(): Promise<void> {
     await untilServing(port);
     rss.set('storage-server (idle)', await idleRss(storage.pid!));
     await killAndWait(storage);
-    const spawnFour = async (address: string): Promise<void> => {
-      const c = new GridAgentClient(address, credentials.createInsecure());
-      for (let i = 0; i < 4; i++) await unary(c.spawnNode as unknown as Unary<object, unknown>, c, SpawnNodeRequest.fromPartial({ nodeId: `idle${i}` }), undefined, 60_000);
-      c.close();
-    };
     const agents: Array<[string, string | undefined]> = [['', undefined]];
     if (BEFORE !== undefined) agents.push(['before: ', join(BEFORE, 'bin', 'sutra-grid.js')]);
     for (const [prefix, cli] of agents) {
@@ -391,7 +366,7 @@ async function main(): Promise<void> {
       const idle = await startDaemon(['agent', '--config', agentConfig(dir, name, master.address)], new RegExp(`agent ${name} listening on (\\S+)`), cli);
       daemons.push(idle.proc);
       rss.set(`${prefix}agent, 0 nodes`, await idleRss(idle.proc.pid!));
-      await spawnFour(idle.address);
+      await spawnIdleNodes(idle.address, 4);
       rss.set(`${prefix}agent, 4 nodes`, await idleRss(idle.proc.pid!));
     }
     // Running since the start of the bench: settled long ago.
@@ -419,13 +394,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ rounds: ROUNDS, load: loads, medians: Object.fromEntries([...samples.keys()].map((k) => [k, median(k)])), rssMb: Object.fromEntries(rss) }));
   } finally {
     for (const peer of peers) await peer.stop().catch(() => undefined);
-    for (const d of daemons.reverse()) {
-      const exited = new Promise((r) => d.once('exit', r));
-      if (d.exitCode === null && d.signalCode === null) {
-        d.kill('SIGTERM');
-        await exited;
-      }
-    }
+    await stopDaemons(daemons);
     rmSync(dir, { recursive: true, force: true });
   }
 }

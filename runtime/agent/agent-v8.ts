@@ -10,8 +10,16 @@ import { setFlagsFromString } from 'node:v8';
  * - `--semi-space-growth-factor=1`: the young generation stays at the size V8 starts it with
  *   (2 MiB here) instead of doubling as start-up's survivors fill it; every page of it is touched
  *   in turn by scavenges, so its size is RSS.
+ * - `--optimize-for-size`: the old generation grows by 2 MB steps between full collections. Idle,
+ *   an agent still works a little (each node's health check every 10 s, a heartbeat every 5 s:
+ *   ~35 KB/s at four nodes), and each scavenge promotes some of it. Without the flag V8 let the old
+ *   generation grow 8 MB past what the last collection left before collecting it again, and
+ *   nothing else collects it (V8's memory reducer stops after its first collections, at start-up):
+ *   an idle agent with four nodes went from 49 to 57 MB in 20 minutes. With it, 48.7-51.7 MB, a
+ *   full collection every few minutes (~5 ms at this heap size). Not for the storage-server: there
+ *   it cost ~25% of the writes per second at 16 calls in flight (BENCHMARKS.md, issue 17).
  */
-export const AGENT_V8_FLAGS = '--max-opt=0 --semi-space-growth-factor=1';
+export const AGENT_V8_FLAGS = '--max-opt=0 --semi-space-growth-factor=1 --optimize-for-size';
 
 /**
  * The Node built-in modules the agent's body loads (at its start, or Node itself for it: `net`

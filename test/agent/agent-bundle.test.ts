@@ -73,14 +73,14 @@ describe('the agent bundle', () => {
     expect(builtins.filter((id) => !AGENT_BUILTINS.includes(id))).toEqual([]);
   });
 
-  it('a started agent has loaded no Node built-in after its V8 flags changed', async () => {
+  it('a started agent has loaded no Node built-in after its V8 flags changed, the small heap flag among them', async () => {
     const probe = join(mkdtempSync(join(tmpdir(), 'agent-v8-')), 'probe.cjs');
     // Records the modules Node had loaded when the flags changed, and again once the agent serves.
     writeFileSync(
       probe,
-      `const v8 = require('node:v8'); const set = v8.setFlagsFromString; let at;
-       v8.setFlagsFromString = (f) => { at = process.moduleLoadList.length; set(f); };
-       process.on('SIGUSR2', () => { process.stderr.write('\\nLOADED-AFTER ' + JSON.stringify(process.moduleLoadList.slice(at).filter((m) => m.startsWith('NativeModule '))) + '\\n'); process.exit(0); });`,
+      `const v8 = require('node:v8'); const set = v8.setFlagsFromString; let at; let flags;
+       v8.setFlagsFromString = (f) => { at = process.moduleLoadList.length; flags = f; set(f); };
+       process.on('SIGUSR2', () => { process.stderr.write('\\nFLAGS ' + flags + '\\nLOADED-AFTER ' + JSON.stringify(process.moduleLoadList.slice(at).filter((m) => m.startsWith('NativeModule '))) + '\\n'); process.exit(0); });`,
     );
     const dataDir = dirname(probe);
     const child = spawn(process.execPath, [CLI, 'agent', '--id', 'v8', '--master', '127.0.0.1:1', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'agent')], {
@@ -100,6 +100,8 @@ describe('the agent bundle', () => {
       child.kill('SIGUSR2');
       await exited;
       expect(/LOADED-AFTER (.*)/.exec(err)?.[1]).toBe('[]');
+      // What was set: the agent's flags, the small heap's among them (runtime/agent/agent-v8.ts).
+      expect(/FLAGS (.*)/.exec(err)?.[1]?.split(' ')).toContain('--optimize-for-size');
     } finally {
       child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

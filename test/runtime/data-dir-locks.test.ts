@@ -4,7 +4,7 @@
  * while two live masters (or agents) on one data dir still exclude each other.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flockTool, lockFile } from '../../runtime/common/file-lock.js';
@@ -100,13 +100,24 @@ describe('lockFile', () => {
   }
 
   it('names the file system error and leaves no descriptor open when flock(1) fails', () => {
-    const dir = tempDir('file-lock-');
-    const before = spawnSync('ls', [`/proc/${process.pid}/fd`], { encoding: 'utf8' }).stdout.split('\n').length;
+    const path = join(tempDir('file-lock-'), 'lock');
+    // Descriptors of this process open on the lock file (by path: other tests share the process).
+    const openOnLock = (): string[] => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
     // A tool that exits with an unexpected code stands for flock(1) failing (e.g. an I/O error).
-    expect(() => lockFile(join(dir, 'lock'), '/bin/false')).toThrow(/\/bin\/false could not lock the file: exit code 1/);
-    expect(() => lockFile(join(dir, 'no-such-dir', 'lock'), tool)).toThrow(/ENOENT/);
-    const after = spawnSync('ls', [`/proc/${process.pid}/fd`], { encoding: 'utf8' }).stdout.split('\n').length;
-    expect(after).toBe(before);
+    expect(() => lockFile(path, '/bin/false')).toThrow(/\/bin\/false could not lock the file: exit code 1/);
+    expect(openOnLock()).toEqual([]);
+    expect(() => lockFile(join(path, 'no-such-dir', 'lock'), tool)).toThrow(/ENOTDIR|ENOENT/);
+    // The contrast: a held lock is one descriptor on the file.
+    const held = lockFile(path, tool);
+    expect(openOnLock()).toHaveLength(1);
+    if (held.held) held.release();
+    expect(openOnLock()).toEqual([]);
   });
 });
 
