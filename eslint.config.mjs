@@ -12,7 +12,8 @@ const LAYERS = {
   errors: { uses: [], entries: ['index'] },
   schema: { uses: ['errors'], entries: ['index', 'units'] },
   plan: { uses: ['errors', 'schema'], entries: ['index'] },
-  client: { uses: ['errors', 'schema', 'plan'], entries: ['index', 'transport'] },
+  // master-address: the default address alone, for verbs that never dial (transport loads grpc-js).
+  client: { uses: ['errors', 'schema', 'plan'], entries: ['index', 'transport', 'master-address'] },
   runtime: { uses: ['errors', 'schema', 'plan', 'client'], entries: ['index'] },
   provider: { uses: ['errors', 'schema', 'plan', 'client'], entries: [] },
 };
@@ -102,7 +103,7 @@ function layerPatterns(name) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'proto/gen/**', 'schema/grid-schema.generated.ts', '**/*.mjs', '**/*.js', 'vitest.config.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'proto/gen/**', 'schema/*.generated.ts', '**/*.mjs', '**/*.js', 'vitest.config.ts'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

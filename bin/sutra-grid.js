@@ -8,11 +8,12 @@
 // - the light client verbs (`status`, `list-nodes`...: runtime/cli/verbs.ts), a call of which is
 //   mostly start-up; they behave as in the full CLI (runtime/cli/client-main.ts);
 // - `agent`, for its idle RSS: its bundle (runtime/agent/main.ts) reads the agent's flags itself.
+// `sutra-grid --version` alone is answered here, from package.json.
 // This file is CommonJS (bin/package.json) so that those calls never start Node's ES module loader.
 // Every path survives a reader of its output that went away (`... | head`, a closed terminal): see
 // runtime/cli/std-streams.ts.
 'use strict';
-const { existsSync } = require('node:fs');
+const { existsSync, writeSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -20,7 +21,15 @@ const dist = join(__dirname, '..', 'dist', 'runtime');
 const bundle = join(dist, 'bundle');
 const bundled = existsSync(join(bundle, 'cli.js')) && existsSync(join(bundle, 'storage-server.cjs'));
 const [verb, ...rest] = process.argv.slice(2);
-if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help')) {
+if ((verb === '--version' || verb === '-V') && rest.length === 0) {
+  // Alone, without loading the CLI, whose every verb a call naming none loads (runtime/cli/program.ts
+  // answers the flag among other global flags, from the same file).
+  try {
+    writeSync(1, `${require('../package.json').version}\n`);
+  } catch {
+    // A reader that went away (`... | head -c0`): there is nobody left to tell.
+  }
+} else if (verb === 'storage-server' && !rest.includes('-h') && !rest.includes('--help')) {
   if (bundled) require(join(bundle, 'storage-server.cjs'));
   else esm(join(dist, 'storage', 'main.js'));
 } else if (verb === 'agent' && !rest.includes('-h') && !rest.includes('--help') && existsSync(join(bundle, 'agent.cjs')) && existsSync(join(bundle, 'agent-body.cjs'))) {

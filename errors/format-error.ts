@@ -1,4 +1,6 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+// grpc-js's constants alone: its index loads the whole library (http2, tls...), which an offline verb
+// (`validate`, `plan` of a file) that only formats an error does not need.
+import { Status as GrpcStatus } from '@grpc/grpc-js/build/src/constants.js';
 import { GridError } from './grid-error.js';
 
 /** `UNAVAILABLE` for 14: gRPC status codes by name, for messages. */

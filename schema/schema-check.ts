@@ -2,9 +2,10 @@
  * JSON Schema validation of a spec (ajv, every error at once) and the translation of ajv's errors
  * into diagnostics with readable messages and stable codes.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { SpecErrorCode } from './errors.js';
-import { gridSchema } from './grid-schema.generated.js';
+import { validate as generatedAll } from './grid-validate-all.generated.js';
+import { validate as generatedFirst } from './grid-validate-first.generated.js';
 import { SPEC_LIMITS } from './limits.js';
 import { toPointer } from './source-map.js';
 
@@ -18,23 +19,14 @@ export interface RawDiagnostic {
   readonly severity?: 'error' | 'warning';
 }
 
-let validator: ValidateFunction | undefined;
-let firstErrorValidator: ValidateFunction | undefined;
-
-/** Compiled once (each kind, when first needed): ajv compilation costs milliseconds, validation microseconds. */
-function getValidator(allErrors: boolean): ValidateFunction {
-  const compile = (): ValidateFunction =>
-    new Ajv2020({
-      allErrors,
-      strict: true,
-      allowUnionTypes: true,
-      // Defaults come from the schema itself, so they are written once; applied to a copy.
-      useDefaults: true,
-      verbose: true,
-    }).compile(gridSchema);
-  if (allErrors) return (validator ??= compile());
-  return (firstErrorValidator ??= compile());
-}
+/**
+ * ajv's validators for grid.schema.json, every error or the first only, as ajv compiled them at
+ * build time (schema/generate-schema-module.mjs, with the options written there: allErrors or not,
+ * strict, allowUnionTypes, useDefaults, verbose). Compiling at run time cost every process that
+ * parses a spec ~75 ms; validating takes microseconds.
+ */
+const validateAll = generatedAll as unknown as ValidateFunction;
+const validateFirst = generatedFirst as unknown as ValidateFunction;
 
 /**
  * Validates `data` against the grid schema. Returns the data with every schema default filled in
@@ -50,7 +42,7 @@ export function checkSchema(data: unknown, firstProblemOnly = false): { defaulte
     const reason = error instanceof Error ? error.message : String(error);
     return { defaulted: undefined, diagnostics: [{ code: 'SPEC_SCHEMA', message: `must be plain data (JSON values only): ${reason}`, pointer: '' }] };
   }
-  const validate = getValidator(!firstProblemOnly);
+  const validate = firstProblemOnly ? validateFirst : validateAll;
   if (validate(defaulted)) return { defaulted, diagnostics: [] };
   if (firstProblemOnly) {
     const first = (validate.errors ?? []).map((e) => toDiagnostic(e, true)).find((d) => d !== undefined);
@@ -58,10 +50,17 @@ export function checkSchema(data: unknown, firstProblemOnly = false): { defaulte
     return { defaulted, diagnostics: [first ? { ...first, message: `${first.message} ${note}` } : { code: 'SPEC_SCHEMA', message: `does not match the schema ${note}`, pointer: '' }] };
   }
   const diagnostics: RawDiagnostic[] = [];
+  const said = new Set<string>();
   for (const error of validate.errors ?? []) {
     // Only the first ones are listed: the rest are counted, so spare them the suggestions.
     const diagnostic = toDiagnostic(error, diagnostics.length <= SPEC_LIMITS.maxDiagnostics);
-    if (diagnostic) diagnostics.push(diagnostic);
+    // A value failing two rules of one kind (a DNS label too long and not matching its pattern)
+    // reads as the same message twice at the same place: said once.
+    if (diagnostic === undefined) continue;
+    const key = `${diagnostic.pointer}\n${diagnostic.message}`;
+    if (said.has(key)) continue;
+    said.add(key);
+    diagnostics.push(diagnostic);
   }
   return { defaulted, diagnostics };
 }

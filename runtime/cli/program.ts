@@ -6,8 +6,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { formatError } from '../../errors/index.js';
-import { DEFAULT_MASTER_ADDRESS as DEFAULT_MASTER } from '../../client/transport.js';
+// The address module alone: transport.js loads grpc-js, which an offline verb (validate) does not need.
+import { DEFAULT_MASTER_ADDRESS as DEFAULT_MASTER } from '../../client/master-address.js';
 import { verbOf } from './verbs.js';
+import { packageVersion } from './version.js';
 
 /** Adds a verb's command(s) to the program. */
 export type Register = (program: Command) => void;
@@ -24,7 +26,15 @@ async function buildProgram(argv: readonly string[], commands: CommandTable): Pr
     .exitOverride()
     .option('--master <addr>', `master HOST:PORT or http://HOST:PORT (default $SUTRA_GRID_MASTER, else ${DEFAULT_MASTER})`)
     .option('--token-file <file>', 'file holding the shared token (default: $SUTRA_GRID_TOKEN as the token value)')
-    .option('--json', 'machine-readable output');
+    .option('--json', 'machine-readable output')
+    .option('-V, --version', 'print the version of sutra-grid and exit');
+  // Read only when asked, so that other calls do not read package.json. The call ends here, as
+  // Commander's own --version does (runCli turns exit code 0 into a clean exit).
+  program.on('option:version', () => {
+    const version = packageVersion();
+    process.stdout.write(`${version}\n`);
+    throw new CommanderError(0, 'sutra-grid.version', version);
+  });
   const verb = verbOf(argv);
   const own = verb !== undefined && Object.hasOwn(commands, verb) ? commands[verb] : undefined;
   const loaders = own !== undefined ? [own] : [...new Set(Object.values(commands))];

@@ -144,6 +144,12 @@ describe('schema: types, required and unknown keys', () => {
     ]);
   });
 
+  test('a value breaking two rules of its kind is reported once (a name too long and not a DNS label)', () => {
+    const text = yaml(`name: ${'X'.repeat(70)}`, 'agents:', '  - id: agent-1', '    capacity: { nodes: 1 }');
+    expect(problemsOf(text)).toEqual([{ code: 'SPEC_SCHEMA', at: '1:7', pointer: '/name' }]);
+    expect(onlyMessage(text)).toMatch(/^must be a DNS label .*at most 63 characters\), got "X{36}\.\.\.$/);
+  });
+
   test('errors inside an aliased mapping are shown at the anchor', () => {
     const text = yaml(
       'name: test',

@@ -1,6 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { gridSchema } from '../../schema/index.js';
+import { validate as generatedAll } from '../../schema/grid-validate-all.generated.js';
+import { validate as generatedFirst } from '../../schema/grid-validate-first.generated.js';
+import { baseSpecs, mutants } from './spec-mutants.js';
 
 type SchemaNode = Record<string, unknown>;
 
@@ -26,6 +32,49 @@ function objectSchemas(node: unknown, path: string, out: Array<[string, SchemaNo
 describe('grid.schema.json', () => {
   test('the generated TypeScript copy is identical (run node schema/generate-schema-module.mjs)', async () => {
     expect(gridSchema).toEqual(await jsonSchema());
+  });
+
+  test('the generated validators are what ajv compiles from it now (run node schema/generate-schema-module.mjs)', () => {
+    const check = spawnSync(process.execPath, ['schema/generate-schema-module.mjs', '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  test('the generated validators judge specs as ajv compiling the schema at run time does: result, defaults, errors', () => {
+    type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+    const options = { strict: true, allowUnionTypes: true, useDefaults: true, verbose: true } as const;
+    const pairs: Array<[Validator, Validator]> = [
+      [generatedAll as unknown as Validator, new Ajv2020({ ...options, allErrors: true }).compile(gridSchema)],
+      [generatedFirst as unknown as Validator, new Ajv2020({ ...options, allErrors: false }).compile(gridSchema)],
+    ];
+    const shape = (e: ErrorObject): unknown => [e.instancePath, e.schemaPath, e.keyword, e.params, e.message, e.data];
+    const specs: unknown[] = baseSpecs().map((b) => parse(b.text) as unknown);
+    for (const m of mutants(17, 400)) {
+      // Multi-megabyte mutants and alias bombs are the parser's limits' business (spec-limits.test.ts).
+      if (m.text.length > 20_000 || m.text.includes('*')) continue;
+      try {
+        specs.push(parse(m.text));
+      } catch {
+        // Not YAML: nothing reaches the validator.
+      }
+    }
+    // Lengths count code points (ajv's ucs2length, which the generated modules import themselves).
+    specs.push({ name: '🙂'.repeat(40), agents: [] }, { name: '🙂'.repeat(70), agents: [] });
+    let invalid = 0;
+    for (const spec of specs) {
+      for (const [generated, compiled] of pairs) {
+        const a = structuredClone(spec);
+        const b = structuredClone(spec);
+        const ok = generated(a);
+        expect(ok).toBe(compiled(b));
+        expect(a).toEqual(b);
+        expect((generated.errors ?? []).map(shape)).toEqual((compiled.errors ?? []).map(shape));
+        if (!ok) invalid++;
+      }
+    }
+    // Both kinds of outcome were compared, not only one.
+    expect(invalid).toBeGreaterThan(50);
+    expect(invalid).toBeLessThan(specs.length * 2);
   });
 
   test('is JSON Schema 2020-12', async () => {
