@@ -88,11 +88,15 @@ export function planGrid(spec: CompiledGridSpec, live: LiveState, opts: PlanOpti
 /** Destroys a copy now if its agent answers, else defers it until the agent returns. */
 function removeCopy(ctx: Context, copy: JudgedCopy, reason: string): void {
   const n = copy.node;
+  // A stopped copy has no process left, and its agent forgot it when the stop ended: the master
+  // lists it only until that agent's next heartbeat. Nothing to destroy (a plan right after an
+  // apply that stopped it showed a destroy of it, while the apply's wait had rightly ended).
+  if (n.status === 'stopped') return;
   if (!copy.reachable) {
     ctx.out.defer(n.cluster, n.nodeId, n.agentId, `${reason} (waits for ${n.agentId} to return)`);
     return;
   }
-  if (n.status !== 'stopped') ctx.pool.release(n.agentId, n.cluster, n.memoryMb);
+  ctx.pool.release(n.agentId, n.cluster, n.memoryMb);
   ctx.out.action('destroy', n.cluster, n.nodeId, n.agentId, n.role, n.memoryMb, reason);
 }
 

@@ -118,4 +118,26 @@ describe('declarative apply with real processes', () => {
     for (const n of before) expect(isAlive(n.pid), `old ${n.nodeId}`).toBe(false);
     expect((await grid.cli('plan', file)).code).toBe(0);
   });
+
+  it('a plan made right after an apply that removed a cluster is empty, before the agents have beaten again', async () => {
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    await Promise.all(AGENTS.map((a) => grid!.agent(a.id)));
+    // Heartbeats 5 s apart: the master lists a stopped node until its agent's next beat drops it.
+    const slow = { heartbeatInterval: '5s', degradedAfter: '20s', offlineAfter: '40s' };
+    await grid.apply(grid.writeSpec(gridSpec(AGENTS, [{ name: 'kv', nodes: 2 }, { name: 'old', nodes: 2 }], slow)));
+    const file = grid.writeSpec(gridSpec(AGENTS, [{ name: 'kv', nodes: 2 }], slow), 'without-old.yaml');
+    const applied = await grid.apply(file);
+    expect(applied.stdout).toContain('Apply complete.');
+    const startedAt = Date.now();
+
+    // WHEN it is planned again at once
+    const plan = await grid.cli('plan', file);
+
+    // THEN nothing is left to do: the stopped nodes of `old` have no process to destroy
+    expect(plan.stdout).toContain('No changes. The grid matches the spec.');
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    // (Made while the master may still list them: within one heartbeat interval of the apply.)
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+  });
 });

@@ -95,6 +95,20 @@ describe('planGrid diff', () => {
     expect(plan.actions[0]!.reason).toBe('cluster old is no longer declared');
   });
 
+  it('has nothing to destroy for a stopped node the spec no longer wants: its process is gone', () => {
+    // The master lists a node it stopped until its agent's next heartbeat; a plan made meanwhile
+    // (right after an apply) must be as empty as the apply's wait judged the grid.
+    const spec = gridSpec(twoAgents, [clusterSpec('kg', 1)]);
+    const nodes = [
+      liveNode('kg-0', 'agent-1'),
+      liveNode('kg-1', 'agent-2', { status: 'stopped' }),
+      liveNode('old-0', 'agent-1', { status: 'stopped' }),
+      liveNode('old-1', 'agent-2', { status: 'stopping' }),
+    ];
+    const plan = planGrid(spec, { agents: liveAgentsOf(spec), nodes });
+    expect(brief(plan)).toEqual(['destroy old-1@agent-2']);
+  });
+
   it('counts hand-spawned nodes against capacity', () => {
     const spec = gridSpec([agentSpec('agent-1', { capacity: { nodes: 2, memoryMb: 0 } })], [clusterSpec('kg', 2)]);
     const nodes = [liveNode('manual-1', 'agent-1', { cluster: '', role: '' })];

@@ -85,6 +85,9 @@ export function applyPlan(live: LiveState, plan: Plan): LiveState {
       });
     }
   }
+  // Then each reachable agent heartbeats: a node it stopped is forgotten, so its stopped record
+  // leaves the master's view (the plan has nothing to destroy for it).
+  nodes = nodes.filter((n) => n.status !== 'stopped' || !reachable(n.agentId));
   return { agents: live.agents, nodes };
 }
 
