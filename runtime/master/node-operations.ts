@@ -140,7 +140,8 @@ export class NodeOperations {
     const started = process.hrtime.bigint();
     try {
       const node = { ...(await this.pool.stopNode(agentId, agent.info.address, { nodeId, graceMs })), agentId };
-      this.registry.nodes.upsert(node, Date.now());
+      // Pinned: a beat assembled while the node was still stopping must not list it again.
+      this.registry.nodes.upsert(node, Date.now(), this.pinMs());
       observe(this.metrics, 'nodeOperation', { op: 'stop', seconds: secondsSince(started), ok: true });
       emitSafely(this.events, 'stopSucceeded', { agentId, node }, this.onListenerError);
       this.logger.info({ agentId, nodeId }, `node ${nodeId} on agent ${agentId} is ${node.status}`);

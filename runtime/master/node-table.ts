@@ -8,7 +8,10 @@ export interface NodeFilter {
 
 interface Entry {
   node: NodeView;
-  /** Until then a heartbeat that omits the node does not drop it (see {@link NodeTable.replaceForAgent}). */
+  /**
+   * Until then a heartbeat that omits the node does not drop it (a spawn's answer), or one that
+   * lists it does not change it (a stop's answer): see {@link NodeTable.replaceForAgent}.
+   */
   pinnedUntilMs: number;
 }
 
@@ -102,8 +105,8 @@ export class NodeTable {
   }
 
   /**
-   * Records one node (e.g. the result of a spawn). `pinForMs` protects it from a heartbeat that was
-   * assembled by the agent before the spawn finished and arrives after it.
+   * Records one node (e.g. the result of a spawn or a stop). `pinForMs` protects it from a
+   * heartbeat that was assembled by the agent before the spawn or stop finished and arrives after it.
    */
   upsert(node: NodeView, nowMs: number, pinForMs = 0): void {
     const k = key(node.agentId, node.nodeId);
@@ -120,6 +123,10 @@ export class NodeTable {
       seen.add(node.nodeId);
       const k = key(agentId, node.nodeId);
       const previous = this.entries.get(k);
+      // A stop's answer is final for that process: a beat the agent assembled before the stop
+      // ended, and that arrives after its answer, does not bring the node back (the next beat
+      // drops it). Only a pinned answer (NodeOperations.stop), so a later report still wins.
+      if (previous !== undefined && previous.pinnedUntilMs > nowMs && previous.node.status === 'stopped' && node.status !== 'stopped') continue;
       // Most beats repeat the last report: keeping the stored objects lets the new copies die young
       // instead of every beat promoting a fresh set to the old generation (10,000 agents, 2,000 beats/s).
       if (previous !== undefined && sameView(previous.node, node)) continue;
@@ -129,7 +136,9 @@ export class NodeTable {
     for (const id of [...(this.byAgent.get(agentId) ?? [])]) {
       if (seen.has(id)) continue;
       const entry = this.entries.get(key(agentId, id));
-      if (entry !== undefined && entry.pinnedUntilMs > nowMs) continue;
+      // A pin keeps a spawned node a beat assembled before the spawn ended leaves out; a stopped
+      // node's pin only keeps it from coming back, and the first beat without it drops it.
+      if (entry !== undefined && entry.pinnedUntilMs > nowMs && entry.node.status !== 'stopped') continue;
       this.remove(id, agentId);
     }
   }

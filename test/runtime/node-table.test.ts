@@ -45,4 +45,27 @@ describe('NodeTable', () => {
     expect(holders(t, 'q')).toEqual([]);
     expect(t.get('p')?.agentId).toBe('b');
   });
+
+  it("a stop's answer, pinned, is not undone by a beat assembled before the stop ended; the first beat without the node drops it", () => {
+    const t = new NodeTable();
+    t.upsert(copy('a', 'x', 'stopped'), 0, 1000);
+    // Stale beats that still list the node (stopping, or running before the stop began) change nothing.
+    t.replaceForAgent('a', [copy('a', 'x', 'stopping')], 10);
+    expect(t.get('x')?.status).toBe('stopped');
+    t.replaceForAgent('a', [copy('a', 'x', 'running')], 20);
+    expect(t.get('x')?.status).toBe('stopped');
+    // The agent forgot it: the next beat leaves it out, and it goes, pin or not.
+    t.replaceForAgent('a', [], 30);
+    expect(t.get('x')).toBeUndefined();
+
+    // Past the pin, what the agent reports wins again.
+    t.upsert(copy('a', 'y', 'stopped'), 0, 100);
+    t.replaceForAgent('a', [copy('a', 'y', 'running')], 200);
+    expect(t.get('y')?.status).toBe('running');
+
+    // A spawn's pin still keeps a node a beat assembled before the spawn ended leaves out.
+    t.upsert(copy('a', 'z', 'running'), 300, 1000);
+    t.replaceForAgent('a', [copy('a', 'y', 'running')], 310);
+    expect(t.get('z')?.status).toBe('running');
+  });
 });
