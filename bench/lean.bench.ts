@@ -98,7 +98,7 @@ const OBSERVE_MS = 1;
 /** The bench's own health probe: checks and reconnects every {@link OBSERVE_MS}. */
 function observer(port: number): HealthProbe {
   const backoff = { 'grpc.initial_reconnect_backoff_ms': OBSERVE_MS, 'grpc.min_reconnect_backoff_ms': OBSERVE_MS, 'grpc.max_reconnect_backoff_ms': OBSERVE_MS };
-  return new HealthProbe(`127.0.0.1:${port}`, { credentials: credentials.createInsecure(), options: { ...HealthProbe.CHANNEL_OPTIONS, ...backoff } });
+  return new HealthProbe(`127.0.0.1:${port}`, { credentials: credentials.createInsecure(), options: { ...HealthProbe.channelOptions(), ...backoff } });
 }
 
 async function untilServing(port: number): Promise<void> {

@@ -1,10 +1,12 @@
 /**
  * A node's health as its supervisor watches it: from launch until its own listener answers SERVING
- * (the start), then every health-check interval while it runs (liveness), killing a node that
- * fails several checks in a row so the restart policy takes over.
+ * (the start, by Check), then every health-check interval while it runs (liveness, by Watch),
+ * killing a node that fails several intervals in a row so the restart policy takes over.
  */
 import { sleep } from '../../client/transport.js';
 import type { Logger } from '../common/logger.js';
+import { HealthProbe } from './health-probe.js';
+import { HealthWatch } from './health-watch.js';
 import type { NodePlatform } from './platform.js';
 import type { NodeRecord } from './node-record.js';
 import type { SupervisorOptions } from './node-types.js';
@@ -65,17 +67,19 @@ async function untilReady(ready: Promise<void>, ms: number, signal: AbortSignal)
 }
 
 /**
- * Checks a running node every health-check interval until the run ends (`ac` aborts); after
- * {@link LIVENESS_FAILURES} failures in a row, kills it once: its exit event takes it from there
- * (a crash, then the restart policy).
+ * Reads a running node's health every health-check interval until the run ends (`ac` aborts),
+ * from its Watch stream (health-watch.ts); after {@link LIVENESS_FAILURES} intervals in a row not
+ * serving, kills it once: its exit event takes it from there (a crash, then the restart policy).
  */
 export function startLiveness(r: NodeRecord, ac: AbortController, platform: NodePlatform, opts: SupervisorOptions, logger: Logger): void {
+  const health = new HealthWatch(r.probe!, HealthProbe.pingTimeoutMs(opts.healthCheckIntervalMs));
+  ac.signal.addEventListener('abort', () => health.close(), { once: true });
   let failures = 0;
   let busy = false;
   r.liveness = setInterval(() => {
     if (busy || ac.signal.aborted) return;
     busy = true;
-    void r.probe!.check(Math.min(opts.healthCheckIntervalMs, 2000)).then((ok) => {
+    void health.serving().then((ok) => {
       busy = false;
       if (ac.signal.aborted || r.status !== 'running') return;
       failures = ok ? 0 : failures + 1;

@@ -273,7 +273,8 @@ export class NodeSupervisor {
 
   /** `ready`: the instance's readiness notification, when its platform gives one (platform.ts). */
   private async probeToRunning(r: NodeRecord, ac: AbortController, kind: 'spawn' | 'restart' | 'adopt', ready?: Promise<void>): Promise<void> {
-    r.probe ??= new HealthProbe(nodeDialAddress(this.opts, r.spec.port), this.opts.nodeTls?.dial(r.spec.nodeId, HealthProbe.CHANNEL_OPTIONS));
+    const every = this.opts.healthCheckIntervalMs;
+    r.probe ??= new HealthProbe(nodeDialAddress(this.opts, r.spec.port), this.opts.nodeTls?.dial(r.spec.nodeId, HealthProbe.channelOptions(every)), every);
     let serving: boolean;
     try {
       serving = await waitOwnServing(r, this.platform, this.opts, ac.signal, ready);

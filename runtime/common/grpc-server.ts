@@ -230,7 +230,7 @@ export async function startGrpcServer(
     health,
     close(timeoutMs = 5000): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
+        health.shutdown();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -123,7 +123,8 @@ export const HealthClient = makeGenericClientConstructor(HealthServiceDefinition
 /** Serving status per service name ('' = the whole server); Check/Watch/List as the standard says. */
 export class HealthService {
   private readonly statuses = new Map<string, ServingStatus>();
-  private readonly watchers = new Map<string, Set<(s: ServingStatus) => void>>();
+  /** The open Watch streams of each service. */
+  private readonly watchers = new Map<string, Set<ServerWritableStream<HealthCheckRequest, HealthCheckResponse>>>();
 
   constructor(initial: Readonly<Record<string, ServingStatus>> = {}) {
     for (const [service, status] of Object.entries(initial)) this.statuses.set(service, status);
@@ -132,7 +133,18 @@ export class HealthService {
   /** Sets a service's status and tells its watchers. */
   setStatus(service: string, status: ServingStatus): void {
     this.statuses.set(service, status);
-    for (const w of this.watchers.get(service) ?? []) w(status);
+    for (const call of this.watchers.get(service) ?? []) call.write({ status });
+  }
+
+  /**
+   * Sets every service NOT_SERVING, tells the watchers, then ends their streams. For a server
+   * that shuts down: a Watch never ends by itself, and tryShutdown waits for every open call, so a
+   * watcher (an agent watching its node) would hold the whole drain time.
+   */
+  shutdown(): void {
+    for (const service of this.statuses.keys()) this.setStatus(service, 'NOT_SERVING');
+    for (const calls of this.watchers.values()) for (const call of calls) call.end();
+    this.watchers.clear();
   }
 
   /** Adds the health service to `server`. */
@@ -146,11 +158,10 @@ export class HealthService {
       },
       watch: (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
         const service = call.request.service;
-        const watcher = (status: ServingStatus): void => void call.write({ status });
-        let set = this.watchers.get(service);
-        if (set === undefined) this.watchers.set(service, (set = new Set()));
-        set.add(watcher);
-        call.on('cancelled', () => set.delete(watcher));
+        let calls = this.watchers.get(service);
+        if (calls === undefined) this.watchers.set(service, (calls = new Set()));
+        calls.add(call);
+        call.on('cancelled', () => this.watchers.get(service)?.delete(call));
         call.write({ status: this.statuses.get(service) ?? 'SERVICE_UNKNOWN' });
       },
       list: (_call: ServerUnaryCall<unknown, HealthListResponse>, cb: sendUnaryData<HealthListResponse>) => {

@@ -325,8 +325,9 @@ export class Master {
     try {
       if (this.server !== undefined) {
         const server = this.server;
-        // Load balancers and agents probing health see the drain before connections close.
-        server.health.setStatus('', 'NOT_SERVING');
+        // Load balancers and agents probing health see the drain before connections close; their
+        // Watch streams end, or the graceful shutdown would wait for them.
+        server.health.shutdown();
         const graceful = new Promise<void>((resolve) => server.server.tryShutdown(() => resolve()));
         // The HTTP API drains beside it: its event streams ended with the abort above.
         const httpClosed = this.http?.close(timeoutMs) ?? Promise.resolve();
