@@ -15,7 +15,9 @@
  * - cli-client.cjs: the client verbs of `sutra-grid` (status, list-nodes...: runtime/cli/verbs.ts),
  *   which run cli-client-body.cjs through the code cache cli-client-body.cache that
  *   scripts/cli-code-cache.mjs writes after warm calls, as the storage-server does; bin/sutra-grid.js
- *   first asks cli-client.cjs whether a call is one of theirs.
+ *   first asks cli-client.cjs whether a call is one of theirs;
+ * - cli-spec-body.cjs: the spec verbs (validate, plan, apply), run likewise by cli-client.cjs
+ *   through cli-spec-body.cache (the same writer).
  * bin/sutra-grid.js and the agent's default storage binary (runtime/storage/entry.ts) use these
  * when present and fall back to the tsc output in dist/ otherwise. Minified: V8 keeps every
  * script's source in the heap, so a smaller source is a smaller idle RSS.
@@ -205,6 +207,9 @@ function lazyBuiltins(names) {
   };
 }
 
+/** The CLI's CommonJS bodies: a client of the grid only (no gRPC server), without the modules a call never loads. */
+const cliBody = { ...storage, plugins: [grpcJsLeftOut([...GRPC_JS_NEVER_RUN, ...GRPC_JS_SERVER]), lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients, grpcWithoutTimeZone] };
+
 rmSync(outdir, { recursive: true, force: true });
 await Promise.all([
   buildBody({ ...storage, plugins: [grpcJsLeftOut(GRPC_JS_NEVER_RUN), lazyBuiltins(['zlib']), pureGeneratedClients, grpcWithoutTimeZone] }, 'storage-server-body', 'runtime/storage/main.ts'),
@@ -234,7 +239,10 @@ await Promise.all([
   // two itself, and vm is ~0.05 ms.
   // dns: grpc-js' DNS resolver requires it at load, but a master given by IP address is dialled
   // through its IP resolver (client/channel-target.ts), so a call to one never loads it (~0.4 ms).
-  buildBody({ ...storage, plugins: [grpcJsLeftOut([...GRPC_JS_NEVER_RUN, ...GRPC_JS_SERVER]), lazyBuiltins(['zlib', 'child_process', 'dns']), pureGeneratedClients, grpcWithoutTimeZone] }, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  buildBody(cliBody, 'cli-client-body', 'runtime/cli/client-main.ts'),
+  // The spec verbs likewise: a `validate` spent most of its time in the ES module loader compiling
+  // the CLI's chunks and in compiling the YAML library, which the cache holds once warm.
+  buildBody(cliBody, 'cli-spec-body', 'runtime/cli/spec-main.ts'),
   build({ ...storage, entryPoints: { 'cli-client': 'runtime/cli/client-bundle-main.ts' }, outExtension: { '.js': '.cjs' } }),
 ]);
 
@@ -248,7 +256,8 @@ if (cache.status !== 0) process.stderr.write(`bundle: WARNING: no storage-server
 const agentCache = spawnSync(process.execPath, [`${root}scripts/agent-code-cache.mjs`], { stdio: 'inherit' });
 if (agentCache.status !== 0) process.stderr.write(`bundle: WARNING: no agent code cache (scripts/agent-code-cache.mjs exit ${agentCache.status ?? agentCache.signal}); agents start without it\n`);
 
-// The client bundle's cache, from a `status` call against a master of this build (both in a child:
-// they run a server and exit). As above: without it the client verbs only start slower.
+// The client and spec bundles' caches, from `status`, `validate` and `plan` calls against a master
+// of this build (in a child: they run a server and exit). As above: without them the client and
+// spec verbs only start slower.
 const cliCache = spawnSync(process.execPath, [`${root}scripts/cli-code-cache.mjs`], { stdio: 'inherit' });
-if (cliCache.status !== 0) process.stderr.write(`bundle: WARNING: no CLI client code cache (scripts/cli-code-cache.mjs exit ${cliCache.status ?? cliCache.signal}); client verbs start without it\n`);
+if (cliCache.status !== 0) process.stderr.write(`bundle: WARNING: no CLI code caches (scripts/cli-code-cache.mjs exit ${cliCache.status ?? cliCache.signal}); client and spec verbs start without them\n`);

@@ -67,11 +67,15 @@ export function cacheWriter(name, deadlineMs = 30_000) {
         master.once('exit', (code, signal) => finish(1, `the master exited (${code ?? signal}) before the cache was written:\n${log}`));
       });
     },
-    /** Saves `bundle`'s cache as `cacheName` beside the bundles (whole or not at all) and exits 0. */
-    save(bundle, cacheName) {
+    /** Writes `bundle`'s cache as `cacheName` beside the bundles, whole or not at all. */
+    write(bundle, cacheName) {
       const file = join(BUNDLE_OUT, cacheName);
       writeFileSync(`${file}.tmp`, bundle.createCache());
       renameSync(`${file}.tmp`, file);
+    },
+    /** {@link write}, then exits 0. */
+    save(bundle, cacheName) {
+      this.write(bundle, cacheName);
       return finish(0);
     },
   };

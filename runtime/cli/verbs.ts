@@ -1,8 +1,8 @@
 /**
- * Which verb a `sutra-grid` call names, and which verbs are light client calls. Imports nothing:
- * scripts/bundle.mjs also builds it into the client bundle's small entry (client-bundle-main.ts),
- * for bin/sutra-grid.js to choose between the CLI's two builds before loading either, without
- * starting Node's ES module loader.
+ * Which verb a `sutra-grid` call names, which verbs are light client calls and which read a spec
+ * file. Imports nothing: scripts/bundle.mjs also builds it into the client bundle's small entry
+ * (client-bundle-main.ts), for bin/sutra-grid.js to choose between the CLI's builds before loading
+ * any, without starting Node's ES module loader.
  */
 
 /** Global options that take a value (the verb is the first word after them). */
@@ -45,4 +45,20 @@ export type ClientVerb = (typeof CLIENT_VERBS)[number];
 /** True when `verb` is one of {@link CLIENT_VERBS}. */
 export function isClientVerb(verb: string | undefined): verb is ClientVerb {
   return (CLIENT_VERBS as readonly (string | undefined)[]).includes(verb);
+}
+
+/**
+ * Verbs that read a grid spec and, but `validate`, send it to a master: a CI pipeline's calls.
+ * They run from the spec bundle (spec-main.ts), one CommonJS file run through V8's code cache as
+ * the client verbs' is: most of a `validate` was Node compiling the CLI's ES modules and the YAML
+ * library. `up` stays in the ES module build: it starts daemons.
+ */
+export const SPEC_VERBS = ['validate', 'plan', 'apply'] as const;
+
+/** A verb of {@link SPEC_VERBS}. */
+export type SpecVerb = (typeof SPEC_VERBS)[number];
+
+/** True when `verb` is one of {@link SPEC_VERBS}. */
+export function isSpecVerb(verb: string | undefined): verb is SpecVerb {
+  return (SPEC_VERBS as readonly (string | undefined)[]).includes(verb);
 }

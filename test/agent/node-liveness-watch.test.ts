@@ -73,12 +73,27 @@ function countsOf(dir: string, pid: number): Counts {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A master and an agent whose nodes run `binary`; the agent's client. */
+async function gridOf(binary: string): Promise<TestAgentClient> {
+  const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
+  const agent = await startAgent({ master: master.address, config: { storage: { binary_path: binary } } });
+  return new TestAgentClient(agent.address);
+}
+
+/** The node's next run, once it runs with another pid than `pid`. */
+async function nextRun(c: TestAgentClient, nodeId: string, pid: number): Promise<Awaited<ReturnType<TestAgentClient['status']>>> {
+  const s = await eventually(async () => {
+    const n = await c.status(nodeId);
+    return n.status === 'running' && n.pid !== pid ? n : undefined;
+  }, 20_000, 50);
+  trackPid(s.pid);
+  return s;
+}
+
 describe('agent: a running node liveness from its health Watch', () => {
   it('opens one Watch and makes no Check while the node serves; NOT_SERVING pushed gets it killed after 3 intervals', async () => {
-    const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
     const bin = healthBinary(true);
-    const agent = await startAgent({ master: master.address, config: { storage: { binary_path: bin.path } } });
-    const c = new TestAgentClient(agent.address);
+    const c = await gridOf(bin.path);
     try {
       const node = await c.spawn({ nodeId: 'watched' });
       trackPid(node.pid);
@@ -94,11 +109,7 @@ describe('agent: a running node liveness from its health Watch', () => {
 
       process.kill(node.pid, 'SIGUSR2');
       const said = Date.now();
-      const revived = await eventually(async () => {
-        const s = await c.status('watched');
-        return s.status === 'running' && s.pid !== node.pid ? s : undefined;
-      }, 20_000, 50);
-      trackPid(revived.pid);
+      const revived = await nextRun(c, 'watched', node.pid);
       expect(revived.lastExit).toMatch(/^unhealthy: 3 failed health checks/);
       expect(revived.restarts).toBe(1);
       // Killed on the third interval that read NOT_SERVING, not on the first.
@@ -109,10 +120,8 @@ describe('agent: a running node liveness from its health Watch', () => {
   });
 
   it('checks a node whose server has no Watch (UNIMPLEMENTED) once per interval, and kills it when it stops serving', async () => {
-    const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
     const bin = healthBinary(false);
-    const agent = await startAgent({ master: master.address, config: { storage: { binary_path: bin.path } } });
-    const c = new TestAgentClient(agent.address);
+    const c = await gridOf(bin.path);
     try {
       const node = await c.spawn({ nodeId: 'polled' });
       trackPid(node.pid);
@@ -125,11 +134,7 @@ describe('agent: a running node liveness from its health Watch', () => {
       expect(checks).toBeLessThanOrEqual(10);
 
       process.kill(node.pid, 'SIGUSR2');
-      const revived = await eventually(async () => {
-        const s = await c.status('polled');
-        return s.status === 'running' && s.pid !== node.pid ? s : undefined;
-      }, 20_000, 50);
-      trackPid(revived.pid);
+      const revived = await nextRun(c, 'polled', node.pid);
       expect(revived.lastExit).toMatch(/^unhealthy: 3 failed health checks/);
     } finally {
       c.close();

@@ -227,7 +227,12 @@ export function tempDir(prefix = 'sutra-grid-test-'): string {
  * Starts the bundled storage-server (dist/runtime/bundle) on a free loopback port, storing in a
  * fresh temp dir, with `env`; its address once it listens. Killed by {@link cleanup}.
  */
-export function startBundledStorageServer(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function startBundledStorageServer(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return (await spawnBundledStorageServer(env)).address;
+}
+
+/** {@link startBundledStorageServer}, with its process (to signal it, or wait for its exit). */
+export function spawnBundledStorageServer(env: NodeJS.ProcessEnv = process.env): Promise<{ address: string; child: ChildProcess }> {
   const entry = join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY);
   const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--storage-path', join(tempDir(), 'node')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   trackPid(child.pid!);
@@ -236,7 +241,7 @@ export function startBundledStorageServer(env: NodeJS.ProcessEnv = process.env):
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /listening on (\S+)/.exec(out);
-      if (m) resolveAddress(m[1]!);
+      if (m) resolveAddress({ address: m[1]!, child });
     });
     child.once('exit', (code) => reject(new Error(`storage-server exited ${code} before listening`)));
   });

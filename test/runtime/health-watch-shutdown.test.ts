@@ -4,13 +4,11 @@
  * stream end with OK, not cut by a forced shutdown. In process (startGrpcServer, the agent's and
  * nodes' server) and against a real storage-server stopped with SIGTERM.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthProbe } from '../../runtime/agent/health-probe.js';
 import { startGrpcServer } from '../../runtime/common/grpc-server.js';
-import { REPO_ROOT, cleanup, tempDir, trackPid } from '../helpers/processes.js';
+import { cleanup, spawnBundledStorageServer } from '../helpers/processes.js';
 
 afterEach(cleanup);
 
@@ -47,18 +45,7 @@ describe('health Watch streams at shutdown', () => {
   });
 
   it('a storage-server stopped with SIGTERM ends an open Watch with OK, not by its forced shutdown', async () => {
-    const entry = join(REPO_ROOT, 'dist', 'runtime', 'bundle', 'storage-server.cjs');
-    const child = spawn(process.execPath, [entry, '--port', '0', '--host', '127.0.0.1', '--storage-path', join(tempDir(), 'node')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    trackPid(child.pid!);
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`storage-server exited ${code} before listening`)));
-    });
+    const { address, child } = await spawnBundledStorageServer();
     const probe = new HealthProbe(address);
     try {
       const heard = watch(probe);
