@@ -6,7 +6,8 @@
 // - `storage-server`, started once per node, whose start-up time is on every spawn's path; its
 //   entry guards its own output and exits when the server has stopped;
 // - the light client verbs (`status`, `list-nodes`...: runtime/cli/verbs.ts), a call of which is
-//   mostly start-up; they behave as in the full CLI (runtime/cli/client-main.ts);
+//   mostly start-up, and the spec verbs (`validate`, `plan`, `apply`), each kind from its own bundle;
+//   they behave as in the full CLI (runtime/cli/client-main.ts, spec-main.ts);
 // - `agent`, for its idle RSS: its bundle (runtime/agent/main.ts) reads the agent's flags itself.
 // `sutra-grid --version` alone is answered here, from package.json.
 // This file is CommonJS (bin/package.json) so that those calls never start Node's ES module loader.
@@ -36,7 +37,7 @@ if ((verb === '--version' || verb === '-V') && rest.length === 0) {
   // The agent without the CLI: one CommonJS bundle through its code cache (runtime/agent/bundle-main.ts).
   require(join(bundle, 'agent.cjs'));
 } else if (!(bundled && existsSync(join(bundle, 'cli-client.cjs')) && require(join(bundle, 'cli-client.cjs')).runClientCall(process.argv))) {
-  // Not a client verb (the verb the CLI itself finds: runtime/cli/verbs.ts), or no client bundle.
+  // Not a client or spec verb (the verb the CLI itself finds: runtime/cli/verbs.ts), or no bundle.
   esm(bundled ? join(bundle, 'cli.js') : join(dist, 'cli', 'main.js'));
 }
 

@@ -19,6 +19,7 @@ export class HealthWatch {
   #serving = false;
   /** Cancels the open stream; undefined while none is open. */
   #cancel: (() => void) | undefined;
+  /** The node has no Watch: a Check per interval. */
   #checksOnly = false;
   #closed = false;
 
@@ -28,11 +29,6 @@ export class HealthWatch {
     private readonly checkTimeoutMs: number,
   ) {
     this.open();
-  }
-
-  /** Whether the node has no Watch and is checked with a Check per interval. */
-  get checksOnly(): boolean {
-    return this.#checksOnly;
   }
 
   /**

@@ -1,10 +1,10 @@
 /**
  * The `sutra-grid` entry point of the full CLI (bin/sutra-grid.js imports the bundled or compiled
  * form; the light client verbs run from client-main.ts and the spec verbs from spec-main.ts when
- * the bundle is built). One of the two
- * modules that exit the process: commands throw, and every error becomes one line on stderr and
- * exit code 1 (program.ts). The exit waits for stdout and stderr to drain, so output piped into
- * another program arrives whole, and a reader that went away never crashes a command (std-streams.ts).
+ * the bundle is built). One of the modules that exit the process: commands throw, and every error
+ * becomes one line on stderr and exit code 1 (program.ts). The exit waits for stdout and stderr to
+ * drain, so output piped into another program arrives whole, and a reader that went away never
+ * crashes a command (std-streams.ts).
  */
 import { shortCircuitIPv6Check } from '../common/ipv6-check.js';
 import { CLIENT_COMMANDS } from './client-commands.js';
@@ -18,9 +18,9 @@ const security = async (): Promise<Register> => (await import('./commands/securi
 
 /**
  * Every verb and how to load the module that registers it; a new command is one line here (a
- * client verb: in client-commands.ts and verbs.ts; a spec verb: spec-commands.ts and verbs.ts). A call loads only its own verb's module (a CLI
- * call is mostly start-up: `status` must not compile the spec parser or the agent); help and
- * unknown verbs load them all. The order is the help's order.
+ * client verb: in client-commands.ts and verbs.ts; a spec verb: in spec-commands.ts and verbs.ts).
+ * A call loads only its own verb's module (a CLI call is mostly start-up: `status` must not compile
+ * the spec parser or the agent); help and unknown verbs load them all. The order is the help's order.
  */
 const COMMANDS: CommandTable = {
   master: async () => (await import('./commands/master.js')).registerMasterCommand,

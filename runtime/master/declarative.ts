@@ -253,6 +253,9 @@ export class DeclarativeControl {
     // Before any work. Only new specs are held to the limit: one stored before it still loads,
     // so its grid can be fixed by applying a smaller spec.
     checkSpecSize(specJson);
+    // The spec in force is recorded as good first if the grid has reached it: its convergence
+    // must not go unseen because no pass ran since (queued before this apply's turn).
+    if (!dryRun) this.reconciler.noteConverged();
     const work = (json: string, keep: boolean) => this.specWorker.run({ specJson: json, live: this.live(), keep });
     const result = await this.desired.apply(specJson, expectedGeneration, dryRun, work);
     const { summary } = result;

@@ -154,6 +154,22 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Tells the host now, without acting, when the grid has reached the spec in force and no pass
+   * has said so yet. Called before a new spec replaces it: a client's wait can see the grid
+   * converged before the next pass does (nodes report running between passes), and the spec a
+   * failed rollout goes back to must not depend on whether a pass came between that and the next
+   * apply.
+   */
+  noteConverged(): void {
+    if (!this.active()) return;
+    const desired = this.host.desired();
+    if (desired === undefined || desired.generation === this.lastConverged) return;
+    const observed = this.host.live();
+    const plan = planGrid(desired.spec, this.withInFlight(observed), { assignments: this.assignments });
+    this.reportConverged(desired.generation, plan, observed);
+  }
+
   /** One plan-and-act pass that waits for its own actions. Exposed for tests that step the reconciler by hand. */
   async pass(signal?: AbortSignal): Promise<Plan | undefined> {
     const started = this.start(signal);
