@@ -102,9 +102,12 @@ describe('agent: a running node liveness from its health Watch', () => {
         const n = countsOf(bin.dir, node.pid);
         return n.watches === 1 ? n : undefined;
       });
-      // Eight intervals later: the same stream, not one Check more, and the node still running.
+      // Eight intervals later: not one Check more, and the node still running. The stream may have
+      // been opened once more (a ping missed by a starved machine drops the connection), not more.
       await sleep(8 * INTERVAL_MS);
-      expect(countsOf(bin.dir, node.pid)).toEqual(atRunning);
+      const later = countsOf(bin.dir, node.pid);
+      expect(later.checks).toBe(atRunning.checks);
+      expect(later.watches).toBeLessThanOrEqual(2);
       expect(await c.status('watched')).toMatchObject({ status: 'running', pid: node.pid, restarts: 0 });
 
       process.kill(node.pid, 'SIGUSR2');
