@@ -41,7 +41,7 @@ const address = await writer.startMaster();
 let printed = '';
 process.stdout.write = (chunk) => ((printed += String(chunk)), true);
 
-/** Runs `calls` through the bundle `body`; fails the writer on a call that exits non-zero or prints otherwise. */
+/** Runs `calls` through the bundle `body`; fails the writer on a call that exits with another code or prints otherwise. */
 async function warm(body, calls) {
   const bundle = compileBundle(join(BUNDLE_OUT, body));
   for (const [args, exitCode, expected] of calls) {
