@@ -13,6 +13,9 @@
  * a real agent's GC pauses only itself (bench/agent-fleet.ts); `--workers 0` runs them all on the main
  * thread, as the bench did before. BENCH_MASTER_CLI=<path of a bin/sutra-grid.js> runs another
  * checkout's master (an A/B against an older build).
+ * BENCH_WAITER=<a built checkout, or "."> adds, through the whole run, a client of that checkout
+ * waiting for convergence (`waitConverged`) while an agent is cordoned and uncordoned 20 times a
+ * second: what a CI pipeline's `apply` does to the master while a large grid changes.
  * Targets at 5,000 agents: p99 <= 5 ms, RSS <= 200 MB (issue 17: the same at 10,000 on HeartbeatStream).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -83,6 +86,7 @@ async function runScale(agents: number, measureMs: number, mode: Mode, workers: 
   const dataDir = mkdtempSync(join(tmpdir(), 'hb-bench-'));
   const { proc, address } = await startMaster(dataDir);
   const inThread = workers === 0 ? simulatedAgents(address, agents, mode) : undefined;
+  const waiter = process.env['BENCH_WAITER'] !== undefined ? await startWaiter(address, process.env['BENCH_WAITER']) : undefined;
   try {
     const beats =
       inThread === undefined
@@ -97,11 +101,40 @@ async function runScale(agents: number, measureMs: number, mode: Mode, workers: 
     const { firstError: _first, ...measured } = beats;
     return { agents, ...measured, rssMb: memMb(proc.pid!, 'VmRSS'), peakRssMb: memMb(proc.pid!, 'VmHWM'), mode };
   } finally {
+    if (waiter !== undefined) process.stderr.write(`waiting client: ${await waiter.stop()} reads\n`);
     inThread?.close();
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A client of the checkout at `from` waiting for a generation that never comes, and events 20 times
+ * a second (the first agent cordoned and uncordoned in turn, once it has registered). `stop` ends
+ * both and resolves with how many times the client read the grid.
+ */
+async function startWaiter(address: string, from: string): Promise<{ stop: () => Promise<number> }> {
+  const mod = (await import(join(resolve(from), 'dist', 'client', 'index.js'))) as typeof import('../client/index.js');
+  const client = new mod.MasterClient({ address, callTimeoutMs: 60_000 });
+  const done = new AbortController();
+  let reads = 0;
+  const waiting = mod.waitConverged(client, Number.MAX_SAFE_INTEGER, { timeoutMs: 3_600_000, signal: done.signal, onView: () => reads++ });
+  const events = (async () => {
+    for (let cordoned = false; !done.signal.aborted; cordoned = !cordoned) {
+      // Not registered yet: no event, try again.
+      await (cordoned ? client.uncordonAgent('agent-00000') : client.cordonAgent('agent-00000', 'bench')).catch(() => (cordoned = !cordoned));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      done.abort();
+      await Promise.all([waiting, events]);
+      client.close();
+      return reads;
+    },
+  };
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,8 @@
  * master's event stream (WatchEvents) is the wake-up; each wake-up reads the grid (ListNodes,
  * GetClusterStatus with the reconciler's progress) and judges it. A read also happens after
  * `maxQuietMs` without events, for what no event marks (the reconciler finishing its last action).
+ * Reads are paced by what they cost (READ_PACE): on a large grid a read is tens of milliseconds of
+ * the master's main thread, and events come faster than that while it changes.
  */
 import type { MasterClient } from './master-client.js';
 import type { GridNode, GridStatus } from './node-wire.js';
@@ -45,6 +47,16 @@ export interface WaitResult {
 const TRANSITIONAL: ReadonlySet<string> = new Set(['starting', 'restarting', 'stopping']);
 /** Statuses of a node whose process is gone. */
 const GONE: ReadonlySet<string> = new Set(['stopped', 'failed']);
+
+/**
+ * A wait spends at most 1 / (1 + READ_PACE) of its time reading: after a read that took `d` ms, the
+ * next starts no sooner than READ_PACE x d later, however many events come meanwhile. A read of a
+ * 10,000-node grid takes ~30 ms (~15 ms of the master's CPU, ~60 ms before the master stopped
+ * copying its nodes), and while such a grid changes an event comes every few milliseconds: unpaced,
+ * one waiting client kept most of a core of the master busy (BENCHMARKS.md). On a small grid a read
+ * takes a few milliseconds, so the pause is a few tens of them, less than the events' own spacing.
+ */
+const READ_PACE = 9;
 
 /** Events that change nothing a wait looks at. */
 const QUIET_EVENTS: ReadonlySet<string> = new Set(['AgentHeartbeat']);
@@ -139,7 +151,9 @@ async function waitUntil(
     for (;;) {
       if (opts.signal?.aborted === true) return { done: false, remaining, interrupted: true, view };
       wake.clear();
+      const readAt = performance.now();
       view = await readGrid(master);
+      const readMs = performance.now() - readAt;
       opts.onView?.(view);
       remaining = gapsOf(view);
       if (remaining.length === 0) return { done: true, remaining, interrupted: false, view };
@@ -148,12 +162,28 @@ async function waitUntil(
       const left = deadline - Date.now();
       if (left <= 0) return { done: false, remaining, interrupted: false, view };
       await wake.wait(Math.min(maxQuietMs, left), stop.signal);
+      const paced = Math.min(maxQuietMs, READ_PACE * readMs) - (performance.now() - readAt - readMs);
+      if (paced > 0) await pause(Math.min(paced, deadline - Date.now()), stop.signal);
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     stop.abort();
     await watching;
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A flag set by events and awaited by the loop: an event during a read wakes the next wait at once. */

@@ -35,8 +35,14 @@ export function nodeFromWire(n: NodeInfo): NodeView {
 
 /** A node view as the wire NodeInfo (the same fields, field for field). */
 export function nodeToWire(v: NodeView): NodeInfo {
+  // Without replication the view is already the message (encode reads its fields, nothing writes
+  // them): no copy. ListNodes at 10,000 nodes spent 14% of its time copying them.
+  if (v.replication === undefined) {
+    const plain: Omit<NodeView, 'replication'> = v;
+    return plain;
+  }
   const { replication, ...rest } = v;
-  return { ...rest, replication: replication !== undefined ? replicationToWire(replication) : undefined };
+  return { ...rest, replication: replicationToWire(replication) };
 }
 
 function replicationToWire(r: NodeReplication): WireReplication {

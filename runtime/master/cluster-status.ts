@@ -2,6 +2,7 @@ import type { GridStatus } from '../../client/index.js';
 import type { NodeStatus } from '../../plan/index.js';
 import type { NodeView } from '../common/grid-types.js';
 import type { AgentRegistry } from './agent-registry.js';
+import type { AgentHealth } from './master-events.js';
 
 /** Overall grid health. */
 export type GridHealth = 'healthy' | 'degraded' | 'critical';
@@ -26,17 +27,22 @@ export function computeClusterStatus(registry: AgentRegistry, statusOf: (n: Node
   let nodesTotal = 0;
   let running = 0;
   let failed = 0;
+  const healthOf = new Map<string, AgentHealth>();
   for (const agent of registry.list()) {
     if (agent.health === 'healthy') healthy++;
     else if (agent.health === 'degraded') degraded++;
     else offline++;
-    for (const node of registry.nodes.list({ agentId: agent.info.agentId })) {
-      nodesTotal++;
-      const status = statusOf(node);
-      if (status === 'failed') failed++;
-      else if (status === 'running' && agent.health !== 'offline') running++;
-    }
+    healthOf.set(agent.info.agentId, agent.health);
   }
+  // One pass over the nodes, not a sorted list per agent: at 10,000 nodes that was ~10 ms a call.
+  registry.nodes.each((node) => {
+    const health = healthOf.get(node.agentId);
+    if (health === undefined) return;
+    nodesTotal++;
+    const status = statusOf(node);
+    if (status === 'failed') failed++;
+    else if (status === 'running' && health !== 'offline') running++;
+  });
   const total = registry.size;
   const health: GridHealth = healthy === 0 ? 'critical' : healthy === total && failed === 0 ? 'healthy' : 'degraded';
   return {

@@ -165,6 +165,11 @@ export class NodeTable {
     this.byAgent.delete(agentId);
   }
 
+  /** Calls `visit` with every node, in no particular order: for counting, where list() would copy and sort. */
+  each(visit: (node: NodeView) => void): void {
+    for (const e of this.entries.values()) visit(e.node);
+  }
+
   /** Nodes matching the filter, ordered by agent then node id so output is stable. */
   list(filter: NodeFilter = {}): NodeView[] {
     let nodes: NodeView[];

@@ -2,6 +2,7 @@
  * The convergence wait against a real master and agents: the spec goes over the wire once, the
  * wait follows the master's events and reads the grid until the reconciler has finished the
  * applied generation; a grid that cannot converge is reported, and Ctrl+C ends the wait at once.
+ * Reads are paced by their cost, so a large grid's waiting client does not keep the master busy.
  */
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +26,22 @@ function recorder(calls: string[]): Interceptor {
 }
 
 const count = (calls: readonly string[], rpc: string): number => calls.filter((c) => c === rpc).length;
+
+/**
+ * A client interceptor that holds every ListNodes `delayMs` before it leaves, as a read of a large
+ * grid takes that long (at 10,000 nodes, ~60 ms of the master's CPU), and records when each began.
+ */
+function slowReads(delayMs: number, began: number[]): Interceptor {
+  return (options, next) => {
+    if (!options.method_definition.path.endsWith('/ListNodes')) return new InterceptingCall(next(options));
+    return new InterceptingCall(next(options), {
+      start(metadata, listener, start) {
+        began.push(performance.now());
+        setTimeout(() => start(metadata, listener), delayMs);
+      },
+    });
+  };
+}
 
 describe('waitConverged', () => {
   it('applies once, then waits on events and reads until the grid is as declared; the spec is sent exactly once', async () => {
@@ -63,6 +80,32 @@ describe('waitConverged', () => {
     });
     expect(drained).toMatchObject({ done: true, remaining: [] });
     expect((await grid.nodes()).filter((n) => n.status !== 'stopped')).toEqual([]);
+  }, 120_000);
+
+  it('paces its reads by what they cost: a slow read is not repeated on every event', async () => {
+    grid = new DeclarativeGrid();
+    await grid.startMaster();
+    await Promise.all([grid.agent('a1'), grid.agent('a2')]);
+    const spec = JSON.stringify(gridSpec([{ id: 'a1' }, { id: 'a2' }], [{ name: 'kv', nodes: 6 }]));
+    const began: number[] = [];
+    const seen: number[] = [];
+
+    // WHEN every read takes 80 ms while six nodes start (two events each, a few ms apart)
+    const result = await withMaster({ address: grid.master.address, interceptors: [slowReads(80, began)] }, async (m) => {
+      const applied = await m.applySpec(spec, 0);
+      return waitConverged(m, applied.generation, { timeoutMs: 60_000, onView: () => seen.push(performance.now()) });
+    });
+
+    // THEN it still converged
+    expect(result.done, `${result.remaining.join('; ')}\n${grid.masterLogs()}`).toBe(true);
+    expect(began.length).toBe(seen.length);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    // ... and after each read the next came no sooner than 9x its duration (8x: timers' slack)
+    for (let i = 1; i < began.length; i++) {
+      const tookMs = seen[i - 1]! - began[i - 1]!;
+      expect(tookMs).toBeGreaterThanOrEqual(75);
+      expect(began[i]! - seen[i - 1]!, `read ${i + 1} of ${began.length}`).toBeGreaterThanOrEqual(8 * tookMs);
+    }
   }, 120_000);
 
   it('reports what is left when the grid cannot converge, and ends at once on an abort', async () => {

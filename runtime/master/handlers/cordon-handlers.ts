@@ -1,7 +1,9 @@
 import { agentViewToWire, cordonToWire } from '../../common/grid-wire.js';
 import { drainDeadline, type CordonControl } from '../cordons.js';
 import type { MasterContext } from '../master-context.js';
+import { ListAgentsResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import type { HandlerFactory } from './master-handlers.js';
+import { answerInSlices } from './sliced-lists.js';
 
 /**
  * ListAgents (each registered agent with its health, nodes and cordon), CordonAgent, DrainAgent and
@@ -13,11 +15,11 @@ export function cordonHandlers(cordons: CordonControl): HandlerFactory {
     listAgents: () => {
       const { registry } = ctx;
       const cordonOf = cordons.lookup();
-      return {
-        agents: registry.list().map((a) =>
-          agentViewToWire({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }), cordon: cordonOf(a.info.agentId) }),
-        ),
-      };
+      return answerInSlices({ agents: [] }, registry.list(), (agents) =>
+        ListAgentsResponse.encode({
+          agents: agents.map((a) => agentViewToWire({ ...a, nodes: registry.nodes.list({ agentId: a.info.agentId }), cordon: cordonOf(a.info.agentId) })),
+        }).finish(),
+      );
     },
     cordonAgent: async (req) => {
       const { cordon, changed } = await cordons.cordon(req.agentId, req.reason);

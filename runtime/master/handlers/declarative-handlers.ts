@@ -1,7 +1,9 @@
 import { unplacedToWire } from '../../../client/index.js';
 import { nodeToWire } from '../../common/grid-wire.js';
 import type { DeclarativeControl } from '../declarative.js';
+import { ListStorageNodesResponse } from '../../../proto/gen/sutra/grid/v1/grid.pb.js';
 import { withEncodedPlan } from './encoded-plan.js';
+import { answerInSlices } from './sliced-lists.js';
 import type { HandlerFactory } from './master-handlers.js';
 
 /**
@@ -20,7 +22,8 @@ export function declarativeHandlers(control: DeclarativeControl): HandlerFactory
       return { specJson: c.specJson, generation: c.generation, appliedAtMs: c.appliedAtMs };
     },
     deleteSpec: async (req) => ({ generation: await control.delete(req.expectedGeneration, req.gridName) }),
-    listNodes: (req) => ({ nodes: control.nodes({ agentId: req.agentId, cluster: req.cluster }).map(nodeToWire) }),
+    listNodes: (req) =>
+      answerInSlices({ nodes: [] }, control.nodes({ agentId: req.agentId, cluster: req.cluster }), (nodes) => ListStorageNodesResponse.encode({ nodes: nodes.map(nodeToWire) }).finish()),
     getClusterStatus: () => {
       const status = control.status();
       const { generation, pendingActions, unplaced, rollouts } = status.reconcile;

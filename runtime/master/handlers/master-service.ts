@@ -5,6 +5,7 @@ import type { CallGuard } from '../../common/call-guard.js';
 import { RuntimeError } from '../../errors.js';
 import type { MasterContext } from '../master-context.js';
 import { serializeEncodedPlans } from './encoded-plan.js';
+import { serializeSlicedLists } from './sliced-lists.js';
 import { createAgentHandlers } from './agent-handlers.js';
 import type { HandlerFactory, MasterHandlers } from './master-handlers.js';
 import { createNodeHandlers } from './node-handlers.js';
@@ -49,7 +50,7 @@ export function createMasterService(
 ): { definition: typeof GridMasterService; impl: UntypedServiceImplementation } {
   const handlers = gated(assembleMasterHandlers(ctx, extra), gate, refused);
   return {
-    definition: serializeEncodedPlans(GridMasterService),
+    definition: serializeSlicedLists(serializeEncodedPlans(GridMasterService)),
     impl: wrapService(GridMasterService, handlers as unknown as Record<string, (...args: never[]) => unknown>, guard ?? ctx.options.token),
   };
 }
