@@ -58,6 +58,9 @@ const GONE: ReadonlySet<string> = new Set(['stopped', 'failed']);
  */
 const READ_PACE = 9;
 
+/** The longest pause pacing makes: one read slowed by a passing stall must not hold the wait for long. */
+const MAX_PACE_MS = 5_000;
+
 /** Events that change nothing a wait looks at. */
 const QUIET_EVENTS: ReadonlySet<string> = new Set(['AgentHeartbeat']);
 
@@ -162,7 +165,7 @@ async function waitUntil(
       const left = deadline - Date.now();
       if (left <= 0) return { done: false, remaining, interrupted: false, view };
       await wake.wait(Math.min(maxQuietMs, left), stop.signal);
-      const paced = Math.min(maxQuietMs, READ_PACE * readMs) - (performance.now() - readAt - readMs);
+      const paced = Math.min(MAX_PACE_MS, READ_PACE * readMs) - (performance.now() - readAt - readMs);
       if (paced > 0) await pause(Math.min(paced, deadline - Date.now()), stop.signal);
     }
   } finally {

@@ -100,11 +100,12 @@ describe('waitConverged', () => {
     expect(result.done, `${result.remaining.join('; ')}\n${grid.masterLogs()}`).toBe(true);
     expect(began.length).toBe(seen.length);
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    // ... and after each read the next came no sooner than 9x its duration (8x: timers' slack)
+    // ... and after each read the next came no sooner than 9x its duration (8x: timers' slack), or
+    // 5 s for a read over ~0.55 s
     for (let i = 1; i < began.length; i++) {
       const tookMs = seen[i - 1]! - began[i - 1]!;
       expect(tookMs).toBeGreaterThanOrEqual(75);
-      expect(began[i]! - seen[i - 1]!, `read ${i + 1} of ${began.length}`).toBeGreaterThanOrEqual(8 * tookMs);
+      expect(began[i]! - seen[i - 1]!, `read ${i + 1} of ${began.length}, which took ${tookMs.toFixed(0)} ms`).toBeGreaterThanOrEqual(Math.min(8 * tookMs, 4_990));
     }
   }, 120_000);
 

@@ -218,7 +218,7 @@ describe('drain at a real master', () => {
     expect(await missingOn(client(moved), written)).toEqual([]);
     expect((await roles(grid, 'kv')).leader?.nodeId).toBe(before.leader!.nodeId);
     expect(grid.nodePids(replica.agentId)).toEqual([]);
-    const replaced = await grid.events('NodeReplaced');
+    const replaced = await grid.recordedEvents('NodeReplaced');
     expect(replaced.map((e) => [e.nodeId, e.agentId])).toEqual([[replica.nodeId, 'a3']]);
     expect(replaced[0]!.payload['reason']).toContain(`(from ${replica.agentId})`);
   }, 180_000);

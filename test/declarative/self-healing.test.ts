@@ -46,7 +46,7 @@ describe('declarative self-healing with real processes', () => {
       return ns.length === 1 && ns[0]!.agentId !== home && ns[0]!.status === 'running' ? ns[0] : undefined;
     }, 20_000);
     expect(replaced.nodeId).toBe('kv-0');
-    const events = await grid.events('NodeReplaced');
+    const events = await grid.recordedEvents('NodeReplaced');
     expect(events).toContainEqual(expect.objectContaining({ nodeId: 'kv-0', agentId: replaced.agentId }));
     expect(String(events[0]!.payload['reason'])).toMatch(new RegExp(`failed after \\d+ restarts on ${home}`));
     // AND the grid has settled: nothing more to do
@@ -111,7 +111,7 @@ describe('declarative self-healing with real processes', () => {
     const offline = await grid.events('AgentOffline');
     expect(degraded.map((e) => e.agentId)).toContain(victim.agentId);
     expect(offline.map((e) => e.agentId)).toContain(victim.agentId);
-    expect((await grid.events('NodeReplaced')).map((e) => e.nodeId)).toEqual(['kv-0']);
+    expect((await grid.recordedEvents('NodeReplaced')).map((e) => e.nodeId)).toEqual(['kv-0']);
     expect(isAlive(victim.pid)).toBe(true);
 
     // WHEN the killed agent returns with the same id and data dir, re-adopting its orphan

@@ -184,6 +184,21 @@ export class DeclarativeGrid {
     return (JSON.parse(res.stdout) as { events: GridEvent[] }).events;
   }
 
+  /**
+   * {@link events} once at least `count` of them are listed, or as they stand after `timeoutMs`.
+   * The event log lists what it has committed: a group commit comes up to 100 ms after the emit,
+   * plus the fdatasync (README: events), so an event of an action that just ended, such as
+   * NodeReplaced right after the new copy answers, may be listed a moment after the grid shows it.
+   */
+  async recordedEvents(type: string, count = 1, timeoutMs = 10_000): Promise<GridEvent[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const events = await this.events(type);
+      if (events.length >= count || Date.now() >= end) return events;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Declared nodes (cluster set) as the master lists them; tracks their pids for teardown. */
   async nodes(cluster = ''): Promise<NodeInfo[]> {
     const { nodes } = await this.client.listNodes('', cluster);
