@@ -295,6 +295,9 @@ export class NodeSupervisor {
     r.runServing = true;
     r.portMoves = 0;
     this.setStatus(r, 'running');
+    // A leader launched before the master had answered this agent (its flag grants no lease), or
+    // while it was still starting when the answer came, is granted one now, not a heartbeat later.
+    void this.leases.renew(r);
     if (kind === 'restart') this.emit(r, 'NodeRestarted', { restartCount: r.restarts, newPid: r.pid }, `node ${r.spec.nodeId} restarted (restart #${r.restarts}, pid ${r.pid})`);
     else if (kind === 'spawn') this.emit(r, 'SpawnSucceeded', { pid: r.pid, port: r.spec.port, durationMs }, `node ${r.spec.nodeId} running (pid ${r.pid}, port ${r.spec.port}) in ${durationMs} ms`);
     startLiveness(r, ac, this.platform, this.opts, this.logger);

@@ -4,12 +4,15 @@
  * ConfigureNode relayed to SetRole and kept for the agent's own restarts, and a hung node that
  * delays no answer of the agent.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestAgentClient, codeOf, startAgent } from '../helpers/agent-processes.js';
 import { TestMasterClient } from '../helpers/grid-client.js';
-import { cleanup, eventually, startMaster, trackPid } from '../helpers/processes.js';
+import { portBlock } from '../helpers/ports.js';
+import { cleanup, eventually, REPO_ROOT, startMaster, tempDir, trackPid } from '../helpers/processes.js';
+import { STORAGE_BUNDLE_ENTRY } from '../../runtime/storage/bundle-files.js';
 import { addressOf, missingOn, storageClients, writeConcepts } from './support.js';
 
 afterEach(cleanup);
@@ -55,6 +58,8 @@ describe('agent: leader and replica nodes', () => {
   it('starts a leader and a leaderless replica with their flags, points the replica by ConfigureNode, and restarts it with the latest values', async () => {
     const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
     const agent = await startAgent({ master: master.address });
+    // A leader's write lease comes from the master's answers: the agent has had one.
+    await agent.waitForLog(/registered with the master/);
     const c = new TestAgentClient(agent.address);
     try {
       // GIVEN a leader of term 3 and a replica spawned before its leader's address was known
@@ -104,6 +109,33 @@ describe('agent: leader and replica nodes', () => {
       c.close();
     }
   });
+
+  it('a leader still starting when the master first answers the agent takes writes once it runs, not a heartbeat later', async () => {
+    // GIVEN an agent whose master is not up yet, heartbeats 10 s apart, and a storage binary that
+    // takes 6 s to start (a wrapper around the bundled one)
+    const masterPort = portBlock(1).start;
+    const wrapper = join(tempDir('slow-binary-'), 'slow-storage-server.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nsleep 6\nexec ${process.execPath} ${join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY)} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const agent = await startAgent({ master: `127.0.0.1:${masterPort}`, config: { storage: { binary_path: wrapper }, monitoring: { heartbeat_interval_secs: 10 } } });
+    const c = new TestAgentClient(agent.address);
+    try {
+      // WHEN a leader is spawned before the agent has heard from any master (its flag grants no
+      // lease), and the master comes up while the leader is still starting
+      const spawned = c.spawn({ nodeId: 'kg-0', role: 'leader', grid: 'g1', cluster: 'kg', term: 1 });
+      await startMaster({ listen: `127.0.0.1:${masterPort}`, args: ['--heartbeat-interval', '10s', '--degraded-after', '30s', '--offline-after', '60s'] });
+      // (its first registration failed: it says "master is back: re-registered")
+      await agent.waitForLog(/re-registered/);
+      expect((await c.status('kg-0')).status).toBe('starting');
+      const leader = await spawned;
+      const running = Date.now();
+      // THEN it takes a write at once: its lease came when it ran, not with the next heartbeat's answer
+      await eventually(async () => (await codeOf(client(leader).learnConcept('k1', 'v1'))).code === GrpcStatus.OK, 3_000);
+      expect(Date.now() - running).toBeLessThan(3_000);
+    } finally {
+      c.close();
+    }
+  }, 60_000);
 
   it('a hung node delays neither the agent\'s answers nor its heartbeats', async () => {
     const master = await startMaster({ args: ['--heartbeat-interval', '200ms'] });
