@@ -112,10 +112,11 @@ describe('agent: leader and replica nodes', () => {
 
   it('a leader still starting when the master first answers the agent takes writes once it runs, not a heartbeat later', async () => {
     // GIVEN an agent whose master is not up yet, heartbeats 10 s apart, and a storage binary that
-    // takes 6 s to start (a wrapper around the bundled one)
+    // takes 9 s to start (a wrapper around the bundled one): the agent's registration retries,
+    // 0.2 to 5 s apart, reach the master while the leader is still starting
     const masterPort = portBlock(1).start;
     const wrapper = join(tempDir('slow-binary-'), 'slow-storage-server.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nsleep 6\nexec ${process.execPath} ${join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY)} "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\nsleep 9\nexec ${process.execPath} ${join(REPO_ROOT, 'dist', 'runtime', 'bundle', STORAGE_BUNDLE_ENTRY)} "$@"\n`);
     chmodSync(wrapper, 0o755);
     const agent = await startAgent({ master: `127.0.0.1:${masterPort}`, config: { storage: { binary_path: wrapper }, monitoring: { heartbeat_interval_secs: 10 } } });
     const c = new TestAgentClient(agent.address);
