@@ -1,22 +1,71 @@
 /**
  * Hosts for tests, as real Linux network namespaces: `sgt-<rand>-<host>` per host, each with an
- * `eth0` on a private /24 (10.231.X.0/24), all plugged into one bridge that lives in its own
- * namespace `sgt-<rand>-br`, so nothing is added to the namespace the test runs in. A host's link
+ * `eth0` on a private /24 (10.231.X.0/24, X claimed for the TestHosts' lifetime), all plugged into
+ * one bridge that lives in its own namespace `sgt-<rand>-br`. A host's link
  * can be cut and healed (its bridge port set down and up). {@link TestHosts.teardown} deletes every
  * namespace the helper made, also after a failure; `ip netns del` of a namespace whose processes
  * still run only removes its name, so tests stop their daemons first.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-let octetCounter = 0;
-/** A third octet unlikely to be in use by another test file running at the same time (routes of the test's namespace). */
-function nextOctet(): number {
-  return ((process.pid * 13 + octetCounter++ * 37 + randomInt(0, 4)) % 250) + 2;
+/**
+ * Claims of third octets, one file per octet holding its owner's pid: every TestHosts puts the
+ * test's own namespace on its subnet (`.2`), so two alive at once on the same subnet (test files
+ * run two at a time) would route the test's calls to the other file's hosts. A pick that was only
+ * unlikely to collide once sent a client to another test's master (CI: "self-signed certificate
+ * in certificate chain" for 30 s).
+ */
+const CLAIMS = join(tmpdir(), 'sutra-grid-test-subnets');
+
+/** A claim older than this whose owner is gone is stale (a test process killed before teardown). */
+const STALE_CLAIM_MS = 10 * 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims a third octet no other live TestHosts of this machine holds; {@link releaseOctet} gives it back. */
+function claimOctet(): number {
+  mkdirSync(CLAIMS, { recursive: true });
+  const start = randomInt(0, 250);
+  for (let i = 0; i < 250; i++) {
+    const octet = ((start + i) % 250) + 2;
+    const file = join(CLAIMS, String(octet));
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return octet;
+    } catch {
+      // Held: a claim left by a process that died long ago is removed, for a later pick.
+      try {
+        if (!alive(Number(readFileSync(file, 'utf8'))) && Date.now() - statSync(file).mtimeMs > STALE_CLAIM_MS) unlinkSync(file);
+      } catch {
+        // released meanwhile
+      }
+    }
+  }
+  throw new Error(`no free test subnet in 10.231.2-251 (claims in ${CLAIMS})`);
+}
+
+function releaseOctet(octet: number): void {
+  const file = join(CLAIMS, String(octet));
+  try {
+    if (Number(readFileSync(file, 'utf8')) === process.pid) unlinkSync(file);
+  } catch {
+    // released already
+  }
 }
 
 /** Namespaces of every TestHosts not yet torn down (an afterEach may rely on it). */
@@ -25,7 +74,8 @@ const live = new Set<TestHosts>();
 /** A set of hosts linked by one bridge. */
 export class TestHosts {
   readonly prefix = `sgt-${randomBytes(3).toString('hex')}`;
-  readonly subnet = `10.231.${nextOctet()}`;
+  private readonly octet = claimOctet();
+  readonly subnet = `10.231.${this.octet}`;
   /** The interface that puts the test's own process on the bridge (`.2`). */
   private readonly hereLink = `sgt${randomBytes(3).toString('hex')}`;
   private readonly hosts = new Map<string, { ns: string; address: string; port: string }>();
@@ -127,6 +177,8 @@ export class TestHosts {
         // already gone
       }
     }
+    // Only once its route is gone from the test's namespace may another TestHosts take the subnet.
+    releaseOctet(this.octet);
   }
 
   /** Tears down every TestHosts still alive (afterEach safety net). */
