@@ -11,6 +11,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../helpers/processes.js';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -28,15 +29,6 @@ const CLAIMS = join(tmpdir(), 'sutra-grid-test-subnets');
 /** A claim older than this whose owner is gone is stale (a test process killed before teardown). */
 const STALE_CLAIM_MS = 10 * 60_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Claims a third octet no other live TestHosts of this machine holds; {@link releaseOctet} gives it back. */
 function claimOctet(): number {
   mkdirSync(CLAIMS, { recursive: true });
@@ -50,7 +42,7 @@ function claimOctet(): number {
     } catch {
       // Held: a claim left by a process that died long ago is removed, for a later pick.
       try {
-        if (!alive(Number(readFileSync(file, 'utf8'))) && Date.now() - statSync(file).mtimeMs > STALE_CLAIM_MS) unlinkSync(file);
+        if (!isAlive(Number(readFileSync(file, 'utf8'))) && Date.now() - statSync(file).mtimeMs > STALE_CLAIM_MS) unlinkSync(file);
       } catch {
         // released meanwhile
       }
